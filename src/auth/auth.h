@@ -1,0 +1,50 @@
+/* auth.h - who is making a request: bearer tokens checked against a JWT key
+ * (--jwt-key-file) or kube-apiserver's static token CSV (--token-auth-file).
+ * Pure checks on strings; the server extracts the token from the header or
+ * the token subprotocol. Tokens never appear in logs or error messages. */
+#ifndef PODTERM_AUTH_H
+#define PODTERM_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define AUTH_NAME_MAX 256     /* user name, uid, one group name */
+#define AUTH_GROUPS_MAX 32    /* groups of one identity */
+#define AUTH_TOKEN_MAX 8192   /* a bearer token's length */
+#define AUTH_ERR_MAX 256      /* a start-up error message */
+
+struct auth_identity {
+    char user[AUTH_NAME_MAX];
+    char uid[AUTH_NAME_MAX];
+    char groups[AUTH_GROUPS_MAX][AUTH_NAME_MAX];
+    size_t groups_len;
+};
+
+enum auth_err {
+    AUTH_OK = 0,
+    AUTH_ERR_MISSING = -1,   /* no token */
+    AUTH_ERR_MALFORMED = -2, /* not a JWT / not "Bearer x" / too long */
+    AUTH_ERR_INVALID = -3,   /* bad signature, wrong or "none" alg, unknown static token */
+    AUTH_ERR_EXPIRED = -4,   /* exp in the past or nbf in the future */
+};
+
+struct auth;
+
+/* Either file may be NULL; with both NULL the result is an auth that is not
+ * enabled (anonymous). On error returns NULL and writes a message to err. */
+struct auth *auth_new(const char *jwt_key_file, const char *token_auth_file, char *err,
+                      size_t err_cap);
+void auth_free(struct auth *auth);
+bool auth_enabled(const struct auth *auth);
+
+/* Check a bare token at time now. Fills id on AUTH_OK. */
+int auth_token_check(const struct auth *auth, const char *token, time_t now,
+                     struct auth_identity *id);
+
+/* Extract the token from an Authorization header value ("Bearer <token>", scheme
+ * case-insensitive, surrounding spaces ignored). Returns a pointer into value
+ * and its length, or NULL if the header is not a bearer credential. */
+const char *auth_bearer_parse(const char *value, size_t *token_len);
+
+#endif
