@@ -27,6 +27,7 @@ enum proto_channel {
     PROTO_CH_STDERR = 2,
     PROTO_CH_ERROR = 3,
     PROTO_CH_RESIZE = 4,
+    PROTO_CH_ACK = 6,     /* podterm kind only: client -> server flow-control ack */
     PROTO_CH_CLOSE = 255, /* v5 close signal prefix */
 };
 
@@ -41,6 +42,17 @@ enum proto_kind {
     PROTO_KIND_PODTERM,   /* v1.flow.podterm.dev: v5 framing + flow-control acks (web UI) */
     PROTO_KIND_COUNT,
 };
+
+/* podterm's flow-controlled subprotocol (v1.flow.podterm.dev), for browsers,
+ * which cannot apply backpressure to a WebSocket: framing is v5's (binary, one
+ * channel byte, JSON Status on 3, close signal), plus client -> server
+ * messages on channel 6 whose payload is the ASCII decimal count (1-15
+ * digits, > 0) of stdout/stderr payload bytes the page has rendered since its
+ * last ack. The server stops reading the process while more than
+ * PROTO_FLOW_WINDOW bytes are unacknowledged. */
+#define PROTO_FLOW_NAME "v1.flow.podterm.dev"
+#define PROTO_FLOW_WINDOW (256 * 1024)
+#define PROTO_FLOW_ACK_DIGITS_MAX 15
 
 /* Errors are negative. */
 enum proto_err {
