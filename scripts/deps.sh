@@ -13,7 +13,7 @@ what=${1:-build}
 
 build_pkgs=(gcc make cmake pkg-config clang libclang-rt-14-dev
     libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev
-    libjansson-dev libjwt-dev libfyaml-dev libcmocka-dev nodejs npm)
+    libjansson-dev libjwt-dev libfyaml-dev libcmocka-dev zlib1g-dev nodejs npm)
 test_pkgs=(chromium python3 python3-kubernetes python3-pytest python3-websocket
     tmux openssl procps iproute2 curl)
 

@@ -1,10 +1,244 @@
-/* main.c - flags -> config -> serve. (Skeleton: the server lands next.) */
+/* main.c - flags -> config -> serve.
+ *
+ * podterm [--listen HOST:PORT] [--config FILE] [--jwt-key-file FILE]
+ *         [--token-auth-file FILE] [--allowed-origin ORIGIN]... [--insecure-allow-anonymous]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libwebsockets.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <uv.h>
+
+#include "auth/auth.h"
+#include "backend/local.h"
+#include "config/config.h"
+#include "server/server.h"
+
+#define MAIN_ERR_MAX 1024
+#define MAIN_DEFAULT_LISTEN "127.0.0.1:8080"
+#define PODTERM_VERSION "0.1.0"
+
+struct main_flags {
+    char host[64];
+    int port;
+    const char *config_file;
+    const char *jwt_key_file;
+    const char *token_auth_file;
+    const char *origins[SERVER_ORIGINS_MAX];
+    size_t origins_len;
+    bool insecure_allow_anonymous;
+    int log_level;
+};
+
+static void main_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: podterm [flags]\n"
+            "  --listen HOST:PORT          address to serve on (default " MAIN_DEFAULT_LISTEN
+            "; port 0: any free port)\n"
+            "  --config FILE               local pods (YAML; default: default/local, container "
+            "shell)\n"
+            "  --jwt-key-file FILE         accept JWT bearer tokens: HMAC secret (HS256/384/512) "
+            "or PEM public key (RS*/ES*)\n"
+            "  --token-auth-file FILE      accept static tokens: CSV token,user,uid,\"g1,g2\"\n"
+            "  --allowed-origin ORIGIN     also accept browser requests from this origin "
+            "(repeatable)\n"
+            "  --insecure-allow-anonymous  serve without authentication on a non-loopback "
+            "address\n"
+            "  --log-level N               libwebsockets log bitmask (default 3: errors, "
+            "warnings)\n"
+            "  --version, --help\n");
+}
+
+static int main_parse_listen(const char *arg, struct main_flags *f)
+{
+    const char *colon = strrchr(arg, ':');
+    if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof(f->host))
+        return -1;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 || colon[1] == '\0')
+        return -1;
+    memcpy(f->host, arg, colon - arg);
+    f->host[colon - arg] = '\0';
+    f->port = (int)port;
+    return 0;
+}
+
+static int main_parse_flags(int argc, char **argv, struct main_flags *f)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, 0, 'l'},
+        {"config", required_argument, 0, 'c'},
+        {"jwt-key-file", required_argument, 0, 'j'},
+        {"token-auth-file", required_argument, 0, 't'},
+        {"allowed-origin", required_argument, 0, 'o'},
+        {"insecure-allow-anonymous", no_argument, 0, 'A'},
+        {"log-level", required_argument, 0, 'L'},
+        {"version", no_argument, 0, 'V'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    memset(f, 0, sizeof(*f));
+    f->log_level = LLL_ERR | LLL_WARN;
+    main_parse_listen(MAIN_DEFAULT_LISTEN, f);
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (main_parse_listen(optarg, f) < 0) {
+                fprintf(stderr, "podterm: --listen wants HOST:PORT, got \"%s\"\n", optarg);
+                return -1;
+            }
+            break;
+        case 'c':
+            f->config_file = optarg;
+            break;
+        case 'j':
+            f->jwt_key_file = optarg;
+            break;
+        case 't':
+            f->token_auth_file = optarg;
+            break;
+        case 'o':
+            if (f->origins_len == SERVER_ORIGINS_MAX) {
+                fprintf(stderr, "podterm: at most %d --allowed-origin flags\n", SERVER_ORIGINS_MAX);
+                return -1;
+            }
+            f->origins[f->origins_len++] = optarg;
+            break;
+        case 'A':
+            f->insecure_allow_anonymous = true;
+            break;
+        case 'L':
+            f->log_level = atoi(optarg);
+            break;
+        case 'V':
+            printf("podterm " PODTERM_VERSION "\n");
+            exit(0);
+        case 'h':
+            main_usage(stdout);
+            exit(0);
+        default:
+            main_usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "podterm: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static bool main_is_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0;
+}
+
+/* 10 000 sessions need ~20 000 fds: take all the hard limit allows. */
+static void main_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+struct main_state {
+    struct server *server;
+    uv_signal_t sigterm, sigint;
+};
+
+static void main_on_signal(uv_signal_t *sig, int signum)
+{
+    struct main_state *st = sig->data;
+    fprintf(stderr, "podterm: %s, shutting down\n", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    uv_close((uv_handle_t *)&st->sigterm, NULL);
+    uv_close((uv_handle_t *)&st->sigint, NULL);
+    server_shutdown(st->server);
+}
+
+static int main_serve(const struct main_flags *f, struct config_cluster *cluster, struct auth *auth)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct backend *backend = local_backend_new(&loop, cluster);
+    struct server_opts opts = {
+        .listen_host = f->host,
+        .listen_port = f->port,
+        .cluster = cluster,
+        .backend = backend,
+        .auth = auth,
+        .allowed_origins_len = f->origins_len,
+        .log_level = f->log_level,
+    };
+    memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
+    char err[MAIN_ERR_MAX];
+    struct main_state st = {0};
+    st.server = backend ? server_new(&loop, &opts, err, sizeof(err)) : NULL;
+    if (!st.server) {
+        fprintf(stderr, "podterm: %s\n", backend ? err : "cannot start the local backend");
+        backend_free(backend);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+        return 1;
+    }
+    uv_signal_init(&loop, &st.sigterm);
+    uv_signal_init(&loop, &st.sigint);
+    st.sigterm.data = st.sigint.data = &st;
+    uv_signal_start(&st.sigterm, main_on_signal, SIGTERM);
+    uv_signal_start(&st.sigint, main_on_signal, SIGINT);
+    fprintf(stderr, "podterm: serving %s\n", server_url(st.server));
+    uv_run(&loop, UV_RUN_DEFAULT);
+    /* Sessions are gone: stop what they left (children get SIGHUP/SIGKILL). */
+    backend_free(backend);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    server_free(st.server);
+    int rc = uv_loop_close(&loop);
+    if (rc != 0)
+        fprintf(stderr, "podterm: event loop closed with handles open (%s)\n", uv_strerror(rc));
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "podterm: not yet serving\n");
-    return 1;
+    struct main_flags f;
+    if (main_parse_flags(argc, argv, &f) < 0)
+        return 2;
+    signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error code, not a crash */
+    main_raise_fd_limit();
+
+    char err[MAIN_ERR_MAX];
+    struct auth *auth = auth_new(f.jwt_key_file, f.token_auth_file, err, sizeof(err));
+    if (!auth) {
+        fprintf(stderr, "podterm: %s\n", err);
+        return 1;
+    }
+    if (!auth_enabled(auth) && !main_is_loopback(f.host) && !f.insecure_allow_anonymous) {
+        fprintf(stderr,
+                "podterm: refusing to serve shells without authentication on %s: use "
+                "--jwt-key-file or --token-auth-file, listen on 127.0.0.1, or pass "
+                "--insecure-allow-anonymous\n",
+                f.host);
+        auth_free(auth);
+        return 1;
+    }
+    struct config_cluster *cluster = f.config_file
+                                         ? config_cluster_load(f.config_file, err, sizeof(err))
+                                         : config_cluster_default();
+    if (!cluster) {
+        fprintf(stderr, "podterm: %s\n", f.config_file ? err : "out of memory");
+        auth_free(auth);
+        return 1;
+    }
+    int rc = main_serve(&f, cluster, auth);
+    config_cluster_free(cluster);
+    auth_free(auth);
+    return rc;
 }

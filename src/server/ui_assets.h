@@ -12,8 +12,8 @@ struct ui_asset {
     const char *content_type; /* "text/html; charset=utf-8", ... */
     const unsigned char *gz;  /* gzip-compressed body */
     size_t gz_len;
-    size_t raw_len;           /* uncompressed length */
-    const char *etag;         /* quoted strong ETag */
+    size_t raw_len;   /* uncompressed length */
+    const char *etag; /* quoted strong ETag */
 };
 
 extern const struct ui_asset ui_assets[];

@@ -1,0 +1,54 @@
+/* exec_request.h - turn an exec/attach URL into a validated request, or into
+ * the exact metav1.Status error the apiserver would answer, in the
+ * apiserver's order of checks (PROTOCOL.md 1.1-1.2). Pure: no lws, no I/O. */
+#ifndef PODTERM_EXEC_REQUEST_H
+#define PODTERM_EXEC_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+
+#define EXEC_ARGV_MAX 1024        /* command= values of one request */
+#define EXEC_QUERY_ITEMS_MAX 2048 /* query items considered at all */
+#define EXEC_MESSAGE_MAX 1024     /* an error message */
+
+/* One decoded query item. */
+struct exec_query_item {
+    const char *key;
+    size_t key_len;
+    const char *value; /* NULL when the item had no '=' */
+    size_t value_len;
+};
+
+struct exec_request {
+    bool attach;
+    bool want_stdin, want_stdout, want_stderr, tty;
+    const struct config_pod *pod;
+    const struct config_container *container;
+    char **argv; /* NULL-terminated copies; NULL for attach */
+    size_t argc;
+};
+
+/* The error to answer instead, when validation fails. */
+struct exec_error {
+    int code;           /* HTTP status */
+    const char *reason; /* metav1 StatusReason */
+    char message[EXEC_MESSAGE_MAX];
+    char details_name[CONFIG_NAME_MAX + 1]; /* "" for no details */
+    const char *details_kind;               /* NULL for no details */
+};
+
+/* Is this path an exec or attach subresource? Fills ns/pod (decoded path
+ * segments, bounded) and attach. Returns false for any other path. */
+bool exec_path_parse(const char *path, char *ns, size_t ns_cap, char *pod, size_t pod_cap,
+                     bool *attach);
+
+/* Validate an exec/attach request against the cluster. Returns 0 and fills
+ * req (free with exec_request_clear), or -1 and fills err. */
+int exec_request_build(const struct config_cluster *cluster, const char *ns, const char *pod,
+                       bool attach, const struct exec_query_item *items, size_t nitems,
+                       struct exec_request *req, struct exec_error *err);
+void exec_request_clear(struct exec_request *req);
+
+#endif

@@ -1,0 +1,117 @@
+/* head_rewrite.c - negotiate the subprotocol and mark SPDY upgrades in a raw
+ * request head (see head_rewrite.h for why). */
+#include "server/head_rewrite.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "server/server_internal.h"
+
+#define PROTOCOL_HEADER "sec-websocket-protocol:"
+#define UPGRADE_HEADER "upgrade:"
+
+/* A header line [start, end) (without CRLF); its value after the colon, trimmed. */
+static bool line_is(const char *start, const char *end, const char *name, const char **value,
+                    size_t *value_len)
+{
+    size_t n = strlen(name);
+    if ((size_t)(end - start) < n || strncasecmp(start, name, n) != 0)
+        return false;
+    const char *v = start + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    const char *e = end;
+    while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    *value = v;
+    *value_len = (size_t)(e - v);
+    return true;
+}
+
+static void out_put(char *out, size_t *used, const void *p, size_t n)
+{
+    memcpy(out + *used, p, n);
+    *used += n;
+}
+
+/* First pass: find the Upgrade kind and collect the protocol lines (NUL-terminated copies). */
+static void head_scan(const char *in, size_t head_len, struct head_rewrite *res, char *arena,
+                      const char **lines, size_t *nlines)
+{
+    const char *p = memchr(in, '\n', head_len);
+    size_t used = 0;
+    while (p && (size_t)(p + 1 - in) < head_len) {
+        const char *start = p + 1;
+        const char *nl = memchr(start, '\n', head_len - (size_t)(start - in));
+        if (!nl)
+            break;
+        const char *end = nl > start && nl[-1] == '\r' ? nl - 1 : nl;
+        const char *v;
+        size_t vlen;
+        if (line_is(start, end, UPGRADE_HEADER, &v, &vlen)) {
+            if (vlen == 9 && strncasecmp(v, "websocket", 9) == 0)
+                res->websocket = true;
+            else
+                res->spdy = true;
+        } else if (line_is(start, end, PROTOCOL_HEADER, &v, &vlen) &&
+                   *nlines < HEAD_REWRITE_LINES_MAX && used + vlen + 1 <= PROTO_OFFER_MAX) {
+            lines[(*nlines)++] = arena + used;
+            memcpy(arena + used, v, vlen);
+            used += vlen;
+            arena[used++] = '\0';
+        }
+        p = nl;
+    }
+}
+
+size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size_t out_cap,
+                    struct head_rewrite *res)
+{
+    memset(res, 0, sizeof(*res));
+    char arena[PROTO_OFFER_MAX + HEAD_REWRITE_LINES_MAX];
+    const char *lines[HEAD_REWRITE_LINES_MAX];
+    size_t nlines = 0;
+    head_scan(in, head_len, res, arena, lines, &nlines);
+    if (res->websocket) {
+        res->spdy = false;
+        /* An empty header is the same as none (x/net/websocket parses no protocol). */
+        bool any = false;
+        for (size_t i = 0; i < nlines; i++)
+            any = any || lines[i][0];
+        res->negotiation_rc = proto_negotiate(lines, any ? nlines : 0, &res->neg);
+    }
+    if (out_cap < len + HEAD_REWRITE_SLACK)
+        return 0;
+
+    size_t used = 0;
+    const char *p = memchr(in, '\n', head_len);
+    out_put(out, &used, in, (size_t)(p + 1 - in)); /* request line */
+    while ((size_t)(p + 1 - in) < head_len) {
+        const char *start = p + 1;
+        const char *nl = memchr(start, '\n', head_len - (size_t)(start - in));
+        const char *end = nl > start && nl[-1] == '\r' ? nl - 1 : nl;
+        const char *v;
+        size_t vlen;
+        if (end == start) { /* the blank line: add our protocol line before it */
+            if (res->websocket && res->negotiation_rc == PROTO_OK && res->neg.offered) {
+                const char *name = proto_kind_name(res->neg.kind);
+                out_put(out, &used, "Sec-WebSocket-Protocol: ", 24);
+                out_put(out, &used, name, strlen(name));
+                out_put(out, &used, "\r\n", 2);
+            }
+        } else if (res->websocket && line_is(start, end, PROTOCOL_HEADER, &v, &vlen)) {
+            p = nl;
+            continue; /* replaced above */
+        } else if (res->spdy && line_is(start, end, UPGRADE_HEADER, &v, &vlen)) {
+            out_put(out, &used, SERVER_SPDY_MARKER, strlen(SERVER_SPDY_MARKER));
+            out_put(out, &used, start + strlen(UPGRADE_HEADER),
+                    (size_t)(nl + 1 - start) - strlen(UPGRADE_HEADER));
+            p = nl;
+            continue;
+        }
+        out_put(out, &used, start, (size_t)(nl + 1 - start));
+        p = nl;
+    }
+    out_put(out, &used, in + head_len, len - head_len);
+    return used;
+}

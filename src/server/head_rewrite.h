@@ -1,0 +1,39 @@
+/* head_rewrite.h - prepare a request head before lws parses it. Pure.
+ *
+ * lws 4.1 picks a WebSocket subprotocol by the client's order only and
+ * answers any non-websocket Upgrade with its own 403, both before podterm's
+ * code runs. So the listener passes the head through here first:
+ *  - a WebSocket upgrade's Sec-WebSocket-Protocol lines are negotiated with
+ *    proto_negotiate() (v5 wins, client order, bearer token item) and
+ *    replaced by one line naming only the chosen protocol (none when nothing
+ *    was offered or nothing matched), so lws binds exactly podterm's choice
+ *    and the token never reaches lws or the 101;
+ *  - another Upgrade header (kubectl's SPDY fallback) is renamed to
+ *    SERVER_SPDY_MARKER so the request reaches the HTTP handler.
+ * The negotiation result travels with the connection to upgrade.c. */
+#ifndef PODTERM_HEAD_REWRITE_H
+#define PODTERM_HEAD_REWRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proto/proto.h"
+
+#define HEAD_REWRITE_SLACK 128    /* out may be this much longer than in */
+#define HEAD_REWRITE_LINES_MAX 16 /* Sec-WebSocket-Protocol lines considered */
+
+struct head_rewrite {
+    bool websocket;     /* Upgrade: websocket */
+    bool spdy;          /* another Upgrade header was renamed to the marker */
+    int negotiation_rc; /* websocket only: PROTO_OK or a proto_err */
+    struct proto_negotiation neg;
+};
+
+/* in[0, len) holds the pre-read bytes; the head ends at head_len (just past
+ * the blank line); bytes after it are passed through untouched. Writes the
+ * new bytes to out (out_cap >= len + HEAD_REWRITE_SLACK) and returns their
+ * length. */
+size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size_t out_cap,
+                    struct head_rewrite *res);
+
+#endif

@@ -1,0 +1,75 @@
+/* http_routes.c - plain HTTP requests: authentication, then the exec/attach
+ * paths that were not WebSocket upgrades, the REST API, the web UI, and a
+ * Status 404 for everything else. */
+#include "server/server_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "server/exec_request.h"
+
+#define SPDY_REFUSED                                                                               \
+    "podterm speaks the WebSocket exec/attach protocol only, not SPDY: use kubectl 1.30 or "       \
+    "newer (WebSocket is the default there; do not set "                                           \
+    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false), or kubectl 1.29 with "                              \
+    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true"
+
+static bool http_is_spdy(struct lws *wsi)
+{
+    return lws_hdr_custom_length(wsi, SERVER_SPDY_MARKER, (int)strlen(SERVER_SPDY_MARKER)) > 0;
+}
+
+/* exec/attach reached as plain HTTP: a SPDY upgrade (kubectl's fallback) or
+ * a request with no upgrade at all. Validated like a WebSocket upgrade so the
+ * user sees the same 404/400 on the fallback attempt (PROTOCOL.md 5.2). */
+static int http_exec_without_websocket(struct server *server, struct lws *wsi, const char *path)
+{
+    struct exec_request req;
+    bool is_exec = false;
+    int rc = upgrade_validate_exec(server, wsi, path, &req, &is_exec);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    exec_request_clear(&req);
+    if (http_is_spdy(wsi))
+        return http_reply_status(wsi, 400, "BadRequest", SPDY_REFUSED, NULL, NULL);
+    return http_reply_status(wsi, 400, "BadRequest", "Upgrade request required", NULL, NULL);
+}
+
+static bool path_is_exec(const char *path)
+{
+    char ns[CONFIG_NAME_MAX + 1], pod[CONFIG_NAME_MAX + 1];
+    bool attach;
+    return exec_path_parse(path, ns, sizeof(ns), pod, sizeof(pod), &attach);
+}
+
+int http_routes_handle(struct server *server, struct lws *wsi, const char *path)
+{
+    if (!path || strlen(path) >= SERVER_PATH_MAX)
+        return http_reply_status(wsi, 414, "RequestURITooLong", "request path too long", NULL,
+                                 NULL);
+    if (path_is_exec(path))
+        return http_exec_without_websocket(server, wsi, path);
+
+    const char *method = http_method(wsi);
+    bool is_api = strcmp(path, "/version") == 0 || strncmp(path, "/api", 4) == 0;
+    if (is_api) {
+        struct auth_identity id;
+        int rc = request_authenticate(server, wsi, NULL, &id);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+        if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))
+            return http_reply_status(wsi, 405, "MethodNotAllowed",
+                                     "the server does not allow this method on the requested "
+                                     "resource",
+                                     NULL, NULL);
+        rc = api_local_handle(server, wsi, path);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+    } else if (method && strcmp(method, "GET") == 0) {
+        /* The UI is public: it holds no data, and asks for a token when the API says 401. */
+        if (static_ui_handle(wsi, path))
+            return 0;
+    }
+    return http_reply_status(wsi, 404, "NotFound",
+                             "the server could not find the requested resource", NULL, NULL);
+}

@@ -1,0 +1,186 @@
+/* server.c - the lws context on podterm's libuv loop, the protocol table, and
+ * the one callback that routes lws events to the HTTP side or to a session.
+ *
+ * lws binds a WebSocket to the vhost protocol whose name matches the client's
+ * subprotocol. podterm negotiates itself (PROTOCOL.md 2.3: v5 wins, client
+ * order, token items) in upgrade.c and leaves exactly the chosen name in the
+ * header, so lws's own matching only confirms our choice. A request without
+ * the header binds to protocol 0, which doubles as the "" subprotocol. */
+#include "server/server_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/exec_request.h"
+
+static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                           size_t len);
+
+/* Index = enum proto_kind; index 0 (PROTO_KIND_NONE) is also the HTTP protocol. */
+#define SERVER_PROTOCOL(name_)                                                                     \
+    {                                                                                              \
+        .name = name_, .callback = server_callback,                                                \
+        .per_session_data_size = sizeof(struct http_conn), .rx_buffer_size = SERVER_RX_CHUNK,      \
+    }
+static const struct lws_protocols server_protocols[] = {
+    SERVER_PROTOCOL("podterm-http"),
+    SERVER_PROTOCOL("channel.k8s.io"),
+    SERVER_PROTOCOL("base64.channel.k8s.io"),
+    SERVER_PROTOCOL("v4.channel.k8s.io"),
+    SERVER_PROTOCOL("v4.base64.channel.k8s.io"),
+    SERVER_PROTOCOL("v5.channel.k8s.io"),
+    SERVER_PROTOCOL(PROTO_FLOW_NAME),
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+struct server *server_from_wsi(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+void wsi_data_release(struct lws *wsi)
+{
+    enum wsi_data_type *tag = lws_get_opaque_user_data(wsi);
+    if (!tag)
+        return;
+    lws_set_opaque_user_data(wsi, NULL);
+    if (*tag == WSI_DATA_SESSION)
+        session_on_closed((struct session *)tag);
+    else
+        free(tag);
+}
+
+static int server_http(struct server *server, struct lws *wsi, const char *path)
+{
+    int rc = http_routes_handle(server, wsi, path);
+    if (rc < 0)
+        return -1;
+    /* Every reply is complete once written: let lws reuse the connection. */
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                           size_t len)
+{
+    struct server *server = server_from_wsi(wsi);
+    enum wsi_data_type *tag = lws_get_opaque_user_data(wsi);
+    struct session *session = tag && *tag == WSI_DATA_SESSION ? (struct session *)tag : NULL;
+
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return server_http(server, wsi, in);
+    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return 0; /* podterm takes no request bodies; the reply was sent already */
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+        if (strcmp(in ? (const char *)in : "", "websocket") != 0)
+            return -1;
+        int rc = upgrade_confirm(server, wsi);
+        if (rc != 0)
+            wsi_data_release(wsi); /* refused: the listener's record is spent */
+        return rc;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        if (!session)
+            return -1;
+        return session_on_established(session, wsi);
+    case LWS_CALLBACK_RECEIVE:
+        return session ? session_on_receive(session, in, len) : -1;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return session ? session_on_writeable(session) : 0;
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY:
+        wsi_data_release(wsi);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static struct lws_context *server_lws_create(struct server *server, char *err, size_t err_cap)
+{
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    void *loops[1] = {server->loop};
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                   LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.foreign_loops = loops;
+    info.user = server;
+    info.max_http_header_data = SERVER_HEAD_MAX;
+    info.max_http_header_pool = 64;
+    info.fd_limit_per_thread = 0; /* lws sizes its fd table from RLIMIT_NOFILE */
+    struct lws_context *ctx = lws_create_context(&info);
+    if (!ctx) {
+        snprintf(err, err_cap, "cannot create the libwebsockets context (libuv event library)");
+        return NULL;
+    }
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* listener.c accepts and adopts */
+    info.protocols = server_protocols;
+    info.vhost_name = "podterm";
+    info.keepalive_timeout = 30;
+    info.timeout_secs = 30;
+    server->vhost = lws_create_vhost(ctx, &info);
+    if (!server->vhost) {
+        snprintf(err, err_cap, "cannot create the libwebsockets vhost");
+        lws_context_destroy(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char *err,
+                          size_t err_cap)
+{
+    struct server *server = calloc(1, sizeof(*server));
+    if (!server) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    server->loop = loop;
+    server->opts = *opts;
+    lws_set_log_level(opts->log_level, NULL);
+    server->lws = server_lws_create(server, err, err_cap);
+    if (!server->lws) {
+        free(server);
+        return NULL;
+    }
+    int port = 0;
+    server->listener =
+        listener_new(server, opts->listen_host, opts->listen_port, &port, err, err_cap);
+    if (!server->listener) {
+        lws_context_destroy(server->lws);
+        free(server);
+        return NULL;
+    }
+    snprintf(server->url, sizeof(server->url), "http://%s:%d/", opts->listen_host, port);
+    return server;
+}
+
+const char *server_url(const struct server *server)
+{
+    return server->url;
+}
+
+void server_shutdown(struct server *server)
+{
+    if (server->shutting_down)
+        return;
+    server->shutting_down = true;
+    listener_close(server->listener);
+    /* Closes every wsi (sessions get LWS_CALLBACK_CLOSED) and lets lws release
+     * its handles on the foreign loop; the caller runs the loop to finish. */
+    lws_context_destroy(server->lws);
+    server->lws = NULL;
+}
+
+void server_free(struct server *server)
+{
+    if (!server)
+        return;
+    if (server->lws)
+        lws_context_destroy(server->lws);
+    listener_free(server->listener);
+    free(server);
+}

@@ -1,0 +1,40 @@
+/* server.h - podterm's HTTP + WebSocket server (libwebsockets on a libuv loop).
+ * main.c fills server_opts from the flags, creates the server and runs the loop. */
+#ifndef PODTERM_SERVER_H
+#define PODTERM_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "auth/auth.h"
+#include "backend/backend.h"
+#include "config/config.h"
+
+#define SERVER_ORIGINS_MAX 16 /* --allowed-origin values */
+#define SERVER_URL_MAX 300
+
+struct server_opts {
+    const char *listen_host;              /* numeric address */
+    int listen_port;                      /* 0: any free port */
+    const struct config_cluster *cluster; /* local mode pods (borrowed) */
+    struct backend *backend;              /* runs exec/attach (borrowed) */
+    const struct auth *auth;              /* NULL or not enabled: anonymous (borrowed) */
+    const char *allowed_origins[SERVER_ORIGINS_MAX];
+    size_t allowed_origins_len;
+    int log_level; /* lws log bitmask */
+};
+
+struct server;
+
+/* Create the server on loop and start listening. NULL on error (message in err). */
+struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char *err,
+                          size_t err_cap);
+/* The URL clients use, e.g. http://127.0.0.1:8080/ (the real port when 0 was asked). */
+const char *server_url(const struct server *server);
+/* Stop accepting, close every connection and session. The loop must then be
+ * run until it has no more handles before server_free. */
+void server_shutdown(struct server *server);
+void server_free(struct server *server);
+
+#endif

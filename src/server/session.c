@@ -1,0 +1,410 @@
+/* session.c - one exec/attach: the bridge between a client WebSocket and a
+ * backend stream.
+ *
+ * Bounded by design: output has one frame buffer (allocated while output
+ * flows, freed when idle) and podterm reads the process only when that
+ * buffer is free, so a client that stops reading stops the process, not our
+ * memory. Input goes straight to the process; what it cannot take waits in a
+ * fixed-size buffer while lws stops reading the socket (rx flow control).
+ * Nothing is dropped in either direction.
+ *
+ * End of stream (PROTOCOL.md 3.9): every output byte, then the status on
+ * channel 3, then Close 1000. */
+#include "server/server_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/exec_request.h"
+
+#define SESSION_OUT_PAYLOAD (64 * 1024) /* largest output payload per frame */
+#define SESSION_IN_MAX (64 * 1024)      /* stdin bytes waiting for the process */
+#define SESSION_ARGV_TEXT_MAX 512       /* "[sh -c exit 3]" in exit messages */
+
+struct session {
+    enum wsi_data_type type; /* WSI_DATA_SESSION: first, see server_internal.h */
+    struct server *server;
+    struct lws *wsi;
+    enum proto_kind kind;
+    struct exec_request req;
+    struct backend_stream *stream;
+    struct proto_decoder dec;
+
+    /* output: one frame at a time */
+    uint8_t *out;     /* LWS_PRE + frame; NULL while idle */
+    size_t out_len;   /* frame bytes ready at out + LWS_PRE (0: none) */
+    int next_channel; /* 1 or 2: alternate so neither stream starves */
+    bool ch_open[3];  /* [1], [2]: not yet at end of stream */
+    bool reading;     /* backend notifications on */
+    bool initial_sent;
+    uint64_t unacked; /* flow kind: payload bytes not yet acknowledged */
+
+    /* input */
+    uint8_t *in; /* stdin the process has not taken yet */
+    size_t in_len, in_off;
+    bool rx_paused;
+    bool stdin_closed;
+    bool stdin_close_pending;
+    bool in_message;
+    uint64_t message_bytes;
+
+    /* end */
+    bool exited;
+    struct backend_exit exit;
+    bool status_sent;
+    bool closed; /* the client side is gone */
+};
+
+static void session_fill(struct session *s);
+
+static void session_want_output(struct session *s, bool on)
+{
+    if (!s->stream || s->reading == on)
+        return;
+    s->reading = on;
+    for (int ch = 1; ch <= 2; ch++)
+        if (s->ch_open[ch])
+            backend_stream_want_read(s->stream, ch, on);
+}
+
+/* ---- backend callbacks ---- */
+
+static void session_backend_readable(void *user, int channel)
+{
+    struct session *s = user;
+    s->next_channel = channel;
+    session_fill(s);
+}
+
+static void session_flush_stdin(struct session *s);
+
+static void session_backend_writable(void *user)
+{
+    session_flush_stdin(user);
+}
+
+static void session_backend_exited(void *user, const struct backend_exit *exit)
+{
+    struct session *s = user;
+    s->exited = true;
+    s->exit = *exit;
+    s->ch_open[1] = s->ch_open[2] = false;
+    if (s->wsi)
+        lws_callback_on_writable(s->wsi);
+}
+
+static const struct backend_stream_cbs session_cbs = {
+    .readable = session_backend_readable,
+    .writable = session_backend_writable,
+    .exited = session_backend_exited,
+};
+
+/* ---- output ---- */
+
+/* Read one chunk of process output into the frame buffer, if there is room. */
+static void session_fill(struct session *s)
+{
+    if (s->out_len || !s->stream || s->closed)
+        return;
+    if (s->kind == PROTO_KIND_PODTERM && s->unacked >= PROTO_FLOW_WINDOW) {
+        session_want_output(s, false); /* the page is behind: wait for its acks */
+        return;
+    }
+    size_t head = proto_frame_head(s->kind, SESSION_OUT_PAYLOAD);
+    size_t cap = LWS_PRE + proto_frame_size(s->kind, SESSION_OUT_PAYLOAD);
+    if (!s->out && !(s->out = malloc(cap)))
+        return;
+    for (int tries = 0; tries < 2; tries++) {
+        int ch = s->next_channel;
+        s->next_channel = ch == 1 ? 2 : 1;
+        if (!s->ch_open[ch])
+            continue;
+        ssize_t n =
+            backend_stream_read(s->stream, ch, s->out + LWS_PRE + head, SESSION_OUT_PAYLOAD);
+        if (n > 0) {
+            /* Shift so the header lands right before the payload. */
+            size_t h = proto_frame_head(s->kind, (size_t)n);
+            uint8_t *frame = s->out + LWS_PRE;
+            if (h != head)
+                memmove(frame + h, frame + head, (size_t)n);
+            s->out_len = proto_frame_encode_inplace(s->kind, (uint8_t)ch, frame, (size_t)n);
+            s->unacked += (uint64_t)n;
+            session_want_output(s, false);
+            lws_callback_on_writable(s->wsi);
+            return;
+        }
+        if (n == 0) {
+            s->ch_open[ch] = false;
+            backend_stream_want_read(s->stream, ch, false);
+        }
+    }
+    /* Nothing to send now: give the buffer back while idle, listen again. */
+    free(s->out);
+    s->out = NULL;
+    session_want_output(s, true);
+}
+
+static int session_write_frame(struct session *s, uint8_t *frame, size_t len)
+{
+    enum lws_write_protocol type = proto_frame_is_text(s->kind) ? LWS_WRITE_TEXT : LWS_WRITE_BINARY;
+    return lws_write(s->wsi, frame, len, type) < (int)len ? -1 : 0;
+}
+
+/* The first message: one empty payload on the lowest enabled output channel. */
+static int session_write_initial(struct session *s)
+{
+    uint8_t buf[LWS_PRE + 8];
+    uint8_t ch = s->req.want_stdout ? 1 : s->req.want_stderr ? 2 : 3;
+    size_t n = proto_frame_encode_inplace(s->kind, ch, buf + LWS_PRE, 0);
+    s->initial_sent = true;
+    return session_write_frame(s, buf + LWS_PRE, n);
+}
+
+static void session_argv_text(const struct session *s, char *out, size_t cap)
+{
+    size_t used = snprintf(out, cap, "[");
+    for (size_t i = 0; i < s->req.argc && used < cap; i++)
+        used += snprintf(out + used, cap - used, "%s%s", i ? " " : "", s->req.argv[i]);
+    if (used < cap)
+        snprintf(out + used, cap - used, "]");
+}
+
+static int session_write_status(struct session *s)
+{
+    enum proto_status_type type = PROTO_STATUS_SUCCESS;
+    char message[BACKEND_ERR_MAX + SESSION_ARGV_TEXT_MAX + 64] = "";
+    if (s->exit.type == BACKEND_EXIT_ERROR) {
+        type = PROTO_STATUS_INTERNAL;
+        snprintf(message, sizeof(message), "%s", s->exit.message);
+    } else if (s->exit.code != 0 && !s->req.attach) {
+        char argv[SESSION_ARGV_TEXT_MAX];
+        session_argv_text(s, argv, sizeof(argv));
+        type = PROTO_STATUS_EXIT;
+        snprintf(message, sizeof(message), "error executing command %s, exit code %d", argv,
+                 s->exit.code);
+    }
+    uint8_t buf[LWS_PRE + 1 + 4 * PROTO_STATUS_MAX / 3 + 8];
+    char payload[PROTO_STATUS_MAX];
+    int n = proto_status_payload(s->kind, type, s->exit.code, message, payload, sizeof(payload));
+    s->status_sent = true;
+    if (n <= 0)
+        return 0; /* pre-v4 protocols say nothing on success */
+    int len = proto_frame_encode(s->kind, PROTO_CH_ERROR, (const uint8_t *)payload, (size_t)n,
+                                 buf + LWS_PRE, sizeof(buf) - LWS_PRE);
+    return len < 0 ? -1 : session_write_frame(s, buf + LWS_PRE, (size_t)len);
+}
+
+int session_on_writeable(struct session *s)
+{
+    if (!s->initial_sent) {
+        if (session_write_initial(s) < 0)
+            return -1;
+        lws_callback_on_writable(s->wsi);
+        return 0;
+    }
+    if (s->out_len) {
+        size_t len = s->out_len;
+        s->out_len = 0;
+        if (session_write_frame(s, s->out + LWS_PRE, len) < 0)
+            return -1;
+        session_fill(s); /* lws has the bytes: the buffer is free for the next chunk */
+        return 0;
+    }
+    if (s->exited && !s->status_sent) {
+        if (session_write_status(s) < 0)
+            return -1;
+        lws_callback_on_writable(s->wsi);
+        return 0;
+    }
+    if (s->status_sent) {
+        lws_close_reason(s->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- input ---- */
+
+static void session_rx_pause(struct session *s, bool pause)
+{
+    if (s->rx_paused == pause || !s->wsi)
+        return;
+    s->rx_paused = pause;
+    lws_rx_flow_control(s->wsi, pause ? 0 : 1);
+}
+
+static void session_close_stdin(struct session *s)
+{
+    if (s->stdin_closed)
+        return;
+    if (s->in_len > s->in_off || !s->stream) {
+        s->stdin_close_pending = true;
+        return;
+    }
+    s->stdin_closed = true;
+    backend_stream_close_stdin(s->stream);
+}
+
+/* Write what waits in the input buffer; resume the socket when it is empty. */
+static void session_flush_stdin(struct session *s)
+{
+    while (s->stream && s->in_off < s->in_len) {
+        ssize_t n = backend_stream_write(s->stream, s->in + s->in_off, s->in_len - s->in_off);
+        if (n == -EAGAIN)
+            return;
+        s->in_off = n < 0 ? s->in_len : s->in_off + (size_t)n; /* -EPIPE: nobody reads */
+    }
+    s->in_off = s->in_len = 0;
+    session_rx_pause(s, false);
+    if (s->stdin_close_pending)
+        session_close_stdin(s);
+}
+
+static void session_stdin(struct session *s, const uint8_t *data, size_t len)
+{
+    if (!s->req.want_stdin || s->stdin_closed || len == 0)
+        return; /* PROTOCOL.md 3.1: stdin data without stdin=true is dropped */
+    if (!s->in && !(s->in = malloc(SESSION_IN_MAX)))
+        return;
+    if (s->in_len + len > SESSION_IN_MAX) {
+        /* Cannot happen while rx is paused whenever the buffer is non-empty;
+         * compact before giving up on the invariant. */
+        memmove(s->in, s->in + s->in_off, s->in_len - s->in_off);
+        s->in_len -= s->in_off;
+        s->in_off = 0;
+        if (s->in_len + len > SESSION_IN_MAX)
+            return;
+    }
+    memcpy(s->in + s->in_len, data, len);
+    s->in_len += len;
+    session_flush_stdin(s);
+    if (s->in_off < s->in_len)
+        session_rx_pause(s, true);
+}
+
+static void session_event(void *user, const struct proto_event *ev, const uint8_t *data)
+{
+    struct session *s = user;
+    switch (ev->type) {
+    case PROTO_EV_STDIN:
+        session_stdin(s, data, ev->out_len);
+        break;
+    case PROTO_EV_RESIZE:
+        if (s->stream && s->req.tty)
+            backend_stream_resize(s->stream, ev->width, ev->height);
+        break;
+    case PROTO_EV_CLOSE_STDIN:
+        session_close_stdin(s);
+        break;
+    case PROTO_EV_ACK:
+        s->unacked = ev->ack_bytes >= s->unacked ? 0 : s->unacked - ev->ack_bytes;
+        session_fill(s);
+        break;
+    default:
+        break;
+    }
+}
+
+int session_on_receive(struct session *s, const void *in, size_t len)
+{
+    bool first = !s->in_message;
+    bool final = lws_is_final_fragment(s->wsi);
+    if (first)
+        s->message_bytes = 0;
+    s->message_bytes += len;
+    if (s->message_bytes + lws_remaining_packet_payload(s->wsi) > SERVER_MESSAGE_MAX) {
+        lws_close_reason(s->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         (unsigned char *)"message too large", 17);
+        return -1;
+    }
+    s->in_message = !final;
+    uint8_t out[SERVER_RX_CHUNK];
+    const uint8_t *p = in;
+    /* lws never hands us more than the rx buffer, but slice anyway. */
+    while (len > 0 || first) {
+        size_t n = len > sizeof(out) ? sizeof(out) : len;
+        bool last = n == len;
+        if (proto_decoder_feed(&s->dec, p, n, first, final && last, out, sizeof(out), session_event,
+                               s) != PROTO_OK) {
+            lws_close_reason(s->wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0);
+            return -1;
+        }
+        p += n;
+        len -= n;
+        first = false;
+    }
+    return 0;
+}
+
+/* ---- lifetime ---- */
+
+struct session *session_new(struct server *server, enum proto_kind kind, struct exec_request *req)
+{
+    struct session *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->type = WSI_DATA_SESSION;
+    s->server = server;
+    s->kind = kind;
+    s->req = *req;
+    memset(req, 0, sizeof(*req)); /* the session owns argv now */
+    s->next_channel = 1;
+    s->ch_open[1] = s->req.want_stdout;
+    s->ch_open[2] = s->req.want_stderr && !s->req.tty; /* PROTOCOL.md 3.8 */
+    proto_decoder_init(&s->dec, kind);
+    server->sessions++;
+    return s;
+}
+
+int session_on_established(struct session *s, struct lws *wsi)
+{
+    s->wsi = wsi;
+    struct backend_exec_request breq = {
+        .ns = s->req.pod->ns,
+        .pod = s->req.pod->name,
+        .container = s->req.container->name,
+        .argv = (const char *const *)s->req.argv,
+        .argc = s->req.argc,
+        .attach = s->req.attach,
+        .want_stdin = s->req.want_stdin,
+        .want_stdout = s->ch_open[1],
+        .want_stderr = s->ch_open[2],
+        .tty = s->req.tty,
+    };
+    char err[BACKEND_ERR_MAX];
+    int rc = backend_stream_start(s->server->opts.backend, &breq, &session_cbs, s, &s->stream, err,
+                                  sizeof(err));
+    if (rc < 0) {
+        s->stream = NULL;
+        s->exited = true;
+        s->exit.type = BACKEND_EXIT_ERROR;
+        s->exit.code = 0;
+        snprintf(s->exit.message, sizeof(s->exit.message), "%s", err);
+    } else {
+        session_want_output(s, true);
+    }
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+void session_on_closed(struct session *s)
+{
+    s->closed = true;
+    s->wsi = NULL;
+    session_free(s);
+}
+
+void session_free(struct session *s)
+{
+    if (!s)
+        return;
+    if (s->stream)
+        backend_stream_stop(s->stream);
+    exec_request_clear(&s->req);
+    free(s->out);
+    free(s->in);
+    s->server->sessions--;
+    free(s);
+}
