@@ -1,0 +1,132 @@
+/* test_server_head_rewrite.c - subprotocol negotiation and SPDY marking on raw heads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "server/head_rewrite.h"
+#include "server/server_internal.h"
+
+static char out[SERVER_HEAD_MAX + HEAD_REWRITE_SLACK];
+
+static size_t rewrite(const char *in, struct head_rewrite *res)
+{
+    size_t len = strlen(in);
+    const char *end = strstr(in, "\r\n\r\n");
+    assert_non_null(end);
+    size_t n = head_rewrite(in, len, (size_t)(end + 4 - in), out, sizeof(out), res);
+    out[n] = '\0';
+    return n;
+}
+
+#define WS_HEAD(protocol_lines)                                                                    \
+    "GET /api/v1/namespaces/default/pods/local/exec?command=sh HTTP/1.1\r\n"                       \
+    "Host: 127.0.0.1:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"                           \
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" protocol_lines \
+    "\r\n"
+
+static void test_v5_wins_anywhere(void **state)
+{
+    struct head_rewrite res;
+    rewrite(WS_HEAD("Sec-WebSocket-Protocol: base64.channel.k8s.io, v5.channel.k8s.io\r\n"), &res);
+    assert_true(res.websocket);
+    assert_int_equal(res.negotiation_rc, PROTO_OK);
+    assert_int_equal(res.neg.kind, PROTO_KIND_V5);
+    assert_non_null(strstr(out, "\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n"));
+    assert_null(strstr(out, "base64.channel"));
+}
+
+static void test_client_order(void **state)
+{
+    struct head_rewrite res;
+    rewrite(WS_HEAD("Sec-WebSocket-Protocol: channel.k8s.io, v4.channel.k8s.io\r\n"), &res);
+    assert_int_equal(res.neg.kind, PROTO_KIND_CHANNEL);
+    assert_non_null(strstr(out, "Sec-WebSocket-Protocol: channel.k8s.io\r\n\r\n"));
+}
+
+static void test_token_item_removed(void **state)
+{
+    struct head_rewrite res;
+    rewrite(WS_HEAD("Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io.YWJj, "
+                    "v4.channel.k8s.io\r\n"),
+            &res);
+    assert_int_equal(res.negotiation_rc, PROTO_OK);
+    assert_true(res.neg.has_token);
+    assert_string_equal(res.neg.token, "abc");
+    assert_null(strstr(out, "bearer"));
+    assert_null(strstr(out, "YWJj"));
+    assert_non_null(strstr(out, "Sec-WebSocket-Protocol: v4.channel.k8s.io\r\n"));
+}
+
+static void test_no_protocol_header(void **state)
+{
+    struct head_rewrite res;
+    const char *in = WS_HEAD("");
+    size_t n = rewrite(in, &res);
+    assert_true(res.websocket);
+    assert_int_equal(res.negotiation_rc, PROTO_OK);
+    assert_false(res.neg.offered);
+    assert_int_equal(res.neg.kind, PROTO_KIND_NONE);
+    assert_int_equal(n, strlen(in));
+    assert_memory_equal(out, in, n); /* untouched */
+}
+
+static void test_no_match(void **state)
+{
+    struct head_rewrite res;
+    rewrite(WS_HEAD("Sec-WebSocket-Protocol: foo.example\r\n"), &res);
+    assert_int_equal(res.negotiation_rc, PROTO_ERR_NO_MATCH);
+    assert_null(strstr(out, "Sec-WebSocket-Protocol"));
+}
+
+static void test_spdy_marked(void **state)
+{
+    struct head_rewrite res;
+    rewrite("POST /api/v1/namespaces/default/pods/local/exec?command=sh HTTP/1.1\r\n"
+            "Host: x\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\nUpgrade: SPDY/3.1\r\n"
+            "Connection: Upgrade\r\nContent-Length: 0\r\n\r\n",
+            &res);
+    assert_false(res.websocket);
+    assert_true(res.spdy);
+    assert_non_null(strstr(out, "\r\n" SERVER_SPDY_MARKER " SPDY/3.1\r\n"));
+    assert_null(strstr(out, "\r\nUpgrade:"));
+}
+
+static void test_trailing_bytes_kept(void **state)
+{
+    struct head_rewrite res;
+    const char *in = "GET /version HTTP/1.1\r\nHost: x\r\n\r\nGET /api HTTP/1.1\r\n";
+    size_t n = rewrite(in, &res);
+    assert_false(res.websocket);
+    assert_false(res.spdy);
+    assert_int_equal(n, strlen(in));
+    assert_string_equal(out, in);
+}
+
+static void test_plain_get_untouched_upgrade_insecure(void **state)
+{
+    struct head_rewrite res;
+    const char *in = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade-Insecure-Requests: 1\r\n\r\n";
+    rewrite(in, &res);
+    assert_false(res.spdy);
+    assert_string_equal(out, in);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_v5_wins_anywhere),
+        cmocka_unit_test(test_client_order),
+        cmocka_unit_test(test_token_item_removed),
+        cmocka_unit_test(test_no_protocol_header),
+        cmocka_unit_test(test_no_match),
+        cmocka_unit_test(test_spdy_marked),
+        cmocka_unit_test(test_trailing_bytes_kept),
+        cmocka_unit_test(test_plain_get_untouched_upgrade_insecure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
