@@ -21,11 +21,15 @@
 #include <unistd.h>
 
 #define LISTENER_BACKLOG 1024
+/* Connections still sending their request head: each holds a SERVER_HEAD_MAX
+ * buffer, so a flood of half-open connections is capped at ~16 MiB. */
+#define LISTENER_PENDING_MAX 1024
 
 struct listener {
     struct server *server;
     uv_tcp_t tcp;
     bool closed;
+    size_t pending;
 };
 
 /* One connection whose request head is still arriving. */
@@ -48,8 +52,10 @@ static const char LISTENER_431[] =
 static void pending_handle_closed(uv_handle_t *h)
 {
     struct pending *p = h->data;
-    if (--p->handles_open == 0)
+    if (--p->handles_open == 0) {
+        p->listener->pending--;
         free(p);
+    }
 }
 
 static void pending_drop(struct pending *p)
@@ -136,14 +142,29 @@ static void pending_timeout(uv_timer_t *t)
     pending_drop(t->data);
 }
 
+static void listener_closed_free(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 static void listener_on_connection(uv_stream_t *server_stream, int status)
 {
     struct listener *l = server_stream->data;
     if (status < 0)
         return;
-    struct pending *p = malloc(sizeof(*p));
-    if (!p)
+    struct pending *p = l->pending < LISTENER_PENDING_MAX ? malloc(sizeof(*p)) : NULL;
+    if (!p) {
+        /* Accept and drop, so the kernel backlog does not fill with the flood. */
+        uv_tcp_t *drop = malloc(sizeof(*drop));
+        if (drop) {
+            uv_tcp_init(l->server->loop, drop);
+            drop->data = drop;
+            uv_accept(server_stream, (uv_stream_t *)drop);
+            uv_close((uv_handle_t *)drop, listener_closed_free);
+        }
         return;
+    }
+    l->pending++;
     p->listener = l;
     p->len = 0;
     p->handles_open = 2;
@@ -159,11 +180,6 @@ static void listener_on_connection(uv_stream_t *server_stream, int status)
     uv_tcp_nodelay(&p->tcp, 1);
     uv_timer_start(&p->timer, pending_timeout, SERVER_HEAD_TIMEOUT_MS, 0);
     uv_read_start((uv_stream_t *)&p->tcp, pending_alloc, pending_read);
-}
-
-static void listener_closed_free(uv_handle_t *h)
-{
-    free(h->data);
 }
 
 struct listener *listener_new(struct server *server, const char *host, int port, int *bound_port,
