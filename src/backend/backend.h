@@ -30,6 +30,10 @@ struct backend_exec_request {
     size_t argc;
     bool attach;
     bool want_stdin, want_stdout, want_stderr, tty;
+    /* Gateway mode: the upstream stream opened before the client's upgrade
+     * was answered (so upstream errors could reach the client); start takes
+     * it over. NULL otherwise. */
+    struct backend_stream *prepared;
 };
 
 enum backend_exit_type {

@@ -1,0 +1,363 @@
+/* credentials.c - bearer tokens for the API server: static, token file, or an
+ * exec credential plugin (see credentials.h). The plugin runs through
+ * uv_spawn so the loop never blocks on it; requests that arrive while it runs
+ * wait in a list and are all answered by the one run. */
+#include "gateway/credentials.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define KUBE_EXEC_ENV_TOTAL_MAX 4096 /* environment entries passed to a plugin */
+#define KUBE_EXEC_INFO_MAX 256
+
+extern char **environ;
+
+struct kube_creds {
+    uv_loop_t *loop;
+    const struct kube_target *target;
+    /* token file cache: re-read when the file's identity changes */
+    char file_token[KUBE_TOKEN_MAX + 1];
+    struct stat file_st;
+    bool file_loaded;
+    /* exec plugin cache and run */
+    char exec_token[KUBE_TOKEN_MAX + 1];
+    time_t exec_expiry; /* 0: no expiry */
+    bool exec_valid;
+    struct kube_exec_run *run;
+    struct kube_creds_req *waiting;
+};
+
+struct kube_exec_run {
+    struct kube_creds *creds; /* NULL once the creds are freed: the run only cleans up */
+    uv_process_t proc;
+    uv_pipe_t out;
+    uv_timer_t timer;
+    int handles_open;
+    bool timed_out;
+    bool exited;
+    int64_t exit_status;
+    char buf[KUBE_EXEC_OUTPUT_MAX];
+    size_t len;
+    bool overflow;
+};
+
+struct kube_creds *kube_creds_new(uv_loop_t *loop, const struct kube_target *target)
+{
+    struct kube_creds *c = calloc(1, sizeof(*c));
+    if (c) {
+        c->loop = loop;
+        c->target = target;
+    }
+    return c;
+}
+
+/* ---- token file ---- */
+
+static void creds_trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+}
+
+/* Kubelet swaps projected tokens by renaming a new directory into place, so
+ * inode and mtime together say whether the token changed. */
+static int creds_token_file(struct kube_creds *c, char *out, size_t out_cap)
+{
+    struct stat st;
+    const char *path = c->target->token_file;
+    if (stat(path, &st) != 0) {
+        snprintf(out, out_cap, "cannot read token file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    bool same = c->file_loaded && st.st_ino == c->file_st.st_ino &&
+                st.st_mtim.tv_sec == c->file_st.st_mtim.tv_sec &&
+                st.st_mtim.tv_nsec == c->file_st.st_mtim.tv_nsec &&
+                st.st_size == c->file_st.st_size;
+    if (!same) {
+        size_t len;
+        char *text = kube_file_read(path, &len);
+        if (!text || len > KUBE_TOKEN_MAX) {
+            snprintf(out, out_cap, "cannot read token file %s: %s", path,
+                     text ? "longer than a token can be" : strerror(errno));
+            free(text);
+            return -1;
+        }
+        memcpy(c->file_token, text, len + 1);
+        free(text);
+        creds_trim(c->file_token);
+        c->file_st = st;
+        c->file_loaded = true;
+    }
+    snprintf(out, out_cap, "%s", c->file_token);
+    return 0;
+}
+
+/* ---- exec plugin ---- */
+
+static time_t creds_parse_time(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end)
+        return (time_t)-1;
+    while (*end == '.' || (*end >= '0' && *end <= '9'))
+        end++; /* fractional seconds */
+    time_t t = timegm(&tm);
+    if (*end == 'Z' && end[1] == '\0')
+        return t;
+    int hh, mm;
+    if ((*end == '+' || *end == '-') && sscanf(end + 1, "%2d:%2d", &hh, &mm) == 2)
+        return *end == '+' ? t - (hh * 3600 + mm * 60) : t + (hh * 3600 + mm * 60);
+    return (time_t)-1;
+}
+
+int kube_exec_credential_parse(const char *json, size_t len, char *token, size_t token_cap,
+                               time_t *expiry, char *err, size_t err_cap)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, 0, &jerr);
+    const char *kind = NULL, *tok = NULL, *exp = NULL;
+    int rc = -1;
+    *expiry = 0;
+    if (!root || json_unpack(root, "{s?s, s:{s?s, s?s}}", "kind", &kind, "status", "token", &tok,
+                             "expirationTimestamp", &exp) != 0)
+        snprintf(err, err_cap, "the exec plugin did not print an ExecCredential with a status");
+    else if (kind && strcmp(kind, "ExecCredential") != 0)
+        snprintf(err, err_cap, "the exec plugin printed kind %s, not ExecCredential", kind);
+    else if (!tok || !tok[0])
+        snprintf(err, err_cap,
+                 "the exec plugin's ExecCredential has no status.token (client "
+                 "certificates from plugins are not supported)");
+    else if (strlen(tok) >= token_cap)
+        snprintf(err, err_cap, "the exec plugin's token is longer than %zu bytes", token_cap - 1);
+    else if (exp && (*expiry = creds_parse_time(exp)) == (time_t)-1)
+        snprintf(err, err_cap, "the exec plugin's expirationTimestamp \"%s\" is not RFC 3339", exp);
+    else {
+        snprintf(token, token_cap, "%s", tok);
+        rc = 0;
+    }
+    json_decref(root);
+    return rc;
+}
+
+static void creds_finish(struct kube_creds *c, const char *token, const char *err)
+{
+    /* Detach the list first: a callback may start a new request. */
+    struct kube_creds_req *list = c->waiting;
+    c->waiting = NULL;
+    while (list) {
+        struct kube_creds_req *next = list->next;
+        list->done(list, token, err);
+        list = next;
+    }
+}
+
+static void exec_run_closed(uv_handle_t *h)
+{
+    struct kube_exec_run *run = h->data;
+    if (--run->handles_open == 0)
+        free(run);
+}
+
+static void exec_run_end(struct kube_exec_run *run)
+{
+    struct kube_creds *c = run->creds;
+    uv_close((uv_handle_t *)&run->proc, exec_run_closed);
+    uv_close((uv_handle_t *)&run->out, exec_run_closed);
+    uv_close((uv_handle_t *)&run->timer, exec_run_closed);
+    if (!c)
+        return;
+    c->run = NULL;
+    char err[KUBE_ERR_MAX] = "";
+    if (run->timed_out)
+        snprintf(err, sizeof(err), "the exec credential plugin %s did not finish within %d s",
+                 c->target->exec->command, KUBE_EXEC_TIMEOUT_MS / 1000);
+    else if (run->exit_status != 0)
+        snprintf(err, sizeof(err), "the exec credential plugin %s exited with status %lld",
+                 c->target->exec->command, (long long)run->exit_status);
+    else if (run->overflow)
+        snprintf(err, sizeof(err), "the exec credential plugin printed more than %d bytes",
+                 KUBE_EXEC_OUTPUT_MAX);
+    else if (kube_exec_credential_parse(run->buf, run->len, c->exec_token, sizeof(c->exec_token),
+                                        &c->exec_expiry, err, sizeof(err)) == 0)
+        c->exec_valid = true;
+    creds_finish(c, c->exec_valid ? c->exec_token : NULL, c->exec_valid ? NULL : err);
+}
+
+/* Output and exit arrive in either order; the run ends when both are in. */
+static void exec_run_maybe_end(struct kube_exec_run *run, bool out_done)
+{
+    if (out_done)
+        uv_read_stop((uv_stream_t *)&run->out);
+    if (run->exited && (out_done || uv_is_active((uv_handle_t *)&run->out) == 0))
+        exec_run_end(run);
+}
+
+static void exec_on_exit(uv_process_t *p, int64_t status, int sig)
+{
+    struct kube_exec_run *run = p->data;
+    run->exited = true;
+    run->exit_status = sig ? 128 + sig : status;
+    uv_timer_stop(&run->timer);
+    exec_run_maybe_end(run, false);
+}
+
+static void exec_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct kube_exec_run *run = h->data;
+    buf->base = run->buf + run->len;
+    buf->len = sizeof(run->buf) - run->len;
+}
+
+static void exec_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct kube_exec_run *run = s->data;
+    if (n > 0) {
+        run->len += (size_t)n;
+        if (run->len == sizeof(run->buf))
+            run->overflow = true;
+    }
+    if (n < 0 || run->overflow)
+        exec_run_maybe_end(run, true);
+}
+
+static void exec_on_timeout(uv_timer_t *t)
+{
+    struct kube_exec_run *run = t->data;
+    run->timed_out = true;
+    uv_process_kill(&run->proc, SIGKILL);
+}
+
+/* The environment: ours, the plugin's env entries, and KUBERNETES_EXEC_INFO. */
+static char **exec_env(const struct kube_exec_spec *e, char *info, size_t info_cap, size_t *base)
+{
+    size_t n = 0;
+    while (environ[n] && n < KUBE_EXEC_ENV_TOTAL_MAX)
+        n++;
+    char **env = calloc(n + e->env_len + 2, sizeof(char *));
+    if (!env)
+        return NULL;
+    memcpy(env, environ, n * sizeof(char *));
+    *base = n;
+    for (size_t i = 0; i < e->env_len; i++)
+        if (asprintf(&env[n + i], "%s=%s", e->env[i].name, e->env[i].value) < 0)
+            env[n + i] = NULL;
+    snprintf(info, info_cap,
+             "KUBERNETES_EXEC_INFO={\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\","
+             "\"spec\":{\"interactive\":false}}",
+             e->api_version ? e->api_version : "client.authentication.k8s.io/v1");
+    env[n + e->env_len] = info;
+    return env;
+}
+
+static int creds_exec_start(struct kube_creds *c, char *err, size_t err_cap)
+{
+    const struct kube_exec_spec *e = c->target->exec;
+    struct kube_exec_run *run = calloc(1, sizeof(*run));
+    if (!run) {
+        snprintf(err, err_cap, "out of memory");
+        return -1;
+    }
+    run->creds = c;
+    char *args[KUBE_EXEC_ARGS_MAX + 2] = {e->command};
+    for (size_t i = 0; i < e->args_len; i++)
+        args[i + 1] = e->args[i];
+    char info[KUBE_EXEC_INFO_MAX];
+    size_t base = 0;
+    char **env = exec_env(e, info, sizeof(info), &base);
+    uv_pipe_init(c->loop, &run->out, 0);
+    uv_timer_init(c->loop, &run->timer);
+    run->out.data = run->timer.data = run->proc.data = run;
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&run->out},
+        {.flags = UV_INHERIT_FD, .data.fd = 2},
+    };
+    /* A bare name is looked up in PATH; a relative path is relative to the kubeconfig. */
+    char cmd[4096];
+    bool relative = strchr(e->command, '/') && e->command[0] != '/' && e->dir[0];
+    snprintf(cmd, sizeof(cmd), "%s%s%s", relative ? e->dir : "", relative ? "/" : "", e->command);
+    args[0] = cmd;
+    uv_process_options_t opts = {.exit_cb = exec_on_exit,
+                                 .file = cmd,
+                                 .args = args,
+                                 .env = env,
+                                 .stdio_count = 3,
+                                 .stdio = stdio};
+    int rc = env ? uv_spawn(c->loop, &run->proc, &opts) : UV_ENOMEM;
+    for (size_t i = 0; env && i < e->env_len; i++)
+        free(env[base + i]);
+    free(env);
+    if (rc != 0) {
+        snprintf(err, err_cap, "cannot run the exec credential plugin %s: %s", e->command,
+                 uv_strerror(rc));
+        run->handles_open = 2;
+        uv_close((uv_handle_t *)&run->out, exec_run_closed);
+        uv_close((uv_handle_t *)&run->timer, exec_run_closed);
+        return -1;
+    }
+    run->handles_open = 3;
+    uv_read_start((uv_stream_t *)&run->out, exec_alloc, exec_on_read);
+    uv_timer_start(&run->timer, exec_on_timeout, KUBE_EXEC_TIMEOUT_MS, 0);
+    c->run = run;
+    return 0;
+}
+
+static int creds_exec(struct kube_creds *c, struct kube_creds_req *req, char *out, size_t out_cap)
+{
+    if (c->exec_valid &&
+        (c->exec_expiry == 0 || time(NULL) + KUBE_EXEC_EXPIRY_SLACK_S < c->exec_expiry)) {
+        snprintf(out, out_cap, "%s", c->exec_token);
+        return 0;
+    }
+    c->exec_valid = false;
+    if (!c->run && creds_exec_start(c, out, out_cap) < 0)
+        return -1;
+    req->next = c->waiting;
+    c->waiting = req;
+    return 1;
+}
+
+int kube_creds_get(struct kube_creds *c, struct kube_creds_req *req, char *out, size_t out_cap)
+{
+    const struct kube_target *t = c->target;
+    if (t->exec)
+        return creds_exec(c, req, out, out_cap);
+    if (t->token_file)
+        return creds_token_file(c, out, out_cap);
+    snprintf(out, out_cap, "%s", t->token ? t->token : "");
+    return 0;
+}
+
+void kube_creds_cancel(struct kube_creds *c, struct kube_creds_req *req)
+{
+    for (struct kube_creds_req **p = &c->waiting; *p; p = &(*p)->next)
+        if (*p == req) {
+            *p = req->next;
+            return;
+        }
+}
+
+void kube_creds_invalidate(struct kube_creds *c)
+{
+    c->exec_valid = false;
+    c->file_loaded = false;
+}
+
+void kube_creds_free(struct kube_creds *c)
+{
+    if (!c)
+        return;
+    if (c->run) {
+        c->run->creds = NULL;
+        uv_process_kill(&c->run->proc, SIGKILL);
+    }
+    creds_finish(c, NULL, "podterm is shutting down");
+    free(c);
+}

@@ -1,0 +1,867 @@
+/* gateway.c - one proxied API request per client connection (see gateway.h).
+ *
+ * A request goes: authenticate (podterm's own auth) -> token for upstream
+ * (maybe running an exec plugin) -> connect -> send the rewritten head ->
+ * read the response head -> either relay the response as is and close, or
+ * (exec/attach 101) hand both sides over to a session. A 401 from upstream
+ * with refreshable credentials is retried once with fresh ones.
+ *
+ * Only allowlisted headers travel upstream: never the client's
+ * Authorization (unless passing it through), cookies, or Impersonate-*. */
+#include "gateway/gateway.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "gateway/gw_request.h"
+#include "gateway/http1.h"
+#include "gateway/kube_backend.h"
+#include "gateway/kube_client.h"
+#include "proto/proto.h"
+
+#define GW_BUF_MAX (16 * 1024 + 256) /* a client head as the listener read it */
+#define GW_OUT_HEAD_MAX (24 * 1024)  /* the head we send upstream */
+#define GW_DESCRIBE_MAX 8192
+#define GW_UPSTREAM_PROTOCOLS "v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io"
+#define GW_SPDY_REFUSED                                                                            \
+    "podterm speaks the WebSocket exec/attach protocol only, not SPDY: use kubectl 1.30 or "       \
+    "newer (WebSocket is the default there; do not set "                                           \
+    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false), or kubectl 1.29 with "                              \
+    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true"
+
+struct gateway {
+    uv_loop_t *loop;
+    struct gateway_opts opts;
+    struct kube_client *client;
+    struct backend *backend;
+    size_t in_flight;
+    struct gw_req *reqs; /* in flight, for gateway_free */
+    char describe[GW_DESCRIBE_MAX];
+};
+
+enum gw_state { GW_CREDS, GW_CONNECT, GW_HEAD, GW_RELAY, GW_SPDY_BODY, GW_REPLY, GW_DONE };
+
+struct gw_req {
+    struct gateway *gw;
+    struct gw_req *prev, *next;
+    enum gw_state state;
+    int fd; /* the client's, until handed to the tls_sock or back to the listener */
+    struct tls_sock *client;
+    struct tls_sock *up;
+    struct kube_connect *connecting;
+    struct kube_creds_req creds_req;
+    bool creds_waiting;
+    uv_timer_t timer;
+    gateway_adopt_fn adopt;
+    void *adopt_ctx;
+
+    char buf[GW_BUF_MAX]; /* the client's bytes, as read by the listener */
+    size_t len;
+    struct gw_request rq;
+    enum gw_route route;
+    bool websocket, spdy, retried;
+    struct kube_stream_desc desc;
+    char ws_key[32];
+    struct auth_identity id;
+    bool has_id;
+    char client_token[KUBE_TOKEN_MAX + 1];
+    char token[KUBE_TOKEN_MAX + 1];
+
+    char *out; /* to upstream (request head), then to client (relay) */
+    size_t out_off, out_len;
+    uint8_t *in; /* from upstream */
+    size_t in_len, in_cap;
+    struct http1_response resp;
+    bool up_eof;
+};
+
+static void req_send_upstream(struct gw_req *r);
+static void req_start_upstream(struct gw_req *r);
+
+/* ---- lifetime ---- */
+
+static void req_timer_closed(uv_handle_t *h)
+{
+    struct gw_req *r = h->data;
+    for (size_t i = 0; r->desc.argv && r->desc.argv[i]; i++)
+        free(r->desc.argv[i]);
+    free(r->desc.argv);
+    free(r->out);
+    free(r->in);
+    free(r);
+}
+
+static void req_free(struct gw_req *r)
+{
+    if (r->state == GW_DONE)
+        return;
+    r->state = GW_DONE;
+    struct gateway *gw = r->gw;
+    if (r->creds_waiting)
+        kube_creds_cancel(gw->client->creds, &r->creds_req);
+    kube_connect_cancel(r->connecting);
+    if (r->up)
+        tls_sock_close(r->up);
+    if (r->client)
+        tls_sock_close(r->client);
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        gw->reqs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    gw->in_flight--;
+    uv_close((uv_handle_t *)&r->timer, req_timer_closed);
+}
+
+/* ---- writing to the client ---- */
+
+static void req_client_flush(struct gw_req *r);
+
+static const char *gw_reason_phrase(int code)
+{
+    switch (code) {
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 400:
+        return "Bad Request";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
+    }
+}
+
+/* Answer with a metav1.Status of our own and close. */
+static void req_reply_status(struct gw_req *r, int code, const char *reason, const char *message)
+{
+    json_t *st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion",
+                           "v1", "metadata", "status", "Failure", "message", message, "reason",
+                           reason, "code", code);
+    char *body = st ? json_dumps(st, JSON_COMPACT) : NULL;
+    json_decref(st);
+    char head[256];
+    size_t blen = body ? strlen(body) + 1 : 0;
+    int hlen = snprintf(head, sizeof(head),
+                        "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: "
+                        "no-store\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                        code, gw_reason_phrase(code), blen);
+    char *all = malloc((size_t)hlen + blen);
+    if (all) {
+        memcpy(all, head, (size_t)hlen);
+        if (body) {
+            memcpy(all + hlen, body, blen - 1);
+            all[hlen + blen - 1] = '\n';
+        }
+        free(r->out);
+        r->out = all;
+        r->out_off = 0;
+        r->out_len = (size_t)hlen + blen;
+    }
+    free(body);
+    if (r->up) {
+        tls_sock_close(r->up);
+        r->up = NULL;
+    }
+    r->state = GW_REPLY;
+    if (!all)
+        req_free(r);
+    else
+        req_client_flush(r);
+}
+
+static void req_relay_pump(struct gw_req *r);
+
+static void req_client_flush(struct gw_req *r)
+{
+    while (r->out_off < r->out_len) {
+        ssize_t n = tls_sock_write(r->client, r->out + r->out_off, r->out_len - r->out_off);
+        if (n == -EAGAIN) {
+            tls_sock_want(r->client, true, true);
+            return;
+        }
+        if (n < 0) {
+            req_free(r); /* the client went away */
+            return;
+        }
+        r->out_off += (size_t)n;
+    }
+    r->out_off = r->out_len = 0;
+    if (r->state == GW_REPLY || (r->state == GW_RELAY && r->up_eof)) {
+        tls_sock_shutdown(r->client);
+        req_free(r);
+        return;
+    }
+    tls_sock_want(r->client, true, false);
+    if (r->state == GW_RELAY)
+        req_relay_pump(r);
+}
+
+static void req_on_client(void *user, int events)
+{
+    struct gw_req *r = user;
+    if (events & TLS_SOCK_ERROR) {
+        req_free(r);
+        return;
+    }
+    if (events & TLS_SOCK_READABLE) {
+        /* Nothing more is expected from the client; only its hang-up matters. */
+        char scratch[1024];
+        ssize_t n;
+        while ((n = tls_sock_read(r->client, scratch, sizeof(scratch))) > 0)
+            ;
+        if (n != -EAGAIN) {
+            req_free(r);
+            return;
+        }
+    }
+    if (events & (TLS_SOCK_WRITABLE | TLS_SOCK_READY))
+        req_client_flush(r);
+}
+
+/* The client connection as a plain tls_sock, for answers we write ourselves. */
+static int req_client_open(struct gw_req *r)
+{
+    if (r->client)
+        return 0;
+    r->client = tls_sock_new(r->gw->loop, r->fd, NULL, req_on_client, r);
+    r->fd = -1;
+    if (!r->client)
+        return -1;
+    tls_sock_want(r->client, false, false);
+    return 0;
+}
+
+static void req_fail(struct gw_req *r, int code, const char *reason, const char *message)
+{
+    if (req_client_open(r) < 0) {
+        req_free(r);
+        return;
+    }
+    req_reply_status(r, code, reason, message);
+}
+
+/* ---- relaying the upstream response ---- */
+
+static void req_relay_pump(struct gw_req *r)
+{
+    while (r->out_off == r->out_len && !r->up_eof) {
+        if (!r->out && !(r->out = malloc(GATEWAY_RELAY_BUF)))
+            break;
+        ssize_t n = tls_sock_read(r->up, r->out, GATEWAY_RELAY_BUF);
+        if (n == -EAGAIN) {
+            tls_sock_want(r->up, true, false);
+            return;
+        }
+        if (n <= 0) {
+            r->up_eof = true; /* end of response (we asked for Connection: close) */
+            break;
+        }
+        r->out_off = 0;
+        r->out_len = (size_t)n;
+        req_client_flush(r);
+        if (r->state != GW_RELAY)
+            return;
+    }
+    if (r->up)
+        tls_sock_want(r->up, false, false);
+    if (r->up_eof && r->out_off == r->out_len)
+        req_client_flush(r);
+}
+
+static void req_start_relay(struct gw_req *r)
+{
+    if (req_client_open(r) < 0) {
+        req_free(r);
+        return;
+    }
+    r->state = GW_RELAY;
+    uv_timer_stop(&r->timer); /* a watch may stream for long */
+    free(r->out);
+    r->out = malloc(r->in_len > GATEWAY_RELAY_BUF ? r->in_len : GATEWAY_RELAY_BUF);
+    if (!r->out) {
+        req_free(r);
+        return;
+    }
+    memcpy(r->out, r->in, r->in_len); /* the head and what came with it, unchanged */
+    r->out_off = 0;
+    r->out_len = r->in_len;
+    req_client_flush(r);
+}
+
+/* kubectl's SPDY fallback was forwarded without the upgrade, so a request
+ * that passed every upstream check comes back 400 "Upgrade request
+ * required": say instead why podterm will not do SPDY. */
+static void req_spdy_done(struct gw_req *r)
+{
+    if (r->resp.status == 400 && memmem(r->in, r->in_len, "Upgrade request required", 24))
+        req_fail(r, 400, "BadRequest", GW_SPDY_REFUSED);
+    else
+        req_start_relay(r);
+}
+
+/* ---- exec/attach: upstream 101 ---- */
+
+static void req_take_websocket(struct gw_req *r, size_t head_len)
+{
+    char accept[29];
+    http1_ws_accept(r->ws_key, accept);
+    enum kube_wire wire;
+    if (!r->resp.has_protocol || !r->resp.protocol[0] ||
+        strcmp(r->resp.protocol, "channel.k8s.io") == 0)
+        wire = KUBE_WIRE_CHANNEL;
+    else if (strcmp(r->resp.protocol, "v4.channel.k8s.io") == 0)
+        wire = KUBE_WIRE_V4;
+    else if (strcmp(r->resp.protocol, "v5.channel.k8s.io") == 0)
+        wire = KUBE_WIRE_V5;
+    else {
+        req_fail(r, 502, "InternalError",
+                 "the API server picked a subprotocol podterm did not "
+                 "offer");
+        return;
+    }
+    if (strcmp(accept, r->resp.accept) != 0) {
+        req_fail(r, 502, "InternalError",
+                 "the API server's WebSocket handshake is invalid "
+                 "(Sec-WebSocket-Accept)");
+        return;
+    }
+    struct tls_sock *up = r->up;
+    r->up = NULL;
+    struct backend_stream *stream =
+        kube_stream_new(r->gw->backend, up, wire, &r->desc, r->in + head_len, r->in_len - head_len);
+    if (!stream) {
+        req_fail(r, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    int fd = r->fd;
+    r->fd = -1;
+    r->adopt(r->adopt_ctx, fd, r->buf, r->len, stream);
+    req_free(r);
+}
+
+/* ---- reading the upstream response head ---- */
+
+static bool req_creds_refreshable(const struct gw_req *r)
+{
+    const struct kube_target *t = r->gw->client->target;
+    return !r->gw->opts.pass_through_token && (t->exec || t->token_file);
+}
+
+static void req_on_head(struct gw_req *r, int head_len)
+{
+    if (r->resp.status == 401 && !r->retried && req_creds_refreshable(r)) {
+        /* A rotated token or an expired plugin credential: once more, fresh. */
+        r->retried = true;
+        kube_creds_invalidate(r->gw->client->creds);
+        tls_sock_close(r->up);
+        r->up = NULL;
+        r->in_len = 0;
+        req_start_upstream(r);
+        return;
+    }
+    if (r->websocket && r->resp.status == 101) {
+        req_take_websocket(r, (size_t)head_len);
+        return;
+    }
+    if (r->spdy) {
+        r->state = GW_SPDY_BODY;
+        return;
+    }
+    req_start_relay(r);
+}
+
+static void req_read_upstream(struct gw_req *r)
+{
+    for (;;) {
+        if (r->in_len == r->in_cap) {
+            if (r->state == GW_HEAD || r->in_cap >= GATEWAY_SPDY_BODY_MAX) {
+                if (r->state == GW_SPDY_BODY) {
+                    req_spdy_done(r);
+                    return;
+                }
+                req_fail(r, 502, "InternalError", "the API server's response head is too large");
+                return;
+            }
+            uint8_t *in = realloc(r->in, GATEWAY_SPDY_BODY_MAX);
+            if (!in) {
+                req_free(r);
+                return;
+            }
+            r->in = in;
+            r->in_cap = GATEWAY_SPDY_BODY_MAX;
+        }
+        ssize_t n = tls_sock_read(r->up, r->in + r->in_len, r->in_cap - r->in_len);
+        if (n == -EAGAIN)
+            return;
+        if (n <= 0) {
+            if (r->state == GW_SPDY_BODY) {
+                req_spdy_done(r);
+                return;
+            }
+            char msg[KUBE_ERR_MAX + TLS_SOCK_ERR_MAX];
+            snprintf(msg, sizeof(msg),
+                     "the API server https://%s closed the connection before "
+                     "answering%s%s",
+                     r->gw->client->authority, n < 0 ? ": " : "",
+                     n < 0 ? tls_sock_error(r->up) : "");
+            req_fail(r, 503, "ServiceUnavailable", msg);
+            return;
+        }
+        r->in_len += (size_t)n;
+        if (r->state == GW_HEAD) {
+            int h = http1_response_parse((const char *)r->in, r->in_len, &r->resp);
+            if (h < 0) {
+                req_fail(r, 502, "InternalError", "the API server's response is not HTTP/1.1");
+                return;
+            }
+            if (h > 0) {
+                req_on_head(r, h);
+                if (r->state != GW_SPDY_BODY)
+                    return;
+            }
+        }
+    }
+}
+
+static void req_on_upstream(void *user, int events)
+{
+    struct gw_req *r = user;
+    if (events & TLS_SOCK_ERROR) {
+        if (r->state == GW_RELAY) {
+            r->up_eof = true;
+            req_client_flush(r);
+            return;
+        }
+        req_fail(r, 503, "ServiceUnavailable", tls_sock_error(r->up));
+        return;
+    }
+    if (r->state == GW_CONNECT && (events & TLS_SOCK_WRITABLE)) {
+        req_send_upstream(r);
+        return;
+    }
+    if (r->state == GW_HEAD || r->state == GW_SPDY_BODY) {
+        if (events & TLS_SOCK_READABLE)
+            req_read_upstream(r);
+    } else if (r->state == GW_RELAY && (events & TLS_SOCK_READABLE)) {
+        req_relay_pump(r);
+    }
+}
+
+/* ---- the upstream request ---- */
+
+static void head_put(char *out, size_t *used, size_t cap, const char *fmt, const char *a,
+                     size_t alen)
+{
+    if (*used >= cap)
+        return;
+    int n = snprintf(out + *used, cap - *used, fmt, (int)alen, a);
+    *used += n > 0 ? (size_t)n : 0;
+}
+
+static void head_forward(const struct gw_req *r, char *out, size_t *used, size_t cap,
+                         enum gw_header h, const char *name)
+{
+    const struct gw_span *v = &r->rq.h[h];
+    if (v->p && !memchr(v->p, '\r', v->n) && !memchr(v->p, '\n', v->n)) {
+        char fmt[64];
+        snprintf(fmt, sizeof(fmt), "%s: %%.*s\r\n", name);
+        head_put(out, used, cap, fmt, v->p, v->n);
+    }
+}
+
+static void head_identity(const struct gw_req *r, char *out, size_t *used, size_t cap)
+{
+    if (r->gw->opts.pass_through_token) {
+        if (r->client_token[0])
+            head_put(out, used, cap, "Authorization: Bearer %.*s\r\n", r->client_token,
+                     strlen(r->client_token));
+        return;
+    }
+    if (r->token[0])
+        head_put(out, used, cap, "Authorization: Bearer %.*s\r\n", r->token, strlen(r->token));
+    if (!r->has_id)
+        return; /* anonymous podterm (loopback): podterm's own identity */
+    head_put(out, used, cap, "Impersonate-User: %.*s\r\n", r->id.user, strlen(r->id.user));
+    if (r->id.uid[0])
+        head_put(out, used, cap, "Impersonate-Uid: %.*s\r\n", r->id.uid, strlen(r->id.uid));
+    for (size_t i = 0; i < r->id.groups_len; i++)
+        head_put(out, used, cap, "Impersonate-Group: %.*s\r\n", r->id.groups[i],
+                 strlen(r->id.groups[i]));
+}
+
+static int req_build_head(struct gw_req *r)
+{
+    char *out = malloc(GW_OUT_HEAD_MAX);
+    if (!out)
+        return -1;
+    size_t used = 0, cap = GW_OUT_HEAD_MAX;
+    const struct kube_target *t = r->gw->client->target;
+    const char *method = r->spdy ? "POST" : r->websocket ? "GET" : "GET";
+    if (r->rq.method.n == 4 && memcmp(r->rq.method.p, "HEAD", 4) == 0)
+        method = "HEAD";
+    char line[KUBE_PREFIX_MAX + 64];
+    snprintf(line, sizeof(line), "%s %s%%.*s HTTP/1.1\r\n", method, t->prefix);
+    head_put(out, &used, cap, line, r->rq.target.p, r->rq.target.n);
+    head_put(out, &used, cap, "Host: %.*s\r\n", r->gw->client->authority,
+             strlen(r->gw->client->authority));
+    head_forward(r, out, &used, cap, GW_H_ACCEPT, "Accept");
+    head_forward(r, out, &used, cap, GW_H_ACCEPT_ENCODING, "Accept-Encoding");
+    head_forward(r, out, &used, cap, GW_H_USER_AGENT, "User-Agent");
+    head_forward(r, out, &used, cap, GW_H_KUBECTL_COMMAND, "Kubectl-Command");
+    head_forward(r, out, &used, cap, GW_H_KUBECTL_SESSION, "Kubectl-Session");
+    head_identity(r, out, &used, cap);
+    if (r->websocket) {
+        unsigned char key[16];
+        RAND_bytes(key, sizeof(key));
+        EVP_EncodeBlock((unsigned char *)r->ws_key, key, sizeof(key));
+        head_put(out, &used, cap,
+                 "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                 "Sec-WebSocket-Key: %.*s\r\n",
+                 r->ws_key, strlen(r->ws_key));
+        head_put(out, &used, cap, "Sec-WebSocket-Protocol: %.*s\r\n\r\n", GW_UPSTREAM_PROTOCOLS,
+                 strlen(GW_UPSTREAM_PROTOCOLS));
+    } else {
+        head_put(out, &used, cap, "%.*sConnection: close\r\n\r\n", "", 0);
+    }
+    if (used >= cap) {
+        free(out);
+        return -1;
+    }
+    free(r->out);
+    r->out = out;
+    r->out_off = 0;
+    r->out_len = used;
+    return 0;
+}
+
+static void req_send_upstream(struct gw_req *r)
+{
+    while (r->out_off < r->out_len) {
+        ssize_t n = tls_sock_write(r->up, r->out + r->out_off, r->out_len - r->out_off);
+        if (n == -EAGAIN) {
+            tls_sock_want(r->up, false, true);
+            return;
+        }
+        if (n < 0) {
+            req_fail(r, 503, "ServiceUnavailable", tls_sock_error(r->up));
+            return;
+        }
+        r->out_off += (size_t)n;
+    }
+    free(r->out);
+    r->out = NULL;
+    r->out_off = r->out_len = 0;
+    r->state = GW_HEAD;
+    if (!r->in && !(r->in = malloc(HTTP1_HEAD_MAX))) {
+        req_free(r);
+        return;
+    }
+    r->in_cap = HTTP1_HEAD_MAX;
+    r->in_len = 0;
+    tls_sock_want(r->up, true, false);
+    req_read_upstream(r);
+}
+
+static void req_on_connected(void *user, struct tls_sock *sock, const char *err)
+{
+    struct gw_req *r = user;
+    r->connecting = NULL;
+    if (!sock) {
+        req_fail(r, 503, "ServiceUnavailable", err);
+        return;
+    }
+    r->up = sock;
+    tls_sock_set_cb(sock, req_on_upstream, r);
+    if (req_build_head(r) < 0) {
+        req_fail(r, 400, "BadRequest", "request too large to forward");
+        return;
+    }
+    r->state = GW_CONNECT;
+    req_send_upstream(r);
+}
+
+static void req_connect(struct gw_req *r)
+{
+    r->state = GW_CONNECT;
+    r->connecting = kube_client_connect(r->gw->client, req_on_connected, r);
+    if (!r->connecting)
+        req_fail(r, 503, "ServiceUnavailable", "cannot start connecting to the API server");
+}
+
+static void req_on_creds(struct kube_creds_req *cr, const char *token, const char *err)
+{
+    struct gw_req *r = (struct gw_req *)((char *)cr - offsetof(struct gw_req, creds_req));
+    r->creds_waiting = false;
+    if (!token) {
+        req_fail(r, 503, "ServiceUnavailable", err);
+        return;
+    }
+    snprintf(r->token, sizeof(r->token), "%s", token);
+    req_connect(r);
+}
+
+static void req_start_upstream(struct gw_req *r)
+{
+    r->state = GW_CREDS;
+    if (r->gw->opts.pass_through_token) {
+        req_connect(r);
+        return;
+    }
+    r->creds_req.done = req_on_creds;
+    int rc = kube_creds_get(r->gw->client->creds, &r->creds_req, r->token, sizeof(r->token));
+    if (rc < 0) {
+        char msg[KUBE_TOKEN_MAX + 1];
+        snprintf(msg, sizeof(msg), "%s", r->token);
+        r->token[0] = '\0';
+        req_fail(r, 503, "ServiceUnavailable", msg);
+    } else if (rc == 1) {
+        r->creds_waiting = true;
+    } else {
+        req_connect(r);
+    }
+}
+
+static void req_on_timeout(uv_timer_t *t)
+{
+    struct gw_req *r = t->data;
+    char msg[512];
+    snprintf(msg, sizeof(msg), "the API server https://%s did not answer within %d s",
+             r->gw->client->authority, GATEWAY_UPSTREAM_TIMEOUT_MS / 1000);
+    kube_connect_cancel(r->connecting);
+    r->connecting = NULL;
+    if (r->creds_waiting)
+        kube_creds_cancel(r->gw->client->creds, &r->creds_req);
+    r->creds_waiting = false;
+    req_fail(r, 503, "ServiceUnavailable", msg);
+}
+
+/* ---- accepting a request ---- */
+
+static bool span_is(const struct gw_span *s, const char *lit)
+{
+    return s->p && s->n == strlen(lit) && strncasecmp(s->p, lit, s->n) == 0;
+}
+
+/* The client's token: Authorization: Bearer, else the subprotocol item. */
+static void req_client_token(struct gw_req *r, const struct gateway_head *h)
+{
+    const struct gw_span *a = &r->rq.h[GW_H_AUTHORIZATION];
+    r->client_token[0] = '\0';
+    if (a->p) {
+        char hv[KUBE_TOKEN_MAX + 16];
+        snprintf(hv, sizeof(hv), "%.*s", (int)a->n, a->p);
+        size_t tlen = 0;
+        const char *t = auth_bearer_parse(hv, &tlen);
+        if (t && tlen <= KUBE_TOKEN_MAX)
+            snprintf(r->client_token, sizeof(r->client_token), "%.*s", (int)tlen, t);
+    } else if (h->subprotocol_token) {
+        snprintf(r->client_token, sizeof(r->client_token), "%s", h->subprotocol_token);
+    }
+}
+
+/* podterm's own authentication. false: not authenticated. */
+static bool req_authenticate(struct gw_req *r)
+{
+    const struct auth *auth = r->gw->opts.auth;
+    if (!auth || !auth_enabled(auth))
+        return true;
+    if (!r->client_token[0] ||
+        auth_token_check(auth, r->client_token, time(NULL), &r->id) != AUTH_OK)
+        return false;
+    r->has_id = true;
+    return true;
+}
+
+/* Would the server's own upgrade checks (upgrade.c) let this through? Only
+ * then is the upstream contacted; otherwise the listener's normal path
+ * answers with its exact refusal. */
+static bool req_ws_prechecks(struct gw_req *r, const struct gateway_head *h)
+{
+    const struct gw_request *q = &r->rq;
+    if (h->negotiation_rc != PROTO_OK || !span_is(&q->method, "GET") ||
+        !span_is(&q->h[GW_H_WS_VERSION], "13") || !q->h[GW_H_WS_KEY].p || !q->h[GW_H_WS_KEY].n)
+        return false;
+    const struct gw_span *o = &q->h[GW_H_ORIGIN];
+    if (o->p) {
+        const struct gw_span *host = &q->h[GW_H_HOST];
+        bool ok = false;
+        static const char *const schemes[] = {"http://", "https://"};
+        for (size_t i = 0; i < 2 && host->p; i++) {
+            size_t sl = strlen(schemes[i]);
+            if (o->n == sl + host->n && strncasecmp(o->p, schemes[i], sl) == 0 &&
+                strncasecmp(o->p + sl, host->p, host->n) == 0)
+                ok = true;
+        }
+        for (size_t i = 0; i < r->gw->opts.allowed_origins_len; i++)
+            ok = ok || span_is(o, r->gw->opts.allowed_origins[i]);
+        if (!ok)
+            return false;
+    }
+    return req_authenticate(r);
+}
+
+static void req_hand_back(struct gw_req *r)
+{
+    int fd = r->fd;
+    r->fd = -1;
+    r->adopt(r->adopt_ctx, fd, r->buf, r->len, NULL);
+    req_free(r);
+}
+
+static void req_route(struct gw_req *r, const struct gateway_head *h)
+{
+    char ns[GW_NAME_MAX + 1], pod[GW_NAME_MAX + 1];
+    bool attach = false;
+    r->route = gw_route_match(r->rq.path.p, r->rq.path.n, ns, pod, &attach);
+    r->websocket = h->websocket;
+    r->spdy = !h->websocket && r->rq.h[GW_H_UPGRADE].p && r->route == GW_ROUTE_EXEC;
+    req_client_token(r, h);
+    if (r->websocket && r->route == GW_ROUTE_EXEC) {
+        if (!req_ws_prechecks(r, h)) {
+            req_hand_back(r);
+            return;
+        }
+        snprintf(r->desc.ns, sizeof(r->desc.ns), "%s", ns);
+        snprintf(r->desc.pod, sizeof(r->desc.pod), "%s", pod);
+        if (gw_exec_desc(r->rq.query.p ? r->rq.query.p : "", r->rq.query.n, attach, &r->desc) < 0) {
+            req_fail(r, 503, "ServiceUnavailable", "out of memory");
+            return;
+        }
+        req_start_upstream(r);
+        return;
+    }
+    if (!req_authenticate(r)) {
+        req_fail(r, 401, "Unauthorized", "Unauthorized");
+        return;
+    }
+    if (r->route == GW_ROUTE_NONE || r->websocket) {
+        req_fail(r, 404, "NotFound", "the server could not find the requested resource");
+        return;
+    }
+    bool get = span_is(&r->rq.method, "GET") || span_is(&r->rq.method, "HEAD");
+    if (!get && !(r->spdy && span_is(&r->rq.method, "POST"))) {
+        req_fail(r, 405, "MethodNotAllowed",
+                 "the server does not allow this method on the requested resource");
+        return;
+    }
+    req_start_upstream(r);
+}
+
+void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
+                  const struct gateway_head *head, gateway_adopt_fn adopt, void *ctx)
+{
+    struct gw_req *r =
+        gw->in_flight < GATEWAY_REQUESTS_MAX && len <= GW_BUF_MAX ? calloc(1, sizeof(*r)) : NULL;
+    if (!r) {
+        close(fd);
+        return;
+    }
+    r->gw = gw;
+    r->fd = fd;
+    r->adopt = adopt;
+    r->adopt_ctx = ctx;
+    memcpy(r->buf, buf, len);
+    r->len = len;
+    uv_timer_init(gw->loop, &r->timer);
+    r->timer.data = r;
+    r->next = gw->reqs;
+    if (gw->reqs)
+        gw->reqs->prev = r;
+    gw->reqs = r;
+    gw->in_flight++;
+    if (gw_request_parse(r->buf, r->len, &r->rq) < 0) {
+        req_fail(r, 400, "BadRequest", "malformed request");
+        return;
+    }
+    uv_timer_start(&r->timer, req_on_timeout, GATEWAY_UPSTREAM_TIMEOUT_MS, 0);
+    req_route(r, head);
+}
+
+bool gateway_wants(const char *head, size_t len)
+{
+    const char *nl = memchr(head, '\n', len);
+    const char *sp = nl ? memchr(head, ' ', (size_t)(nl - head)) : NULL;
+    if (!sp)
+        return false;
+    const char *path = sp + 1;
+    size_t n = strcspn(path, "? \r\n");
+    return gw_path_is_api(path, n);
+}
+
+/* ---- the gateway ---- */
+
+struct gateway *gateway_new(uv_loop_t *loop, const struct gateway_opts *opts, char *err,
+                            size_t err_cap)
+{
+    struct kube_target *t =
+        opts->in_cluster
+            ? kube_target_load_in_cluster(opts->sa_dir, err, err_cap)
+            : kube_target_load_kubeconfig(opts->kubeconfig, opts->context, err, err_cap);
+    if (!t)
+        return NULL;
+    if (t->insecure)
+        fprintf(stderr,
+                "podterm: WARNING: insecure-skip-tls-verify is set in %s: the API "
+                "server's certificate is NOT checked, so anyone on the network path can "
+                "read and change every session and token\n",
+                t->source);
+    struct gateway *gw = calloc(1, sizeof(*gw));
+    if (!gw) {
+        kube_target_free(t);
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    gw->loop = loop;
+    gw->opts = *opts;
+    gw->client = kube_client_new(loop, t, !opts->pass_through_token, err, err_cap);
+    if (gw->client)
+        snprintf(gw->describe, sizeof(gw->describe), "https://%s%s (%s)", gw->client->authority,
+                 t->prefix, t->source);
+    gw->backend = kube_backend_new(loop);
+    if (!gw->client || !gw->backend) {
+        gateway_free(gw);
+        return NULL;
+    }
+    return gw;
+}
+
+void gateway_free(struct gateway *gw)
+{
+    if (!gw)
+        return;
+    while (gw->reqs)
+        req_free(gw->reqs);
+    backend_free(gw->backend);
+    kube_client_free(gw->client);
+    free(gw);
+}
+
+struct backend *gateway_backend(struct gateway *gw)
+{
+    return gw->backend;
+}
+
+const char *gateway_describe(const struct gateway *gw)
+{
+    return gw->describe;
+}
+
+size_t gateway_requests_in_flight(const struct gateway *gw)
+{
+    return gw->in_flight;
+}

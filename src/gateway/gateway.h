@@ -1,0 +1,76 @@
+/* gateway.h - gateway mode: podterm's API in front of a real cluster.
+ *
+ * The listener hands every API request (/version, /api..., /apis...) here
+ * with the raw request head it pre-read, before lws sees it:
+ *  - REST GETs in the allowed subset are forwarded upstream with podterm's
+ *    credentials (impersonating the user podterm authenticated) or the
+ *    client's own token, and the upstream answer is relayed unchanged;
+ *  - exec/attach WebSocket upgrades are opened upstream first (offering v5,
+ *    v4, channel.k8s.io). An upstream refusal (403, 404, 500, ...) is relayed
+ *    to the client as is; an upstream 101 becomes a prepared backend stream
+ *    and the client connection goes back to the listener (adopt) so lws
+ *    performs the client's upgrade and a session bridges the two, translating
+ *    between the client's subprotocol and the one upstream picked. */
+#ifndef PODTERM_GATEWAY_H
+#define PODTERM_GATEWAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "auth/auth.h"
+#include "backend/backend.h"
+
+#define GATEWAY_UPSTREAM_TIMEOUT_MS 30000 /* request sent -> response head */
+#define GATEWAY_RELAY_BUF (16 * 1024)     /* upstream -> client bytes in flight */
+#define GATEWAY_SPDY_BODY_MAX (64 * 1024) /* a refused SPDY request's body we inspect */
+#define GATEWAY_REQUESTS_MAX 4096         /* proxied requests in flight */
+
+struct gateway_opts {
+    const char *kubeconfig; /* NULL: $KUBECONFIG, then ~/.kube/config */
+    const char *context;    /* NULL: current-context */
+    bool in_cluster;
+    const char *sa_dir; /* in-cluster files (NULL: the standard path) */
+    /* true: forward the client's bearer token; false: podterm's credentials,
+     * with Impersonate-User/-Group for the user podterm authenticated (none
+     * when podterm serves anonymously on loopback). */
+    bool pass_through_token;
+    const struct auth *auth; /* podterm's own authentication (borrowed) */
+    const char *const *allowed_origins;
+    size_t allowed_origins_len;
+};
+
+struct gateway;
+
+struct gateway *gateway_new(uv_loop_t *loop, const struct gateway_opts *opts, char *err,
+                            size_t err_cap);
+/* Cancels requests in flight. Streams already handed to sessions belong to them. */
+void gateway_free(struct gateway *gw);
+/* The backend sessions use in gateway mode (owned by the gateway). */
+struct backend *gateway_backend(struct gateway *gw);
+/* "https://HOST:PORT (kubeconfig FILE, context NAME)" for the start-up line. */
+const char *gateway_describe(const struct gateway *gw);
+size_t gateway_requests_in_flight(const struct gateway *gw);
+
+/* Does this request head (request line first) go to the gateway? */
+bool gateway_wants(const char *head, size_t len);
+
+/* What the listener learned from the head (subprotocol negotiation). */
+struct gateway_head {
+    bool websocket;
+    int negotiation_rc;            /* PROTO_OK or a proto_err */
+    const char *subprotocol_token; /* NULL or the decoded token item */
+};
+
+/* Give the client connection back to the listener: fd (owned by the
+ * callee), the original bytes, and the upstream stream prepared for the
+ * upgrade (NULL: let the normal upgrade path answer, e.g. with 401). */
+typedef void (*gateway_adopt_fn)(void *ctx, int fd, const char *buf, size_t len,
+                                 struct backend_stream *prepared);
+
+/* Take a client connection: fd is owned from now on; buf[0, len) are the
+ * bytes read so far (the head, maybe more), copied. */
+void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
+                  const struct gateway_head *head, gateway_adopt_fn adopt, void *ctx);
+
+#endif

@@ -1,0 +1,110 @@
+/* http1.h - the HTTP/1.1 and WebSocket client pieces the gateway needs to
+ * talk to an API server, sans-I/O: a response head parser, a chunked body
+ * decoder, and a WebSocket client frame encoder and streaming decoder. */
+#ifndef PODTERM_GATEWAY_HTTP1_H
+#define PODTERM_GATEWAY_HTTP1_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP1_HEAD_MAX (16 * 1024) /* an upstream response head */
+#define HTTP1_VALUE_MAX 256        /* header values we keep */
+
+struct http1_response {
+    int status;
+    long long content_length; /* -1: not given */
+    bool chunked;
+    bool upgrade_websocket;
+    char protocol[HTTP1_VALUE_MAX]; /* Sec-WebSocket-Protocol ("" if absent) */
+    bool has_protocol;
+    char accept[HTTP1_VALUE_MAX];       /* Sec-WebSocket-Accept */
+    char content_type[HTTP1_VALUE_MAX]; /* Content-Type */
+};
+
+/* Parse a response head from buf. Returns its length (through the blank
+ * line) when complete, 0 when more bytes are needed, -1 when malformed or
+ * longer than HTTP1_HEAD_MAX. */
+int http1_response_parse(const char *buf, size_t len, struct http1_response *r);
+
+/* Chunked transfer decoding, streaming. */
+struct http1_chunked {
+    int state;
+    uint64_t remaining;
+    bool done;
+};
+/* Consume in[0, len): body bytes go to out (out_cap >= len is always enough).
+ * Returns bytes consumed (all of them unless done), -1 on a framing error;
+ * *out_len gets the body bytes produced. */
+long http1_chunked_feed(struct http1_chunked *c, const uint8_t *in, size_t len, uint8_t *out,
+                        size_t *out_len);
+
+/* Sec-WebSocket-Accept for a key (28 chars + NUL). */
+void http1_ws_accept(const char *key, char out[29]);
+
+/* ---- WebSocket client frames ---- */
+
+#define WSF_HEAD_MAX 14     /* a client frame header: 2 + 8 length + 4 mask */
+#define WSF_CONTROL_MAX 125 /* control frame payload */
+
+enum wsf_opcode {
+    WSF_CONT = 0,
+    WSF_TEXT = 1,
+    WSF_BINARY = 2,
+    WSF_CLOSE = 8,
+    WSF_PING = 9,
+    WSF_PONG = 10,
+};
+
+/* Encode one final, masked client frame: header then the masked payload into
+ * out (WSF_HEAD_MAX + len bytes). Returns the frame length. */
+size_t wsf_encode(enum wsf_opcode op, const uint8_t *payload, size_t len, uint32_t mask,
+                  uint8_t *out);
+/* The same in two steps, for payloads assembled in place: the header (its
+ * length returned), then masking of payload bytes [offset, offset + len). */
+size_t wsf_head(enum wsf_opcode op, size_t len, uint32_t mask, uint8_t *out);
+void wsf_mask(uint8_t *buf, size_t len, uint32_t mask, size_t offset);
+
+enum wsf_event_type {
+    WSF_EV_DATA, /* a chunk of a text/binary message: data/len, first, final, opcode */
+    WSF_EV_PING, /* data/len: the payload to echo */
+    WSF_EV_PONG,
+    WSF_EV_CLOSE, /* code (1005 if none), data/len: reason */
+};
+
+struct wsf_event {
+    enum wsf_event_type type;
+    enum wsf_opcode opcode; /* DATA: the message's opcode */
+    bool first, final;      /* DATA: chunk starts / ends the message */
+    int code;
+    const uint8_t *data;
+    size_t len;
+};
+
+/* Return how many of ev->len bytes were taken (DATA may take fewer, which
+ * stops the decoder there; other events must take all). */
+typedef size_t (*wsf_event_cb)(void *user, const struct wsf_event *ev);
+
+struct wsf_decoder {
+    uint8_t head[WSF_HEAD_MAX];
+    size_t head_len;
+    bool in_frame;
+    bool fin;
+    enum wsf_opcode op;
+    uint64_t remaining;
+    bool in_message; /* a fragmented data message continues */
+    enum wsf_opcode msg_op;
+    bool msg_started; /* first chunk of the message delivered */
+    uint8_t ctl[WSF_CONTROL_MAX];
+    size_t ctl_len;
+    bool closed;
+};
+
+void wsf_decoder_init(struct wsf_decoder *d);
+/* Feed server bytes. Returns bytes consumed (less than len when a callback
+ * took less), or -1 on a protocol error (masked server frame, bad opcode,
+ * oversized control frame, reserved bits). */
+long wsf_decoder_feed(struct wsf_decoder *d, const uint8_t *in, size_t len, wsf_event_cb cb,
+                      void *user);
+
+#endif
