@@ -1,0 +1,365 @@
+/* local_spawn.c - start a local process the way a container runtime would:
+ * argv run directly (PATH lookup like execvp, in the container's PATH), in
+ * the container's workdir and environment, on a PTY or on pipes, in a new
+ * session with default signal handling. posix_spawn (vfork-like) keeps this
+ * cheap at thousands of sessions a second. Also the child helpers: reaping
+ * through a pidfd, signals, exit codes. */
+#include "backend/local_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define LOCAL_PTS_NAME_MAX 64 /* "/dev/pts/N" */
+
+/* ---- environment ---- */
+
+static const char *local_env_get(const struct config_container *ctr, const char *key, size_t klen)
+{
+    for (size_t i = 0; i < ctr->env_len; i++)
+        if (strlen(ctr->env[i].key) == klen && memcmp(ctr->env[i].key, key, klen) == 0)
+            return ctr->env[i].value;
+    return NULL;
+}
+
+/* The server's environ with the container's entries added or overriding.
+ * One allocation: the pointer array, then the container's "KEY=VALUE" texts. */
+static char **local_env_build(const struct config_container *ctr)
+{
+    if (ctr->env_len == 0)
+        return environ;
+    size_t n = 0, text = 0;
+    while (environ[n])
+        n++;
+    for (size_t i = 0; i < ctr->env_len; i++)
+        text += strlen(ctr->env[i].key) + strlen(ctr->env[i].value) + 2;
+    char **envp = malloc((n + ctr->env_len + 1) * sizeof(char *) + text);
+    if (!envp)
+        return NULL;
+    char *p = (char *)(envp + n + ctr->env_len + 1);
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(environ[i], '=');
+        size_t klen = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+        if (!local_env_get(ctr, environ[i], klen))
+            envp[used++] = environ[i];
+    }
+    for (size_t i = 0; i < ctr->env_len; i++) {
+        envp[used++] = p;
+        p += sprintf(p, "%s=%s", ctr->env[i].key, ctr->env[i].value) + 1;
+    }
+    envp[used] = NULL;
+    return envp;
+}
+
+/* ---- program lookup ---- */
+
+/* Like Go's exec.LookPath (what runc uses): the first PATH entry holding a
+ * non-directory with an execute bit. Relative entries are relative to the
+ * workdir, where the program will run. */
+static int local_path_find(const char *name, const char *path, const char *workdir, char *out,
+                           size_t cap)
+{
+    while (path) {
+        const char *colon = strchr(path, ':');
+        size_t len = colon ? (size_t)(colon - path) : strlen(path);
+        const char *dir = len ? path : ".";
+        int dlen = len ? (int)len : 1;
+        int n = dir[0] != '/' && workdir
+                    ? snprintf(out, cap, "%s/%.*s/%s", workdir, dlen, dir, name)
+                    : snprintf(out, cap, "%.*s/%s", dlen, dir, name);
+        struct stat st;
+        if (n > 0 && (size_t)n < cap && stat(out, &st) == 0 && !S_ISDIR(st.st_mode) &&
+            (st.st_mode & 0111))
+            return 0;
+        path = colon ? colon + 1 : NULL;
+    }
+    return -ENOENT;
+}
+
+static const char *local_path_env(const struct config_container *ctr)
+{
+    const char *path = local_env_get(ctr, "PATH", 4);
+    if (!path)
+        path = getenv("PATH");
+    return path ? path : LOCAL_DEFAULT_PATH;
+}
+
+/* ---- error texts, worded like runc's so clients see familiar messages ---- */
+
+static void local_strerror_lower(int e, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", strerror(e));
+    if (out[0] >= 'A' && out[0] <= 'Z' && !(out[1] >= 'A' && out[1] <= 'Z'))
+        out[0] = (char)(out[0] - 'A' + 'a');
+}
+
+/* posix_spawn reports one errno for chdir and exec alike: check the workdir
+ * to tell them apart. Returns its errno, or 0 if it looks usable. */
+static int local_workdir_error(const char *workdir)
+{
+    struct stat st;
+    if (!workdir)
+        return 0;
+    if (stat(workdir, &st) < 0)
+        return errno;
+    if (!S_ISDIR(st.st_mode))
+        return ENOTDIR;
+    return access(workdir, X_OK) < 0 ? errno : 0;
+}
+
+static void local_spawn_error(const struct local_spawn_req *req, int e, char *err, size_t cap)
+{
+    const char *name = req->argv[0];
+    char text[128];
+    int wd = local_workdir_error(req->ctr->workdir);
+    if (wd) {
+        local_strerror_lower(wd, text, sizeof(text));
+        snprintf(err, cap, "chdir to cwd (\"%s\") set in config.json failed: %s", req->ctr->workdir,
+                 text);
+    } else if (e == ENOENT && !strchr(name, '/')) {
+        snprintf(err, cap, "exec: \"%s\": executable file not found in $PATH", name);
+    } else if (e == ENOENT) {
+        snprintf(err, cap, "exec: \"%s\": stat %s: no such file or directory", name, name);
+    } else {
+        local_strerror_lower(e, text, sizeof(text));
+        snprintf(err, cap, "exec: \"%s\": %s", name, text);
+    }
+}
+
+/* ---- fds for the child ---- */
+
+static int local_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+/* A PTY: the master stays here; the child opens the slave by name after
+ * setsid (POSIX_SPAWN_SETSID runs before file actions), which makes it the
+ * child's controlling terminal, as TIOCSCTTY would. */
+static int local_pty_open(posix_spawn_file_actions_t *fa, int *master)
+{
+    char name[LOCAL_PTS_NAME_MAX];
+    int fd = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    struct winsize ws = {.ws_row = LOCAL_TTY_ROWS, .ws_col = LOCAL_TTY_COLS};
+    if (unlockpt(fd) < 0 || ptsname_r(fd, name, sizeof(name)) != 0 ||
+        ioctl(fd, TIOCSWINSZ, &ws) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    *master = fd;
+    if (posix_spawn_file_actions_addopen(fa, 0, name, O_RDWR, 0) ||
+        posix_spawn_file_actions_adddup2(fa, 0, 1) || posix_spawn_file_actions_adddup2(fa, 0, 2))
+        return -ENOMEM;
+    return 0;
+}
+
+/* A pipe for child fd target; the parent keeps the other end, non-blocking. */
+static int local_pipe_open(posix_spawn_file_actions_t *fa, int target, int *parent, int *child)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -errno;
+    bool child_reads = target == 0;
+    *parent = child_reads ? p[1] : p[0];
+    *child = child_reads ? p[0] : p[1];
+    int rc = local_nonblock(*parent);
+    if (rc == 0 && posix_spawn_file_actions_adddup2(fa, *child, target))
+        rc = -ENOMEM;
+    return rc;
+}
+
+static int local_null_open(posix_spawn_file_actions_t *fa, int target)
+{
+    return posix_spawn_file_actions_addopen(fa, target, "/dev/null", O_RDWR, 0) ? -ENOMEM : 0;
+}
+
+/* Set up fds 0-2 of the child; parent ends go to out, child ends to child[]. */
+static int local_stdio_setup(const struct local_spawn_req *req, posix_spawn_file_actions_t *fa,
+                             struct local_spawn_fds *out, int child[3])
+{
+    if (req->tty) {
+        int rc = local_pty_open(fa, &out->out);
+        out->in = out->out;
+        return rc;
+    }
+    bool want[3] = {req->want_in, req->want_out, req->want_err};
+    int *parent[3] = {&out->in, &out->out, &out->err};
+    for (int t = 0; t < 3; t++) {
+        int rc = want[t] ? local_pipe_open(fa, t, parent[t], &child[t]) : local_null_open(fa, t);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void local_fds_close(int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+}
+
+/* ---- spawning ---- */
+
+static int local_attr_init(posix_spawnattr_t *attr)
+{
+    /* The server ignores SIGPIPE and may block or handle others: the child
+     * starts with an empty mask and every disposition at its default. */
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    if (posix_spawnattr_init(attr))
+        return -ENOMEM;
+    if (posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                           POSIX_SPAWN_SETSIGDEF) ||
+        posix_spawnattr_setsigmask(attr, &none) || posix_spawnattr_setsigdefault(attr, &all)) {
+        posix_spawnattr_destroy(attr);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Resolve argv[0] to the file to execute. */
+static int local_program(const struct local_spawn_req *req, char *path, size_t cap)
+{
+    const char *name = req->argv[0];
+    if (strchr(name, '/')) {
+        snprintf(path, cap, "%s", name);
+        return 0;
+    }
+    if (!*name)
+        return -ENOENT;
+    return local_path_find(name, local_path_env(req->ctr), req->ctr->workdir, path, cap);
+}
+
+static int local_spawn_run(const struct local_spawn_req *req, const char *path,
+                           posix_spawn_file_actions_t *fa, pid_t *pid)
+{
+    posix_spawnattr_t attr;
+    int rc = local_attr_init(&attr);
+    if (rc < 0)
+        return rc;
+    char **envp = local_env_build(req->ctr);
+    if (!envp) {
+        posix_spawnattr_destroy(&attr);
+        return -ENOMEM;
+    }
+    rc = -posix_spawn(pid, path, fa, &attr, (char *const *)req->argv, envp);
+    if (envp != environ)
+        free(envp);
+    posix_spawnattr_destroy(&attr);
+    return rc;
+}
+
+int local_spawn(struct local_backend *b, const struct local_spawn_req *req,
+                struct local_spawn_fds *out, char *err, size_t err_cap)
+{
+    char path[LOCAL_PATH_MAX];
+    int child[3] = {-1, -1, -1};
+    posix_spawn_file_actions_t fa;
+    *out = (struct local_spawn_fds){.in = -1, .out = -1, .err = -1, .pidfd = -1, .pid = -1};
+    int rc = local_program(req, path, sizeof(path));
+    if (rc < 0) {
+        local_spawn_error(req, -rc, err, err_cap);
+        return rc;
+    }
+    if (posix_spawn_file_actions_init(&fa))
+        return -ENOMEM;
+    if (req->ctr->workdir && posix_spawn_file_actions_addchdir_np(&fa, req->ctr->workdir))
+        rc = -ENOMEM;
+    if (rc == 0)
+        rc = local_stdio_setup(req, &fa, out, child);
+    if (rc == 0)
+        rc = local_spawn_run(req, path, &fa, &out->pid);
+    posix_spawn_file_actions_destroy(&fa);
+    /* The child has its copies now; ours would hide EOF and EIO forever. */
+    local_fds_close(child, 3);
+    if (rc == 0 && (out->pidfd = pidfd_open(out->pid, 0)) < 0) {
+        rc = -errno;
+        kill(out->pid, SIGKILL);
+        waitpid(out->pid, NULL, 0);
+    }
+    if (rc < 0) {
+        int fds[3] = {out->in, out->out == out->in ? -1 : out->out, out->err};
+        local_fds_close(fds, 3);
+        out->in = out->out = out->err = -1;
+        local_spawn_error(req, -rc, err, err_cap);
+        return rc;
+    }
+    b->children++; /* pidfds are close-on-exec from birth */
+    return 0;
+}
+
+/* ---- children ---- */
+
+bool local_child_reap(struct local_child *c, struct local_obj *owner)
+{
+    if (c->reaped)
+        return true;
+    int st = 0;
+    pid_t r;
+    do
+        r = waitpid(c->pid, &st, WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r == 0)
+        return false;
+    /* ECHILD: something reaped it behind our back (SIGCHLD set to SIG_IGN?);
+     * the status is lost, report a failure rather than a success. */
+    c->status = r == c->pid ? st : W_EXITCODE(255, 0);
+    c->reaped = true;
+    owner->b->children--;
+    local_fd_close(&c->pidfd, owner);
+    return true;
+}
+
+void local_child_kill_wait(struct local_child *c, struct local_obj *owner)
+{
+    if (c->reaped)
+        return;
+    local_child_signal(c, SIGKILL);
+    int st = 0;
+    pid_t r;
+    do
+        r = waitpid(c->pid, &st, 0);
+    while (r < 0 && errno == EINTR);
+    c->status = r == c->pid ? st : W_EXITCODE(255, 0);
+    c->reaped = true;
+    owner->b->children--;
+    local_fd_close(&c->pidfd, owner);
+}
+
+void local_child_signal(struct local_child *c, int sig)
+{
+    if (c->reaped)
+        return;
+    /* setsid made the child its own group leader; if it has moved to another
+     * group since, reach at least the child itself. */
+    if (kill(-c->pid, sig) < 0)
+        kill(c->pid, sig);
+}
+
+int local_child_code(const struct local_child *c)
+{
+    if (WIFSIGNALED(c->status))
+        return 128 + WTERMSIG(c->status);
+    return WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 255;
+}
