@@ -342,7 +342,7 @@ static void stream_exit(struct kube_stream *s)
     } else if (s->upstream_err[0] || (s->wire != KUBE_WIRE_CHANNEL && !s->got_close)) {
         memset(&exit, 0, sizeof(exit));
         exit.type = BACKEND_EXIT_ERROR;
-        snprintf(exit.message, sizeof(exit.message), "%s",
+        snprintf(exit.message, sizeof(exit.message), "%.*s", (int)sizeof(exit.message) - 1,
                  s->upstream_err[0] ? s->upstream_err : KUBE_LOST);
     } else if (s->wire != KUBE_WIRE_CHANNEL) {
         memset(&exit, 0, sizeof(exit));
@@ -586,6 +586,9 @@ struct backend_stream *kube_stream_new(struct backend *backend, struct tls_sock 
     s->wire = wire;
     s->desc = *desc;
     desc->argv = NULL; /* ours now */
+    s->desc.pod_ref.ns = s->desc.ns;
+    s->desc.pod_ref.name = s->desc.pod;
+    s->desc.container_ref.name = s->desc.container;
     s->channel = -1;
     wsf_decoder_init(&s->dec);
     memcpy(s->rx, extra, extra_len);

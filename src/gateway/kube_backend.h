@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "backend/backend.h"
+#include "config/config.h"
 #include "gateway/tls_sock.h"
 
 #define KUBE_OUT_MAX (32 * 1024)        /* upstream output waiting per channel (1, 2) */
@@ -36,6 +37,9 @@ struct kube_stream_desc {
     size_t argc;
     bool attach;
     bool want_stdin, want_stdout, want_stderr, tty;
+    /* The same names in the shape the server's exec_request points to. */
+    struct config_pod pod_ref;
+    struct config_container container_ref;
 };
 
 struct backend *kube_backend_new(uv_loop_t *loop);

@@ -225,7 +225,7 @@ static void connect_on_resolved(uv_getaddrinfo_t *req, int status, struct addrin
     }
     kc->handles_open--;
     if (status != 0 || !res) {
-        char err[256];
+        char err[512];
         snprintf(err, sizeof(err), "cannot resolve %s: %s", kc->client->target->host,
                  uv_strerror(status));
         uv_freeaddrinfo(res);

@@ -1,0 +1,40 @@
+/* tls_front.h - serve HTTPS by terminating TLS in front of podterm's own
+ * plaintext listener.
+ *
+ * Why a terminator and not lws' TLS: podterm pre-reads each request head
+ * before lws sees it (listener.c: lws 4.1 picks subprotocols by client order
+ * and answers non-WebSocket upgrades, i.e. kubectl's SPDY fallback, with its
+ * own 403). With TLS inside lws that head would be encrypted. So each TLS
+ * connection is decrypted here and bridged through a socketpair to the same
+ * listener path, which behaves identically in both modes.
+ *
+ * Certificates are reloaded when the files change (cert-manager rotates
+ * them): new connections get the new certificate, established ones keep
+ * theirs, nothing is dropped. */
+#ifndef PODTERM_GATEWAY_TLS_FRONT_H
+#define PODTERM_GATEWAY_TLS_FRONT_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#define TLS_FRONT_BUF (16 * 1024) /* bytes in flight per direction per connection */
+#define TLS_FRONT_CONN_MAX 40000  /* TLS connections open at once */
+#define TLS_FRONT_RELOAD_MS 2000  /* how often the certificate files are checked */
+#define TLS_FRONT_BACKLOG 1024
+
+struct tls_front;
+
+/* A decrypted connection for the plaintext listener: fd is the callee's. */
+typedef void (*tls_front_plain_fn)(void *ctx, int fd);
+
+/* Listen on host:port (numeric IPv4). NULL with a message on error (bad
+ * certificate or key, port in use). */
+struct tls_front *tls_front_new(uv_loop_t *loop, const char *host, int port, const char *cert_file,
+                                const char *key_file, tls_front_plain_fn plain, void *ctx,
+                                int *bound_port, char *err, size_t err_cap);
+/* Stop listening and close every connection; frees itself once uv is done. */
+void tls_front_close(struct tls_front *f);
+/* Times the certificate was reloaded (tests). */
+unsigned tls_front_reloads(const struct tls_front *f);
+
+#endif
