@@ -16,6 +16,7 @@
 #include "auth/auth.h"
 #include "backend/local.h"
 #include "config/config.h"
+#include "gateway/gateway.h"
 #include "server/server.h"
 
 #define MAIN_ERR_MAX 1024
@@ -32,6 +33,10 @@ struct main_flags {
     size_t origins_len;
     bool insecure_allow_anonymous;
     int log_level;
+    /* gateway mode and HTTPS */
+    const char *kubeconfig, *context;
+    bool in_cluster, pass_through_token;
+    const char *tls_cert_file, *tls_key_file;
 };
 
 static void main_usage(FILE *out)
@@ -51,6 +56,17 @@ static void main_usage(FILE *out)
             "address\n"
             "  --log-level N               libwebsockets log bitmask (default 3: errors, "
             "warnings)\n"
+            "  --tls-cert-file FILE        serve HTTPS with this PEM certificate (chain allowed; "
+            "reloaded when it changes)\n"
+            "  --tls-private-key-file FILE the certificate's PEM private key\n"
+            "gateway mode (proxy a real cluster instead of local pods):\n"
+            "  --kubeconfig FILE           cluster credentials (default: $KUBECONFIG, then "
+            "~/.kube/config)\n"
+            "  --context NAME              kubeconfig context (default: current-context)\n"
+            "  --in-cluster                use the pod's service account\n"
+            "  --pass-through-token        send the client's bearer token to the cluster instead "
+            "of podterm's\n"
+            "                              credentials with Impersonate-User/-Group\n"
             "  --version, --help\n");
 }
 
@@ -69,6 +85,33 @@ static int main_parse_listen(const char *arg, struct main_flags *f)
     return 0;
 }
 
+static bool main_gateway_mode(const struct main_flags *f)
+{
+    return f->kubeconfig || f->context || f->in_cluster;
+}
+
+static int main_check_gateway_flags(const struct main_flags *f)
+{
+    if (!f->tls_cert_file != !f->tls_key_file) {
+        fprintf(stderr, "podterm: --tls-cert-file and --tls-private-key-file go together\n");
+        return -1;
+    }
+    if (f->in_cluster && (f->kubeconfig || f->context)) {
+        fprintf(stderr, "podterm: --in-cluster and --kubeconfig/--context exclude each other\n");
+        return -1;
+    }
+    if (f->pass_through_token && !main_gateway_mode(f)) {
+        fprintf(stderr, "podterm: --pass-through-token needs gateway mode (--kubeconfig, "
+                        "--context or --in-cluster)\n");
+        return -1;
+    }
+    if (main_gateway_mode(f) && f->config_file) {
+        fprintf(stderr, "podterm: --config (local pods) does not apply in gateway mode\n");
+        return -1;
+    }
+    return 0;
+}
+
 static int main_parse_flags(int argc, char **argv, struct main_flags *f)
 {
     static const struct option opts[] = {
@@ -79,6 +122,12 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         {"allowed-origin", required_argument, 0, 'o'},
         {"insecure-allow-anonymous", no_argument, 0, 'A'},
         {"log-level", required_argument, 0, 'L'},
+        {"kubeconfig", required_argument, 0, 'K'},
+        {"context", required_argument, 0, 'C'},
+        {"in-cluster", no_argument, 0, 'I'},
+        {"pass-through-token", no_argument, 0, 'P'},
+        {"tls-cert-file", required_argument, 0, 'T'},
+        {"tls-private-key-file", required_argument, 0, 'k'},
         {"version", no_argument, 0, 'V'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -117,6 +166,24 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         case 'L':
             f->log_level = atoi(optarg);
             break;
+        case 'K':
+            f->kubeconfig = optarg;
+            break;
+        case 'C':
+            f->context = optarg;
+            break;
+        case 'I':
+            f->in_cluster = true;
+            break;
+        case 'P':
+            f->pass_through_token = true;
+            break;
+        case 'T':
+            f->tls_cert_file = optarg;
+            break;
+        case 'k':
+            f->tls_key_file = optarg;
+            break;
         case 'V':
             printf("podterm " PODTERM_VERSION "\n");
             exit(0);
@@ -132,7 +199,7 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         fprintf(stderr, "podterm: unexpected argument \"%s\"\n", argv[optind]);
         return -1;
     }
-    return 0;
+    return main_check_gateway_flags(f);
 }
 
 static bool main_is_loopback(const char *host)
@@ -168,7 +235,25 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
-    struct backend *backend = local_backend_new(&loop, cluster);
+    char err[MAIN_ERR_MAX];
+    struct gateway *gw = NULL;
+    if (main_gateway_mode(f)) {
+        struct gateway_opts go = {
+            .kubeconfig = f->kubeconfig,
+            .context = f->context,
+            .in_cluster = f->in_cluster,
+            .pass_through_token = f->pass_through_token,
+            .auth = auth,
+            .allowed_origins = f->origins,
+            .allowed_origins_len = f->origins_len,
+        };
+        if (!(gw = gateway_new(&loop, &go, err, sizeof(err)))) {
+            fprintf(stderr, "podterm: %s\n", err);
+            uv_loop_close(&loop);
+            return 1;
+        }
+    }
+    struct backend *backend = gw ? gateway_backend(gw) : local_backend_new(&loop, cluster);
     struct server_opts opts = {
         .listen_host = f->host,
         .listen_port = f->port,
@@ -177,14 +262,19 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .auth = auth,
         .allowed_origins_len = f->origins_len,
         .log_level = f->log_level,
+        .gateway = gw,
+        .tls_cert_file = f->tls_cert_file,
+        .tls_key_file = f->tls_key_file,
     };
     memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
-    char err[MAIN_ERR_MAX];
     struct main_state st = {0};
     st.server = backend ? server_new(&loop, &opts, err, sizeof(err)) : NULL;
     if (!st.server) {
         fprintf(stderr, "podterm: %s\n", backend ? err : "cannot start the local backend");
-        backend_free(backend);
+        if (gw)
+            gateway_free(gw);
+        else
+            backend_free(backend);
         uv_run(&loop, UV_RUN_DEFAULT);
         uv_loop_close(&loop);
         return 1;
@@ -194,10 +284,15 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     st.sigterm.data = st.sigint.data = &st;
     uv_signal_start(&st.sigterm, main_on_signal, SIGTERM);
     uv_signal_start(&st.sigint, main_on_signal, SIGINT);
+    if (gw)
+        fprintf(stderr, "podterm: gateway to %s\n", gateway_describe(gw));
     fprintf(stderr, "podterm: serving %s\n", server_url(st.server));
     uv_run(&loop, UV_RUN_DEFAULT);
     /* Sessions are gone: stop what they left (children get SIGHUP/SIGKILL). */
-    backend_free(backend);
+    if (gw)
+        gateway_free(gw); /* frees its backend too */
+    else
+        backend_free(backend);
     uv_run(&loop, UV_RUN_DEFAULT);
     server_free(st.server);
     int rc = uv_loop_close(&loop);
@@ -220,7 +315,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "podterm: %s\n", err);
         return 1;
     }
-    if (!auth_enabled(auth) && !main_is_loopback(f.host) && !f.insecure_allow_anonymous) {
+    /* With --pass-through-token the cluster authenticates every request. */
+    if (!auth_enabled(auth) && !f.pass_through_token && !main_is_loopback(f.host) &&
+        !f.insecure_allow_anonymous) {
         fprintf(stderr,
                 "podterm: refusing to serve shells without authentication on %s: use "
                 "--jwt-key-file or --token-auth-file, listen on 127.0.0.1, or pass "

@@ -28,6 +28,7 @@ struct exec_request {
     const struct config_container *container;
     char **argv; /* NULL-terminated copies; NULL for attach */
     size_t argc;
+    struct backend_stream *prepared; /* gateway mode: the upstream stream (backend.h) */
 };
 
 /* The error to answer instead, when validation fails. */

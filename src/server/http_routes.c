@@ -52,6 +52,11 @@ int http_routes_handle(struct server *server, struct lws *wsi, const char *path)
 
     const char *method = http_method(wsi);
     bool is_api = strcmp(path, "/version") == 0 || strncmp(path, "/api", 4) == 0;
+    if (is_api && server->opts.gateway) {
+        /* The gateway takes API requests as the first of a connection only. */
+        return http_reply_status(wsi, 421, "MisdirectedRequest",
+                                 "send API requests on a new connection", NULL, NULL);
+    }
     if (is_api) {
         struct auth_identity id;
         int rc = request_authenticate(server, wsi, NULL, &id);

@@ -10,6 +10,7 @@
  * client may take to send it (half-open and slowloris connections). */
 #include "server/server_internal.h"
 #include "server/head_rewrite.h"
+#include "gateway/gateway.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,6 +30,7 @@ struct listener {
     struct server *server;
     uv_tcp_t tcp;
     bool closed;
+    bool unbound; /* no socket of its own (HTTPS: the TLS terminator feeds it) */
     size_t pending;
 };
 
@@ -71,6 +73,82 @@ static const char *head_end(const char *buf, size_t len)
     return memmem(buf, len, "\r\n\r\n", 4);
 }
 
+/* In gateway mode lws must not keep a connection open after a non-API
+ * request: the next request on it would skip the pre-read and so the
+ * gateway. A "Connection: close" ahead of the client's own header does it. */
+static size_t listener_force_close(const char *in, size_t len, char *out, size_t cap)
+{
+    const char *nl = memchr(in, '\n', len);
+    static const char hdr[] = "Connection: close\r\n";
+    if (!nl || len + sizeof(hdr) > cap)
+        return 0;
+    size_t first = (size_t)(nl + 1 - in);
+    memcpy(out, in, first);
+    memcpy(out + first, hdr, sizeof(hdr) - 1);
+    memcpy(out + first + sizeof(hdr) - 1, in + first, len - first);
+    return len + sizeof(hdr) - 1;
+}
+
+/* Hand fd and the bytes read so far to lws (fd is ours to close on failure). */
+static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
+                               struct backend_stream *prepared)
+{
+    struct server *server = ctx;
+    const char *end = head_end(buf, len);
+    size_t head_len = end ? (size_t)(end + 4 - buf) : 0;
+    size_t cap = len + HEAD_REWRITE_SLACK + 32;
+    char *out = head_len ? malloc(cap) : NULL, *closed = NULL;
+    struct upgrade_offer *offer = malloc(sizeof(*offer));
+    struct head_rewrite *hr = malloc(sizeof(*hr));
+    size_t n = out && offer && hr ? head_rewrite(buf, len, head_len, out, cap, hr) : 0;
+    if (n && server->opts.gateway && !hr->websocket && (closed = malloc(cap + 32)))
+        n = listener_force_close(out, n, closed, cap + 32);
+    struct lws *wsi =
+        n && !server->shutting_down
+            ? lws_adopt_socket_vhost_readbuf(server->vhost, fd, closed ? closed : out, n)
+            : NULL;
+    if (wsi && hr->websocket) {
+        offer->type = WSI_DATA_OFFER;
+        offer->negotiation_rc = hr->negotiation_rc;
+        offer->neg = hr->neg;
+        offer->prepared = prepared;
+        prepared = NULL;
+        lws_set_opaque_user_data(wsi, offer);
+        offer = NULL;
+    }
+    if (!wsi)
+        close(fd);
+    if (prepared)
+        backend_stream_stop(prepared);
+    free(out);
+    free(closed);
+    free(offer);
+    free(hr);
+}
+
+/* Gateway mode: API requests go to the cluster; the gateway gives exec/attach
+ * upgrades back through listener_adopt_buf once the upstream said yes. */
+static bool pending_to_gateway(struct pending *p, int fd)
+{
+    struct server *server = p->listener->server;
+    if (!server->opts.gateway || !gateway_wants(p->head, p->len))
+        return false;
+    size_t head_len = (size_t)(head_end(p->head, p->len) + 4 - p->head);
+    char scratch[SERVER_HEAD_MAX + HEAD_REWRITE_SLACK];
+    struct head_rewrite *hr = malloc(sizeof(*hr));
+    if (!hr)
+        return false;
+    head_rewrite(p->head, p->len, head_len, scratch, sizeof(scratch), hr);
+    struct gateway_head gh = {
+        .websocket = hr->websocket,
+        .negotiation_rc = hr->negotiation_rc,
+        .subprotocol_token = hr->neg.has_token ? hr->neg.token : NULL,
+    };
+    gateway_take(server->opts.gateway, fd, p->head, p->len, &gh, listener_adopt_buf, server);
+    free(hr);
+    return true;
+}
+
 static void pending_adopt(struct pending *p)
 {
     struct server *server = p->listener->server;
@@ -79,31 +157,10 @@ static void pending_adopt(struct pending *p)
         pending_drop(p);
         return;
     }
-    /* lws takes ownership of its own descriptor; the uv handle closes ours. */
+    /* lws (or the gateway) takes ownership of its own descriptor; the uv handle closes ours. */
     int dupfd = dup(fd);
-    if (dupfd < 0) {
-        pending_drop(p);
-        return;
-    }
-    size_t head_len = (size_t)(head_end(p->head, p->len) + 4 - p->head);
-    size_t cap = p->len + HEAD_REWRITE_SLACK;
-    char *out = malloc(cap);
-    struct upgrade_offer *offer = malloc(sizeof(*offer));
-    struct head_rewrite *hr = malloc(sizeof(*hr));
-    size_t n = out && offer && hr ? head_rewrite(p->head, p->len, head_len, out, cap, hr) : 0;
-    struct lws *wsi = n ? lws_adopt_socket_vhost_readbuf(server->vhost, dupfd, out, n) : NULL;
-    if (wsi && hr->websocket) {
-        offer->type = WSI_DATA_OFFER;
-        offer->negotiation_rc = hr->negotiation_rc;
-        offer->neg = hr->neg;
-        lws_set_opaque_user_data(wsi, offer);
-        offer = NULL;
-    }
-    if (!wsi)
-        close(dupfd);
-    free(out);
-    free(offer);
-    free(hr);
+    if (dupfd >= 0 && !pending_to_gateway(p, dupfd))
+        listener_adopt_buf(server, dupfd, p->head, p->len, NULL);
     pending_drop(p);
 }
 
@@ -147,12 +204,15 @@ static void listener_closed_free(uv_handle_t *h)
     free(h->data);
 }
 
-static void listener_on_connection(uv_stream_t *server_stream, int status)
+/* Start pre-reading a connection: accepted from our socket, or (fd >= 0)
+ * the decrypted side of a TLS connection. */
+static void listener_pending_start(struct listener *l, uv_stream_t *server_stream, int fd)
 {
-    struct listener *l = server_stream->data;
-    if (status < 0)
-        return;
     struct pending *p = l->pending < LISTENER_PENDING_MAX ? malloc(sizeof(*p)) : NULL;
+    if (!p && fd >= 0) {
+        close(fd);
+        return;
+    }
     if (!p) {
         /* Accept and drop, so the kernel backlog does not fill with the flood. */
         uv_tcp_t *drop = malloc(sizeof(*drop));
@@ -172,7 +232,10 @@ static void listener_on_connection(uv_stream_t *server_stream, int status)
     uv_timer_init(l->server->loop, &p->timer);
     p->tcp.data = p;
     p->timer.data = p;
-    if (uv_accept(server_stream, (uv_stream_t *)&p->tcp) != 0) {
+    if (fd >= 0 ? uv_tcp_open(&p->tcp, fd) != 0
+                : uv_accept(server_stream, (uv_stream_t *)&p->tcp) != 0) {
+        if (fd >= 0)
+            close(fd);
         pending_drop(p);
         return;
     }
@@ -180,6 +243,34 @@ static void listener_on_connection(uv_stream_t *server_stream, int status)
     uv_tcp_nodelay(&p->tcp, 1);
     uv_timer_start(&p->timer, pending_timeout, SERVER_HEAD_TIMEOUT_MS, 0);
     uv_read_start((uv_stream_t *)&p->tcp, pending_alloc, pending_read);
+}
+
+static void listener_on_connection(uv_stream_t *server_stream, int status)
+{
+    struct listener *l = server_stream->data;
+    if (status < 0)
+        return;
+    listener_pending_start(l, server_stream, -1);
+}
+
+void listener_adopt_fd(void *listener, int fd)
+{
+    struct listener *l = listener;
+    if (l->closed) {
+        close(fd);
+        return;
+    }
+    listener_pending_start(l, NULL, fd);
+}
+
+struct listener *listener_new_unbound(struct server *server)
+{
+    struct listener *l = calloc(1, sizeof(*l));
+    if (l) {
+        l->server = server;
+        l->unbound = true;
+    }
+    return l;
 }
 
 struct listener *listener_new(struct server *server, const char *host, int port, int *bound_port,
@@ -220,7 +311,8 @@ void listener_close(struct listener *l)
 {
     if (l && !l->closed) {
         l->closed = true;
-        uv_close((uv_handle_t *)&l->tcp, NULL);
+        if (!l->unbound)
+            uv_close((uv_handle_t *)&l->tcp, NULL);
     }
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/tls_front.h"
 #include "server/exec_request.h"
 
 static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -45,10 +46,14 @@ void wsi_data_release(struct lws *wsi)
     if (!tag)
         return;
     lws_set_opaque_user_data(wsi, NULL);
-    if (*tag == WSI_DATA_SESSION)
+    if (*tag == WSI_DATA_SESSION) {
         session_on_closed((struct session *)tag);
-    else
-        free(tag);
+        return;
+    }
+    struct upgrade_offer *offer = (struct upgrade_offer *)tag;
+    if (offer->prepared) /* gateway: the upgrade was refused after upstream said yes */
+        backend_stream_stop(offer->prepared);
+    free(tag);
 }
 
 static int server_http(struct server *server, struct lws *wsi, const char *path)
@@ -147,14 +152,22 @@ struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char 
         return NULL;
     }
     int port = 0;
+    bool tls = opts->tls_cert_file != NULL;
     server->listener =
-        listener_new(server, opts->listen_host, opts->listen_port, &port, err, err_cap);
-    if (!server->listener) {
+        tls ? listener_new_unbound(server)
+            : listener_new(server, opts->listen_host, opts->listen_port, &port, err, err_cap);
+    if (server->listener && tls)
+        server->tls = tls_front_new(loop, opts->listen_host, opts->listen_port, opts->tls_cert_file,
+                                    opts->tls_key_file, listener_adopt_fd, server->listener, &port,
+                                    err, err_cap);
+    if (!server->listener || (tls && !server->tls)) {
+        listener_free(server->listener);
         lws_context_destroy(server->lws);
         free(server);
         return NULL;
     }
-    snprintf(server->url, sizeof(server->url), "http://%s:%d/", opts->listen_host, port);
+    snprintf(server->url, sizeof(server->url), "%s://%s:%d/", tls ? "https" : "http",
+             opts->listen_host, port);
     return server;
 }
 
@@ -168,6 +181,8 @@ void server_shutdown(struct server *server)
     if (server->shutting_down)
         return;
     server->shutting_down = true;
+    tls_front_close(server->tls);
+    server->tls = NULL;
     listener_close(server->listener);
     /* Closes every wsi (sessions get LWS_CALLBACK_CLOSED) and lets lws release
      * its handles on the foreign loop; the caller runs the loop to finish. */

@@ -22,7 +22,10 @@ struct server_opts {
     const struct auth *auth;              /* NULL or not enabled: anonymous (borrowed) */
     const char *allowed_origins[SERVER_ORIGINS_MAX];
     size_t allowed_origins_len;
-    int log_level; /* lws log bitmask */
+    int log_level;             /* lws log bitmask */
+    struct gateway *gateway;   /* gateway mode: API requests go to the cluster (borrowed) */
+    const char *tls_cert_file; /* serve HTTPS with this PEM chain and key (both or neither) */
+    const char *tls_key_file;
 };
 
 struct server;

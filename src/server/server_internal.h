@@ -34,6 +34,7 @@ struct upgrade_offer {
     enum wsi_data_type type; /* WSI_DATA_OFFER */
     int negotiation_rc;
     struct proto_negotiation neg;
+    struct backend_stream *prepared; /* gateway mode: the upstream stream, already open */
 };
 
 struct server {
@@ -42,6 +43,7 @@ struct server {
     struct lws_context *lws;
     struct lws_vhost *vhost;
     struct listener *listener;
+    struct tls_front *tls; /* HTTPS: decrypts into the listener */
     char url[SERVER_URL_MAX];
     size_t sessions;
     bool shutting_down;
@@ -59,6 +61,10 @@ struct server *server_from_wsi(struct lws *wsi);
 struct listener *listener_new(struct server *server, const char *host, int port, int *bound_port,
                               char *err, size_t err_cap);
 void listener_close(struct listener *listener);
+/* A listener that does not bind: connections arrive through listener_adopt_fd
+ * (the TLS terminator's decrypted side). */
+struct listener *listener_new_unbound(struct server *server);
+void listener_adopt_fd(void *listener, int fd);
 void listener_free(struct listener *listener);
 
 /* http_reply.c: complete small responses in one write. Return 0, or -1 to close. */

@@ -350,6 +350,7 @@ struct session *session_new(struct server *server, enum proto_kind kind, struct 
     s->kind = kind;
     s->req = *req;
     memset(req, 0, sizeof(*req)); /* the session owns argv now */
+    s->stream = s->req.prepared;  /* gateway: stopped with the session even if never started */
     s->next_channel = 1;
     s->ch_open[1] = s->req.want_stdout;
     s->ch_open[2] = s->req.want_stderr && !s->req.tty; /* PROTOCOL.md 3.8 */
@@ -372,6 +373,7 @@ int session_on_established(struct session *s, struct lws *wsi)
         .want_stdout = s->ch_open[1],
         .want_stderr = s->ch_open[2],
         .tty = s->req.tty,
+        .prepared = s->req.prepared,
     };
     char err[BACKEND_ERR_MAX];
     int rc = backend_stream_start(s->server->opts.backend, &breq, &session_cbs, s, &s->stream, err,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/kube_backend.h"
 #include "server/exec_request.h"
 
 /* Query items as lws decoded them (one fragment per item), copied into one
@@ -122,6 +123,49 @@ static const char *negotiation_error_text(int rc)
     }
 }
 
+/* Gateway mode: gateway.c opened the upstream stream before this upgrade
+ * (so upstream refusals reached the client as they were); the session takes
+ * it over. The request was validated upstream. */
+static int upgrade_gateway(struct server *server, struct lws *wsi, struct upgrade_offer *offer,
+                           enum proto_kind kind, int nrc)
+{
+    if (nrc == PROTO_ERR_NO_MATCH)
+        return upgrade_refuse_status(wsi, 403, "Forbidden",
+                                     "none of the offered WebSocket subprotocols is supported");
+    if (!offer->prepared)
+        return upgrade_refuse_status(wsi, 502, "InternalError",
+                                     "gateway: no upstream stream for this upgrade");
+    if (server->sessions >= SERVER_SESSIONS_MAX)
+        return upgrade_refuse_status(wsi, 503, "ServiceUnavailable",
+                                     "too many sessions; try again later");
+    const struct kube_stream_desc *d = kube_stream_desc(offer->prepared);
+    struct exec_request req = {
+        .attach = d->attach,
+        .want_stdin = d->want_stdin,
+        .want_stdout = d->want_stdout,
+        .want_stderr = d->want_stderr,
+        .tty = d->tty,
+        .pod = &d->pod_ref,
+        .container = &d->container_ref,
+        .prepared = offer->prepared,
+    };
+    if (d->argv) {
+        req.argv = calloc(d->argc + 1, sizeof(char *));
+        for (size_t i = 0; req.argv && i < d->argc; i++)
+            if ((req.argv[i] = strdup(d->argv[i])))
+                req.argc++;
+    }
+    struct session *session = session_new(server, kind, &req);
+    if (!session) {
+        exec_request_clear(&req);
+        return -1;
+    }
+    offer->prepared = NULL; /* the session's now */
+    wsi_data_release(wsi);
+    lws_set_opaque_user_data(wsi, session);
+    return 0;
+}
+
 int upgrade_confirm(struct server *server, struct lws *wsi)
 {
     if (!request_origin_allowed(server, wsi))
@@ -148,6 +192,8 @@ int upgrade_confirm(struct server *server, struct lws *wsi)
         return rc;
     if ((rc = upgrade_check_handshake(wsi)) != 0)
         return rc;
+    if (server->opts.gateway)
+        return upgrade_gateway(server, wsi, offer, kind, nrc);
 
     char path[SERVER_PATH_MAX];
     if (http_header_copy(wsi, WSI_TOKEN_GET_URI, path, sizeof(path)) < 0)
