@@ -1,0 +1,214 @@
+/* test_gateway_codec.c - the gateway's sans-I/O parts: upstream HTTP and
+ * WebSocket framing, the path allowlist, exec query decoding, Status parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gateway/gw_request.h"
+#include "gateway/http1.h"
+#include "gateway/kube_backend.h"
+
+static void test_response_head(void **state)
+{
+    const char *h = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                    "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n\x82\x01\x01";
+    struct http1_response r;
+    assert_int_equal(http1_response_parse(h, 20, &r), 0);
+    int n = http1_response_parse(h, strlen(h), &r);
+    assert_int_equal(n, (int)strlen(h) - 3);
+    assert_int_equal(r.status, 101);
+    assert_true(r.upgrade_websocket);
+    assert_string_equal(r.protocol, "v5.channel.k8s.io");
+    char accept[29];
+    http1_ws_accept("dGhlIHNhbXBsZSBub25jZQ==", accept);
+    assert_string_equal(accept, r.accept);
+    assert_int_equal(http1_response_parse("garbage\r\n\r\n", 11, &r), -1);
+}
+
+static void test_chunked(void **state)
+{
+    const char *in = "4\r\nWiki\r\n5;x=y\r\npedia\r\n0\r\n\r\n";
+    struct http1_chunked c = {0};
+    uint8_t out[64];
+    size_t total = 0;
+    for (size_t i = 0; i < strlen(in); i++) { /* one byte at a time */
+        size_t olen;
+        assert_int_equal(http1_chunked_feed(&c, (const uint8_t *)in + i, 1, out + total, &olen), 1);
+        total += olen;
+    }
+    assert_true(c.done);
+    assert_int_equal(total, 9);
+    assert_memory_equal(out, "Wikipedia", 9);
+}
+
+struct frames {
+    int n;
+    uint8_t data[256];
+    size_t len;
+    int pings, closes, code;
+    size_t take_limit;
+};
+
+static size_t on_frame(void *user, const struct wsf_event *ev)
+{
+    struct frames *f = user;
+    if (ev->type == WSF_EV_PING)
+        f->pings++;
+    if (ev->type == WSF_EV_CLOSE) {
+        f->closes++;
+        f->code = ev->code;
+    }
+    if (ev->type != WSF_EV_DATA)
+        return ev->len;
+    size_t n = ev->len < f->take_limit ? ev->len : f->take_limit;
+    memcpy(f->data + f->len, ev->data, n);
+    f->len += n;
+    if (ev->final && n == ev->len)
+        f->n++;
+    return n;
+}
+
+static void test_ws_decode_fragments_and_backpressure(void **state)
+{
+    /* binary "\x01ab" fragmented as [0x02 "\x01a"][0x00 fin "b"], a ping, close 1000 */
+    const uint8_t in[] = {0x02, 0x02, 0x01, 'a',  0x89, 0x01, 'p',
+                          0x80, 0x01, 'b',  0x88, 0x02, 0x03, 0xe8};
+    struct frames f = {.take_limit = 1};
+    struct wsf_decoder d;
+    wsf_decoder_init(&d);
+    size_t off = 0;
+    for (int i = 0; i < 100 && off < sizeof(in); i++) {
+        long n = wsf_decoder_feed(&d, in + off, sizeof(in) - off, on_frame, &f);
+        assert_true(n >= 0);
+        off += (size_t)n;
+    }
+    assert_int_equal(off, sizeof(in));
+    assert_int_equal(f.len, 3);
+    assert_memory_equal(f.data,
+                        "\x01"
+                        "ab",
+                        3);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.pings, 1);
+    assert_int_equal(f.closes, 1);
+    assert_int_equal(f.code, 1000);
+    /* masked server frames are a protocol error */
+    const uint8_t masked[] = {0x82, 0x81, 1, 2, 3, 4, 5};
+    wsf_decoder_init(&d);
+    assert_int_equal(wsf_decoder_feed(&d, masked, sizeof(masked), on_frame, &f), -1);
+}
+
+static void test_ws_encode_masks(void **state)
+{
+    uint8_t out[WSF_HEAD_MAX + 300], payload[300];
+    memset(payload, 'x', sizeof(payload));
+    size_t n = wsf_encode(WSF_BINARY, payload, sizeof(payload), 0x01020304, out);
+    assert_int_equal(n, 4 + 4 + 300);
+    assert_int_equal(out[0], 0x82);
+    assert_int_equal(out[1], 0x80 | 126);
+    assert_int_equal(out[8], 'x' ^ 1);
+    assert_int_equal(out[9], 'x' ^ 2);
+}
+
+static void test_allowlist(void **state)
+{
+    char ns[GW_NAME_MAX + 1], pod[GW_NAME_MAX + 1];
+    bool attach = false;
+#define M(p) gw_route_match(p, strlen(p), ns, pod, &attach)
+    assert_int_equal(M("/version"), GW_ROUTE_REST);
+    assert_int_equal(M("/api"), GW_ROUTE_REST);
+    assert_int_equal(M("/apis"), GW_ROUTE_REST);
+    assert_int_equal(M("/api/v1"), GW_ROUTE_REST);
+    assert_int_equal(M("/api/v1/namespaces"), GW_ROUTE_REST);
+    assert_int_equal(M("/api/v1/namespaces/default"), GW_ROUTE_REST);
+    assert_int_equal(M("/api/v1/pods"), GW_ROUTE_REST);
+    assert_int_equal(M("/api/v1/namespaces/default/pods"), GW_ROUTE_REST);
+    assert_int_equal(M("/api/v1/namespaces/default/pods/p1"), GW_ROUTE_REST);
+    assert_int_equal(M("/api/v1/namespaces/default/pods/p1/attach"), GW_ROUTE_EXEC);
+    assert_true(attach);
+    assert_string_equal(pod, "p1");
+    assert_int_equal(M("/api/v1/namespaces/default/secrets"), GW_ROUTE_NONE);
+    assert_int_equal(M("/api/v1/namespaces/default/%73ecrets"), GW_ROUTE_NONE);
+    assert_int_equal(M("/api/v1/namespaces/default/pods/p1/log"), GW_ROUTE_NONE);
+    assert_int_equal(M("/api/v1/namespaces/../secrets"), GW_ROUTE_NONE);
+    assert_int_equal(M("/apis/apps/v1"), GW_ROUTE_NONE);
+    assert_int_equal(M("/api/v1/nodes"), GW_ROUTE_NONE);
+#undef M
+    assert_true(gw_path_is_api("/apis/x", 7));
+    assert_false(gw_path_is_api("/apix", 5));
+    assert_false(gw_path_is_api("/", 1));
+}
+
+static void test_request_and_query(void **state)
+{
+    const char *h = "GET /api/v1/namespaces/d/pods/p/exec?command=sh&command=-c&command=echo+hi%21"
+                    "&stdout=true&stderr=False&tty=&stdout=0 HTTP/1.1\r\nHost: x\r\n"
+                    "authorization: Bearer abc\r\nAuthorization: Bearer second\r\n\r\n";
+    struct gw_request r;
+    assert_int_equal(gw_request_parse(h, strlen(h), &r), 0);
+    assert_int_equal(r.h[GW_H_AUTHORIZATION].n, 10);
+    assert_memory_equal(r.h[GW_H_AUTHORIZATION].p, "Bearer abc", 10);
+    struct kube_stream_desc d;
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(gw_exec_desc(r.query.p, r.query.n, false, &d), 0);
+    assert_int_equal(d.argc, 3);
+    assert_string_equal(d.argv[2], "echo hi!");
+    assert_true(d.want_stdout); /* first occurrence counts */
+    assert_false(d.want_stderr);
+    assert_true(d.tty); /* empty is true */
+    assert_false(d.want_stdin);
+    for (size_t i = 0; i < d.argc; i++)
+        free(d.argv[i]);
+    free(d.argv);
+}
+
+static void test_status_parse(void **state)
+{
+    struct backend_exit e;
+    const char *ok = "{\"metadata\":{},\"status\":\"Success\"}";
+    kube_status_parse(KUBE_WIRE_V5, ok, strlen(ok), false, &e);
+    assert_int_equal(e.type, BACKEND_EXIT_CODE);
+    assert_int_equal(e.code, 0);
+    const char *ex =
+        "{\"metadata\":{},\"status\":\"Failure\",\"message\":\"command terminated with "
+        "non-zero exit code: x\",\"reason\":\"NonZeroExitCode\",\"details\":"
+        "{\"causes\":[{\"reason\":\"ExitCode\",\"message\":\"42\"}]}}";
+    kube_status_parse(KUBE_WIRE_V4, ex, strlen(ex), false, &e);
+    assert_int_equal(e.type, BACKEND_EXIT_CODE);
+    assert_int_equal(e.code, 42);
+    const char *in = "{\"status\":\"Failure\",\"message\":\"Internal error occurred: boom\","
+                     "\"reason\":\"InternalError\",\"code\":500}";
+    kube_status_parse(KUBE_WIRE_V5, in, strlen(in), false, &e);
+    assert_int_equal(e.type, BACKEND_EXIT_ERROR);
+    assert_string_equal(e.message, "boom");
+    const char *txt = "command terminated with non-zero exit code: error executing command "
+                      "[sh -c exit 3], exit code 3";
+    kube_status_parse(KUBE_WIRE_CHANNEL, txt, strlen(txt), false, &e);
+    assert_int_equal(e.type, BACKEND_EXIT_CODE);
+    assert_int_equal(e.code, 3);
+    kube_status_parse(KUBE_WIRE_CHANNEL, "", 0, false, &e);
+    assert_int_equal(e.code, 0);
+    kube_status_parse(KUBE_WIRE_CHANNEL, "oops", 4, false, &e);
+    assert_int_equal(e.type, BACKEND_EXIT_ERROR);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_response_head),
+        cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_ws_decode_fragments_and_backpressure),
+        cmocka_unit_test(test_ws_encode_masks),
+        cmocka_unit_test(test_allowlist),
+        cmocka_unit_test(test_request_and_query),
+        cmocka_unit_test(test_status_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,172 @@
+/* test_gateway_kubeconfig.c - kubeconfig and in-cluster loading, exec credentials. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gateway/credentials.h"
+#include "gateway/kubeconfig.h"
+
+static char dir[] = "/tmp/podterm-kc-XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+#define KC_HEAD                                                                                    \
+    "apiVersion: v1\nkind: Config\ncurrent-context: a\n"                                           \
+    "contexts:\n- name: a\n  context: {cluster: c, user: u}\n"                                     \
+    "- name: b\n  context: {cluster: c2, user: u2}\n"
+
+static void test_token_and_ca_data(void **state)
+{
+    char err[KUBE_ERR_MAX];
+    const char *p = write_file(
+        "kc1", KC_HEAD "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443/\n"
+                       "    certificate-authority-data: aGVsbG8=\n"
+                       "    tls-server-name: kubernetes\n"
+                       "users:\n- name: u\n  user: {token: s3cret}\n");
+    struct kube_target *t = kube_target_load_kubeconfig(p, NULL, err, sizeof(err));
+    assert_non_null(t);
+    assert_string_equal(t->host, "127.0.0.1");
+    assert_int_equal(t->port, 6443);
+    assert_string_equal(t->prefix, "");
+    assert_int_equal(t->ca_pem_len, 5);
+    assert_memory_equal(t->ca_pem, "hello", 5);
+    assert_string_equal(t->token, "s3cret");
+    assert_string_equal(t->tls_server_name, "kubernetes");
+    assert_false(t->insecure);
+    kube_target_free(t);
+}
+
+static void test_context_choice_and_relative_files(void **state)
+{
+    char err[KUBE_ERR_MAX];
+    write_file("ca.pem", "CA");
+    write_file("tok", "abc\n");
+    const char *p = write_file(
+        "kc2", KC_HEAD "clusters:\n- name: c2\n  cluster:\n    server: https://[::1]:7443/x\n"
+                       "    certificate-authority: ca.pem\n"
+                       "users:\n- name: u2\n  user: {tokenFile: tok}\n");
+    struct kube_target *t = kube_target_load_kubeconfig(p, "b", err, sizeof(err));
+    assert_non_null(t);
+    assert_string_equal(t->host, "::1");
+    assert_int_equal(t->port, 7443);
+    assert_string_equal(t->prefix, "/x");
+    assert_memory_equal(t->ca_pem, "CA", 2);
+    assert_non_null(strstr(t->token_file, "/tok"));
+    kube_target_free(t);
+}
+
+static void test_errors_are_precise(void **state)
+{
+    char err[KUBE_ERR_MAX];
+    const char *p =
+        write_file("kc3", KC_HEAD "clusters:\n- name: c\n  cluster:\n    server: https://h:1\n"
+                                  "    proxy-url: http://proxy:3128\n"
+                                  "users:\n- name: u\n  user: {token: x}\n");
+    assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "proxy-url is not supported"));
+    assert_null(kube_target_load_kubeconfig(p, "nope", err, sizeof(err)));
+    assert_non_null(strstr(err, "context \"nope\" not found"));
+    p = write_file("kc4", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'http://h:1'}\n"
+                                  "users:\n- name: u\n  user: {token: x}\n");
+    assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "https:// only"));
+    p = write_file("kc5", KC_HEAD "clusters:\n- name: c\n  cluster:\n    server: https://h\n"
+                                  "    certificate-authority: /nonexistent/ca\n"
+                                  "users:\n- name: u\n  user: {token: x}\n");
+    assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "/nonexistent/ca"));
+    p = write_file("kc7", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'https://h'}\n");
+    assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "user \"u\" not found"));
+}
+
+static void test_exec_plugin_spec(void **state)
+{
+    char err[KUBE_ERR_MAX];
+    const char *p =
+        write_file("kc6", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'https://h:443'}\n"
+                                  "users:\n- name: u\n  user:\n    exec:\n"
+                                  "      apiVersion: client.authentication.k8s.io/v1\n"
+                                  "      command: ./plugin.sh\n      args: [one, two]\n"
+                                  "      env: [{name: A, value: b}]\n");
+    struct kube_target *t = kube_target_load_kubeconfig(p, NULL, err, sizeof(err));
+    assert_non_null(t);
+    assert_non_null(t->exec);
+    assert_string_equal(t->exec->command, "./plugin.sh");
+    assert_int_equal(t->exec->args_len, 2);
+    assert_string_equal(t->exec->args[1], "two");
+    assert_string_equal(t->exec->env[0].name, "A");
+    assert_int_equal(t->port, 443);
+    kube_target_free(t);
+}
+
+static void test_in_cluster(void **state)
+{
+    char err[KUBE_ERR_MAX];
+    write_file("ca.crt", "CA");
+    write_file("token", "tok");
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    assert_null(kube_target_load_in_cluster(dir, err, sizeof(err)));
+    assert_non_null(strstr(err, "KUBERNETES_SERVICE_HOST"));
+    setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    struct kube_target *t = kube_target_load_in_cluster(dir, err, sizeof(err));
+    assert_non_null(t);
+    assert_string_equal(t->host, "10.0.0.1");
+    assert_non_null(strstr(t->token_file, "/token"));
+    kube_target_free(t);
+}
+
+static void test_exec_credential_parse(void **state)
+{
+    char token[64], err[256];
+    time_t exp;
+    const char *ok = "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+                     "\"ExecCredential\",\"status\":{\"token\":\"t1\","
+                     "\"expirationTimestamp\":\"2030-01-02T03:04:05Z\"}}";
+    assert_int_equal(
+        kube_exec_credential_parse(ok, strlen(ok), token, sizeof(token), &exp, err, sizeof(err)),
+        0);
+    assert_string_equal(token, "t1");
+    assert_int_equal(exp, 1893553445);
+    const char *bad = "{\"kind\":\"ExecCredential\",\"status\":{}}";
+    assert_int_equal(
+        kube_exec_credential_parse(bad, strlen(bad), token, sizeof(token), &exp, err, sizeof(err)),
+        -1);
+    assert_non_null(strstr(err, "status.token"));
+}
+
+int main(void)
+{
+    assert_non_null(mkdtemp(dir));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_token_and_ca_data),
+        cmocka_unit_test(test_context_choice_and_relative_files),
+        cmocka_unit_test(test_errors_are_precise),
+        cmocka_unit_test(test_exec_plugin_spec),
+        cmocka_unit_test(test_in_cluster),
+        cmocka_unit_test(test_exec_credential_parse),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        rc = rc ? rc : 1;
+    return rc;
+}
