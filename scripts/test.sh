@@ -77,6 +77,12 @@ suite_interop() {
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/interop
 }
 
+suite_gateway() {
+    # Gateway mode against an upstream podterm serving TLS (tests/gateway/conftest.py).
+    [ -d tests/gateway ] || return 0
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/gateway
+}
+
 suite_e2e() {
     [ -d tests/e2e ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1 || return 0
     node --test --test-concurrency=1 tests/e2e/
