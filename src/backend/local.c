@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 /* ---- deferred work: three FIFO queues with fixed delays, one timer ---- */
@@ -105,16 +106,22 @@ static void local_timer_cb(uv_timer_t *timer)
 
 /* ---- object lifetimes ---- */
 
-static void local_backend_timer_closed(uv_handle_t *h)
+static void local_backend_handle_closed(uv_handle_t *h)
 {
-    free(h->data);
+    struct local_backend *b = h->data;
+    if (--b->closing == 0)
+        free(b);
 }
 
 /* After local_backend_free: the backend goes once its last object has. */
 static void local_backend_finish(struct local_backend *b)
 {
-    if (b->freeing && !b->objs && !uv_is_closing((uv_handle_t *)&b->timer))
-        uv_close((uv_handle_t *)&b->timer, local_backend_timer_closed);
+    if (!b->freeing || b->objs || uv_is_closing((uv_handle_t *)&b->timer))
+        return;
+    b->closing = 2;
+    uv_close((uv_handle_t *)&b->timer, local_backend_handle_closed);
+    uv_close((uv_handle_t *)&b->reaper, local_backend_handle_closed);
+    close(b->reap_epfd);
 }
 
 void local_obj_add(struct local_backend *b, struct local_obj *o)
@@ -339,6 +346,15 @@ struct backend *local_backend_new(uv_loop_t *loop, const struct config_cluster *
     if (!b)
         return NULL;
     local_std_fds_ensure();
+    b->reap_epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (b->reap_epfd < 0 || uv_poll_init(loop, &b->reaper, b->reap_epfd) < 0) {
+        if (b->reap_epfd >= 0)
+            close(b->reap_epfd);
+        free(b);
+        return NULL;
+    }
+    b->reaper.data = b;
+    b->reaper.poll_cb = local_reaper_cb; /* started while there are children */
     b->ops = &local_backend_ops;
     b->loop = loop;
     b->cluster = cluster;

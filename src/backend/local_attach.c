@@ -235,16 +235,11 @@ static void local_run_tick(struct local_deferred *d, enum local_queue from)
     local_run_pull(run, 2);
 }
 
-static void local_run_pidfd_cb(uv_poll_t *h, int status, int events)
+static void local_run_child_exited(struct local_child *c)
 {
-    struct local_run *run = h->data;
-    if (!local_child_reap(&run->child, &run->obj)) {
-        if (status < 0) {
-            run->child.pidfd.events = 0;
-            local_fd_watch(&run->child.pidfd, UV_READABLE);
-        }
+    struct local_run *run = LOCAL_RUN_OF(c, child);
+    if (!local_child_reap(run->obj.b, c))
         return;
-    }
     local_run_check(run);
     if (!run->ended)
         local_defer(run->obj.b, &run->tick, LOCAL_Q_DRAIN);
@@ -281,7 +276,7 @@ static void local_run_shutdown(struct local_obj *o)
     local_fd_close(&run->in, o);
     local_fd_close(&run->out, o);
     local_fd_close(&run->err, o);
-    local_child_kill_wait(&run->child, o);
+    local_child_kill_wait(o->b, &run->child);
     run->ended = true;
     local_obj_release(o);
 }
@@ -304,15 +299,13 @@ static void local_run_destroy(struct local_obj *o)
 static int local_run_wire(struct local_backend *b, struct local_run *run,
                           const struct local_spawn_fds *fds)
 {
-    int rc = local_fd_init(b, &run->child.pidfd, fds->pidfd, local_run_pidfd_cb, run);
     int r1 = local_fd_init(b, &run->out, fds->out, local_run_io_cb, run);
     int r2 = run->tty ? 0 : local_fd_init(b, &run->in, fds->in, local_run_io_cb, run);
     int r3 = local_fd_init(b, &run->err, fds->err, local_run_io_cb, run);
     run->chan[1].eof = fds->out < 0;
     run->chan[2].eof = fds->err < 0;
-    local_fd_watch(&run->child.pidfd, UV_READABLE);
     local_run_update(run);
-    return rc < 0 ? rc : r1 < 0 ? r1 : r2 < 0 ? r2 : r3;
+    return r1 < 0 ? r1 : r2 < 0 ? r2 : r3;
 }
 
 static struct local_run *local_run_start(struct local_backend *b,
@@ -335,19 +328,18 @@ static struct local_run *local_run_start(struct local_backend *b,
         *rc = -ENOMEM;
         return NULL;
     }
-    if ((*rc = local_spawn(b, &sp, &fds, err, err_cap)) < 0) {
+    run->child.exited = local_run_child_exited;
+    if ((*rc = local_spawn(b, &sp, &run->child, &fds, err, err_cap)) < 0) {
         free(run);
         return NULL;
     }
     local_fd_none(&run->in); /* a tty run has no separate stdin fd */
-    local_fd_none(&run->child.pidfd);
     run->obj.shutdown = local_run_shutdown;
     run->obj.destroy = local_run_destroy;
     run->tick.run = local_run_tick;
     run->ctr = ctr;
     run->tty = ctr->tty;
     run->has_stdin = ctr->stdin_open;
-    run->child.pid = fds.pid;
     local_obj_add(b, &run->obj);
     run->next = b->runs;
     if (b->runs)

@@ -16,7 +16,7 @@
  * EIO, not for the exit.
  *
  * stop: SIGHUP to the process group, SIGKILL after the kill grace, reaped
- * through the pidfd; memory is freed once every handle has closed. */
+ * when its pidfd says so; memory is freed once every handle has closed. */
 #include "backend/local_internal.h"
 
 #include <errno.h>
@@ -203,16 +203,11 @@ static void local_exec_io_cb(uv_poll_t *h, int status, int events)
         local_exec_io_update(io);
 }
 
-static void local_exec_pidfd_cb(uv_poll_t *h, int status, int events)
+static void local_exec_child_exited(struct local_child *c)
 {
-    struct local_exec *s = h->data;
-    if (!local_child_reap(&s->child, &s->obj)) {
-        if (status < 0) { /* libuv stopped the poll: watch again */
-            s->child.pidfd.events = 0;
-            local_fd_watch(&s->child.pidfd, UV_READABLE);
-        }
+    struct local_exec *s = LOCAL_EXEC_OF(c, child);
+    if (!local_child_reap(s->obj.b, c))
         return;
-    }
     if (s->stopped) {
         local_defer_cancel(s->obj.b, &s->tick);
         local_obj_release(&s->obj);
@@ -323,7 +318,7 @@ static void local_exec_shutdown(struct local_obj *o)
     local_defer_cancel(o->b, &s->tick);
     for (uint8_t i = 0; i < s->nio; i++)
         local_fd_close(&s->io[i].f, o);
-    local_child_kill_wait(&s->child, o);
+    local_child_kill_wait(o->b, &s->child);
     local_obj_release(o);
 }
 
@@ -359,6 +354,7 @@ static struct local_exec *local_exec_alloc(const struct backend_exec_request *re
     s->obj.shutdown = local_exec_shutdown;
     s->obj.destroy = local_exec_destroy;
     s->tick.run = local_exec_tick;
+    s->child.exited = local_exec_child_exited;
     s->tty = req->tty;
     s->nio = (uint8_t)nio;
     return s;
@@ -373,7 +369,7 @@ static int local_exec_wire(struct local_backend *b, struct local_exec *s,
     unsigned role[3] = {LOCAL_ROLE_IN, LOCAL_ROLE_OUT1, LOCAL_ROLE_OUT2};
     if (s->tty)
         role[0] = LOCAL_ROLE_IN | (req->want_stdout ? LOCAL_ROLE_OUT1 : LOCAL_ROLE_DISCARD);
-    int rc = local_fd_init(b, &s->child.pidfd, fds->pidfd, local_exec_pidfd_cb, s);
+    int rc = 0;
     uint8_t n = 0;
     for (int i = 0; i < (s->tty ? 1 : 3); i++) {
         if (fd[i] < 0)
@@ -383,7 +379,6 @@ static int local_exec_wire(struct local_backend *b, struct local_exec *s,
         rc = rc < 0 ? rc : r;
         local_exec_io_update(&s->io[n++]);
     }
-    local_fd_watch(&s->child.pidfd, UV_READABLE);
     return rc;
 }
 
@@ -403,14 +398,13 @@ int local_exec_start(struct local_backend *b, const struct config_container *ctr
         return -ENOMEM;
     }
     sp.ctr = ctr;
-    int rc = local_spawn(b, &sp, &fds, err, err_cap);
+    int rc = local_spawn(b, &sp, &s->child, &fds, err, err_cap);
     if (rc < 0) {
         free(s);
         return rc;
     }
     s->cbs = cbs;
     s->user = user;
-    s->child.pid = fds.pid;
     local_obj_add(b, &s->obj);
     rc = local_exec_wire(b, s, req, &fds);
     if (rc < 0) {

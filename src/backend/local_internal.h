@@ -4,7 +4,9 @@
  *
  * Building blocks:
  *   local_fd       a parent-side fd with its uv_poll handle;
- *   local_child    a spawned process, watched through a pidfd;
+ *   local_child    a spawned process, watched through a pidfd (all pidfds
+ *                  sit in one epoll set under a single uv_poll: no handle
+ *                  per child, which halves an idle stream's size);
  *   local_deferred work due "soon" or after a grace period, run from one
  *                  backend timer (no timer handle per stream);
  *   local_obj      anything owning handles: freed once its closes are done.
@@ -33,6 +35,7 @@
 #define LOCAL_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define LOCAL_TTY_COLS 80 /* size of a new PTY until the client resizes it */
 #define LOCAL_TTY_ROWS 24
+#define LOCAL_REAP_BATCH 64 /* pidfd events taken per epoll_wait */
 
 struct local_backend;
 
@@ -98,7 +101,10 @@ ssize_t local_fd_write(int fd, const uint8_t *buf, size_t len);
 /* ---- processes ---- */
 
 struct local_child {
-    struct local_fd pidfd; /* readable once the process has exited */
+    /* Its pidfd became readable (the process exited). Must not free any
+     * other child: several may come due in one batch. */
+    void (*exited)(struct local_child *c);
+    int pidfd; /* -1 once reaped */
     pid_t pid;
     int status; /* wait status once reaped */
     bool reaped;
@@ -106,10 +112,10 @@ struct local_child {
 
 /* Reap the child if it exited (waitpid(pid, WNOHANG)); closes the pidfd when
  * done. Returns true once reaped. */
-bool local_child_reap(struct local_child *c, struct local_obj *owner);
+bool local_child_reap(struct local_backend *b, struct local_child *c);
 /* Backend free and failures: SIGKILL the group, wait for the child (blocking,
  * it cannot outlive SIGKILL), close the pidfd. */
-void local_child_kill_wait(struct local_child *c, struct local_obj *owner);
+void local_child_kill_wait(struct local_backend *b, struct local_child *c);
 /* Signal the process group, only while the child is unreaped (its pid, and
  * so its group id, cannot have been reused). */
 void local_child_signal(struct local_child *c, int sig);
@@ -126,15 +132,15 @@ struct local_spawn_req {
 /* Parent-side fds of a spawned process: O_CLOEXEC | O_NONBLOCK, or -1.
  * tty: in == out == the PTY master, err == -1. */
 struct local_spawn_fds {
-    int in, out, err, pidfd;
-    pid_t pid;
+    int in, out, err;
 };
 
 /* Spawn a process (posix_spawn, never a shell). Returns 0, or a negative
- * errno with a runtime-shaped message in err. On success the child is
- * counted in the backend's children. */
+ * errno with a runtime-shaped message in err. On success child (whose
+ * exited callback is set, at its final address) has its pid and pidfd and
+ * is watched and counted by the backend. */
 int local_spawn(struct local_backend *b, const struct local_spawn_req *req,
-                struct local_spawn_fds *out, char *err, size_t err_cap);
+                struct local_child *child, struct local_spawn_fds *out, char *err, size_t err_cap);
 
 /* ---- the backend ---- */
 
@@ -143,6 +149,9 @@ struct local_backend {
     uv_loop_t *loop;
     const struct config_cluster *cluster;
     uv_timer_t timer; /* runs every local_deferred */
+    uv_poll_t reaper; /* readable when a pidfd in reap_epfd is; started while children > 0 */
+    int reap_epfd;
+    unsigned closing; /* backend handles being closed by local_backend_free */
     struct {
         struct local_deferred *head, *tail;
     } queues[LOCAL_Q_COUNT];
@@ -156,6 +165,7 @@ struct local_backend {
 extern const struct backend_ops local_exec_ops;
 extern const struct backend_ops local_attach_ops;
 
+void local_reaper_cb(uv_poll_t *h, int status, int events);
 const struct config_container *local_container_find(const struct local_backend *b,
                                                     const struct backend_exec_request *req);
 int local_exec_start(struct local_backend *b, const struct config_container *ctr,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
@@ -226,7 +227,10 @@ static int local_attr_init(posix_spawnattr_t *attr)
      * starts with an empty mask and every disposition at its default. */
     sigset_t none, all;
     sigemptyset(&none);
-    sigfillset(&all);
+    /* Every bit, not sigfillset: that leaves out glibc's internal signals
+     * (32, 33), which posix_spawn then sets to SIG_IGN in the child, and
+     * ignored signals survive exec. */
+    memset(&all, 0xff, sizeof(all));
     if (posix_spawnattr_init(attr))
         return -ENOMEM;
     if (posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
@@ -270,13 +274,43 @@ static int local_spawn_run(const struct local_spawn_req *req, const char *path,
     return rc;
 }
 
-int local_spawn(struct local_backend *b, const struct local_spawn_req *req,
-                struct local_spawn_fds *out, char *err, size_t err_cap)
+static void local_children_changed(struct local_backend *b, int delta)
 {
+    b->children += (size_t)(ssize_t)delta;
+    if (b->children == 0)
+        uv_poll_stop(&b->reaper);
+    else if (b->children == 1 && delta > 0)
+        uv_poll_start(&b->reaper, UV_READABLE, b->reaper.poll_cb);
+}
+
+/* Watch the child's pidfd through the backend's epoll set. */
+static int local_child_watch(struct local_backend *b, struct local_child *c, pid_t pid)
+{
+    c->pid = pid;
+    c->pidfd = pidfd_open(pid, 0); /* close-on-exec from birth */
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    if (c->pidfd < 0 || epoll_ctl(b->reap_epfd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0) {
+        int e = errno;
+        if (c->pidfd >= 0)
+            close(c->pidfd);
+        c->pidfd = -1;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -e;
+    }
+    local_children_changed(b, 1);
+    return 0;
+}
+
+int local_spawn(struct local_backend *b, const struct local_spawn_req *req,
+                struct local_child *child, struct local_spawn_fds *out, char *err, size_t err_cap)
+{
+    pid_t pid = -1;
     char path[LOCAL_PATH_MAX];
-    int child[3] = {-1, -1, -1};
+    int child_fds[3] = {-1, -1, -1};
     posix_spawn_file_actions_t fa;
-    *out = (struct local_spawn_fds){.in = -1, .out = -1, .err = -1, .pidfd = -1, .pid = -1};
+    *out = (struct local_spawn_fds){.in = -1, .out = -1, .err = -1};
+    child->pidfd = -1;
     int rc = local_program(req, path, sizeof(path));
     if (rc < 0) {
         local_spawn_error(req, -rc, err, err_cap);
@@ -287,17 +321,14 @@ int local_spawn(struct local_backend *b, const struct local_spawn_req *req,
     if (req->ctr->workdir && posix_spawn_file_actions_addchdir_np(&fa, req->ctr->workdir))
         rc = -ENOMEM;
     if (rc == 0)
-        rc = local_stdio_setup(req, &fa, out, child);
+        rc = local_stdio_setup(req, &fa, out, child_fds);
     if (rc == 0)
-        rc = local_spawn_run(req, path, &fa, &out->pid);
+        rc = local_spawn_run(req, path, &fa, &pid);
     posix_spawn_file_actions_destroy(&fa);
     /* The child has its copies now; ours would hide EOF and EIO forever. */
-    local_fds_close(child, 3);
-    if (rc == 0 && (out->pidfd = pidfd_open(out->pid, 0)) < 0) {
-        rc = -errno;
-        kill(out->pid, SIGKILL);
-        waitpid(out->pid, NULL, 0);
-    }
+    local_fds_close(child_fds, 3);
+    if (rc == 0)
+        rc = local_child_watch(b, child, pid);
     if (rc < 0) {
         int fds[3] = {out->in, out->out == out->in ? -1 : out->out, out->err};
         local_fds_close(fds, 3);
@@ -305,13 +336,28 @@ int local_spawn(struct local_backend *b, const struct local_spawn_req *req,
         local_spawn_error(req, -rc, err, err_cap);
         return rc;
     }
-    b->children++; /* pidfds are close-on-exec from birth */
     return 0;
 }
 
 /* ---- children ---- */
 
-bool local_child_reap(struct local_child *c, struct local_obj *owner)
+static void local_child_done(struct local_backend *b, struct local_child *c, pid_t r, int st)
+{
+    /* ECHILD: something reaped it behind our back (SIGCHLD set to SIG_IGN?);
+     * the status is lost, report a failure rather than a success. */
+    c->status = r == c->pid ? st : W_EXITCODE(255, 0);
+    c->reaped = true;
+    /* Delete before closing: a child being spawned right now may still hold
+     * a copy of this fd (vfork releases us before exec closes its
+     * close-on-exec fds), and then close alone would leave it in the set,
+     * reporting a freed child. */
+    epoll_ctl(b->reap_epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+    close(c->pidfd);
+    c->pidfd = -1;
+    local_children_changed(b, -1);
+}
+
+bool local_child_reap(struct local_backend *b, struct local_child *c)
 {
     if (c->reaped)
         return true;
@@ -322,16 +368,11 @@ bool local_child_reap(struct local_child *c, struct local_obj *owner)
     while (r < 0 && errno == EINTR);
     if (r == 0)
         return false;
-    /* ECHILD: something reaped it behind our back (SIGCHLD set to SIG_IGN?);
-     * the status is lost, report a failure rather than a success. */
-    c->status = r == c->pid ? st : W_EXITCODE(255, 0);
-    c->reaped = true;
-    owner->b->children--;
-    local_fd_close(&c->pidfd, owner);
+    local_child_done(b, c, r, st);
     return true;
 }
 
-void local_child_kill_wait(struct local_child *c, struct local_obj *owner)
+void local_child_kill_wait(struct local_backend *b, struct local_child *c)
 {
     if (c->reaped)
         return;
@@ -341,10 +382,22 @@ void local_child_kill_wait(struct local_child *c, struct local_obj *owner)
     do
         r = waitpid(c->pid, &st, 0);
     while (r < 0 && errno == EINTR);
-    c->status = r == c->pid ? st : W_EXITCODE(255, 0);
-    c->reaped = true;
-    owner->b->children--;
-    local_fd_close(&c->pidfd, owner);
+    local_child_done(b, c, r, st);
+}
+
+/* The reaper poll: hand each exited child to its owner. */
+void local_reaper_cb(uv_poll_t *h, int status, int events)
+{
+    struct local_backend *b = h->data;
+    struct epoll_event ev[LOCAL_REAP_BATCH];
+    int n;
+    do
+        n = epoll_wait(b->reap_epfd, ev, LOCAL_REAP_BATCH, 0);
+    while (n < 0 && errno == EINTR);
+    for (int i = 0; i < n; i++) {
+        struct local_child *c = ev[i].data.ptr;
+        c->exited(c);
+    }
 }
 
 void local_child_signal(struct local_child *c, int sig)

@@ -10,8 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <cmocka.h>
 #include <uv.h>
@@ -168,7 +170,9 @@ static int t_teardown(void **state)
     uv_close((uv_handle_t *)&e->ticker, NULL);
     uv_run(&e->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&e->loop), 0);
-    assert_int_equal(t_fd_count(), e->fds); /* no fd leaked */
+    assert_int_equal(t_fd_count(), e->fds);           /* no fd leaked */
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* no child left, zombie or not */
+    assert_int_equal(errno, ECHILD);
     free(e);
     return 0;
 }
@@ -563,11 +567,13 @@ static void test_spawn_rate(void **state)
     struct t_env *e = *state;
     static struct t_sess s[T_BATCH];
     const char *argv[] = {"true", NULL};
-    double t0 = t_now();
+    double t0 = t_now(), starting = 0;
     int total = 0;
     for (int round = 0; round < 10; round++) {
+        double t1 = t_now();
         for (int i = 0; i < T_BATCH; i++)
             assert_int_equal(t_start(e, &s[i], &(struct t_req){.out = true}, argv, NULL), 0);
+        starting += t_now() - t1;
         for (int i = 0; i < T_BATCH; i++) {
             assert_true(t_wait(e, &s[i].exited, T_WAIT_MS));
             backend_stream_stop(s[i].st);
@@ -576,8 +582,53 @@ static void test_spawn_rate(void **state)
         }
     }
     double took = t_now() - t0;
-    print_message("# %d concurrent exec runs of true: %.0f runs/s\n", total, total / took);
+    print_message("# %d concurrent exec runs of true: %.0f runs/s (start alone: %.0f us)\n", total,
+                  total / took, starting * 1e6 / total);
     assert_true(t_wait_children(e, 0, T_WAIT_MS));
+}
+
+/* The server ignores SIGPIPE and may block signals: the child starts clean. */
+static void test_exec_signals_reset(void **state)
+{
+    struct t_sess s = {0};
+    sigset_t term, old;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, &old);
+    const char *argv[] = {"grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status", NULL};
+    int code = t_exec(*state, &s, &(struct t_req){.out = true}, argv);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    assert_int_equal(code, 0);
+    assert_string_equal(s.out[1], "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+    t_sess_free(&s);
+}
+
+/* Heap held per idle stream (meaningful without ASan, which hides malloc). */
+#define T_IDLE 100
+static void test_idle_stream_memory(void **state)
+{
+    struct t_env *e = *state;
+    static struct t_sess s[T_IDLE];
+    const char *argv[] = {"sleep", "30", NULL};
+    struct t_req kinds[] = {
+        {.in = true, .out = true, .tty = true},
+        {.in = true, .out = true, .err = true},
+        {.container = "cat", .attach = true, .in = true, .out = true, .err = true},
+    };
+    const char *names[] = {"exec tty", "exec pipes (in,out,err)", "attach"};
+    for (int k = 0; k < 3; k++) {
+        size_t before = mallinfo2().uordblks;
+        for (int i = 0; i < T_IDLE; i++)
+            assert_int_equal(t_start(e, &s[i], &kinds[k], kinds[k].attach ? NULL : argv, NULL), 0);
+        size_t after = mallinfo2().uordblks;
+        print_message("# idle %s: %zu bytes of backend heap per stream\n", names[k],
+                      (after - before) / T_IDLE);
+        for (int i = 0; i < T_IDLE; i++) {
+            backend_stream_stop(s[i].st);
+            t_sess_free(&s[i]);
+        }
+        assert_true(t_wait_children(e, k == 2 ? 1 : 0, T_WAIT_MS));
+    }
 }
 
 /* ---- backpressure ---- */
@@ -724,6 +775,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_kills_children, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_many_runs_no_leak, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_spawn_rate, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_exec_signals_reset, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_idle_stream_memory, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_exec_backpressure, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_attach_fanout, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_attach_exit_and_restart, t_setup, t_teardown),
