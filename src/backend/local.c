@@ -214,6 +214,8 @@ ssize_t local_fd_read(int fd, uint8_t *buf, size_t cap, bool forced, uint32_t *t
         return 0;
     if (cap == 0)
         return -EAGAIN;
+    if (cap > LOCAL_READ_CHUNK)
+        cap = LOCAL_READ_CHUNK;
     if (forced && *tail >= LOCAL_DRAIN_TAIL_MAX)
         return 0;
     ssize_t n;

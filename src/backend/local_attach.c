@@ -169,11 +169,12 @@ static void local_run_pull(struct local_run *run, int c)
     if (!rc->buf && !(rc->buf = malloc(LOCAL_ATTACH_CHUNK)))
         return; /* try again on the next poll */
     ssize_t n;
+    int rounds = 0;
     do
         n = local_fd_read(fd, rc->buf, LOCAL_ATTACH_CHUNK, run->forced, &rc->tail);
-    while (n > 0 && !local_run_has_reader(run, c));
-    if (n == -EAGAIN)
-        return;
+    while (n > 0 && !local_run_has_reader(run, c) && ++rounds < LOCAL_DISCARD_ROUNDS);
+    if (n == -EAGAIN || (n > 0 && !local_run_has_reader(run, c)))
+        return; /* nothing, or dropped: the poll stays on */
     if (n == 0)
         rc->eof = true;
     else

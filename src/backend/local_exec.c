@@ -130,9 +130,9 @@ static void local_exec_eof(struct local_exec *s, struct local_exec_io *io)
 static void local_exec_discard(struct local_exec *s, struct local_exec_io *io)
 {
     uint8_t buf[LOCAL_DISCARD_CHUNK];
-    ssize_t n;
-    while ((n = local_fd_read(io->f.fd, buf, sizeof(buf), s->forced, &io->tail)) > 0)
-        ;
+    ssize_t n = 1;
+    for (int i = 0; i < LOCAL_DISCARD_ROUNDS && n > 0; i++)
+        n = local_fd_read(io->f.fd, buf, sizeof(buf), s->forced, &io->tail);
     if (n == 0)
         local_exec_eof(s, io);
 }

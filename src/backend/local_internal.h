@@ -21,21 +21,22 @@
 
 #include "backend/local.h"
 
-/* Longer grace periods and bounds; see local.h for the public ones. */
-#define LOCAL_DRAIN_GRACE_MS                                                                       \
-    200 /* after the child is reaped, wait this long for EOF on                                    \
-           outputs a grandchild may still hold open */
-#define LOCAL_DRAIN_TAIL_MAX                                                                       \
-    (256 * 1024) /* bytes still read after the drain grace, so a                                   \
-                    grandchild that keeps writing cannot stall the end */
-#define LOCAL_ATTACH_CHUNK                                                                         \
-    (16 * 1024)             /* attach fan-out buffer, per output channel of a                      \
-                               main process (not per attached stream) */
+/* Internal bounds; local.h has the public tunables (LOCAL_DRAIN_GRACE_MS...). */
+
+/* Bytes still read after the drain grace, so a grandchild that keeps writing
+ * cannot stall the end of a stream. */
+#define LOCAL_DRAIN_TAIL_MAX (256 * 1024)
+/* Attach fan-out buffer, per output channel of a main process (not per
+ * attached stream). */
+#define LOCAL_ATTACH_CHUNK (16 * 1024)
+/* Reads of unwanted output per poll callback, so a chatty process cannot
+ * starve the loop. */
+#define LOCAL_DISCARD_ROUNDS 16
+#define LOCAL_REAP_BATCH 64 /* pidfd events taken per epoll_wait */
 #define LOCAL_PATH_MAX 4096 /* a resolved program path */
 #define LOCAL_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define LOCAL_TTY_COLS 80 /* size of a new PTY until the client resizes it */
 #define LOCAL_TTY_ROWS 24
-#define LOCAL_REAP_BATCH 64 /* pidfd events taken per epoll_wait */
 
 struct local_backend;
 

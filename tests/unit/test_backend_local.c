@@ -252,8 +252,11 @@ static void t_write_all(struct t_env *e, struct t_sess *s, const char *text)
     size_t len = strlen(text), off = 0;
     while (off < len) {
         ssize_t n = backend_stream_write(s->st, (const uint8_t *)text + off, len - off);
-        if (n == -EAGAIN) {
-            t_run_for(e, 5);
+        if (n == -EAGAIN) { /* as the session does: wait for writable */
+            int calls = s->writable_calls;
+            for (int i = 0; i < T_WAIT_MS && s->writable_calls == calls; i++)
+                t_run_for(e, 1);
+            assert_true(s->writable_calls > calls);
             continue;
         }
         assert_true(n > 0);
@@ -309,6 +312,10 @@ static void test_exec_exit_codes(void **state)
     t_sess_free(&s);
     const char *killed[] = {"sh", "-c", "kill -KILL $$", NULL};
     assert_int_equal(t_exec(*state, &s, &(struct t_req){.out = true}, killed), 128 + SIGKILL);
+    t_sess_free(&s);
+    const char *tty[] = {"sh", "-c", "echo dropped; exit 3", NULL}; /* PTY output unwanted */
+    assert_int_equal(t_exec(*state, &s, &(struct t_req){.tty = true}, tty), 3);
+    assert_null(s.out[1]);
     t_sess_free(&s);
     const char *none[] = {"true", NULL}; /* no output channel at all */
     assert_int_equal(t_exec(*state, &s, &(struct t_req){0}, none), 0);
