@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# bench/run.sh - `make bench`: build a release podterm and the bench tools, run
+# every benchmark of issue 5 against podterm with its baseline measured in the
+# same run, print one table, exit non-zero when a target is missed.
+#
+#   bench/run.sh            the full suite (a few minutes)
+#   bench/run.sh --smoke    CI-sized (seconds): every mode once with small sizes,
+#                           both client engines; checks byte counts, checksums,
+#                           exit statuses and close codes, never timings
+#
+# Environment: BENCH_BUILD (build dir, default build-bench), BENCH_BUILD_TYPE
+# (RelWithDebInfo), PODTERM_BIN and BENCH_TOOLS (use these instead of building;
+# the smoke test points them at the ASan build), BENCH_ENGINE (lws|raw, the
+# client engine of the measured runs), BENCH_REPEAT (best of N, default 3).
+# Method and recorded results: bench/README.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+smoke=0
+[ "${1:-}" = --smoke ] && smoke=1
+build=${BENCH_BUILD:-build-bench}
+engine=${BENCH_ENGINE:-raw}
+repeat=${BENCH_REPEAT:-3}
+[ "$smoke" = 1 ] && repeat=1
+work=$(mktemp -d /tmp/podterm-bench.XXXXXX)
+server_pid=
+port=
+fail=0
+declare -A R
+rows=()
+
+log() { echo "bench: $*" >&2; }
+
+cleanup() {
+    stop_server
+    [ -n "${pty_max_old:-}" ] && echo "$pty_max_old" >/proc/sys/kernel/pty/max 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- build ----
+
+if [ -n "${PODTERM_BIN:-}" ] && [ -n "${BENCH_TOOLS:-}" ]; then
+    bin=$PODTERM_BIN
+    tools=$BENCH_TOOLS
+else
+    # -O3 (Release) trips gcc's format-truncation warnings in src/gateway, so the
+    # bench builds what `make build` ships: -O2 with debug info (also what perf needs).
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="${BENCH_BUILD_TYPE:-RelWithDebInfo}" \
+        -DPODTERM_TESTS=OFF >/dev/null &&
+        cmake --build "$build" -j "$(nproc)" --target podterm podterm-loadgen podterm-baseline \
+            >"$work/build.log" 2>&1 || {
+        cat "$work/build.log" >&2
+        log "build failed"
+        exit 1
+    }
+    bin=$root/$build/podterm
+    tools=$root/$build
+fi
+lg=$tools/podterm-loadgen
+base=$tools/podterm-baseline
+gen=$tools/podterm-baseline
+for f in "$bin" "$lg" "$base"; do
+    [ -x "$f" ] || { log "missing $f"; exit 1; }
+done
+
+# ---- limits: 10 000 sessions need ~4 fds each in the server, 1 in the client ----
+
+ulimit -Hn 1048576 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+nofile=$(ulimit -n)
+
+# ---- server ----
+
+start_server() {
+    stop_server
+    "$bin" --listen 127.0.0.1:0 2>"$work/server.log" &
+    server_pid=$!
+    local i
+    for i in $(seq 1 200); do
+        port=$(sed -n 's|^podterm: serving http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/server.log")
+        [ -n "$port" ] && return 0
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    log "podterm did not start:"
+    cat "$work/server.log" >&2
+    exit 1
+}
+
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    kill "$server_pid" 2>/dev/null
+    local i
+    for i in $(seq 1 100); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -9 "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+}
+
+# ---- running tools and collecting key=value results ----
+
+# collect PREFIX CMD...: run CMD, store its key=value lines as R[PREFIX.key].
+collect() {
+    local prefix=$1 out rc
+    shift
+    out=$("$@" 2>"$work/err")
+    rc=$?
+    while IFS='=' read -r k v; do
+        [ -n "$k" ] && R[$prefix${k#*.}]=$v
+    done <<<"$out"
+    if [ $rc -ne 0 ]; then
+        log "FAILED ($prefix): $*"
+        sed 's/^/    /' "$work/err" >&2
+        fail=1
+        R[${prefix}failed]=1
+    fi
+    return $rc
+}
+
+loadgen() { "$lg" --port "$port" --server-pid "$server_pid" --engine "$engine" "$@"; }
+
+# best PREFIX KEY N CMD...: run CMD N times, keep the run with the highest KEY.
+best() {
+    local prefix=$1 key=$2 n=$3 i b=-1
+    shift 3
+    for i in $(seq 1 "$n"); do
+        collect "$prefix$i." "$@" || continue
+        local v=${R[$prefix$i.$key]:--1}
+        if awk -v v="$v" -v b="$b" 'BEGIN { exit !(v > b) }'; then
+            b=$v
+            local k
+            for k in "${!R[@]}"; do
+                [[ $k == "$prefix$i."* ]] && R[$prefix${k#"$prefix$i."}]=${R[$k]}
+            done
+        fi
+    done
+}
+
+# Same bytes and checksum as the baseline read of the same command.
+same_stream() {
+    local a=$1 b=$2
+    if [ "${R[${a}bytes]:-x}" != "${R[${b}bytes]:-y}" ] || [ "${R[${a}crc]:-x}" != "${R[${b}crc]:-y}" ]; then
+        log "FAILED: ${a%.} delivered ${R[${a}bytes]:-?} bytes crc ${R[${a}crc]:-?}," \
+            "baseline ${R[${b}bytes]:-?} crc ${R[${b}crc]:-?}"
+        fail=1
+    fi
+}
+
+# row FIGURE PODTERM BASELINE RATIO TARGET PASS(yes|no|-)
+row() {
+    rows+=("$1|$2|$3|$4|$5|$6")
+    [ "$6" = no ] && fail=1
+}
+
+calc() { awk "BEGIN { printf \"%s\", $1 }"; }
+check() { awk "BEGIN { exit !($1) }" && echo yes || echo no; }
+
+# ---- sizes ----
+
+if [ "$smoke" = 1 ]; then
+    tty_bytes=2M pipe_bytes=8M lat_samples=50 setup_n=40 idle_n=20 idle_secs=0.5
+    pause_secs=1 flood_n=20 flood_bytes=256K big_n=0
+else
+    tty_bytes=200M pipe_bytes=1G lat_samples=2000 setup_n=2000 idle_n=1000 idle_secs=3
+    pause_secs=10 flood_n=100 flood_bytes=4M big_n=10000
+fi
+echo_cmd=(sh -c 'stty raw -echo && printf R && exec cat')
+
+start_server
+log "podterm $bin on port $port (pid $server_pid), client engine $engine, fd limit $nofile"
+# warm up: the first session initializes lazily allocated state
+"$lg" --port "$port" --label warm run -- true >/dev/null || { log "warm-up session failed"; fail=1; }
+
+# ---- 1. output throughput, binary and base64, tty and pipes ----
+
+best pty. mbps "$repeat" "$base" pty -- "$gen" gen "$tty_bytes"
+best tty. mbps "$repeat" loadgen --label tty --proto channel.k8s.io --tty \
+    --expect-bytes "$tty_bytes" --expect-crc "${R[pty.crc]:-0}" run -- "$gen" gen "$tty_bytes"
+best tty64. mbps "$repeat" loadgen --label tty64 --proto base64.channel.k8s.io --tty \
+    --expect-bytes "$tty_bytes" --expect-crc "${R[pty.crc]:-0}" run -- "$gen" gen "$tty_bytes"
+best pipe. mbps "$repeat" "$base" pipe -- "$gen" gen "$pipe_bytes"
+best out. mbps "$repeat" loadgen --label out --proto channel.k8s.io \
+    --expect-bytes "$pipe_bytes" --expect-crc "${R[pipe.crc]:-0}" run -- "$gen" gen "$pipe_bytes"
+best out64. mbps "$repeat" loadgen --label out64 --proto base64.channel.k8s.io \
+    --expect-bytes "$pipe_bytes" --expect-crc "${R[pipe.crc]:-0}" run -- "$gen" gen "$pipe_bytes"
+same_stream tty. pty.
+same_stream tty64. pty.
+same_stream out. pipe.
+same_stream out64. pipe.
+
+# ---- 2. keystroke echo latency ----
+
+collect echo. "$base" echo "$lat_samples" -- "${echo_cmd[@]}"
+collect lat. loadgen --label lat --proto v4.channel.k8s.io --tty --stdin \
+    --samples "$lat_samples" latency -- "${echo_cmd[@]}"
+
+# ---- 3. session set-up rate: exec true to exit status ----
+
+collect spawn1. "$base" spawn "$setup_n" 1
+collect spawn8. "$base" spawn "$setup_n" 8
+collect setup1. loadgen --label setup1 --sessions "$setup_n" --parallel 1 run -- true
+collect setup8. loadgen --label setup8 --sessions "$setup_n" --parallel 8 run -- true
+
+# ---- 4. flood: many sessions at once, exact bytes and order, exit right after ----
+
+collect flood. loadgen --label flood --sessions "$flood_n" --parallel "$flood_n" \
+    --expect-gen "$flood_bytes" run -- "$gen" gen "$flood_bytes" %i
+collect floodtty. loadgen --label floodtty --tty --sessions "$flood_n" --parallel "$flood_n" \
+    --expect-gen "$flood_bytes" run -- "$gen" gen "$flood_bytes" %i
+collect exit3. loadgen --label exit3 --sessions 4 --parallel 4 --expect-exit 3 \
+    --expect-gen 100K run -- "$gen" gen 100K %i 3
+
+# ---- 5. idle sessions: memory per session, CPU and wakeups while idle (fresh server) ----
+
+start_server
+"$lg" --port "$port" --label warm run -- true >/dev/null
+collect idle. loadgen --label idle --tty --stdin --sessions "$idle_n" --parallel 64 \
+    --idle-secs "$idle_secs" idle -- cat
+
+# ---- 6. slow consumer (fresh server) ----
+
+start_server
+"$lg" --port "$port" --label warm run -- true >/dev/null
+collect slow. loadgen --label slow --tty --stdin --pause-secs "$pause_secs" --expect-exit 130 \
+    slow -- yes
+
+# ---- 7. 10 000 idle sessions (fresh server) ----
+
+big_mode=
+if [ "$big_n" -gt 0 ]; then
+    need=$((big_n + 512))
+    pty_max=$(cat /proc/sys/kernel/pty/max 2>/dev/null || echo 0)
+    big_tty=(--tty)
+    big_mode="tty"
+    if [ "$pty_max" -lt "$need" ]; then
+        if echo "$need" >/proc/sys/kernel/pty/max 2>/dev/null; then
+            pty_max_old=$pty_max
+        else
+            big_tty=()
+            big_mode="pipes: kernel.pty.max=$pty_max and not writable"
+        fi
+    fi
+    if [ "$nofile" -lt $((big_n * 4 + 1024)) ]; then
+        log "fd limit $nofile is too low for $big_n sessions (needs ~$((big_n * 4)))"
+    fi
+    start_server
+    "$lg" --port "$port" --label warm run -- true >/dev/null
+    collect big. loadgen --label big "${big_tty[@]}" --stdin --sessions "$big_n" --parallel 256 \
+        --idle-secs 2 --timeout 240 idle -- cat
+fi
+stop_server
+
+# ---- smoke: the other engine once more, then only correctness counts ----
+
+if [ "$smoke" = 1 ]; then
+    other=lws
+    [ "$engine" = lws ] && other=raw
+    engine=$other
+    start_server
+    collect tty_o. loadgen --label tty_o --proto channel.k8s.io --tty \
+        --expect-bytes "$tty_bytes" --expect-crc "${R[pty.crc]:-0}" run -- "$gen" gen "$tty_bytes"
+    collect out64_o. loadgen --label out64_o --proto v4.base64.channel.k8s.io \
+        --expect-bytes "$pipe_bytes" --expect-crc "${R[pipe.crc]:-0}" run -- "$gen" gen "$pipe_bytes"
+    collect flood_o. loadgen --label flood_o --sessions "$flood_n" --parallel "$flood_n" \
+        --no-proto --expect-gen "$flood_bytes" run -- "$gen" gen "$flood_bytes" %i
+    collect lat_o. loadgen --label lat_o --tty --stdin --samples "$lat_samples" \
+        latency -- "${echo_cmd[@]}"
+    collect slow_o. loadgen --label slow_o --tty --stdin --pause-secs 0.5 --expect-exit 130 \
+        slow -- yes
+    stop_server
+    same_stream tty_o. pty.
+    same_stream out64_o. pipe.
+    if [ "$fail" = 0 ]; then
+        echo "bench smoke: ok (tty ${R[tty.bytes]} B, pipe ${R[out.bytes]} B, flood" \
+            "${flood_n}x$flood_bytes, idle $idle_n, slow stop ${R[slow.stop_ms]:-?} ms; crc match)"
+    else
+        echo "bench smoke: FAILED"
+    fi
+    exit "$fail"
+fi
+
+# ---- the table ----
+
+g() { echo "${R[$1]:-nan}"; }
+ratio() { calc "$(g "$1") / $(g "$2")" | awk '{ printf "%.2f", $1 }'; }
+
+r=$(ratio tty.mbps pty.mbps)
+row "tty exec output, channel.k8s.io (MB/s)" "$(g tty.mbps)" "$(g pty.mbps) raw PTY" "$r" ">= 0.95" "$(check "$r >= 0.95")"
+r=$(ratio out.mbps pipe.mbps)
+row "non-tty exec output, channel.k8s.io (MB/s)" "$(g out.mbps)" "$(g pipe.mbps) pipe" "$r" ">= 0.5" "$(check "$r >= 0.5")"
+r=$(ratio tty64.mbps tty.mbps)
+row "tty exec output, base64.channel.k8s.io (MB/s)" "$(g tty64.mbps)" "$(g tty.mbps) binary" "$r" ">= 0.9" "$(check "$r >= 0.9")"
+r=$(ratio out64.mbps out.mbps)
+row "non-tty exec output, base64.channel.k8s.io (MB/s)" "$(g out64.mbps)" "$(g out.mbps) binary" "$r" "report" "-"
+d=$(calc "$(g lat.p99_us) - $(g echo.p99_us)")
+row "keystroke echo p99 (us; p50 $(g lat.p50_us) vs $(g echo.p50_us))" "$(g lat.p99_us)" "$(g echo.p99_us) direct PTY" "+$d us" "< +300 us" "$(check "$d < 300")"
+r=$(ratio setup1.rate spawn1.rate)
+row "set-up, exec true to status, sequential (/s)" "$(g setup1.rate)" "$(g spawn1.rate) spawn+wait" "$r" ">= 1000/s" "$(check "$(g setup1.rate) >= 1000")"
+r=$(ratio setup8.rate spawn8.rate)
+row "set-up, exec true to status, 8 parallel (/s)" "$(g setup8.rate)" "$(g spawn8.rate) spawn+wait" "$r" ">= 1000/s" "$(check "$(g setup8.rate) >= 1000")"
+row "$idle_n idle tty sessions: server RSS per session (KiB)" "$(g idle.rss_per_session_kib)" "$(g idle.rss0_kib) KiB at start" "-" "<= 12" "$(check "$(g idle.rss_per_session_kib) <= 12")"
+row "$idle_n idle tty sessions: server CPU (%) / wakeups/s" "$(g idle.idle_cpu_pct) / $(g idle.idle_wakeups_per_s)" "-" "-" "0 % (<= 1 tick)" "$(check "$(g idle.idle_cpu_pct) <= 1.0001 / $idle_secs")"
+row "slow consumer ${pause_secs} s: server RSS growth (KiB)" "$(g slow.rss_growth_kib)" "$(g slow.rss0_kib) KiB at start" "-" "< 256" "$(check "$(g slow.rss_growth_kib) < 256 && !${R[slow.failed]:-0}")"
+row "slow consumer: Ctrl-C to child gone (ms)" "$(g slow.stop_ms)" "-" "-" "< 1000" "$(check "$(g slow.stop_ms) >= 0 && $(g slow.stop_ms) < 1000")"
+row "flood ${flood_n}x$flood_bytes pipes, bytes+crc+exit (MB/s aggregate)" "$(g flood.mbps)" "errors $(g flood.errors)" "-" "0 errors" "$(check "${R[flood.errors]:-1} == 0 && !${R[flood.failed]:-0}")"
+row "flood ${flood_n}x$flood_bytes tty, bytes+crc+exit (MB/s aggregate)" "$(g floodtty.mbps)" "errors $(g floodtty.errors)" "-" "0 errors" "$(check "${R[floodtty.errors]:-1} == 0 && !${R[floodtty.failed]:-0} && !${R[exit3.failed]:-0}")"
+if [ "$big_n" -gt 0 ]; then
+    row "$big_n idle sessions ($big_mode): served / set-up (/s)" "$(g big.sessions) / $(g big.setup_rate)" "-" "-" "served" "$(check "$(g big.sessions) == $big_n && !${R[big.failed]:-0}")"
+    row "$big_n idle sessions: server RSS (MiB) / per session (KiB)" "$(calc "$(g big.rss_kib) / 1024" | awk '{printf "%.1f", $1}') / $(g big.rss_per_session_kib)" "-" "-" "report" "-"
+fi
+
+echo
+echo "podterm bench: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), client engine $engine, best of $repeat"
+echo "ttyd: $(command -v ttyd >/dev/null && echo present but not measured || echo 'not installed (no Debian package here), no side-by-side column')"
+printf '%s\n' "${rows[@]}" | awk -F'|' '
+    BEGIN { printf "| %-58s | %-14s | %-22s | %-8s | %-15s | %-4s |\n", "figure", "podterm", "baseline (same run)", "ratio", "target", "pass"
+            printf "|%s|%s|%s|%s|%s|%s|\n", "------------------------------------------------------------", "----------------", "------------------------", "----------", "-----------------", "------" }
+    { printf "| %-58s | %-14s | %-22s | %-8s | %-15s | %-4s |\n", $1, $2, $3, $4, $5, $6 }'
+echo "client CPU (fraction of a core): tty $(g tty.client_cpu), pipe $(g out.client_cpu); server CPU: tty $(g tty.server_cpu), pipe $(g out.server_cpu)"
+[ "$fail" = 0 ] && echo "bench: all targets met" || echo "bench: targets missed or checks failed"
+exit "$fail"
