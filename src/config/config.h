@@ -13,6 +13,7 @@
 /* Named limits: a config that exceeds one is refused with a message, not truncated. */
 #define CONFIG_FILE_MAX (4 * 1024 * 1024) /* bytes of YAML */
 #define CONFIG_NAME_MAX 253               /* DNS-1123 subdomain (namespaces: label, 63) */
+#define CONFIG_VALUE_MAX (64 * 1024)      /* bytes of one argv element, env value or workdir */
 #define CONFIG_ARGV_MAX 256               /* elements of a command */
 #define CONFIG_ENV_MAX 256                /* env entries of a container */
 #define CONFIG_LABELS_MAX 64              /* labels of a pod */

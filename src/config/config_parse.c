@@ -1,0 +1,516 @@
+/* config_parse.c - walk a libfyaml document into struct config_cluster.
+ *
+ * Each mapping is checked against a table of the keys it may hold, so a typo
+ * ("comand:") is an error naming the line, not a silently ignored field.
+ * Every error names the line of the offending key or value (libfyaml marks
+ * are 0-based; people count from 1). */
+#include "config/config_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHOWN_MAX 64 /* bytes of a user's value echoed in an error message */
+#define LABEL_KEY_MAX (CONFIG_NAME_MAX + 1 + 63) /* prefix/name */
+#define ANNOTATION_DEFAULT_CONTAINER "kubectl.kubernetes.io/default-container"
+
+typedef int (*parse_field_fn)(struct config_parse *p, struct fy_node *value, int line, void *obj);
+
+struct parse_field {
+    const char *key;
+    parse_field_fn fn;
+};
+
+/* A pod being parsed, with the lines its cross-field checks report. */
+struct parse_pod {
+    struct config_pod *pod;
+    int line;
+    int default_container_line;
+    int container_lines[CONFIG_CONTAINERS_MAX];
+};
+
+int config_fail(struct config_parse *p, int line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(p->err, p->err_cap, "%s:%d: %s", p->path, line, msg);
+    return -1;
+}
+
+/* The 1-based line where a node starts: a scalar's own token, a collection's
+ * first entry, or the caller's line (the key) for an empty collection. */
+int config_node_line(struct fy_node *n, int fallback)
+{
+    if (!n)
+        return fallback;
+    if (fy_node_is_scalar(n)) {
+        struct fy_token *t = fy_node_get_scalar_token(n);
+        const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+        return m ? m->line + 1 : fallback;
+    }
+    void *it = NULL;
+    if (fy_node_is_mapping(n)) {
+        struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
+        return pair ? config_node_line(fy_node_pair_key(pair), fallback) : fallback;
+    }
+    return config_node_line(fy_node_sequence_iterate(n, &it), fallback);
+}
+
+static const char *parse_kind_name(enum fy_node_type t)
+{
+    return t == FYNT_MAPPING ? "a mapping" : t == FYNT_SEQUENCE ? "a list" : "a string";
+}
+
+/* Aliases are refused rather than resolved: resolving copies nodes, and a few
+ * lines of nested aliases can expand to gigabytes ("billion laughs"). */
+static int parse_kind(struct config_parse *p, struct fy_node *n, int line, const char *what,
+                      enum fy_node_type want)
+{
+    if (n && fy_node_is_alias(n))
+        return config_fail(p, line, "%s: YAML aliases are not supported", what);
+    if (!n || fy_node_get_type(n) != want)
+        return config_fail(p, line, "%s must be %s", what, parse_kind_name(want));
+    return 0;
+}
+
+static bool parse_is_null(struct fy_node *n, const char *s, size_t len)
+{
+    if (fy_node_get_style(n) != FYNS_PLAIN)
+        return false;
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+    for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+        if (len == strlen(nulls[i]) && memcmp(s, nulls[i], len) == 0)
+            return true;
+    return false;
+}
+
+/* Any scalar is taken as its text (`sleep 10` or `[sleep, 10]` both give
+ * strings), except null, which is an error rather than a silent "". */
+static int parse_string(struct config_parse *p, struct fy_node *n, int line, const char *what,
+                        size_t max, char **out)
+{
+    line = config_node_line(n, line);
+    if (parse_kind(p, n, line, what, FYNT_SCALAR) < 0)
+        return -1;
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(n, &len);
+    if (!s || parse_is_null(n, s, len))
+        return config_fail(p, line, "%s has no value", what);
+    if (memchr(s, '\0', len))
+        return config_fail(p, line, "%s contains a NUL byte", what);
+    if (len > max)
+        return config_fail(p, line, "%s is longer than %zu bytes", what, max);
+    free(*out);
+    *out = strndup(s, len);
+    return *out ? 0 : config_fail(p, line, "out of memory");
+}
+
+/* YAML 1.2 core booleans only: "yes"/"on" are strings there, and a quoted
+ * "true" is a string in every version. */
+static int parse_bool(struct config_parse *p, struct fy_node *n, int line, const char *what,
+                      bool *out)
+{
+    line = config_node_line(n, line);
+    if (parse_kind(p, n, line, what, FYNT_SCALAR) < 0)
+        return -1;
+    const char *s = fy_node_get_scalar0(n);
+    bool plain = fy_node_get_style(n) == FYNS_PLAIN;
+    if (plain && s && (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")))
+        *out = true;
+    else if (plain && s && (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")))
+        *out = false;
+    else
+        return config_fail(p, line, "%s must be true or false", what);
+    return 0;
+}
+
+static void parse_expected(const struct parse_field *fields, size_t n, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", fields[i].key);
+}
+
+static int parse_mapping(struct config_parse *p, struct fy_node *n, int line, const char *what,
+                         const struct parse_field *fields, size_t nfields, void *obj)
+{
+    if (parse_kind(p, n, line, what, FYNT_MAPPING) < 0)
+        return -1;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *key = fy_node_pair_key(pair);
+        int kline = config_node_line(key, line);
+        if (!key || !fy_node_is_scalar(key) || fy_node_is_alias(key))
+            return config_fail(p, kline, "keys of %s must be strings", what);
+        size_t klen = 0;
+        const char *k = fy_node_get_scalar(key, &klen);
+        size_t i = 0;
+        while (i < nfields && !(strlen(fields[i].key) == klen && !memcmp(k, fields[i].key, klen)))
+            i++;
+        if (i == nfields) {
+            char expected[256];
+            parse_expected(fields, nfields, expected, sizeof(expected));
+            return config_fail(p, kline, "unknown key \"%.*s\" in %s (expected %s)",
+                               (int)(klen < SHOWN_MAX ? klen : SHOWN_MAX), k, what, expected);
+        }
+        if (fields[i].fn(p, fy_node_pair_value(pair), kline, obj) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- containers ---- */
+
+static int parse_container_name(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    struct config_container *c = obj;
+    line = config_node_line(v, line);
+    if (parse_string(p, v, line, "container name", CONFIG_NAME_MAX, &c->name) < 0)
+        return -1;
+    if (!config_name_is_dns1123_label(c->name))
+        return config_fail(p, line, "container name \"%.*s\" is not a DNS-1123 label", SHOWN_MAX,
+                           c->name);
+    return 0;
+}
+
+static int parse_container_command(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    struct config_container *c = obj;
+    if (parse_kind(p, v, line, "command", FYNT_SEQUENCE) < 0)
+        return -1;
+    size_t n = (size_t)fy_node_sequence_item_count(v);
+    if (n == 0)
+        return config_fail(p, line, "command is empty (leave it out for /bin/sh)");
+    if (n > CONFIG_ARGV_MAX)
+        return config_fail(p, line, "command has %zu elements, more than %d", n, CONFIG_ARGV_MAX);
+    c->command = calloc(n + 1, sizeof(char *)); /* NULL-terminated for exec */
+    if (!c->command)
+        return config_fail(p, line, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate(v, &it)))
+        if (parse_string(p, item, line, "command element", CONFIG_VALUE_MAX,
+                         &c->command[c->command_len++]) < 0)
+            return -1;
+    return 0;
+}
+
+static int parse_container_workdir(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    struct config_container *c = obj;
+    return parse_string(p, v, line, "workingDir", CONFIG_VALUE_MAX, &c->workdir);
+}
+
+/* Kubernetes (1.30+) allows any printable ASCII but '=' in variable names. */
+static bool parse_env_name_valid(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e || *s == '=')
+            return false;
+    return true;
+}
+
+static int parse_env_name(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    struct config_kv *kv = obj;
+    line = config_node_line(v, line);
+    if (parse_string(p, v, line, "env name", CONFIG_NAME_MAX, &kv->key) < 0)
+        return -1;
+    if (!parse_env_name_valid(kv->key))
+        return config_fail(p, line, "env name \"%.*s\" must be printable ASCII without '='",
+                           SHOWN_MAX, kv->key);
+    return 0;
+}
+
+static int parse_env_value(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    struct config_kv *kv = obj;
+    return parse_string(p, v, line, "env value", CONFIG_VALUE_MAX, &kv->value);
+}
+
+static int parse_env_entry(struct config_parse *p, struct config_container *c, struct fy_node *item,
+                           int line)
+{
+    static const struct parse_field fields[] = {{"name", parse_env_name},
+                                                {"value", parse_env_value}};
+    struct config_kv *kv = &c->env[c->env_len++];
+    line = config_node_line(item, line);
+    if (parse_mapping(p, item, line, "env entry", fields, 2, kv) < 0)
+        return -1;
+    if (!kv->key)
+        return config_fail(p, line, "env entry has no name");
+    if (!kv->value && !(kv->value = strdup(""))) /* as in Kubernetes: value defaults to "" */
+        return config_fail(p, line, "out of memory");
+    for (size_t i = 0; i + 1 < c->env_len; i++)
+        if (strcmp(c->env[i].key, kv->key) == 0)
+            return config_fail(p, line, "env name \"%.*s\" appears twice", SHOWN_MAX, kv->key);
+    return 0;
+}
+
+static int parse_container_env(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    struct config_container *c = obj;
+    if (parse_kind(p, v, line, "env", FYNT_SEQUENCE) < 0)
+        return -1;
+    size_t n = (size_t)fy_node_sequence_item_count(v);
+    if (n > CONFIG_ENV_MAX)
+        return config_fail(p, line, "env has %zu entries, more than %d", n, CONFIG_ENV_MAX);
+    c->env = calloc(n ? n : 1, sizeof(*c->env));
+    if (!c->env)
+        return config_fail(p, line, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate(v, &it)))
+        if (parse_env_entry(p, c, item, line) < 0)
+            return -1;
+    return 0;
+}
+
+static int parse_container_tty(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    return parse_bool(p, v, line, "tty", &((struct config_container *)obj)->tty);
+}
+
+static int parse_container_stdin(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    return parse_bool(p, v, line, "stdin", &((struct config_container *)obj)->stdin_open);
+}
+
+static int parse_container(struct config_parse *p, struct parse_pod *pp, struct fy_node *item,
+                           int line)
+{
+    static const struct parse_field fields[] = {
+        {"name", parse_container_name},
+        {"command", parse_container_command},
+        {"workingDir", parse_container_workdir},
+        {"env", parse_container_env},
+        {"tty", parse_container_tty},
+        {"stdin", parse_container_stdin},
+    };
+    struct config_pod *pod = pp->pod;
+    struct config_container *c = &pod->containers[pod->containers_len++];
+    line = config_node_line(item, line);
+    if (parse_mapping(p, item, line, "container", fields, sizeof(fields) / sizeof(fields[0]), c) <
+        0)
+        return -1;
+    if (!c->name)
+        return config_fail(p, line, "container has no name");
+    for (size_t i = 0; i + 1 < pod->containers_len; i++)
+        if (strcmp(pod->containers[i].name, c->name) == 0)
+            return config_fail(p, line, "container name \"%s\" appears twice in the pod (line %d)",
+                               c->name, pp->container_lines[i]);
+    pp->container_lines[pod->containers_len - 1] = line;
+    return 0;
+}
+
+/* ---- pods ---- */
+
+static int parse_pod_name(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    struct parse_pod *pp = obj;
+    line = config_node_line(v, line);
+    if (parse_string(p, v, line, "pod name", CONFIG_NAME_MAX, &pp->pod->name) < 0)
+        return -1;
+    if (!config_name_is_dns1123_subdomain(pp->pod->name))
+        return config_fail(p, line, "pod name \"%.*s\" is not a DNS-1123 subdomain", SHOWN_MAX,
+                           pp->pod->name);
+    return 0;
+}
+
+static int parse_namespace(struct config_parse *p, struct fy_node *v, int line, char **out)
+{
+    line = config_node_line(v, line);
+    if (parse_string(p, v, line, "namespace", CONFIG_NAME_MAX, out) < 0)
+        return -1;
+    if (!config_name_is_dns1123_label(*out))
+        return config_fail(p, line, "namespace \"%.*s\" is not a DNS-1123 label", SHOWN_MAX, *out);
+    return 0;
+}
+
+static int parse_pod_namespace(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    return parse_namespace(p, v, line, &((struct parse_pod *)obj)->pod->ns);
+}
+
+static int parse_label(struct config_parse *p, struct config_pod *pod, struct fy_node_pair *pair,
+                       int line)
+{
+    struct config_kv *kv = &pod->labels[pod->labels_len++];
+    struct fy_node *k = fy_node_pair_key(pair);
+    line = config_node_line(k, line);
+    if (parse_string(p, k, line, "label key", LABEL_KEY_MAX, &kv->key) < 0 ||
+        parse_string(p, fy_node_pair_value(pair), line, "label value", CONFIG_NAME_MAX,
+                     &kv->value) < 0)
+        return -1;
+    if (!config_label_key_is_valid(kv->key))
+        return config_fail(p, line, "label key \"%.*s\" is not a valid Kubernetes label key",
+                           SHOWN_MAX, kv->key);
+    if (!config_label_value_is_valid(kv->value))
+        return config_fail(p, line, "label value \"%.*s\" is not a valid Kubernetes label value",
+                           SHOWN_MAX, kv->value);
+    return 0;
+}
+
+static int parse_pod_labels(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    struct config_pod *pod = ((struct parse_pod *)obj)->pod;
+    if (parse_kind(p, v, line, "labels", FYNT_MAPPING) < 0)
+        return -1;
+    size_t n = (size_t)fy_node_mapping_item_count(v);
+    if (n > CONFIG_LABELS_MAX)
+        return config_fail(p, line, "pod has %zu labels, more than %d", n, CONFIG_LABELS_MAX);
+    pod->labels = calloc(n ? n : 1, sizeof(*pod->labels));
+    if (!pod->labels)
+        return config_fail(p, line, "out of memory");
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(v, &it)))
+        if (parse_label(p, pod, pair, line) < 0)
+            return -1;
+    return 0;
+}
+
+static int parse_annotation_default(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    struct parse_pod *pp = obj;
+    pp->default_container_line = line = config_node_line(v, line);
+    return parse_string(p, v, line, "default-container annotation", CONFIG_NAME_MAX,
+                        &pp->pod->default_container);
+}
+
+/* Only annotations podterm acts on are accepted: an unknown one would be
+ * silently ignored, which is what a typo in its key looks like too. */
+static int parse_pod_annotations(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    static const struct parse_field fields[] = {
+        {ANNOTATION_DEFAULT_CONTAINER, parse_annotation_default}};
+    return parse_mapping(p, v, line, "annotations", fields, 1, obj);
+}
+
+static int parse_pod_phase(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    static const char *const phases[] = {"Pending", "Running", "Succeeded", "Failed", "Unknown"};
+    struct config_pod *pod = ((struct parse_pod *)obj)->pod;
+    line = config_node_line(v, line);
+    if (parse_string(p, v, line, "phase", CONFIG_NAME_MAX, &pod->phase) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
+        if (strcmp(pod->phase, phases[i]) == 0)
+            return 0;
+    return config_fail(p, line,
+                       "phase \"%.*s\" is not one of Pending, Running, Succeeded, Failed, Unknown",
+                       SHOWN_MAX, pod->phase);
+}
+
+static int parse_pod_containers(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    struct parse_pod *pp = obj;
+    if (parse_kind(p, v, line, "containers", FYNT_SEQUENCE) < 0)
+        return -1;
+    size_t n = (size_t)fy_node_sequence_item_count(v);
+    if (n == 0)
+        return config_fail(p, line, "containers is empty (a pod needs at least one)");
+    if (n > CONFIG_CONTAINERS_MAX)
+        return config_fail(p, line, "pod has %zu containers, more than %d", n,
+                           CONFIG_CONTAINERS_MAX);
+    pp->pod->containers = calloc(n, sizeof(*pp->pod->containers));
+    if (!pp->pod->containers)
+        return config_fail(p, line, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate(v, &it)))
+        if (parse_container(p, pp, item, line) < 0)
+            return -1;
+    return 0;
+}
+
+/* Defaults and the checks that need the whole pod. */
+static int parse_pod_finish(struct config_parse *p, struct parse_pod *pp)
+{
+    struct config_pod *pod = pp->pod;
+    if (!pod->name)
+        return config_fail(p, pp->line, "pod has no name");
+    if (!pod->containers_len)
+        return config_fail(p, pp->line, "pod \"%s\" has no containers", pod->name);
+    if (!pod->ns && !(pod->ns = strdup("default")))
+        return config_fail(p, pp->line, "out of memory");
+    if (!pod->phase && !(pod->phase = strdup("Running")))
+        return config_fail(p, pp->line, "out of memory");
+    if (pod->default_container && !config_container_find(pod, pod->default_container))
+        return config_fail(p, pp->default_container_line,
+                           "default container \"%.*s\" is not a container of pod \"%s\"", SHOWN_MAX,
+                           pod->default_container, pod->name);
+    return 0;
+}
+
+static int parse_pod(struct config_parse *p, struct fy_node *item, int line)
+{
+    static const struct parse_field fields[] = {
+        {"name", parse_pod_name},     {"namespace", parse_pod_namespace},
+        {"labels", parse_pod_labels}, {"annotations", parse_pod_annotations},
+        {"phase", parse_pod_phase},   {"containers", parse_pod_containers},
+    };
+    struct config_cluster *c = p->cluster;
+    struct parse_pod pp = {.pod = &c->pods[c->pods_len++], .line = config_node_line(item, line)};
+    p->pod_lines[c->pods_len - 1] = pp.line;
+    if (parse_mapping(p, item, pp.line, "pod", fields, sizeof(fields) / sizeof(fields[0]), &pp) < 0)
+        return -1;
+    return parse_pod_finish(p, &pp);
+}
+
+static int parse_root_pods(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    if (parse_kind(p, v, line, "pods", FYNT_SEQUENCE) < 0)
+        return -1;
+    size_t n = (size_t)fy_node_sequence_item_count(v);
+    if (n > CONFIG_PODS_MAX)
+        return config_fail(p, line, "%zu pods, more than %d", n, CONFIG_PODS_MAX);
+    p->cluster->pods = calloc(n ? n : 1, sizeof(*p->cluster->pods));
+    p->pod_lines = calloc(n ? n : 1, sizeof(*p->pod_lines));
+    if (!p->cluster->pods || !p->pod_lines)
+        return config_fail(p, line, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate(v, &it)))
+        if (parse_pod(p, item, line) < 0)
+            return -1;
+    return 0;
+}
+
+static int parse_root_namespaces(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    if (parse_kind(p, v, line, "namespaces", FYNT_SEQUENCE) < 0)
+        return -1;
+    size_t n = (size_t)fy_node_sequence_item_count(v);
+    if (n > CONFIG_NAMESPACES_MAX)
+        return config_fail(p, line, "%zu namespaces, more than %d", n, CONFIG_NAMESPACES_MAX);
+    p->extra_ns = calloc(n ? n : 1, sizeof(char *));
+    if (!p->extra_ns)
+        return config_fail(p, line, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate(v, &it)))
+        if (parse_namespace(p, item, line, &p->extra_ns[p->extra_ns_len++]) < 0)
+            return -1;
+    return 0;
+}
+
+int config_parse_root(struct config_parse *p, struct fy_node *root)
+{
+    static const struct parse_field fields[] = {{"namespaces", parse_root_namespaces},
+                                                {"pods", parse_root_pods}};
+    if (parse_mapping(p, root, config_node_line(root, 1), "the top level", fields, 2, NULL) < 0)
+        return -1;
+    if (!p->cluster->pods_len)
+        return config_fail(p, config_node_line(root, 1),
+                           "no pods defined (the top level needs pods:)");
+    return 0;
+}
