@@ -2,10 +2,11 @@
  * the same run, and the output generator the sessions run.
  *
  *   gen BYTES [SEED [EXIT]]  write BYTES of pattern(SEED) to stdout, then exit EXIT
- *   pty -- CMD...            run CMD on a fresh PTY (like podterm: setsid, slave
+ *   pty [--crc] -- CMD...    run CMD on a fresh PTY (like podterm: setsid, slave
  *                            as fds 0-2, 80x24, kernel default termios) and read
- *                            the master as fast as possible, 64 KiB at a time
- *   pipe -- CMD...           the same with stdout on a pipe
+ *                            the master as fast as possible, 64 KiB at a time;
+ *                            --crc also checksums what it reads (not for ceilings)
+ *   pipe [--crc] -- CMD...   the same with stdout on a pipe
  *   echo N -- CMD...         N one-byte round trips through CMD on a PTY; CMD
  *                            must print "R" once ready (e.g. stty raw -echo)
  *   spawn N P                posix_spawn + wait of `true`, N times, P at a time
@@ -104,7 +105,7 @@ static int wait_code(pid_t pid)
     return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
-static int cmd_read(char **cmd, bool tty)
+static int cmd_read(char **cmd, bool tty, bool with_crc)
 {
     int fd;
     uint8_t *buf = malloc(BASELINE_READ_BUF);
@@ -122,14 +123,17 @@ static int cmd_read(char **cmd, bool tty)
             continue;
         if (n <= 0)
             break; /* EOF (pipe) or EIO (PTY whose slave side is gone) */
-        crc = crc32(crc, buf, (uInt)n);
+        if (with_crc)
+            crc = crc32(crc, buf, (uInt)n);
         bytes += (uint64_t)n;
     }
     double secs = now_sec() - t0;
     int code = wait_code(pid);
     close(fd);
-    printf("bytes=%llu\ncrc=%08lx\nsecs=%.4f\nmbps=%.2f\nexit=%d\n", (unsigned long long)bytes, crc,
-           secs, (double)bytes / secs / 1e6, code);
+    if (with_crc)
+        printf("crc=%08lx\n", crc);
+    printf("bytes=%llu\nsecs=%.4f\nmbps=%.2f\nexit=%d\n", (unsigned long long)bytes, secs,
+           (double)bytes / secs / 1e6, code);
     free(buf);
     return code == 0 ? 0 : 1;
 }
@@ -218,10 +222,11 @@ int main(int argc, char **argv)
     char **child = after_dashes(argc, argv);
     if (strcmp(cmd, "gen") == 0)
         return cmd_gen(argc - 2, argv + 2);
+    bool with_crc = argc > 2 && strcmp(argv[2], "--crc") == 0;
     if (strcmp(cmd, "pty") == 0 && child)
-        return cmd_read(child, true);
+        return cmd_read(child, true, with_crc);
     if (strcmp(cmd, "pipe") == 0 && child)
-        return cmd_read(child, false);
+        return cmd_read(child, false, with_crc);
     if (strcmp(cmd, "echo") == 0 && argc > 2 && child) {
         long n = atol(argv[2]);
         if (n < 1 || n > BASELINE_ECHO_MAX)
@@ -231,7 +236,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "spawn") == 0 && argc > 3)
         return cmd_spawn(atol(argv[2]), atol(argv[3]) > 0 ? atol(argv[3]) : 1);
 usage:
-    fprintf(stderr, "usage: podterm-baseline gen BYTES [SEED [EXIT]] | pty -- CMD... | "
-                    "pipe -- CMD... | echo N -- CMD... | spawn N P\n");
+    fprintf(stderr, "usage: podterm-baseline gen BYTES [SEED [EXIT]] | pty [--crc] -- CMD... | "
+                    "pipe [--crc] -- CMD... | echo N -- CMD... | spawn N P\n");
     return 2;
 }

@@ -315,8 +315,12 @@ static int mode_idle(struct run *r)
     print_kv(o, "setup_secs", "%.3f", t1 - t0);
     print_kv(o, "setup_rate", "%.1f", (double)ready / (t1 - t0));
     if (ready < lg->nconns) {
+        /* Still measure what was served (e.g. the fd limit stopped the rest). */
         fprintf(stderr, "loadgen: idle: %zu of %zu sessions established\n", ready, lg->nconns);
-        return 1;
+        r->errors++;
+        for (size_t i = 0; i < lg->nconns; i++)
+            if (lg->conns[i].state != LG_OPEN)
+                lg->eng->close(&lg->conns[i]);
     }
     /* Settle (lazy frees, the first timers), then measure a quiet window. */
     double settle = now_sec() + 1.0;
@@ -331,11 +335,11 @@ static int mode_idle(struct run *r)
     print_kv(o, "rss0_kib", "%ld", s0.rss_kib);
     print_kv(o, "rss_kib", "%ld", s2.rss_kib);
     print_kv(o, "rss_per_session_kib", "%.2f",
-             (double)(s2.rss_kib - s0.rss_kib) / (double)lg->nconns);
+             (double)(s2.rss_kib - s0.rss_kib) / (double)(ready ? ready : 1));
     print_kv(o, "idle_cpu_pct", "%.3f",
              100.0 * (double)(s2.cpu_ticks - s1.cpu_ticks) / (double)sysconf(_SC_CLK_TCK) / w);
     print_kv(o, "idle_wakeups_per_s", "%.2f", (double)(s2.ctxt - s1.ctxt) / w);
-    if (lg->ndone)
+    if (count_initial(lg) < ready)
         report_error(r, &lg->conns[0], "sessions closed during the idle window");
     double c0 = now_sec();
     for (size_t i = 0; i < lg->nconns; i++)
