@@ -88,8 +88,15 @@ suite_e2e() {
     node --test --test-concurrency=1 tests/e2e/
 }
 
+suite_bench_smoke() {
+    # bench/run.sh at CI size against the ASan build (bench tools built there too):
+    # every load generator mode, both client engines; byte counts, CRC-32s,
+    # statuses and close codes are checked, timings are not. About 10 s.
+    PODTERM_BIN=$root/$asan/podterm BENCH_TOOLS=$root/$asan bench/run.sh --smoke
+}
+
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop e2e bench_smoke)
 
 run_suite build-gcc build_gcc
 run_suite build-asan build_asan
