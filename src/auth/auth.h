@@ -38,13 +38,16 @@ struct auth *auth_new(const char *jwt_key_file, const char *token_auth_file, cha
 void auth_free(struct auth *auth);
 bool auth_enabled(const struct auth *auth);
 
-/* Check a bare token at time now. Fills id on AUTH_OK. */
+/* Check a bare token at time now: valid if the static token file or the JWT
+ * key accepts it. Fills id on AUTH_OK and zeroes it otherwise (id may be
+ * NULL). An auth that is not enabled accepts nothing (AUTH_ERR_INVALID). */
 int auth_token_check(const struct auth *auth, const char *token, time_t now,
                      struct auth_identity *id);
 
 /* Extract the token from an Authorization header value ("Bearer <token>", scheme
- * case-insensitive, surrounding spaces ignored). Returns a pointer into value
- * and its length, or NULL if the header is not a bearer credential. */
+ * case-insensitive, one or more spaces after it, surrounding spaces ignored).
+ * Returns a pointer into value and its length, or NULL if the header is not a
+ * bearer credential (other scheme, no token, spaces or controls inside it). */
 const char *auth_bearer_parse(const char *value, size_t *token_len);
 
 #endif
