@@ -103,18 +103,30 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
     size_t n = out && offer && hr ? head_rewrite(buf, len, head_len, out, cap, hr) : 0;
     if (n && server->opts.gateway && !hr->websocket && (closed = malloc(cap + 32)))
         n = listener_force_close(out, n, closed, cap + 32);
-    struct lws *wsi =
-        n && !server->shutting_down
-            ? lws_adopt_socket_vhost_readbuf(server->vhost, fd, closed ? closed : out, n)
-            : NULL;
-    if (wsi && hr->websocket) {
+    if (n && hr->websocket) {
         offer->type = WSI_DATA_OFFER;
         offer->negotiation_rc = hr->negotiation_rc;
         offer->neg = hr->neg;
         offer->prepared = prepared;
         prepared = NULL;
-        lws_set_opaque_user_data(wsi, offer);
+        /* lws parses the bytes inside the adopt call and may reach the
+         * upgrade callback before it returns: leave the record where
+         * upgrade_confirm looks for it (server_offer_take). */
+        server->adopting_offer = offer;
         offer = NULL;
+    }
+    struct lws *wsi =
+        n && !server->shutting_down
+            ? lws_adopt_socket_vhost_readbuf(server->vhost, fd, closed ? closed : out, n)
+            : NULL;
+    if (server->adopting_offer) { /* not reached yet (lws deferred the parse), or no wsi */
+        if (wsi) {
+            lws_set_opaque_user_data(wsi, server->adopting_offer);
+        } else {
+            offer = server->adopting_offer;
+            prepared = offer->prepared;
+        }
+        server->adopting_offer = NULL;
     }
     if (!wsi)
         close(fd);

@@ -23,6 +23,7 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
     {                                                                                              \
         .name = name_, .callback = server_callback,                                                \
         .per_session_data_size = sizeof(struct http_conn), .rx_buffer_size = SERVER_RX_CHUNK,      \
+        .tx_packet_size = SERVER_TX_PACKET,                                                        \
     }
 static const struct lws_protocols server_protocols[] = {
     SERVER_PROTOCOL("podterm-http"),
@@ -38,6 +39,15 @@ static const struct lws_protocols server_protocols[] = {
 struct server *server_from_wsi(struct lws *wsi)
 {
     return lws_context_user(lws_get_context(wsi));
+}
+
+struct upgrade_offer *server_offer_take(struct server *server, struct lws *wsi)
+{
+    if (!lws_get_opaque_user_data(wsi) && server->adopting_offer) {
+        lws_set_opaque_user_data(wsi, server->adopting_offer);
+        server->adopting_offer = NULL;
+    }
+    return lws_get_opaque_user_data(wsi);
 }
 
 void wsi_data_release(struct lws *wsi)

@@ -10,11 +10,15 @@
 #include "server/server.h"
 
 /* Named limits of the HTTP side. */
-#define SERVER_HEAD_MAX (16 * 1024)    /* request line + headers, as pre-read by the listener */
-#define SERVER_HEAD_TIMEOUT_MS 10000   /* a client must send its whole request head in this */
-#define SERVER_PATH_MAX 2048           /* decoded request path */
-#define SERVER_HEADER_VALUE_MAX 8192   /* one header value we copy out (Authorization, ...) */
-#define SERVER_RX_CHUNK 4096           /* lws rx buffer per WebSocket: largest chunk we see */
+#define SERVER_HEAD_MAX (16 * 1024)  /* request line + headers, as pre-read by the listener */
+#define SERVER_HEAD_TIMEOUT_MS 10000 /* a client must send its whole request head in this */
+#define SERVER_PATH_MAX 2048         /* decoded request path */
+#define SERVER_HEADER_VALUE_MAX 8192 /* one header value we copy out (Authorization, ...) */
+#define SERVER_RX_CHUNK 4096         /* lws rx buffer per WebSocket: largest chunk we see */
+/* Largest socket write lws makes for us. It defaults to the rx buffer size
+ * (4 KiB), which cut each 64 KiB frame into 16 sends with an event-loop trip
+ * each; it must hold LWS_PRE + the largest (base64) frame. */
+#define SERVER_TX_PACKET (128 * 1024)
 #define SERVER_MESSAGE_MAX (32u << 20) /* a client WebSocket message (upstream drops > 32 MiB) */
 #define SERVER_SESSIONS_MAX 65536      /* concurrent exec/attach sessions */
 
@@ -47,6 +51,7 @@ struct server {
     char url[SERVER_URL_MAX];
     size_t sessions;
     bool shutting_down;
+    struct upgrade_offer *adopting_offer; /* set only during lws_adopt_socket_vhost_readbuf */
 };
 
 /* Per-connection HTTP state (lws per_session_data of the HTTP protocol). */
@@ -102,6 +107,10 @@ int upgrade_confirm(struct server *server, struct lws *wsi);
 struct exec_request;
 int upgrade_validate_exec(struct server *server, struct lws *wsi, const char *path,
                           struct exec_request *req, bool *is_exec_path);
+
+/* The listener's negotiation record for this wsi: attached already, or
+ * still held by the server while the adopt call is parsing (listener.c). */
+struct upgrade_offer *server_offer_take(struct server *server, struct lws *wsi);
 
 /* Free whatever the wsi's opaque user data holds (connection teardown). */
 void wsi_data_release(struct lws *wsi);

@@ -19,6 +19,9 @@
 
 #include "server/exec_request.h"
 
+/* Exported by libwebsockets 4.1 but declared only in its private headers. */
+void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const char *caller);
+
 #define SESSION_OUT_PAYLOAD (64 * 1024) /* largest output payload per frame */
 #define SESSION_IN_MAX (64 * 1024)      /* stdin bytes waiting for the process */
 #define SESSION_ARGV_TEXT_MAX 512       /* "[sh -c exit 3]" in exit messages */
@@ -54,6 +57,7 @@ struct session {
     bool exited;
     struct backend_exit exit;
     bool status_sent;
+    bool close_sent;
     bool closed; /* the client side is gone */
 };
 
@@ -218,9 +222,16 @@ int session_on_writeable(struct session *s)
         lws_callback_on_writable(s->wsi);
         return 0;
     }
-    if (s->status_sent) {
+    if (s->status_sent && !s->close_sent) {
+        /* lws 4.1 drops TCP without a Close frame when a writeable callback
+         * returns -1 or a timeout kills the wsi (both mark the socket
+         * unusable first), and kubectl then fails with 1006. Closing with a
+         * status takes lws's polite path instead: the wsi stays alive in
+         * "waiting to send close", lws writes Close 1000 on the next
+         * writeable, then waits (5 s at most) for the client's Close. */
+        s->close_sent = true;
         lws_close_reason(s->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-        return -1;
+        lws_close_free_wsi(s->wsi, LWS_CLOSE_STATUS_NORMAL, "podterm: stream ended");
     }
     return 0;
 }

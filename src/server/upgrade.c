@@ -175,7 +175,7 @@ int upgrade_confirm(struct server *server, struct lws *wsi)
     /* The listener negotiated from the raw head; without its record this
      * upgrade was not the first request of its connection, and lws would
      * pick the subprotocol by rules that are not the apiserver's. */
-    struct upgrade_offer *offer = lws_get_opaque_user_data(wsi);
+    struct upgrade_offer *offer = server_offer_take(server, wsi);
     if (!offer || offer->type != WSI_DATA_OFFER)
         return upgrade_refuse_status(wsi, 400, "BadRequest",
                                      "a WebSocket upgrade must be the first request on its "
