@@ -145,6 +145,15 @@ static struct lws_context *server_lws_create(struct server *server, char *err, s
     return ctx;
 }
 
+/* lws 4.1.6 logs a leftover debug line at error level for every adopted
+ * socket, i.e. for every connection podterm accepts; drop just that one. */
+static void server_log_emit(int level, const char *line)
+{
+    if (strstr(line, "adopt_socket_readbuf: calling service"))
+        return;
+    fputs(line, stderr);
+}
+
 struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char *err,
                           size_t err_cap)
 {
@@ -155,7 +164,7 @@ struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char 
     }
     server->loop = loop;
     server->opts = *opts;
-    lws_set_log_level(opts->log_level, NULL);
+    lws_set_log_level(opts->log_level, server_log_emit);
     server->lws = server_lws_create(server, err, err_cap);
     if (!server->lws) {
         free(server);
@@ -195,9 +204,11 @@ void server_shutdown(struct server *server)
     server->tls = NULL;
     listener_close(server->listener);
     /* Closes every wsi (sessions get LWS_CALLBACK_CLOSED) and lets lws release
-     * its handles on the foreign loop; the caller runs the loop to finish. */
+     * its handles on the foreign loop; the caller runs the loop to finish,
+     * then server_free completes the destroy (lws 4.1's two-step teardown on
+     * a foreign loop: the second call frees what the first left for after
+     * the loop stopped). */
     lws_context_destroy(server->lws);
-    server->lws = NULL;
 }
 
 void server_free(struct server *server)
