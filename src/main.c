@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <uv.h>
 
 #include "auth/auth.h"
+#include "auth/jwt_mint.h"
 #include "backend/local.h"
 #include "config/config.h"
 #include "gateway/gateway.h"
@@ -301,8 +303,55 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     return 0;
 }
 
+/* podterm mint-token --jwt-key-file FILE [--sub USER] [--group G]... [--ttl S] [--alg ALG]:
+ * print a signed JWT, for wscat and scripts (the README's examples). */
+static int main_mint_token(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"jwt-key-file", required_argument, 0, 'j'}, {"sub", required_argument, 0, 's'},
+        {"group", required_argument, 0, 'g'},        {"ttl", required_argument, 0, 't'},
+        {"alg", required_argument, 0, 'a'},          {0, 0, 0, 0},
+    };
+    const char *key = NULL, *sub = "admin", *alg = NULL;
+    const char *groups[AUTH_GROUPS_MAX];
+    size_t ngroups = 0;
+    long ttl = 3600;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'j')
+            key = optarg;
+        else if (c == 's')
+            sub = optarg;
+        else if (c == 'g' && ngroups < AUTH_GROUPS_MAX)
+            groups[ngroups++] = optarg;
+        else if (c == 't')
+            ttl = strtol(optarg, NULL, 10);
+        else if (c == 'a')
+            alg = optarg;
+        else {
+            fprintf(stderr, "usage: podterm mint-token --jwt-key-file FILE [--sub USER] "
+                            "[--group G]... [--ttl SECONDS] [--alg HS512|RS256|...]\n");
+            return 2;
+        }
+    }
+    if (!key) {
+        fprintf(stderr, "podterm mint-token: --jwt-key-file is required\n");
+        return 2;
+    }
+    char token[AUTH_TOKEN_MAX], err[AUTH_ERR_MAX];
+    if (auth_jwt_mint(key, alg, sub, groups, ngroups, ttl, time(NULL), token, sizeof(token), err,
+                      sizeof(err)) < 0) {
+        fprintf(stderr, "podterm mint-token: %s\n", err);
+        return 1;
+    }
+    printf("%s\n", token);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "mint-token") == 0)
+        return main_mint_token(argc - 1, argv + 1);
     struct main_flags f;
     if (main_parse_flags(argc, argv, &f) < 0)
         return 2;
