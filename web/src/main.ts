@@ -1,0 +1,212 @@
+// podterm's web terminal: routing between the picker and a shell, the header
+// (where, state, actions), the theme, and the token prompt.
+
+import '@xterm/xterm/css/xterm.css';
+import './app.css';
+
+import { getToken, setToken } from './api';
+import { append, byId, h } from './dom';
+import { PickerView } from './picker';
+import { parseRoute, routeHash, joinCommand, type Route } from './route';
+import { ShellView, type ShellRoute, type ShellState } from './shell';
+import type { ThemeName } from './terminal';
+
+const THEME_KEY = 'podterm.theme';
+
+class App {
+  private view: ShellView | PickerView | null = null;
+  private theme: ThemeName = loadTheme();
+  private screenReader = false;
+  private firstRoute = true;
+  private tokenPending: Promise<boolean> | null = null;
+
+  private readonly main = byId('main');
+  private readonly where = byId('where');
+  private readonly state = byId('state');
+  private readonly btnFind = byId<HTMLButtonElement>('btn-find');
+  private readonly btnReconnect = byId<HTMLButtonElement>('btn-reconnect');
+  private readonly btnPods = byId<HTMLButtonElement>('btn-pods');
+  private readonly btnTheme = byId<HTMLButtonElement>('btn-theme');
+  private readonly btnSr = byId<HTMLButtonElement>('btn-sr');
+
+  start(): void {
+    this.applyTheme();
+    this.btnTheme.addEventListener('click', () => {
+      this.theme = this.theme === 'dark' ? 'light' : 'dark';
+      try {
+        localStorage.setItem(THEME_KEY, this.theme);
+      } catch {
+        // not kept: fine
+      }
+      this.applyTheme();
+    });
+    this.btnSr.addEventListener('click', () => {
+      this.screenReader = !this.screenReader;
+      this.btnSr.setAttribute('aria-pressed', String(this.screenReader));
+      if (this.view instanceof ShellView) this.view.view.setScreenReader(this.screenReader);
+    });
+    this.btnFind.addEventListener('click', () => {
+      if (this.view instanceof ShellView) this.view.view.openSearch();
+    });
+    this.btnReconnect.addEventListener('click', () => {
+      if (this.view instanceof ShellView) this.view.connect();
+    });
+    this.btnPods.addEventListener('click', () => {
+      const r = parseRoute(location.hash);
+      location.hash = routeHash({ view: 'picker', namespace: r.namespace });
+    });
+    document.addEventListener('keydown', (ev) => {
+      // Outside the terminal (toolbar, banner): the same find shortcut.
+      if (ev.ctrlKey && ev.shiftKey && ev.code === 'KeyF' && this.view instanceof ShellView) {
+        ev.preventDefault();
+        this.view.view.openSearch();
+      }
+    });
+    window.addEventListener('hashchange', () => this.route());
+    this.route();
+  }
+
+  private route(): void {
+    const r = parseRoute(location.hash);
+    const autoOpen = this.firstRoute && (location.hash === '' || location.hash === '#' || location.hash === '#/');
+    this.firstRoute = false;
+    this.view?.dispose();
+    this.view = null;
+    if (r.view === 'shell') this.showShell(r);
+    else this.showPicker(r.namespace, autoOpen);
+  }
+
+  private showPicker(namespace: string, autoOpen: boolean): void {
+    document.title = 'podterm';
+    this.where.replaceChildren();
+    this.setState('idle', '');
+    this.setShellButtons(false);
+    const picker = new PickerView(namespace, autoOpen, {
+      askToken: (m) => this.askToken(m),
+      open: (route, replace) => this.navigate({ view: 'shell', ...route }, replace),
+      namespaceChanged: (ns) => history.replaceState(null, '', routeHash({ view: 'picker', namespace: ns })),
+    });
+    this.view = picker;
+    this.main.replaceChildren(picker.element);
+    picker.start();
+    if (!autoOpen) picker.focus();
+  }
+
+  private showShell(r: ShellRoute): void {
+    this.setShellButtons(true);
+    const shell = new ShellView(r, {
+      theme: () => this.theme,
+      setState: (s, label) => this.setState(s, label),
+      askToken: (m) => this.askToken(m),
+      backToPicker: (ns) => this.navigate({ view: 'picker', namespace: ns }, false),
+      focusToolbar: () => this.btnFind.focus(),
+      describe: (route, command) => this.describe(route, command),
+    });
+    this.view = shell;
+    this.describe(r, r.command);
+    this.main.replaceChildren(shell.element);
+    shell.start();
+    if (this.screenReader) shell.view.setScreenReader(true);
+  }
+
+  private navigate(r: Route, replace: boolean): void {
+    const hash = routeHash(r);
+    if (replace) {
+      history.replaceState(null, '', hash);
+      this.route();
+    } else if (location.hash === hash) {
+      this.route();
+    } else {
+      location.hash = hash; // hashchange routes
+    }
+  }
+
+  private describe(r: ShellRoute, command: string[]): void {
+    const sep = () => h('span', { class: 'sep', 'aria-hidden': 'true' }, '/');
+    this.where.replaceChildren();
+    append(
+      this.where,
+      h('span', { title: 'namespace' }, r.namespace), sep(),
+      h('span', { title: 'pod' }, r.pod),
+      r.container ? sep() : null,
+      r.container ? h('span', { title: 'container' }, r.container) : null,
+      command.length ? h('span', { class: 'cmd', title: 'command' }, `$ ${joinCommand(command)}`) : null,
+    );
+    document.title = `${r.pod}${r.container ? '/' + r.container : ''} · ${r.namespace} — podterm`;
+  }
+
+  private setState(state: ShellState | 'idle', label: string): void {
+    this.state.dataset.state = state;
+    if (this.state.textContent !== label) this.state.textContent = label;
+    document.body.dataset.state = state;
+  }
+
+  private setShellButtons(on: boolean): void {
+    this.btnFind.hidden = !on;
+    this.btnReconnect.hidden = !on;
+    this.btnPods.hidden = !on;
+  }
+
+  private applyTheme(): void {
+    document.documentElement.dataset.theme = this.theme;
+    const light = this.theme === 'light';
+    this.btnTheme.setAttribute('aria-pressed', String(light));
+    if (this.view instanceof ShellView) this.view.view.setTheme(this.theme);
+  }
+
+  /** The token prompt (one at a time). Resolves true when a token was entered. */
+  askToken(message: string): Promise<boolean> {
+    if (this.tokenPending) return this.tokenPending;
+    const dialog = byId<HTMLDialogElement>('token-dialog');
+    const input = byId<HTMLInputElement>('token-input');
+    const text = byId('token-message');
+    const had = getToken();
+    if (had) setToken(null); // it was refused
+    text.textContent = had ? `The token was refused (${message}).` : `podterm needs a token (${message}).`;
+    input.value = '';
+    this.tokenPending = new Promise<boolean>((resolve) => {
+      dialog.addEventListener(
+        'close',
+        () => {
+          const token = input.value.trim();
+          input.value = '';
+          this.tokenPending = null;
+          if (dialog.returnValue === 'ok' && token) {
+            setToken(token);
+            resolve(true);
+          } else {
+            resolve(false);
+          }
+        },
+        { once: true },
+      );
+      dialog.returnValue = '';
+      dialog.showModal();
+      input.focus();
+    });
+    return this.tokenPending;
+  }
+
+  /** For tests and debugging: what the page shows, without reaching into xterm's DOM. */
+  debug() {
+    return {
+      lines: () => (this.view instanceof ShellView ? this.view.view.lines() : []),
+      state: () => this.state.dataset.state ?? '',
+      protocol: () => (this.view instanceof ShellView ? this.view.protocol : ''),
+      renderer: () => (this.view instanceof ShellView ? this.view.view.renderer : ''),
+      size: () => (this.view instanceof ShellView ? { cols: this.view.view.term.cols, rows: this.view.view.term.rows } : null),
+    };
+  }
+}
+
+function loadTheme(): ThemeName {
+  try {
+    return localStorage.getItem(THEME_KEY) === 'light' ? 'light' : 'dark';
+  } catch {
+    return 'dark';
+  }
+}
+
+const app = new App();
+(window as unknown as { podterm: ReturnType<App['debug']> }).podterm = app.debug();
+app.start();

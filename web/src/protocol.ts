@@ -1,0 +1,122 @@
+// The exec/attach WebSocket protocol as the page speaks it: subprotocol offer,
+// client -> server frames, and podterm's flow-control acks. Pure functions, no
+// DOM: see PROTOCOL.md sections 2-3 and docs/flow-control.md.
+
+/** podterm's flow-controlled protocol: v5 framing plus acks on channel 6. */
+export const FLOW_PROTOCOL = 'v1.flow.podterm.dev';
+/** Offered in this order; the server answers one of them. */
+export const CHANNEL_PROTOCOLS = [FLOW_PROTOCOL, 'v5.channel.k8s.io', 'v4.channel.k8s.io'];
+export const TOKEN_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
+
+export const CH_STDIN = 0;
+export const CH_STDOUT = 1;
+export const CH_STDERR = 2;
+export const CH_STATUS = 3;
+export const CH_RESIZE = 4;
+export const CH_ACK = 6;
+
+/** The page acks once this many rendered bytes are unacknowledged (or its write queue drains). */
+export const ACK_THRESHOLD = 32 * 1024;
+
+const encoder = new TextEncoder();
+
+function withChannel(channel: number, payload: Uint8Array): Uint8Array<ArrayBuffer> {
+  const frame = new Uint8Array(payload.length + 1);
+  frame[0] = channel;
+  frame.set(payload, 1);
+  return frame;
+}
+
+/** Keyboard/paste input: UTF-8, never Latin-1. */
+export function stdinFrame(text: string): Uint8Array<ArrayBuffer> {
+  return withChannel(CH_STDIN, encoder.encode(text));
+}
+
+/** xterm's onBinary data (mouse reports in legacy modes): one byte per char code. */
+export function stdinBinaryFrame(binary: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i) & 0xff;
+  return withChannel(CH_STDIN, bytes);
+}
+
+export function resizeFrame(cols: number, rows: number): Uint8Array<ArrayBuffer> {
+  const clamp = (n: number) => Math.max(0, Math.min(65535, Math.floor(n)));
+  return withChannel(CH_RESIZE, encoder.encode(JSON.stringify({ Width: clamp(cols), Height: clamp(rows) })));
+}
+
+/** [0x06] + ASCII decimal count of payload bytes rendered since the last ack. */
+export function ackFrame(bytes: number): Uint8Array<ArrayBuffer> {
+  return withChannel(CH_ACK, encoder.encode(String(Math.floor(bytes))));
+}
+
+/** base64url without padding of the token's UTF-8 bytes. */
+export function base64url(text: string): string {
+  const bytes = encoder.encode(text);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The Sec-WebSocket-Protocol list: the bearer token item (if any) first. */
+export function offeredProtocols(token: string | null): string[] {
+  const list = [...CHANNEL_PROTOCOLS];
+  if (token) list.unshift(TOKEN_PROTOCOL_PREFIX + base64url(token));
+  return list;
+}
+
+export interface ExecTarget {
+  namespace: string;
+  pod: string;
+  container: string;
+  command: string[];
+}
+
+/** ws(s)://host/api/v1/namespaces/NS/pods/POD/exec?container=C&stdin=true&...&command=a&command=b */
+export function execUrl(location: { protocol: string; host: string }, t: ExecTarget): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const q = new URLSearchParams();
+  if (t.container) q.append('container', t.container);
+  for (const k of ['stdin', 'stdout', 'stderr', 'tty']) q.append(k, 'true');
+  for (const arg of t.command) q.append('command', arg);
+  return `${scheme}//${location.host}/api/v1/namespaces/${encodeURIComponent(t.namespace)}` +
+    `/pods/${encodeURIComponent(t.pod)}/exec?${q.toString()}`;
+}
+
+/** How the process ended, from the channel-3 message. */
+export type ExitInfo =
+  | { kind: 'exit'; code: number; message: string }
+  | { kind: 'error'; message: string; reason: string };
+
+export function parseStatus(payload: Uint8Array): ExitInfo {
+  const text = new TextDecoder().decode(payload);
+  let status: unknown;
+  try {
+    status = JSON.parse(text);
+  } catch {
+    // Pre-v4 protocols send the failure as plain text.
+    return { kind: 'error', message: text.trim() || 'the process failed', reason: '' };
+  }
+  const s = status as {
+    status?: string;
+    message?: string;
+    reason?: string;
+    details?: { causes?: { reason?: string; message?: string }[] };
+  };
+  if (s.status === 'Success') return { kind: 'exit', code: 0, message: '' };
+  const cause = s.details?.causes?.find((c) => c.reason === 'ExitCode');
+  if (s.reason === 'NonZeroExitCode' && cause && /^\d+$/.test(cause.message ?? '')) {
+    return { kind: 'exit', code: Number(cause.message), message: s.message ?? '' };
+  }
+  const detail = s.details?.causes?.map((c) => c.message).filter(Boolean).join('; ');
+  return {
+    kind: 'error',
+    message: s.message || detail || 'the process failed',
+    reason: s.reason ?? '',
+  };
+}
+
+/** An exec that failed because the program does not exist (the bash -> sh fallback). */
+export function isMissingExecutable(info: ExitInfo): boolean {
+  return info.kind === 'error' &&
+    /executable file not found|no such file or directory|not found in \$PATH/i.test(info.message);
+}

@@ -1,0 +1,140 @@
+// One exec WebSocket: opens it, demultiplexes channels, sends input, resizes
+// and acks, and reports how it ended. It knows nothing about the DOM; the
+// shell view (shell.ts) decides what to show and whether to reconnect.
+
+import { FlowControl, type FlowSink } from './flow';
+import {
+  ackFrame,
+  CH_STATUS,
+  CH_STDERR,
+  CH_STDOUT,
+  execUrl,
+  FLOW_PROTOCOL,
+  offeredProtocols,
+  parseStatus,
+  resizeFrame,
+  stdinBinaryFrame,
+  stdinFrame,
+  type ExecTarget,
+  type ExitInfo,
+} from './protocol';
+
+export type SessionEnd =
+  | { kind: 'exited'; info: ExitInfo } // the process ended; the server said how
+  | { kind: 'refused' } // the WebSocket never opened
+  | { kind: 'lost'; code: number }; // it opened, then closed without a status
+
+export interface SessionEvents {
+  open(protocol: string): void;
+  /** Render bytes; call done() when they are on screen. */
+  output(data: Uint8Array, done: () => void): void;
+  dropped(total: number): void;
+  end(how: SessionEnd): void;
+}
+
+export class ExecSession {
+  private ws: WebSocket | null = null;
+  private flow: FlowControl | null = null;
+  private status: ExitInfo | null = null;
+  private opened = false;
+  private ended = false;
+  private size: { cols: number; rows: number } | null = null;
+
+  constructor(
+    readonly target: ExecTarget,
+    private readonly token: string | null,
+    private readonly events: SessionEvents,
+  ) {}
+
+  start(): void {
+    const url = execUrl(window.location, this.target);
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, offeredProtocols(this.token));
+    } catch {
+      this.finish({ kind: 'refused' });
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => {
+      this.opened = true;
+      const sink: FlowSink = {
+        write: (data, done) => this.events.output(data, done),
+        ack: (n) => this.send(ackFrame(n)),
+        dropped: (total) => this.events.dropped(total),
+      };
+      this.flow = new FlowControl(sink, ws.protocol === FLOW_PROTOCOL);
+      if (this.size) this.send(resizeFrame(this.size.cols, this.size.rows));
+      this.events.open(ws.protocol);
+    };
+    ws.onmessage = (ev: MessageEvent) => this.message(ev.data);
+    ws.onclose = (ev: CloseEvent) => {
+      if (this.status) this.finish({ kind: 'exited', info: this.status });
+      else if (!this.opened) this.finish({ kind: 'refused' });
+      else this.finish({ kind: 'lost', code: ev.code });
+    };
+    // onerror is always followed by onclose, which says what happened.
+  }
+
+  private message(data: unknown): void {
+    let bytes: Uint8Array;
+    if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+    else if (typeof data === 'string') bytes = new TextEncoder().encode(data); // not sent by podterm
+    else return;
+    if (bytes.length === 0) return;
+    const channel = bytes[0];
+    const payload = bytes.subarray(1);
+    if (channel === CH_STDOUT || channel === CH_STDERR) {
+      this.flow?.output(payload);
+    } else if (channel === CH_STATUS) {
+      if (payload.length === 0) return; // the initial empty frame may be on channel 3
+      this.status = parseStatus(payload);
+    }
+  }
+
+  private send(frame: Uint8Array<ArrayBuffer>): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
+  }
+
+  input(text: string): void {
+    if (!this.status) this.send(stdinFrame(text));
+  }
+
+  inputBinary(binary: string): void {
+    if (!this.status) this.send(stdinBinaryFrame(binary));
+  }
+
+  /** Remembered, and sent now or right after the socket opens. */
+  resize(cols: number, rows: number): void {
+    if (this.size && this.size.cols === cols && this.size.rows === rows) return;
+    this.size = { cols, rows };
+    if (this.opened) this.send(resizeFrame(cols, rows));
+  }
+
+  get isOpen(): boolean {
+    return this.opened && !this.ended;
+  }
+
+  get protocol(): string {
+    return this.ws?.protocol ?? '';
+  }
+
+  /** Close from our side (navigation, reconnect); no end event is reported. */
+  close(): void {
+    this.ended = true;
+    this.flow?.close();
+    const ws = this.ws;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
+    }
+  }
+
+  private finish(how: SessionEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.flow?.close();
+    this.events.end(how);
+  }
+}

@@ -1,0 +1,273 @@
+// The shell view: one terminal, and the exec sessions that feed it over time.
+//
+// Before each WebSocket it GETs the pod, because a browser cannot see why an
+// upgrade was refused: that GET carries the Status (404, 403, 401) a person
+// needs. It shows connecting / connected / exited / error states, falls back
+// from bash to sh, and reconnects with backoff when the network or the server
+// goes away. A process that exited is restarted only on request.
+
+import { ApiError, containerNames, getPod, getToken, NetworkError, type Pod } from './api';
+import { h } from './dom';
+import { isMissingExecutable, type ExecTarget, type ExitInfo } from './protocol';
+import { ExecSession, type SessionEnd } from './session';
+import { TermView, type ThemeName } from './terminal';
+
+export type ShellState = 'connecting' | 'connected' | 'exited' | 'error' | 'reconnecting';
+
+export interface ShellRoute {
+  namespace: string;
+  pod: string;
+  container: string;
+  command: string[]; // empty: bash, or sh where bash does not exist
+}
+
+export interface ShellContext {
+  theme(): ThemeName;
+  setState(state: ShellState, label: string): void;
+  /** Ask for a bearer token; resolves true when one was given. */
+  askToken(message: string): Promise<boolean>;
+  backToPicker(namespace: string): void;
+  focusToolbar(): void;
+  /** Tell the page which container and command are running. */
+  describe(route: ShellRoute, command: string[]): void;
+}
+
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+const STABLE_MS = 10000; // a connection up this long resets the backoff
+
+// Pods where bash turned out not to exist, so reconnects go straight to sh.
+const noBash = new Set<string>();
+
+export class ShellView {
+  readonly element: HTMLElement;
+  readonly view: TermView;
+  private readonly banner: HTMLElement;
+  private readonly bannerText: HTMLElement;
+  private readonly bannerActions: HTMLElement;
+  private session: ExecSession | null = null;
+  private abort: AbortController | null = null;
+  private attempt = 0;
+  private retryTimer = 0;
+  private countdownTimer = 0;
+  private openedAt = 0;
+  private disposed = false;
+  private dropNoticeShown = false;
+  private readonly onOnline = () => {
+    if (this.retryTimer) this.connect();
+  };
+
+  constructor(
+    private readonly route: ShellRoute,
+    private readonly ctx: ShellContext,
+  ) {
+    const label = `Terminal: ${route.pod}${route.container ? '/' + route.container : ''} in ${route.namespace}`;
+    this.view = new TermView(label, ctx.theme(), {
+      data: (d) => this.session?.input(d),
+      binary: (d) => this.session?.inputBinary(d),
+      resize: (cols, rows) => this.session?.resize(cols, rows),
+      leave: () => ctx.focusToolbar(),
+    });
+    this.bannerText = h('p', { class: 'banner-text' });
+    this.bannerActions = h('div', { class: 'banner-actions' });
+    this.banner = h('div', { class: 'banner', role: 'alert', hidden: true }, this.bannerText, this.bannerActions);
+    this.element = h('section', { class: 'shell', 'aria-label': 'Shell' }, this.banner, this.view.element);
+  }
+
+  /** Call once the element is in the document. */
+  start(): void {
+    this.view.open();
+    window.addEventListener('online', this.onOnline);
+    this.connect();
+  }
+
+  /** Drop whatever is pending and open a new session now. */
+  connect(): void {
+    if (this.disposed) return;
+    this.clearTimers();
+    this.session?.close();
+    this.session = null;
+    this.abort?.abort();
+    const abort = new AbortController();
+    this.abort = abort;
+    this.ctx.setState('connecting', 'Connecting…');
+    getPod(this.route.namespace, this.route.pod, abort.signal).then(
+      (pod) => {
+        if (!abort.signal.aborted) this.openSession(pod);
+      },
+      (err) => {
+        if (!abort.signal.aborted) this.apiFailed(err);
+      },
+    );
+  }
+
+  private openSession(pod: Pod): void {
+    const names = containerNames(pod);
+    const all = [
+      ...names,
+      ...(pod.spec?.initContainers ?? []).map((c) => c.name),
+    ];
+    const container = this.route.container || names[0] || '';
+    if (!container) {
+      this.fail(`pod ${this.route.pod} has no containers`);
+      return;
+    }
+    if (this.route.container && !all.includes(this.route.container)) {
+      this.fail(`container ${this.route.container} is not valid for pod ${this.route.pod} (containers: ${names.join(', ')})`);
+      return;
+    }
+    const key = `${this.route.namespace}/${this.route.pod}/${container}`;
+    const auto = this.route.command.length === 0;
+    const command = auto ? [noBash.has(key) ? 'sh' : 'bash'] : this.route.command;
+    const target: ExecTarget = { namespace: this.route.namespace, pod: this.route.pod, container, command };
+    this.ctx.describe({ ...this.route, container }, command);
+
+    const session = new ExecSession(target, getToken(), {
+      open: () => {
+        this.openedAt = performance.now();
+        this.hideBanner();
+        this.ctx.setState('connected', 'Connected');
+        this.view.focus();
+      },
+      output: (data, done) => this.view.write(data, done),
+      dropped: (total) => {
+        if (this.dropNoticeShown) return;
+        this.dropNoticeShown = true;
+        this.view.note(`output is arriving faster than it can be shown; ${total} bytes were dropped ` +
+          `(this server does not support flow control)`);
+      },
+      end: (how) => {
+        if (this.session === session) this.sessionEnded(how, auto, key);
+      },
+    });
+    this.session = session;
+    session.resize(this.view.term.cols, this.view.term.rows);
+    session.start();
+  }
+
+  private sessionEnded(how: SessionEnd, auto: boolean, key: string): void {
+    switch (how.kind) {
+      case 'exited':
+        if (auto && !noBash.has(key) && isMissingExecutable(how.info)) {
+          noBash.add(key); // bash does not exist there: the same shell with sh
+          this.connect();
+          return;
+        }
+        this.attempt = 0;
+        this.exited(how.info);
+        return;
+      case 'lost':
+        this.view.note('connection lost');
+        if (performance.now() - this.openedAt > STABLE_MS) this.attempt = 0;
+        this.retry('Connection lost.');
+        return;
+      case 'refused':
+        // Ask the API why: the browser hides the upgrade's status code.
+        this.ctx.setState('connecting', 'Checking…');
+        getPod(this.route.namespace, this.route.pod).then(
+          () => this.fail('The server refused the terminal connection. ' +
+            'If podterm runs behind a proxy, the proxy must pass WebSocket upgrades and the Origin header.'),
+          (err) => this.apiFailed(err),
+        );
+        return;
+    }
+  }
+
+  private exited(info: ExitInfo): void {
+    if (info.kind === 'exit') {
+      const text = `exited with code ${info.code}`;
+      this.view.note(text);
+      this.ctx.setState('exited', `Exited (${info.code})`);
+      this.showBanner(`The shell ${text}.`, [['Restart', () => this.connect()], this.backButton()]);
+    } else {
+      this.view.note(`failed: ${info.message}`);
+      this.fail(info.message);
+    }
+  }
+
+  private apiFailed(err: unknown): void {
+    if (err instanceof NetworkError) {
+      this.retry('podterm cannot be reached.');
+    } else if (err instanceof ApiError && err.code === 401) {
+      this.ctx.setState('error', 'Sign-in needed');
+      this.showBanner(`Unauthorized: ${err.message}`, [['Sign in', () => this.signIn(err.message)], this.backButton()]);
+      this.signIn(err.message);
+    } else if (err instanceof ApiError) {
+      this.fail(err.message, err.code);
+    } else {
+      this.fail(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private signIn(message: string): void {
+    this.ctx.askToken(message).then((ok) => {
+      if (ok) this.connect();
+    });
+  }
+
+  private fail(message: string, code?: number): void {
+    this.ctx.setState('error', code ? `Error ${code}` : 'Error');
+    this.showBanner(message, [['Retry', () => this.connect()], this.backButton()]);
+  }
+
+  /** Reconnect after a backoff: 0.5 s, 1 s, 2 s ... 15 s, with some jitter. */
+  private retry(reason: string): void {
+    this.clearTimers();
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
+    const delay = Math.round(base * (0.8 + 0.4 * Math.random()));
+    this.attempt++;
+    const due = performance.now() + delay;
+    const tick = () => {
+      const s = Math.max(0, Math.ceil((due - performance.now()) / 1000));
+      this.ctx.setState('reconnecting', `Reconnecting in ${s} s…`);
+    };
+    tick();
+    this.countdownTimer = window.setInterval(tick, 1000);
+    this.retryTimer = window.setTimeout(() => this.connect(), delay);
+    this.showBanner(`${reason} Reconnecting automatically.`, [['Reconnect now', () => this.connect()], this.backButton()]);
+  }
+
+  private backButton(): [string, () => void] {
+    return ['Pods', () => this.ctx.backToPicker(this.route.namespace)];
+  }
+
+  private showBanner(text: string, actions: [string, () => void][]): void {
+    this.bannerText.textContent = text;
+    this.bannerActions.replaceChildren(
+      ...actions.map(([label, fn]) => h('button', { type: 'button', onclick: fn }, label)),
+    );
+    this.banner.hidden = false;
+    this.view.fitNow();
+  }
+
+  private hideBanner(): void {
+    if (this.banner.hidden) return;
+    this.banner.hidden = true;
+    this.view.fitNow();
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.retryTimer);
+    clearInterval(this.countdownTimer);
+    this.retryTimer = this.countdownTimer = 0;
+  }
+
+  /** The banner's first button (Restart / Reconnect now), if shown. */
+  primaryAction(): HTMLButtonElement | null {
+    return this.banner.hidden ? null : this.bannerActions.querySelector('button');
+  }
+
+  get protocol(): string {
+    return this.session?.protocol ?? '';
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.clearTimers();
+    this.abort?.abort();
+    this.session?.close();
+    window.removeEventListener('online', this.onOnline);
+    this.view.dispose();
+    this.element.remove();
+  }
+}
