@@ -32,7 +32,7 @@ set(PODTERM_UI_DIST ${CMAKE_BINARY_DIR}/web/dist)
 set(PODTERM_UI_STAMP ${CMAKE_BINARY_DIR}/web/dist.stamp)
 
 file(GLOB_RECURSE PODTERM_WEB_SOURCES CONFIGURE_DEPENDS
-  ${PODTERM_WEB_DIR}/src/*.ts ${PODTERM_WEB_DIR}/src/*.css)
+  ${PODTERM_WEB_DIR}/src/*.ts ${PODTERM_WEB_DIR}/src/*.css ${PODTERM_WEB_DIR}/static/*)
 list(APPEND PODTERM_WEB_SOURCES
   ${PODTERM_WEB_DIR}/index.html ${PODTERM_WEB_DIR}/build.mjs ${PODTERM_WEB_DIR}/tsconfig.json
   ${PODTERM_WEB_DIR}/package.json ${PODTERM_WEB_DIR}/package-lock.json)

@@ -1,5 +1,5 @@
 // Bundles the web terminal: src/main.ts (and the CSS it imports) -> app.js,
-// app.css, plus index.html, into an output directory that is emptied first.
+// app.css, plus index.html and static/*, into an output directory that is emptied first.
 //
 //   node build.mjs [--outdir DIR] [--dev]     (default DIR: web/dist)
 //
@@ -7,7 +7,7 @@
 // result into the binary; the server sets Cache-Control: no-cache and a
 // content-hash ETag, so the names need no hashes.
 import * as esbuild from 'esbuild';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,3 +39,4 @@ await esbuild.build({
   logLevel: 'warning',
 });
 await copyFile(join(here, 'index.html'), join(outdir, 'index.html'));
+await cp(join(here, 'static'), outdir, { recursive: true });

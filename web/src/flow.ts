@@ -29,14 +29,18 @@ export class FlowControl {
   private unacked = 0; // rendered, not yet acked
   private droppedTotal = 0;
   private closed = false;
+  /** Totals for this connection (shown by the debug handle, used by tests). */
+  readonly stats = { received: 0, rendered: 0, acked: 0, dropped: 0 };
 
   constructor(private readonly sink: FlowSink, private readonly acking: boolean) {}
 
   /** Output payload from channel 1 or 2. */
   output(data: Uint8Array): void {
     if (data.length === 0 || this.closed) return;
+    this.stats.received += data.length;
     if (!this.acking && this.queued + data.length > DROP_QUEUED) {
       this.droppedTotal += data.length;
+      this.stats.dropped = this.droppedTotal;
       this.sink.dropped(this.droppedTotal);
       return;
     }
@@ -47,11 +51,13 @@ export class FlowControl {
 
   private rendered(n: number): void {
     this.queued -= n;
+    this.stats.rendered += n;
     if (!this.acking || this.closed) return;
     this.unacked += n;
     if (this.unacked >= ACK_THRESHOLD || this.queued === 0) {
       const count = this.unacked;
       this.unacked = 0;
+      this.stats.acked += count;
       this.sink.ack(count);
     }
   }

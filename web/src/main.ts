@@ -191,6 +191,9 @@ class App {
   debug() {
     return {
       lines: () => (this.view instanceof ShellView ? this.view.view.lines() : []),
+      cellWidths: (text: string) => (this.view instanceof ShellView ? this.view.view.cellWidths(text) : null),
+      cursorLine: () => (this.view instanceof ShellView ? this.view.view.cursorLine() : ''),
+      stats: () => (this.view instanceof ShellView ? this.view.stats : null),
       state: () => this.state.dataset.state ?? '',
       protocol: () => (this.view instanceof ShellView ? this.view.protocol : ''),
       renderer: () => (this.view instanceof ShellView ? this.view.view.renderer : ''),

@@ -116,6 +116,11 @@ export class ExecSession {
     return this.opened && !this.ended;
   }
 
+  /** Output totals of this connection: received, rendered, acked, dropped bytes. */
+  get stats(): { received: number; rendered: number; acked: number; dropped: number } {
+    return { ...(this.flow?.stats ?? { received: 0, rendered: 0, acked: 0, dropped: 0 }) };
+  }
+
   get protocol(): string {
     return this.ws?.protocol ?? '';
   }

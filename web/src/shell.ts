@@ -178,7 +178,7 @@ export class ShellView {
       const text = `exited with code ${info.code}`;
       this.view.note(text);
       this.ctx.setState('exited', `Exited (${info.code})`);
-      this.showBanner(`The shell ${text}.`, [['Restart', () => this.connect()], this.backButton()]);
+      this.showBanner(`The shell ${text}.`, [['Restart', () => this.connect()], this.backButton()], 'info');
     } else {
       this.view.note(`failed: ${info.message}`);
       this.fail(info.message);
@@ -224,14 +224,15 @@ export class ShellView {
     tick();
     this.countdownTimer = window.setInterval(tick, 1000);
     this.retryTimer = window.setTimeout(() => this.connect(), delay);
-    this.showBanner(`${reason} Reconnecting automatically.`, [['Reconnect now', () => this.connect()], this.backButton()]);
+    this.showBanner(`${reason} Reconnecting automatically.`, [['Reconnect now', () => this.connect()], this.backButton()], 'warn');
   }
 
   private backButton(): [string, () => void] {
     return ['Pods', () => this.ctx.backToPicker(this.route.namespace)];
   }
 
-  private showBanner(text: string, actions: [string, () => void][]): void {
+  private showBanner(text: string, actions: [string, () => void][], kind: 'error' | 'warn' | 'info' = 'error'): void {
+    this.banner.dataset.kind = kind;
     this.bannerText.textContent = text;
     this.bannerActions.replaceChildren(
       ...actions.map(([label, fn]) => h('button', { type: 'button', onclick: fn }, label)),
@@ -259,6 +260,10 @@ export class ShellView {
 
   get protocol(): string {
     return this.session?.protocol ?? '';
+  }
+
+  get stats() {
+    return this.session?.stats ?? null;
   }
 
   dispose(): void {

@@ -298,6 +298,28 @@ export class TermView {
     return out;
   }
 
+  /** Cell widths of the last line whose text is exactly text (null if none). */
+  cellWidths(text: string): number[] | null {
+    const buf = this.term.buffer.active;
+    for (let y = buf.length - 1; y >= 0; y--) {
+      const line = buf.getLine(y);
+      if (!line || line.translateToString(true) !== text) continue;
+      const widths: number[] = [];
+      for (let x = 0; x < line.length; x++) {
+        const cell = line.getCell(x);
+        if (cell && cell.getChars() !== '') widths.push(cell.getWidth());
+      }
+      return widths;
+    }
+    return null;
+  }
+
+  /** The line the cursor is on. */
+  cursorLine(): string {
+    const buf = this.term.buffer.active;
+    return buf.getLine(buf.baseY + buf.cursorY)?.translateToString(true) ?? '';
+  }
+
   dispose(): void {
     this.observer?.disconnect();
     if (this.fitPending) cancelAnimationFrame(this.fitPending);

@@ -1,0 +1,171 @@
+// Shared pieces of the browser end-to-end tests: a real podterm (PODTERM_BIN,
+// default build-asan/podterm) on 127.0.0.1, Debian's Chromium driven by
+// playwright-core (never a downloaded browser), and helpers that read the
+// terminal through the page's debug handle (window.podterm), which sees
+// xterm's buffer whatever renderer (WebGL or DOM) is active.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = resolve(here, '../..');
+export const screenshotDir = join(root, 'tests/out/screenshots');
+mkdirSync(screenshotDir, { recursive: true });
+
+/** playwright-core from tests/node_modules (tests/package.json), else web/'s. */
+export function loadPlaywright() {
+  for (const base of [join(root, 'tests/package.json'), join(root, 'web/package.json')]) {
+    try {
+      return createRequire(base)('playwright-core');
+    } catch {
+      // try the next place
+    }
+  }
+  throw new Error('playwright-core is not installed: run scripts/deps.sh test (npm ci in tests/)');
+}
+
+export const podtermBin = process.env.PODTERM_BIN || join(root, 'build-asan/podterm');
+export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+/** A fresh directory, removed by the returned cleanup. */
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Start podterm and wait for its "podterm: serving URL" line.
+ * opts: { listen = '127.0.0.1:0', config (YAML text), extraArgs, env, cwd }
+ * Returns { url, port, pid, rssKiB(), stop(signal) }.
+ */
+export async function startPodterm(opts = {}) {
+  const args = ['--listen', opts.listen ?? '127.0.0.1:0'];
+  let configDir = null;
+  if (opts.config) {
+    configDir = tempDir('podterm-e2e-config-');
+    const file = join(configDir.dir, 'pods.yaml');
+    writeFileSync(file, opts.config);
+    args.push('--config', file);
+  }
+  args.push(...(opts.extraArgs ?? []));
+  const proc = spawn(podtermBin, args, {
+    cwd: opts.cwd ?? root,
+    env: { ...process.env, ...(opts.env ?? {}) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`podterm did not start in 20 s:\n${stderr}`)), 20000);
+    proc.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const m = /podterm: serving (http:\/\/[^\s]+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    });
+    proc.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`podterm exited (${code ?? sig}) before serving:\n${stderr}`));
+    });
+  });
+  const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+  return {
+    url,
+    port: Number(new URL(url).port),
+    pid: proc.pid,
+    stderr: () => stderr,
+    /** Resident set size of the server, KiB (from /proc). */
+    rssKiB() {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) : 0;
+    },
+    /** Stop by PID; resolves with the exit code/signal. SIGKILL if SIGTERM is ignored for 10 s. */
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+      const res = await exited;
+      clearTimeout(t);
+      configDir?.cleanup();
+      return res;
+    },
+  };
+}
+
+export const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Debian's Chromium, headless; playwright gives it a fresh profile directory. */
+export async function launchBrowser() {
+  const { chromium } = loadPlaywright();
+  return chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
+}
+
+/** A page that fails the test on uncaught errors (collected in page.errors). */
+export async function newPage(browser, viewport = { width: 1000, height: 640 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  return page;
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+}
+
+/** Wait until some terminal line contains text (or matches a RegExp). */
+export async function waitForText(page, text, timeout = 10000) {
+  const pattern = text instanceof RegExp ? { source: text.source, flags: text.flags } : null;
+  await page.waitForFunction(
+    ({ text, pattern }) => {
+      const re = pattern ? new RegExp(pattern.source, pattern.flags) : null;
+      return window.podterm.lines().some((l) => (re ? re.test(l) : l.includes(text)));
+    },
+    { text: typeof text === 'string' ? text : '', pattern },
+    { timeout, polling: 50 },
+  );
+}
+
+export async function lines(page) {
+  return page.evaluate(() => window.podterm.lines());
+}
+
+export async function waitForState(page, state, timeout = 10000) {
+  await page.waitForFunction((s) => window.podterm.state() === s, state, { timeout, polling: 50 });
+}
+
+export const PROMPT = '[pt]$ ';
+
+/** Once connected: a prompt the tests can recognise. */
+export async function preparePrompt(page) {
+  await waitForState(page, 'connected');
+  await page.keyboard.type(`PS1='[pt]$ '\n`);
+  await page.waitForFunction((p) => window.podterm.cursorLine() === p, PROMPT, { timeout: 10000, polling: 50 });
+}
+
+/** Type a command line and press Enter. */
+export async function run(page, command) {
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+}
+
+/** JS heap in use after a forced GC, bytes (Chromium DevTools protocol). */
+export async function heapUsed(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  await cdp.detach();
+  return usedSize;
+}

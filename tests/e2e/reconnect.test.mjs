@@ -1,0 +1,71 @@
+// Network loss: the server dies under an open terminal and comes back on the
+// same port; the page notices, backs off, and reconnects by itself.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import {
+  launchBrowser,
+  newPage,
+  preparePrompt,
+  run,
+  screenshot,
+  startPodterm,
+  waitForState,
+  waitForText,
+} from './harness.mjs';
+
+let browser;
+let server;
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('kill the server, restart it on the same port: the page reconnects', async () => {
+  server = await startPodterm();
+  const { port } = server;
+  browser = await launchBrowser();
+  const page = await newPage(browser);
+  await page.goto(`${server.url}#/default/local/shell`);
+  await preparePrompt(page);
+  await run(page, 'echo first$((4+4))');
+  await waitForText(page, /^first8$/);
+
+  // A crash, not a shutdown: no Close frame reaches the page.
+  await server.stop('SIGKILL');
+  await waitForState(page, 'reconnecting');
+  await waitForText(page, 'connection lost');
+  assert.match(await page.textContent('.banner'), /Reconnecting automatically/);
+  assert.match(await page.textContent('#state'), /Reconnecting in \d+ s/);
+  await screenshot(page, 'reconnecting');
+  // Let a few attempts fail while the server is down.
+  await page.waitForTimeout(2500);
+  assert.equal(await page.evaluate(() => window.podterm.state()), 'reconnecting');
+
+  server = await startPodterm({ listen: `127.0.0.1:${port}` });
+  // Backoff is at most 15 s; the first attempts are far shorter.
+  await waitForState(page, 'connected', 20000);
+  await preparePrompt(page);
+  await run(page, 'echo second$((5+5))');
+  await waitForText(page, /^second10$/);
+  await screenshot(page, 'reconnected');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('"Reconnect now" skips the wait', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}#/default/local/shell`);
+  await preparePrompt(page);
+  const { port } = server;
+  await server.stop('SIGKILL');
+  await waitForState(page, 'reconnecting');
+  // Let the backoff grow: attempts near 0.5, 1.5, 3.5, 7.5 s, the next near 15 s.
+  await page.waitForTimeout(8000);
+  server = await startPodterm({ listen: `127.0.0.1:${port}` });
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Reconnect now' }).click();
+  await waitForState(page, 'connected', 5000);
+  assert.ok(Date.now() - t0 < 3000);
+  await page.close();
+});

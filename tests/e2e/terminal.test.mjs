@@ -1,0 +1,224 @@
+// The web terminal against a real podterm with its default single pod
+// (default/local/shell): / opens it at once; output, UTF-8 both ways, resize,
+// exit status, find, theme, and the 404 of an unknown pod.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  heapUsed,
+  launchBrowser,
+  lines,
+  newPage,
+  preparePrompt,
+  PROMPT,
+  run,
+  screenshot,
+  startPodterm,
+  waitForState,
+  waitForText,
+} from './harness.mjs';
+
+describe('web terminal, one local pod', () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startPodterm();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    const res = await server?.stop();
+    // A clean shutdown: ASan/LSan reports make the server exit non-zero.
+    if (res) assert.equal(res.code, 0, `podterm exited with ${JSON.stringify(res)}:\n${server.stderr()}`);
+  });
+
+  test('/ opens the only pod at once; typed commands run; the page has a title and labels', async () => {
+    const page = await newPage(browser);
+    await page.goto(server.url);
+    await waitForState(page, 'connected');
+    assert.equal(new URL(page.url()).hash, '#/default/local/shell');
+    assert.match(await page.title(), /local\/shell .*podterm/);
+    assert.equal(await page.evaluate(() => window.podterm.protocol()), 'v1.flow.podterm.dev');
+    const label = await page.getAttribute('.term', 'aria-label');
+    assert.match(label, /Terminal: local\/shell in default/);
+    await preparePrompt(page);
+    await run(page, 'echo marker$((6*7))');
+    await waitForText(page, /^marker42$/);
+    await screenshot(page, 'connected');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('UTF-8: output renders as text, typed non-ASCII reaches the process as UTF-8', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}#/default/local/shell`);
+    await preparePrompt(page);
+    await run(page, `printf '\\344\\275\\240\\345\\245\\275\\n'`);
+    await waitForText(page, /^你好$/);
+    // Typed (inserted, like an IME or paste) text: CJK, emoji, a combining mark.
+    await page.keyboard.type('printf %s ');
+    await page.keyboard.insertText("'é世😀e\u0301'");
+    await page.keyboard.type(' | od -An -tx1\n');
+    await waitForText(page, 'c3 a9 e4 b8 96 f0 9f 98 80 65 cc 81');
+    await page.keyboard.type('echo ');
+    await page.keyboard.insertText('ab世界cd😀é');
+    await page.keyboard.press('Enter');
+    await waitForText(page, /^ab世界cd😀é$/);
+    // unicode11 widths: CJK and emoji take two cells, é one; e + U+0301 is one cell.
+    assert.deepEqual(await page.evaluate(() => window.podterm.cellWidths('ab世界cd😀é')), [1, 1, 2, 2, 1, 1, 2, 1]);
+    await screenshot(page, 'utf8');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('resizing the window resizes the pty (stty size)', async () => {
+    const page = await newPage(browser, { width: 1000, height: 640 });
+    await page.goto(`${server.url}#/default/local/shell`);
+    await preparePrompt(page);
+    const before = await page.evaluate(() => window.podterm.size());
+    await run(page, 'stty size');
+    await waitForText(page, new RegExp(`^${before.rows} ${before.cols}$`));
+
+    await page.setViewportSize({ width: 520, height: 420 });
+    await page.waitForFunction((b) => {
+      const s = window.podterm.size();
+      return s.cols < b.cols && s.rows < b.rows;
+    }, before);
+    const small = await page.evaluate(() => window.podterm.size());
+    await run(page, 'clear; stty size');
+    await waitForText(page, new RegExp(`^${small.rows} ${small.cols}$`));
+    assert.ok(small.cols < before.cols && small.rows < before.rows);
+
+    await page.setViewportSize({ width: 320, height: 560 });
+    await page.waitForFunction((s) => window.podterm.size().cols < s.cols, small);
+    const narrow = await page.evaluate(() => window.podterm.size());
+    await run(page, 'stty size');
+    await waitForText(page, new RegExp(`^${narrow.rows} ${narrow.cols}$`));
+    // Nothing overflows the 320 px page.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow} px wider than the viewport`);
+    await screenshot(page, 'narrow-320');
+    await page.close();
+  });
+
+  test('exit 3 shows the exit code; Restart opens a new shell', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}#/default/local/shell`);
+    await preparePrompt(page);
+    await run(page, 'exit 3');
+    await waitForState(page, 'exited');
+    const banner = page.locator('.banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await banner.textContent(), /exited with code 3/);
+    assert.equal(await page.textContent('#state'), 'Exited (3)');
+    await waitForText(page, 'exited with code 3');
+    await screenshot(page, 'exited');
+    await page.getByRole('button', { name: 'Restart' }).click();
+    await preparePrompt(page);
+    await run(page, 'echo again$((1+1))');
+    await waitForText(page, /^again2$/);
+    await page.close();
+  });
+
+  test('an unknown pod shows the API Status message (404)', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}#/default/nope/shell`);
+    await waitForState(page, 'error');
+    assert.match(await page.textContent('.banner'), /pods "nope" not found/);
+    assert.equal(await page.textContent('#state'), 'Error 404');
+    await screenshot(page, 'not-found');
+    await page.close();
+  });
+
+  test('Ctrl-Shift-F finds text; the light theme applies to page and terminal', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}#/default/local/shell`);
+    await preparePrompt(page);
+    await run(page, 'echo needle-$((2+3))');
+    await waitForText(page, /^needle-5$/);
+    await page.keyboard.press('Control+Shift+F');
+    const input = page.getByRole('searchbox', { name: 'Find in terminal' });
+    await input.waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'search-input');
+    await input.fill('needle-5');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('.search-count').textContent !== '');
+    assert.match(await page.textContent('.search-count'), /^1\/1$|^\d+\/\d+$/);
+    await page.keyboard.press('Escape');
+    await input.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Light' }).click();
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(bg, 'rgb(251, 251, 252)');
+    await screenshot(page, 'light-theme');
+    await page.getByRole('button', { name: 'Light' }).click();
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+    await page.close();
+  });
+
+  test('flood: yes, then Ctrl-C; the prompt is back within 1 s and memory stays bounded', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}#/default/local/shell`);
+    await preparePrompt(page);
+    const heap0 = await heapUsed(page);
+    const rss0 = server.rssKiB();
+    await run(page, 'yes');
+    await page.waitForFunction(() => window.podterm.stats().received > 4 << 20, null, { timeout: 20000 });
+    const heapMid = await heapUsed(page);
+    const rssMid = server.rssKiB();
+    const t0 = Date.now();
+    await page.waitForTimeout(3000);
+    const mid = await page.evaluate(() => window.podterm.stats());
+    const rate = mid.received / 1e6;
+
+    // Ctrl-C while output floods in; the prompt must be the cursor line within 1 s.
+    const t1 = await page.evaluate(() => performance.now());
+    await page.keyboard.press('Control+c');
+    await page.waitForFunction((p) => window.podterm.cursorLine() === p, PROMPT, { timeout: 5000, polling: 'raf' });
+    const elapsed = (await page.evaluate(() => performance.now())) - t1;
+    // And the flood has stopped on screen: nothing more arrives.
+    const s1 = await page.evaluate(() => window.podterm.stats());
+    await page.waitForTimeout(500);
+    const s2 = await page.evaluate(() => window.podterm.stats());
+    const heap1 = await heapUsed(page);
+    const rss1 = server.rssKiB();
+    const report = {
+      ctrlCToPromptMs: Math.round(elapsed),
+      floodMB: Number(rate.toFixed(1)),
+      floodSeconds: Math.round((Date.now() - t0) / 1000),
+      heapBeforeMiB: +(heap0 / 2 ** 20).toFixed(1),
+      heapMidMiB: +(heapMid / 2 ** 20).toFixed(1),
+      heapAfterMiB: +(heap1 / 2 ** 20).toFixed(1),
+      serverRssKiB: [rss0, rssMid, rss1],
+      acked: s2.acked,
+      received: s2.received,
+    };
+    console.log(`# flood: ${JSON.stringify(report)}`);
+    assert.ok(elapsed < 1000, `prompt took ${elapsed} ms after Ctrl-C`);
+    assert.equal(s2.received, s1.received, 'output kept arriving after the prompt returned');
+    assert.equal(s2.received, s2.rendered, 'everything received was rendered');
+    assert.ok(s2.received - s2.acked < 32 * 1024, 'rendered bytes left unacknowledged');
+    assert.ok(heap1 - heap0 < 32 * 2 ** 20, `JS heap grew by ${(heap1 - heap0) / 2 ** 20} MiB`);
+    assert.ok(Math.abs(heap1 - heapMid) < 16 * 2 ** 20, 'JS heap kept growing during the flood');
+    await screenshot(page, 'flood-after-ctrl-c');
+    await run(page, 'echo calm$((3*3))');
+    await waitForText(page, /^calm9$/);
+    await page.close();
+  });
+
+  test('a long output arrives whole and in order (acks keep it flowing)', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}#/default/local/shell`);
+    await preparePrompt(page);
+    await run(page, 'seq 1 200000');
+    await waitForText(page, /^200000$/, 30000);
+    const nums = (await lines(page)).filter((l) => /^\d+$/.test(l)).map(Number);
+    const tail = nums.slice(-2000);
+    assert.equal(tail.at(-1), 200000);
+    for (let i = 1; i < tail.length; i++) assert.equal(tail[i], tail[i - 1] + 1);
+    const stats = await page.evaluate(() => window.podterm.stats());
+    assert.ok(stats.received > 1.2e6, `only ${stats.received} bytes received`);
+    await page.close();
+  });
+});
