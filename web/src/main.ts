@@ -89,7 +89,6 @@ class App {
     this.view = picker;
     this.main.replaceChildren(picker.element);
     picker.start();
-    if (!autoOpen) picker.focus();
   }
 
   private showShell(r: ShellRoute): void {

@@ -116,7 +116,10 @@ export class PickerView {
     const pods = await this.loadPods();
     if (pods && this.autoOpen && !this.nsFree && names.length === 1 && pods.length === 1) {
       this.openSelected(true);
+      return;
     }
+    // Nothing opened by itself: start keyboard users at the first field.
+    if (!this.element.contains(document.activeElement)) this.focus();
   }
 
   private setNamespace(ns: string): void {

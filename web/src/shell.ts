@@ -53,6 +53,9 @@ export class ShellView {
   private openedAt = 0;
   private disposed = false;
   private dropNoticeShown = false;
+  // Keys typed while bash may turn out not to exist: replayed to sh if it does not.
+  private probeInput: string[] | null = null;
+  private replay: string[] = [];
   private readonly onOnline = () => {
     if (this.retryTimer) this.connect();
   };
@@ -63,7 +66,10 @@ export class ShellView {
   ) {
     const label = `Terminal: ${route.pod}${route.container ? '/' + route.container : ''} in ${route.namespace}`;
     this.view = new TermView(label, ctx.theme(), {
-      data: (d) => this.session?.input(d),
+      data: (d) => {
+        if (this.probeInput && this.probeInput.length < 1024) this.probeInput.push(d);
+        this.session?.input(d);
+      },
       binary: (d) => this.session?.inputBinary(d),
       resize: (cols, rows) => this.session?.resize(cols, rows),
       leave: () => ctx.focusToolbar(),
@@ -122,14 +128,21 @@ export class ShellView {
     const target: ExecTarget = { namespace: this.route.namespace, pod: this.route.pod, container, command };
     this.ctx.describe({ ...this.route, container }, command);
 
+    this.probeInput = auto && command[0] === 'bash' ? [] : null;
+    const replay = this.replay;
+    this.replay = [];
     const session = new ExecSession(target, getToken(), {
       open: () => {
         this.openedAt = performance.now();
         this.hideBanner();
         this.ctx.setState('connected', 'Connected');
         this.view.focus();
+        for (const d of replay) session.input(d);
       },
-      output: (data, done) => this.view.write(data, done),
+      output: (data, done) => {
+        this.probeInput = null; // bash runs
+        this.view.write(data, done);
+      },
       dropped: (total) => {
         if (this.dropNoticeShown) return;
         this.dropNoticeShown = true;
@@ -150,9 +163,12 @@ export class ShellView {
       case 'exited':
         if (auto && !noBash.has(key) && isMissingExecutable(how.info)) {
           noBash.add(key); // bash does not exist there: the same shell with sh
+          this.replay = this.probeInput ?? [];
+          this.probeInput = null;
           this.connect();
           return;
         }
+        this.probeInput = null;
         this.attempt = 0;
         this.exited(how.info);
         return;
@@ -190,7 +206,7 @@ export class ShellView {
       this.retry('podterm cannot be reached.');
     } else if (err instanceof ApiError && err.code === 401) {
       this.ctx.setState('error', 'Sign-in needed');
-      this.showBanner(`Unauthorized: ${err.message}`, [['Sign in', () => this.signIn(err.message)], this.backButton()]);
+      this.showBanner('podterm needs a token to open this shell.', [['Sign in', () => this.signIn(err.message)], this.backButton()]);
       this.signIn(err.message);
     } else if (err instanceof ApiError) {
       this.fail(err.message, err.code);
