@@ -113,8 +113,9 @@ export async function launchBrowser() {
 }
 
 /** A page that fails the test on uncaught errors (collected in page.errors). */
-export async function newPage(browser, viewport = { width: 1000, height: 640 }) {
+export async function newPage(browser, viewport = { width: 1000, height: 640 }, { clipboard = false } = {}) {
   const context = await browser.newContext({ viewport });
+  if (clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));

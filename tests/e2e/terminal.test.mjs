@@ -157,6 +157,32 @@ describe('web terminal, one local pod', () => {
     await page.close();
   });
 
+  test('Ctrl-Shift-V pastes into the shell; Ctrl-Shift-C copies the selection', async () => {
+    const page = await newPage(browser, undefined, { clipboard: true });
+    await page.goto(`${server.url}#/default/local/shell`);
+    await preparePrompt(page);
+    await page.evaluate(() => navigator.clipboard.writeText('echo pasted$((7*6))'));
+    await page.keyboard.press('Control+Shift+V');
+    await page.keyboard.press('Enter');
+    await waitForText(page, /^pasted42$/);
+
+    // Double-click the word on screen, then copy it.
+    await run(page, 'echo copy-$((9*9))-me');
+    await waitForText(page, /^copy-81-me$/);
+    const { x, y } = await page.evaluate(() => {
+      const all = window.podterm.lines();
+      const { rows, cols } = window.podterm.size();
+      const row = all.lastIndexOf('copy-81-me') - (all.length - rows);
+      const r = document.querySelector('.xterm-screen').getBoundingClientRect();
+      return { x: r.left + (r.width / cols) * 2.5, y: r.top + (r.height / rows) * (row + 0.5) };
+    });
+    await page.mouse.dblclick(x, y);
+    await page.keyboard.press('Control+Shift+C');
+    await page.waitForFunction(async () => (await navigator.clipboard.readText()) !== 'echo pasted$((7*6))');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'copy-81-me');
+    await page.close();
+  });
+
   test('flood: yes, then Ctrl-C; the prompt is back within 1 s and memory stays bounded', async () => {
     const page = await newPage(browser);
     await page.goto(`${server.url}#/default/local/shell`);
