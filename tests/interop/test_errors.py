@@ -1,0 +1,157 @@
+"""Error responses before the upgrade: exact metav1.Status bodies
+(PROTOCOL.md 1.1-1.2; checklist 20-23)."""
+import urllib.parse
+
+import pytest
+
+from podterm_client import (V4, V5, assert_status_response, exec_path, http_request,
+                            ws_open)
+
+NO_STREAMS = "you must specify at least 1 of stdin, stdout, stderr"
+NO_COMMAND = "you must specify at least one command for the container"
+
+
+def upgrade(port, path, protocols=V5):
+    resp, ws = ws_open(port, path, protocols)
+    if ws is not None:
+        ws.close()
+    return resp
+
+
+def not_found(resp, name):
+    assert_status_response(resp, 404, "NotFound", f'pods "{name}" not found',
+                           {"name": name, "kind": "pods"})
+
+
+# 20
+@pytest.mark.parametrize("query", [
+    "command=true",
+    "command=true&stdout=False",
+    "command=true&stdout=false&stderr=0&stdin=FALSE",
+    "command=true&stdout=0",
+    "command=true&stdout=false&stdout=true",  # only the first occurrence counts
+])
+def test_no_streams_is_400(server, query):
+    resp = upgrade(server.port, "/api/v1/namespaces/default/pods/local/exec?" + query)
+    assert_status_response(resp, 400, "BadRequest", NO_STREAMS)
+
+
+@pytest.mark.parametrize("query", [
+    "command=true&stdout=",
+    "command=true&stdout=yes",
+    "command=true&stdout=1",
+    "command=true&stdout=True",
+    "command=true&stdout=true&stdout=false",
+])
+def test_any_other_bool_value_is_true(server, query):
+    resp = upgrade(server.port, "/api/v1/namespaces/default/pods/local/exec?" + query)
+    assert resp.status == 101, resp
+
+
+def test_attach_without_streams_is_400(cluster):
+    path = "/api/v1/namespaces/team-a/pods/web/attach?container=app"
+    assert_status_response(upgrade(cluster.port, path), 400, "BadRequest", NO_STREAMS)
+
+
+# 21
+@pytest.mark.parametrize("query", ["stdout=true", "stdout=true&stdin=true&tty=true"])
+def test_exec_without_command_is_400(server, query):
+    resp = upgrade(server.port, "/api/v1/namespaces/default/pods/local/exec?" + query)
+    assert_status_response(resp, 400, "BadRequest", NO_COMMAND)
+
+
+def test_empty_argv0_fails_cleanly(server):
+    """command= is one empty argv element, not "no command": either refused
+    with a Status before the upgrade or a Failure status after it."""
+    path = "/api/v1/namespaces/default/pods/local/exec?command=&stdout=true"
+    resp, ws = ws_open(server.port, path, V5)
+    if ws is None:
+        assert resp.status == 400 and resp.json()["reason"] == "BadRequest", resp
+        return
+    t = ws.collect()
+    ws.close()
+    assert b'"status":"Failure"' in t.status(), t
+
+
+# 22
+@pytest.mark.parametrize("verb", ["exec", "attach"])
+def test_unknown_pod_is_404(server, verb):
+    resp = upgrade(server.port, exec_path(["true"], pod="nope", verb=verb))
+    not_found(resp, "nope")
+
+
+def test_unknown_pod_rest_get_is_404(server):
+    not_found(http_request(server.port, "GET", "/api/v1/namespaces/default/pods/nope"), "nope")
+
+
+def test_unknown_namespace_is_pod_not_found(server):
+    # the apiserver does not check the namespace on get/connect
+    not_found(upgrade(server.port, exec_path(["true"], ns="nope")), "local")
+
+
+@pytest.mark.parametrize("name", ["Bad_Name", "UPPER", "dots.are.fine-but.absent",
+                                  "p\u00f6d", "-x", "a" * 253, "x" * 300])
+def test_non_dns1123_pod_names_are_404(server, name):
+    not_found(upgrade(server.port, exec_path(["true"], pod=name)), name)
+
+
+@pytest.mark.parametrize("raw", ["a%00b", "%2e%2e", "a%2Fb", "%ff%fe", "a%20b", "%"])
+def test_odd_encodings_get_a_status_not_a_crash(server, raw):
+    path = f"/api/v1/namespaces/default/pods/{raw}/exec?command=true&stdout=true"
+    resp = upgrade(server.port, path)
+    assert resp.status in (400, 404), resp
+    st = resp.json()
+    assert (st["kind"], st["apiVersion"], st["status"], st["code"]) == (
+        "Status", "v1", "Failure", resp.status), st
+
+
+# 23
+def test_unknown_container_is_400(server):
+    resp = upgrade(server.port, exec_path(["true"], container="nope"))
+    assert_status_response(resp, 400, "BadRequest", "container nope is not valid for pod local")
+
+
+def test_several_containers_need_a_name(cluster):
+    resp = upgrade(cluster.port, exec_path(["true"], pod="multi"))
+    assert_status_response(resp, 400, "BadRequest",
+                           "a container name must be specified for pod multi, "
+                           "choose one of: [c1 c2]")
+
+
+def test_only_container_is_the_default(server):
+    assert upgrade(server.port, exec_path(["true"])).status == 101
+
+
+def test_named_container_in_other_namespace(cluster):
+    for c in ("app", "sidecar"):
+        resp = upgrade(cluster.port, exec_path(["true"], ns="team-a", pod="web", container=c))
+        assert resp.status == 101, (c, resp)
+    resp = upgrade(cluster.port, exec_path(["true"], ns="team-a", pod="web", container="shell"))
+    assert_status_response(resp, 400, "BadRequest", "container shell is not valid for pod web")
+
+
+def test_first_container_value_counts(cluster):
+    path = exec_path(["true"], pod="multi", extra=[("container", "c2"), ("container", "zz")])
+    assert upgrade(cluster.port, path).status == 101
+
+
+def test_unknown_path_is_404_status(server):
+    resp = http_request(server.port, "GET", "/api/v1/namespaces/default/frobs")
+    assert resp.status == 404, resp
+    st = resp.json()
+    assert (st["kind"], st["status"], st["reason"], st["code"]) == (
+        "Status", "Failure", "NotFound", 404), st
+
+
+def test_errors_arrive_twice_for_kubectl_fallback_shape(server):
+    """kubectl retries a failed WebSocket handshake as a SPDY POST; the POST to
+    an unknown pod must give the same 404 (the user sees that one)."""
+    resp = http_request(server.port, "POST", exec_path(["true"], pod="nope"), [
+        ("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1"),
+        ("X-Stream-Protocol-Version", V4), ("Content-Length", "0")])
+    not_found(resp, "nope")
+
+
+def test_query_with_unknown_parameters_is_fine(server):
+    path = exec_path(["true"], extra=[("timeout", "5s"), ("pretty", "1"), ("x", urllib.parse.quote("é"))])
+    assert upgrade(server.port, path).status == 101

@@ -1,0 +1,316 @@
+"""Real kubectl binaries (kubectl.1.27 ... kubectl.1.33 next to the `kubectl`
+on PATH) against local mode, anonymous over http, each run with a fresh HOME
+(kubectl caches discovery). A recording proxy in front of podterm shows which
+requests kubectl really sent (PROTOCOL.md 5; checklist 19, 26-30)."""
+import os
+import shutil
+import subprocess
+import time
+import types
+
+import pytest
+
+from conftest import CLUSTER_CONFIG
+from podterm_client import http_get_json
+from podterm_server import Podterm
+from recorder import Recorder
+
+KDIR = os.path.dirname(os.path.realpath(shutil.which("kubectl") or "/usr/bin/kubectl"))
+WS_VERSIONS = ["1.30", "1.31", "1.32", "1.33"]
+SILENT_S = 70
+
+
+def kbin(version):
+    path = os.path.join(KDIR, f"kubectl.{version}")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{path} is missing")
+    return path
+
+
+def fresh_env(tmp, port, extra=None):
+    """HOME and KUBECONFIG of their own (no discovery cache), pointing at port."""
+    home = os.path.join(tmp, f"home-{time.monotonic_ns()}")
+    os.makedirs(home)
+    cfg = os.path.join(home, "kubeconfig")
+    with open(cfg, "w") as f:
+        f.write("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                "contexts:\n- name: c\n  context: {cluster: k, user: u, namespace: default}\n"
+                f"clusters:\n- name: k\n  cluster: {{server: 'http://127.0.0.1:{port}'}}\n"
+                "users:\n- name: u\n  user: {}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
+    env.update(HOME=home, KUBECONFIG=cfg, **(extra or {}))
+    return env
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory):
+    """The cluster server, a recorder in front of it, and the 70 s silent exec
+    started now (directly on the server) so it overlaps the other tests."""
+    srv = Podterm(config=CLUSTER_CONFIG, name="test_kubectl")
+    rec = Recorder(srv.port)
+    tmp = str(tmp_path_factory.mktemp("kubectl"))
+    silent_env = fresh_env(tmp, srv.port)
+    silent = subprocess.Popen([kbin("1.33"), "exec", "local", "--", "sleep", str(SILENT_S)],
+                              env=silent_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    kube = types.SimpleNamespace(srv=srv, rec=rec, tmp=tmp, silent=silent,
+                                 silent_t0=time.monotonic())
+    yield kube
+    if silent.poll() is None:
+        silent.kill()
+        silent.wait()
+    rec.close()
+    problems = srv.stop()
+    if problems:
+        pytest.fail(srv.describe(problems), pytrace=False)
+
+
+def kubectl(kube, version, *args, stdin=None, env=None, timeout=60):
+    kube.rec.clear()
+    env = env or fresh_env(kube.tmp, kube.rec.port)
+    return subprocess.run([kbin(version), *args], input=stdin, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def exec_requests(kube):
+    return kube.rec.exec_requests()
+
+
+def assert_one_websocket_exec(kube):
+    reqs = exec_requests(kube)
+    assert len(reqs) == 1, reqs
+    r = reqs[0]
+    assert (r.method, r.header("Upgrade").lower(), r.header("Sec-WebSocket-Protocol")) == (
+        "GET", "websocket", "v5.channel.k8s.io"), r.headers
+
+
+# ---------------------------------------------------------------- 26: shapes
+
+def test_discovery_and_pod_shapes(kube):
+    port = kube.srv.port
+    resp, api = http_get_json(port, "/api")
+    assert resp.status == 200 and api["kind"] == "APIVersions" and api["versions"] == ["v1"], api
+    assert api["serverAddressByClientCIDRs"][0]["clientCIDR"] == "0.0.0.0/0", api
+    resp, apis = http_get_json(port, "/apis")
+    assert resp.status == 200, resp
+    assert (apis["kind"], apis["apiVersion"], apis["groups"]) == ("APIGroupList", "v1", []), apis
+    resp, v1 = http_get_json(port, "/api/v1")
+    assert (v1["kind"], v1["groupVersion"]) == ("APIResourceList", "v1"), v1
+    res = {r["name"]: r for r in v1["resources"]}
+    assert res["pods"]["namespaced"] is True and res["pods"]["kind"] == "Pod", res
+    assert {"get", "list"} <= set(res["pods"]["verbs"]), res
+    for sub in ("pods/exec", "pods/attach"):
+        assert {"create", "get"} <= set(res[sub]["verbs"]), res
+    resp, pod = http_get_json(port, "/api/v1/namespaces/team-a/pods/web")
+    assert resp.status == 200, resp
+    assert (pod["apiVersion"], pod["kind"]) == ("v1", "Pod"), pod
+    assert (pod["metadata"]["name"], pod["metadata"]["namespace"]) == ("web", "team-a"), pod
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["app", "sidecar"], pod
+    assert pod["status"]["phase"] == "Running", pod
+    _, done = http_get_json(port, "/api/v1/namespaces/default/pods/done")
+    assert done["status"]["phase"] == "Succeeded", done
+
+
+# ---------------------------------------------------------------- WebSocket kubectls
+
+@pytest.mark.parametrize("v", WS_VERSIONS)
+def test_get_pods(kube, v):
+    r = kubectl(kube, v, "get", "pods")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[0] == "NAME", r.stdout
+    assert sorted(line.split()[0] for line in lines[1:]) == ["done", "local", "multi"], r.stdout
+
+
+@pytest.mark.parametrize("v", WS_VERSIONS)
+def test_exec_true_is_one_websocket_get(kube, v):
+    r = kubectl(kube, v, "exec", "local", "--", "true")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    assert_one_websocket_exec(kube)
+    assert not [q for q in kube.rec.requests if q.method == "POST"], kube.rec.requests
+    paths = [q.path.split("?")[0] for q in kube.rec.requests]
+    assert "/api" in paths and "/apis" in paths, paths  # fresh HOME: discovery ran
+
+
+@pytest.mark.parametrize("v", WS_VERSIONS)
+def test_exec_stdout_stderr_exit_code(kube, v):
+    r = kubectl(kube, v, "exec", "local", "--", "sh", "-c", "echo out; echo err >&2; exit 7")
+    assert r.returncode == 7, r.stderr
+    assert r.stdout == "out\n"
+    assert "err\n" in r.stderr and "command terminated with exit code 7" in r.stderr, r.stderr
+    assert_one_websocket_exec(kube)
+
+
+def test_exit_42(kube):
+    r = kubectl(kube, "1.33", "exec", "local", "--", "sh", "-c", "exit 42")
+    assert r.returncode == 42, r.stderr
+    assert "command terminated with exit code 42" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("v", WS_VERSIONS)
+def test_exec_stdin(kube, v):
+    r = kubectl(kube, v, "exec", "-i", "local", "--", "cat", stdin="abc")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "abc", "")
+    r = kubectl(kube, v, "exec", "-i", "local", "--", "cat", stdin="hi\n")
+    assert (r.returncode, r.stdout) == (0, "hi\n"), r.stderr
+
+
+def test_exec_large_stdin_round_trip(kube):
+    data = "".join(f"{i:08d}\n" for i in range(200000))  # 1.8 MB
+    r = kubectl(kube, "1.33", "exec", "-i", "local", "--", "cat", stdin=data)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == data
+
+
+@pytest.mark.parametrize("v", WS_VERSIONS)
+def test_unknown_pod(kube, v):
+    r = kubectl(kube, v, "exec", "nope", "--", "true")
+    assert r.returncode == 1
+    assert r.stderr == 'Error from server (NotFound): pods "nope" not found\n'
+    assert exec_requests(kube) == []
+
+
+@pytest.mark.parametrize("v", WS_VERSIONS)
+def test_unknown_container(kube, v):
+    r = kubectl(kube, v, "exec", "local", "-c", "nope", "--", "true")
+    assert r.returncode == 1
+    assert ("Error from server (BadRequest): container nope is not valid for pod local"
+            in r.stderr), r.stderr
+
+
+def test_default_container_of_several(kube):
+    r = kubectl(kube, "1.33", "exec", "multi", "--", "echo", "hi")
+    assert (r.returncode, r.stdout) == (0, "hi\n"), r.stderr
+    assert 'Defaulted container "c1" out of: c1, c2' in r.stderr, r.stderr
+    assert "container=c1" in exec_requests(kube)[0].path
+
+
+def test_namespace_and_container_flags(kube):
+    r = kubectl(kube, "1.33", "-n", "team-a", "exec", "web", "-c", "sidecar", "--", "echo", "x")
+    assert (r.returncode, r.stdout) == (0, "x\n"), r.stderr
+
+
+def test_server_flag_without_kubeconfig(kube):
+    env = fresh_env(kube.tmp, 1)  # kubeconfig points nowhere useful...
+    os.remove(env["KUBECONFIG"])
+    r = kubectl(kube, "1.33", "--server", f"http://127.0.0.1:{kube.rec.port}",
+                "exec", "local", "--", "echo", "via-flag", env=env)
+    assert (r.returncode, r.stdout) == (0, "via-flag\n"), r.stderr
+
+
+# 29
+def test_completed_pod_is_refused_client_side(kube):
+    r = kubectl(kube, "1.33", "exec", "done", "--", "true")
+    assert r.returncode == 1
+    assert ("cannot exec into a container in a completed pod; current phase is Succeeded"
+            in r.stderr), r.stderr
+    assert exec_requests(kube) == [], "kubectl sent an exec request for a completed pod"
+
+
+# ---------------------------------------------------------------- SPDY-only kubectls
+
+def test_1_29_with_websockets_opt_in(kube):
+    env = fresh_env(kube.tmp, kube.rec.port, {"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "true"})
+    r = kubectl(kube, "1.29", "exec", "local", "--", "sh", "-c", "echo out; exit 7", env=env)
+    assert (r.returncode, r.stdout) == (7, "out\n"), r.stderr
+    assert "command terminated with exit code 7" in r.stderr
+    assert_one_websocket_exec(kube)
+    r = kubectl(kube, "1.29", "exec", "-i", "local", "--", "cat", stdin="abc", env=env)
+    assert (r.returncode, r.stdout) == (0, "abc"), r.stderr
+
+
+@pytest.mark.parametrize("v,env_value", [("1.27", None), ("1.28", None), ("1.29", None),
+                                         ("1.33", "false"), ("1.33", "FALSE")])
+def test_spdy_gets_bad_request(kube, v, env_value):
+    extra = {"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": env_value} if env_value else {}
+    env = fresh_env(kube.tmp, kube.rec.port, extra)
+    r = kubectl(kube, v, "exec", "local", "--", "true", env=env)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert r.stderr.startswith("Error from server (BadRequest): "), r.stderr
+    assert "websocket" in r.stderr.lower(), r.stderr
+    reqs = exec_requests(kube)
+    assert [(q.method, q.header("Upgrade")) for q in reqs] == [("POST", "SPDY/3.1")], reqs
+
+
+# ---------------------------------------------------------------- terminal
+
+class Tmux:
+    def __init__(self, tmp, env, command, width=120, height=40):
+        self.sock = os.path.join(tmp, f"tmux-{time.monotonic_ns()}.sock")
+        conf = self.sock + ".conf"
+        with open(conf, "w") as f:
+            f.write("set -g status off\nset -g history-limit 2000\n")
+        self.base = ["tmux", "-S", self.sock, "-f", conf]
+        self.env = env
+        self.run("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
+
+    def run(self, *args):
+        return subprocess.run(self.base + list(args), env=self.env, capture_output=True,
+                              text=True, check=True, timeout=10).stdout
+
+    def screen(self):
+        return self.run("capture-pane", "-p", "-t", "t", "-S", "-200")
+
+    def size(self):
+        h, w = self.run("display-message", "-p", "-t", "t", "#{pane_height} #{pane_width}").split()
+        return f"{h} {w}"
+
+    def wait_for(self, text, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} not on screen within {timeout} s:\n{self.screen()}")
+
+    def keys(self, line):
+        self.run("send-keys", "-t", "t", "-l", line)
+        self.run("send-keys", "-t", "t", "Enter")
+
+    def kill(self):
+        subprocess.run(self.base + ["kill-server"], env=self.env, capture_output=True, timeout=10)
+
+
+@pytest.mark.parametrize("v", WS_VERSIONS)
+def test_exec_it_terminal_and_resize(kube, v):
+    env = fresh_env(kube.tmp, kube.rec.port)
+    cmd = f"{kbin(v)} exec -it local -- sh; echo KUBECTL-EXIT=$?; sleep 60"
+    kube.rec.clear()
+    tm = Tmux(kube.tmp, env, cmd)
+    try:
+        tm.keys("echo READY-$((6*7))")
+        tm.wait_for("READY-42")
+        size1 = tm.size()
+        tm.keys("stty size")
+        tm.wait_for("\n" + size1 + "\n")
+        tm.run("resize-window", "-t", "t", "-x", "100", "-y", "30")
+        size2 = tm.size()
+        assert size2 != size1 and size2 == "30 100", (size1, size2)
+        time.sleep(0.3)  # SIGWINCH -> kubectl -> resize message
+        tm.keys("stty size")
+        tm.wait_for("\n" + size2 + "\n")
+        tm.keys("exit 3")
+        tm.wait_for("KUBECTL-EXIT=3")
+    finally:
+        tm.kill()
+    reqs = exec_requests(kube)
+    assert len(reqs) == 1 and "tty=true" in reqs[0].path and "stdin=true" in reqs[0].path, reqs
+
+
+# ---------------------------------------------------------------- 19: silence
+
+@pytest.mark.slow
+def test_70s_silent_exec_survives_on_pongs(kube):
+    """Started when the module began (overlapping the other tests): kubectl
+    1.33 cuts a connection whose pings get no pong at 61 s."""
+    left = SILENT_S + 40 - (time.monotonic() - kube.silent_t0)
+    try:
+        out, err = kube.silent.communicate(timeout=max(left, 1))
+    except subprocess.TimeoutExpired:
+        kube.silent.kill()
+        out, err = kube.silent.communicate()
+        pytest.fail(f"kubectl exec sleep {SILENT_S} still running after {SILENT_S + 40} s: {err}")
+    elapsed = time.monotonic() - kube.silent_t0
+    assert (kube.silent.returncode, out, err) == (0, "", ""), elapsed
+    assert elapsed >= SILENT_S
