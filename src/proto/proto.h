@@ -14,11 +14,11 @@
 #include <stdint.h>
 
 /* Named limits. */
-#define PROTO_OFFER_MAX 8192      /* one Sec-WebSocket-Protocol header, all lines joined */
-#define PROTO_ITEMS_MAX 32        /* subprotocol items considered in one offer */
-#define PROTO_TOKEN_MAX 4096      /* decoded bearer token from the token subprotocol */
-#define PROTO_RESIZE_BUF_MAX 512  /* one pending resize JSON object on channel 4 */
-#define PROTO_STATUS_MAX 2048     /* one encoded Status JSON message */
+#define PROTO_OFFER_MAX 8192     /* one Sec-WebSocket-Protocol header, all lines joined */
+#define PROTO_ITEMS_MAX 32       /* subprotocol items considered in one offer */
+#define PROTO_TOKEN_MAX 4096     /* decoded bearer token from the token subprotocol */
+#define PROTO_RESIZE_BUF_MAX 512 /* one pending resize JSON object on channel 4 */
+#define PROTO_STATUS_MAX 2048    /* one encoded Status JSON message */
 
 /* Channel ids (PROTOCOL.md 3.1). */
 enum proto_channel {
@@ -82,9 +82,9 @@ bool proto_kind_has_close_signal(enum proto_kind kind);
 
 struct proto_negotiation {
     enum proto_kind kind;
-    bool offered;                     /* a Sec-WebSocket-Protocol header was present */
-    bool has_token;                   /* a bearer token item was present and decoded */
-    char token[PROTO_TOKEN_MAX + 1];  /* NUL-terminated decoded token when has_token */
+    bool offered;                    /* a Sec-WebSocket-Protocol header was present */
+    bool has_token;                  /* a bearer token item was present and decoded */
+    char token[PROTO_TOKEN_MAX + 1]; /* NUL-terminated decoded token when has_token */
 };
 
 /* Negotiate from the Sec-WebSocket-Protocol header lines as received (lines[0] is
@@ -152,14 +152,16 @@ struct proto_decoder {
     bool bad_message;    /* current base64 message is undecodable: drop the rest */
     uint8_t b64_pend[4]; /* base64 chars carried to the next chunk */
     uint8_t b64_npend;
-    uint8_t close_len;   /* bytes seen of a v5 close-signal message */
+    uint8_t close_len; /* bytes seen of a v5 close-signal message */
     uint8_t close_id;
-    bool resize_dead;    /* a parse error ended resize handling (PROTOCOL.md 3.5) */
+    bool resize_dead; /* a parse error ended resize handling (PROTOCOL.md 3.5) */
     char resize_buf[PROTO_RESIZE_BUF_MAX];
     size_t resize_len;
-    int resize_depth;    /* JSON scanner state for channel 4 */
+    int resize_depth; /* JSON scanner state for channel 4 */
     bool resize_in_str;
     bool resize_esc;
+    char ack_buf[PROTO_FLOW_ACK_DIGITS_MAX + 1]; /* channel 6 digits of this message */
+    uint8_t ack_len;
 };
 
 void proto_decoder_init(struct proto_decoder *dec, enum proto_kind kind);

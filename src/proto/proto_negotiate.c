@@ -1,0 +1,191 @@
+/* proto_negotiate.c - choose the subprotocol from Sec-WebSocket-Protocol and
+ * pull out a bearer token item, with the apiserver's rules (PROTOCOL.md 2.3,
+ * 2.5): token items on any line, v5 wins wherever it stands, otherwise the
+ * client's order. */
+#include <string.h>
+
+#include "proto/proto_internal.h"
+
+struct item {
+    const char *s;
+    size_t len;
+    size_t line;
+};
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Split every line on ',' into trimmed, non-empty items. */
+static int items_split(const char *const *lines, size_t nlines, struct item *items, size_t *n)
+{
+    size_t total = 0;
+    *n = 0;
+    for (size_t l = 0; l < nlines; l++) {
+        const char *p = lines[l];
+        total += strlen(p);
+        if (total > PROTO_OFFER_MAX)
+            return PROTO_ERR_TOO_LONG;
+        while (*p) {
+            const char *end = strchr(p, ',');
+            if (!end)
+                end = p + strlen(p);
+            const char *a = p, *b = end;
+            while (a < b && is_space(*a))
+                a++;
+            while (b > a && is_space(b[-1]))
+                b--;
+            if (b > a) {
+                if (*n == PROTO_ITEMS_MAX)
+                    return PROTO_ERR_TOO_LONG;
+                items[(*n)++] = (struct item){a, (size_t)(b - a), l};
+            }
+            p = *end ? end + 1 : end;
+        }
+    }
+    return PROTO_OK;
+}
+
+static int b64url_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+/* Go's base64.RawURLEncoding: no padding; a lone trailing char is invalid. */
+static int b64url_decode(const char *in, size_t len, char *out, size_t cap)
+{
+    if (len % 4 == 1)
+        return -1;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = b64url_value(in[i]);
+        if (v < 0)
+            return -1;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == cap)
+                return -1;
+            out[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    return (int)o;
+}
+
+bool proto_utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t extra;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            extra = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            extra = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            extra = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (n - i <= extra) /* truncated sequence */
+            return false;
+        for (size_t k = 1; k <= extra; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        static const uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+static bool item_is_token(const struct item *it)
+{
+    size_t plen = strlen(PROTO_TOKEN_PREFIX);
+    return it->len >= plen && memcmp(it->s, PROTO_TOKEN_PREFIX, plen) == 0;
+}
+
+static int token_take(const struct item *it, struct proto_negotiation *out)
+{
+    size_t plen = strlen(PROTO_TOKEN_PREFIX);
+    int n = b64url_decode(it->s + plen, it->len - plen, out->token, PROTO_TOKEN_MAX);
+    if (n <= 0 || !proto_utf8_valid((const unsigned char *)out->token, (size_t)n))
+        return PROTO_ERR_TOKEN_ENCODING;
+    out->token[n] = '\0';
+    if (memchr(out->token, '\0', (size_t)n))
+        return PROTO_ERR_TOKEN_ENCODING;
+    out->has_token = true;
+    return PROTO_OK;
+}
+
+int proto_negotiate(const char *const *lines, size_t nlines, struct proto_negotiation *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->kind = PROTO_KIND_NONE;
+    if (nlines == 0)
+        return PROTO_OK;
+    out->offered = true;
+    struct item items[PROTO_ITEMS_MAX];
+    size_t n;
+    int rc = items_split(lines, nlines, items, &n);
+    if (rc != PROTO_OK)
+        return rc;
+
+    size_t token_at = n;
+    for (size_t i = 0; i < n; i++) {
+        if (!item_is_token(&items[i]))
+            continue;
+        if (token_at != n)
+            return PROTO_ERR_TOKEN_TWICE;
+        token_at = i;
+    }
+    if (token_at != n) {
+        if (n == 1)
+            return PROTO_ERR_TOKEN_ALONE;
+        if ((rc = token_take(&items[token_at], out)) != PROTO_OK)
+            return rc;
+    }
+
+    /* Without a token only the first line counts; with one, the apiserver
+     * rewrote the header to the remaining items of every line. */
+    int first = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (i == token_at || (token_at == n && items[i].line != 0))
+            continue;
+        int k = proto_kind_from_name(items[i].s, items[i].len);
+        if (k == PROTO_KIND_V5) {
+            out->kind = PROTO_KIND_V5;
+            return PROTO_OK;
+        }
+        if (k >= 0 && first < 0)
+            first = k;
+    }
+    if (first < 0)
+        return PROTO_ERR_NO_MATCH;
+    out->kind = (enum proto_kind)first;
+    return PROTO_OK;
+}
