@@ -134,7 +134,7 @@ enum proto_event_type {
 
 struct proto_event {
     enum proto_event_type type;
-    size_t out_len;     /* PROTO_EV_STDIN: bytes written to the caller's out buffer */
+    size_t out_len;     /* PROTO_EV_STDIN: number of stdin bytes at the callback's data */
     uint16_t width;     /* PROTO_EV_RESIZE */
     uint16_t height;    /* PROTO_EV_RESIZE */
     uint64_t ack_bytes; /* PROTO_EV_ACK */
@@ -150,7 +150,8 @@ struct proto_decoder {
     bool have_channel;   /* channel byte of the current message seen */
     uint8_t channel;     /* current message's channel */
     bool bad_message;    /* current base64 message is undecodable: drop the rest */
-    uint8_t b64_pend[4]; /* base64 chars carried to the next chunk */
+    uint8_t b64_pend[4]; /* base64 chars carried to the next chunk (the last
+                          * full group waits to learn whether it ends the message) */
     uint8_t b64_npend;
     uint8_t close_len; /* bytes seen of a v5 close-signal message */
     uint8_t close_id;
@@ -167,13 +168,19 @@ struct proto_decoder {
 void proto_decoder_init(struct proto_decoder *dec, enum proto_kind kind);
 
 /* Feed one chunk of a client message. first/final say whether the chunk starts
- * / ends a WebSocket message. Decoded stdin bytes go to out (out_cap must be at
- * least the chunk length; base64 shrinks). Because one chunk can hold several
- * resize objects, events are delivered through the callback, in order.
- * Returns PROTO_OK, or PROTO_ERR_FRAME when the connection must be dropped
- * (v5 close signal of the wrong length or id >= 5). An undecodable base64
- * message is dropped whole where it fits in one chunk; bytes of earlier chunks
- * of the same message may already have been delivered. */
+ * / ends a WebSocket message. Events are delivered through the callback, in
+ * order (one chunk can hold several resize objects); for PROTO_EV_STDIN, data
+ * points at out_len bytes valid only during the callback: into in itself for
+ * the binary kinds (no copy), into out for the base64 kinds, which decode
+ * there. out_cap must be at least len + 3 (up to four base64 chars carry over
+ * from the previous chunk); binary kinds do not touch out.
+ * Returns PROTO_OK; PROTO_ERR_FRAME when the connection must be dropped (v5
+ * close signal of the wrong length or id >= 5, podterm ack that is not 1-15
+ * digits with a value > 0); PROTO_ERR_SPACE when out is too small.
+ * Base64 payloads follow Go's base64.StdEncoding: padding required, '\r' and
+ * '\n' skipped anywhere. An undecodable base64 message is dropped whole where
+ * it fits in one chunk; bytes of earlier chunks of the same message may
+ * already have been delivered. Channels the server does not read are dropped. */
 typedef void (*proto_event_cb)(void *user, const struct proto_event *ev, const uint8_t *data);
 int proto_decoder_feed(struct proto_decoder *dec, const uint8_t *in, size_t len, bool first,
                        bool final, uint8_t *out, size_t out_cap, proto_event_cb cb, void *user);
@@ -205,7 +212,9 @@ bool proto_query_bool(const char *value);
 
 /* Standard base64 with padding. Returns bytes written. */
 size_t proto_base64_encode(const uint8_t *in, size_t len, char *out);
-/* Strict decode of complete padded base64; -1 if invalid. */
+/* Decode of complete padded base64 (no whitespace; Go's StdEncoding, which
+ * ignores non-zero unused bits in the last group); -1 if invalid or out_cap
+ * is too small. */
 int proto_base64_decode(const char *in, size_t len, uint8_t *out, size_t out_cap);
 
 #endif

@@ -1,7 +1,8 @@
 /* proto_base64.c - standard base64 with padding (RFC 4648 section 4), the
  * encoding of the base64 subprotocols, including an in-place encoder for the
- * output hot path. Strict decoding: the apiserver drops what Go's
- * base64.StdEncoding rejects. */
+ * output hot path. Decoding accepts exactly what Go's base64.StdEncoding
+ * accepts, since the apiserver drops what it rejects: padding required, but the
+ * unused low bits of a padded group may be non-zero (StdEncoding is not Strict). */
 #include <string.h>
 
 #include "proto/proto.h"
@@ -85,16 +86,14 @@ int proto_base64_quad(const uint8_t q[4], uint8_t out[3], bool last)
     if (a < 0 || b < 0)
         return -1;
     out[0] = (uint8_t)(a << 2 | b >> 4);
-    if (q[2] == '=') {
-        /* "xx==": the unused low bits of b must be zero (Go is strict). */
-        return last && q[3] == '=' && (b & 15) == 0 ? 1 : -1;
-    }
+    if (q[2] == '=')
+        return last && q[3] == '=' ? 1 : -1; /* "xx==" */
     int c = proto_base64_value(q[2]);
     if (c < 0)
         return -1;
     out[1] = (uint8_t)(b << 4 | c >> 2);
     if (q[3] == '=')
-        return last && (c & 3) == 0 ? 2 : -1;
+        return last ? 2 : -1; /* "xxx=" */
     int d = proto_base64_value(q[3]);
     if (d < 0)
         return -1;
@@ -104,7 +103,7 @@ int proto_base64_quad(const uint8_t q[4], uint8_t out[3], bool last)
 
 int proto_base64_decode(const char *in, size_t len, uint8_t *out, size_t out_cap)
 {
-    if (len % 4 != 0)
+    if (len % 4 != 0 || len / 4 * 3 > (size_t)INT32_MAX)
         return -1;
     size_t o = 0;
     for (size_t i = 0; i < len; i += 4) {

@@ -161,27 +161,38 @@ static bool is_control(const struct proto_decoder *dec)
 
 /* ---- base64 payloads ---- */
 
+/* Decoded bytes a chunk of n chars can produce with what is pending. */
+static size_t b64_out_max(const struct proto_decoder *dec, size_t n)
+{
+    return (dec->b64_npend + n) / 4 * 3;
+}
+
 /* Decode the chunk's base64 (with what was pending) into out; only a chunk
  * that decodes completely is delivered, so a bad single-chunk message is
- * dropped whole. */
+ * dropped whole. '\r' and '\n' are skipped wherever they stand, as Go's
+ * base64 decoder does. */
 static void b64_feed(struct proto_decoder *dec, const uint8_t *p, size_t n, bool final,
-                     uint8_t *out, size_t out_cap, proto_event_cb cb, void *user)
+                     uint8_t *out, proto_event_cb cb, void *user)
 {
     size_t o = 0, i = 0;
     while (!dec->bad_message) {
-        while (dec->b64_npend < 4 && i < n)
-            dec->b64_pend[dec->b64_npend++] = p[i++];
-        /* Hold back the last full group until we know whether it ends the message. */
+        while (dec->b64_npend < 4 && i < n) {
+            uint8_t c = p[i++];
+            if (c != '\r' && c != '\n')
+                dec->b64_pend[dec->b64_npend++] = c;
+        }
+        while (i < n && (p[i] == '\r' || p[i] == '\n'))
+            i++;
+        /* Hold back the last full group until we know whether it ends the
+         * message: only the last group may carry padding. */
         bool last = final && i == n;
         if (dec->b64_npend < 4 || (!last && i == n))
             break;
-        uint8_t tmp[3];
-        int k = proto_base64_quad(dec->b64_pend, tmp, last);
-        if (k < 0 || o + (size_t)k > out_cap) {
+        int k = proto_base64_quad(dec->b64_pend, out + o, last);
+        if (k < 0) {
             dec->bad_message = true;
             break;
         }
-        memcpy(out + o, tmp, (size_t)k);
         o += (size_t)k;
         dec->b64_npend = 0;
     }
@@ -203,6 +214,26 @@ static void message_start(struct proto_decoder *dec)
     dec->ack_len = 0;
 }
 
+/* One chunk of a message whose channel byte has been seen. */
+static int message_feed(struct proto_decoder *dec, const uint8_t *in, size_t len, bool final,
+                        uint8_t *out, size_t out_cap, proto_event_cb cb, void *user)
+{
+    if (is_control(dec)) {
+        int rc = control_collect(dec, in, len);
+        return rc == PROTO_OK && final ? control_finish(dec, cb, user) : rc;
+    }
+    if (dec->channel != PROTO_CH_STDIN && dec->channel != PROTO_CH_RESIZE)
+        return PROTO_OK; /* a channel the server does not read: dropped (3.1) */
+    if (!proto_kind_is_base64(dec->kind)) {
+        payload_route(dec, in, len, cb, user); /* no copy: the callback copies what it keeps */
+        return PROTO_OK;
+    }
+    if (b64_out_max(dec, len) > out_cap)
+        return PROTO_ERR_SPACE;
+    b64_feed(dec, in, len, final, out, cb, user);
+    return PROTO_OK;
+}
+
 int proto_decoder_feed(struct proto_decoder *dec, const uint8_t *in, size_t len, bool first,
                        bool final, uint8_t *out, size_t out_cap, proto_event_cb cb, void *user)
 {
@@ -217,24 +248,8 @@ int proto_decoder_feed(struct proto_decoder *dec, const uint8_t *in, size_t len,
         in++;
         len--;
     }
-    int rc = PROTO_OK;
-    if (dec->have_channel) {
-        if (is_control(dec)) {
-            rc = control_collect(dec, in, len);
-            if (rc == PROTO_OK && final)
-                rc = control_finish(dec, cb, user);
-        } else if (proto_kind_is_base64(dec->kind)) {
-            if (dec->channel == PROTO_CH_STDIN || dec->channel == PROTO_CH_RESIZE)
-                b64_feed(dec, in, len, final, out, out_cap, cb, user);
-        } else if (len > out_cap) {
-            rc = PROTO_ERR_SPACE;
-        } else if (dec->channel == PROTO_CH_STDIN) {
-            memcpy(out, in, len); /* the caller's buffer outlives the callback */
-            payload_route(dec, out, len, cb, user);
-        } else {
-            payload_route(dec, in, len, cb, user);
-        }
-    }
+    int rc =
+        dec->have_channel ? message_feed(dec, in, len, final, out, out_cap, cb, user) : PROTO_OK;
     if (final)
         dec->in_message = false;
     return rc;

@@ -11,5 +11,8 @@ int proto_base64_quad(const uint8_t q[4], uint8_t out[3], bool last);
 
 /* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
 bool proto_utf8_valid(const unsigned char *s, size_t n);
+/* Length (1-4) of the well-formed character at s, its code point in *cp
+ * (may be NULL); 0 if s does not start one. */
+size_t proto_utf8_seq(const uint8_t *s, size_t n, uint32_t *cp);
 
 #endif

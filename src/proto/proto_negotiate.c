@@ -86,43 +86,6 @@ static int b64url_decode(const char *in, size_t len, char *out, size_t cap)
     return (int)o;
 }
 
-bool proto_utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t extra;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            extra = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            extra = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (n - i <= extra) /* truncated sequence */
-            return false;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        static const uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += extra + 1;
-    }
-    return true;
-}
-
 static bool item_is_token(const struct item *it)
 {
     size_t plen = strlen(PROTO_TOKEN_PREFIX);
@@ -142,9 +105,8 @@ static int token_take(const struct item *it, struct proto_negotiation *out)
     return PROTO_OK;
 }
 
-int proto_negotiate(const char *const *lines, size_t nlines, struct proto_negotiation *out)
+static int negotiate(const char *const *lines, size_t nlines, struct proto_negotiation *out)
 {
-    memset(out, 0, sizeof(*out));
     out->kind = PROTO_KIND_NONE;
     if (nlines == 0)
         return PROTO_OK;
@@ -155,6 +117,8 @@ int proto_negotiate(const char *const *lines, size_t nlines, struct proto_negoti
     if (rc != PROTO_OK)
         return rc;
 
+    /* The apiserver's order: each token item is checked as it is met, then
+     * whether anything is left to answer with. */
     size_t token_at = n;
     for (size_t i = 0; i < n; i++) {
         if (!item_is_token(&items[i]))
@@ -162,13 +126,11 @@ int proto_negotiate(const char *const *lines, size_t nlines, struct proto_negoti
         if (token_at != n)
             return PROTO_ERR_TOKEN_TWICE;
         token_at = i;
-    }
-    if (token_at != n) {
-        if (n == 1)
-            return PROTO_ERR_TOKEN_ALONE;
-        if ((rc = token_take(&items[token_at], out)) != PROTO_OK)
+        if ((rc = token_take(&items[i], out)) != PROTO_OK)
             return rc;
     }
+    if (token_at != n && n == 1)
+        return PROTO_ERR_TOKEN_ALONE;
 
     /* Without a token only the first line counts; with one, the apiserver
      * rewrote the header to the remaining items of every line. */
@@ -188,4 +150,15 @@ int proto_negotiate(const char *const *lines, size_t nlines, struct proto_negoti
         return PROTO_ERR_NO_MATCH;
     out->kind = (enum proto_kind)first;
     return PROTO_OK;
+}
+
+int proto_negotiate(const char *const *lines, size_t nlines, struct proto_negotiation *out)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = negotiate(lines, nlines, out);
+    if (rc != PROTO_OK) { /* a refused offer leaves no token behind */
+        explicit_bzero(out->token, sizeof(out->token));
+        out->has_token = false;
+    }
+    return rc;
 }

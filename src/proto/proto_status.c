@@ -41,8 +41,8 @@ static const char *utf8_safe(const char *msg, char *buf, size_t cap)
     return buf;
 }
 
-int proto_status_payload(enum proto_kind kind, enum proto_status_type type, int exit_code,
-                         const char *message, char *out, size_t out_cap)
+static int status_build(enum proto_kind kind, enum proto_status_type type, int exit_code,
+                        const char *message, char *out, size_t out_cap)
 {
     static const char EXIT_PREFIX[] = "command terminated with non-zero exit code: ";
     static const char INTERNAL_PREFIX[] = "Internal error occurred: ";
@@ -73,6 +73,32 @@ int proto_status_payload(enum proto_kind kind, enum proto_status_type type, int 
                                "Failure", "message", full, "reason", "InternalError", "details",
                                "causes", "message", msg, "code", 500),
                      out, out_cap);
+}
+
+/* Cut s to at most n bytes without splitting a UTF-8 sequence. */
+static void utf8_cut(char *s, size_t n)
+{
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    s[n] = '\0';
+}
+
+int proto_status_payload(enum proto_kind kind, enum proto_status_type type, int exit_code,
+                         const char *message, char *out, size_t out_cap)
+{
+    /* A failure must always reach the client: if escaping makes the message
+     * too long for out, send a shorter message rather than no status. */
+    char cut[PROTO_STATUS_MAX];
+    snprintf(cut, sizeof(cut), "%s", message ? message : "");
+    size_t len = strlen(cut);
+    utf8_cut(cut, len);
+    for (;;) {
+        int n = status_build(kind, type, exit_code, cut, out, out_cap);
+        if (n != PROTO_ERR_SPACE || len == 0)
+            return n;
+        len /= 2;
+        utf8_cut(cut, len);
+    }
 }
 
 int proto_http_status(int code, const char *reason, const char *message, const char *details_name,
