@@ -195,14 +195,22 @@ enum proto_status_type {
 
 /* Build the channel-3 payload (without channel prefix) for this kind:
  * JSON Status for v4/v5/podterm, plain text for pre-v4 kinds (empty on success).
- * Returns payload length, or PROTO_ERR_SPACE. */
+ * message (NULL = "") is the caller's text: for PROTO_STATUS_EXIT e.g.
+ * "error executing command [sh -c exit 3], exit code 3"; the prefixes
+ * "command terminated with non-zero exit code: " / "Internal error occurred: "
+ * are added here. Strings are escaped as Go's encoding/json escapes them. A
+ * message too long for out_cap is shortened (at a UTF-8 character boundary) so
+ * a status still goes out. Not NUL-terminated.
+ * Returns payload length, or PROTO_ERR_SPACE when even an empty message does not fit. */
 int proto_status_payload(enum proto_kind kind, enum proto_status_type type, int exit_code,
                          const char *message, char *out, size_t out_cap);
 
 /* An HTTP metav1.Status body:
  * {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":M,
  *  "reason":R,["details":{"name":N,"kind":K},]"code":C}
- * details_name/details_kind may be NULL (no details). Returns length or PROTO_ERR_SPACE. */
+ * details_name/details_kind may be NULL: details has only the keys given, and is
+ * omitted when both are NULL. Escaping and shortening as proto_status_payload;
+ * not NUL-terminated. Returns length or PROTO_ERR_SPACE. */
 int proto_http_status(int code, const char *reason, const char *message, const char *details_name,
                       const char *details_kind, char *out, size_t out_cap);
 

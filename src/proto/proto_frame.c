@@ -18,7 +18,7 @@ int proto_frame_encode(enum proto_kind kind, uint8_t channel, const uint8_t *pay
                        uint8_t *out, size_t out_cap)
 {
     size_t need = proto_frame_size(kind, len);
-    if (need > out_cap)
+    if (need > out_cap || need > (size_t)INT32_MAX)
         return PROTO_ERR_SPACE;
     if (proto_kind_is_base64(kind)) {
         out[0] = (uint8_t)('0' + channel);

@@ -1,127 +1,237 @@
 /* proto_status.c - metav1.Status JSON, byte for byte as the apiserver and
- * kubelet write it: channel-3 statuses (PROTOCOL.md 3.6) and HTTP error
- * bodies (1.2). Key order follows Go's struct field order, so objects are
- * built with JSON_PRESERVE_ORDER; jansson does the string escaping. */
-#include <jansson.h>
+ * kubelet write it with Go's encoding/json: channel-3 statuses (PROTOCOL.md
+ * 3.6) and HTTP error bodies (1.2). Keys follow Go's struct field order; strings
+ * are escaped the way Go escapes them (<, >, & and U+2028/9 as \u escapes,
+ * invalid UTF-8 as \ufffd). Written straight into the caller's buffer: no
+ * allocation. A message too long for the buffer is shortened at a character
+ * boundary, because a Status that says less beats no Status at all (kubectl
+ * needs the exit code). */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "proto/proto_internal.h"
 
-static int json_emit(json_t *obj, char *out, size_t out_cap)
-{
-    if (!obj)
-        return PROTO_ERR_SPACE;
-    size_t need = json_dumpb(obj, NULL, 0, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    int rc = PROTO_ERR_SPACE;
-    if (need > 0 && need <= out_cap)
-        rc = (int)json_dumpb(obj, out, out_cap, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(obj);
-    return rc;
-}
+#define STATUS_EXIT_PREFIX "command terminated with non-zero exit code: "
+#define STATUS_INTERNAL_PREFIX "Internal error occurred: "
 
-static int text_emit(const char *prefix, const char *message, char *out, size_t out_cap)
-{
-    int n = snprintf(out, out_cap, "%s%s", prefix, message ? message : "");
-    return n < 0 || (size_t)n >= out_cap ? PROTO_ERR_SPACE : n;
-}
+/* A bounded output buffer that remembers whether anything did not fit. */
+struct jw {
+    char *out;
+    size_t cap;
+    size_t len;
+    bool full;
+};
 
-/* jansson refuses strings that are not UTF-8, and a message can quote an argv
- * holding any bytes: replace non-ASCII bytes of an invalid message by '?'. */
-static const char *utf8_safe(const char *msg, char *buf, size_t cap)
+static void jw_raw(struct jw *w, const char *s, size_t n)
 {
-    size_t n = strlen(msg);
-    if (proto_utf8_valid((const unsigned char *)msg, n))
-        return msg;
-    snprintf(buf, cap, "%s", msg);
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    return buf;
-}
-
-static int status_build(enum proto_kind kind, enum proto_status_type type, int exit_code,
-                        const char *message, char *out, size_t out_cap)
-{
-    static const char EXIT_PREFIX[] = "command terminated with non-zero exit code: ";
-    static const char INTERNAL_PREFIX[] = "Internal error occurred: ";
-    char safe[PROTO_STATUS_MAX];
-    const char *msg = utf8_safe(message ? message : "", safe, sizeof(safe));
-    if (!proto_kind_has_json_status(kind)) {
-        /* Pre-v4: nothing on success, the message as text on failure. */
-        if (type == PROTO_STATUS_SUCCESS)
-            return 0;
-        return text_emit(type == PROTO_STATUS_EXIT ? EXIT_PREFIX : INTERNAL_PREFIX, msg, out,
-                         out_cap);
+    if (w->full || n > w->cap - w->len) {
+        w->full = true;
+        return;
     }
-    if (type == PROTO_STATUS_SUCCESS)
-        return json_emit(json_pack("{s:{}, s:s}", "metadata", "status", "Success"), out, out_cap);
-    char full[PROTO_STATUS_MAX];
-    char code[16];
-    if (type == PROTO_STATUS_EXIT) {
-        snprintf(full, sizeof(full), "%s%s", EXIT_PREFIX, msg);
-        snprintf(code, sizeof(code), "%d", exit_code);
-        return json_emit(json_pack("{s:{}, s:s, s:s, s:s, s:{s:[{s:s, s:s}]}}", "metadata",
-                                   "status", "Failure", "message", full, "reason",
-                                   "NonZeroExitCode", "details", "causes", "reason", "ExitCode",
-                                   "message", code),
-                         out, out_cap);
-    }
-    snprintf(full, sizeof(full), "%s%s", INTERNAL_PREFIX, msg);
-    return json_emit(json_pack("{s:{}, s:s, s:s, s:s, s:{s:[{s:s}]}, s:i}", "metadata", "status",
-                               "Failure", "message", full, "reason", "InternalError", "details",
-                               "causes", "message", msg, "code", 500),
-                     out, out_cap);
+    memcpy(w->out + w->len, s, n);
+    w->len += n;
 }
 
-/* Cut s to at most n bytes without splitting a UTF-8 sequence. */
-static void utf8_cut(char *s, size_t n)
+static void jw_lit(struct jw *w, const char *s)
 {
-    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+    jw_raw(w, s, strlen(s));
+}
+
+/* One char of a JSON string, escaped as Go 1.22+ escapes it. */
+static void jw_escape_ascii(struct jw *w, uint8_t c)
+{
+    static const char HEX[] = "0123456789abcdef";
+    char esc[6] = {'\\', 'u', '0', '0', HEX[c >> 4], HEX[c & 15]};
+    switch (c) {
+    case '"':
+    case '\\':
+        esc[1] = (char)c;
+        jw_raw(w, esc, 2);
+        return;
+    case '\b':
+        jw_raw(w, "\\b", 2);
+        return;
+    case '\f':
+        jw_raw(w, "\\f", 2);
+        return;
+    case '\n':
+        jw_raw(w, "\\n", 2);
+        return;
+    case '\r':
+        jw_raw(w, "\\r", 2);
+        return;
+    case '\t':
+        jw_raw(w, "\\t", 2);
+        return;
+    }
+    if (c < 0x20 || c == '<' || c == '>' || c == '&')
+        jw_raw(w, esc, 6); /* controls, and Go's HTML-safe escapes */
+    else
+        jw_raw(w, (const char *)&c, 1);
+}
+
+/* The escaped body of a JSON string from the first n bytes of s. */
+static void jw_str_body(struct jw *w, const char *s, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    for (size_t i = 0; i < n && !w->full;) {
+        if (p[i] < 0x80) {
+            jw_escape_ascii(w, p[i++]);
+            continue;
+        }
+        uint32_t cp;
+        size_t k = proto_utf8_seq(p + i, n - i, &cp);
+        if (k == 0) {
+            jw_lit(w, "\\ufffd"); /* Go replaces each invalid byte */
+            i++;
+        } else if (cp == 0x2028 || cp == 0x2029) {
+            jw_lit(w, cp == 0x2028 ? "\\u2028" : "\\u2029");
+            i += k;
+        } else {
+            jw_raw(w, (const char *)p + i, k);
+            i += k;
+        }
+    }
+}
+
+/* A quoted JSON string from the first n bytes of s. */
+static void jw_str(struct jw *w, const char *s, size_t n)
+{
+    jw_raw(w, "\"", 1);
+    jw_str_body(w, s, n);
+    jw_raw(w, "\"", 1);
+}
+
+static void jw_key_str(struct jw *w, const char *key, const char *s, size_t n)
+{
+    jw_lit(w, key);
+    jw_str(w, s, n);
+}
+
+static int jw_done(const struct jw *w)
+{
+    return w->full || w->len > (size_t)INT32_MAX ? PROTO_ERR_SPACE : (int)w->len;
+}
+
+/* Largest cut <= n of s that does not split a UTF-8 sequence. */
+static size_t text_cut(const char *s, size_t n)
+{
+    while (n > 0 && ((uint8_t)s[n] & 0xc0) == 0x80)
         n--;
-    s[n] = '\0';
+    return n;
+}
+
+/* ---- channel 3 ---- */
+
+struct status_msg {
+    const char *prefix; /* STATUS_*_PREFIX */
+    const char *text;   /* the caller's message */
+    size_t len;         /* bytes of text used (shortened when the buffer is small) */
+};
+
+static void status_message(struct jw *w, const struct status_msg *m)
+{
+    /* The prefix is ASCII with nothing to escape. */
+    jw_lit(w, "\"message\":\"");
+    jw_lit(w, m->prefix);
+    jw_str_body(w, m->text, m->len);
+    jw_lit(w, "\"");
+}
+
+static int status_json(enum proto_status_type type, int exit_code, const struct status_msg *m,
+                       struct jw *w)
+{
+    if (type == PROTO_STATUS_SUCCESS) {
+        jw_lit(w, "{\"metadata\":{},\"status\":\"Success\"}");
+        return jw_done(w);
+    }
+    jw_lit(w, "{\"metadata\":{},\"status\":\"Failure\",");
+    status_message(w, m);
+    if (type == PROTO_STATUS_EXIT) {
+        char code[16];
+        snprintf(code, sizeof(code), "%d", exit_code);
+        jw_lit(w, ",\"reason\":\"NonZeroExitCode\",\"details\":{\"causes\":[{\"reason\":"
+                  "\"ExitCode\",\"message\":\"");
+        jw_lit(w, code);
+        jw_lit(w, "\"}]}}");
+    } else {
+        jw_lit(w, ",\"reason\":\"InternalError\",\"details\":{\"causes\":[{");
+        jw_key_str(w, "\"message\":", m->text, m->len);
+        jw_lit(w, "}]},\"code\":500}");
+    }
+    return jw_done(w);
+}
+
+static int status_render(enum proto_kind kind, enum proto_status_type type, int exit_code,
+                         const struct status_msg *m, char *out, size_t out_cap)
+{
+    struct jw w = {.out = out, .cap = out_cap};
+    if (proto_kind_has_json_status(kind))
+        return status_json(type, exit_code, m, &w);
+    /* Pre-v4: the Status message as plain text, nothing on success. */
+    if (type != PROTO_STATUS_SUCCESS) {
+        jw_lit(&w, m->prefix);
+        jw_raw(&w, m->text, m->len);
+    }
+    return jw_done(&w);
 }
 
 int proto_status_payload(enum proto_kind kind, enum proto_status_type type, int exit_code,
                          const char *message, char *out, size_t out_cap)
 {
-    /* A failure must always reach the client: if escaping makes the message
-     * too long for out, send a shorter message rather than no status. */
-    char cut[PROTO_STATUS_MAX];
-    snprintf(cut, sizeof(cut), "%s", message ? message : "");
-    size_t len = strlen(cut);
-    utf8_cut(cut, len);
+    struct status_msg m = {
+        .prefix = type == PROTO_STATUS_EXIT ? STATUS_EXIT_PREFIX : STATUS_INTERNAL_PREFIX,
+        .text = message ? message : "",
+    };
+    m.len = strlen(m.text);
     for (;;) {
-        int n = status_build(kind, type, exit_code, cut, out, out_cap);
-        if (n != PROTO_ERR_SPACE || len == 0)
+        int n = status_render(kind, type, exit_code, &m, out, out_cap);
+        if (n != PROTO_ERR_SPACE || m.len == 0)
             return n;
-        len /= 2;
-        utf8_cut(cut, len);
+        m.len = text_cut(m.text, m.len / 4 * 3);
     }
+}
+
+/* ---- HTTP ---- */
+
+static int http_render(int code, const char *reason, const char *message, size_t message_len,
+                       const char *details_name, const char *details_kind, char *out,
+                       size_t out_cap)
+{
+    struct jw w = {.out = out, .cap = out_cap};
+    jw_lit(&w,
+           "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",");
+    jw_key_str(&w, "\"message\":", message, message_len);
+    jw_key_str(&w, ",\"reason\":", reason, strlen(reason));
+    if (details_name || details_kind) {
+        jw_lit(&w, ",\"details\":{");
+        if (details_name)
+            jw_key_str(&w, "\"name\":", details_name, strlen(details_name));
+        if (details_kind)
+            jw_key_str(&w, details_name ? ",\"kind\":" : "\"kind\":", details_kind,
+                       strlen(details_kind));
+        jw_lit(&w, "}");
+    }
+    char num[32];
+    snprintf(num, sizeof(num), ",\"code\":%d}", code);
+    jw_lit(&w, num);
+    return jw_done(&w);
 }
 
 int proto_http_status(int code, const char *reason, const char *message, const char *details_name,
                       const char *details_kind, char *out, size_t out_cap)
 {
-    char safe[PROTO_STATUS_MAX];
-    message = utf8_safe(message ? message : "", safe, sizeof(safe));
-    json_t *o = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s}", "kind", "Status", "apiVersion", "v1",
-                          "metadata", "status", "Failure", "message", message, "reason",
-                          reason ? reason : "");
-    if (o && (details_name || details_kind)) {
-        json_t *d = json_object();
-        char safe_name[PROTO_STATUS_MAX];
-        if (details_name)
-            json_object_set_new(d, "name",
-                                json_string(utf8_safe(details_name, safe_name, sizeof(safe_name))));
-        if (details_kind)
-            json_object_set_new(d, "kind", json_string(details_kind));
-        json_object_set_new(o, "details", d);
+    if (!message)
+        message = "";
+    size_t len = strlen(message);
+    for (;;) {
+        int n = http_render(code, reason ? reason : "", message, len, details_name, details_kind,
+                            out, out_cap);
+        if (n != PROTO_ERR_SPACE || len == 0)
+            return n;
+        len = text_cut(message, len / 4 * 3);
     }
-    if (o)
-        json_object_set_new(o, "code", json_integer(code));
-    return json_emit(o, out, out_cap);
 }
 
 bool proto_query_bool(const char *value)
