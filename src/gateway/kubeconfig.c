@@ -103,12 +103,22 @@ static struct fy_node *kc_named(struct fy_node *root, const char *list, const ch
 
 /* ---- fields ---- */
 
+/* A path relative to the kubeconfig's directory, as kubectl resolves it. One
+ * that does not fit resolves to "" (then opening it fails loudly) rather than
+ * to a silently truncated, different file. */
 static void kc_resolve(const struct kc_load *l, const char *path, char *out, size_t cap)
 {
-    if (path[0] == '/' || !l->dir[0])
-        snprintf(out, cap, "%s", path);
-    else
-        snprintf(out, cap, "%s/%s", l->dir, path);
+    bool relative = path[0] != '/' && l->dir[0];
+    size_t dlen = relative ? strlen(l->dir) + 1 : 0, plen = strlen(path);
+    if (dlen + plen + 1 > cap) {
+        out[0] = '\0';
+        return;
+    }
+    if (relative) {
+        memcpy(out, l->dir, dlen - 1);
+        out[dlen - 1] = '/';
+    }
+    memcpy(out + dlen, path, plen + 1);
 }
 
 static char *kc_base64(const char *in, size_t *out_len)

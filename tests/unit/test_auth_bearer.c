@@ -15,7 +15,7 @@ static void expect_token(const char *header, const char *want)
     const char *t = auth_bearer_parse(header, &len);
     if (!want) {
         if (t)
-            fail_msg("\"%s\" gave a token", header);
+            fail_msg("\"%s\" gave a token", header ? header : "(null)");
         return;
     }
     if (!t || len != strlen(want) || memcmp(t, want, len) != 0)
