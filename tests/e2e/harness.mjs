@@ -51,9 +51,12 @@ export async function startPodterm(opts = {}) {
     args.push('--config', file);
   }
   args.push(...(opts.extraArgs ?? []));
+  // The shells inherit HOME: an empty one, so no user's ~/.bashrc (pyenv
+  // init and the like) slows or blocks their start.
+  const home = tempDir('podterm-e2e-home-');
   const proc = spawn(podtermBin, args, {
     cwd: opts.cwd ?? root,
-    env: { ...process.env, ...(opts.env ?? {}) },
+    env: { ...process.env, HOME: home.dir, ...(opts.env ?? {}) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -90,6 +93,7 @@ export async function startPodterm(opts = {}) {
       const res = await exited;
       clearTimeout(t);
       configDir?.cleanup();
+      home.cleanup();
       return res;
     },
   };

@@ -4,8 +4,14 @@
 
 /** podterm's flow-controlled protocol: v5 framing plus acks on channel 6. */
 export const FLOW_PROTOCOL = 'v1.flow.podterm.dev';
-/** Offered in this order; the server answers one of them. */
-export const CHANNEL_PROTOCOLS = [FLOW_PROTOCOL, 'v5.channel.k8s.io', 'v4.channel.k8s.io'];
+/**
+ * Offered in this order; the server answers one of them. v5.channel.k8s.io is
+ * left out on purpose: podterm, like the apiserver, picks v5 wherever it
+ * stands in an offer (PROTOCOL.md 2.3 rule 1), which would shadow the flow
+ * protocol, and v5 adds nothing a page uses (its close signal is for piped
+ * stdin). v4 has the same framing and JSON exit status.
+ */
+export const CHANNEL_PROTOCOLS = [FLOW_PROTOCOL, 'v4.channel.k8s.io'];
 export const TOKEN_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
 
 export const CH_STDIN = 0;

@@ -32,6 +32,9 @@ export interface SessionEvents {
   end(how: SessionEnd): void;
 }
 
+/** Most input bytes kept while the socket connects (type-ahead). */
+const EARLY_INPUT_MAX = 64 * 1024;
+
 export class ExecSession {
   private ws: WebSocket | null = null;
   private flow: FlowControl | null = null;
@@ -39,6 +42,9 @@ export class ExecSession {
   private opened = false;
   private ended = false;
   private size: { cols: number; rows: number } | null = null;
+  // Input typed while the socket is still connecting, sent once it opens.
+  private early: Uint8Array<ArrayBuffer>[] = [];
+  private earlyBytes = 0;
 
   constructor(
     readonly target: ExecTarget,
@@ -66,6 +72,8 @@ export class ExecSession {
       };
       this.flow = new FlowControl(sink, ws.protocol === FLOW_PROTOCOL);
       if (this.size) this.send(resizeFrame(this.size.cols, this.size.rows));
+      for (const frame of this.early) this.send(frame);
+      this.early = [];
       this.events.open(ws.protocol);
     };
     ws.onmessage = (ev: MessageEvent) => this.message(ev.data);
@@ -98,11 +106,21 @@ export class ExecSession {
   }
 
   input(text: string): void {
-    if (!this.status) this.send(stdinFrame(text));
+    this.sendInput(stdinFrame(text));
   }
 
   inputBinary(binary: string): void {
-    if (!this.status) this.send(stdinBinaryFrame(binary));
+    this.sendInput(stdinBinaryFrame(binary));
+  }
+
+  private sendInput(frame: Uint8Array<ArrayBuffer>): void {
+    if (this.status || this.ended) return;
+    if (this.opened) {
+      this.send(frame);
+    } else if (this.earlyBytes + frame.length <= EARLY_INPUT_MAX) {
+      this.early.push(frame);
+      this.earlyBytes += frame.length;
+    }
   }
 
   /** Remembered, and sent now or right after the socket opens. */

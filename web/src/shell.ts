@@ -35,6 +35,7 @@ export interface ShellContext {
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const STABLE_MS = 10000; // a connection up this long resets the backoff
+const TYPE_AHEAD_MAX = 1024; // keystrokes kept while no shell can take them
 
 // Pods where bash turned out not to exist, so reconnects go straight to sh.
 const noBash = new Set<string>();
@@ -55,6 +56,7 @@ export class ShellView {
   private dropNoticeShown = false;
   // Keys typed while bash may turn out not to exist: replayed to sh if it does not.
   private probeInput: string[] | null = null;
+  // Keys typed while connecting (no session yet): sent to the next session.
   private replay: string[] = [];
   private readonly onOnline = () => {
     if (this.retryTimer) this.connect();
@@ -67,8 +69,9 @@ export class ShellView {
     const label = `Terminal: ${route.pod}${route.container ? '/' + route.container : ''} in ${route.namespace}`;
     this.view = new TermView(label, ctx.theme(), {
       data: (d) => {
-        if (this.probeInput && this.probeInput.length < 1024) this.probeInput.push(d);
-        this.session?.input(d);
+        if (this.probeInput && this.probeInput.length < TYPE_AHEAD_MAX) this.probeInput.push(d);
+        if (this.session) this.session.input(d);
+        else if (this.replay.length < TYPE_AHEAD_MAX) this.replay.push(d); // between sessions
       },
       binary: (d) => this.session?.inputBinary(d),
       resize: (cols, rows) => this.session?.resize(cols, rows),
@@ -128,16 +131,15 @@ export class ShellView {
     const target: ExecTarget = { namespace: this.route.namespace, pod: this.route.pod, container, command };
     this.ctx.describe({ ...this.route, container }, command);
 
-    this.probeInput = auto && command[0] === 'bash' ? [] : null;
     const replay = this.replay;
     this.replay = [];
+    this.probeInput = auto && command[0] === 'bash' ? [...replay] : null;
     const session = new ExecSession(target, getToken(), {
       open: () => {
         this.openedAt = performance.now();
         this.hideBanner();
         this.ctx.setState('connected', 'Connected');
         this.view.focus();
-        for (const d of replay) session.input(d);
       },
       output: (data, done) => {
         this.probeInput = null; // bash runs
@@ -156,6 +158,7 @@ export class ShellView {
     this.session = session;
     session.resize(this.view.term.cols, this.view.term.rows);
     session.start();
+    for (const d of replay) session.input(d); // sent as soon as the socket opens
   }
 
   private sessionEnded(how: SessionEnd, auto: boolean, key: string): void {
@@ -222,6 +225,7 @@ export class ShellView {
   }
 
   private fail(message: string, code?: number): void {
+    this.replay = []; // type-ahead is for a shell being opened, not for after an error
     this.ctx.setState('error', code ? `Error ${code}` : 'Error');
     this.showBanner(message, [['Retry', () => this.connect()], this.backButton()]);
   }
@@ -229,6 +233,7 @@ export class ShellView {
   /** Reconnect after a backoff: 0.5 s, 1 s, 2 s ... 15 s, with some jitter. */
   private retry(reason: string): void {
     this.clearTimers();
+    this.replay = [];
     const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
     const delay = Math.round(base * (0.8 + 0.4 * Math.random()));
     this.attempt++;
