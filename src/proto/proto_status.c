@@ -122,9 +122,38 @@ static size_t text_cut(const char *s, size_t n)
     return n;
 }
 
+/* Renders a whole body with the first msg_len bytes of its message. */
+typedef int (*render_fn)(const void *req, size_t msg_len, char *out, size_t out_cap);
+
+/* Render with the whole message or else with the longest prefix of it, cut at
+ * a character boundary, that fits. Binary search: the output only grows with
+ * the message. The last render is the one left in out. */
+static int render_fitted(render_fn render, const void *req, const char *msg, char *out,
+                         size_t out_cap)
+{
+    size_t len = strlen(msg);
+    int n = render(req, len, out, out_cap);
+    if (n != PROTO_ERR_SPACE || len == 0)
+        return n;
+    size_t fits = 0, fails = len;
+    if (render(req, 0, out, out_cap) == PROTO_ERR_SPACE)
+        return PROTO_ERR_SPACE;
+    while (fails - fits > 1) {
+        size_t mid = fits + (fails - fits) / 2;
+        if (render(req, text_cut(msg, mid), out, out_cap) == PROTO_ERR_SPACE)
+            fails = mid;
+        else
+            fits = mid;
+    }
+    return render(req, text_cut(msg, fits), out, out_cap);
+}
+
 /* ---- channel 3 ---- */
 
 struct status_msg {
+    enum proto_kind kind;
+    enum proto_status_type type;
+    int exit_code;
     const char *prefix; /* STATUS_*_PREFIX */
     const char *text;   /* the caller's message */
     size_t len;         /* bytes of text used (shortened when the buffer is small) */
@@ -139,18 +168,17 @@ static void status_message(struct jw *w, const struct status_msg *m)
     jw_lit(w, "\"");
 }
 
-static int status_json(enum proto_status_type type, int exit_code, const struct status_msg *m,
-                       struct jw *w)
+static int status_json(const struct status_msg *m, struct jw *w)
 {
-    if (type == PROTO_STATUS_SUCCESS) {
+    if (m->type == PROTO_STATUS_SUCCESS) {
         jw_lit(w, "{\"metadata\":{},\"status\":\"Success\"}");
         return jw_done(w);
     }
     jw_lit(w, "{\"metadata\":{},\"status\":\"Failure\",");
     status_message(w, m);
-    if (type == PROTO_STATUS_EXIT) {
+    if (m->type == PROTO_STATUS_EXIT) {
         char code[16];
-        snprintf(code, sizeof(code), "%d", exit_code);
+        snprintf(code, sizeof(code), "%d", m->exit_code);
         jw_lit(w, ",\"reason\":\"NonZeroExitCode\",\"details\":{\"causes\":[{\"reason\":"
                   "\"ExitCode\",\"message\":\"");
         jw_lit(w, code);
@@ -163,16 +191,17 @@ static int status_json(enum proto_status_type type, int exit_code, const struct 
     return jw_done(w);
 }
 
-static int status_render(enum proto_kind kind, enum proto_status_type type, int exit_code,
-                         const struct status_msg *m, char *out, size_t out_cap)
+static int status_render(const void *req, size_t msg_len, char *out, size_t out_cap)
 {
+    struct status_msg m = *(const struct status_msg *)req;
     struct jw w = {.out = out, .cap = out_cap};
-    if (proto_kind_has_json_status(kind))
-        return status_json(type, exit_code, m, &w);
+    m.len = msg_len;
+    if (proto_kind_has_json_status(m.kind))
+        return status_json(&m, &w);
     /* Pre-v4: the Status message as plain text, nothing on success. */
-    if (type != PROTO_STATUS_SUCCESS) {
-        jw_lit(&w, m->prefix);
-        jw_raw(&w, m->text, m->len);
+    if (m.type != PROTO_STATUS_SUCCESS) {
+        jw_lit(&w, m.prefix);
+        jw_raw(&w, m.text, m.len);
     }
     return jw_done(&w);
 }
@@ -181,40 +210,41 @@ int proto_status_payload(enum proto_kind kind, enum proto_status_type type, int 
                          const char *message, char *out, size_t out_cap)
 {
     struct status_msg m = {
+        .kind = kind,
+        .type = type,
+        .exit_code = exit_code,
         .prefix = type == PROTO_STATUS_EXIT ? STATUS_EXIT_PREFIX : STATUS_INTERNAL_PREFIX,
         .text = message ? message : "",
     };
-    m.len = strlen(m.text);
-    for (;;) {
-        int n = status_render(kind, type, exit_code, &m, out, out_cap);
-        if (n != PROTO_ERR_SPACE || m.len == 0)
-            return n;
-        m.len = text_cut(m.text, m.len / 4 * 3);
-    }
+    return render_fitted(status_render, &m, m.text, out, out_cap);
 }
 
 /* ---- HTTP ---- */
 
-static int http_render(int code, const char *reason, const char *message, size_t message_len,
-                       const char *details_name, const char *details_kind, char *out,
-                       size_t out_cap)
+struct http_req {
+    int code;
+    const char *reason, *message, *details_name, *details_kind;
+};
+
+static int http_render(const void *req, size_t msg_len, char *out, size_t out_cap)
 {
+    const struct http_req *r = req;
     struct jw w = {.out = out, .cap = out_cap};
     jw_lit(&w,
            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",");
-    jw_key_str(&w, "\"message\":", message, message_len);
-    jw_key_str(&w, ",\"reason\":", reason, strlen(reason));
-    if (details_name || details_kind) {
+    jw_key_str(&w, "\"message\":", r->message, msg_len);
+    jw_key_str(&w, ",\"reason\":", r->reason, strlen(r->reason));
+    if (r->details_name || r->details_kind) {
         jw_lit(&w, ",\"details\":{");
-        if (details_name)
-            jw_key_str(&w, "\"name\":", details_name, strlen(details_name));
-        if (details_kind)
-            jw_key_str(&w, details_name ? ",\"kind\":" : "\"kind\":", details_kind,
-                       strlen(details_kind));
+        if (r->details_name)
+            jw_key_str(&w, "\"name\":", r->details_name, strlen(r->details_name));
+        if (r->details_kind)
+            jw_key_str(&w, r->details_name ? ",\"kind\":" : "\"kind\":", r->details_kind,
+                       strlen(r->details_kind));
         jw_lit(&w, "}");
     }
     char num[32];
-    snprintf(num, sizeof(num), ",\"code\":%d}", code);
+    snprintf(num, sizeof(num), ",\"code\":%d}", r->code);
     jw_lit(&w, num);
     return jw_done(&w);
 }
@@ -222,16 +252,14 @@ static int http_render(int code, const char *reason, const char *message, size_t
 int proto_http_status(int code, const char *reason, const char *message, const char *details_name,
                       const char *details_kind, char *out, size_t out_cap)
 {
-    if (!message)
-        message = "";
-    size_t len = strlen(message);
-    for (;;) {
-        int n = http_render(code, reason ? reason : "", message, len, details_name, details_kind,
-                            out, out_cap);
-        if (n != PROTO_ERR_SPACE || len == 0)
-            return n;
-        len = text_cut(message, len / 4 * 3);
-    }
+    struct http_req r = {
+        .code = code,
+        .reason = reason ? reason : "",
+        .message = message ? message : "",
+        .details_name = details_name,
+        .details_kind = details_kind,
+    };
+    return render_fitted(http_render, &r, r.message, out, out_cap);
 }
 
 bool proto_query_bool(const char *value)
