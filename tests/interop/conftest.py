@@ -8,14 +8,21 @@ SIGTERM or when a sanitizer reported anything.
 After every test, each shared server must still be running with a clean log.
 """
 import os
+import subprocess
 import sys
+import tempfile
+import time
+import types
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import podterm_server  # noqa: E402
+from kube_tools import fresh_env, kbin  # noqa: E402
 from podterm_server import Podterm  # noqa: E402
+
+SILENT_S = 70
 
 # Pods for tests that need more than the default pod. Container cwd: the server's.
 CLUSTER_CONFIG = """\
@@ -86,6 +93,26 @@ def server(request):
 def cluster(request):
     srv = Podterm(config=CLUSTER_CONFIG, name=f"{request.module.__name__}-cluster")
     yield srv
+    _stop_or_fail(srv)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def silent_exec(request):
+    """`kubectl.1.33 exec local -- sleep 70` against a server of its own, started
+    with the session when a slow test is selected, so that its 70 s overlap
+    the other tests; test_kubectl.py checks the result at the end."""
+    if not any(item.get_closest_marker("slow") for item in request.session.items):
+        yield None
+        return
+    srv = Podterm(name="silent-exec")
+    tmp = tempfile.mkdtemp(prefix="podterm-silent-")
+    proc = subprocess.Popen([kbin("1.33"), "exec", "local", "--", "sleep", str(SILENT_S)],
+                            env=fresh_env(tmp, srv.port), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    yield types.SimpleNamespace(proc=proc, t0=time.monotonic(), seconds=SILENT_S)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
     _stop_or_fail(srv)
 
 

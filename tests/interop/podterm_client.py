@@ -78,6 +78,7 @@ class Conn:
     """A socket with a receive buffer and deadline-bound reads."""
 
     def __init__(self, port, timeout=DEFAULT_TIMEOUT):
+        self.port = port
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
@@ -133,11 +134,12 @@ class Conn:
             pass
 
 
-def build_request(method, path, headers=(), body=b"", host=None):
+def build_request(method, path, headers=(), body=b"", host="127.0.0.1"):
+    """host: the Host header's value unless headers has one (clients send the port)."""
     lines = [f"{method} {path} HTTP/1.1"]
     names = {k.lower() for k, _ in headers}
     if "host" not in names:
-        lines.append(f"Host: {host or '127.0.0.1'}")
+        lines.append(f"Host: {host}")
     lines += [f"{k}: {v}" for k, v in headers]
     if body and "content-length" not in names:
         lines.append(f"Content-Length: {len(body)}")
@@ -182,7 +184,7 @@ def http_request(port, method, path, headers=(), body=b"", timeout=DEFAULT_TIMEO
     conn = Conn(port, timeout)
     try:
         deadline = time.monotonic() + timeout
-        conn.sendall(build_request(method, path, headers, body))
+        conn.sendall(build_request(method, path, headers, body, f"127.0.0.1:{port}"))
         resp = read_response_head(conn, deadline)
         resp.body = read_response_body(conn, resp, deadline, method)
         return resp
@@ -388,6 +390,12 @@ class WebSocket:
     def close(self):
         self.conn.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 def encode_frame(opcode, payload=b"", fin=True, mask=True, rsv=0):
     head = bytes([(0x80 if fin else 0) | (rsv << 4) | opcode])
@@ -421,7 +429,7 @@ def ws_open(port, path, protocols=None, headers=(), method="GET", key=None, vers
     conn = Conn(port, timeout)
     deadline = time.monotonic() + timeout
     conn.sendall(build_request(method, path, upgrade_headers(protocols, headers, key, version,
-                                                             connection)))
+                                                             connection), host=f"127.0.0.1:{port}"))
     resp = read_response_head(conn, deadline)
     if resp.status != 101:
         try:

@@ -90,9 +90,15 @@ def test_unknown_namespace_is_pod_not_found(server):
 
 
 @pytest.mark.parametrize("name", ["Bad_Name", "UPPER", "dots.are.fine-but.absent",
-                                  "p\u00f6d", "-x", "a" * 253, "x" * 300])
+                                  "p\u00f6d", "-x", "a" * 253])
 def test_non_dns1123_pod_names_are_404(server, name):
     not_found(upgrade(server.port, exec_path(["true"], pod=name)), name)
+
+
+def test_overlong_pod_name_is_404_status(server):
+    # the apiserver would say pods "xxx..." not found; any NotFound Status will do
+    resp = upgrade(server.port, exec_path(["true"], pod="x" * 300))
+    assert resp.status == 404 and resp.json()["reason"] == "NotFound", resp
 
 
 @pytest.mark.parametrize("raw", ["a%00b", "%2e%2e", "a%2Fb", "%ff%fe", "a%20b", "%"])

@@ -36,15 +36,6 @@ def test_first_message_is_one_empty_frame(server, proto, flags, first):
     assert_clean_end(t)
 
 
-def test_attach_sends_the_initial_frame_too(cluster):
-    resp, ws = ws_open(cluster.port, exec_path(ns="team-a", pod="web", container="app",
-                                               verb="attach", stdin=True, tty=True), V5)
-    assert resp.status == 101, resp
-    t = ws.collect(5, until=lambda t: len(t.messages) >= 1)
-    ws.close()
-    assert t.messages[0] == (OP_BINARY, b"\x01"), t
-
-
 # 6
 def test_base64_tty_shell_echo(server):
     resp, ws = ws_open(server.port, exec_path([SH], stdin=True, stderr=True, tty=True), BASE64)

@@ -3,7 +3,6 @@ on PATH) against local mode, anonymous over http, each run with a fresh HOME
 (kubectl caches discovery). A recording proxy in front of podterm shows which
 requests kubectl really sent (PROTOCOL.md 5; checklist 19, 26-30)."""
 import os
-import shutil
 import subprocess
 import time
 import types
@@ -11,54 +10,18 @@ import types
 import pytest
 
 from conftest import CLUSTER_CONFIG
+from kube_tools import WS_VERSIONS, fresh_env, kbin
 from podterm_client import http_get_json
 from podterm_server import Podterm
 from recorder import Recorder
 
-KDIR = os.path.dirname(os.path.realpath(shutil.which("kubectl") or "/usr/bin/kubectl"))
-WS_VERSIONS = ["1.30", "1.31", "1.32", "1.33"]
-SILENT_S = 70
-
-
-def kbin(version):
-    path = os.path.join(KDIR, f"kubectl.{version}")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} is missing")
-    return path
-
-
-def fresh_env(tmp, port, extra=None):
-    """HOME and KUBECONFIG of their own (no discovery cache), pointing at port."""
-    home = os.path.join(tmp, f"home-{time.monotonic_ns()}")
-    os.makedirs(home)
-    cfg = os.path.join(home, "kubeconfig")
-    with open(cfg, "w") as f:
-        f.write("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-                "contexts:\n- name: c\n  context: {cluster: k, user: u, namespace: default}\n"
-                f"clusters:\n- name: k\n  cluster: {{server: 'http://127.0.0.1:{port}'}}\n"
-                "users:\n- name: u\n  user: {}\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
-    env.update(HOME=home, KUBECONFIG=cfg, **(extra or {}))
-    return env
-
-
 @pytest.fixture(scope="module")
 def kube(tmp_path_factory):
-    """The cluster server, a recorder in front of it, and the 70 s silent exec
-    started now (directly on the server) so it overlaps the other tests."""
+    """The cluster server and a recorder in front of it."""
     srv = Podterm(config=CLUSTER_CONFIG, name="test_kubectl")
     rec = Recorder(srv.port)
     tmp = str(tmp_path_factory.mktemp("kubectl"))
-    silent_env = fresh_env(tmp, srv.port)
-    silent = subprocess.Popen([kbin("1.33"), "exec", "local", "--", "sleep", str(SILENT_S)],
-                              env=silent_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
-    kube = types.SimpleNamespace(srv=srv, rec=rec, tmp=tmp, silent=silent,
-                                 silent_t0=time.monotonic())
-    yield kube
-    if silent.poll() is None:
-        silent.kill()
-        silent.wait()
+    yield types.SimpleNamespace(srv=srv, rec=rec, tmp=tmp)
     rec.close()
     problems = srv.stop()
     if problems:
@@ -301,16 +264,18 @@ def test_exec_it_terminal_and_resize(kube, v):
 # ---------------------------------------------------------------- 19: silence
 
 @pytest.mark.slow
-def test_70s_silent_exec_survives_on_pongs(kube):
-    """Started when the module began (overlapping the other tests): kubectl
-    1.33 cuts a connection whose pings get no pong at 61 s."""
-    left = SILENT_S + 40 - (time.monotonic() - kube.silent_t0)
+def test_70s_silent_exec_survives_on_pongs(silent_exec):
+    """kubectl 1.33 cuts a connection whose pings get no pong at 61 s. The exec
+    was started when the session began (conftest.silent_exec), so its 70 s
+    overlap the rest of the suite."""
+    left = silent_exec.seconds + 40 - (time.monotonic() - silent_exec.t0)
     try:
-        out, err = kube.silent.communicate(timeout=max(left, 1))
+        out, err = silent_exec.proc.communicate(timeout=max(left, 1))
     except subprocess.TimeoutExpired:
-        kube.silent.kill()
-        out, err = kube.silent.communicate()
-        pytest.fail(f"kubectl exec sleep {SILENT_S} still running after {SILENT_S + 40} s: {err}")
-    elapsed = time.monotonic() - kube.silent_t0
-    assert (kube.silent.returncode, out, err) == (0, "", ""), elapsed
-    assert elapsed >= SILENT_S
+        silent_exec.proc.kill()
+        out, err = silent_exec.proc.communicate()
+        pytest.fail(f"kubectl exec sleep {silent_exec.seconds} still running after "
+                    f"{silent_exec.seconds + 40} s: {err}")
+    elapsed = time.monotonic() - silent_exec.t0
+    assert (silent_exec.proc.returncode, out, err) == (0, "", ""), elapsed
+    assert elapsed >= silent_exec.seconds

@@ -22,7 +22,7 @@ def run(api, command, stdin=False, tty=False, pod="local", ns="default", contain
     resp = stream(api.connect_get_namespaced_pod_exec, pod, ns, command=command,
                   stderr=True, stdin=stdin, stdout=True, tty=tty,
                   _preload_content=False, **kw)
-    assert resp.sock.subprotocol == "v4.channel.k8s.io"
+    assert resp.sock.getheaders().get("sec-websocket-protocol") == "v4.channel.k8s.io"
     if write is not None:
         resp.write_stdin(write)
     resp.run_forever(timeout=timeout)

@@ -4,6 +4,7 @@ shell driven through wscat's stdin."""
 import base64
 import os
 import queue
+import re
 import subprocess
 import threading
 import time
@@ -40,7 +41,9 @@ class Wscat:
 
     def _read(self):
         for line in self.proc.stdout:
-            self.lines.put(line.rstrip(b"\n"))
+            # after each line it sends, wscat's readline writes its "> " prompt
+            # to stdout, so the next message's line may start with it
+            self.lines.put(re.sub(rb"^(> )+", b"", line.rstrip(b"\n")))
         self.lines.put(None)
 
     def next_line(self, deadline):
