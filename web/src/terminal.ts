@@ -169,6 +169,12 @@ export class TermView {
   }
 
   private loadWebgl(): void {
+    if (softwareWebgl()) {
+      // Emulated GL (no GPU, e.g. a VM or headless browser) draws slower than
+      // the DOM renderer, and a slow renderer is what a flood waits on.
+      this.renderer = 'dom';
+      return;
+    }
     try {
       const webgl = new WebglAddon();
       webgl.onContextLoss(() => {
@@ -325,6 +331,20 @@ export class TermView {
     if (this.fitPending) cancelAnimationFrame(this.fitPending);
     this.term.dispose();
     this.element.remove();
+  }
+}
+
+/** Whether WebGL2 is missing or drawn by a CPU rasteriser (SwiftShader, llvmpipe). */
+function softwareWebgl(): boolean {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return true;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return /swiftshader|llvmpipe|softpipe|software/i.test(name);
+  } catch {
+    return true;
   }
 }
 
