@@ -53,6 +53,11 @@ pods:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than 10 s (the 70 s silent exec)")
+    # server logs of the previous run go; this run's stay for debugging
+    if os.path.isdir(podterm_server.OUT_DIR):
+        for name in os.listdir(podterm_server.OUT_DIR):
+            if name.endswith(".log"):
+                os.remove(os.path.join(podterm_server.OUT_DIR, name))
 
 
 def _stop_or_fail(srv):

@@ -115,3 +115,10 @@ def test_bad_token_subprotocol_is_401(authed, offer):
 def test_anonymous_server_needs_no_token(server):
     resp, _ = upgrade(server)
     assert resp.status == 101, resp
+
+
+def test_token_subprotocol_on_its_own_header_line(authed):
+    # every line is scanned for the token; the rest is what negotiation sees
+    resp, t = upgrade(authed, [token_item(STATIC_TOKEN), V4])
+    assert resp.status == 101, resp
+    assert resp.header_all("Sec-WebSocket-Protocol") == [V4], resp

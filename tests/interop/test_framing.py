@@ -278,3 +278,21 @@ def test_argv_is_not_run_through_a_shell(server):
 def test_default_container_runs_in_server_cwd(server):
     _, t = ws_exec(server.port, exec_path(["pwd"]), V5)
     assert t.data(1) == server.dir.encode() + b"\n", t
+
+
+def test_resize_stops_after_a_parse_error(server):
+    # channel 4 is one JSON stream; its first parse error ends resize handling
+    resp, ws = ws_open(server.port, exec_path(STTY_AFTER_LINE, stdin=True, tty=True), V5)
+    ws.send_binary(b'\x04{"Width":77,"Height":22}')
+    ws.send_binary(b"\x04{not json")
+    ws.send_binary(b'\x04{"Width":101,"Height":33}')
+    ws.send_binary(b"\x00\n")
+    t = ws.collect(10)
+    ws.close()
+    assert b"22 77" in t.data(1) and b"33 101" not in t.data(1), t
+
+
+def test_empty_bool_value_is_true(server):
+    path = exec_path(["sh", "-c", "test -t 1 && echo tty"], extra=[("tty", ""), ("stdin", "yes")])
+    _, t = ws_exec(server.port, path, V5, close_stdin=True)
+    assert t.data(1) == b"tty\r\n", t

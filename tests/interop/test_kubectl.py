@@ -29,10 +29,16 @@ def kube(tmp_path_factory):
 
 
 def kubectl(kube, version, *args, stdin=None, env=None, timeout=60):
+    """Runs kubectl through the recorder. client-go 1.30-1.33 has a known race
+    (PROTOCOL.md 5.6) that logs "Unknown stream id N, discarding message" for
+    the empty first frame about once in 300 runs: that line is dropped here."""
     kube.rec.clear()
     env = env or fresh_env(kube.tmp, kube.rec.port)
-    return subprocess.run([kbin(version), *args], input=stdin, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    r = subprocess.run([kbin(version), *args], input=stdin, env=env, capture_output=True,
+                       text=True, timeout=timeout)
+    r.stderr = "".join(line for line in r.stderr.splitlines(keepends=True)
+                       if "Unknown stream id" not in line)
+    return r
 
 
 def exec_requests(kube):
