@@ -60,9 +60,14 @@ test('"Reconnect now" skips the wait', async () => {
   const { port } = server;
   await server.stop('SIGKILL');
   await waitForState(page, 'reconnecting');
-  // Let the backoff grow: attempts near 0.5, 1.5, 3.5, 7.5 s, the next near 15 s.
-  await page.waitForTimeout(8000);
+  // Let the backoff grow (0.5, 1, 2, 4, 8 s ... with jitter) until the next
+  // attempt is at least 6 s away, so the click, not the timer, reconnects.
+  await page.waitForFunction(() => {
+    const m = / in (\d+) s/.exec(document.querySelector('#state').textContent);
+    return m && Number(m[1]) >= 6;
+  }, null, { timeout: 30000, polling: 100 });
   server = await startPodterm({ listen: `127.0.0.1:${port}` });
+  assert.equal(await page.evaluate(() => window.podterm.state()), 'reconnecting');
   const t0 = Date.now();
   await page.getByRole('button', { name: 'Reconnect now' }).click();
   await waitForState(page, 'connected', 5000);

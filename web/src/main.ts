@@ -23,6 +23,8 @@ class App {
   private readonly main = byId('main');
   private readonly where = byId('where');
   private readonly state = byId('state');
+  private readonly stateLabel = h('span');
+  private readonly stateDetail = h('span', { 'aria-hidden': 'true' });
   private readonly btnFind = byId<HTMLButtonElement>('btn-find');
   private readonly btnReconnect = byId<HTMLButtonElement>('btn-reconnect');
   private readonly btnPods = byId<HTMLButtonElement>('btn-pods');
@@ -30,6 +32,7 @@ class App {
   private readonly btnSr = byId<HTMLButtonElement>('btn-sr');
 
   start(): void {
+    this.state.replaceChildren(this.stateLabel, this.stateDetail);
     this.applyTheme();
     this.btnTheme.addEventListener('click', () => {
       this.theme = this.theme === 'dark' ? 'light' : 'dark';
@@ -95,7 +98,7 @@ class App {
     this.setShellButtons(true);
     const shell = new ShellView(r, {
       theme: () => this.theme,
-      setState: (s, label) => this.setState(s, label),
+      setState: (s, label, detail) => this.setState(s, label, detail),
       askToken: (m) => this.askToken(m),
       backToPicker: (ns) => this.navigate({ view: 'picker', namespace: ns }, false),
       focusToolbar: () => this.btnFind.focus(),
@@ -125,7 +128,8 @@ class App {
     this.where.replaceChildren();
     append(
       this.where,
-      h('span', { title: 'namespace' }, r.namespace), sep(),
+      h('a', { href: routeHash({ view: 'picker', namespace: r.namespace }), title: `pods in namespace ${r.namespace}` }, r.namespace),
+      sep(),
       h('span', { title: 'pod' }, r.pod),
       r.container ? sep() : null,
       r.container ? h('span', { title: 'container' }, r.container) : null,
@@ -134,10 +138,12 @@ class App {
     document.title = `${r.pod}${r.container ? '/' + r.container : ''} · ${r.namespace} — podterm`;
   }
 
-  private setState(state: ShellState | 'idle', label: string): void {
+  private setState(state: ShellState | 'idle', label: string, detail = ''): void {
     this.state.dataset.state = state;
-    if (this.state.textContent !== label) this.state.textContent = label;
     document.body.dataset.state = state;
+    // The live region announces the label when it changes, not every tick of a countdown.
+    if (this.stateLabel.textContent !== label) this.stateLabel.textContent = label;
+    if (this.stateDetail.textContent !== detail) this.stateDetail.textContent = detail;
   }
 
   private setShellButtons(on: boolean): void {

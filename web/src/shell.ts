@@ -23,7 +23,8 @@ export interface ShellRoute {
 
 export interface ShellContext {
   theme(): ThemeName;
-  setState(state: ShellState, label: string): void;
+  /** detail changes often (a countdown): shown, but not announced. */
+  setState(state: ShellState, label: string, detail?: string): void;
   /** Ask for a bearer token; resolves true when one was given. */
   askToken(message: string): Promise<boolean>;
   backToPicker(namespace: string): void;
@@ -240,7 +241,7 @@ export class ShellView {
     const due = performance.now() + delay;
     const tick = () => {
       const s = Math.max(0, Math.ceil((due - performance.now()) / 1000));
-      this.ctx.setState('reconnecting', `Reconnecting in ${s} s…`);
+      this.ctx.setState('reconnecting', 'Reconnecting', ` in ${s} s…`);
     };
     tick();
     this.countdownTimer = window.setInterval(tick, 1000);
