@@ -68,7 +68,8 @@ enum proto_err {
 
 /* Wire name of a kind ("" for PROTO_KIND_NONE). */
 const char *proto_kind_name(enum proto_kind kind);
-/* Kind for an exact wire name; -1 if unsupported. */
+/* Kind for an exact wire name; -1 if unsupported ("" included: no client
+ * can offer the empty name, it is what no header means). */
 int proto_kind_from_name(const char *name, size_t len);
 bool proto_kind_is_base64(enum proto_kind kind);
 /* v4, v4.base64, v5, podterm: JSON Status on channel 3; others: text on failure only. */
@@ -89,14 +90,21 @@ struct proto_negotiation {
 
 /* Negotiate from the Sec-WebSocket-Protocol header lines as received (lines[0] is
  * the first header line; NULL/0 when the header is absent). Rules:
- *  - token items are looked for on every line (split on ',', trimmed); two of
- *    them, bad base64url, non-UTF-8 content, or a token with no other item fail;
+ *  - every line is split on ',' and items trimmed of spaces and tabs; empty
+ *    items are skipped; more than PROTO_OFFER_MAX bytes in all lines or more
+ *    than PROTO_ITEMS_MAX items -> PROTO_ERR_TOO_LONG;
+ *  - token items (PROTO_TOKEN_PREFIX + base64url without padding) are looked
+ *    for on every line, in order, as the apiserver does: a second one ->
+ *    TOKEN_TWICE; one that is empty, not base64url, not UTF-8, holds a NUL or
+ *    decodes to more than PROTO_TOKEN_MAX bytes -> TOKEN_ENCODING; then a token
+ *    with no other item -> TOKEN_ALONE;
  *  - without a token, only the first line is used for selection; with one, the
  *    remaining items of all lines joined in order (as the apiserver rewrites it);
  *  - v5.channel.k8s.io anywhere wins; otherwise the first supported item in the
  *    client's order; v1.flow.podterm.dev is supported like any other item;
+ *    nothing supported -> PROTO_ERR_NO_MATCH;
  *  - no header -> PROTO_KIND_NONE with offered=false.
- * Returns PROTO_OK or a proto_err. */
+ * Returns PROTO_OK or a proto_err; on error out holds no token. */
 int proto_negotiate(const char *const *lines, size_t nlines, struct proto_negotiation *out);
 
 /* ---- Server -> client frames ---- */
