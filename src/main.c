@@ -221,6 +221,8 @@ static void main_raise_fd_limit(void)
 
 struct main_state {
     struct server *server;
+    struct backend *backend; /* local mode */
+    struct gateway *gateway; /* gateway mode (owns its backend) */
     uv_signal_t sigterm, sigint;
 };
 
@@ -231,6 +233,13 @@ static void main_on_signal(uv_signal_t *sig, int signum)
     uv_close((uv_handle_t *)&st->sigterm, NULL);
     uv_close((uv_handle_t *)&st->sigint, NULL);
     server_shutdown(st->server);
+    /* Sessions are gone now: stop what they left (exec children get SIGHUP then
+     * SIGKILL, attached main processes are killed). Done here, inside the
+     * loop, because their handles keep the loop running until they close. */
+    if (st->gateway)
+        gateway_free(st->gateway); /* frees its backend too */
+    else
+        backend_free(st->backend);
 }
 
 static int main_serve(const struct main_flags *f, struct config_cluster *cluster, struct auth *auth)
@@ -281,6 +290,8 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         uv_loop_close(&loop);
         return 1;
     }
+    st.backend = backend;
+    st.gateway = gw;
     uv_signal_init(&loop, &st.sigterm);
     uv_signal_init(&loop, &st.sigint);
     st.sigterm.data = st.sigint.data = &st;
@@ -289,13 +300,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     if (gw)
         fprintf(stderr, "podterm: gateway to %s\n", gateway_describe(gw));
     fprintf(stderr, "podterm: serving %s\n", server_url(st.server));
-    uv_run(&loop, UV_RUN_DEFAULT);
-    /* Sessions are gone: stop what they left (children get SIGHUP/SIGKILL). */
-    if (gw)
-        gateway_free(gw); /* frees its backend too */
-    else
-        backend_free(backend);
-    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_run(&loop, UV_RUN_DEFAULT); /* until a signal shuts everything down */
     server_free(st.server);
     int rc = uv_loop_close(&loop);
     if (rc != 0)

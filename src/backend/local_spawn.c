@@ -35,32 +35,41 @@ static const char *local_env_get(const struct config_container *ctr, const char 
     return NULL;
 }
 
-/* The server's environ with the container's entries added or overriding.
- * One allocation: the pointer array, then the container's "KEY=VALUE" texts. */
-static char **local_env_build(const struct config_container *ctr)
+/* TERM for processes on a PTY: the terminal is the client's emulator (xterm.js,
+ * kubectl's terminal), not the server's, and container runtimes set this too. */
+#define LOCAL_TTY_TERM "TERM=xterm"
+
+/* The server's environ with the container's entries added or overriding, and
+ * TERM=xterm on a PTY unless the container sets TERM. One allocation: the
+ * pointer array, then the container's "KEY=VALUE" texts. */
+static char **local_env_build(const struct config_container *ctr, bool tty)
 {
-    if (ctr->env_len == 0)
+    bool add_term = tty && !local_env_get(ctr, "TERM", 4);
+    if (ctr->env_len == 0 && !add_term)
         return environ;
     size_t n = 0, text = 0;
     while (environ[n])
         n++;
     for (size_t i = 0; i < ctr->env_len; i++)
         text += strlen(ctr->env[i].key) + strlen(ctr->env[i].value) + 2;
-    char **envp = malloc((n + ctr->env_len + 1) * sizeof(char *) + text);
+    char **envp = malloc((n + ctr->env_len + 2) * sizeof(char *) + text);
     if (!envp)
         return NULL;
-    char *p = (char *)(envp + n + ctr->env_len + 1);
+    char *p = (char *)(envp + n + ctr->env_len + 2);
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         const char *eq = strchr(environ[i], '=');
         size_t klen = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
-        if (!local_env_get(ctr, environ[i], klen))
+        bool is_term = klen == 4 && memcmp(environ[i], "TERM", 4) == 0;
+        if (!local_env_get(ctr, environ[i], klen) && !(add_term && is_term))
             envp[used++] = environ[i];
     }
     for (size_t i = 0; i < ctr->env_len; i++) {
         envp[used++] = p;
         p += sprintf(p, "%s=%s", ctr->env[i].key, ctr->env[i].value) + 1;
     }
+    if (add_term)
+        envp[used++] = (char *)LOCAL_TTY_TERM;
     envp[used] = NULL;
     return envp;
 }
@@ -262,7 +271,7 @@ static int local_spawn_run(const struct local_spawn_req *req, const char *path,
     int rc = local_attr_init(&attr);
     if (rc < 0)
         return rc;
-    char **envp = local_env_build(req->ctr);
+    char **envp = local_env_build(req->ctr, req->tty);
     if (!envp) {
         posix_spawnattr_destroy(&attr);
         return -ENOMEM;

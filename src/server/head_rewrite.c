@@ -9,6 +9,7 @@
 
 #define PROTOCOL_HEADER "sec-websocket-protocol:"
 #define UPGRADE_HEADER "upgrade:"
+#define CONNECTION_HEADER "connection:"
 
 /* A header line [start, end) (without CRLF); its value after the colon, trimmed. */
 static bool line_is(const char *start, const char *end, const char *name, const char **value,
@@ -53,6 +54,10 @@ static void head_scan(const char *in, size_t head_len, struct head_rewrite *res,
                 res->websocket = true;
             else
                 res->spdy = true;
+        } else if (line_is(start, end, CONNECTION_HEADER, &v, &vlen)) {
+            /* Go's check: the Connection header contains "upgrade", any case. */
+            for (size_t k = 0; k + 7 <= vlen && !res->connection_upgrade; k++)
+                res->connection_upgrade = strncasecmp(v + k, "upgrade", 7) == 0;
         } else if (line_is(start, end, PROTOCOL_HEADER, &v, &vlen) &&
                    *nlines < HEAD_REWRITE_LINES_MAX && used + vlen + 1 <= PROTO_OFFER_MAX) {
             lines[(*nlines)++] = arena + used;
@@ -64,6 +69,37 @@ static void head_scan(const char *in, size_t head_len, struct head_rewrite *res,
     }
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* lws refuses a request target with a broken %-escape or an encoded NUL with
+ * its own HTML 403; podterm answers those itself, with a Status. */
+bool head_target_valid(const char *in, size_t head_len)
+{
+    const char *sp = memchr(in, ' ', head_len);
+    if (!sp)
+        return false;
+    const char *end = memchr(sp + 1, ' ', head_len - (size_t)(sp + 1 - in));
+    if (!end)
+        end = memchr(sp + 1, '\r', head_len - (size_t)(sp + 1 - in));
+    if (!end)
+        return false;
+    for (const char *p = sp + 1; p < end; p++) {
+        if (*p != '%')
+            continue;
+        if (end - p < 3 || hex_value(p[1]) < 0 || hex_value(p[2]) < 0 ||
+            (p[1] == '0' && p[2] == '0'))
+            return false;
+        p += 2;
+    }
+    return true;
+}
+
 size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size_t out_cap,
                     struct head_rewrite *res)
 {
@@ -72,6 +108,14 @@ size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size
     const char *lines[HEAD_REWRITE_LINES_MAX];
     size_t nlines = 0;
     head_scan(in, head_len, res, arena, lines, &nlines);
+    res->bad_target = !head_target_valid(in, head_len);
+    if (res->websocket && !res->connection_upgrade) {
+        /* "Upgrade: websocket" without "Connection: upgrade" is a plain
+         * request (the apiserver: 400 Upgrade request required); lws would
+         * refuse it with its own 403, so it gets the marker too. */
+        res->websocket = false;
+        res->spdy = true;
+    }
     if (res->websocket) {
         res->spdy = false;
         /* An empty header is the same as none (x/net/websocket parses no protocol). */

@@ -23,9 +23,11 @@
 #define HEAD_REWRITE_LINES_MAX 16 /* Sec-WebSocket-Protocol lines considered */
 
 struct head_rewrite {
-    bool websocket;     /* Upgrade: websocket */
-    bool spdy;          /* another Upgrade header was renamed to the marker */
-    int negotiation_rc; /* websocket only: PROTO_OK or a proto_err */
+    bool websocket;          /* Upgrade: websocket and Connection: upgrade */
+    bool spdy;               /* any other Upgrade header was renamed to the marker */
+    bool connection_upgrade; /* Connection header names "upgrade" */
+    bool bad_target;         /* the request target has a broken %-escape or %00 */
+    int negotiation_rc;      /* websocket only: PROTO_OK or a proto_err */
     struct proto_negotiation neg;
 };
 
@@ -33,6 +35,7 @@ struct head_rewrite {
  * the blank line); bytes after it are passed through untouched. Writes the
  * new bytes to out (out_cap >= len + HEAD_REWRITE_SLACK) and returns their
  * length. */
+bool head_target_valid(const char *in, size_t head_len);
 size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size_t out_cap,
                     struct head_rewrite *res);
 

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server/exec_request.h"
 
@@ -14,9 +15,14 @@
     "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false), or kubectl 1.29 with "                              \
     "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true"
 
+/* The listener renamed an Upgrade header to the marker: SPDY (or anything not
+ * websocket), or websocket without "Connection: upgrade". */
 static bool http_is_spdy(struct lws *wsi)
 {
-    return lws_hdr_custom_length(wsi, SERVER_SPDY_MARKER, (int)strlen(SERVER_SPDY_MARKER)) > 0;
+    char v[64];
+    int n =
+        lws_hdr_custom_copy(wsi, v, sizeof(v), SERVER_SPDY_MARKER, (int)strlen(SERVER_SPDY_MARKER));
+    return n > 0 && strncasecmp(v, "websocket", 9) != 0;
 }
 
 /* exec/attach reached as plain HTTP: a SPDY upgrade (kubectl's fallback) or

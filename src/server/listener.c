@@ -44,13 +44,6 @@ struct pending {
     char head[SERVER_HEAD_MAX];
 };
 
-static const char LISTENER_431[] =
-    "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\n"
-    "Connection: close\r\nContent-Length: 213\r\n\r\n"
-    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-    "\"message\":\"request header fields too large (limit 16384 bytes)\","
-    "\"reason\":\"RequestHeaderFieldsTooLarge\",\"code\":431}\n";
-
 static void pending_handle_closed(uv_handle_t *h)
 {
     struct pending *p = h->data;
@@ -183,6 +176,25 @@ static void pending_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof(p->head) - p->len;
 }
 
+/* Answer a request lws must not see with a Status, then hang up. Best
+ * effort: the socket is fresh, so a few hundred bytes fit its send buffer. */
+static void pending_refuse(struct pending *p, int code, const char *phrase, const char *reason,
+                           const char *message)
+{
+    char body[PROTO_STATUS_MAX], response[PROTO_STATUS_MAX + 256];
+    int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
+    int n = blen < 0 ? -1
+                     : snprintf(response, sizeof(response),
+                                "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                                "Connection: close\r\nContent-Length: %d\r\n\r\n%.*s",
+                                code, phrase, blen, blen, body);
+    uv_read_stop((uv_stream_t *)&p->tcp);
+    uv_os_fd_t fd;
+    if (n > 0 && uv_fileno((uv_handle_t *)&p->tcp, &fd) == 0 && write(fd, response, (size_t)n) < 0)
+        errno = 0;
+    pending_drop(p);
+}
+
 static void pending_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct pending *p = s->data;
@@ -191,18 +203,19 @@ static void pending_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     p->len += nread;
-    if (head_end(p->head, p->len)) {
+    const char *end = head_end(p->head, p->len);
+    if (end && !head_target_valid(p->head, (size_t)(end + 4 - p->head))) {
+        pending_refuse(p, 400, "Bad Request", "BadRequest",
+                       "the request path has an invalid %-escape or an encoded NUL");
+        return;
+    }
+    if (end) {
         pending_adopt(p);
         return;
     }
     if (p->len == sizeof(p->head)) {
-        uv_read_stop(s);
-        /* Best effort: the client gets a reason before we hang up. */
-        uv_os_fd_t fd;
-        if (uv_fileno((uv_handle_t *)s, &fd) == 0 &&
-            write(fd, LISTENER_431, sizeof(LISTENER_431) - 1) < 0)
-            errno = 0;
-        pending_drop(p);
+        pending_refuse(p, 431, "Request Header Fields Too Large", "RequestHeaderFieldsTooLarge",
+                       "request header fields too large (limit 16384 bytes)");
     }
 }
 

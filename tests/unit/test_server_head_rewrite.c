@@ -116,6 +116,31 @@ static void test_plain_get_untouched_upgrade_insecure(void **state)
     assert_string_equal(out, in);
 }
 
+static void test_websocket_without_connection_upgrade(void **state)
+{
+    struct head_rewrite res;
+    rewrite("GET /api/v1/namespaces/default/pods/local/exec?command=sh HTTP/1.1\r\n"
+            "Host: x\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n\r\n",
+            &res);
+    assert_false(res.websocket);
+    assert_true(res.spdy); /* marked, so the HTTP handler answers 400 */
+    assert_non_null(strstr(out, "\r\n" SERVER_SPDY_MARKER " websocket\r\n"));
+    rewrite("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, "
+            "UPGRADE\r\nSec-WebSocket-Key: k\r\n\r\n",
+            &res);
+    assert_true(res.websocket);
+}
+
+static void test_target_escapes(void **state)
+{
+    const char *ok = "GET /a%20b?x=%2F HTTP/1.1\r\n\r\n";
+    assert_true(head_target_valid(ok, strlen(ok)));
+    const char *bad[] = {"GET /a%00b HTTP/1.1\r\n\r\n", "GET /% HTTP/1.1\r\n\r\n",
+                         "GET /%zz HTTP/1.1\r\n\r\n", "GET /a%2 HTTP/1.1\r\n\r\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(head_target_valid(bad[i], strlen(bad[i])));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +152,8 @@ int main(void)
         cmocka_unit_test(test_spdy_marked),
         cmocka_unit_test(test_trailing_bytes_kept),
         cmocka_unit_test(test_plain_get_untouched_upgrade_insecure),
+        cmocka_unit_test(test_websocket_without_connection_upgrade),
+        cmocka_unit_test(test_target_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
