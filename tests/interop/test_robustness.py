@@ -67,26 +67,41 @@ def rss_kb(pid):
 
 # ---------------------------------------------------------------- stdin content
 
-def test_invalid_base64_on_stdin_is_dropped(checked):
+@pytest.mark.parametrize("bad", [
+    "0!!!!", "0Zm9vCg", "0Z", "0Zm9vCg=", "0Zm9vCg===", "0Zm9v Cg==",
+    "9" + base64.b64encode(b"nine\n").decode(), "x" + base64.b64encode(b"x\n").decode(),
+    "0", "",
+], ids=["junk", "unpadded", "one-char", "short-pad", "extra-pad", "space", "channel-9",
+        "not-a-digit", "channel-only", "empty"])
+def test_invalid_base64_on_stdin_is_dropped(checked, bad):
+    """PROTOCOL.md 3.3: the payload must be complete padded standard base64;
+    anything else is dropped and the connection goes on."""
     resp, ws = ws_open(checked.port, exec_path(["cat"], stdin=True), BASE64)
-    for bad in ("0!!!!", "0Zm9vCg", "0Zm9v\nCg==", "0Z", "9" + base64.b64encode(b"x\n").decode(),
-                "x" + base64.b64encode(b"y\n").decode(), "0", ""):
+    with ws:
         ws.send_text(bad)
-    ws.send_text("0" + base64.b64encode(b"ok\n").decode())
-    t = ws.collect(5, until=lambda t: b"ok\n" in t.data(1))
+        ws.send_text("0" + base64.b64encode(b"ok\n").decode())
+        t = ws.collect(5, until=lambda t: b"ok\n" in t.data(1))
+        ws.send_close(1000)
+        end = ws.collect(5)
     assert t.data(1) == b"ok\n", t
     assert t.close_code is None and not t.eof, t
-    ws.send_close(1000)
-    end = ws.collect(5)
-    ws.close()
     assert end.close_code == 1000 and end.eof, end
+
+
+def test_base64_ignores_line_breaks_like_go(checked):
+    # Go's base64.StdEncoding skips \r and \n, so upstream takes this message
+    resp, ws = ws_open(checked.port, exec_path(["cat"], stdin=True), BASE64)
+    with ws:
+        ws.send_text("0Zm9v\r\nCg==")
+        t = ws.collect(5, until=lambda t: b"foo\n" in t.data(1))
+    assert t.data(1) == b"foo\n", t
 
 
 def test_invalid_utf8_in_text_frame_is_not_fatal_to_server(checked):
     resp, ws = ws_open(checked.port, exec_path(["cat"], stdin=True), V5)
-    ws.send_text(b"\x00\xff\xfe\n")  # RFC 6455 says close 1007; either way the server lives
-    ws.wait_closed(0.5)
-    ws.close()
+    with ws:
+        ws.send_text(b"\x00\xff\xfe\n")  # RFC 6455 says close 1007; either way the server lives
+        ws.wait_closed(0.5)
 
 
 # ---------------------------------------------------------------- big messages
@@ -94,10 +109,10 @@ def test_invalid_utf8_in_text_frame_is_not_fatal_to_server(checked):
 def test_20mb_message_is_streamed_to_stdin(checked):
     n = 20_000_000
     resp, ws = ws_open(checked.port, exec_path(["wc", "-c"], stdin=True), V5, timeout=60)
-    ws.send_binary(b"\x00" + os.urandom(n))
-    ws.send_binary(b"\xff\x00")
-    t = ws.collect(60)
-    ws.close()
+    with ws:
+        ws.send_binary(b"\x00" + os.urandom(n))
+        ws.send_binary(b"\xff\x00")
+        t = ws.collect(60)
     assert t.data(1).strip() == str(n).encode(), t
     assert_json_exact(t.status(), SUCCESS_STATUS)
 
@@ -260,23 +275,23 @@ def test_1000_rapid_upgrade_and_close(checked):
 
 def test_client_vanishing_mid_exec_kills_process(checked):
     resp, ws = ws_open(checked.port, exec_path(["sleep", "60"], stdin=True, tty=True), V5)
-    ws.collect(5, until=lambda t: len(t.messages) >= 1)
-    deadline = time.monotonic() + 3
-    while not checked.children() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert checked.children(), "exec did not start a process"
-    ws.close()  # TCP close, no Close frame
+    with ws:  # closed by TCP, no Close frame
+        ws.collect(5, until=lambda t: len(t.messages) >= 1)
+        deadline = time.monotonic() + 3
+        while not checked.children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = checked.children()
+    assert started, "exec did not start a process"
 
 
 # ---------------------------------------------------------------- backpressure
 
 def test_unread_output_keeps_memory_bounded(checked):
     resp, ws = ws_open(checked.port, exec_path(["cat", "/dev/zero"]), V5)
-    ws.conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    before = rss_kb(checked.pid)
-    time.sleep(3)  # the process could write gigabytes by now
-    grown = rss_kb(checked.pid) - before
-    ws.close()
+    with ws:
+        before = rss_kb(checked.pid)
+        time.sleep(3)  # the process could write gigabytes by now
+        grown = rss_kb(checked.pid) - before
     assert grown < 64 * 1024, f"server RSS grew {grown} KiB while the client read nothing"
 
 
