@@ -20,35 +20,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import podterm_server  # noqa: E402
 from kube_tools import fresh_env, kbin  # noqa: E402
-from podterm_server import Podterm  # noqa: E402
+from podterm_server import CLUSTER_CONFIG, Podterm  # noqa: E402
 
 SILENT_S = 70
 
-# Pods for tests that need more than the default pod. Container cwd: the server's.
-CLUSTER_CONFIG = """\
-pods:
-  - name: local
-    containers:
-      - name: shell
-        tty: true
-        stdin: true
-  - name: multi
-    containers:
-      - name: c1
-      - name: c2
-  - name: done
-    phase: Succeeded
-    containers:
-      - name: main
-  - name: web
-    namespace: team-a
-    containers:
-      - name: app
-        command: ["/bin/sh"]
-        tty: true
-        stdin: true
-      - name: sidecar
-"""
 
 
 def pytest_configure(config):

@@ -21,6 +21,32 @@ STOP_TIMEOUT_S = 5
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 SERVING_RE = re.compile(r"podterm: serving (http://127\.0\.0\.1:(\d+)/)")
 
+# Pods for tests that need more than the default pod. Container cwd: the server's.
+CLUSTER_CONFIG = """\
+pods:
+  - name: local
+    containers:
+      - name: shell
+        tty: true
+        stdin: true
+  - name: multi
+    containers:
+      - name: c1
+      - name: c2
+  - name: done
+    phase: Succeeded
+    containers:
+      - name: main
+  - name: web
+    namespace: team-a
+    containers:
+      - name: app
+        command: ["/bin/sh"]
+        tty: true
+        stdin: true
+      - name: sidecar
+"""
+
 # Servers currently running, so a per-test check can look at shared ones.
 LIVE = []
 

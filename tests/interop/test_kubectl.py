@@ -9,10 +9,9 @@ import types
 
 import pytest
 
-from conftest import CLUSTER_CONFIG
 from kube_tools import WS_VERSIONS, fresh_env, kbin
 from podterm_client import http_get_json
-from podterm_server import Podterm
+from podterm_server import CLUSTER_CONFIG, Podterm
 from recorder import Recorder
 
 @pytest.fixture(scope="module")
@@ -145,6 +144,8 @@ def test_unknown_container(kube, v):
     assert r.returncode == 1
     assert ("Error from server (BadRequest): container nope is not valid for pod local"
             in r.stderr), r.stderr
+    # the WebSocket attempt fails, kubectl falls back to SPDY: the error comes twice
+    assert [q.method for q in exec_requests(kube)] == ["GET", "POST"], exec_requests(kube)
 
 
 def test_default_container_of_several(kube):

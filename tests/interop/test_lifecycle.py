@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from conftest import CLUSTER_CONFIG
 from podterm_client import OP_BINARY, SUCCESS_STATUS, V5, assert_json_exact, exec_path, ws_open
+from podterm_server import CLUSTER_CONFIG, Podterm
 
 ATTACH_WEB = dict(ns="team-a", pod="web", container="app", verb="attach", stdin=True, tty=True)
 
@@ -50,7 +50,6 @@ def attach_and_run(srv, line, want, timeout=10):
 @pytest.fixture(scope="module")
 def pods():
     """One server for the attach tests (its main process then runs till the end)."""
-    from podterm_server import Podterm
     srv = Podterm(config=CLUSTER_CONFIG.replace(
         "      - name: sidecar\n", "      - name: sidecar\n        workingDir: /tmp\n"),
         name="test_lifecycle-pods")
