@@ -286,3 +286,23 @@ def test_70s_silent_exec_survives_on_pongs(silent_exec):
     elapsed = time.monotonic() - silent_exec.t0
     assert (silent_exec.proc.returncode, out, err) == (0, "", ""), elapsed
     assert elapsed >= silent_exec.seconds
+
+
+def test_attach_it_terminal(kube):
+    """kubectl attach -it to a main process on a TTY: keystrokes reach it and
+    the resize (kubectl sends W+1,H+1 then W,H) lands on its terminal."""
+    env = fresh_env(kube.tmp, kube.rec.port)
+    cmd = f"{kbin('1.33')} -n team-a attach -it web -c app; echo KUBECTL-EXIT=$?; sleep 60"
+    kube.rec.clear()
+    tm = Tmux(kube.tmp, env, cmd, width=90, height=25)
+    try:
+        time.sleep(0.5)
+        tm.keys("echo ATTACHED-$((3*3))")
+        tm.wait_for("ATTACHED-9")
+        tm.keys("stty size")
+        tm.wait_for("\n25 90\n")
+    finally:
+        tm.kill()
+    reqs = exec_requests(kube)
+    assert len(reqs) == 1 and reqs[0].path.split("?")[0].endswith("/attach"), reqs
+    assert "tty=true" in reqs[0].path and "command=" not in reqs[0].path, reqs
