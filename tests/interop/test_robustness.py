@@ -164,7 +164,11 @@ def test_message_over_limit_gets_close_1009(checked):
 @pytest.mark.parametrize("frame", [
     bytes([0x82, 0xFF]) + struct.pack("!Q", 2**63 - 1) + b"\x01\x02\x03\x04" + b"abcd",
     bytes([0x82, 0xFF]) + struct.pack("!Q", 2**64 - 1) + b"\x01\x02\x03\x04" + b"abcd",
-    encode_frame(OP_BINARY, b"\x00unmasked\n", mask=False),
+    # Known gap: libwebsockets 4.1.6 (Debian 12) records a client frame's mask
+    # bit but never refuses an unmasked one (RFC 6455 5.1), and no callback
+    # shows podterm the bit. Strict: this starts failing once lws enforces it.
+    pytest.param(encode_frame(OP_BINARY, b"\x00unmasked\n", mask=False),
+                 marks=pytest.mark.xfail(strict=True, reason="lws 4.1 accepts unmasked frames")),
     encode_frame(0x3, b"reserved opcode"),
     encode_frame(OP_BINARY, b"\x00rsv\n", rsv=4),
     encode_frame(0x9, b"x" * 126),  # control frame over 125 bytes
