@@ -13,12 +13,17 @@ what=${1:-build}
 
 build_pkgs=(gcc make cmake pkg-config clang libclang-rt-14-dev
     libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev
-    libjansson-dev libjwt-dev libfyaml-dev libcmocka-dev zlib1g-dev nodejs npm)
+    libjansson-dev libjwt-dev libfyaml-dev libcmocka-dev zlib1g-dev)
 test_pkgs=(chromium python3 python3-kubernetes python3-pytest python3-websocket
     tmux openssl procps iproute2 curl)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+
+# Node and npm may come from elsewhere than Debian (a machine image's own
+# Node with its bundled npm): only a missing command asks apt for them.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 
 missing=()
 for p in "${pkgs[@]}"; do
