@@ -30,6 +30,7 @@ struct kube_backend {
     struct backend base;
     uv_loop_t *loop;
     size_t streams;
+    bool freed; /* backend_free came while streams were still closing */
 };
 
 struct kube_stream {
@@ -519,8 +520,12 @@ static void stream_closed(uv_handle_t *h)
         for (size_t i = 0; s->desc.argv && s->desc.argv[i]; i++)
             free(s->desc.argv[i]);
         free(s->desc.argv);
-        s->kb->streams--;
+        struct kube_backend *kb = s->kb;
         free(s);
+        /* Shutdown frees the backend right after stopping the sessions; their
+         * timers close on a later loop turn, so the last one frees it. */
+        if (--kb->streams == 0 && kb->freed)
+            free(kb);
     }
 }
 
@@ -540,7 +545,11 @@ static void kube_stop(struct backend_stream *stream)
 
 static void kube_backend_free(struct backend *backend)
 {
-    free(backend);
+    struct kube_backend *kb = (struct kube_backend *)backend;
+    if (kb->streams)
+        kb->freed = true;
+    else
+        free(kb);
 }
 
 static const struct backend_ops kube_ops = {

@@ -214,6 +214,11 @@ int session_on_writeable(struct session *s)
         if (session_write_frame(s, s->out + LWS_PRE, len) < 0)
             return -1;
         session_fill(s); /* lws has the bytes: the buffer is free for the next chunk */
+        /* A backend may report the exit while the last chunk waited here
+         * (the kube backend does once its buffers are empty): nothing else
+         * would ask for the writeable that sends the status. */
+        if (!s->out_len && s->exited)
+            lws_callback_on_writable(s->wsi);
         return 0;
     }
     if (s->exited && !s->status_sent) {

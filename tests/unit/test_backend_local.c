@@ -342,7 +342,9 @@ static void test_exec_stdin_large_writable(void **state)
 {
     struct t_env *e = *state;
     struct t_sess s = {0};
-    const char *argv[] = {"wc", "-c", NULL};
+    /* The child reads only after a pause, so the pipe surely fills: a wc
+     * reading on the other core could otherwise keep up with every write. */
+    const char *argv[] = {"sh", "-c", "sleep 0.2; exec wc -c", NULL};
     assert_int_equal(t_start(e, &s, &(struct t_req){.in = true, .out = true}, argv, NULL), 0);
     static char big[1024 * 1024 + 1];
     memset(big, 'x', sizeof(big) - 1);
