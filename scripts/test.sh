@@ -96,7 +96,7 @@ suite_bench_smoke() {
 }
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop e2e bench_smoke)
+[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway e2e bench_smoke)
 
 run_suite build-gcc build_gcc
 run_suite build-asan build_asan

@@ -38,7 +38,7 @@ struct main_flags {
     /* gateway mode and HTTPS */
     const char *kubeconfig, *context;
     bool in_cluster, pass_through_token;
-    const char *tls_cert_file, *tls_key_file;
+    const char *tls_cert_file, *tls_key_file, *client_ca_file;
 };
 
 static void main_usage(FILE *out)
@@ -61,6 +61,8 @@ static void main_usage(FILE *out)
             "  --tls-cert-file FILE        serve HTTPS with this PEM certificate (chain allowed; "
             "reloaded when it changes)\n"
             "  --tls-private-key-file FILE the certificate's PEM private key\n"
+            "  --client-ca-file FILE       with TLS, accept only clients whose certificate this "
+            "PEM CA bundle signed\n"
             "gateway mode (proxy a real cluster instead of local pods):\n"
             "  --kubeconfig FILE           cluster credentials (default: $KUBECONFIG, then "
             "~/.kube/config)\n"
@@ -98,6 +100,11 @@ static int main_check_gateway_flags(const struct main_flags *f)
         fprintf(stderr, "podterm: --tls-cert-file and --tls-private-key-file go together\n");
         return -1;
     }
+    if (f->client_ca_file && !f->tls_cert_file) {
+        fprintf(stderr, "podterm: --client-ca-file needs --tls-cert-file and "
+                        "--tls-private-key-file\n");
+        return -1;
+    }
     if (f->in_cluster && (f->kubeconfig || f->context)) {
         fprintf(stderr, "podterm: --in-cluster and --kubeconfig/--context exclude each other\n");
         return -1;
@@ -130,6 +137,7 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         {"pass-through-token", no_argument, 0, 'P'},
         {"tls-cert-file", required_argument, 0, 'T'},
         {"tls-private-key-file", required_argument, 0, 'k'},
+        {"client-ca-file", required_argument, 0, 'a'},
         {"version", no_argument, 0, 'V'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -185,6 +193,9 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
             break;
         case 'k':
             f->tls_key_file = optarg;
+            break;
+        case 'a':
+            f->client_ca_file = optarg;
             break;
         case 'V':
             printf("podterm " PODTERM_VERSION "\n");
@@ -276,6 +287,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .gateway = gw,
         .tls_cert_file = f->tls_cert_file,
         .tls_key_file = f->tls_key_file,
+        .client_ca_file = f->client_ca_file,
     };
     memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
     struct main_state st = {0};

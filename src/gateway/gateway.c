@@ -415,9 +415,9 @@ static void req_read_upstream(struct gw_req *r)
             }
             char msg[KUBE_ERR_MAX + TLS_SOCK_ERR_MAX];
             snprintf(msg, sizeof(msg),
-                     "the API server https://%s closed the connection before "
+                     "the API server %s%s closed the connection before "
                      "answering%s%s",
-                     r->gw->client->authority, n < 0 ? ": " : "",
+                     r->gw->client->scheme, r->gw->client->authority, n < 0 ? ": " : "",
                      n < 0 ? tls_sock_error(r->up) : "");
             req_fail(r, 503, "ServiceUnavailable", msg);
             return;
@@ -640,8 +640,8 @@ static void req_on_timeout(uv_timer_t *t)
 {
     struct gw_req *r = t->data;
     char msg[512];
-    snprintf(msg, sizeof(msg), "the API server https://%s did not answer within %d s",
-             r->gw->client->authority, GATEWAY_UPSTREAM_TIMEOUT_MS / 1000);
+    snprintf(msg, sizeof(msg), "the API server %s%s did not answer within %d s",
+             r->gw->client->scheme, r->gw->client->authority, GATEWAY_UPSTREAM_TIMEOUT_MS / 1000);
     kube_connect_cancel(r->connecting);
     r->connecting = NULL;
     if (r->creds_waiting)
@@ -820,6 +820,12 @@ struct gateway *gateway_new(uv_loop_t *loop, const struct gateway_opts *opts, ch
                 "server's certificate is NOT checked, so anyone on the network path can "
                 "read and change every session and token\n",
                 t->source);
+    if (t->plain && strcmp(t->host, "127.0.0.1") != 0 && strcmp(t->host, "localhost") != 0 &&
+        strcmp(t->host, "::1") != 0)
+        fprintf(stderr,
+                "podterm: WARNING: the API server in %s is http://%s: tokens and sessions "
+                "cross the network unencrypted\n",
+                t->source, t->host);
     struct gateway *gw = calloc(1, sizeof(*gw));
     if (!gw) {
         kube_target_free(t);
@@ -830,8 +836,8 @@ struct gateway *gateway_new(uv_loop_t *loop, const struct gateway_opts *opts, ch
     gw->opts = *opts;
     gw->client = kube_client_new(loop, t, !opts->pass_through_token, err, err_cap);
     if (gw->client)
-        snprintf(gw->describe, sizeof(gw->describe), "https://%s%s (%s)", gw->client->authority,
-                 t->prefix, t->source);
+        snprintf(gw->describe, sizeof(gw->describe), "%s%s%s (%s)", gw->client->scheme,
+                 gw->client->authority, t->prefix, t->source);
     gw->backend = kube_backend_new(loop);
     if (!gw->client || !gw->backend) {
         gateway_free(gw);

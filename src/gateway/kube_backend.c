@@ -109,7 +109,8 @@ static int stream_queue(struct kube_stream *s, enum wsf_opcode op, int prefix, c
     uint8_t *payload = p + h;
     if (prefix >= 0)
         *payload++ = (uint8_t)prefix;
-    memcpy(payload, data, len);
+    if (len) /* a ping has no data: memcpy from NULL is undefined even for 0 bytes */
+        memcpy(payload, data, len);
     wsf_mask(p + h, plen, mask, 0);
     s->tx_len += h + plen;
     stream_flush(s);

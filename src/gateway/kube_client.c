@@ -124,9 +124,10 @@ struct kube_client *kube_client_new(uv_loop_t *loop, struct kube_target *target,
     }
     c->loop = loop;
     c->target = target;
-    c->ssl_ctx = client_ssl_ctx(target, with_client_cert, err, err_cap);
+    c->scheme = target->plain ? "http://" : "https://";
+    c->ssl_ctx = target->plain ? NULL : client_ssl_ctx(target, with_client_cert, err, err_cap);
     c->creds = kube_creds_new(loop, target);
-    if (!c->ssl_ctx || !c->creds) {
+    if ((!c->ssl_ctx && !target->plain) || !c->creds) {
         kube_client_free(c);
         return NULL;
     }
@@ -189,8 +190,8 @@ static void connect_finish(struct kube_connect *kc, struct tls_sock *sock, const
     if (!kc->cancelled) {
         char msg[KUBE_ERR_MAX + TLS_SOCK_ERR_MAX];
         if (err)
-            snprintf(msg, sizeof(msg), "cannot reach the API server https://%s (%s): %s",
-                     kc->client->authority, kc->client->target->source, err);
+            snprintf(msg, sizeof(msg), "cannot reach the API server %s%s (%s): %s",
+                     kc->client->scheme, kc->client->authority, kc->client->target->source, err);
         kc->done(kc->user, sock, err ? msg : NULL);
     } else if (sock) {
         tls_sock_close(sock);
@@ -245,9 +246,10 @@ static void connect_on_resolved(uv_getaddrinfo_t *req, int status, struct addrin
         return;
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    SSL *ssl = client_ssl_new(kc->client);
-    kc->sock = ssl ? tls_sock_new(kc->client->loop, fd, ssl, connect_on_sock, kc) : NULL;
-    if (!ssl)
+    bool plain = kc->client->target->plain;
+    SSL *ssl = plain ? NULL : client_ssl_new(kc->client);
+    kc->sock = ssl || plain ? tls_sock_new(kc->client->loop, fd, ssl, connect_on_sock, kc) : NULL;
+    if (!ssl && !plain)
         close(fd);
     if (!kc->sock)
         connect_finish(kc, NULL, "out of memory");

@@ -20,6 +20,7 @@ struct kube_client {
     struct kube_creds *creds;
     SSL_CTX *ssl_ctx;
     char authority[KUBE_HOST_MAX + 16]; /* Host header value */
+    const char *scheme;                 /* "https://", or "http://" for a plain server */
 };
 
 /* Takes ownership of target. with_client_cert false leaves the client

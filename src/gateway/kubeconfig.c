@@ -165,12 +165,13 @@ static int kc_pem(struct kc_load *l, struct fy_node *map, const char *name, char
 
 int kube_target_set_server(struct kube_target *t, const char *url, char *err, size_t err_cap)
 {
-    if (strncmp(url, "https://", 8) != 0) {
-        snprintf(err, err_cap, "server \"%s\": podterm talks to the API server over https:// only",
-                 url);
+    bool plain = strncmp(url, "http://", 7) == 0;
+    if (!plain && strncmp(url, "https://", 8) != 0) {
+        snprintf(err, err_cap, "server \"%s\": the URL must start with https:// (or http://)", url);
         return -1;
     }
-    const char *h = url + 8, *end = h + strcspn(h, "/");
+    t->plain = plain;
+    const char *h = url + (plain ? 7 : 8), *end = h + strcspn(h, "/");
     const char *colon = NULL;
     const char *hstart = h, *hend;
     if (*h == '[') { /* [v6]:port */
@@ -187,7 +188,7 @@ int kube_target_set_server(struct kube_target *t, const char *url, char *err, si
         goto bad;
     memcpy(t->host, hstart, (size_t)(hend - hstart));
     t->host[hend - hstart] = '\0';
-    t->port = 443;
+    t->port = plain ? 80 : 443;
     if (colon) {
         char *pend;
         long p = strtol(colon + 1, &pend, 10);
@@ -205,6 +206,7 @@ int kube_target_set_server(struct kube_target *t, const char *url, char *err, si
     return 0;
 bad:
     snprintf(err, err_cap, "server \"%s\" is not a valid https://HOST[:PORT] URL", url);
+    t->plain = false;
     return -1;
 }
 

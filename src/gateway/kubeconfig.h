@@ -52,6 +52,7 @@ struct kube_target {
     struct kube_exec_spec *exec; /* exec credential plugin */
     bool insecure;               /* insecure-skip-tls-verify: no certificate check at all */
     char *tls_server_name;       /* SNI and the name verified instead of host */
+    bool plain;                  /* an http:// server (kubectl proxy): no TLS at all */
 };
 
 /* Load context (NULL: current-context) of the kubeconfig at path (NULL:
@@ -68,7 +69,8 @@ void kube_target_free(struct kube_target *t);
  * error with errno set. */
 char *kube_file_read(const char *path, size_t *len);
 
-/* Parse "https://host[:port][/prefix]" into t. -1 with a message on error. */
+/* Parse "https://host[:port][/prefix]" (or http://, as kubectl accepts for
+ * `kubectl proxy`) into t. -1 with a message on error. */
 int kube_target_set_server(struct kube_target *t, const char *url, char *err, size_t err_cap);
 
 #endif

@@ -26,7 +26,7 @@ struct tls_front {
     uv_timer_t reload;
     int handles_open;
     bool closing;
-    char *cert_file, *key_file;
+    char *cert_file, *key_file, *client_ca_file; /* client_ca_file may be NULL */
     struct stat cert_st, key_st;
     SSL_CTX *ctx; /* for new connections; live ones hold their own reference */
     unsigned reloads;
@@ -47,7 +47,8 @@ struct tf_conn {
 
 /* ---- certificates ---- */
 
-static SSL_CTX *front_ctx_load(const char *cert, const char *key, char *err, size_t cap)
+static SSL_CTX *front_ctx_load(const char *cert, const char *key, const char *client_ca, char *err,
+                               size_t cap)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx)
@@ -68,6 +69,20 @@ static SSL_CTX *front_ctx_load(const char *cert, const char *key, char *err, siz
         snprintf(err, cap, "--tls-private-key-file %s does not match --tls-cert-file %s", key,
                  cert);
         goto fail_msg;
+    }
+    if (client_ca) {
+        /* Mutual TLS as kube-apiserver's --client-ca-file does it, but as a
+         * gate only: a connection without a certificate signed by this CA
+         * fails its handshake; who the client is still comes from its token. */
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
+        if (SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1 || !names) {
+            sk_X509_NAME_pop_free(names, X509_NAME_free);
+            snprintf(err, cap, "--client-ca-file %s: %s", client_ca,
+                     ERR_reason_error_string(ERR_peek_last_error()));
+            goto fail_msg;
+        }
+        SSL_CTX_set_client_CA_list(ctx, names);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     }
     ERR_clear_error();
     return ctx;
@@ -99,7 +114,7 @@ static void front_on_reload(uv_timer_t *t)
     if (!c1 && !c2)
         return;
     char err[512];
-    SSL_CTX *ctx = front_ctx_load(f->cert_file, f->key_file, err, sizeof(err));
+    SSL_CTX *ctx = front_ctx_load(f->cert_file, f->key_file, f->client_ca_file, err, sizeof(err));
     if (!ctx) {
         /* Mid-rotation the pair may not match yet: keep serving the old one. */
         fprintf(stderr, "podterm: keeping the current certificate: %s\n", err);
@@ -259,11 +274,12 @@ static int front_listen(const char *host, int port, int *bound, char *err, size_
     return fd;
 }
 
-struct tls_front *tls_front_new(uv_loop_t *loop, const char *host, int port, const char *cert_file,
-                                const char *key_file, tls_front_plain_fn plain, void *ctx,
-                                int *bound_port, char *err, size_t err_cap)
+struct tls_front *tls_front_new(uv_loop_t *loop, const char *host, int port,
+                                const struct tls_front_files *files, tls_front_plain_fn plain,
+                                void *ctx, int *bound_port, char *err, size_t err_cap)
 {
-    SSL_CTX *sctx = front_ctx_load(cert_file, key_file, err, err_cap);
+    const char *cert_file = files->cert, *key_file = files->key;
+    SSL_CTX *sctx = front_ctx_load(cert_file, key_file, files->client_ca, err, err_cap);
     if (!sctx)
         return NULL;
     struct tls_front *f = calloc(1, sizeof(*f));
@@ -280,6 +296,7 @@ struct tls_front *tls_front_new(uv_loop_t *loop, const char *host, int port, con
     f->plain_ctx = ctx;
     f->cert_file = strdup(cert_file);
     f->key_file = strdup(key_file);
+    f->client_ca_file = files->client_ca ? strdup(files->client_ca) : NULL;
     stat(cert_file, &f->cert_st);
     stat(key_file, &f->key_st);
     uv_poll_init_socket(loop, &f->poll, fd);
@@ -300,6 +317,7 @@ static void front_closed(uv_handle_t *h)
     SSL_CTX_free(f->ctx);
     free(f->cert_file);
     free(f->key_file);
+    free(f->client_ca_file);
     free(f);
 }
 

@@ -27,11 +27,16 @@ struct tls_front;
 /* A decrypted connection for the plaintext listener: fd is the callee's. */
 typedef void (*tls_front_plain_fn)(void *ctx, int fd);
 
+struct tls_front_files {
+    const char *cert, *key; /* PEM chain and its key */
+    const char *client_ca;  /* NULL, or PEM CAs a client certificate must chain to */
+};
+
 /* Listen on host:port (numeric IPv4). NULL with a message on error (bad
- * certificate or key, port in use). */
-struct tls_front *tls_front_new(uv_loop_t *loop, const char *host, int port, const char *cert_file,
-                                const char *key_file, tls_front_plain_fn plain, void *ctx,
-                                int *bound_port, char *err, size_t err_cap);
+ * certificate, key or CA file, port in use). */
+struct tls_front *tls_front_new(uv_loop_t *loop, const char *host, int port,
+                                const struct tls_front_files *files, tls_front_plain_fn plain,
+                                void *ctx, int *bound_port, char *err, size_t err_cap);
 /* Stop listening and close every connection; frees itself once uv is done. */
 void tls_front_close(struct tls_front *f);
 /* Times the certificate was reloaded (tests). */

@@ -176,9 +176,11 @@ struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char 
         tls ? listener_new_unbound(server)
             : listener_new(server, opts->listen_host, opts->listen_port, &port, err, err_cap);
     if (server->listener && tls)
-        server->tls = tls_front_new(loop, opts->listen_host, opts->listen_port, opts->tls_cert_file,
-                                    opts->tls_key_file, listener_adopt_fd, server->listener, &port,
-                                    err, err_cap);
+        server->tls = tls_front_new(loop, opts->listen_host, opts->listen_port,
+                                    &(struct tls_front_files){.cert = opts->tls_cert_file,
+                                                              .key = opts->tls_key_file,
+                                                              .client_ca = opts->client_ca_file},
+                                    listener_adopt_fd, server->listener, &port, err, err_cap);
     if (!server->listener || (tls && !server->tls)) {
         listener_free(server->listener);
         lws_context_destroy(server->lws);

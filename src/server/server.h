@@ -26,6 +26,7 @@ struct server_opts {
     struct gateway *gateway;   /* gateway mode: API requests go to the cluster (borrowed) */
     const char *tls_cert_file; /* serve HTTPS with this PEM chain and key (both or neither) */
     const char *tls_key_file;
+    const char *client_ca_file; /* with TLS: clients must present a certificate from these CAs */
 };
 
 struct server;

@@ -1,23 +1,29 @@
 """Gateway suite: an upstream podterm in local mode serving TLS with a token
 file (the "cluster"), and a gateway podterm in front of it with a generated
 kubeconfig. Certificates are made with openssl in a temp dir. Everything
-listens on 127.0.0.1 and is stopped by PID."""
+listens on 127.0.0.1 and is stopped by PID; a server that exits non-zero on
+SIGTERM or printed a sanitizer report fails the test that owned it (the
+interop suite's Podterm does those checks, so both suites share it)."""
 import os
-import re
-import signal
-import subprocess
+import sys
 import tempfile
-import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("PODTERM_BIN", os.path.join(ROOT, "build-asan", "podterm"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "interop"))
+
+import podterm_server  # noqa: E402
+from podterm_server import Podterm  # noqa: E402
+
 UPSTREAM_TOKEN = "upstream-secret-token"
+# Users of a gateway that authenticates its own clients (impersonation tests).
+GATEWAY_USER_TOKEN = "gateway-user-token-carol"
 
 
-def sh(*args, **kw):
-    subprocess.run(args, check=True, capture_output=True, **kw)
+def sh(*args):
+    import subprocess
+    subprocess.run(args, check=True, capture_output=True)
 
 
 def make_ca(d, name):
@@ -25,73 +31,45 @@ def make_ca(d, name):
        "-subj", f"/CN={name}", "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.crt")
 
 
-def make_cert(d, ca, name, san):
-    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+def make_cert(d, ca, name, subj, ext):
+    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", subj,
        "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.csr")
-    ext = f"{d}/{name}.ext"
-    with open(ext, "w") as f:
-        f.write(f"subjectAltName={san}\n")
+    with open(f"{d}/{name}.ext", "w") as f:
+        f.write(ext + "\n")
     sh("openssl", "x509", "-req", "-in", f"{d}/{name}.csr", "-CA", f"{d}/{ca}.crt",
-       "-CAkey", f"{d}/{ca}.key", "-CAcreateserial", "-days", "2", "-extfile", ext,
-       "-out", f"{d}/{name}.crt")
+       "-CAkey", f"{d}/{ca}.key", "-CAcreateserial", "-days", "2", "-extfile",
+       f"{d}/{name}.ext", "-out", f"{d}/{name}.crt")
 
 
-class Podterm:
-    """A podterm process; url parsed from its 'serving' line."""
-
-    def __init__(self, args, env=None):
-        self.log = tempfile.NamedTemporaryFile(prefix="podterm-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([BIN, "--listen", "127.0.0.1:0", *args],
-                                     stdout=self.log, stderr=self.log, env=env)
-        deadline = time.time() + 15
-        self.url = None
-        while time.time() < deadline and self.url is None:
-            if self.proc.poll() is not None:
-                break
-            m = re.search(r"podterm: serving (https?://[0-9.:]+/)", self.output())
-            if m:
-                self.url = m.group(1)
-            else:
-                time.sleep(0.05)
-        if self.url is None:
-            self.stop()
-            raise RuntimeError("podterm did not start: " + self.output())
-        self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
-
-    def output(self):
-        with open(self.log.name, errors="replace") as f:
-            return f.read()
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def kubeconfig(d, name, server, ca=None, token=None, exec_cmd=None, ca_data=None):
+def kubeconfig(d, name, server, ca=None, token=None, exec_cmd=None, client_cert=None,
+               token_file=None):
+    """A kubeconfig file with one context; client_cert: (crt path, key path)."""
     lines = ["apiVersion: v1", "kind: Config", "current-context: c",
-             "contexts:", "- name: c", "  context: {cluster: k, user: u}",
+             "contexts:", "- name: c", "  context: {cluster: k, user: u, namespace: default}",
              "clusters:", "- name: k", "  cluster:", f"    server: {server}"]
     if ca:
         lines.append(f"    certificate-authority: {ca}")
-    if ca_data:
-        lines.append(f"    certificate-authority-data: {ca_data}")
-    lines += ["users:", "- name: u", "  user:"]
+    user = []
     if token:
-        lines.append(f"    token: {token}")
+        user.append(f"    token: {token}")
+    if token_file:
+        user.append(f"    tokenFile: {token_file}")
+    if client_cert:
+        user += [f"    client-certificate: {client_cert[0]}", f"    client-key: {client_cert[1]}"]
     if exec_cmd:
-        lines += ["    exec:", "      apiVersion: client.authentication.k8s.io/v1",
-                  f"      command: {exec_cmd}", "      interactiveMode: Never"]
-    if not token and not exec_cmd:
-        lines[-1] = "  user: {}"
+        user += ["    exec:", "      apiVersion: client.authentication.k8s.io/v1",
+                 f"      command: {exec_cmd}", "      interactiveMode: Never"]
+    lines += ["users:", "- name: u"] + (["  user:"] + user if user else ["  user: {}"])
     path = os.path.join(d, name)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
+
+
+def stop_or_fail(srv):
+    problems = srv.stop()
+    if problems:
+        pytest.fail(srv.describe(problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -99,34 +77,59 @@ def pki():
     d = tempfile.mkdtemp(prefix="podterm-gw-")
     make_ca(d, "ca")
     make_ca(d, "otherca")
-    make_cert(d, "ca", "server", "IP:127.0.0.1")
+    make_ca(d, "clientca")
+    make_cert(d, "ca", "server", "/CN=server", "subjectAltName=IP:127.0.0.1")
+    make_cert(d, "clientca", "client", "/CN=podterm-gateway/O=gateways",
+              "extendedKeyUsage=clientAuth")
     with open(f"{d}/tokens.csv", "w") as f:
         f.write(f'{UPSTREAM_TOKEN},alice,1001,"devs"\n')
+    with open(f"{d}/gateway-users.csv", "w") as f:
+        f.write(f'{GATEWAY_USER_TOKEN},carol,2002,"sre,oncall"\n')
     return d
+
+
+def tls_args(pki, *extra):
+    return ["--tls-cert-file", f"{pki}/server.crt", "--tls-private-key-file",
+            f"{pki}/server.key", *extra]
 
 
 @pytest.fixture(scope="session")
 def upstream(pki):
-    p = Podterm(["--tls-cert-file", f"{pki}/server.crt", "--tls-private-key-file",
-                 f"{pki}/server.key", "--token-auth-file", f"{pki}/tokens.csv"])
+    p = Podterm(tls_args(pki, "--token-auth-file", f"{pki}/tokens.csv"), name="gw-upstream")
     assert p.url.startswith("https://")
     yield p
-    p.stop()
+    stop_or_fail(p)
 
 
 @pytest.fixture(scope="session")
 def gateway(pki, upstream):
     kc = kubeconfig(pki, "gw.kubeconfig", upstream.url.rstrip("/"), ca=f"{pki}/ca.crt",
                     token=UPSTREAM_TOKEN)
-    p = Podterm(["--kubeconfig", kc])
+    p = Podterm(["--kubeconfig", kc], name="gw-gateway")
     yield p
-    p.stop()
+    stop_or_fail(p)
 
 
-@pytest.fixture(scope="session")
-def kubectl_env(pki, gateway):
-    """A kubeconfig for kubectl pointing at the gateway (anonymous on loopback)."""
-    home = tempfile.mkdtemp(prefix="podterm-home-")
-    kc = kubeconfig(home, "config", gateway.url.rstrip("/"))
-    env = dict(os.environ, HOME=home, KUBECONFIG=kc)
-    return env
+@pytest.fixture(autouse=True)
+def shared_servers_healthy():
+    """After each test the session's servers still run with a clean log."""
+    yield
+    for srv in list(podterm_server.LIVE):
+        assert srv.alive(), srv.describe(["exited during the test"])
+        assert not srv.sanitizer_reports(), srv.describe(srv.sanitizer_reports())
+
+
+@pytest.fixture
+def podterm():
+    """start(args, name=...) -> Podterm owned by the test, stopped and checked at its end."""
+    started = []
+
+    def start(args, name="gw-extra"):
+        srv = Podterm(args, name=name)
+        started.append(srv)
+        return srv
+
+    yield start
+    failures = [s.describe(p) for s in started for p in [s.stop()] if p]
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)

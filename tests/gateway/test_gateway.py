@@ -1,11 +1,12 @@
-"""Gateway mode end to end: kubectl, python and raw WebSocket clients through
-a gateway podterm to an upstream podterm serving TLS."""
+"""Gateway mode end to end: kubectl, wscat, the python and Node clients and raw
+WebSocket clients through a gateway podterm to an upstream podterm serving
+TLS (conftest.py). Exact bytes, exit codes and HTTP statuses throughout."""
 import base64
-import glob
 import json
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -13,123 +14,234 @@ import urllib.error
 import urllib.request
 
 import pytest
-import websocket
+from kube_tools import WS_VERSIONS, Tmux, kbin
+from podterm_client import (V5, exec_path, http_get_json, http_request, nonzero_status,
+                            ws_exec, ws_open)
+from podterm_server import Podterm
+from recorder import Recorder
+from test_wscat import Wscat, read_until
 
-from conftest import UPSTREAM_TOKEN, Podterm, kubeconfig
+from conftest import (GATEWAY_USER_TOKEN, UPSTREAM_TOKEN, kubeconfig, make_cert, stop_or_fail,
+                      tls_args)
 
-KUBECTLS = sorted(set(filter(None, [shutil.which("kubectl")] +
-                             glob.glob("/usr/local/bin/kubectl.1.3[0-3]*") +
-                             glob.glob("/usr/bin/kubectl.1.3[0-3]*"))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+INTEROP = os.path.join(HERE, "..", "interop")
+NODE_MODULES = os.path.join(HERE, "..", "node_modules")
+WSCAT = os.path.join(NODE_MODULES, ".bin", "wscat")
+V4, BASE64 = ["v4.channel.k8s.io"], ["base64.channel.k8s.io"]
 
 
-def kubectl(env, kbin, *args, stdin=None, timeout=60):
-    return subprocess.run([kbin, *args], env=env, input=stdin, capture_output=True,
+@pytest.fixture(scope="module")
+def kube_env(pki, gateway, tmp_path_factory):
+    """HOME and KUBECONFIG for kubectl pointing at the gateway (anonymous on loopback)."""
+    home = str(tmp_path_factory.mktemp("home"))
+    kc = kubeconfig(home, "config", gateway.url.rstrip("/"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
+    env.update(HOME=home, KUBECONFIG=kc)
+    return env
+
+
+def kubectl(env, version, *args, stdin=None, timeout=60):
+    return subprocess.run([kbin(version), *args], env=env, input=stdin, capture_output=True,
                           text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("kbin", KUBECTLS)
-def test_kubectl_get_and_exec(kubectl_env, kbin):
-    r = kubectl(kubectl_env, kbin, "get", "pods", "-o", "name")
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "pod/local"
-    r = kubectl(kubectl_env, kbin, "exec", "local", "--", "sh", "-c", "echo out; exit 42")
-    assert r.returncode == 42, r.stderr
-    assert r.stdout == "out\n"
-    assert "command terminated with exit code 42" in r.stderr
-    r = kubectl(kubectl_env, kbin, "exec", "-i", "local", "--", "cat", stdin="hi\n")
-    assert (r.returncode, r.stdout) == (0, "hi\n"), r.stderr
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
 
 
-def ws_url(gateway, query):
-    return (gateway.url.replace("http://", "ws://") +
-            "api/v1/namespaces/default/pods/local/exec?" + query)
+# ---------------------------------------------------------------- kubectl
+
+@pytest.mark.parametrize("v", WS_VERSIONS)
+def test_kubectl_get_and_exec(kube_env, v):
+    r = kubectl(kube_env, v, "get", "pods", "-o", "name")
+    assert (r.returncode, r.stdout) == (0, "pod/local\n"), r.stderr
+    r = kubectl(kube_env, v, "exec", "local", "--", "sh", "-c", "echo out; echo err >&2; exit 42")
+    assert (r.returncode, r.stdout) == (42, "out\n"), r.stderr
+    assert r.stderr == "err\ncommand terminated with exit code 42\n", r.stderr
+    # stdin EOF crosses the gateway: cat ends, exit 0
+    r = kubectl(kube_env, v, "exec", "-i", "local", "--", "cat", stdin="hi\nthere\n")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "hi\nthere\n", "")
+    r = kubectl(kube_env, v, "exec", "nosuch", "--", "true")
+    assert r.returncode == 1 and 'pods "nosuch" not found' in r.stderr, r.stderr
 
 
-def test_base64_client_while_upstream_speaks_v5(gateway, upstream):
-    ws = websocket.create_connection(
-        ws_url(gateway, "command=sh&command=-c&command=echo+hi;exit+3&stdout=true&stderr=true"),
-        subprotocols=["base64.channel.k8s.io"], timeout=10)
-    assert ws.subprotocol == "base64.channel.k8s.io"
-    out, status = b"", ""
-    while True:
-        try:
-            op, data = ws.recv_data()
-        except websocket.WebSocketConnectionClosedException:
-            break
-        if op == websocket.ABNF.OPCODE_CLOSE:
-            break
-        assert op == websocket.ABNF.OPCODE_TEXT
-        text = data.decode()
-        if text[0] == "1":
-            out += base64.b64decode(text[1:])
-        elif text[0] == "3":
-            status += base64.b64decode(text[1:]).decode()
-    assert out == b"hi\n"
-    assert "exit code 3" in status  # pre-v4 text status, translated from upstream v5 JSON
+@pytest.mark.parametrize("v", ["1.30", "1.33"])
+def test_kubectl_exec_it_resize(kube_env, tmp_path, v):
+    cmd = f"{kbin(v)} exec -it local -- sh; echo KUBECTL-EXIT=$?; sleep 60"
+    tm = Tmux(str(tmp_path), kube_env, cmd, width=120, height=40)
+    try:
+        tm.keys("echo READY-$((6*7))")
+        tm.wait_for("READY-42")
+        tm.keys("stty size")
+        tm.wait_for("\n40 120\n")
+        tm.run("resize-window", "-t", "t", "-x", "100", "-y", "30")
+        time.sleep(0.3)  # SIGWINCH -> kubectl -> gateway -> upstream -> TIOCSWINSZ
+        tm.keys("stty size")
+        tm.wait_for("\n30 100\n")
+        tm.keys("exit 3")
+        tm.wait_for("KUBECTL-EXIT=3")
+    finally:
+        tm.kill()
+
+
+# ---------------------------------------------------------------- subprotocol translation
+
+def test_seed_wscat_base64_while_upstream_speaks_v5(gateway):
+    """The seed's wscat command through the gateway: the client keeps
+    base64.channel.k8s.io, the gateway speaks v5 upstream."""
+    assert os.path.exists(WSCAT), "wscat missing: run `cd tests && npm ci`"
+    url = (gateway.url.replace("http://", "ws://") + "api/v1/namespaces/default/pods/local/exec"
+           "?container=shell&stdin=1&stdout=1&stderr=1&tty=1&command=/bin/sh")
+    w = Wscat("-c", url, "-s", "base64.channel.k8s.io")
+    deadline = time.monotonic() + 15
+    assert w.next_line(deadline) == b"1"
+    w.send("0" + base64.b64encode("echo hi-gw'' 你好\n".encode()).decode())
+    out, lines = read_until(w, "hi-gw 你好\r\n".encode())
+    assert "hi-gw 你好\r\n".encode() in out, (out, lines)
+    w.send("0" + base64.b64encode(b"exit 5\n").decode())
+    status = b""
+    while (line := w.next_line(deadline)) is not None:
+        if line[:1] == b"3":
+            status += base64.b64decode(line[1:])
+    rc, err = w.finish()
+    assert (rc, err) == (0, ""), (rc, err)
+    # pre-v4 protocols carry the Status message as text, as the apiserver writes it
+    assert status == (b"command terminated with non-zero exit code: "
+                      b"error executing command [/bin/sh], exit code 5"), status
+
+
+def test_base64_status_text_from_v5_json(gateway):
+    path = exec_path(["sh", "-c", "echo hi; exit 3"], stdout=True, stderr=True)
+    resp, t = ws_exec(gateway.port, path, BASE64)
+    assert resp.header("Sec-WebSocket-Protocol") == "base64.channel.k8s.io"
+    assert t.channels()[0] == (1, b""), t
+    assert t.data(1) == b"hi\n"
+    assert t.status() == (b"command terminated with non-zero exit code: "
+                          b"error executing command [sh -c echo hi; exit 3], exit code 3"), t
+    assert t.close_code == 1000
 
 
 def test_v4_client_status_json(gateway):
-    ws = websocket.create_connection(
-        ws_url(gateway, "command=sh&command=-c&command=exit+7&stdout=true"),
-        subprotocols=["v4.channel.k8s.io"], timeout=10)
-    status = None
-    while True:
-        op, data = ws.recv_data()
-        if op == websocket.ABNF.OPCODE_CLOSE:
-            break
-        if data[:1] == b"\x03":
-            status = json.loads(data[1:])
-    assert status["reason"] == "NonZeroExitCode"
-    assert status["details"]["causes"][0] == {"reason": "ExitCode", "message": "7"}
+    resp, t = ws_exec(gateway.port, exec_path(["sh", "-c", "exit 7"]), V4)
+    assert resp.header("Sec-WebSocket-Protocol") == "v4.channel.k8s.io"
+    st = json.loads(t.status())
+    assert st["message"].startswith("command terminated with non-zero exit code"), st
+    del st["message"]
+    assert st == nonzero_status(7)
 
 
-def upstream_get(upstream, path, pki):
-    ctx = ssl.create_default_context(cafile=f"{pki}/ca.crt")
-    req = urllib.request.Request(upstream.url.rstrip("/") + path,
-                                 headers={"Authorization": "Bearer " + UPSTREAM_TOKEN})
-    try:
-        with urllib.request.urlopen(req, context=ctx) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+def test_v5_client_close_signal_ends_stdin(gateway):
+    resp, t = ws_exec(gateway.port, exec_path(["wc", "-c"], stdin=True), V5,
+                      stdin_chunks=[b"x" * 100000], close_stdin=True)
+    assert resp.header("Sec-WebSocket-Protocol") == "v5.channel.k8s.io"
+    assert t.data(1).strip() == b"100000", t
+    assert json.loads(t.status()) == {"metadata": {}, "status": "Success"}
 
+
+def test_binary_pre_v4_client_stdin_and_output(gateway):
+    resp, t = ws_exec(gateway.port, exec_path(["head", "-c", "5"], stdin=True),
+                      ["channel.k8s.io"], stdin_chunks=[b"abcdefgh"])
+    assert resp.header("Sec-WebSocket-Protocol") == "channel.k8s.io"
+    assert t.data(1) == b"abcde" and t.status() == b"", t
+
+
+def test_python_client(gateway):
+    code = (
+        "import sys\n"
+        "from kubernetes import client\n"
+        "from kubernetes.stream import stream\n"
+        "cfg = client.Configuration(); cfg.host = sys.argv[1]\n"
+        "api = client.CoreV1Api(client.ApiClient(cfg))\n"
+        "r = stream(api.connect_get_namespaced_pod_exec, 'local', 'default',\n"
+        "    command=['sh', '-c', 'echo py-out; echo py-err >&2; exit 9'], stderr=True,\n"
+        "    stdin=False, stdout=True, tty=False, _preload_content=False)\n"
+        "r.run_forever(timeout=20)\n"
+        "print(repr((r.read_stdout(), r.read_stderr(), r.returncode)))\n")
+    r = subprocess.run(["/usr/bin/python3", "-c", code, gateway.url.rstrip("/")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == repr(("py-out\n", "py-err\n", 9))
+
+
+def node_exec(port, command, **extra):
+    spec = dict(namespace="default", pod="local", container="shell", command=command, **extra)
+    r = subprocess.run(["node", os.path.join(INTEROP, "client_node_exec.mjs"),
+                        f"http://127.0.0.1:{port}", json.dumps(spec)],
+                       capture_output=True, text=True, timeout=40, cwd=INTEROP)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    res["stdout"] = base64.b64decode(res["stdout"])
+    return res
+
+
+def test_node_client(gateway):
+    res = node_exec(gateway.port, ["sh", "-c", "cat; exit 4"], stdin="node-in\n")
+    assert res["protocol"] == "v5.channel.k8s.io"
+    assert res["stdout"] == b"node-in\n"
+    assert [dict(s, message="") for s in res["statuses"]] == [
+        dict(nonzero_status(4), message="")], res
+
+
+# ---------------------------------------------------------------- errors and REST
 
 def test_upstream_error_status_passes_unchanged(gateway, upstream, pki):
-    path = "/api/v1/namespaces/default/pods/nosuch/exec?command=true&stdout=true"
-    with pytest.raises(websocket.WebSocketBadStatusException) as e:
-        websocket.create_connection(ws_url(gateway, "").split("/api/")[0] + path,
-                                    subprotocols=["v5.channel.k8s.io"], timeout=10)
-    assert e.value.status_code == 404
-    body = json.loads(e.value.resp_body)
-    assert body["reason"] == "NotFound"
-    assert body["details"] == {"name": "nosuch", "kind": "pods"}
-    # REST: the same body as the upstream's own
-    code, up = upstream_get(upstream, "/api/v1/namespaces/default/pods/nosuch", pki)
-    with pytest.raises(urllib.error.HTTPError) as he:
-        urllib.request.urlopen(gateway.url.rstrip("/") + "/api/v1/namespaces/default/pods/nosuch")
-    assert (he.value.code, he.value.read()) == (code, up)
+    path = exec_path(["true"], pod="nosuch")
+    resp, ws = ws_open(gateway.port, path, V5)
+    assert ws is None and resp.status == 404, resp
+    body = json.loads(resp.body)
+    assert (body["reason"], body["details"]) == ("NotFound", {"name": "nosuch", "kind": "pods"})
+    # REST: byte for byte the upstream's own body
+    ctx = ssl.create_default_context(cafile=f"{pki}/ca.crt")
+    req = urllib.request.Request(upstream.url + "api/v1/namespaces/default/pods/nosuch",
+                                 headers={"Authorization": "Bearer " + UPSTREAM_TOKEN})
+    with pytest.raises(urllib.error.HTTPError) as up:
+        urllib.request.urlopen(req, context=ctx)
+    mine = http_request(gateway.port, "GET", "/api/v1/namespaces/default/pods/nosuch")
+    assert (mine.status, mine.body) == (404, up.value.read())
 
 
-def test_rest_subset_only(gateway):
-    with pytest.raises(urllib.error.HTTPError) as e:
-        urllib.request.urlopen(gateway.url + "api/v1/namespaces/default/secrets")
-    assert e.value.code == 404
-    with urllib.request.urlopen(gateway.url + "api/v1/pods?labelSelector=x%3Dy&limit=5") as r:
-        assert json.load(r)["kind"] == "PodList"
+def test_rest_subset_and_selectors(gateway):
+    resp = http_request(gateway.port, "GET", "/api/v1/namespaces/default/secrets")
+    assert resp.status == 404 and json.loads(resp.body)["kind"] == "Status", resp
+    resp, lst = http_get_json(gateway.port, "/api/v1/pods?labelSelector=x%3Dy&limit=5")
+    assert resp.status == 200 and lst["kind"] == "PodList" and lst["items"] == [], resp
+    resp, lst = http_get_json(gateway.port, "/api/v1/namespaces/default/pods?fieldSelector="
+                                            "metadata.name%3Dlocal")
+    assert [p["metadata"]["name"] for p in lst["items"]] == ["local"], resp
+    for path in ("/version", "/api", "/apis", "/api/v1/namespaces"):
+        assert http_request(gateway.port, "GET", path).status == 200, path
 
 
-def test_wrong_ca_is_refused(pki, upstream):
+def test_wrong_ca_is_refused(pki, upstream, podterm):
     kc = kubeconfig(pki, "wrongca.kubeconfig", upstream.url.rstrip("/"),
                     ca=f"{pki}/otherca.crt", token=UPSTREAM_TOKEN)
-    gw = Podterm(["--kubeconfig", kc])
-    try:
-        with pytest.raises(urllib.error.HTTPError) as e:
-            urllib.request.urlopen(gw.url + "api/v1/pods")
-        assert e.value.code == 503
-        msg = json.loads(e.value.read())["message"]
-        assert "certificate was not accepted" in msg
-    finally:
-        gw.stop()
+    gw = podterm(["--kubeconfig", kc])
+    resp = http_request(gw.port, "GET", "/api/v1/pods")
+    assert resp.status == 503, resp
+    assert "certificate was not accepted" in json.loads(resp.body)["message"]
+    resp, ws = ws_open(gw.port, exec_path(["true"]), V5)
+    assert ws is None and resp.status == 503, resp
+
+
+# ---------------------------------------------------------------- credentials
+
+def test_client_certificate_kubeconfig(pki, podterm):
+    """An upstream that demands a client certificate (--client-ca-file): the
+    kubeconfig's client-certificate/-key get through, no certificate does not."""
+    up = podterm(tls_args(pki, "--client-ca-file", f"{pki}/clientca.crt"), name="gw-mtls-up")
+    kc = kubeconfig(pki, "cert.kubeconfig", up.url.rstrip("/"), ca=f"{pki}/ca.crt",
+                    client_cert=(f"{pki}/client.crt", f"{pki}/client.key"))
+    gw = podterm(["--kubeconfig", kc], name="gw-mtls")
+    resp, pod = http_get_json(gw.port, "/api/v1/namespaces/default/pods/local")
+    assert resp.status == 200 and pod["kind"] == "Pod", resp
+    _, t = ws_exec(gw.port, exec_path(["echo", "via-cert"]), V5)
+    assert t.data(1) == b"via-cert\n"
+    kc = kubeconfig(pki, "nocert.kubeconfig", up.url.rstrip("/"), ca=f"{pki}/ca.crt")
+    bare = podterm(["--kubeconfig", kc], name="gw-nocert")
+    resp = http_request(bare.port, "GET", "/api/v1/pods")
+    assert resp.status == 503, resp
 
 
 def write_plugin(plugin, count, offset_s):
@@ -145,44 +257,203 @@ def write_plugin(plugin, count, offset_s):
 
 
 @pytest.mark.parametrize("offset_s,runs", [(3600, 1), (-60, 3)])
-def test_exec_credential_plugin_cached_until_expiry(pki, upstream, tmp_path, offset_s, runs):
+def test_exec_credential_plugin_cached_until_expiry(pki, upstream, tmp_path, podterm, offset_s,
+                                                     runs):
     count, plugin = tmp_path / "runs", tmp_path / "plugin.sh"
     write_plugin(plugin, count, offset_s)
     kc = kubeconfig(str(tmp_path), "kc", upstream.url.rstrip("/"), ca=f"{pki}/ca.crt",
                     exec_cmd=str(plugin))
-    gw = Podterm(["--kubeconfig", kc])
-    try:
-        for _ in range(3):
-            with urllib.request.urlopen(gw.url + "api/v1/pods") as r:
-                assert r.status == 200
-        assert count.read_text().count("run") == runs
-    finally:
-        gw.stop()
+    gw = podterm(["--kubeconfig", kc])
+    for _ in range(3):
+        assert http_request(gw.port, "GET", "/api/v1/pods").status == 200
+    assert count.read_text().count("run") == runs
 
 
-def test_upstream_killed_mid_session(pki):
-    up = Podterm(["--tls-cert-file", f"{pki}/server.crt", "--tls-private-key-file",
-                  f"{pki}/server.key", "--token-auth-file", f"{pki}/tokens.csv"])
-    kc = kubeconfig(pki, "kill.kubeconfig", up.url.rstrip("/"), ca=f"{pki}/ca.crt",
-                    token=UPSTREAM_TOKEN)
-    gw = Podterm(["--kubeconfig", kc])
+def test_token_file_reread_when_it_changes(pki, upstream, tmp_path, podterm):
+    """tokenFile (and the in-cluster token, same code) is read again when it
+    changes: bound service-account tokens rotate hourly."""
+    tok = tmp_path / "token"
+    tok.write_text("not-the-right-token\n")
+    kc = kubeconfig(str(tmp_path), "kc", upstream.url.rstrip("/"), ca=f"{pki}/ca.crt",
+                    token_file=str(tok))
+    gw = podterm(["--kubeconfig", kc])
+    resp = http_request(gw.port, "GET", "/api/v1/pods")
+    assert resp.status == 401 and json.loads(resp.body)["reason"] == "Unauthorized", resp
+    time.sleep(1.1)  # a new mtime second, as a kubelet rotation would give
+    tok.write_text(UPSTREAM_TOKEN + "\n")
+    assert http_request(gw.port, "GET", "/api/v1/pods").status == 200
+
+
+def test_identity_impersonation_and_pass_through(pki, podterm):
+    """Clients authenticated by the gateway reach the cluster as themselves:
+    podterm's own token plus Impersonate-User/-Group, or with
+    --pass-through-token the client's token and nothing else."""
+    up = podterm(["--token-auth-file", f"{pki}/tokens.csv"], name="gw-plain-up")
+    rec = Recorder(up.port)
     try:
-        ws = websocket.create_connection(
-            ws_url(gw, "command=sleep&command=100&stdout=true"),
-            subprotocols=["v4.channel.k8s.io"], timeout=10)
-        op, data = ws.recv_data()  # the initial empty frame
-        t0 = time.time()
-        up.stop(signal.SIGKILL)
-        status = None
-        while True:
-            op, data = ws.recv_data()
-            if op == websocket.ABNF.OPCODE_CLOSE:
-                break
-            if data[:1] == b"\x03":
-                status = json.loads(data[1:])
-        assert time.time() - t0 < 5
-        assert status["status"] == "Failure"
-        assert "API server" in status["message"]
+        kc = kubeconfig(pki, "imp.kubeconfig", f"http://127.0.0.1:{rec.port}",
+                        token=UPSTREAM_TOKEN)
+        gw = podterm(["--kubeconfig", kc, "--token-auth-file", f"{pki}/gateway-users.csv"],
+                     name="gw-imp")
+        auth = [("Authorization", "Bearer " + GATEWAY_USER_TOKEN)]
+        assert http_request(gw.port, "GET", "/api/v1/pods").status == 401
+        assert http_request(gw.port, "GET", "/api/v1/pods", headers=auth).status == 200
+        _, t = ws_exec(gw.port, exec_path(["echo", "as-carol"]), V5, headers=auth)
+        assert t.data(1) == b"as-carol\n"
+        for q in rec.requests:
+            assert q.header("Authorization") == "Bearer " + UPSTREAM_TOKEN, q
+            assert q.header("Impersonate-User") == "carol", q
+            groups = sorted(v for k, v in q.headers if k.lower() == "impersonate-group")
+            assert groups == ["oncall", "sre"], q.headers
+        assert [q.header("Sec-WebSocket-Protocol") for q in rec.exec_requests()] == [
+            "v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io"], rec.exec_requests()
+        stop_or_fail(gw)
+        rec.clear()
+        kc = kubeconfig(pki, "pass.kubeconfig", f"http://127.0.0.1:{rec.port}")
+        gw = podterm(["--kubeconfig", kc, "--pass-through-token", "--token-auth-file",
+                      f"{pki}/gateway-users.csv"], name="gw-pass")
+        # the upstream does not know carol's token: its 401 comes back unchanged
+        resp = http_request(gw.port, "GET", "/api/v1/pods", headers=auth)
+        assert resp.status == 401 and json.loads(resp.body)["reason"] == "Unauthorized", resp
+        assert [q.header("Authorization") for q in rec.requests] == [
+            "Bearer " + GATEWAY_USER_TOKEN]
+        assert all(q.header("Impersonate-User") is None for q in rec.requests)
     finally:
-        gw.stop()
+        rec.close()
+
+
+# ---------------------------------------------------------------- serving TLS
+
+def peer_serial(port, pki):
+    ctx = ssl.create_default_context(cafile=f"{pki}/ca.crt")
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            return tls.getpeercert()["serialNumber"]
+
+
+def test_certificate_reloaded_without_dropping_sessions(pki, tmp_path, podterm):
+    for f in ("server.crt", "server.key", "ca.crt", "ca.key"):
+        shutil.copy(f"{pki}/{f}", tmp_path / f)
+    up = podterm(["--tls-cert-file", str(tmp_path / "server.crt"), "--tls-private-key-file",
+                  str(tmp_path / "server.key")], name="gw-reload-up")
+    kc = kubeconfig(str(tmp_path), "kc", up.url.rstrip("/"), ca=f"{pki}/ca.crt")
+    gw = podterm(["--kubeconfig", kc], name="gw-reload")
+    first = peer_serial(up.port, pki)
+    resp, ws = ws_open(gw.port, exec_path(["cat"], stdin=True), V5)
+    with ws:
+        ws.recv_message(time.monotonic() + 10)
+        # cert-manager style rotation: a new certificate from the same CA
+        make_cert(str(tmp_path), "ca", "new", "/CN=server", "subjectAltName=IP:127.0.0.1")
+        os.replace(tmp_path / "new.key", tmp_path / "server.key")
+        os.replace(tmp_path / "new.crt", tmp_path / "server.crt")
+        deadline = time.monotonic() + 10
+        while peer_serial(up.port, pki) == first and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert peer_serial(up.port, pki) != first, "new connections still get the old certificate"
+        assert "reloaded the TLS certificate" in up.output()
+        # the session opened before the rotation still works both ways
+        ws.send_channel(0, b"still-here\n")
+        msg = ws.recv_message(time.monotonic() + 10)[1]
+        assert msg == b"\x01still-here\n", msg
+        ws.send_binary(b"\xff\x00")
+        t = ws.collect(10)
+    assert json.loads(t.status()) == {"metadata": {}, "status": "Success"}
+
+
+# ---------------------------------------------------------------- faults and bounds
+
+def recv_until_close(ws, timeout):
+    """(status payload, seconds) once the gateway ends the stream."""
+    t0 = time.monotonic()
+    t = ws.collect(timeout)
+    return t, time.monotonic() - t0
+
+
+def test_upstream_killed_mid_session(pki, podterm):
+    up = Podterm(tls_args(pki), name="gw-kill-up")  # SIGKILLed: not checked on stop
+    orphans = []
+    try:
+        kc = kubeconfig(pki, "kill.kubeconfig", up.url.rstrip("/"), ca=f"{pki}/ca.crt")
+        gw = podterm(["--kubeconfig", kc], name="gw-kill")
+        resp, ws = ws_open(gw.port, exec_path(["sleep", "100"]), V4)
+        with ws:
+            assert ws.recv_message(time.monotonic() + 10)[1] == b"\x01"
+            orphans = up.children()
+            os.kill(up.pid, signal.SIGKILL)
+            t, took = recv_until_close(ws, 10)
+    finally:
         up.stop()
+        for pid in orphans:
+            os.kill(pid, signal.SIGKILL)
+    assert took < 5, took
+    st = json.loads(t.status())
+    assert st["status"] == "Failure" and "API server" in st["message"], st
+    assert t.close_code == 1000
+
+
+def test_upstream_stalled_mid_session(pki, podterm):
+    """An API server that stops answering (SIGSTOP: TCP stays up, no pong)."""
+    up = podterm(tls_args(pki), name="gw-stall-up")
+    kc = kubeconfig(pki, "stall.kubeconfig", up.url.rstrip("/"), ca=f"{pki}/ca.crt")
+    gw = podterm(["--kubeconfig", kc], name="gw-stall")
+    resp, ws = ws_open(gw.port, exec_path(["sleep", "100"]), V4)
+    try:
+        with ws:
+            ws.recv_message(time.monotonic() + 10)
+            os.kill(up.pid, signal.SIGSTOP)
+            t, took = recv_until_close(ws, 40)
+        assert took < 25, took
+        st = json.loads(t.status())
+        assert "stopped responding" in st["message"], st
+    finally:
+        os.kill(up.pid, signal.SIGCONT)
+
+
+def test_client_vanishing_ends_upstream_exec(gateway, upstream):
+    fds = gateway.fd_count()
+    resp, ws = ws_open(gateway.port, exec_path(["sleep", "100"], stdin=True), V5)
+    ws.recv_message(time.monotonic() + 10)
+    assert any(open(f"/proc/{c}/cmdline").read().startswith("sleep") for c in upstream.children())
+    ws.conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+    ws.close()  # RST, no Close frame
+    got_fds, kids = gateway.wait_for_baseline(fds)
+    assert got_fds <= fds
+    _, up_kids = upstream.wait_for_baseline(10 ** 6, timeout=10)
+    assert up_kids == [], up_kids
+
+
+def test_memory_bounded_when_upstream_does_not_read(gateway, upstream):
+    """The client floods stdin of a process that never reads: TCP pushes back
+    from the upstream through the gateway to the client, the gateway's memory stays put."""
+    resp, ws = ws_open(gateway.port, exec_path(["sleep", "60"], stdin=True), V5)
+    with ws:
+        ws.recv_message(time.monotonic() + 10)
+        before = rss_kib(gateway.pid)
+        ws.conn.sock.settimeout(3)
+        sent, chunk = 0, b"\x00" + b"y" * 65535
+        frame_sent = True
+        try:
+            while sent < 256 << 20:
+                ws.send_binary(chunk)
+                sent += len(chunk)
+        except (socket.timeout, TimeoutError):
+            frame_sent = False
+        grown = rss_kib(gateway.pid) - before
+    assert not frame_sent, "256 MiB went in without backpressure"
+    assert sent < 64 << 20, sent  # socket buffers, not the gateway, hold the rest
+    assert grown < 8 * 1024, f"gateway RSS grew {grown} KiB while {sent} bytes were pushed"
+
+
+def test_memory_bounded_when_client_does_not_read(gateway):
+    """yes upstream, a client that reads nothing for 3 s: the gateway stops
+    reading the upstream; then every byte still arrives in order."""
+    resp, ws = ws_open(gateway.port, exec_path(["sh", "-c", "yes | head -c 50000000"]), V5)
+    with ws:
+        before = rss_kib(gateway.pid)
+        time.sleep(3)
+        grown = rss_kib(gateway.pid) - before
+        t = ws.collect(60)
+    assert grown < 8 * 1024, f"gateway RSS grew {grown} KiB"
+    out = t.data(1)
+    assert len(out) == 50000000 and out == b"y\n" * 25000000
+    assert json.loads(t.status()) == {"metadata": {}, "status": "Success"}

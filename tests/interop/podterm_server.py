@@ -19,7 +19,7 @@ OUT_DIR = os.path.join(ROOT, "tests", "out", "interop")
 START_TIMEOUT_S = 20
 STOP_TIMEOUT_S = 5
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
-SERVING_RE = re.compile(r"podterm: serving (http://127\.0\.0\.1:(\d+)/)")
+SERVING_RE = re.compile(r"podterm: serving (https?://127\.0\.0\.1:(\d+)/)")
 
 # Pods for tests that need more than the default pod. Container cwd: the server's.
 CLUSTER_CONFIG = """\

@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from kube_tools import WS_VERSIONS, fresh_env, kbin
+from kube_tools import WS_VERSIONS, Tmux, fresh_env, kbin
 from podterm_client import http_get_json
 from podterm_server import CLUSTER_CONFIG, Podterm
 from recorder import Recorder
@@ -203,44 +203,6 @@ def test_spdy_gets_bad_request(kube, v, env_value):
 
 
 # ---------------------------------------------------------------- terminal
-
-class Tmux:
-    def __init__(self, tmp, env, command, width=120, height=40):
-        self.sock = os.path.join(tmp, f"tmux-{time.monotonic_ns()}.sock")
-        conf = self.sock + ".conf"
-        with open(conf, "w") as f:
-            f.write("set -g status off\nset -g history-limit 2000\n")
-        self.base = ["tmux", "-S", self.sock, "-f", conf]
-        self.env = env
-        self.run("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
-
-    def run(self, *args):
-        return subprocess.run(self.base + list(args), env=self.env, capture_output=True,
-                              text=True, check=True, timeout=10).stdout
-
-    def screen(self):
-        return self.run("capture-pane", "-p", "-t", "t", "-S", "-200")
-
-    def size(self):
-        h, w = self.run("display-message", "-p", "-t", "t", "#{pane_height} #{pane_width}").split()
-        return f"{h} {w}"
-
-    def wait_for(self, text, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} not on screen within {timeout} s:\n{self.screen()}")
-
-    def keys(self, line):
-        self.run("send-keys", "-t", "t", "-l", line)
-        self.run("send-keys", "-t", "t", "Enter")
-
-    def kill(self):
-        subprocess.run(self.base + ["kill-server"], env=self.env, capture_output=True, timeout=10)
-
 
 @pytest.mark.parametrize("v", WS_VERSIONS)
 def test_exec_it_terminal_and_resize(kube, v):

@@ -82,10 +82,20 @@ static void test_errors_are_precise(void **state)
     assert_non_null(strstr(err, "proxy-url is not supported"));
     assert_null(kube_target_load_kubeconfig(p, "nope", err, sizeof(err)));
     assert_non_null(strstr(err, "context \"nope\" not found"));
-    p = write_file("kc4", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'http://h:1'}\n"
+    p = write_file("kc4", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'ftp://h:1'}\n"
                                   "users:\n- name: u\n  user: {token: x}\n");
     assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
-    assert_non_null(strstr(err, "https:// only"));
+    assert_non_null(strstr(err, "must start with https:// (or http://)"));
+    /* kubectl proxy's plain http:// is accepted, port 80 by default */
+    p = write_file("kc6", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'http://h/p/'}\n"
+                                  "users:\n- name: u\n  user: {token: x}\n");
+    struct kube_target *t = kube_target_load_kubeconfig(p, NULL, err, sizeof(err));
+    assert_non_null(t);
+    assert_true(t->plain);
+    assert_string_equal(t->host, "h");
+    assert_int_equal(t->port, 80);
+    assert_string_equal(t->prefix, "/p");
+    kube_target_free(t);
     p = write_file("kc5", KC_HEAD "clusters:\n- name: c\n  cluster:\n    server: https://h\n"
                                   "    certificate-authority: /nonexistent/ca\n"
                                   "users:\n- name: u\n  user: {token: x}\n");
