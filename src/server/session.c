@@ -24,6 +24,7 @@ void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const cha
 
 #define SESSION_OUT_PAYLOAD (64 * 1024) /* largest output payload per frame */
 #define SESSION_IN_MAX (64 * 1024)      /* stdin bytes waiting for the process */
+#define SESSION_WRITES_PER_WAKE 16      /* frames written per writeable callback at most */
 #define SESSION_ARGV_TEXT_MAX 512       /* "[sh -c exit 3]" in exit messages */
 
 struct session {
@@ -200,33 +201,23 @@ static int session_write_status(struct session *s)
     return len < 0 ? -1 : session_write_frame(s, buf + LWS_PRE, (size_t)len);
 }
 
-int session_on_writeable(struct session *s)
+/* One step of the output sequence (initial frame, data, status, Close).
+ * 1: wrote a frame and more may follow now; 0: nothing to write until an
+ * event asks again (or the Close was started); -1: the connection failed. */
+static int session_write_next(struct session *s)
 {
-    if (!s->initial_sent) {
-        if (session_write_initial(s) < 0)
-            return -1;
-        lws_callback_on_writable(s->wsi);
-        return 0;
-    }
+    if (!s->initial_sent)
+        return session_write_initial(s) < 0 ? -1 : 1;
     if (s->out_len) {
         size_t len = s->out_len;
         s->out_len = 0;
         if (session_write_frame(s, s->out + LWS_PRE, len) < 0)
             return -1;
         session_fill(s); /* lws has the bytes: the buffer is free for the next chunk */
-        /* A backend may report the exit while the last chunk waited here
-         * (the kube backend does once its buffers are empty): nothing else
-         * would ask for the writeable that sends the status. */
-        if (!s->out_len && s->exited)
-            lws_callback_on_writable(s->wsi);
-        return 0;
+        return 1;
     }
-    if (s->exited && !s->status_sent) {
-        if (session_write_status(s) < 0)
-            return -1;
-        lws_callback_on_writable(s->wsi);
-        return 0;
-    }
+    if (s->exited && !s->status_sent)
+        return session_write_status(s) < 0 ? -1 : 1;
     if (s->status_sent && !s->close_sent) {
         /* lws 4.1 drops TCP without a Close frame when a writeable callback
          * returns -1 or a timeout kills the wsi (both mark the socket
@@ -238,6 +229,24 @@ int session_on_writeable(struct session *s)
         lws_close_reason(s->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
         lws_close_free_wsi(s->wsi, LWS_CLOSE_STATUS_NORMAL, "podterm: stream ended");
     }
+    return 0;
+}
+
+int session_on_writeable(struct session *s)
+{
+    /* Keep writing while the socket takes it: a POLLOUT round trip through
+     * the loop per frame costs three epoll_ctl calls and a wake-up, which
+     * for 4 KiB PTY reads and for short sessions (initial frame, status,
+     * Close) is most of the server's time. Bounded so one busy session
+     * cannot starve the others. */
+    for (int i = 0; i < SESSION_WRITES_PER_WAKE; i++) {
+        int rc = session_write_next(s);
+        if (rc <= 0)
+            return rc;
+        if (lws_send_pipe_choked(s->wsi))
+            break;
+    }
+    lws_callback_on_writable(s->wsi);
     return 0;
 }
 
