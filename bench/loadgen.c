@@ -33,6 +33,7 @@ struct opts {
     const char *label;
     const char *target_ns, *target_pod, *target_ctr;
     bool tty, want_stdin, want_stdout, want_stderr;
+    bool attach; /* attach to the container's main process instead of exec CMD */
     long sessions, parallel, samples;
     double idle_secs, pause_secs, timeout;
     long long expect_bytes; /* -1: not checked */
@@ -87,9 +88,9 @@ static int build_path(struct lg *lg, const struct opts *o, size_t idx)
 {
     char *p = lg->path;
     size_t cap = sizeof(lg->path);
-    int n = snprintf(p, cap, "/api/v1/namespaces/%s/pods/%s/exec?container=%s", o->target_ns,
-                     o->target_pod, o->target_ctr);
-    for (int i = 0; i < o->argc && n > 0 && (size_t)n < cap; i++) {
+    int n = snprintf(p, cap, "/api/v1/namespaces/%s/pods/%s/%s?container=%s", o->target_ns,
+                     o->target_pod, o->attach ? "attach" : "exec", o->target_ctr);
+    for (int i = 0; i < o->argc && !o->attach && n > 0 && (size_t)n < cap; i++) {
         char arg[1024], enc[3 * sizeof(arg)];
         if (strcmp(o->argv[i], "%i") == 0)
             snprintf(arg, sizeof(arg), "%zu", idx);
@@ -459,7 +460,7 @@ static void usage(void)
     fprintf(
         stderr,
         "usage: podterm-loadgen --port N [--host H] [--engine raw|lws] [--proto NAME|--no-proto]\n"
-        "  [--target NS/POD/CONTAINER] [--tty] [--stdin] [--no-stdout] [--stderr]\n"
+        "  [--target NS/POD/CONTAINER] [--attach] [--tty] [--stdin] [--no-stdout] [--stderr]\n"
         "  [--sessions N] [--parallel P] [--samples N] [--idle-secs S] [--pause-secs S]\n"
         "  [--expect-bytes N] [--expect-crc HEX] [--expect-gen BYTES] [--expect-exit N]\n"
         "  [--server-pid PID] [--timeout S] [--label L] run|latency|idle|slow -- CMD...\n");
@@ -517,7 +518,8 @@ int main(int argc, char **argv)
         O_XEXIT,
         O_PID,
         O_TIMEOUT,
-        O_LABEL
+        O_LABEL,
+        O_ATTACH
     };
     static const struct option longopts[] = {
         {"port", 1, 0, O_PORT},
@@ -542,6 +544,7 @@ int main(int argc, char **argv)
         {"server-pid", 1, 0, O_PID},
         {"timeout", 1, 0, O_TIMEOUT},
         {"label", 1, 0, O_LABEL},
+        {"attach", 0, 0, O_ATTACH},
         {0, 0, 0, 0},
     };
     int opt;
@@ -616,6 +619,9 @@ int main(int argc, char **argv)
             break;
         case O_LABEL:
             o.label = optarg;
+            break;
+        case O_ATTACH:
+            o.attach = true;
             break;
         default:
             goto bad;
