@@ -100,6 +100,36 @@ bool head_target_valid(const char *in, size_t head_len)
     return true;
 }
 
+/* Copy the request line, dropping every '&'-separated query segment that
+ * holds a ';': the apiserver parses queries with Go's url.ParseQuery, which
+ * (since Go 1.17) skips such a pair whole, while lws would split it at the
+ * ';' and so run a different command than a real cluster would. */
+static void put_request_line(const char *in, const char *line_end, char *out, size_t *used)
+{
+    const char *sp = memchr(in, ' ', (size_t)(line_end - in));
+    const char *q = sp ? memchr(sp + 1, '?', (size_t)(line_end - sp - 1)) : NULL;
+    const char *tend = q ? memchr(q, ' ', (size_t)(line_end - q)) : NULL;
+    if (!tend || !memchr(q, ';', (size_t)(tend - q))) {
+        out_put(out, used, in, (size_t)(line_end - in));
+        return;
+    }
+    out_put(out, used, in, (size_t)(q + 1 - in));
+    bool first = true;
+    for (const char *s = q + 1; s < tend;) {
+        const char *e = memchr(s, '&', (size_t)(tend - s));
+        if (!e)
+            e = tend;
+        if (e > s && !memchr(s, ';', (size_t)(e - s))) {
+            if (!first)
+                out_put(out, used, "&", 1);
+            out_put(out, used, s, (size_t)(e - s));
+            first = false;
+        }
+        s = e + 1;
+    }
+    out_put(out, used, tend, (size_t)(line_end - tend));
+}
+
 size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size_t out_cap,
                     struct head_rewrite *res)
 {
@@ -129,7 +159,7 @@ size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size
 
     size_t used = 0;
     const char *p = memchr(in, '\n', head_len);
-    out_put(out, &used, in, (size_t)(p + 1 - in)); /* request line */
+    put_request_line(in, p + 1, out, &used);
     while ((size_t)(p + 1 - in) < head_len) {
         const char *start = p + 1;
         const char *nl = memchr(start, '\n', head_len - (size_t)(start - in));

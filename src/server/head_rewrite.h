@@ -9,7 +9,8 @@
  *    was offered or nothing matched), so lws binds exactly podterm's choice
  *    and the token never reaches lws or the 101;
  *  - another Upgrade header (kubectl's SPDY fallback) is renamed to
- *    SERVER_SPDY_MARKER so the request reaches the HTTP handler.
+ *    SERVER_SPDY_MARKER so the request reaches the HTTP handler;
+ *  - query segments holding a ';' are dropped, as Go's ParseQuery does.
  * The negotiation result travels with the connection to upgrade.c. */
 #ifndef PODTERM_HEAD_REWRITE_H
 #define PODTERM_HEAD_REWRITE_H

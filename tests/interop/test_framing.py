@@ -296,3 +296,14 @@ def test_empty_bool_value_is_true(server):
     path = exec_path(["sh", "-c", "test -t 1 && echo tty"], extra=[("tty", ""), ("stdin", "yes")])
     _, t = ws_exec(server.port, path, V5, close_stdin=True)
     assert t.data(1) == b"tty\r\n", t
+
+
+def test_query_pair_with_semicolon_is_dropped_like_go(server):
+    """The apiserver parses the query with Go's ParseQuery, which skips a whole
+    '&' segment holding a ';' (Go >= 1.17); an escaped %3B is an ordinary
+    character. So the command below is `echo kept a;b`."""
+    path = ("/api/v1/namespaces/default/pods/local/exec?command=echo&command=kept"
+            "&command=dropped;x&command=a%3Bb&stdout=true")
+    _, t = ws_exec(server.port, path, V5)
+    assert t.data(1) == b"kept a;b\n", t
+    assert t.status() == SUCCESS_STATUS.encode(), t

@@ -26,8 +26,24 @@ static size_t rewrite(const char *in, struct head_rewrite *res)
 #define WS_HEAD(protocol_lines)                                                                    \
     "GET /api/v1/namespaces/default/pods/local/exec?command=sh HTTP/1.1\r\n"                       \
     "Host: 127.0.0.1:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"                           \
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" protocol_lines \
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" protocol_lines  \
     "\r\n"
+
+static void test_query_semicolon_pairs_dropped(void **state)
+{
+    struct head_rewrite res;
+    rewrite("GET /api/v1/namespaces/default/pods/local/exec?command=sh&command=-c"
+            "&command=echo+a;echo+b&command=x%3By&stdout=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+            &res);
+    assert_string_equal(out, "GET /api/v1/namespaces/default/pods/local/exec?command=sh&command=-c"
+                             "&command=x%3By&stdout=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+    rewrite("GET /api/v1/pods?a;b HTTP/1.1\r\n\r\n", &res);
+    assert_string_equal(out, "GET /api/v1/pods? HTTP/1.1\r\n\r\n");
+    rewrite("GET /api/v1/pods?a=1&&b=2 HTTP/1.1\r\n\r\n", &res); /* no ';': untouched */
+    assert_string_equal(out, "GET /api/v1/pods?a=1&&b=2 HTTP/1.1\r\n\r\n");
+    rewrite("GET /a;b/pods?x=1 HTTP/1.1\r\n\r\n", &res); /* ';' in the path stays */
+    assert_string_equal(out, "GET /a;b/pods?x=1 HTTP/1.1\r\n\r\n");
+}
 
 static void test_v5_wins_anywhere(void **state)
 {
@@ -154,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_plain_get_untouched_upgrade_insecure),
         cmocka_unit_test(test_websocket_without_connection_upgrade),
         cmocka_unit_test(test_target_escapes),
+        cmocka_unit_test(test_query_semicolon_pairs_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
