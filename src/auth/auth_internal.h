@@ -34,9 +34,6 @@ int auth_key_load(const char *path, bool want_private, struct auth_key *key, cha
 void auth_key_clear(struct auth_key *key);
 bool auth_key_allows(const struct auth_key *key, jwt_alg_t alg);
 
-/* Read a whole file of at most max bytes, NUL-terminated; errors name the file. */
-char *auth_file_read(const char *path, size_t max, size_t *len, char *err, size_t err_cap);
-
 /* A user, uid or group name from a token or the token file: bounded, and
  * free of control characters so it cannot forge a line in a log. */
 bool auth_name_is_valid(const char *s, size_t len, bool allow_empty);

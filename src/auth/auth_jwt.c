@@ -21,51 +21,23 @@
 
 #include <jansson.h>
 
-/* Strict base64url (RFC 7515 2): alphabet only, no padding, canonical tail. */
-static int jwt_b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '-' ? 62 : c == '_' ? 63 : -1;
-}
+#include "util/util_base64.h"
 
+/* base64url as RFC 7515 2 has it: alphabet only, no padding (the tail's
+ * unused bits are checked where a part is decoded). */
 static bool jwt_b64url_valid(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if (jwt_b64url_value(s[i]) < 0)
+        if (util_base64_value((uint8_t)s[i], '-', '_') < 0)
             return false;
     return len % 4 != 1;
-}
-
-/* Decode into out (at least len * 3 / 4 + 1 bytes); returns the length or -1. */
-static long jwt_b64url_decode(const char *s, size_t len, unsigned char *out)
-{
-    if (!jwt_b64url_valid(s, len))
-        return -1;
-    unsigned long acc = 0;
-    int bits = 0;
-    long n = 0;
-    for (size_t i = 0; i < len; i++) {
-        acc = (acc << 6) | (unsigned long)jwt_b64url_value(s[i]);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(acc >> bits);
-        }
-    }
-    if (acc & ((1UL << bits) - 1)) /* leftover bits must be zero: one text per value */
-        return -1;
-    return n;
 }
 
 static json_t *jwt_part_json(const char *s, size_t len)
 {
     unsigned char buf[AUTH_TOKEN_MAX];
-    long n = len < AUTH_TOKEN_MAX ? jwt_b64url_decode(s, len, buf) : -1;
+    /* strict: leftover bits must be zero, so one value has one text */
+    int n = len < AUTH_TOKEN_MAX ? util_base64url_decode(s, len, buf, sizeof(buf), true) : -1;
     /* Duplicate members are refused: a parser that kept the other one would
      * see a different alg or sub than we did. */
     json_t *js =

@@ -7,7 +7,6 @@
  * public) would verify if the RSA key were used as an HMAC secret. */
 #include "auth/auth_internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,30 +17,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#define EC_GROUP_NAME_MAX 64
+#include "util/util_file.h"
 
-char *auth_file_read(const char *path, size_t max, size_t *len, char *err, size_t err_cap)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_cap, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(max + 2);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    bool failed = !buf || ferror(f);
-    fclose(f);
-    if (failed || n > max) {
-        if (buf)
-            OPENSSL_clear_free(buf, max + 2);
-        snprintf(err, err_cap, "%s: %s", path,
-                 failed ? "cannot read the file" : "the file is too large");
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
+#define EC_GROUP_NAME_MAX 64
 
 bool auth_key_allows(const struct auth_key *key, jwt_alg_t alg)
 {
@@ -209,14 +187,14 @@ int auth_key_load(const char *path, bool want_private, struct auth_key *key, cha
 {
     memset(key, 0, sizeof(*key));
     size_t len = 0;
-    char *buf = auth_file_read(path, AUTH_KEY_FILE_MAX, &len, err, err_cap);
-    if (!buf)
+    char *buf;
+    if (util_file_read(path, AUTH_KEY_FILE_MAX, &buf, &len, err, err_cap) < 0)
         return -1;
     /* Anything PEM-looking is a key or an error, never an HMAC secret. */
     int rc = memmem(buf, len, "-----BEGIN ", 11)
                  ? key_load_pem(path, buf, len, want_private, key, err, err_cap)
                  : key_load_hmac(path, buf, len, key, err, err_cap);
-    OPENSSL_clear_free(buf, AUTH_KEY_FILE_MAX + 2);
+    OPENSSL_clear_free(buf, len);
     if (rc < 0)
         auth_key_clear(key);
     return rc;

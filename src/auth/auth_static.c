@@ -20,6 +20,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "util/util_file.h"
+
 #define CSV_COLUMNS_USED 4 /* token, user, uid, groups */
 
 struct csv_line {
@@ -205,15 +207,15 @@ int auth_static_load(const char *path, struct auth_static *st, char *err, size_t
 {
     memset(st, 0, sizeof(*st));
     size_t len = 0;
-    char *buf = auth_file_read(path, AUTH_TOKEN_FILE_MAX, &len, err, err_cap);
-    if (!buf)
+    char *buf;
+    if (util_file_read(path, AUTH_TOKEN_FILE_MAX, &buf, &len, err, err_cap) < 0)
         return -1;
     int rc = -1;
     if (memchr(buf, '\0', len))
         snprintf(err, err_cap, "%s: contains a NUL byte", path);
     else
         rc = static_lines_parse(path, buf, st, err, err_cap);
-    OPENSSL_clear_free(buf, AUTH_TOKEN_FILE_MAX + 2);
+    OPENSSL_clear_free(buf, len);
     if (rc == 0 && st->len == 0) {
         snprintf(err, err_cap, "%s: no tokens", path);
         rc = -1;

@@ -34,6 +34,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/util_file.h"
+
 #define RFC3339_LEN 20 /* 2006-01-02T15:04:05Z */
 
 /* ---- freeing ---- */
@@ -239,24 +241,11 @@ static int config_namespaces_merge(struct config_parse *p)
 /* The whole file into a NUL-terminated buffer, refusing more than CONFIG_FILE_MAX. */
 static char *config_file_read(struct config_parse *p, size_t *len)
 {
-    FILE *f = fopen(p->path, "rb");
-    if (!f) {
-        snprintf(p->err, p->err_cap, "%s: %s", p->path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(CONFIG_FILE_MAX + 2);
-    size_t n = buf ? fread(buf, 1, CONFIG_FILE_MAX + 1, f) : 0;
-    bool failed = !buf || ferror(f);
-    fclose(f);
-    if (failed || n > CONFIG_FILE_MAX) {
-        snprintf(p->err, p->err_cap, "%s: %s", p->path,
-                 failed ? "cannot read the file" : "larger than 4 MiB (CONFIG_FILE_MAX)");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    char *buf;
+    int rc = util_file_read(p->path, CONFIG_FILE_MAX, &buf, len, p->err, p->err_cap);
+    if (rc == -EFBIG) /* the limit by name, so the message says what to change */
+        snprintf(p->err, p->err_cap, "%s: larger than 4 MiB (CONFIG_FILE_MAX)", p->path);
+    return rc < 0 ? NULL : buf;
 }
 
 static struct fy_diag *config_diag_new(void)

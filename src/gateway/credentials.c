@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/util_file.h"
+
 #define KUBE_EXEC_ENV_TOTAL_MAX 4096 /* environment entries passed to a plugin */
 #define KUBE_EXEC_INFO_MAX 256
 
@@ -80,10 +82,11 @@ static int creds_token_file(struct kube_creds *c, char *out, size_t out_cap)
                 st.st_size == c->file_st.st_size;
     if (!same) {
         size_t len;
-        char *text = kube_file_read(path, &len);
-        if (!text || len > KUBE_TOKEN_MAX) {
+        char *text;
+        int rc = util_file_read(path, KUBE_FILE_MAX, &text, &len, NULL, 0);
+        if (rc < 0 || len > KUBE_TOKEN_MAX) {
             snprintf(out, out_cap, "cannot read token file %s: %s", path,
-                     text ? "longer than a token can be" : strerror(errno));
+                     rc < 0 ? strerror(-rc) : "longer than a token can be");
             free(text);
             return -1;
         }

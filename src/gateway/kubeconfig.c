@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/util_file.h"
+
 #define KUBE_PATH_MAX 4096
 
 struct kc_load {
@@ -34,26 +36,6 @@ static int kc_fail(struct kc_load *l, const char *fmt, ...)
         vsnprintf(l->err + n, l->err_cap - (size_t)n, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-char *kube_file_read(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = malloc(KUBE_FILE_MAX + 1);
-    size_t n = buf ? fread(buf, 1, KUBE_FILE_MAX + 1, f) : 0;
-    int failed = !buf || ferror(f);
-    fclose(f);
-    if (failed || n > KUBE_FILE_MAX) {
-        free(buf);
-        errno = failed ? EIO : EFBIG;
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
 }
 
 /* ---- YAML helpers ---- */
@@ -157,9 +139,9 @@ static int kc_pem(struct kc_load *l, struct fy_node *map, const char *name, char
     char path[KUBE_PATH_MAX];
     kc_resolve(l, file, path, sizeof(path));
     free(file);
-    *out = kube_file_read(path, out_len);
-    if (!*out)
-        return kc_fail(l, "%s: cannot read %s: %s", name, path, strerror(errno));
+    int rc = util_file_read(path, KUBE_FILE_MAX, out, out_len, NULL, 0);
+    if (rc < 0)
+        return kc_fail(l, "%s: cannot read %s: %s", name, path, strerror(-rc));
     return 1;
 }
 
@@ -365,9 +347,10 @@ struct kube_target *kube_target_load_kubeconfig(const char *path, const char *co
     if (slash)
         snprintf(l.dir, sizeof(l.dir), "%.*s", (int)(slash - l.file), l.file);
     size_t len;
-    char *text = kube_file_read(l.file, &len);
-    if (!text) {
-        kc_fail(&l, "cannot read: %s", strerror(errno));
+    char *text;
+    int read_rc = util_file_read(l.file, KUBE_FILE_MAX, &text, &len, NULL, 0);
+    if (read_rc < 0) {
+        kc_fail(&l, "cannot read: %s", strerror(-read_rc));
         return NULL;
     }
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
@@ -409,8 +392,9 @@ struct kube_target *kube_target_load_in_cluster(const char *sa_dir, char *err, s
     if (kube_target_set_server(t, url, err, err_cap) < 0)
         goto fail;
     snprintf(path, sizeof(path), "%s/ca.crt", dir);
-    if (!(t->ca_pem = kube_file_read(path, &t->ca_pem_len))) {
-        snprintf(err, err_cap, "--in-cluster: cannot read %s: %s", path, strerror(errno));
+    int rc = util_file_read(path, KUBE_FILE_MAX, &t->ca_pem, &t->ca_pem_len, NULL, 0);
+    if (rc < 0) {
+        snprintf(err, err_cap, "--in-cluster: cannot read %s: %s", path, strerror(-rc));
         goto fail;
     }
     snprintf(path, sizeof(path), "%s/token", dir);

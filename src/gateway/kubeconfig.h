@@ -65,10 +65,6 @@ struct kube_target *kube_target_load_kubeconfig(const char *path, const char *co
 struct kube_target *kube_target_load_in_cluster(const char *sa_dir, char *err, size_t err_cap);
 void kube_target_free(struct kube_target *t);
 
-/* Read a whole file of at most KUBE_FILE_MAX bytes, NUL-terminated. NULL on
- * error with errno set. */
-char *kube_file_read(const char *path, size_t *len);
-
 /* Parse "https://host[:port][/prefix]" (or http://, as kubectl accepts for
  * `kubectl proxy`) into t. -1 with a message on error. */
 int kube_target_set_server(struct kube_target *t, const char *url, char *err, size_t err_cap);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "util/util_base64.h"
 
 static const char B64_ALPHABET[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -86,37 +87,27 @@ size_t proto_base64_encode_inplace(uint8_t *buf, size_t len)
     return out_len;
 }
 
-int proto_base64_value(uint8_t c)
+static int b64_value(uint8_t c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
+    return util_base64_value(c, '+', '/');
 }
 
 /* One 4-char group; returns bytes (1..3) or -1. last: padding allowed here. */
 int proto_base64_quad(const uint8_t q[4], uint8_t out[3], bool last)
 {
-    int a = proto_base64_value(q[0]), b = proto_base64_value(q[1]);
+    int a = b64_value(q[0]), b = b64_value(q[1]);
     if (a < 0 || b < 0)
         return -1;
     out[0] = (uint8_t)(a << 2 | b >> 4);
     if (q[2] == '=')
         return last && q[3] == '=' ? 1 : -1; /* "xx==" */
-    int c = proto_base64_value(q[2]);
+    int c = b64_value(q[2]);
     if (c < 0)
         return -1;
     out[1] = (uint8_t)(b << 4 | c >> 2);
     if (q[3] == '=')
         return last ? 2 : -1; /* "xxx=" */
-    int d = proto_base64_value(q[3]);
+    int d = b64_value(q[3]);
     if (d < 0)
         return -1;
     out[2] = (uint8_t)(c << 6 | d);

@@ -5,7 +5,6 @@
 #include "proto/proto.h"
 
 size_t proto_base64_encode_inplace(uint8_t *buf, size_t len);
-int proto_base64_value(uint8_t c);
 /* Decode one 4-char group into 1..3 bytes, or -1; padding only when last. */
 int proto_base64_quad(const uint8_t q[4], uint8_t out[3], bool last);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proto/proto_internal.h"
+#include "util/util_base64.h"
 
 struct item {
     const char *s;
@@ -47,45 +48,6 @@ static int items_split(const char *const *lines, size_t nlines, struct item *ite
     return PROTO_OK;
 }
 
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-/* Go's base64.RawURLEncoding: no padding; a lone trailing char is invalid. */
-static int b64url_decode(const char *in, size_t len, char *out, size_t cap)
-{
-    if (len % 4 == 1)
-        return -1;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(in[i]);
-        if (v < 0)
-            return -1;
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o == cap)
-                return -1;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    return (int)o;
-}
-
 static bool item_is_token(const struct item *it)
 {
     size_t plen = strlen(PROTO_TOKEN_PREFIX);
@@ -95,7 +57,10 @@ static bool item_is_token(const struct item *it)
 static int token_take(const struct item *it, struct proto_negotiation *out)
 {
     size_t plen = strlen(PROTO_TOKEN_PREFIX);
-    int n = b64url_decode(it->s + plen, it->len - plen, out->token, PROTO_TOKEN_MAX);
+    /* Go's base64.RawURLEncoding, not Strict: the apiserver takes unused
+     * trailing bits as they come. */
+    int n = util_base64url_decode(it->s + plen, it->len - plen, (uint8_t *)out->token,
+                                  PROTO_TOKEN_MAX, false);
     if (n <= 0 || !proto_utf8_valid((const unsigned char *)out->token, (size_t)n))
         return PROTO_ERR_TOKEN_ENCODING;
     out->token[n] = '\0';
