@@ -82,7 +82,7 @@ static size_t listener_force_close(const char *in, size_t len, char *out, size_t
     return len + sizeof(hdr) - 1;
 }
 
-/* Hand fd and the bytes read so far to lws (fd is ours to close on failure). */
+/* Hand fd and the bytes read so far to lws (fd is ours to close until lws has it). */
 static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
                                struct backend_stream *prepared)
 {
@@ -108,10 +108,9 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
         server->adopting_offer = offer;
         offer = NULL;
     }
+    bool to_lws = n && !server->shutting_down;
     struct lws *wsi =
-        n && !server->shutting_down
-            ? lws_adopt_socket_vhost_readbuf(server->vhost, fd, closed ? closed : out, n)
-            : NULL;
+        to_lws ? lws_adopt_socket_vhost_readbuf(server->vhost, fd, closed ? closed : out, n) : NULL;
     if (server->adopting_offer) { /* not reached yet (lws deferred the parse), or no wsi */
         if (wsi) {
             lws_set_opaque_user_data(wsi, server->adopting_offer);
@@ -121,7 +120,11 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
         }
         server->adopting_offer = NULL;
     }
-    if (!wsi)
+    /* Once lws has fd it closes it itself, also when it returns NULL (the
+     * adoption failed, or the request it served ended the connection), and
+     * later, from a libuv close callback: closing it here as well would close
+     * whatever took the number in between (libuv then aborts on EBADF). */
+    if (!to_lws)
         close(fd);
     if (prepared)
         backend_stream_stop(prepared);
