@@ -1,4 +1,5 @@
-/* head_rewrite.c - negotiate the subprotocol and mark SPDY upgrades in a raw
+/* head_rewrite.c - negotiate the subprotocol, mark SPDY upgrades, drop Go's
+ * unparseable query segments and end plain requests' connections, in a raw
  * request head (see head_rewrite.h for why). */
 #include "server/head_rewrite.h"
 
@@ -10,6 +11,7 @@
 #define PROTOCOL_HEADER "sec-websocket-protocol:"
 #define UPGRADE_HEADER "upgrade:"
 #define CONNECTION_HEADER "connection:"
+#define CONNECTION_CLOSE_LINE "Connection: close\r\n"
 
 /* A header line [start, end) (without CRLF); its value after the colon, trimmed. */
 static bool line_is(const char *start, const char *end, const char *name, const char **value,
@@ -166,16 +168,19 @@ size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size
         const char *end = nl > start && nl[-1] == '\r' ? nl - 1 : nl;
         const char *v;
         size_t vlen;
-        if (end == start) { /* the blank line: add our protocol line before it */
+        if (end == start) { /* the blank line: add our own line before it */
             if (res->websocket && res->negotiation_rc == PROTO_OK && res->neg.offered) {
                 const char *name = proto_kind_name(res->neg.kind);
                 out_put(out, &used, "Sec-WebSocket-Protocol: ", 24);
                 out_put(out, &used, name, strlen(name));
                 out_put(out, &used, "\r\n", 2);
+            } else if (!res->websocket) {
+                out_put(out, &used, CONNECTION_CLOSE_LINE, strlen(CONNECTION_CLOSE_LINE));
             }
-        } else if (res->websocket && line_is(start, end, PROTOCOL_HEADER, &v, &vlen)) {
+        } else if (res->websocket ? line_is(start, end, PROTOCOL_HEADER, &v, &vlen)
+                                  : line_is(start, end, CONNECTION_HEADER, &v, &vlen)) {
             p = nl;
-            continue; /* replaced above */
+            continue; /* replaced at the blank line */
         } else if (res->spdy && line_is(start, end, UPGRADE_HEADER, &v, &vlen)) {
             out_put(out, &used, SERVER_SPDY_MARKER, strlen(SERVER_SPDY_MARKER));
             out_put(out, &used, start + strlen(UPGRADE_HEADER),

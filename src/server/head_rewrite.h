@@ -10,7 +10,12 @@
  *    and the token never reaches lws or the 101;
  *  - another Upgrade header (kubectl's SPDY fallback) is renamed to
  *    SERVER_SPDY_MARKER so the request reaches the HTTP handler;
- *  - query segments holding a ';' are dropped, as Go's ParseQuery does.
+ *  - query segments holding a ';' are dropped, as Go's ParseQuery does;
+ *  - a request that is not a WebSocket upgrade gets "Connection: close" in
+ *    place of its own Connection headers: lws would otherwise keep the
+ *    connection and parse the next request on it itself, without this rewrite
+ *    (its ';' split, its 403s) and without the gateway. The client's own
+ *    "keep-alive" must go, not just be preceded: lws lets it win.
  * The negotiation result travels with the connection to upgrade.c. */
 #ifndef PODTERM_HEAD_REWRITE_H
 #define PODTERM_HEAD_REWRITE_H
@@ -20,7 +25,7 @@
 
 #include "proto/proto.h"
 
-#define HEAD_REWRITE_SLACK 128    /* out may be this much longer than in */
+#define HEAD_REWRITE_SLACK 128    /* out may be this much longer than in (one added line) */
 #define HEAD_REWRITE_LINES_MAX 16 /* Sec-WebSocket-Protocol lines considered */
 
 struct head_rewrite {

@@ -2,7 +2,7 @@
  *
  * Every podterm response is known in full when it is produced, so it is
  * written as one buffer (headers then body); lws keeps whatever the socket
- * did not take and finishes it before the next transaction. */
+ * did not take and finishes it before it closes the connection. */
 #include "server/server_internal.h"
 
 #include <stdio.h>
@@ -20,6 +20,13 @@ int http_reply(struct lws *wsi, int code, const char *content_type, const char *
         return -1;
     unsigned char *start = buf + LWS_PRE, *p = start, *end = start + HTTP_HEADERS_MAX;
     if (lws_add_http_common_headers(wsi, (unsigned int)code, content_type, body_len, &p, end))
+        goto fail;
+    /* The connection ends after this response (a plain request was given
+     * "Connection: close" by head_rewrite, a refused upgrade is dropped): say
+     * so, or a keep-alive client (Node's agent) sends its next request into a
+     * closed socket. lws adds this header only when it lacks a length. */
+    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
+                                     &p, end))
         goto fail;
     if (extra_headers) {
         size_t n = strlen(extra_headers);

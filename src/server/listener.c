@@ -66,22 +66,6 @@ static const char *head_end(const char *buf, size_t len)
     return memmem(buf, len, "\r\n\r\n", 4);
 }
 
-/* In gateway mode lws must not keep a connection open after a non-API
- * request: the next request on it would skip the pre-read and so the
- * gateway. A "Connection: close" ahead of the client's own header does it. */
-static size_t listener_force_close(const char *in, size_t len, char *out, size_t cap)
-{
-    const char *nl = memchr(in, '\n', len);
-    static const char hdr[] = "Connection: close\r\n";
-    if (!nl || len + sizeof(hdr) > cap)
-        return 0;
-    size_t first = (size_t)(nl + 1 - in);
-    memcpy(out, in, first);
-    memcpy(out + first, hdr, sizeof(hdr) - 1);
-    memcpy(out + first + sizeof(hdr) - 1, in + first, len - first);
-    return len + sizeof(hdr) - 1;
-}
-
 /* Hand fd and the bytes read so far to lws (fd is ours to close until lws has it). */
 static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
                                struct backend_stream *prepared)
@@ -90,12 +74,10 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
     const char *end = head_end(buf, len);
     size_t head_len = end ? (size_t)(end + 4 - buf) : 0;
     size_t cap = len + HEAD_REWRITE_SLACK + 32;
-    char *out = head_len ? malloc(cap) : NULL, *closed = NULL;
+    char *out = head_len ? malloc(cap) : NULL;
     struct upgrade_offer *offer = malloc(sizeof(*offer));
     struct head_rewrite *hr = malloc(sizeof(*hr));
     size_t n = out && offer && hr ? head_rewrite(buf, len, head_len, out, cap, hr) : 0;
-    if (n && server->opts.gateway && !hr->websocket && (closed = malloc(cap + 32)))
-        n = listener_force_close(out, n, closed, cap + 32);
     if (n && hr->websocket) {
         offer->type = WSI_DATA_OFFER;
         offer->negotiation_rc = hr->negotiation_rc;
@@ -109,8 +91,7 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
         offer = NULL;
     }
     bool to_lws = n && !server->shutting_down;
-    struct lws *wsi =
-        to_lws ? lws_adopt_socket_vhost_readbuf(server->vhost, fd, closed ? closed : out, n) : NULL;
+    struct lws *wsi = to_lws ? lws_adopt_socket_vhost_readbuf(server->vhost, fd, out, n) : NULL;
     if (server->adopting_offer) { /* not reached yet (lws deferred the parse), or no wsi */
         if (wsi) {
             lws_set_opaque_user_data(wsi, server->adopting_offer);
@@ -129,7 +110,6 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
     if (prepared)
         backend_stream_stop(prepared);
     free(out);
-    free(closed);
     free(offer);
     free(hr);
 }

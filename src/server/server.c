@@ -71,7 +71,8 @@ static int server_http(struct server *server, struct lws *wsi, const char *path)
     int rc = http_routes_handle(server, wsi, path);
     if (rc < 0)
         return -1;
-    /* Every reply is complete once written: let lws reuse the connection. */
+    /* Every reply is complete once written: end the transaction, which closes
+     * the connection once the reply is out (head_rewrite.h says why). */
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

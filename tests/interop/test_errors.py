@@ -1,11 +1,14 @@
 """Error responses before the upgrade: exact metav1.Status bodies
 (PROTOCOL.md 1.1-1.2; checklist 20-23)."""
+import json
+import time
 import urllib.parse
 
 import pytest
 
-from podterm_client import (V4, V5, assert_status_response, exec_path, http_request,
-                            ws_open)
+from podterm_client import (NONZERO_PREFIX, V4, V5, Conn, assert_status_response, build_request,
+                            exec_path, http_get_json, http_request, read_response_body,
+                            read_response_head, ws_exec, ws_open)
 
 NO_STREAMS = "you must specify at least 1 of stdin, stdout, stderr"
 NO_COMMAND = "you must specify at least one command for the container"
@@ -161,3 +164,52 @@ def test_errors_arrive_twice_for_kubectl_fallback_shape(server):
 def test_query_with_unknown_parameters_is_fine(server):
     path = exec_path(["true"], extra=[("timeout", "5s"), ("pretty", "1"), ("x", urllib.parse.quote("é"))])
     assert upgrade(server.port, path).status == 101
+
+
+# Go's url.ParseQuery, which the apiserver parses every query with, drops a
+# whole '&' segment holding a ';' (Go >= 1.17); lws would split it there.
+
+def test_semicolon_segment_is_dropped_like_go(server):
+    """`sh -c 'echo hi;exit 3'` sent raw: Go drops the script segment, so sh
+    gets -c with no script (the Status names the argv). Split at the ';' it
+    would have printed hi and exited 3. Escaped as %3B the ';' is the
+    script's own."""
+    base = "/api/v1/namespaces/default/pods/local/exec?command=sh&command=-c&command="
+    _, t = ws_exec(server.port, base + "echo+hi;exit+3&stdout=true", V5)
+    assert t.data(1) == b"", t
+    assert json.loads(t.status())["message"] == (
+        NONZERO_PREFIX + "error executing command [sh -c], exit code 2"), t
+    _, t = ws_exec(server.port, base + "echo+hi%3Bexit+3&stdout=true", V5)
+    assert t.data(1) == b"hi\n", t
+    assert json.loads(t.status())["message"] == (
+        NONZERO_PREFIX + "error executing command [sh -c echo hi;exit 3], exit code 3"), t
+
+
+def pod_names(port, query):
+    resp, body = http_get_json(port, "/api/v1/namespaces/default/pods?" + query)
+    assert resp.status == 200, resp
+    return [p["metadata"]["name"] for p in body["items"]]
+
+
+def test_semicolon_selector_is_dropped_like_go(cluster):
+    """A list's labelSelector segment holding a ';' is no selector at all."""
+    assert pod_names(cluster.port, "labelSelector=app%3Dnone") == []
+    assert pod_names(cluster.port, "labelSelector=app%3Dnone;x=1") == ["done", "local", "multi"]
+    assert pod_names(cluster.port, "labelSelector=app%3Dnone&x=1;y") == []  # only that segment goes
+
+
+def test_plain_request_closes_its_connection(cluster):
+    """A second request on the connection would reach lws without the
+    listener's rewrite (lws splits at the ';'), so a plain response ends the
+    connection, and says so, even when the client asks for keep-alive."""
+    conn = Conn(cluster.port)
+    try:
+        deadline = time.monotonic() + 5
+        path = "/api/v1/namespaces/default/pods?labelSelector=app%3Dnone"
+        conn.sendall(build_request("GET", path, [("Connection", "keep-alive")]))
+        resp = read_response_head(conn, deadline)
+        assert resp.status == 200 and resp.header("Connection") == "close", resp
+        assert json.loads(read_response_body(conn, resp, deadline))["items"] == []
+        assert conn.read_to_eof(deadline) == b""  # TimeoutError if it stayed open
+    finally:
+        conn.close()

@@ -1,4 +1,5 @@
-/* test_server_head_rewrite.c - subprotocol negotiation and SPDY marking on raw heads. */
+/* test_server_head_rewrite.c - subprotocol negotiation, SPDY marking, Go's
+ * query rule and Connection: close on raw heads, byte for byte. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,9 @@ static size_t rewrite(const char *in, struct head_rewrite *res)
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" protocol_lines  \
     "\r\n"
 
+/* Plain requests end in "Connection: close" (see test_plain_request_closes). */
+#define CLOSE "Connection: close\r\n"
+
 static void test_query_semicolon_pairs_dropped(void **state)
 {
     struct head_rewrite res;
@@ -36,13 +40,68 @@ static void test_query_semicolon_pairs_dropped(void **state)
             "&command=echo+a;echo+b&command=x%3By&stdout=1 HTTP/1.1\r\nHost: h\r\n\r\n",
             &res);
     assert_string_equal(out, "GET /api/v1/namespaces/default/pods/local/exec?command=sh&command=-c"
-                             "&command=x%3By&stdout=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+                             "&command=x%3By&stdout=1 HTTP/1.1\r\nHost: h\r\n" CLOSE "\r\n");
     rewrite("GET /api/v1/pods?a;b HTTP/1.1\r\n\r\n", &res);
-    assert_string_equal(out, "GET /api/v1/pods? HTTP/1.1\r\n\r\n");
+    assert_string_equal(out, "GET /api/v1/pods? HTTP/1.1\r\n" CLOSE "\r\n");
     rewrite("GET /api/v1/pods?a=1&&b=2 HTTP/1.1\r\n\r\n", &res); /* no ';': untouched */
-    assert_string_equal(out, "GET /api/v1/pods?a=1&&b=2 HTTP/1.1\r\n\r\n");
+    assert_string_equal(out, "GET /api/v1/pods?a=1&&b=2 HTTP/1.1\r\n" CLOSE "\r\n");
     rewrite("GET /a;b/pods?x=1 HTTP/1.1\r\n\r\n", &res); /* ';' in the path stays */
-    assert_string_equal(out, "GET /a;b/pods?x=1 HTTP/1.1\r\n\r\n");
+    assert_string_equal(out, "GET /a;b/pods?x=1 HTTP/1.1\r\n" CLOSE "\r\n");
+    /* a REST list: the selector holding a ';' goes whole, the next item stays */
+    rewrite("GET /api/v1/namespaces/default/pods?labelSelector=app%3Dweb;x=1&limit=5 HTTP/1.1\r\n"
+            "Host: h\r\n\r\n",
+            &res);
+    assert_string_equal(
+        out, "GET /api/v1/namespaces/default/pods?limit=5 HTTP/1.1\r\nHost: h\r\n" CLOSE "\r\n");
+    /* ';' first, last, alone, or after '=' */
+    rewrite("GET /p?;=1&a=2&b=;&;&c= HTTP/1.1\r\n\r\n", &res);
+    assert_string_equal(out, "GET /p?a=2&c= HTTP/1.1\r\n" CLOSE "\r\n");
+}
+
+/* A WebSocket upgrade: only the query of the request line changes. */
+static void test_query_semicolon_websocket(void **state)
+{
+    struct head_rewrite res;
+    const char *rest =
+        " HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    char in[512], want[512];
+    snprintf(in, sizeof(in),
+             "GET /api/v1/namespaces/default/pods/local/exec?command=sh"
+             "&command=-c&command=echo+hi;exit+3&stdout=1%s",
+             rest);
+    snprintf(want, sizeof(want),
+             "GET /api/v1/namespaces/default/pods/local/exec?command=sh"
+             "&command=-c&stdout=1%s",
+             rest);
+    size_t n = rewrite(in, &res);
+    assert_true(res.websocket);
+    assert_int_equal(n, strlen(want));
+    assert_string_equal(out, want);
+}
+
+/* lws would keep the connection after a plain request and parse the next one
+ * without the pre-read; the client's Connection headers (any case, any
+ * number) give way to one "Connection: close". Upgrades keep theirs. */
+static void test_plain_request_closes(void **state)
+{
+    struct head_rewrite res;
+    rewrite("GET /api HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nAccept: */*\r\n"
+            "connection: Keep-Alive, TE\r\nConnection-Extra: 1\r\nTE: trailers\r\n\r\n",
+            &res);
+    assert_false(res.websocket);
+    assert_string_equal(out, "GET /api HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n"
+                             "Connection-Extra: 1\r\nTE: trailers\r\n" CLOSE "\r\n");
+    rewrite("POST /api/v1/namespaces/default/pods/local/exec HTTP/1.1\r\nUpgrade: SPDY/3.1\r\n"
+            "Connection: Upgrade\r\nContent-Length: 0\r\n\r\n",
+            &res);
+    assert_string_equal(
+        out, "POST /api/v1/namespaces/default/pods/local/exec HTTP/1.1\r\n" SERVER_SPDY_MARKER
+             " SPDY/3.1\r\nContent-Length: 0\r\n" CLOSE "\r\n");
+    /* the longest growth: a head with no Connection header gets one line */
+    const char *in = "GET / HTTP/1.1\r\n\r\n";
+    assert_int_equal(rewrite(in, &res), strlen(in) + strlen(CLOSE));
+    assert_true(strlen(CLOSE) <= HEAD_REWRITE_SLACK);
 }
 
 static void test_v5_wins_anywhere(void **state)
@@ -116,20 +175,20 @@ static void test_trailing_bytes_kept(void **state)
 {
     struct head_rewrite res;
     const char *in = "GET /version HTTP/1.1\r\nHost: x\r\n\r\nGET /api HTTP/1.1\r\n";
-    size_t n = rewrite(in, &res);
+    rewrite(in, &res);
     assert_false(res.websocket);
     assert_false(res.spdy);
-    assert_int_equal(n, strlen(in));
-    assert_string_equal(out, in);
+    assert_string_equal(out,
+                        "GET /version HTTP/1.1\r\nHost: x\r\n" CLOSE "\r\nGET /api HTTP/1.1\r\n");
 }
 
 static void test_plain_get_untouched_upgrade_insecure(void **state)
 {
     struct head_rewrite res;
-    const char *in = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade-Insecure-Requests: 1\r\n\r\n";
-    rewrite(in, &res);
+    rewrite("GET / HTTP/1.1\r\nHost: x\r\nUpgrade-Insecure-Requests: 1\r\n\r\n", &res);
     assert_false(res.spdy);
-    assert_string_equal(out, in);
+    assert_string_equal(out, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade-Insecure-Requests: 1\r\n" CLOSE
+                             "\r\n");
 }
 
 static void test_websocket_without_connection_upgrade(void **state)
@@ -171,6 +230,8 @@ int main(void)
         cmocka_unit_test(test_websocket_without_connection_upgrade),
         cmocka_unit_test(test_target_escapes),
         cmocka_unit_test(test_query_semicolon_pairs_dropped),
+        cmocka_unit_test(test_query_semicolon_websocket),
+        cmocka_unit_test(test_plain_request_closes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
