@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gateway/http1.h"
+
 #define GW_ARGV_MAX 1024 /* command= values */
 
 static const char *const gw_header_names[GW_H_COUNT] = {
@@ -61,18 +63,10 @@ int gw_request_parse(const char *buf, size_t len, struct gw_request *r)
     r->path = (struct gw_span){r->target.p, q ? (size_t)(q - r->target.p) : r->target.n};
     if (q)
         r->query = (struct gw_span){q + 1, r->target.n - r->path.n - 1};
-    const char *p = nl;
-    while (p < end) {
-        const char *start = p + 1;
-        const char *next = memchr(start, '\n', (size_t)(end + 2 - start));
-        if (!next)
-            break;
-        size_t l = (size_t)(next - start);
-        if (l && start[l - 1] == '\r')
-            l--;
-        gw_header(r, start, l);
-        p = next;
-    }
+    const char *p = nl, *line;
+    size_t l;
+    while (http1_next_line(&p, end, &line, &l))
+        gw_header(r, line, l);
     return 0;
 }
 

@@ -55,6 +55,23 @@ static void http1_header(struct http1_response *r, const char *line, size_t len)
 #undef IS
 }
 
+bool http1_next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+    if (!*p || *p >= end)
+        return false;
+    const char *start = *p + 1;
+    const char *nl = memchr(start, '\n', (size_t)(end + 2 - start));
+    if (!nl)
+        return false;
+    size_t l = (size_t)(nl - start);
+    if (l && start[l - 1] == '\r')
+        l--;
+    *line = start;
+    *len = l;
+    *p = nl;
+    return true;
+}
+
 int http1_response_parse(const char *buf, size_t len, struct http1_response *r)
 {
     const char *end = memmem(buf, len < HTTP1_HEAD_MAX ? len : HTTP1_HEAD_MAX, "\r\n\r\n", 4);
@@ -72,18 +89,10 @@ int http1_response_parse(const char *buf, size_t len, struct http1_response *r)
         code = code * 10 + (buf[i] - '0');
     }
     r->status = code;
-    const char *p = memchr(buf, '\n', (size_t)(end - buf));
-    while (p && p < end) {
-        const char *start = p + 1;
-        const char *nl = memchr(start, '\n', (size_t)(end + 2 - start));
-        if (!nl)
-            break;
-        size_t l = (size_t)(nl - start);
-        if (l && start[l - 1] == '\r')
-            l--;
-        http1_header(r, start, l);
-        p = nl;
-    }
+    const char *p = memchr(buf, '\n', (size_t)(end - buf)), *line;
+    size_t l;
+    while (http1_next_line(&p, end, &line, &l))
+        http1_header(r, line, l);
     return (int)(end + 4 - buf);
 }
 

@@ -26,6 +26,11 @@ struct http1_response {
  * line) when complete, 0 when more bytes are needed, -1 when malformed or
  * longer than HTTP1_HEAD_MAX. */
 int http1_response_parse(const char *buf, size_t len, struct http1_response *r);
+/* Step through a head's header lines: *p is the '\n' that ends the previous
+ * line, end the head's "\r\n\r\n". Sets the next line (without its CR) and
+ * returns true, or returns false after the last one. Used for requests
+ * (gw_request.c) and responses alike. */
+bool http1_next_line(const char **p, const char *end, const char **line, size_t *len);
 
 /* Chunked transfer decoding, streaming. */
 struct http1_chunked {
