@@ -19,13 +19,13 @@ from podterm_client import (V5, exec_path, http_get_json, http_request, nonzero_
                             ws_exec, ws_open)
 from podterm_server import Podterm
 from recorder import Recorder
+from test_client_node import node_exec
 from test_wscat import Wscat, read_until
 
 from conftest import (GATEWAY_USER_TOKEN, UPSTREAM_TOKEN, kubeconfig, make_cert, stop_or_fail,
                       tls_args)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-INTEROP = os.path.join(HERE, "..", "interop")
 NODE_MODULES = os.path.join(HERE, "..", "node_modules")
 WSCAT = os.path.join(NODE_MODULES, ".bin", "wscat")
 V4, BASE64 = ["v4.channel.k8s.io"], ["base64.channel.k8s.io"]
@@ -163,17 +163,6 @@ def test_python_client(gateway):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == repr(("py-out\n", "py-err\n", 9))
-
-
-def node_exec(port, command, **extra):
-    spec = dict(namespace="default", pod="local", container="shell", command=command, **extra)
-    r = subprocess.run(["node", os.path.join(INTEROP, "client_node_exec.mjs"),
-                        f"http://127.0.0.1:{port}", json.dumps(spec)],
-                       capture_output=True, text=True, timeout=40, cwd=INTEROP)
-    assert r.returncode == 0, (r.stdout, r.stderr)
-    res = json.loads(r.stdout.strip().splitlines()[-1])
-    res["stdout"] = base64.b64decode(res["stdout"])
-    return res
 
 
 def test_node_client(gateway):
