@@ -25,6 +25,7 @@
 /* Connections still sending their request head: each holds a SERVER_HEAD_MAX
  * buffer, so a flood of half-open connections is capped at ~16 MiB. */
 #define LISTENER_PENDING_MAX 1024
+#define LISTENER_TOO_LARGE_MESSAGE "request header fields too large (limit 16384 bytes)"
 
 struct listener {
     struct server *server;
@@ -66,6 +67,32 @@ static const char *head_end(const char *buf, size_t len)
     return memmem(buf, len, "\r\n\r\n", 4);
 }
 
+/* Answer a request lws must not see with a Status, then hang up. Best
+ * effort: the socket is fresh, so a few hundred bytes fit its send buffer. */
+static void listener_write_status(int fd, int code, const char *phrase, const char *reason,
+                                  const char *message)
+{
+    char body[PROTO_STATUS_MAX], response[PROTO_STATUS_MAX + 256];
+    int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
+    int n = blen < 0 ? -1
+                     : snprintf(response, sizeof(response),
+                                "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                                "Connection: close\r\nContent-Length: %d\r\n\r\n%.*s",
+                                code, phrase, blen, blen, body);
+    if (n > 0 && write(fd, response, (size_t)n) < 0)
+        errno = 0;
+}
+
+static void pending_refuse(struct pending *p, int code, const char *phrase, const char *reason,
+                           const char *message)
+{
+    uv_read_stop((uv_stream_t *)&p->tcp);
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&p->tcp, &fd) == 0)
+        listener_write_status(fd, code, phrase, reason, message);
+    pending_drop(p);
+}
+
 /* Hand fd and the bytes read so far to lws (fd is ours to close until lws has it). */
 static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
                                struct backend_stream *prepared)
@@ -73,7 +100,7 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
     struct server *server = ctx;
     const char *end = head_end(buf, len);
     size_t head_len = end ? (size_t)(end + 4 - buf) : 0;
-    size_t cap = len + HEAD_REWRITE_SLACK + 32;
+    size_t cap = len + HEAD_REWRITE_SLACK;
     char *out = head_len ? malloc(cap) : NULL;
     struct upgrade_offer *offer = malloc(sizeof(*offer));
     struct head_rewrite *hr = malloc(sizeof(*hr));
@@ -90,6 +117,9 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
         server->adopting_offer = offer;
         offer = NULL;
     }
+    if (!n && hr && hr->too_large)
+        listener_write_status(fd, 431, "Request Header Fields Too Large",
+                              "RequestHeaderFieldsTooLarge", LISTENER_TOO_LARGE_MESSAGE);
     bool to_lws = n && !server->shutting_down;
     struct lws *wsi = to_lws ? lws_adopt_socket_vhost_readbuf(server->vhost, fd, out, n) : NULL;
     if (server->adopting_offer) { /* not reached yet (lws deferred the parse), or no wsi */
@@ -126,7 +156,12 @@ static bool pending_to_gateway(struct pending *p, int fd)
     struct head_rewrite *hr = malloc(sizeof(*hr));
     if (!hr)
         return false;
-    head_rewrite(p->head, p->len, head_len, scratch, sizeof(scratch), hr);
+    /* Only the result is used here; a head whose rewrite does not fit goes
+     * to listener_adopt_buf, which answers 431 in both modes. */
+    if (!head_rewrite(p->head, p->len, head_len, scratch, sizeof(scratch), hr)) {
+        free(hr);
+        return false;
+    }
     struct gateway_head gh = {
         .websocket = hr->websocket,
         .negotiation_rc = hr->negotiation_rc,
@@ -159,25 +194,6 @@ static void pending_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof(p->head) - p->len;
 }
 
-/* Answer a request lws must not see with a Status, then hang up. Best
- * effort: the socket is fresh, so a few hundred bytes fit its send buffer. */
-static void pending_refuse(struct pending *p, int code, const char *phrase, const char *reason,
-                           const char *message)
-{
-    char body[PROTO_STATUS_MAX], response[PROTO_STATUS_MAX + 256];
-    int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
-    int n = blen < 0 ? -1
-                     : snprintf(response, sizeof(response),
-                                "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                                "Connection: close\r\nContent-Length: %d\r\n\r\n%.*s",
-                                code, phrase, blen, blen, body);
-    uv_read_stop((uv_stream_t *)&p->tcp);
-    uv_os_fd_t fd;
-    if (n > 0 && uv_fileno((uv_handle_t *)&p->tcp, &fd) == 0 && write(fd, response, (size_t)n) < 0)
-        errno = 0;
-    pending_drop(p);
-}
-
 static void pending_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct pending *p = s->data;
@@ -198,7 +214,7 @@ static void pending_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (p->len == sizeof(p->head)) {
         pending_refuse(p, 431, "Request Header Fields Too Large", "RequestHeaderFieldsTooLarge",
-                       "request header fields too large (limit 16384 bytes)");
+                       LISTENER_TOO_LARGE_MESSAGE);
     }
 }
 
