@@ -10,6 +10,7 @@
  * client may take to send it (half-open and slowloris connections). */
 #include "server/server_internal.h"
 #include "server/head_rewrite.h"
+#include "server/host_allow.h"
 #include "gateway/gateway.h"
 
 #include <errno.h>
@@ -194,6 +195,38 @@ static void pending_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof(p->head) - p->len;
 }
 
+/* DNS rebinding (host_allow.h): refuse a Host the policy does not name,
+ * before any part of podterm (or the gateway) acts on the request. Returns
+ * true when it answered. */
+static bool pending_host_refused(struct pending *p, size_t head_len)
+{
+    const struct server_opts *o = &p->listener->server->opts;
+    struct host_policy policy = {
+        .enforce = !o->auth || !auth_enabled(o->auth) || o->allowed_hosts_len > 0,
+        .names = o->allowed_hosts,
+        .names_len = o->allowed_hosts_len,
+    };
+    char name[HOST_ALLOW_NAME_MAX + 1], msg[HOST_ALLOW_NAME_MAX * 2 + 256];
+    switch (host_allow_check(&policy, p->head, head_len, name, sizeof(name))) {
+    case HOST_OK:
+        return false;
+    case HOST_FORBIDDEN:
+        snprintf(msg, sizeof(msg),
+                 "host \"%s\" is not allowed: podterm answers %s localhost, *.localhost and IP "
+                 "addresses (start podterm with --allowed-host %s to allow this name)",
+                 name, o->allowed_hosts_len ? "its --allowed-host names," : "only", name);
+        pending_refuse(p, 403, "Forbidden", "Forbidden", msg);
+        return true;
+    case HOST_DUPLICATED:
+        pending_refuse(p, 400, "Bad Request", "BadRequest", "too many Host headers");
+        return true;
+    case HOST_MALFORMED:
+    default:
+        pending_refuse(p, 400, "Bad Request", "BadRequest", "malformed Host header");
+        return true;
+    }
+}
+
 static void pending_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct pending *p = s->data;
@@ -208,6 +241,8 @@ static void pending_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                        "the request path has an invalid %-escape or an encoded NUL");
         return;
     }
+    if (end && pending_host_refused(p, (size_t)(end + 4 - p->head)))
+        return;
     if (end) {
         pending_adopt(p);
         return;

@@ -2,10 +2,13 @@
 sockets against the ASan build: each test here is the attack of one finding,
 and asserts the exact answer podterm must give instead of crashing, leaking
 or locking users out."""
+import subprocess
 import time
 
-from podterm_client import (Conn, assert_status_response, read_response_body,
-                            read_response_head)
+import pytest
+from podterm_client import (V5, Conn, assert_status_response, exec_path, http_request,
+                            read_response_body, read_response_head, ws_exec, ws_open)
+from podterm_server import BIN
 
 TOO_LARGE = "request header fields too large (limit 16384 bytes)"
 EXEC_PATH = "/api/v1/namespaces/default/pods/local/exec?command=sh"
@@ -50,3 +53,88 @@ def test_head_rewrite_bare_lf_lines_431(server):
 
 def test_head_rewrite_spdy_upgrade_growth_431(server):
     assert_too_large(server.port, spdy_growth_head(f"127.0.0.1:{server.port}"))
+
+
+# ---------------------------------------------------------------- DNS rebinding (finding 3)
+
+TOKEN = "hardening-static-token-4242"
+
+
+def forbidden_host(name, allowed=False):
+    which = "its --allowed-host names," if allowed else "only"
+    return (f'host "{name}" is not allowed: podterm answers {which} localhost, *.localhost and '
+            f"IP addresses (start podterm with --allowed-host {name} to allow this name)")
+
+
+def rebinding_attempts(port, name="evil.example"):
+    """What a page on a rebound name can send: REST, the UI, an exec upgrade
+    whose Origin matches its Host. Each response."""
+    host = [("Host", f"{name}:{port}")]
+    origin = [("Origin", f"http://{name}:{port}")]
+    rest = http_request(port, "GET", "/api/v1/namespaces/default/pods", host + origin)
+    ui = http_request(port, "GET", "/", host)
+    ws, sock = ws_open(port, exec_path(["id"]), V5, headers=host + origin)
+    assert sock is None
+    return [rest, ui, ws]
+
+
+def assert_rebinding_refused(port, name="evil.example", allowed=False):
+    for resp in rebinding_attempts(port, name):
+        assert_status_response(resp, 403, "Forbidden", forbidden_host(name, allowed))
+
+
+def test_rebound_host_refused_anonymous(server):
+    assert_rebinding_refused(server.port)
+
+
+@pytest.mark.parametrize("host", ["localhost", "LocalHost", "term.localhost", "127.0.0.1",
+                                  "[::1]", "10.9.8.7"])
+def test_loopback_names_and_ip_literals_answered(server, host):
+    hdr = [("Host", f"{host}:{server.port}")]
+    assert http_request(server.port, "GET", "/version", hdr).status == 200
+    origin = [("Origin", f"http://{host}:{server.port}")]
+    _, t = ws_exec(server.port, exec_path(["echo", "hi"], stdout=True), V5, headers=hdr + origin)
+    assert t.data(1) == b"hi\n"
+
+
+def test_malformed_or_duplicated_host_400(server):
+    for hosts, msg in (([("Host", "a b")], "malformed Host header"),
+                       ([("Host", "localhost"), ("Host", "evil.example")],
+                        "too many Host headers")):
+        resp = raw_request(server.port, ("GET /version HTTP/1.1\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in hosts) + "\r\n").encode())
+        assert_status_response(resp, 400, "BadRequest", msg)
+
+
+def test_allowed_host_flag(podterm):
+    srv = podterm(["--allowed-host", "term.example"])
+    port = srv.port
+    hdr = [("Host", f"term.example:{port}"), ("Origin", f"http://term.example:{port}")]
+    assert http_request(port, "GET", "/version", hdr).status == 200
+    _, t = ws_exec(port, exec_path(["echo", "ok"]), V5, headers=hdr)
+    assert t.data(1) == b"ok\n"
+    assert_rebinding_refused(port, allowed=True)
+
+
+def test_allowed_host_with_authentication(podterm):
+    files = {"tokens.csv": f'{TOKEN},alice,1001,"devs"\n'}
+    auth = [("Authorization", f"Bearer {TOKEN}")]
+    # authentication on, no --allowed-host: any Host (a token is needed anyway)
+    srv = podterm(["--token-auth-file", "{dir}/tokens.csv"], files=files)
+    resp = http_request(srv.port, "GET", "/version", [("Host", "evil.example")] + auth)
+    assert resp.status == 200, resp
+    # with --allowed-host the list applies, before authentication
+    srv2 = podterm(["--token-auth-file", "{dir}/tokens.csv", "--allowed-host", "term.example"],
+                   files=files)
+    resp = http_request(srv2.port, "GET", "/version", [("Host", "evil.example")] + auth)
+    assert_status_response(resp, 403, "Forbidden", forbidden_host("evil.example", True))
+    resp = http_request(srv2.port, "GET", "/version", [("Host", "term.example")] + auth)
+    assert resp.status == 200, resp
+
+
+def test_allowed_host_flag_wants_a_name():
+    r = subprocess.run([BIN, "--listen", "127.0.0.1:0", "--allowed-host", "a.example:80"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert r.stderr == ('podterm: --allowed-host wants a host name without a port, got '
+                        '"a.example:80"\n')
