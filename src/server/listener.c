@@ -14,6 +14,7 @@
 #include "gateway/gateway.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -181,8 +182,10 @@ static void pending_adopt(struct pending *p)
         pending_drop(p);
         return;
     }
-    /* lws (or the gateway) takes ownership of its own descriptor; the uv handle closes ours. */
-    int dupfd = dup(fd);
+    /* lws (or the gateway) takes ownership of its own descriptor; the uv
+     * handle closes ours. Close-on-exec: a plain dup() handed every client's
+     * socket to every process spawned later. */
+    int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (dupfd >= 0 && !pending_to_gateway(p, dupfd))
         listener_adopt_buf(server, dupfd, p->head, p->len, NULL);
     pending_drop(p);

@@ -2,6 +2,7 @@
 sockets against the ASan build: each test here is the attack of one finding,
 and asserts the exact answer podterm must give instead of crashing, leaking
 or locking users out."""
+import os
 import subprocess
 import time
 
@@ -138,3 +139,66 @@ def test_allowed_host_flag_wants_a_name():
     assert r.returncode == 2
     assert r.stderr == ('podterm: --allowed-host wants a host name without a port, got '
                         '"a.example:80"\n')
+
+
+# ---------------------------------------------------------------- fds of children (finding 5)
+
+def open_sessions(port, n):
+    """n exec sessions that stay open (cat on stdin) — their TCP sockets are
+    what a leaked fd would hand to the next child."""
+    out = []
+    for _ in range(n):
+        resp, ws = ws_open(port, exec_path(["cat"], stdin=True), V5)
+        assert ws is not None, resp
+        ws.send_channel(0, b"x\n")
+        got, deadline = b"", time.monotonic() + 15
+        while got != b"x\n":  # the session is up and echoing
+            op, payload = ws.recv_message(deadline)
+            assert op == 2 and payload[:1] == b"\x01", payload
+            got += payload[1:]
+        out.append(ws)
+    return out
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_exec_child_has_only_stdio_fds(server, tty):
+    """With three other sessions open, a child sees exactly 0, 1, 2 and the
+    fd its own ls opened to read the directory (3)."""
+    others = open_sessions(server.port, 3)
+    try:
+        _, t = ws_exec(server.port, exec_path(["ls", "-1", "/proc/self/fd"], stdout=True,
+                                              stderr=not tty, tty=tty), V5)
+        want = b"0\r\n1\r\n2\r\n3\r\n" if tty else b"0\n1\n2\n3\n"
+        assert t.data(1) == want, t
+        assert t.data(2) == b""
+    finally:
+        for ws in others:
+            ws.close()
+
+
+def cloexec_missing(pid):
+    """podterm's fds above 2 whose flags lack O_CLOEXEC, with what they are."""
+    missing = []
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        if int(name) <= 2:
+            continue
+        try:
+            with open(f"/proc/{pid}/fdinfo/{name}") as f:
+                flags = int(next(ln for ln in f if ln.startswith("flags:")).split()[1], 8)
+            target = os.readlink(f"/proc/{pid}/fd/{name}")
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # closed meanwhile
+        if not flags & os.O_CLOEXEC:
+            missing.append((int(name), target))
+    return sorted(missing)
+
+
+def test_every_server_fd_is_close_on_exec(server):
+    """Defence in depth besides closefrom in the spawn path: podterm opens
+    nothing a child could inherit (client sockets, pipes, ptys, pidfds)."""
+    others = open_sessions(server.port, 3)
+    try:
+        assert cloexec_missing(server.proc.pid) == []
+    finally:
+        for ws in others:
+            ws.close()
