@@ -25,16 +25,31 @@
 
 #define LISTENER_BACKLOG 1024
 /* Connections still sending their request head: each holds a SERVER_HEAD_MAX
- * buffer, so a flood of half-open connections is capped at ~16 MiB. */
+ * buffer, so a flood of half-open connections is capped at ~16 MiB. Slowloris:
+ * one peer address holds at most LISTENER_PENDING_PER_PEER of them (its
+ * oldest goes when it opens another), and when all LISTENER_PENDING_MAX are
+ * taken (many addresses) the oldest pending connection goes, never the new
+ * one: a client that sends its head promptly always gets through, however
+ * many half-sent heads others hold. */
 #define LISTENER_PENDING_MAX 1024
+#define LISTENER_PENDING_PER_PEER 64
 #define LISTENER_TOO_LARGE_MESSAGE "request header fields too large (limit 16384 bytes)"
 
 struct listener {
     struct server *server;
     uv_tcp_t tcp;
     bool closed;
-    bool unbound; /* no socket of its own (HTTPS: the TLS terminator feeds it) */
-    size_t pending;
+    bool unbound;   /* no socket of its own (HTTPS: the TLS terminator feeds it) */
+    size_t pending; /* allocated, live or closing */
+    size_t live;    /* still reading their head: the list below */
+    struct pending *oldest, *newest;
+};
+
+/* A peer's address without its port; unknown (TLS-fed sockets, whose peer
+ * is the terminator's socketpair) is never counted per peer. */
+struct listener_peer {
+    int family; /* AF_INET, AF_INET6 or 0: unknown */
+    unsigned char addr[16];
 };
 
 /* One connection whose request head is still arriving. */
@@ -43,8 +58,14 @@ struct pending {
     uv_tcp_t tcp;
     uv_timer_t timer;
     int handles_open;
+    bool linked; /* in the listener's list of live pending connections */
+    struct pending *older, *newer;
+    struct listener_peer peer;
     size_t len;
-    char head[SERVER_HEAD_MAX];
+    /* SERVER_HEAD_MAX bytes, freed when the connection leaves the list (not
+     * when libuv's close callbacks run, a loop turn later), so the memory
+     * bound holds within an accept burst that evicts many. */
+    char *head;
 };
 
 static void pending_handle_closed(uv_handle_t *h)
@@ -56,8 +77,43 @@ static void pending_handle_closed(uv_handle_t *h)
     }
 }
 
+static void pending_unlink(struct pending *p)
+{
+    struct listener *l = p->listener;
+    if (!p->linked)
+        return;
+    if (p->older)
+        p->older->newer = p->newer;
+    else
+        l->oldest = p->newer;
+    if (p->newer)
+        p->newer->older = p->older;
+    else
+        l->newest = p->older;
+    p->linked = false;
+    p->older = p->newer = NULL;
+    l->live--;
+}
+
+static void pending_link(struct pending *p)
+{
+    struct listener *l = p->listener;
+    p->older = l->newest;
+    p->newer = NULL;
+    if (l->newest)
+        l->newest->newer = p;
+    else
+        l->oldest = p;
+    l->newest = p;
+    p->linked = true;
+    l->live++;
+}
+
 static void pending_drop(struct pending *p)
 {
+    pending_unlink(p);
+    free(p->head);
+    p->head = NULL;
     uv_read_stop((uv_stream_t *)&p->tcp);
     uv_close((uv_handle_t *)&p->timer, pending_handle_closed);
     uv_close((uv_handle_t *)&p->tcp, pending_handle_closed);
@@ -195,7 +251,7 @@ static void pending_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct pending *p = h->data;
     buf->base = p->head + p->len;
-    buf->len = sizeof(p->head) - p->len;
+    buf->len = SERVER_HEAD_MAX - p->len;
 }
 
 /* DNS rebinding (host_allow.h): refuse a Host the policy does not name,
@@ -250,7 +306,7 @@ static void pending_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         pending_adopt(p);
         return;
     }
-    if (p->len == sizeof(p->head)) {
+    if (p->len == SERVER_HEAD_MAX) {
         pending_refuse(p, 431, "Request Header Fields Too Large", "RequestHeaderFieldsTooLarge",
                        LISTENER_TOO_LARGE_MESSAGE);
     }
@@ -266,11 +322,54 @@ static void listener_closed_free(uv_handle_t *h)
     free(h->data);
 }
 
+static void listener_peer_get(uv_tcp_t *tcp, struct listener_peer *peer)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    memset(peer, 0, sizeof(*peer));
+    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        peer->family = AF_INET;
+        memcpy(peer->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+    } else if (ss.ss_family == AF_INET6) {
+        peer->family = AF_INET6;
+        memcpy(peer->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+    }
+}
+
+static bool listener_peer_same(const struct listener_peer *a, const struct listener_peer *b)
+{
+    return a->family && a->family == b->family && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+/* Make room for p (not linked yet): the oldest of its peer's pending
+ * connections when that peer is at its bound, else the oldest of all when
+ * every slot is taken. Linear in LISTENER_PENDING_MAX, once per connection. */
+static void listener_pending_evict(struct listener *l, const struct pending *p)
+{
+    struct pending *peer_oldest = NULL;
+    size_t same = 0;
+    for (struct pending *q = l->oldest; q && p->peer.family; q = q->newer) {
+        if (listener_peer_same(&q->peer, &p->peer) && same++ == 0)
+            peer_oldest = q;
+    }
+    if (same >= LISTENER_PENDING_PER_PEER)
+        pending_drop(peer_oldest);
+    else if (l->live >= LISTENER_PENDING_MAX)
+        pending_drop(l->oldest);
+}
+
 /* Start pre-reading a connection: accepted from our socket, or (fd >= 0)
  * the decrypted side of a TLS connection. */
 static void listener_pending_start(struct listener *l, uv_stream_t *server_stream, int fd)
 {
-    struct pending *p = l->pending < LISTENER_PENDING_MAX ? malloc(sizeof(*p)) : NULL;
+    struct pending *p = malloc(sizeof(*p));
+    char *head = p ? malloc(SERVER_HEAD_MAX) : NULL;
+    if (p && !head) {
+        free(p);
+        p = NULL;
+    }
     if (!p && fd >= 0) {
         close(fd);
         return;
@@ -288,7 +387,10 @@ static void listener_pending_start(struct listener *l, uv_stream_t *server_strea
     }
     l->pending++;
     p->listener = l;
+    p->linked = false;
+    p->older = p->newer = NULL;
     p->len = 0;
+    p->head = head;
     p->handles_open = 2;
     uv_tcp_init(l->server->loop, &p->tcp);
     uv_timer_init(l->server->loop, &p->timer);
@@ -301,6 +403,9 @@ static void listener_pending_start(struct listener *l, uv_stream_t *server_strea
         pending_drop(p);
         return;
     }
+    listener_peer_get(&p->tcp, &p->peer);
+    listener_pending_evict(l, p);
+    pending_link(p);
     /* Keystrokes and echoes are tiny writes: never let Nagle hold them back. */
     uv_tcp_nodelay(&p->tcp, 1);
     uv_timer_start(&p->timer, pending_timeout, SERVER_HEAD_TIMEOUT_MS, 0);

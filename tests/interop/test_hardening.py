@@ -3,6 +3,8 @@ sockets against the ASan build: each test here is the attack of one finding,
 and asserts the exact answer podterm must give instead of crashing, leaking
 or locking users out."""
 import os
+import resource
+import socket
 import subprocess
 import time
 
@@ -202,3 +204,57 @@ def test_every_server_fd_is_close_on_exec(server):
     finally:
         for ws in others:
             ws.close()
+
+
+# ---------------------------------------------------------------- slowloris (finding 6)
+
+HALF_SENT = 2000
+PENDING_PER_PEER = 64  # LISTENER_PENDING_PER_PEER
+PENDING_MAX = 1024  # LISTENER_PENDING_MAX
+
+
+def raise_fd_limit(need):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, need), hard))
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= need
+
+
+def half_sent_heads(port, sources):
+    """HALF_SENT connections spread over the source addresses, each stopped
+    in the middle of its request head (they are still loopback addresses)."""
+    socks = []
+    for i in range(HALF_SENT):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((sources[i % len(sources)], 0))
+        s.settimeout(10)
+        s.connect(("127.0.0.1", port))
+        s.sendall(b"GET /api/v1/namespaces/default/pods/local/exec?comm")
+        socks.append(s)
+    return socks
+
+
+def assert_still_served(port):
+    resp = http_request(port, "GET", "/version", timeout=20)
+    assert resp.status == 200, resp
+    _, t = ws_exec(port, exec_path(["echo", "served"]), V5, timeout=20)
+    assert t.data(1) == b"served\n", t
+
+
+@pytest.mark.parametrize("peers", [1, 40])
+def test_half_sent_heads_do_not_lock_out(podterm, peers):
+    """One peer (or forty, to fill the global bound) holds 2000 half-sent
+    heads; a normal client's GET /version and an exec still succeed."""
+    raise_fd_limit(HALF_SENT + 512)
+    srv = podterm()
+    baseline = srv.fd_count()
+    socks = half_sent_heads(srv.port, [f"127.0.0.{2 + i}" for i in range(peers)])
+    try:
+        assert_still_served(srv.port)
+        # what the attack holds in the server: its pending heads, no more
+        bound = baseline + min(PENDING_PER_PEER * peers, PENDING_MAX)
+        fds, _ = srv.wait_for_baseline(bound)
+        assert fds <= bound, (fds, bound)
+    finally:
+        for s in socks:
+            s.close()
