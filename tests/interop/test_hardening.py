@@ -5,11 +5,12 @@ or locking users out."""
 import os
 import resource
 import socket
+import struct
 import subprocess
 import time
 
 import pytest
-from podterm_client import (V5, Conn, assert_status_response, exec_path, http_request,
+from podterm_client import (OP_BINARY, OP_CLOSE, OP_CONT, V5, Conn, assert_status_response, exec_path, http_request,
                             read_response_body, read_response_head, ws_exec, ws_open)
 from podterm_server import BIN
 
@@ -258,3 +259,63 @@ def test_half_sent_heads_do_not_lock_out(podterm, peers):
     finally:
         for s in socks:
             s.close()
+
+
+# ---------------------------------------------------------------- oversized frames (finding 9)
+
+MESSAGE_MAX = 32 << 20  # SERVER_MESSAGE_MAX
+CLOSE_TOO_BIG = struct.pack("!H", 1009) + b"message too large"
+PROMPT_S = 2.0
+
+
+def close_frame_within(ws, seconds):
+    """The server's Close payload if one comes within seconds (else None)."""
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            op, payload = ws.recv_message(deadline)
+            if op == OP_CLOSE:
+                return payload
+    except (TimeoutError, EOFError, ConnectionResetError):
+        return None
+
+
+@pytest.mark.parametrize("length", [MESSAGE_MAX + 1, 1 << 40, (1 << 63) - 1 >> 1])
+def test_oversized_frame_header_closes_1009_at_once(server, length):
+    """Only the header: no payload byte follows, yet the Close comes now."""
+    resp, ws = ws_open(server.port, exec_path(["cat"], stdin=True), V5)
+    assert ws is not None, resp
+    try:
+        ws.conn.sendall(bytes([0x80 | OP_BINARY, 0x80 | 127]) + struct.pack("!Q", length) +
+                        os.urandom(4))
+        t0 = time.monotonic()
+        assert close_frame_within(ws, PROMPT_S) == CLOSE_TOO_BIG
+        assert time.monotonic() - t0 < PROMPT_S
+    finally:
+        ws.close()
+
+
+def test_oversized_continuation_header_closes_1009(server):
+    """A message whose fragments add up to more than the limit: the header
+    of the fragment that crosses it is enough."""
+    resp, ws = ws_open(server.port, exec_path(["cat"], stdin=True), V5)
+    assert ws is not None, resp
+    try:
+        ws.send_frame(OP_BINARY, b"\x00" + b"a" * 1000, fin=False)
+        ws.conn.sendall(bytes([0x80 | OP_CONT, 0x80 | 127]) +
+                        struct.pack("!Q", MESSAGE_MAX - 1000) + os.urandom(4))
+        assert close_frame_within(ws, PROMPT_S) == CLOSE_TOO_BIG
+    finally:
+        ws.close()
+
+
+def test_frame_at_the_limit_is_not_refused(server):
+    """The largest accepted message's header alone does not close."""
+    resp, ws = ws_open(server.port, exec_path(["cat"], stdin=True), V5)
+    assert ws is not None, resp
+    try:
+        ws.conn.sendall(bytes([0x80 | OP_BINARY, 0x80 | 127]) + struct.pack("!Q", MESSAGE_MAX) +
+                        os.urandom(4))
+        assert close_frame_within(ws, PROMPT_S) is None
+    finally:
+        ws.close()
