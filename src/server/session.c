@@ -30,6 +30,7 @@ void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const cha
  * the bound on how long an oversized frame header waits for its 1009. */
 #define SESSION_FRAME_SWEEP_MS 100
 #define SESSION_TOO_LARGE_REASON "message too large"
+#define SESSION_OOM_MESSAGE "podterm: out of memory"
 
 struct session {
     enum wsi_data_type type; /* WSI_DATA_SESSION: first, see server_internal.h */
@@ -66,6 +67,7 @@ struct session {
     bool close_sent;
     bool closed;    /* the client side is gone */
     bool too_large; /* a frame header announced more than SERVER_MESSAGE_MAX */
+    bool failed;    /* podterm itself could not go on (out of memory): exit holds why */
 };
 
 static void session_fill(struct session *s);
@@ -78,6 +80,27 @@ static void session_want_output(struct session *s, bool on)
     for (int ch = 1; ch <= 2; ch++)
         if (s->ch_open[ch])
             backend_stream_want_read(s->stream, ch, on);
+}
+
+/* End the session with an InternalError Status (then Close 1000) when
+ * podterm itself cannot go on: dropping output or input instead would
+ * stall the client or lose its keystrokes without a word. The stream is
+ * stopped from the writeable callback (session_write_next), not here:
+ * this may run inside a backend callback. */
+static void session_fail(struct session *s, const char *message)
+{
+    if (s->failed || s->exited)
+        return;
+    session_want_output(s, false); /* readable is level-triggered: stop it */
+    s->failed = true;
+    s->exited = true;
+    s->exit.type = BACKEND_EXIT_ERROR;
+    s->exit.code = 0;
+    snprintf(s->exit.message, sizeof(s->exit.message), "%s", message);
+    s->ch_open[1] = s->ch_open[2] = false;
+    s->out_len = 0;
+    if (s->wsi)
+        lws_callback_on_writable(s->wsi);
 }
 
 /* ---- backend callbacks ---- */
@@ -99,6 +122,8 @@ static void session_backend_writable(void *user)
 static void session_backend_exited(void *user, const struct backend_exit *exit)
 {
     struct session *s = user;
+    if (s->failed)
+        return; /* the failure's Status is the one to send */
     s->exited = true;
     s->exit = *exit;
     s->ch_open[1] = s->ch_open[2] = false;
@@ -117,7 +142,7 @@ static const struct backend_stream_cbs session_cbs = {
 /* Read one chunk of process output into the frame buffer, if there is room. */
 static void session_fill(struct session *s)
 {
-    if (s->out_len || !s->stream || s->closed)
+    if (s->out_len || !s->stream || s->closed || s->failed)
         return;
     if (s->kind == PROTO_KIND_PODTERM && s->unacked >= PROTO_FLOW_WINDOW) {
         session_want_output(s, false); /* the page is behind: wait for its acks */
@@ -125,8 +150,10 @@ static void session_fill(struct session *s)
     }
     size_t head = proto_frame_head(s->kind, SESSION_OUT_PAYLOAD);
     size_t cap = LWS_PRE + proto_frame_size(s->kind, SESSION_OUT_PAYLOAD);
-    if (!s->out && !(s->out = malloc(cap)))
+    if (!s->out && !(s->out = malloc(cap))) {
+        session_fail(s, SESSION_OOM_MESSAGE);
         return;
+    }
     for (int tries = 0; tries < 2; tries++) {
         int ch = s->next_channel;
         s->next_channel = ch == 1 ? 2 : 1;
@@ -233,6 +260,10 @@ static int session_write_next(struct session *s)
         session_fill(s); /* lws has the bytes: the buffer is free for the next chunk */
         return 1;
     }
+    if (s->failed && s->stream) {
+        backend_stream_stop(s->stream);
+        s->stream = NULL;
+    }
     if (s->exited && !s->status_sent)
         return session_write_status(s) < 0 ? -1 : 1;
     if (s->status_sent && !s->close_sent) {
@@ -308,8 +339,10 @@ static void session_stdin(struct session *s, const uint8_t *data, size_t len)
 {
     if (!s->req.want_stdin || s->stdin_closed || len == 0)
         return; /* PROTOCOL.md 3.1: stdin data without stdin=true is dropped */
-    if (!s->in && !(s->in = malloc(SESSION_IN_MAX)))
+    if (!s->in && !(s->in = malloc(SESSION_IN_MAX))) {
+        session_fail(s, SESSION_OOM_MESSAGE);
         return;
+    }
     if (s->in_len + len > SESSION_IN_MAX) {
         /* Cannot happen while rx is paused whenever the buffer is non-empty;
          * compact before giving up on the invariant. */
