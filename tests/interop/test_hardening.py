@@ -55,6 +55,14 @@ def test_head_rewrite_bare_lf_lines_431(server):
     assert_too_large(server.port, bare_lf_head(f"127.0.0.1:{server.port}"))
 
 
+def test_head_rewrite_issue_request_exact(podterm):
+    """The issue's request byte for byte (Host: x, allowed so that the
+    rewriter, not the Host check, answers)."""
+    srv = podterm(["--allowed-host", "x"])
+    assert_too_large(srv.port, bare_lf_head("x"))
+    assert http_request(srv.port, "GET", "/version").status == 200
+
+
 def test_head_rewrite_spdy_upgrade_growth_431(server):
     assert_too_large(server.port, spdy_growth_head(f"127.0.0.1:{server.port}"))
 
