@@ -2,11 +2,15 @@
 as tests/interop/test_hardening.py, against a gateway podterm, whose API
 requests take another path through the listener (the gateway's own parse)."""
 import os
+import socket
+import ssl
 import struct
 
-from podterm_client import OP_BINARY, V5, exec_path, ws_open
+from podterm_client import OP_BINARY, V5, assert_json_exact, exec_path, status_json, ws_open
 from test_hardening import (CLOSE_TOO_BIG, PROMPT_S, assert_rebinding_refused, assert_too_large,
-                            bare_lf_head, close_frame_within, spdy_growth_head)
+                            bare_lf_head, close_frame_within, forbidden_host, spdy_growth_head)
+
+from conftest import tls_args
 
 
 def test_gateway_head_rewrite_bare_lf_lines_431(gateway):
@@ -36,3 +40,26 @@ def test_gateway_oversized_frame_header_closes_1009_at_once(gateway):
         assert close_frame_within(ws, PROMPT_S) == CLOSE_TOO_BIG
     finally:
         ws.close()
+
+
+def tls_get(pki, port, host):
+    ctx = ssl.create_default_context(cafile=f"{pki}/ca.crt")
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(f"GET /version HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            data = b""
+            while True:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    return data
+                data += chunk
+
+
+def test_tls_rebound_host_refused(pki, podterm):
+    """Over HTTPS (anonymous, local pods) the same check, same answer."""
+    srv = podterm(tls_args(pki), name="gw-tls-anon")
+    assert tls_get(pki, srv.port, f"127.0.0.1:{srv.port}").startswith(b"HTTP/1.1 200 ")
+    data = tls_get(pki, srv.port, f"evil.example:{srv.port}")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 403 Forbidden\r\n"), data
+    assert_json_exact(body, status_json(403, "Forbidden", forbidden_host("evil.example")))
