@@ -8,7 +8,8 @@ import struct
 
 from podterm_client import OP_BINARY, V5, assert_json_exact, exec_path, status_json, ws_open
 from test_hardening import (CLOSE_TOO_BIG, PROMPT_S, assert_rebinding_refused, assert_too_large,
-                            bare_lf_head, close_frame_within, forbidden_host, spdy_growth_head)
+                            bare_lf_head, cloexec_missing, close_frame_within, forbidden_host,
+                            open_sessions, spdy_growth_head)
 
 from conftest import tls_args
 
@@ -63,3 +64,15 @@ def test_tls_rebound_host_refused(pki, podterm):
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 403 Forbidden\r\n"), data
     assert_json_exact(body, status_json(403, "Forbidden", forbidden_host("evil.example")))
+
+
+def test_gateway_every_fd_is_close_on_exec(gateway, upstream):
+    """With sessions relayed through it, no fd of the gateway (client
+    sockets, upstream TLS sockets) nor of its upstream lacks O_CLOEXEC."""
+    others = open_sessions(gateway.port, 3)
+    try:
+        assert cloexec_missing(gateway.proc.pid) == []
+        assert cloexec_missing(upstream.proc.pid) == []
+    finally:
+        for ws in others:
+            ws.close()
