@@ -6,10 +6,12 @@ import socket
 import ssl
 import struct
 
-from podterm_client import OP_BINARY, V5, assert_json_exact, exec_path, status_json, ws_open
+from podterm_client import (OP_BINARY, V5, assert_json_exact, exec_path, http_request, status_json,
+                            ws_exec, ws_open)
 from test_hardening import (CLOSE_TOO_BIG, PROMPT_S, assert_rebinding_refused, assert_too_large,
-                            bare_lf_head, cloexec_missing, close_frame_within, forbidden_host,
-                            open_sessions, spdy_growth_head)
+                            HALF_SENT, bare_lf_head, cloexec_missing, close_frame_within,
+                            forbidden_host, half_sent_heads, open_sessions, raise_fd_limit,
+                            spdy_growth_head)
 
 from conftest import tls_args
 
@@ -76,3 +78,18 @@ def test_gateway_every_fd_is_close_on_exec(gateway, upstream):
     finally:
         for ws in others:
             ws.close()
+
+
+def test_gateway_half_sent_heads_do_not_lock_out(gateway):
+    """2000 half-sent heads from forty loopback addresses: the gateway still
+    relays a GET and an exec."""
+    raise_fd_limit(HALF_SENT + 512)
+    socks = half_sent_heads(gateway.port, [f"127.0.0.{2 + i}" for i in range(40)])
+    try:
+        resp = http_request(gateway.port, "GET", "/api/v1/namespaces/default/pods", timeout=20)
+        assert resp.status == 200, resp
+        _, t = ws_exec(gateway.port, exec_path(["echo", "served"]), V5, timeout=20)
+        assert t.data(1) == b"served\n", t
+    finally:
+        for s in socks:
+            s.close()
