@@ -1,7 +1,8 @@
 /* main.c - flags -> config -> serve.
  *
  * podterm [--listen HOST:PORT] [--config FILE] [--jwt-key-file FILE]
- *         [--token-auth-file FILE] [--allowed-origin ORIGIN]... [--insecure-allow-anonymous]
+ *         [--token-auth-file FILE] [--allowed-origin ORIGIN]... [--allowed-host NAME]...
+ *         [--insecure-allow-anonymous]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +25,8 @@
 #define MAIN_ERR_MAX 1024
 #define MAIN_DEFAULT_LISTEN "127.0.0.1:8080"
 #define PODTERM_VERSION "0.1.0"
+/* What an --allowed-host name may hold (the Host check compares names only). */
+#define MAIN_HOST_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
 struct main_flags {
     char host[64];
@@ -33,6 +36,8 @@ struct main_flags {
     const char *token_auth_file;
     const char *origins[SERVER_ORIGINS_MAX];
     size_t origins_len;
+    const char *hosts[SERVER_HOSTS_MAX];
+    size_t hosts_len;
     bool insecure_allow_anonymous;
     int log_level;
     /* gateway mode and HTTPS */
@@ -54,6 +59,11 @@ static void main_usage(FILE *out)
             "  --token-auth-file FILE      accept static tokens: CSV token,user,uid,\"g1,g2\"\n"
             "  --allowed-origin ORIGIN     also accept browser requests from this origin "
             "(repeatable)\n"
+            "  --allowed-host NAME         also answer requests whose Host is NAME (repeatable; "
+            "default:\n"
+            "                              localhost, *.localhost and IP addresses only, unless "
+            "authentication\n"
+            "                              is on and no --allowed-host is given)\n"
             "  --insecure-allow-anonymous  serve without authentication on a non-loopback "
             "address\n"
             "  --log-level N               libwebsockets log bitmask (default 3: errors, "
@@ -129,6 +139,7 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         {"jwt-key-file", required_argument, 0, 'j'},
         {"token-auth-file", required_argument, 0, 't'},
         {"allowed-origin", required_argument, 0, 'o'},
+        {"allowed-host", required_argument, 0, 'H'},
         {"insecure-allow-anonymous", no_argument, 0, 'A'},
         {"log-level", required_argument, 0, 'L'},
         {"kubeconfig", required_argument, 0, 'K'},
@@ -169,6 +180,20 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
                 return -1;
             }
             f->origins[f->origins_len++] = optarg;
+            break;
+        case 'H':
+            if (f->hosts_len == SERVER_HOSTS_MAX) {
+                fprintf(stderr, "podterm: at most %d --allowed-host flags\n", SERVER_HOSTS_MAX);
+                return -1;
+            }
+            if (!optarg[0] || strspn(optarg, MAIN_HOST_NAME_CHARS) != strlen(optarg)) {
+                fprintf(stderr,
+                        "podterm: --allowed-host wants a host name without a port, got "
+                        "\"%s\"\n",
+                        optarg);
+                return -1;
+            }
+            f->hosts[f->hosts_len++] = optarg;
             break;
         case 'A':
             f->insecure_allow_anonymous = true;
@@ -290,6 +315,8 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .client_ca_file = f->client_ca_file,
     };
     memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
+    memcpy(opts.allowed_hosts, f->hosts, sizeof(f->hosts));
+    opts.allowed_hosts_len = f->hosts_len;
     struct main_state st = {0};
     st.server = backend ? server_new(&loop, &opts, err, sizeof(err)) : NULL;
     if (!st.server) {

@@ -336,7 +336,7 @@ static void local_std_fds_ensure(void)
 {
     for (int fd = 0; fd <= 2; fd++)
         if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-            int null = open("/dev/null", O_RDWR);
+            int null = open("/dev/null", O_RDWR | O_CLOEXEC); /* children get 0-2 by dup2 */
             if (null >= 0 && null != fd)
                 close(null); /* only possible if a lower one was free too */
         }

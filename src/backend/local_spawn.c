@@ -23,7 +23,8 @@
 
 extern char **environ;
 
-#define LOCAL_PTS_NAME_MAX 64 /* "/dev/pts/N" */
+#define LOCAL_PTS_NAME_MAX 64         /* "/dev/pts/N" */
+#define LOCAL_CHILD_FD_FIRST_CLOSED 3 /* children keep 0, 1, 2 and nothing else */
 
 /* ---- environment ---- */
 
@@ -228,6 +229,18 @@ static void local_fds_close(int *fds, size_t n)
         }
 }
 
+/* The child starts with exactly fds 0, 1 and 2. podterm opens everything
+ * close-on-exec, but libraries in the process (lws, OpenSSL, libuv) and
+ * future code may not, and one inherited client socket lets a command read
+ * another user's keystrokes. As the last file action (after the dup2s onto
+ * 0-2), glibc's closefrom action runs close_range(3, ~0) in the child just
+ * before exec: no fd list to build in the parent (racy, O(fds)), no marking
+ * the parent's own fds, and posix_spawn keeps its vfork speed. */
+static int local_fds_close_rest(posix_spawn_file_actions_t *fa)
+{
+    return posix_spawn_file_actions_addclosefrom_np(fa, LOCAL_CHILD_FD_FIRST_CLOSED) ? -ENOMEM : 0;
+}
+
 /* ---- spawning ---- */
 
 static int local_attr_init(posix_spawnattr_t *attr)
@@ -331,6 +344,8 @@ int local_spawn(struct local_backend *b, const struct local_spawn_req *req,
         rc = -ENOMEM;
     if (rc == 0)
         rc = local_stdio_setup(req, &fa, out, child_fds);
+    if (rc == 0)
+        rc = local_fds_close_rest(&fa);
     if (rc == 0)
         rc = local_spawn_run(req, path, &fa, &pid);
     posix_spawn_file_actions_destroy(&fa);

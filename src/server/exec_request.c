@@ -202,6 +202,23 @@ int exec_request_build(const struct config_cluster *cluster, const char *ns, con
     return 0;
 }
 
+int exec_request_argv_copy(struct exec_request *req, const char *const *argv, size_t argc)
+{
+    req->argv = calloc(argc + 1, sizeof(char *));
+    if (!req->argv)
+        return -1;
+    for (size_t i = 0; i < argc; i++) {
+        /* Stop at the first failure: argv stays NULL-terminated after the
+         * copies made, which exec_request_clear frees; never a hole. */
+        if (!(req->argv[i] = strdup(argv[i]))) {
+            exec_request_clear(req);
+            return -1;
+        }
+        req->argc++;
+    }
+    return 0;
+}
+
 void exec_request_clear(struct exec_request *req)
 {
     if (req->argv) {

@@ -50,6 +50,9 @@ bool exec_path_parse(const char *path, char *ns, size_t ns_cap, char *pod, size_
 int exec_request_build(const struct config_cluster *cluster, const char *ns, const char *pod,
                        bool attach, const struct exec_query_item *items, size_t nitems,
                        struct exec_request *req, struct exec_error *err);
+/* Copy argv[0, argc) into req->argv (NULL-terminated, argc set). -1 when
+ * out of memory: then req->argv is NULL and req->argc 0. */
+int exec_request_argv_copy(struct exec_request *req, const char *const *argv, size_t argc);
 void exec_request_clear(struct exec_request *req);
 
 #endif

@@ -31,10 +31,23 @@ static bool line_is(const char *start, const char *end, const char *name, const 
     return true;
 }
 
-static void out_put(char *out, size_t *used, const void *p, size_t n)
+/* The output buffer. Bounded by construction: a write that does not fit
+ * sets full and writes nothing, so no input can write past cap (a head of
+ * bare LF lines, or of many Upgrade lines, grows without limit otherwise). */
+struct head_out {
+    char *p;
+    size_t used, cap;
+    bool full;
+};
+
+static void out_put(struct head_out *out, const void *p, size_t n)
 {
-    memcpy(out + *used, p, n);
-    *used += n;
+    if (out->full || n > out->cap - out->used) {
+        out->full = true;
+        return;
+    }
+    memcpy(out->p + out->used, p, n);
+    out->used += n;
 }
 
 /* First pass: find the Upgrade kind and collect the protocol lines (NUL-terminated copies). */
@@ -106,16 +119,16 @@ bool head_target_valid(const char *in, size_t head_len)
  * holds a ';': the apiserver parses queries with Go's url.ParseQuery, which
  * (since Go 1.17) skips such a pair whole, while lws would split it at the
  * ';' and so run a different command than a real cluster would. */
-static void put_request_line(const char *in, const char *line_end, char *out, size_t *used)
+static void put_request_line(const char *in, const char *line_end, struct head_out *out)
 {
     const char *sp = memchr(in, ' ', (size_t)(line_end - in));
     const char *q = sp ? memchr(sp + 1, '?', (size_t)(line_end - sp - 1)) : NULL;
     const char *tend = q ? memchr(q, ' ', (size_t)(line_end - q)) : NULL;
     if (!tend || !memchr(q, ';', (size_t)(tend - q))) {
-        out_put(out, used, in, (size_t)(line_end - in));
+        out_put(out, in, (size_t)(line_end - in));
         return;
     }
-    out_put(out, used, in, (size_t)(q + 1 - in));
+    out_put(out, in, (size_t)(q + 1 - in));
     bool first = true;
     for (const char *s = q + 1; s < tend;) {
         const char *e = memchr(s, '&', (size_t)(tend - s));
@@ -123,13 +136,13 @@ static void put_request_line(const char *in, const char *line_end, char *out, si
             e = tend;
         if (e > s && !memchr(s, ';', (size_t)(e - s))) {
             if (!first)
-                out_put(out, used, "&", 1);
-            out_put(out, used, s, (size_t)(e - s));
+                out_put(out, "&", 1);
+            out_put(out, s, (size_t)(e - s));
             first = false;
         }
         s = e + 1;
     }
-    out_put(out, used, tend, (size_t)(line_end - tend));
+    out_put(out, tend, (size_t)(line_end - tend));
 }
 
 size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size_t out_cap,
@@ -156,12 +169,9 @@ size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size
             any = any || lines[i][0];
         res->negotiation_rc = proto_negotiate(lines, any ? nlines : 0, &res->neg);
     }
-    if (out_cap < len + HEAD_REWRITE_SLACK)
-        return 0;
-
-    size_t used = 0;
+    struct head_out o = {.p = out, .cap = out_cap};
     const char *p = memchr(in, '\n', head_len);
-    put_request_line(in, p + 1, out, &used);
+    put_request_line(in, p + 1, &o);
     while ((size_t)(p + 1 - in) < head_len) {
         const char *start = p + 1;
         const char *nl = memchr(start, '\n', head_len - (size_t)(start - in));
@@ -171,26 +181,27 @@ size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size
         if (end == start) { /* the blank line: add our own line before it */
             if (res->websocket && res->negotiation_rc == PROTO_OK && res->neg.offered) {
                 const char *name = proto_kind_name(res->neg.kind);
-                out_put(out, &used, "Sec-WebSocket-Protocol: ", 24);
-                out_put(out, &used, name, strlen(name));
-                out_put(out, &used, "\r\n", 2);
+                out_put(&o, "Sec-WebSocket-Protocol: ", 24);
+                out_put(&o, name, strlen(name));
+                out_put(&o, "\r\n", 2);
             } else if (!res->websocket) {
-                out_put(out, &used, CONNECTION_CLOSE_LINE, strlen(CONNECTION_CLOSE_LINE));
+                out_put(&o, CONNECTION_CLOSE_LINE, strlen(CONNECTION_CLOSE_LINE));
             }
         } else if (res->websocket ? line_is(start, end, PROTOCOL_HEADER, &v, &vlen)
                                   : line_is(start, end, CONNECTION_HEADER, &v, &vlen)) {
             p = nl;
             continue; /* replaced at the blank line */
         } else if (res->spdy && line_is(start, end, UPGRADE_HEADER, &v, &vlen)) {
-            out_put(out, &used, SERVER_SPDY_MARKER, strlen(SERVER_SPDY_MARKER));
-            out_put(out, &used, start + strlen(UPGRADE_HEADER),
+            out_put(&o, SERVER_SPDY_MARKER, strlen(SERVER_SPDY_MARKER));
+            out_put(&o, start + strlen(UPGRADE_HEADER),
                     (size_t)(nl + 1 - start) - strlen(UPGRADE_HEADER));
             p = nl;
             continue;
         }
-        out_put(out, &used, start, (size_t)(nl + 1 - start));
+        out_put(&o, start, (size_t)(nl + 1 - start));
         p = nl;
     }
-    out_put(out, &used, in + head_len, len - head_len);
-    return used;
+    out_put(&o, in + head_len, len - head_len);
+    res->too_large = o.full;
+    return o.full ? 0 : o.used;
 }

@@ -25,7 +25,10 @@
 
 #include "proto/proto.h"
 
-#define HEAD_REWRITE_SLACK 128    /* out may be this much longer than in (one added line) */
+/* How much longer than in the output of a well-formed head gets: one added
+ * line and the marker's growth on an Upgrade line or two. Callers give
+ * out_cap = len + HEAD_REWRITE_SLACK; a head that grows more is refused. */
+#define HEAD_REWRITE_SLACK 128
 #define HEAD_REWRITE_LINES_MAX 16 /* Sec-WebSocket-Protocol lines considered */
 
 struct head_rewrite {
@@ -33,14 +36,16 @@ struct head_rewrite {
     bool spdy;               /* any other Upgrade header was renamed to the marker */
     bool connection_upgrade; /* Connection header names "upgrade" */
     bool bad_target;         /* the request target has a broken %-escape or %00 */
+    bool too_large;          /* the rewritten head did not fit out_cap: answer 431 */
     int negotiation_rc;      /* websocket only: PROTO_OK or a proto_err */
     struct proto_negotiation neg;
 };
 
 /* in[0, len) holds the pre-read bytes; the head ends at head_len (just past
  * the blank line); bytes after it are passed through untouched. Writes the
- * new bytes to out (out_cap >= len + HEAD_REWRITE_SLACK) and returns their
- * length. */
+ * new bytes to out and returns their length. Never writes past out_cap: when
+ * the result does not fit, returns 0 with res->too_large set (the caller
+ * answers 431), and out holds garbage. */
 bool head_target_valid(const char *in, size_t head_len);
 size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size_t out_cap,
                     struct head_rewrite *res);

@@ -10,9 +10,11 @@
  * client may take to send it (half-open and slowloris connections). */
 #include "server/server_internal.h"
 #include "server/head_rewrite.h"
+#include "server/host_allow.h"
 #include "gateway/gateway.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -23,15 +25,31 @@
 
 #define LISTENER_BACKLOG 1024
 /* Connections still sending their request head: each holds a SERVER_HEAD_MAX
- * buffer, so a flood of half-open connections is capped at ~16 MiB. */
+ * buffer, so a flood of half-open connections is capped at ~16 MiB. Slowloris:
+ * one peer address holds at most LISTENER_PENDING_PER_PEER of them (its
+ * oldest goes when it opens another), and when all LISTENER_PENDING_MAX are
+ * taken (many addresses) the oldest pending connection goes, never the new
+ * one: a client that sends its head promptly always gets through, however
+ * many half-sent heads others hold. */
 #define LISTENER_PENDING_MAX 1024
+#define LISTENER_PENDING_PER_PEER 64
+#define LISTENER_TOO_LARGE_MESSAGE "request header fields too large (limit 16384 bytes)"
 
 struct listener {
     struct server *server;
     uv_tcp_t tcp;
     bool closed;
-    bool unbound; /* no socket of its own (HTTPS: the TLS terminator feeds it) */
-    size_t pending;
+    bool unbound;   /* no socket of its own (HTTPS: the TLS terminator feeds it) */
+    size_t pending; /* allocated, live or closing */
+    size_t live;    /* still reading their head: the list below */
+    struct pending *oldest, *newest;
+};
+
+/* A peer's address without its port; unknown (TLS-fed sockets, whose peer
+ * is the terminator's socketpair) is never counted per peer. */
+struct listener_peer {
+    int family; /* AF_INET, AF_INET6 or 0: unknown */
+    unsigned char addr[16];
 };
 
 /* One connection whose request head is still arriving. */
@@ -40,8 +58,14 @@ struct pending {
     uv_tcp_t tcp;
     uv_timer_t timer;
     int handles_open;
+    bool linked; /* in the listener's list of live pending connections */
+    struct pending *older, *newer;
+    struct listener_peer peer;
     size_t len;
-    char head[SERVER_HEAD_MAX];
+    /* SERVER_HEAD_MAX bytes, freed when the connection leaves the list (not
+     * when libuv's close callbacks run, a loop turn later), so the memory
+     * bound holds within an accept burst that evicts many. */
+    char *head;
 };
 
 static void pending_handle_closed(uv_handle_t *h)
@@ -53,8 +77,43 @@ static void pending_handle_closed(uv_handle_t *h)
     }
 }
 
+static void pending_unlink(struct pending *p)
+{
+    struct listener *l = p->listener;
+    if (!p->linked)
+        return;
+    if (p->older)
+        p->older->newer = p->newer;
+    else
+        l->oldest = p->newer;
+    if (p->newer)
+        p->newer->older = p->older;
+    else
+        l->newest = p->older;
+    p->linked = false;
+    p->older = p->newer = NULL;
+    l->live--;
+}
+
+static void pending_link(struct pending *p)
+{
+    struct listener *l = p->listener;
+    p->older = l->newest;
+    p->newer = NULL;
+    if (l->newest)
+        l->newest->newer = p;
+    else
+        l->oldest = p;
+    l->newest = p;
+    p->linked = true;
+    l->live++;
+}
+
 static void pending_drop(struct pending *p)
 {
+    pending_unlink(p);
+    free(p->head);
+    p->head = NULL;
     uv_read_stop((uv_stream_t *)&p->tcp);
     uv_close((uv_handle_t *)&p->timer, pending_handle_closed);
     uv_close((uv_handle_t *)&p->tcp, pending_handle_closed);
@@ -66,6 +125,32 @@ static const char *head_end(const char *buf, size_t len)
     return memmem(buf, len, "\r\n\r\n", 4);
 }
 
+/* Answer a request lws must not see with a Status, then hang up. Best
+ * effort: the socket is fresh, so a few hundred bytes fit its send buffer. */
+static void listener_write_status(int fd, int code, const char *phrase, const char *reason,
+                                  const char *message)
+{
+    char body[PROTO_STATUS_MAX], response[PROTO_STATUS_MAX + 256];
+    int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
+    int n = blen < 0 ? -1
+                     : snprintf(response, sizeof(response),
+                                "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                                "Connection: close\r\nContent-Length: %d\r\n\r\n%.*s",
+                                code, phrase, blen, blen, body);
+    if (n > 0 && write(fd, response, (size_t)n) < 0)
+        errno = 0;
+}
+
+static void pending_refuse(struct pending *p, int code, const char *phrase, const char *reason,
+                           const char *message)
+{
+    uv_read_stop((uv_stream_t *)&p->tcp);
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&p->tcp, &fd) == 0)
+        listener_write_status(fd, code, phrase, reason, message);
+    pending_drop(p);
+}
+
 /* Hand fd and the bytes read so far to lws (fd is ours to close until lws has it). */
 static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
                                struct backend_stream *prepared)
@@ -73,7 +158,7 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
     struct server *server = ctx;
     const char *end = head_end(buf, len);
     size_t head_len = end ? (size_t)(end + 4 - buf) : 0;
-    size_t cap = len + HEAD_REWRITE_SLACK + 32;
+    size_t cap = len + HEAD_REWRITE_SLACK;
     char *out = head_len ? malloc(cap) : NULL;
     struct upgrade_offer *offer = malloc(sizeof(*offer));
     struct head_rewrite *hr = malloc(sizeof(*hr));
@@ -90,6 +175,9 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
         server->adopting_offer = offer;
         offer = NULL;
     }
+    if (!n && hr && hr->too_large)
+        listener_write_status(fd, 431, "Request Header Fields Too Large",
+                              "RequestHeaderFieldsTooLarge", LISTENER_TOO_LARGE_MESSAGE);
     bool to_lws = n && !server->shutting_down;
     struct lws *wsi = to_lws ? lws_adopt_socket_vhost_readbuf(server->vhost, fd, out, n) : NULL;
     if (server->adopting_offer) { /* not reached yet (lws deferred the parse), or no wsi */
@@ -126,7 +214,12 @@ static bool pending_to_gateway(struct pending *p, int fd)
     struct head_rewrite *hr = malloc(sizeof(*hr));
     if (!hr)
         return false;
-    head_rewrite(p->head, p->len, head_len, scratch, sizeof(scratch), hr);
+    /* Only the result is used here; a head whose rewrite does not fit goes
+     * to listener_adopt_buf, which answers 431 in both modes. */
+    if (!head_rewrite(p->head, p->len, head_len, scratch, sizeof(scratch), hr)) {
+        free(hr);
+        return false;
+    }
     struct gateway_head gh = {
         .websocket = hr->websocket,
         .negotiation_rc = hr->negotiation_rc,
@@ -145,8 +238,10 @@ static void pending_adopt(struct pending *p)
         pending_drop(p);
         return;
     }
-    /* lws (or the gateway) takes ownership of its own descriptor; the uv handle closes ours. */
-    int dupfd = dup(fd);
+    /* lws (or the gateway) takes ownership of its own descriptor; the uv
+     * handle closes ours. Close-on-exec: a plain dup() handed every client's
+     * socket to every process spawned later. */
+    int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (dupfd >= 0 && !pending_to_gateway(p, dupfd))
         listener_adopt_buf(server, dupfd, p->head, p->len, NULL);
     pending_drop(p);
@@ -156,26 +251,39 @@ static void pending_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct pending *p = h->data;
     buf->base = p->head + p->len;
-    buf->len = sizeof(p->head) - p->len;
+    buf->len = SERVER_HEAD_MAX - p->len;
 }
 
-/* Answer a request lws must not see with a Status, then hang up. Best
- * effort: the socket is fresh, so a few hundred bytes fit its send buffer. */
-static void pending_refuse(struct pending *p, int code, const char *phrase, const char *reason,
-                           const char *message)
+/* DNS rebinding (host_allow.h): refuse a Host the policy does not name,
+ * before any part of podterm (or the gateway) acts on the request. Returns
+ * true when it answered. */
+static bool pending_host_refused(struct pending *p, size_t head_len)
 {
-    char body[PROTO_STATUS_MAX], response[PROTO_STATUS_MAX + 256];
-    int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
-    int n = blen < 0 ? -1
-                     : snprintf(response, sizeof(response),
-                                "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                                "Connection: close\r\nContent-Length: %d\r\n\r\n%.*s",
-                                code, phrase, blen, blen, body);
-    uv_read_stop((uv_stream_t *)&p->tcp);
-    uv_os_fd_t fd;
-    if (n > 0 && uv_fileno((uv_handle_t *)&p->tcp, &fd) == 0 && write(fd, response, (size_t)n) < 0)
-        errno = 0;
-    pending_drop(p);
+    const struct server_opts *o = &p->listener->server->opts;
+    struct host_policy policy = {
+        .enforce = !o->auth || !auth_enabled(o->auth) || o->allowed_hosts_len > 0,
+        .names = o->allowed_hosts,
+        .names_len = o->allowed_hosts_len,
+    };
+    char name[HOST_ALLOW_NAME_MAX + 1], msg[HOST_ALLOW_NAME_MAX * 2 + 256];
+    switch (host_allow_check(&policy, p->head, head_len, name, sizeof(name))) {
+    case HOST_OK:
+        return false;
+    case HOST_FORBIDDEN:
+        snprintf(msg, sizeof(msg),
+                 "host \"%s\" is not allowed: podterm answers %s localhost, *.localhost and IP "
+                 "addresses (start podterm with --allowed-host %s to allow this name)",
+                 name, o->allowed_hosts_len ? "its --allowed-host names," : "only", name);
+        pending_refuse(p, 403, "Forbidden", "Forbidden", msg);
+        return true;
+    case HOST_DUPLICATED:
+        pending_refuse(p, 400, "Bad Request", "BadRequest", "too many Host headers");
+        return true;
+    case HOST_MALFORMED:
+    default:
+        pending_refuse(p, 400, "Bad Request", "BadRequest", "malformed Host header");
+        return true;
+    }
 }
 
 static void pending_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -192,13 +300,15 @@ static void pending_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                        "the request path has an invalid %-escape or an encoded NUL");
         return;
     }
+    if (end && pending_host_refused(p, (size_t)(end + 4 - p->head)))
+        return;
     if (end) {
         pending_adopt(p);
         return;
     }
-    if (p->len == sizeof(p->head)) {
+    if (p->len == SERVER_HEAD_MAX) {
         pending_refuse(p, 431, "Request Header Fields Too Large", "RequestHeaderFieldsTooLarge",
-                       "request header fields too large (limit 16384 bytes)");
+                       LISTENER_TOO_LARGE_MESSAGE);
     }
 }
 
@@ -212,11 +322,54 @@ static void listener_closed_free(uv_handle_t *h)
     free(h->data);
 }
 
+static void listener_peer_get(uv_tcp_t *tcp, struct listener_peer *peer)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    memset(peer, 0, sizeof(*peer));
+    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        peer->family = AF_INET;
+        memcpy(peer->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+    } else if (ss.ss_family == AF_INET6) {
+        peer->family = AF_INET6;
+        memcpy(peer->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+    }
+}
+
+static bool listener_peer_same(const struct listener_peer *a, const struct listener_peer *b)
+{
+    return a->family && a->family == b->family && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+/* Make room for p (not linked yet): the oldest of its peer's pending
+ * connections when that peer is at its bound, else the oldest of all when
+ * every slot is taken. Linear in LISTENER_PENDING_MAX, once per connection. */
+static void listener_pending_evict(struct listener *l, const struct pending *p)
+{
+    struct pending *peer_oldest = NULL;
+    size_t same = 0;
+    for (struct pending *q = l->oldest; q && p->peer.family; q = q->newer) {
+        if (listener_peer_same(&q->peer, &p->peer) && same++ == 0)
+            peer_oldest = q;
+    }
+    if (same >= LISTENER_PENDING_PER_PEER)
+        pending_drop(peer_oldest);
+    else if (l->live >= LISTENER_PENDING_MAX)
+        pending_drop(l->oldest);
+}
+
 /* Start pre-reading a connection: accepted from our socket, or (fd >= 0)
  * the decrypted side of a TLS connection. */
 static void listener_pending_start(struct listener *l, uv_stream_t *server_stream, int fd)
 {
-    struct pending *p = l->pending < LISTENER_PENDING_MAX ? malloc(sizeof(*p)) : NULL;
+    struct pending *p = malloc(sizeof(*p));
+    char *head = p ? malloc(SERVER_HEAD_MAX) : NULL;
+    if (p && !head) {
+        free(p);
+        p = NULL;
+    }
     if (!p && fd >= 0) {
         close(fd);
         return;
@@ -234,7 +387,10 @@ static void listener_pending_start(struct listener *l, uv_stream_t *server_strea
     }
     l->pending++;
     p->listener = l;
+    p->linked = false;
+    p->older = p->newer = NULL;
     p->len = 0;
+    p->head = head;
     p->handles_open = 2;
     uv_tcp_init(l->server->loop, &p->tcp);
     uv_timer_init(l->server->loop, &p->timer);
@@ -247,6 +403,9 @@ static void listener_pending_start(struct listener *l, uv_stream_t *server_strea
         pending_drop(p);
         return;
     }
+    listener_peer_get(&p->tcp, &p->peer);
+    listener_pending_evict(l, p);
+    pending_link(p);
     /* Keystrokes and echoes are tiny writes: never let Nagle hold them back. */
     uv_tcp_nodelay(&p->tcp, 1);
     uv_timer_start(&p->timer, pending_timeout, SERVER_HEAD_TIMEOUT_MS, 0);

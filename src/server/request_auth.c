@@ -8,7 +8,9 @@
  * Origin: any web page a user visits could open a WebSocket to a podterm on
  * their loopback. Browsers always send Origin; kubectl, wscat and client-node
  * send none; python sends its own http://HOST:PORT. So a request with an
- * Origin must name podterm's own origin (or an --allowed-origin). */
+ * Origin must name podterm's own origin (or an --allowed-origin). "Own"
+ * means the Host header, which the listener has already checked against
+ * DNS rebinding (host_allow.h) before the request got here. */
 #include "server/server_internal.h"
 
 #include <string.h>

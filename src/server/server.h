@@ -12,6 +12,7 @@
 #include "config/config.h"
 
 #define SERVER_ORIGINS_MAX 16 /* --allowed-origin values */
+#define SERVER_HOSTS_MAX 16   /* --allowed-host values */
 #define SERVER_URL_MAX 300
 
 struct server_opts {
@@ -22,6 +23,10 @@ struct server_opts {
     const struct auth *auth;              /* NULL or not enabled: anonymous (borrowed) */
     const char *allowed_origins[SERVER_ORIGINS_MAX];
     size_t allowed_origins_len;
+    /* Host names answered besides localhost and IP literals (DNS rebinding,
+     * host_allow.h); checked always without auth, with auth only when given. */
+    const char *allowed_hosts[SERVER_HOSTS_MAX];
+    size_t allowed_hosts_len;
     int log_level;             /* lws log bitmask */
     struct gateway *gateway;   /* gateway mode: API requests go to the cluster (borrowed) */
     const char *tls_cert_file; /* serve HTTPS with this PEM chain and key (both or neither) */

@@ -50,6 +50,8 @@ struct server {
     struct tls_front *tls; /* HTTPS: decrypts into the listener */
     char url[SERVER_URL_MAX];
     size_t sessions;
+    struct session *session_list; /* every session, for the frame sweep (session.c) */
+    uv_timer_t frame_sweep;       /* runs while there are sessions */
     bool shutting_down;
     struct upgrade_offer *adopting_offer; /* set only during lws_adopt_socket_vhost_readbuf */
 };
@@ -119,6 +121,8 @@ void wsi_data_release(struct lws *wsi);
 struct session *session_new(struct server *server, enum proto_kind kind, struct exec_request *req);
 void session_free(struct session *session);
 int session_on_established(struct session *session, struct lws *wsi);
+/* The frame sweep's timer callback (server.c owns the handle). */
+void session_frame_sweep(uv_timer_t *timer);
 int session_on_receive(struct session *session, const void *in, size_t len);
 int session_on_writeable(struct session *session);
 void session_on_closed(struct session *session);

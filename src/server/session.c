@@ -26,10 +26,16 @@ void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const cha
 #define SESSION_IN_MAX (64 * 1024)      /* stdin bytes waiting for the process */
 #define SESSION_WRITES_PER_WAKE 16      /* frames written per writeable callback at most */
 #define SESSION_ARGV_TEXT_MAX 512       /* "[sh -c exit 3]" in exit messages */
+/* How often the frame sweep looks at every session (see session_frame_sweep):
+ * the bound on how long an oversized frame header waits for its 1009. */
+#define SESSION_FRAME_SWEEP_MS 100
+#define SESSION_TOO_LARGE_REASON "message too large"
+#define SESSION_OOM_MESSAGE "podterm: out of memory"
 
 struct session {
     enum wsi_data_type type; /* WSI_DATA_SESSION: first, see server_internal.h */
     struct server *server;
+    struct session *prev, *next; /* server->session_list */
     struct lws *wsi;
     enum proto_kind kind;
     struct exec_request req;
@@ -59,7 +65,9 @@ struct session {
     struct backend_exit exit;
     bool status_sent;
     bool close_sent;
-    bool closed; /* the client side is gone */
+    bool closed;    /* the client side is gone */
+    bool too_large; /* a frame header announced more than SERVER_MESSAGE_MAX */
+    bool failed;    /* podterm itself could not go on (out of memory): exit holds why */
 };
 
 static void session_fill(struct session *s);
@@ -72,6 +80,27 @@ static void session_want_output(struct session *s, bool on)
     for (int ch = 1; ch <= 2; ch++)
         if (s->ch_open[ch])
             backend_stream_want_read(s->stream, ch, on);
+}
+
+/* End the session with an InternalError Status (then Close 1000) when
+ * podterm itself cannot go on: dropping output or input instead would
+ * stall the client or lose its keystrokes without a word. The stream is
+ * stopped from the writeable callback (session_write_next), not here:
+ * this may run inside a backend callback. */
+static void session_fail(struct session *s, const char *message)
+{
+    if (s->failed || s->exited)
+        return;
+    session_want_output(s, false); /* readable is level-triggered: stop it */
+    s->failed = true;
+    s->exited = true;
+    s->exit.type = BACKEND_EXIT_ERROR;
+    s->exit.code = 0;
+    snprintf(s->exit.message, sizeof(s->exit.message), "%s", message);
+    s->ch_open[1] = s->ch_open[2] = false;
+    s->out_len = 0;
+    if (s->wsi)
+        lws_callback_on_writable(s->wsi);
 }
 
 /* ---- backend callbacks ---- */
@@ -93,6 +122,8 @@ static void session_backend_writable(void *user)
 static void session_backend_exited(void *user, const struct backend_exit *exit)
 {
     struct session *s = user;
+    if (s->failed)
+        return; /* the failure's Status is the one to send */
     s->exited = true;
     s->exit = *exit;
     s->ch_open[1] = s->ch_open[2] = false;
@@ -111,7 +142,7 @@ static const struct backend_stream_cbs session_cbs = {
 /* Read one chunk of process output into the frame buffer, if there is room. */
 static void session_fill(struct session *s)
 {
-    if (s->out_len || !s->stream || s->closed)
+    if (s->out_len || !s->stream || s->closed || s->failed)
         return;
     if (s->kind == PROTO_KIND_PODTERM && s->unacked >= PROTO_FLOW_WINDOW) {
         session_want_output(s, false); /* the page is behind: wait for its acks */
@@ -119,8 +150,10 @@ static void session_fill(struct session *s)
     }
     size_t head = proto_frame_head(s->kind, SESSION_OUT_PAYLOAD);
     size_t cap = LWS_PRE + proto_frame_size(s->kind, SESSION_OUT_PAYLOAD);
-    if (!s->out && !(s->out = malloc(cap)))
+    if (!s->out && !(s->out = malloc(cap))) {
+        session_fail(s, SESSION_OOM_MESSAGE);
         return;
+    }
     for (int tries = 0; tries < 2; tries++) {
         int ch = s->next_channel;
         s->next_channel = ch == 1 ? 2 : 1;
@@ -206,6 +239,17 @@ static int session_write_status(struct session *s)
  * event asks again (or the Close was started); -1: the connection failed. */
 static int session_write_next(struct session *s)
 {
+    if (s->too_large) {
+        if (!s->close_sent) { /* the polite path, as for Close 1000 below */
+            s->close_sent = true;
+            lws_close_reason(s->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                             (unsigned char *)SESSION_TOO_LARGE_REASON,
+                             strlen(SESSION_TOO_LARGE_REASON));
+            lws_close_free_wsi(s->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                               "podterm: message too large");
+        }
+        return 0;
+    }
     if (!s->initial_sent)
         return session_write_initial(s) < 0 ? -1 : 1;
     if (s->out_len) {
@@ -215,6 +259,10 @@ static int session_write_next(struct session *s)
             return -1;
         session_fill(s); /* lws has the bytes: the buffer is free for the next chunk */
         return 1;
+    }
+    if (s->failed && s->stream) {
+        backend_stream_stop(s->stream);
+        s->stream = NULL;
     }
     if (s->exited && !s->status_sent)
         return session_write_status(s) < 0 ? -1 : 1;
@@ -291,8 +339,10 @@ static void session_stdin(struct session *s, const uint8_t *data, size_t len)
 {
     if (!s->req.want_stdin || s->stdin_closed || len == 0)
         return; /* PROTOCOL.md 3.1: stdin data without stdin=true is dropped */
-    if (!s->in && !(s->in = malloc(SESSION_IN_MAX)))
+    if (!s->in && !(s->in = malloc(SESSION_IN_MAX))) {
+        session_fail(s, SESSION_OOM_MESSAGE);
         return;
+    }
     if (s->in_len + len > SESSION_IN_MAX) {
         /* Cannot happen while rx is paused whenever the buffer is non-empty;
          * compact before giving up on the invariant. */
@@ -341,7 +391,8 @@ int session_on_receive(struct session *s, const void *in, size_t len)
     s->message_bytes += len;
     if (s->message_bytes + lws_remaining_packet_payload(s->wsi) > SERVER_MESSAGE_MAX) {
         lws_close_reason(s->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                         (unsigned char *)"message too large", 17);
+                         (unsigned char *)SESSION_TOO_LARGE_REASON,
+                         strlen(SESSION_TOO_LARGE_REASON));
         return -1;
     }
     s->in_message = !final;
@@ -363,6 +414,61 @@ int session_on_receive(struct session *s, const void *in, size_t len)
     return 0;
 }
 
+/* ---- oversized frame headers ----
+ *
+ * lws 4.1 parses a frame header byte by byte and tells nobody: the first
+ * callback for a frame is LWS_CALLBACK_RECEIVE with its first payload
+ * bytes (session_on_receive checks the announced length then). A client
+ * that sends only the header of a 2^62-byte frame would get no answer until
+ * payload came. Only lws sees the socket's bytes, and it exposes the parsed
+ * length (lws_remaining_packet_payload) but no hook after a header, so a
+ * timer looks at every session's announced length each
+ * SESSION_FRAME_SWEEP_MS: O(sessions) reads of one field, 10 times a
+ * second, and only while sessions exist. What would push the message past
+ * SERVER_MESSAGE_MAX is closed with 1009 on the next writeable callback. */
+static bool session_frame_too_large(const struct session *s)
+{
+    uint64_t before = s->in_message ? s->message_bytes : 0;
+    return before + lws_remaining_packet_payload(s->wsi) > SERVER_MESSAGE_MAX;
+}
+
+void session_frame_sweep(uv_timer_t *timer)
+{
+    struct server *server = timer->data;
+    for (struct session *s = server->session_list; s; s = s->next) {
+        if (s->wsi && !s->too_large && !s->close_sent && session_frame_too_large(s)) {
+            s->too_large = true;
+            lws_callback_on_writable(s->wsi);
+        }
+    }
+}
+
+static void session_list_add(struct session *s)
+{
+    struct server *server = s->server;
+    s->prev = NULL;
+    s->next = server->session_list;
+    if (s->next)
+        s->next->prev = s;
+    server->session_list = s;
+    if (!server->sessions++ && !server->shutting_down)
+        uv_timer_start(&server->frame_sweep, session_frame_sweep, SESSION_FRAME_SWEEP_MS,
+                       SESSION_FRAME_SWEEP_MS);
+}
+
+static void session_list_remove(struct session *s)
+{
+    struct server *server = s->server;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        server->session_list = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    if (--server->sessions == 0 && !uv_is_closing((uv_handle_t *)&server->frame_sweep))
+        uv_timer_stop(&server->frame_sweep);
+}
+
 /* ---- lifetime ---- */
 
 struct session *session_new(struct server *server, enum proto_kind kind, struct exec_request *req)
@@ -380,7 +486,7 @@ struct session *session_new(struct server *server, enum proto_kind kind, struct 
     s->ch_open[1] = s->req.want_stdout;
     s->ch_open[2] = s->req.want_stderr && !s->req.tty; /* PROTOCOL.md 3.8 */
     proto_decoder_init(&s->dec, kind);
-    server->sessions++;
+    session_list_add(s);
     return s;
 }
 
@@ -432,6 +538,6 @@ void session_free(struct session *s)
     exec_request_clear(&s->req);
     free(s->out);
     free(s->in);
-    s->server->sessions--;
+    session_list_remove(s);
     free(s);
 }

@@ -15,6 +15,10 @@
 #include "gateway/kube_backend.h"
 #include "server/exec_request.h"
 
+/* The Status message (500 InternalError, as exec_request.c answers) when a
+ * session cannot be allocated: refused with an answer, never a hang-up. */
+#define UPGRADE_OOM_MESSAGE "out of memory"
+
 /* Query items as lws decoded them (one fragment per item), copied into one
  * arena so the items can point into it. */
 struct query {
@@ -149,16 +153,12 @@ static int upgrade_gateway(struct server *server, struct lws *wsi, struct upgrad
         .container = &d->container_ref,
         .prepared = offer->prepared,
     };
-    if (d->argv) {
-        req.argv = calloc(d->argc + 1, sizeof(char *));
-        for (size_t i = 0; req.argv && i < d->argc; i++)
-            if ((req.argv[i] = strdup(d->argv[i])))
-                req.argc++;
-    }
+    if (d->argv && exec_request_argv_copy(&req, (const char *const *)d->argv, d->argc) < 0)
+        return upgrade_refuse_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE);
     struct session *session = session_new(server, kind, &req);
     if (!session) {
         exec_request_clear(&req);
-        return -1;
+        return upgrade_refuse_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE);
     }
     offer->prepared = NULL; /* the session's now */
     wsi_data_release(wsi);
@@ -216,7 +216,7 @@ int upgrade_confirm(struct server *server, struct lws *wsi)
     struct session *session = session_new(server, kind, &req);
     if (!session) {
         exec_request_clear(&req);
-        return -1;
+        return upgrade_refuse_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE);
     }
     wsi_data_release(wsi);
     lws_set_opaque_user_data(wsi, session);

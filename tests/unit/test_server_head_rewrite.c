@@ -216,6 +216,70 @@ static void test_target_escapes(void **state)
         assert_false(head_target_valid(bad[i], strlen(bad[i])));
 }
 
+/* Finding 1 of issue 18: every bare "\n" line used to add a Connection: close
+ * line and every Upgrade line grew by 10 bytes with no check of out_cap. The
+ * output is now bounded by out_cap by construction: what does not fit is
+ * refused (0, too_large), and not one byte is written past out_cap. */
+#define CANARY 0xA5
+#define CANARY_LEN 4096
+
+static char big_in[SERVER_HEAD_MAX + 1];
+static char big_out[SERVER_HEAD_MAX + HEAD_REWRITE_SLACK + CANARY_LEN];
+
+static size_t rewrite_capped(const char *in, size_t out_cap, struct head_rewrite *res)
+{
+    size_t len = strlen(in);
+    const char *end = strstr(in, "\r\n\r\n");
+    assert_non_null(end);
+    memset(big_out, CANARY, sizeof(big_out));
+    assert_true(out_cap + CANARY_LEN <= sizeof(big_out));
+    size_t n = head_rewrite(in, len, (size_t)(end + 4 - in), big_out, out_cap, res);
+    for (size_t i = out_cap; i < out_cap + CANARY_LEN; i++) /* nothing written past the cap */
+        assert_int_equal((unsigned char)big_out[i], CANARY);
+    return n;
+}
+
+static void test_bare_lf_lines_bounded(void **state)
+{
+    struct head_rewrite res;
+    /* The request from the issue: 16 300 bare LF lines. */
+    int n = snprintf(big_in, sizeof(big_in), "GET / HTTP/1.1\r\nHost: x\r\n");
+    memset(big_in + n, '\n', 16300);
+    memcpy(big_in + n + 16300, "\r\n\r\n", 5);
+    size_t len = strlen(big_in);
+    assert_int_equal(rewrite_capped(big_in, len + HEAD_REWRITE_SLACK, &res), 0);
+    assert_true(res.too_large);
+}
+
+static void test_spdy_upgrade_growth_bounded(void **state)
+{
+    struct head_rewrite res;
+    /* Each "Upgrade: a" line (12 bytes) becomes 22 bytes. */
+    int n = snprintf(big_in, sizeof(big_in), "POST /x HTTP/1.1\r\nHost: x\r\n");
+    while ((size_t)n + 12 + 4 < SERVER_HEAD_MAX)
+        n += snprintf(big_in + n, sizeof(big_in) - (size_t)n, "Upgrade: a\r\n");
+    memcpy(big_in + n, "\r\n", 3);
+    size_t len = strlen(big_in);
+    assert_int_equal(rewrite_capped(big_in, len + HEAD_REWRITE_SLACK, &res), 0);
+    assert_true(res.too_large);
+}
+
+static void test_exact_fit(void **state)
+{
+    struct head_rewrite res;
+    const char *in = "GET /version HTTP/1.1\r\nHost: x\r\n\r\n";
+    const char *want = "GET /version HTTP/1.1\r\nHost: x\r\n" CLOSE "\r\n";
+    size_t wlen = strlen(want);
+    assert_int_equal(rewrite_capped(in, wlen, &res), wlen);
+    assert_false(res.too_large);
+    assert_memory_equal(big_out, want, wlen);
+    assert_int_equal(rewrite_capped(in, wlen - 1, &res), 0);
+    assert_true(res.too_large);
+    /* a small cap is no longer refused up front: only what does not fit is */
+    assert_int_equal(rewrite_capped(in, wlen + 1, &res), wlen);
+    assert_false(res.too_large);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +296,9 @@ int main(void)
         cmocka_unit_test(test_query_semicolon_pairs_dropped),
         cmocka_unit_test(test_query_semicolon_websocket),
         cmocka_unit_test(test_plain_request_closes),
+        cmocka_unit_test(test_bare_lf_lines_bounded),
+        cmocka_unit_test(test_spdy_upgrade_growth_bounded),
+        cmocka_unit_test(test_exact_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
