@@ -5,13 +5,19 @@
  * clients detach, like a real container; the next attach after it exited
  * starts a new one. Several streams may be attached at once:
  *
- * - Output fan-out: each chunk is read from the process once into a buffer of
- *   the run (LOCAL_ATTACH_CHUNK per channel); every attached stream copies it
- *   out at its own pace, and the process is read again only when all of them
- *   have. The slowest client throttles the others: memory stays bounded and
- *   nothing is dropped for anyone attached. A stream gets output from the
- *   moment it attaches. With nobody attached, output is read and dropped (a
- *   container's output does not block because nobody is looking).
+ * - Output fan-out: each chunk is read from the process once (up to
+ *   LOCAL_ATTACH_CHUNK) and copied into a backlog of every attached stream
+ *   that reads that channel (at most LOCAL_ATTACH_BACKLOG bytes each). The
+ *   process is read while at least one stream has room for a whole chunk, so
+ *   the fastest reader sets the pace and loses nothing, and a stalled one
+ *   (a page that stopped acking, a socket nobody reads) can neither stop the
+ *   others nor block the process. A chunk that does not fit a stream's
+ *   backlog makes that stream alone skip ahead: its backlog is dropped, the
+ *   new chunk kept, and its next read starts with LOCAL_ATTACH_SKIP_NOTE
+ *   ("\r\n[podterm: N bytes of output skipped]\r\n") on that channel. A
+ *   stream gets output from the moment it attaches. With nobody attached,
+ *   output is read and dropped (a container's output does not block because
+ *   nobody is looking).
  * - Input: stdin of every attached stream that asked for it goes to the
  *   process. close_stdin ends that client's input only: the process keeps
  *   its stdin for the next client (stdinOnce=false).
@@ -30,11 +36,24 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+/* The note a stream that skipped reads first, at most this long. */
+#define LOCAL_ATTACH_SKIP_NOTE "\r\n[podterm: %llu bytes of output skipped]\r\n"
+#define LOCAL_ATTACH_NOTE_MAX 64
+
 struct local_run_chan {
-    uint8_t *buf;  /* LOCAL_ATTACH_CHUNK bytes, allocated on the first read */
-    uint32_t len;  /* bytes of the current chunk; 0: none, the fd is polled */
+    uint8_t *buf;  /* LOCAL_ATTACH_CHUNK bytes of scratch, allocated on the first read */
     uint32_t tail; /* bytes read after the drain grace */
     bool eof;
+};
+
+/* One stream's unread output of one channel: a ring of LOCAL_ATTACH_BACKLOG
+ * bytes, allocated on the first chunk. */
+struct local_backlog {
+    uint8_t *buf;
+    uint32_t head, len;
+    unsigned long long skipped; /* dropped since the last note was read */
+    char note[LOCAL_ATTACH_NOTE_MAX];
+    uint8_t note_len, note_pos; /* the note being read, before the backlog */
 };
 
 struct local_run {
@@ -59,7 +78,7 @@ struct local_attach {
     const struct backend_stream_cbs *cbs;
     void *user;
     struct local_deferred tick; /* every callback to the session comes from here */
-    uint32_t pos[3];            /* bytes of the run's current chunk already read */
+    struct local_backlog log[3]; /* [1], [2] */
     bool chan_on[3];            /* channels this stream reads */
     bool want[3];               /* readable notifications wanted */
     bool eof_read[3];           /* read returned 0 */
@@ -90,10 +109,21 @@ static void local_attach_kick(struct local_attach *a)
         local_defer(a->run->obj.b, &a->tick, LOCAL_Q_SOON);
 }
 
+static bool local_backlog_unread(const struct local_backlog *l)
+{
+    return l->len || l->skipped || l->note_pos < l->note_len;
+}
+
+/* Room for a whole chunk: reading the process for this stream loses nothing. */
+static bool local_backlog_has_room(const struct local_backlog *l)
+{
+    return LOCAL_ATTACH_BACKLOG - l->len >= LOCAL_ATTACH_CHUNK;
+}
+
 static bool local_attach_pending(const struct local_attach *a, int c)
 {
-    const struct local_run_chan *rc = &a->run->chan[c];
-    return a->chan_on[c] && !a->eof_read[c] && (a->pos[c] < rc->len || rc->eof);
+    return a->chan_on[c] && !a->eof_read[c] &&
+           (local_backlog_unread(&a->log[c]) || a->run->chan[c].eof);
 }
 
 static bool local_attach_finished(const struct local_attach *a)
@@ -106,49 +136,57 @@ static bool local_attach_finished(const struct local_attach *a)
     return true;
 }
 
+/* Keep a chunk for a stream; a stream that fell LOCAL_ATTACH_BACKLOG behind
+ * skips what it has not read and goes on from this chunk. */
+static void local_backlog_push(struct local_backlog *l, const uint8_t *p, uint32_t n)
+{
+    if (!l->buf && !(l->buf = malloc(LOCAL_ATTACH_BACKLOG))) {
+        l->skipped += n; /* out of memory: as if it had fallen behind */
+        return;
+    }
+    if (LOCAL_ATTACH_BACKLOG - l->len < n) {
+        l->skipped += l->len;
+        l->head = l->len = 0;
+    }
+    uint32_t at = (l->head + l->len) % LOCAL_ATTACH_BACKLOG;
+    uint32_t first = n < LOCAL_ATTACH_BACKLOG - at ? n : LOCAL_ATTACH_BACKLOG - at;
+    memcpy(l->buf + at, p, first);
+    memcpy(l->buf, p + first, n - first);
+    l->len += n;
+}
+
+/* Copy out unread output: the skip note first, if there is one. */
+static size_t local_backlog_pop(struct local_backlog *l, uint8_t *out, size_t cap)
+{
+    if (l->note_pos == l->note_len && l->skipped) {
+        int n = snprintf(l->note, sizeof(l->note), LOCAL_ATTACH_SKIP_NOTE, l->skipped);
+        l->note_len = (uint8_t)(n > 0 && (size_t)n < sizeof(l->note) ? n : 0);
+        l->note_pos = 0;
+        l->skipped = 0;
+    }
+    size_t done = 0;
+    if (l->note_pos < l->note_len) {
+        size_t n = (size_t)(l->note_len - l->note_pos);
+        n = n < cap ? n : cap;
+        memcpy(out, l->note + l->note_pos, n);
+        l->note_pos += (uint8_t)n;
+        done = n;
+    }
+    while (done < cap && l->len) {
+        uint32_t run = LOCAL_ATTACH_BACKLOG - l->head;
+        size_t n = l->len < run ? l->len : run;
+        n = n < cap - done ? n : cap - done;
+        memcpy(out + done, l->buf + l->head, n);
+        l->head = (uint32_t)((l->head + n) % LOCAL_ATTACH_BACKLOG);
+        l->len -= (uint32_t)n;
+        done += n;
+    }
+    if (!l->len)
+        l->head = 0;
+    return done;
+}
+
 /* ---- the run's fds ---- */
-
-static void local_run_update(struct local_run *run)
-{
-    bool writers = false;
-    for (struct local_attach *a = run->streams; a; a = a->next)
-        writers |= a->want_write;
-    int ev[3] = {0, 0, 0};
-    for (int c = 1; c <= 2; c++)
-        if (!run->chan[c].eof && run->chan[c].len == 0)
-            ev[c] |= UV_READABLE;
-    if (writers && run->has_stdin)
-        ev[run->tty ? 1 : 0] |= UV_WRITABLE;
-    local_fd_watch(&run->in, ev[0]);
-    local_fd_watch(&run->out, ev[1]);
-    local_fd_watch(&run->err, ev[2]);
-}
-
-static bool local_run_chunk_read_by_all(const struct local_run *run, int c)
-{
-    for (const struct local_attach *a = run->streams; a; a = a->next)
-        if (a->chan_on[c] && a->pos[c] < run->chan[c].len)
-            return false;
-    return true;
-}
-
-/* Everyone has the chunk: read the process again. */
-static void local_run_chunk_release(struct local_run *run, int c)
-{
-    run->chan[c].len = 0;
-    for (struct local_attach *a = run->streams; a; a = a->next)
-        a->pos[c] = 0;
-    local_run_update(run);
-    if (run->forced) /* the fd may never poll readable again: read it on the next tick */
-        local_defer(run->obj.b, &run->tick, LOCAL_Q_SOON);
-}
-
-static void local_run_notify(struct local_run *run, int c)
-{
-    for (struct local_attach *a = run->streams; a; a = a->next)
-        if (a->chan_on[c] && a->want[c])
-            local_attach_kick(a);
-}
 
 static bool local_run_has_reader(const struct local_run *run, int c)
 {
@@ -158,13 +196,52 @@ static bool local_run_has_reader(const struct local_run *run, int c)
     return false;
 }
 
+/* Read channel c when nobody reads it (to drop it) or somebody has room:
+ * never wait for the slowest. */
+static bool local_run_wants_output(const struct local_run *run, int c)
+{
+    bool readers = false;
+    for (const struct local_attach *a = run->streams; a; a = a->next) {
+        if (!a->chan_on[c])
+            continue;
+        if (local_backlog_has_room(&a->log[c]))
+            return true;
+        readers = true;
+    }
+    return !readers;
+}
+
+static void local_run_update(struct local_run *run)
+{
+    bool writers = false;
+    for (struct local_attach *a = run->streams; a; a = a->next)
+        writers |= a->want_write;
+    int ev[3] = {0, 0, 0};
+    for (int c = 1; c <= 2; c++)
+        if (!run->chan[c].eof && local_run_wants_output(run, c))
+            ev[c] |= UV_READABLE;
+    if (writers && run->has_stdin)
+        ev[run->tty ? 1 : 0] |= UV_WRITABLE;
+    local_fd_watch(&run->in, ev[0]);
+    local_fd_watch(&run->out, ev[1]);
+    local_fd_watch(&run->err, ev[2]);
+}
+
+static void local_run_notify(struct local_run *run, int c)
+{
+    for (struct local_attach *a = run->streams; a; a = a->next)
+        if (a->chan_on[c] && a->want[c])
+            local_attach_kick(a);
+}
+
+
 /* Read one chunk of channel c for the attached streams (or drop it if none
  * reads that channel). */
 static void local_run_pull(struct local_run *run, int c)
 {
     struct local_run_chan *rc = &run->chan[c];
     int fd = c == 1 ? run->out.fd : run->err.fd;
-    if (rc->eof || rc->len)
+    if (rc->eof || !local_run_wants_output(run, c))
         return;
     if (!rc->buf && !(rc->buf = malloc(LOCAL_ATTACH_CHUNK)))
         return; /* try again on the next poll */
@@ -177,9 +254,12 @@ static void local_run_pull(struct local_run *run, int c)
         return; /* nothing, or dropped: the poll stays on */
     if (n == 0)
         rc->eof = true;
-    else
-        rc->len = (uint32_t)n;
+    for (struct local_attach *a = run->streams; n > 0 && a; a = a->next)
+        if (a->chan_on[c])
+            local_backlog_push(&a->log[c], rc->buf, (uint32_t)n);
     local_run_update(run);
+    if (n > 0 && run->forced) /* the fd may never poll readable again: read it on the next tick */
+        local_defer(run->obj.b, &run->tick, LOCAL_Q_SOON);
     local_run_notify(run, c);
     if (rc->eof)
         local_run_check(run);
@@ -248,6 +328,13 @@ static void local_run_child_exited(struct local_child *c)
 
 /* ---- the run's lifetime ---- */
 
+static void local_attach_free(struct local_attach *a)
+{
+    free(a->log[1].buf);
+    free(a->log[2].buf);
+    free(a);
+}
+
 static void local_attach_unlink(struct local_attach *a)
 {
     struct local_run *run = a->run;
@@ -271,7 +358,7 @@ static void local_run_shutdown(struct local_obj *o)
         struct local_attach *a = run->streams;
         local_defer_cancel(o->b, &a->tick);
         local_attach_unlink(a);
-        free(a);
+        local_attach_free(a);
     }
     local_defer_cancel(o->b, &run->tick);
     local_fd_close(&run->in, o);
@@ -383,7 +470,7 @@ static void local_attach_tick(struct local_deferred *d, enum local_queue from)
     }
     a->busy = false;
     if (a->stopped) {
-        free(a);
+        local_attach_free(a);
         return;
     }
     /* Level-triggered like a poll: say it again while unread output waits. */
@@ -398,17 +485,21 @@ static ssize_t local_attach_read(struct backend_stream *bs, int channel, uint8_t
     if ((channel != 1 && channel != 2) || !a->chan_on[channel] || a->eof_read[channel])
         return 0;
     struct local_run *run = a->run;
-    struct local_run_chan *rc = &run->chan[channel];
-    if (a->pos[channel] < rc->len) {
-        size_t n = rc->len - a->pos[channel];
-        n = n < cap ? n : cap;
-        memcpy(buf, rc->buf + a->pos[channel], n);
-        a->pos[channel] += (uint32_t)n;
-        if (local_run_chunk_read_by_all(run, channel))
-            local_run_chunk_release(run, channel);
-        return (ssize_t)n;
+    struct local_backlog *l = &a->log[channel];
+    if (local_backlog_unread(l)) {
+        if (!cap)
+            return -EAGAIN;
+        bool had_room = local_backlog_has_room(l);
+        size_t n = local_backlog_pop(l, buf, cap);
+        if (!had_room && local_backlog_has_room(l) && !run->ended) {
+            local_run_update(run); /* the process may be read again */
+            if (run->forced)
+                local_defer(run->obj.b, &run->tick, LOCAL_Q_SOON);
+        }
+        if (n)
+            return (ssize_t)n;
     }
-    if (!rc->eof)
+    if (!run->chan[channel].eof)
         return -EAGAIN;
     a->eof_read[channel] = true;
     if (local_attach_finished(a))
@@ -456,8 +547,8 @@ static void local_attach_resize(struct backend_stream *bs, uint16_t width, uint1
     ioctl(a->run->out.fd, TIOCSWINSZ, &ws); /* the last client to resize wins */
 }
 
-/* Detach: the process keeps running; a chunk only this stream had left to
- * read is released. */
+/* Detach: the process keeps running; if this stream was the only one with
+ * room, the others' pace (or nobody's) decides from now on. */
 static void local_attach_stop(struct backend_stream *bs)
 {
     struct local_attach *a = (struct local_attach *)bs;
@@ -465,15 +556,12 @@ static void local_attach_stop(struct backend_stream *bs)
     local_defer_cancel(run->obj.b, &a->tick);
     local_attach_unlink(a);
     a->stopped = true;
-    for (int c = 1; c <= 2; c++)
-        if (run->chan[c].len && local_run_chunk_read_by_all(run, c))
-            local_run_chunk_release(run, c);
     if (run->ended && !run->streams)
         local_obj_release(&run->obj);
     else if (!run->ended)
         local_run_update(run);
     if (!a->busy)
-        free(a);
+        local_attach_free(a);
 }
 
 const struct backend_ops local_attach_ops = {
@@ -507,8 +595,6 @@ int local_attach_start(struct local_backend *b, const struct config_container *c
     a->tick.run = local_attach_tick;
     a->chan_on[1] = req->want_stdout;
     a->chan_on[2] = req->want_stderr && !run->tty; /* PROTOCOL.md 3.8 */
-    a->pos[1] = run->chan[1].len;                  /* output from now on */
-    a->pos[2] = run->chan[2].len;
     a->want_stdin = req->want_stdin;
     a->next = run->streams;
     if (run->streams)

@@ -26,9 +26,11 @@
 /* Bytes still read after the drain grace, so a grandchild that keeps writing
  * cannot stall the end of a stream. */
 #define LOCAL_DRAIN_TAIL_MAX (256 * 1024)
-/* Attach fan-out buffer, per output channel of a main process (not per
- * attached stream). */
+/* Attach fan-out: the most read from a main process's output channel at a
+ * time, and the most each attached stream may fall behind on one channel
+ * before it skips ahead (local_attach.c). */
 #define LOCAL_ATTACH_CHUNK (16 * 1024)
+#define LOCAL_ATTACH_BACKLOG (256 * 1024)
 /* Reads of unwanted output per poll callback, so a chatty process cannot
  * starve the loop. */
 #define LOCAL_DISCARD_ROUNDS 16
