@@ -15,7 +15,9 @@
  *   backlog makes that stream alone skip ahead: its backlog is dropped, the
  *   new chunk kept, and its next read starts with LOCAL_ATTACH_SKIP_NOTE
  *   ("\r\n[podterm: N bytes of output skipped]\r\n") on that channel. A
- *   stream gets output from the moment it attaches. With nobody attached,
+ *   stream gets output from the moment it attaches. With every attached
+ *   stream stalled, the process waits as on a full pipe (like the last
+ *   reader, the first one to read again decides). With nobody attached,
  *   output is read and dropped (a container's output does not block because
  *   nobody is looking).
  * - Input: stdin of every attached stream that asked for it goes to the
@@ -46,11 +48,12 @@ struct local_run_chan {
     bool eof;
 };
 
-/* One stream's unread output of one channel: a ring of LOCAL_ATTACH_BACKLOG
- * bytes, allocated on the first chunk. */
+/* One stream's unread output of one channel: a ring that grows to at most
+ * LOCAL_ATTACH_BACKLOG bytes and is freed whenever it has been read empty,
+ * so a stream that keeps up holds about one chunk, and an idle one nothing. */
 struct local_backlog {
     uint8_t *buf;
-    uint32_t head, len;
+    uint32_t cap, head, len;
     unsigned long long skipped; /* dropped since the last note was read */
     char note[LOCAL_ATTACH_NOTE_MAX];
     uint8_t note_len, note_pos; /* the note being read, before the backlog */
@@ -77,11 +80,11 @@ struct local_attach {
     struct local_attach *prev, *next; /* the run's streams */
     const struct backend_stream_cbs *cbs;
     void *user;
-    struct local_deferred tick; /* every callback to the session comes from here */
+    struct local_deferred tick;  /* every callback to the session comes from here */
     struct local_backlog log[3]; /* [1], [2] */
-    bool chan_on[3];            /* channels this stream reads */
-    bool want[3];               /* readable notifications wanted */
-    bool eof_read[3];           /* read returned 0 */
+    bool chan_on[3];             /* channels this stream reads */
+    bool want[3];                /* readable notifications wanted */
+    bool eof_read[3];            /* read returned 0 */
     bool want_stdin, stdin_closed;
     bool want_write;       /* a write returned -EAGAIN */
     bool writable_pending; /* say writable on the next tick */
@@ -120,6 +123,31 @@ static bool local_backlog_has_room(const struct local_backlog *l)
     return LOCAL_ATTACH_BACKLOG - l->len >= LOCAL_ATTACH_CHUNK;
 }
 
+/* Room for n more bytes (n <= LOCAL_ATTACH_BACKLOG - len), the ring
+ * straightened into a bigger buffer if need be. */
+static bool local_backlog_reserve(struct local_backlog *l, uint32_t n)
+{
+    if (l->cap - l->len >= n)
+        return true;
+    uint32_t cap = l->cap ? l->cap : LOCAL_ATTACH_CHUNK;
+    while (cap - l->len < n)
+        cap *= 2;
+    cap = cap < LOCAL_ATTACH_BACKLOG ? cap : LOCAL_ATTACH_BACKLOG;
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return false;
+    uint32_t first = l->len < l->cap - l->head ? l->len : l->cap - l->head;
+    if (l->len) {
+        memcpy(buf, l->buf + l->head, first);
+        memcpy(buf + first, l->buf, l->len - first);
+    }
+    free(l->buf);
+    l->buf = buf;
+    l->cap = cap;
+    l->head = 0;
+    return true;
+}
+
 static bool local_attach_pending(const struct local_attach *a, int c)
 {
     return a->chan_on[c] && !a->eof_read[c] &&
@@ -140,16 +168,16 @@ static bool local_attach_finished(const struct local_attach *a)
  * skips what it has not read and goes on from this chunk. */
 static void local_backlog_push(struct local_backlog *l, const uint8_t *p, uint32_t n)
 {
-    if (!l->buf && !(l->buf = malloc(LOCAL_ATTACH_BACKLOG))) {
-        l->skipped += n; /* out of memory: as if it had fallen behind */
-        return;
-    }
     if (LOCAL_ATTACH_BACKLOG - l->len < n) {
         l->skipped += l->len;
         l->head = l->len = 0;
     }
-    uint32_t at = (l->head + l->len) % LOCAL_ATTACH_BACKLOG;
-    uint32_t first = n < LOCAL_ATTACH_BACKLOG - at ? n : LOCAL_ATTACH_BACKLOG - at;
+    if (!local_backlog_reserve(l, n)) {
+        l->skipped += n; /* out of memory: as if it had fallen behind */
+        return;
+    }
+    uint32_t at = (l->head + l->len) % l->cap;
+    uint32_t first = n < l->cap - at ? n : l->cap - at;
     memcpy(l->buf + at, p, first);
     memcpy(l->buf, p + first, n - first);
     l->len += n;
@@ -173,16 +201,19 @@ static size_t local_backlog_pop(struct local_backlog *l, uint8_t *out, size_t ca
         done = n;
     }
     while (done < cap && l->len) {
-        uint32_t run = LOCAL_ATTACH_BACKLOG - l->head;
+        uint32_t run = l->cap - l->head;
         size_t n = l->len < run ? l->len : run;
         n = n < cap - done ? n : cap - done;
         memcpy(out + done, l->buf + l->head, n);
-        l->head = (uint32_t)((l->head + n) % LOCAL_ATTACH_BACKLOG);
+        l->head = (uint32_t)((l->head + n) % l->cap);
         l->len -= (uint32_t)n;
         done += n;
     }
-    if (!l->len)
-        l->head = 0;
+    if (!l->len) { /* read empty: give the memory back */
+        free(l->buf);
+        l->buf = NULL;
+        l->cap = l->head = 0;
+    }
     return done;
 }
 
@@ -233,7 +264,6 @@ static void local_run_notify(struct local_run *run, int c)
         if (a->chan_on[c] && a->want[c])
             local_attach_kick(a);
 }
-
 
 /* Read one chunk of channel c for the attached streams (or drop it if none
  * reads that channel). */

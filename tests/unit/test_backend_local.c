@@ -769,9 +769,9 @@ static void test_attach_stalled_skips_alone(void **state)
     unsigned long long skipped = 0;
     int off = 0;
     assert_non_null(slow.out[1]);
-    assert_int_equal(sscanf(slow.out[1], "\r\n[podterm: %llu bytes of output skipped]\r\n%n",
-                            &skipped, &off),
-                     1);
+    assert_int_equal(
+        sscanf(slow.out[1], "\r\n[podterm: %llu bytes of output skipped]\r\n%n", &skipped, &off),
+        1);
     assert_true(off > 0 && skipped > 0);
     size_t rest = slow.len[1] - (size_t)off;
     assert_int_equal(skipped + rest, total);
