@@ -5,19 +5,18 @@
  * clients detach, like a real container; the next attach after it exited
  * starts a new one. Several streams may be attached at once:
  *
- * - Output fan-out: each chunk is read from the process once (up to
- *   LOCAL_ATTACH_CHUNK) and copied into a backlog of every attached stream
- *   that reads that channel (at most LOCAL_ATTACH_BACKLOG bytes each). The
- *   process is read while at least one stream has room for a whole chunk, so
- *   the fastest reader sets the pace and loses nothing, and a stalled one
- *   (a page that stopped acking, a socket nobody reads) can neither stop the
- *   others nor block the process. A chunk that does not fit a stream's
- *   backlog makes that stream alone skip ahead: its backlog is dropped, the
- *   new chunk kept, and its next read starts with LOCAL_ATTACH_SKIP_NOTE
- *   ("\r\n[podterm: N bytes of output skipped]\r\n") on that channel. A
- *   stream gets output from the moment it attaches. With every attached
- *   stream stalled, the process waits as on a full pipe (like the last
- *   reader, the first one to read again decides). With nobody attached,
+ * - Output fan-out: the process's output is read once into a ring of the run
+ *   (LOCAL_ATTACH_BACKLOG bytes per channel), and every attached stream reads
+ *   it from its own position at its own pace. The process is read while the
+ *   stream furthest ahead has room for a chunk (LOCAL_ATTACH_CHUNK), so the
+ *   fastest reader sets the pace and loses nothing, and a stalled one (a page
+ *   that stopped acking, a socket nobody reads) holds up neither the others
+ *   nor the process. A stream the ring has overtaken skips ahead alone to the
+ *   oldest output still there, and reads LOCAL_ATTACH_SKIP_NOTE
+ *   ("\r\n[podterm: N bytes of output skipped]\r\n") on that channel first.
+ *   Memory is one ring per channel, however many streams. With every stream
+ *   stalled the process waits, as on a full pipe, until one reads again. A
+ *   stream gets output from the moment it attaches. With nobody attached,
  *   output is read and dropped (a container's output does not block because
  *   nobody is looking).
  * - Input: stdin of every attached stream that asked for it goes to the
@@ -38,25 +37,20 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-/* The note a stream that skipped reads first, at most this long. */
+/* What a stream that was overtaken reads first; at most LOCAL_ATTACH_NOTE_MAX. */
 #define LOCAL_ATTACH_SKIP_NOTE "\r\n[podterm: %llu bytes of output skipped]\r\n"
 #define LOCAL_ATTACH_NOTE_MAX 64
 
 struct local_run_chan {
-    uint8_t *buf;  /* LOCAL_ATTACH_CHUNK bytes of scratch, allocated on the first read */
+    uint8_t *buf;  /* the ring, LOCAL_ATTACH_BACKLOG bytes, allocated on the first read */
+    uint64_t end;  /* bytes of output so far; the ring holds the last ones */
     uint32_t tail; /* bytes read after the drain grace */
     bool eof;
 };
 
-/* One stream's unread output of one channel: a ring that grows to at most
- * LOCAL_ATTACH_BACKLOG bytes and is freed whenever it has been read empty,
- * so a stream that keeps up holds about one chunk, and an idle one nothing. */
-struct local_backlog {
-    uint8_t *buf;
-    uint32_t cap, head, len;
-    unsigned long long skipped; /* dropped since the last note was read */
-    char note[LOCAL_ATTACH_NOTE_MAX];
-    uint8_t note_len, note_pos; /* the note being read, before the backlog */
+struct local_note {
+    char text[LOCAL_ATTACH_NOTE_MAX];
+    uint8_t len, pos; /* pos < len: being read */
 };
 
 struct local_run {
@@ -80,11 +74,12 @@ struct local_attach {
     struct local_attach *prev, *next; /* the run's streams */
     const struct backend_stream_cbs *cbs;
     void *user;
-    struct local_deferred tick;  /* every callback to the session comes from here */
-    struct local_backlog log[3]; /* [1], [2] */
-    bool chan_on[3];             /* channels this stream reads */
-    bool want[3];                /* readable notifications wanted */
-    bool eof_read[3];            /* read returned 0 */
+    struct local_deferred tick; /* every callback to the session comes from here */
+    uint64_t pos[3];            /* output bytes of the run this stream has read or skipped */
+    struct local_note note[3];  /* a skip note being read */
+    bool chan_on[3];            /* channels this stream reads */
+    bool want[3];               /* readable notifications wanted */
+    bool eof_read[3];           /* read returned 0 */
     bool want_stdin, stdin_closed;
     bool want_write;       /* a write returned -EAGAIN */
     bool writable_pending; /* say writable on the next tick */
@@ -112,46 +107,17 @@ static void local_attach_kick(struct local_attach *a)
         local_defer(a->run->obj.b, &a->tick, LOCAL_Q_SOON);
 }
 
-static bool local_backlog_unread(const struct local_backlog *l)
-{
-    return l->len || l->skipped || l->note_pos < l->note_len;
-}
-
-/* Room for a whole chunk: reading the process for this stream loses nothing. */
-static bool local_backlog_has_room(const struct local_backlog *l)
-{
-    return LOCAL_ATTACH_BACKLOG - l->len >= LOCAL_ATTACH_CHUNK;
-}
-
-/* Room for n more bytes (n <= LOCAL_ATTACH_BACKLOG - len), the ring
- * straightened into a bigger buffer if need be. */
-static bool local_backlog_reserve(struct local_backlog *l, uint32_t n)
-{
-    if (l->cap - l->len >= n)
-        return true;
-    uint32_t cap = l->cap ? l->cap : LOCAL_ATTACH_CHUNK;
-    while (cap - l->len < n)
-        cap *= 2;
-    cap = cap < LOCAL_ATTACH_BACKLOG ? cap : LOCAL_ATTACH_BACKLOG;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return false;
-    uint32_t first = l->len < l->cap - l->head ? l->len : l->cap - l->head;
-    if (l->len) {
-        memcpy(buf, l->buf + l->head, first);
-        memcpy(buf + first, l->buf, l->len - first);
-    }
-    free(l->buf);
-    l->buf = buf;
-    l->cap = cap;
-    l->head = 0;
-    return true;
-}
-
 static bool local_attach_pending(const struct local_attach *a, int c)
 {
+    const struct local_run_chan *rc = &a->run->chan[c];
     return a->chan_on[c] && !a->eof_read[c] &&
-           (local_backlog_unread(&a->log[c]) || a->run->chan[c].eof);
+           (a->note[c].pos < a->note[c].len || a->pos[c] < rc->end || rc->eof);
+}
+
+/* Room for a chunk without overtaking a stream this far behind. */
+static bool local_attach_room(uint64_t behind)
+{
+    return behind + LOCAL_ATTACH_CHUNK <= LOCAL_ATTACH_BACKLOG;
 }
 
 static bool local_attach_finished(const struct local_attach *a)
@@ -164,59 +130,6 @@ static bool local_attach_finished(const struct local_attach *a)
     return true;
 }
 
-/* Keep a chunk for a stream; a stream that fell LOCAL_ATTACH_BACKLOG behind
- * skips what it has not read and goes on from this chunk. */
-static void local_backlog_push(struct local_backlog *l, const uint8_t *p, uint32_t n)
-{
-    if (LOCAL_ATTACH_BACKLOG - l->len < n) {
-        l->skipped += l->len;
-        l->head = l->len = 0;
-    }
-    if (!local_backlog_reserve(l, n)) {
-        l->skipped += n; /* out of memory: as if it had fallen behind */
-        return;
-    }
-    uint32_t at = (l->head + l->len) % l->cap;
-    uint32_t first = n < l->cap - at ? n : l->cap - at;
-    memcpy(l->buf + at, p, first);
-    memcpy(l->buf, p + first, n - first);
-    l->len += n;
-}
-
-/* Copy out unread output: the skip note first, if there is one. */
-static size_t local_backlog_pop(struct local_backlog *l, uint8_t *out, size_t cap)
-{
-    if (l->note_pos == l->note_len && l->skipped) {
-        int n = snprintf(l->note, sizeof(l->note), LOCAL_ATTACH_SKIP_NOTE, l->skipped);
-        l->note_len = (uint8_t)(n > 0 && (size_t)n < sizeof(l->note) ? n : 0);
-        l->note_pos = 0;
-        l->skipped = 0;
-    }
-    size_t done = 0;
-    if (l->note_pos < l->note_len) {
-        size_t n = (size_t)(l->note_len - l->note_pos);
-        n = n < cap ? n : cap;
-        memcpy(out, l->note + l->note_pos, n);
-        l->note_pos += (uint8_t)n;
-        done = n;
-    }
-    while (done < cap && l->len) {
-        uint32_t run = l->cap - l->head;
-        size_t n = l->len < run ? l->len : run;
-        n = n < cap - done ? n : cap - done;
-        memcpy(out + done, l->buf + l->head, n);
-        l->head = (uint32_t)((l->head + n) % l->cap);
-        l->len -= (uint32_t)n;
-        done += n;
-    }
-    if (!l->len) { /* read empty: give the memory back */
-        free(l->buf);
-        l->buf = NULL;
-        l->cap = l->head = 0;
-    }
-    return done;
-}
-
 /* ---- the run's fds ---- */
 
 static bool local_run_has_reader(const struct local_run *run, int c)
@@ -227,15 +140,15 @@ static bool local_run_has_reader(const struct local_run *run, int c)
     return false;
 }
 
-/* Read channel c when nobody reads it (to drop it) or somebody has room:
- * never wait for the slowest. */
+/* Read channel c when nobody reads it (to drop it) or the stream furthest
+ * ahead has room: never wait for the slowest. */
 static bool local_run_wants_output(const struct local_run *run, int c)
 {
     bool readers = false;
     for (const struct local_attach *a = run->streams; a; a = a->next) {
         if (!a->chan_on[c])
             continue;
-        if (local_backlog_has_room(&a->log[c]))
+        if (local_attach_room(run->chan[c].end - a->pos[c]))
             return true;
         readers = true;
     }
@@ -273,20 +186,24 @@ static void local_run_pull(struct local_run *run, int c)
     int fd = c == 1 ? run->out.fd : run->err.fd;
     if (rc->eof || !local_run_wants_output(run, c))
         return;
-    if (!rc->buf && !(rc->buf = malloc(LOCAL_ATTACH_CHUNK)))
+    if (!rc->buf && !(rc->buf = malloc(LOCAL_ATTACH_BACKLOG)))
         return; /* try again on the next poll */
+    /* Into the ring after the newest output (dropped output too: nobody
+     * reads what is there, a new stream starts at end). */
+    size_t at = (size_t)(rc->end % LOCAL_ATTACH_BACKLOG);
+    size_t cap = LOCAL_ATTACH_BACKLOG - at < LOCAL_ATTACH_CHUNK ? LOCAL_ATTACH_BACKLOG - at
+                                                                : LOCAL_ATTACH_CHUNK;
     ssize_t n;
     int rounds = 0;
     do
-        n = local_fd_read(fd, rc->buf, LOCAL_ATTACH_CHUNK, run->forced, &rc->tail);
+        n = local_fd_read(fd, rc->buf + at, cap, run->forced, &rc->tail);
     while (n > 0 && !local_run_has_reader(run, c) && ++rounds < LOCAL_DISCARD_ROUNDS);
     if (n == -EAGAIN || (n > 0 && !local_run_has_reader(run, c)))
         return; /* nothing, or dropped: the poll stays on */
     if (n == 0)
         rc->eof = true;
-    for (struct local_attach *a = run->streams; n > 0 && a; a = a->next)
-        if (a->chan_on[c])
-            local_backlog_push(&a->log[c], rc->buf, (uint32_t)n);
+    else
+        rc->end += (uint64_t)n;
     local_run_update(run);
     if (n > 0 && run->forced) /* the fd may never poll readable again: read it on the next tick */
         local_defer(run->obj.b, &run->tick, LOCAL_Q_SOON);
@@ -358,13 +275,6 @@ static void local_run_child_exited(struct local_child *c)
 
 /* ---- the run's lifetime ---- */
 
-static void local_attach_free(struct local_attach *a)
-{
-    free(a->log[1].buf);
-    free(a->log[2].buf);
-    free(a);
-}
-
 static void local_attach_unlink(struct local_attach *a)
 {
     struct local_run *run = a->run;
@@ -388,7 +298,7 @@ static void local_run_shutdown(struct local_obj *o)
         struct local_attach *a = run->streams;
         local_defer_cancel(o->b, &a->tick);
         local_attach_unlink(a);
-        local_attach_free(a);
+        free(a);
     }
     local_defer_cancel(o->b, &run->tick);
     local_fd_close(&run->in, o);
@@ -500,7 +410,7 @@ static void local_attach_tick(struct local_deferred *d, enum local_queue from)
     }
     a->busy = false;
     if (a->stopped) {
-        local_attach_free(a);
+        free(a);
         return;
     }
     /* Level-triggered like a poll: say it again while unread output waits. */
@@ -509,27 +419,58 @@ static void local_attach_tick(struct local_deferred *d, enum local_queue from)
             local_attach_kick(a);
 }
 
+/* Overtaken by the ring: go on from the oldest output still in it, and say
+ * how much was skipped before it. */
+static void local_attach_skip(struct local_attach *a, int c)
+{
+    const struct local_run_chan *rc = &a->run->chan[c];
+    uint64_t oldest = rc->end > LOCAL_ATTACH_BACKLOG ? rc->end - LOCAL_ATTACH_BACKLOG : 0;
+    struct local_note *nt = &a->note[c];
+    if (nt->pos < nt->len || a->pos[c] >= oldest)
+        return;
+    int n = snprintf(nt->text, sizeof(nt->text), LOCAL_ATTACH_SKIP_NOTE,
+                     (unsigned long long)(oldest - a->pos[c]));
+    nt->len = (uint8_t)(n > 0 && (size_t)n < sizeof(nt->text) ? n : 0);
+    nt->pos = 0;
+    a->pos[c] = oldest;
+}
+
 static ssize_t local_attach_read(struct backend_stream *bs, int channel, uint8_t *buf, size_t cap)
 {
     struct local_attach *a = (struct local_attach *)bs;
     if ((channel != 1 && channel != 2) || !a->chan_on[channel] || a->eof_read[channel])
         return 0;
     struct local_run *run = a->run;
-    struct local_backlog *l = &a->log[channel];
-    if (local_backlog_unread(l)) {
-        if (!cap)
-            return -EAGAIN;
-        bool had_room = local_backlog_has_room(l);
-        size_t n = local_backlog_pop(l, buf, cap);
-        if (!had_room && local_backlog_has_room(l) && !run->ended) {
-            local_run_update(run); /* the process may be read again */
+    struct local_run_chan *rc = &run->chan[channel];
+    struct local_note *nt = &a->note[channel];
+    local_attach_skip(a, channel);
+    if ((nt->pos < nt->len || a->pos[channel] < rc->end) && cap == 0)
+        return -EAGAIN;
+    if (nt->pos < nt->len) {
+        size_t n = (size_t)(nt->len - nt->pos);
+        n = n < cap ? n : cap;
+        memcpy(buf, nt->text + nt->pos, n);
+        nt->pos += (uint8_t)n;
+        return (ssize_t)n;
+    }
+    if (a->pos[channel] < rc->end) {
+        size_t at = (size_t)(a->pos[channel] % LOCAL_ATTACH_BACKLOG);
+        uint64_t left = rc->end - a->pos[channel];
+        size_t n = LOCAL_ATTACH_BACKLOG - at;
+        n = left < n ? (size_t)left : n;
+        n = n < cap ? n : cap;
+        memcpy(buf, rc->buf + at, n);
+        bool had_room = local_attach_room(left);
+        a->pos[channel] += n;
+        /* This stream may be the one the process waits for. */
+        if (!had_room && local_attach_room(left - n) && !run->ended) {
+            local_run_update(run);
             if (run->forced)
                 local_defer(run->obj.b, &run->tick, LOCAL_Q_SOON);
         }
-        if (n)
-            return (ssize_t)n;
+        return (ssize_t)n;
     }
-    if (!run->chan[channel].eof)
+    if (!rc->eof)
         return -EAGAIN;
     a->eof_read[channel] = true;
     if (local_attach_finished(a))
@@ -577,8 +518,8 @@ static void local_attach_resize(struct backend_stream *bs, uint16_t width, uint1
     ioctl(a->run->out.fd, TIOCSWINSZ, &ws); /* the last client to resize wins */
 }
 
-/* Detach: the process keeps running; if this stream was the only one with
- * room, the others' pace (or nobody's) decides from now on. */
+/* Detach: the process keeps running, paced by the streams left (or read
+ * and dropped when none is). */
 static void local_attach_stop(struct backend_stream *bs)
 {
     struct local_attach *a = (struct local_attach *)bs;
@@ -591,7 +532,7 @@ static void local_attach_stop(struct backend_stream *bs)
     else if (!run->ended)
         local_run_update(run);
     if (!a->busy)
-        local_attach_free(a);
+        free(a);
 }
 
 const struct backend_ops local_attach_ops = {
@@ -625,6 +566,8 @@ int local_attach_start(struct local_backend *b, const struct config_container *c
     a->tick.run = local_attach_tick;
     a->chan_on[1] = req->want_stdout;
     a->chan_on[2] = req->want_stderr && !run->tty; /* PROTOCOL.md 3.8 */
+    a->pos[1] = run->chan[1].end;                  /* output from now on */
+    a->pos[2] = run->chan[2].end;
     a->want_stdin = req->want_stdin;
     a->next = run->streams;
     if (run->streams)
