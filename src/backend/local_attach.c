@@ -573,6 +573,13 @@ int local_attach_start(struct local_backend *b, const struct config_container *c
     if (run->streams)
         run->streams->prev = a;
     run->streams = a;
+    /* The others may all be stalled, the process waiting on them: this one
+     * has room. */
+    if (!run->ended) {
+        local_run_update(run);
+        if (run->forced)
+            local_defer(b, &run->tick, LOCAL_Q_SOON);
+    }
     *out = (struct backend_stream *)a;
     return 0;
 }

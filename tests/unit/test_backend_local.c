@@ -785,6 +785,26 @@ static void test_attach_stalled_skips_alone(void **state)
     t_sess_free(&slow);
 }
 
+/* A stream that joins while every other one is stalled (the process waiting
+ * on them) gets output at once: it is the one furthest ahead now. */
+static void test_attach_joiner_not_held_by_stalled(void **state)
+{
+    struct t_env *e = *state;
+    struct t_sess stalled = {.manual = true}, late = {0};
+    struct t_req r = {.container = "yes", .attach = true, .out = true};
+    assert_int_equal(t_start(e, &stalled, &r, NULL, NULL), 0);
+    backend_stream_want_read(stalled.st, 1, false);
+    t_run_for(e, 300); /* the ring fills up behind the stalled stream: yes waits */
+    assert_int_equal(t_start(e, &late, &r, NULL, NULL), 0);
+    for (int i = 0; i < T_WAIT_MS / 10 && late.len[1] <= 2 * 256 * 1024; i++)
+        t_run_for(e, 10);
+    assert_true(late.len[1] > 2 * 256 * 1024);
+    backend_stream_stop(late.st);
+    backend_stream_stop(stalled.st);
+    t_sess_free(&late);
+    t_sess_free(&stalled);
+}
+
 int main(void)
 {
     /* libuv opens process-wide fds on its first loop: take them before counting. */
@@ -819,6 +839,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_attach_exit_and_restart, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_attach_tty, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_attach_stalled_skips_alone, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_attach_joiner_not_held_by_stalled, t_setup,
+                                        t_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
