@@ -48,8 +48,10 @@ struct local_run_chan {
     bool eof;
 };
 
+/* A skip note being read: its text is made again from skipped at each read,
+ * so an idle stream does not carry it. */
 struct local_note {
-    char text[LOCAL_ATTACH_NOTE_MAX];
+    unsigned long long skipped;
     uint8_t len, pos; /* pos < len: being read */
 };
 
@@ -428,9 +430,10 @@ static void local_attach_skip(struct local_attach *a, int c)
     struct local_note *nt = &a->note[c];
     if (nt->pos < nt->len || a->pos[c] >= oldest)
         return;
-    int n = snprintf(nt->text, sizeof(nt->text), LOCAL_ATTACH_SKIP_NOTE,
-                     (unsigned long long)(oldest - a->pos[c]));
-    nt->len = (uint8_t)(n > 0 && (size_t)n < sizeof(nt->text) ? n : 0);
+    char text[LOCAL_ATTACH_NOTE_MAX];
+    nt->skipped = oldest - a->pos[c];
+    int n = snprintf(text, sizeof(text), LOCAL_ATTACH_SKIP_NOTE, nt->skipped);
+    nt->len = (uint8_t)(n > 0 && (size_t)n < sizeof(text) ? n : 0);
     nt->pos = 0;
     a->pos[c] = oldest;
 }
@@ -447,9 +450,11 @@ static ssize_t local_attach_read(struct backend_stream *bs, int channel, uint8_t
     if ((nt->pos < nt->len || a->pos[channel] < rc->end) && cap == 0)
         return -EAGAIN;
     if (nt->pos < nt->len) {
+        char text[LOCAL_ATTACH_NOTE_MAX];
+        snprintf(text, sizeof(text), LOCAL_ATTACH_SKIP_NOTE, nt->skipped);
         size_t n = (size_t)(nt->len - nt->pos);
         n = n < cap ? n : cap;
-        memcpy(buf, nt->text + nt->pos, n);
+        memcpy(buf, text + nt->pos, n);
         nt->pos += (uint8_t)n;
         return (ssize_t)n;
     }
