@@ -115,6 +115,27 @@ pods:
     }
   });
 
+  test('a second link while the question is open replaces it, and still nothing runs', async () => {
+    const first = join(tmp.dir, 'first');
+    const second = join(tmp.dir, 'second');
+    const page = await newPage(browser);
+    await page.goto(link(server, ['touch', first]));
+    await dialogState(page);
+    await page.evaluate((h) => (location.hash = h), new URL(link(server, ['touch', second])).hash);
+    await page.waitForFunction((m) => document.querySelector('#run-argv li:last-child')?.textContent === m, second);
+    await sleep(1000);
+    const d = await dialogState(page);
+    assert.deepEqual(d.argv, ['touch', second]);
+    assert.equal(d.focused, 'run-ok');
+    assert.equal(existsSync(first) || existsSync(second), false, 'a replaced question ran something');
+    await page.waitForSelector('#run-dialog[data-armed]');
+    await page.click('#run-cancel');
+    await page.getByRole('heading', { name: 'Open a shell' }).waitFor();
+    assert.equal(existsSync(first) || existsSync(second), false);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   test('control characters in a linked argv are shown, not hidden or acted on', async () => {
     const page = await newPage(browser);
     await page.goto(link(server, ['printf', '\x1b[2Jok\n\x07', 'tab\there\u202e']));

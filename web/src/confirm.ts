@@ -39,6 +39,8 @@ function wire(dialog: HTMLDialogElement): void {
     if (ev.key === 'Enter' && ev.repeat) ev.preventDefault(); // a held key is not an answer
   });
   dialog.addEventListener('close', () => {
+    // close fires a task later: a question asked since then is not answered by it.
+    if (dialog.open) return;
     clearTimeout(armTimer);
     delete dialog.dataset.armed;
     const done = pending;
@@ -60,6 +62,8 @@ export function confirmCommand(t: CommandTarget): Promise<boolean> {
     pending = resolve;
     dialog.returnValue = '';
     armedAt = performance.now() + ARM_MS;
+    clearTimeout(armTimer);
+    delete dialog.dataset.armed;
     armTimer = window.setTimeout(() => (dialog.dataset.armed = 'true'), ARM_MS);
     dialog.showModal();
     byId<HTMLButtonElement>('run-ok').focus();
