@@ -8,7 +8,7 @@ import time
 from podterm_client import OP_CLOSE, V5, exec_path, ws_open
 
 FLOW = "v1.flow.podterm.dev"
-COUNT_TO = 200000  # seq's output, 1 288 895 bytes: ~5 x the per-attacher backlog (256 KiB)
+COUNT_TO = 200000  # seq's output, 1 288 895 bytes: ~5 x the attach ring (256 KiB)
 EXPECTED = b"".join(b"%d\n" % i for i in range(1, COUNT_TO + 1))
 SKIP_NOTE = re.compile(rb"\r\n\[podterm: (\d+) bytes of output skipped\]\r\n")
 

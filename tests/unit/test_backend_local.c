@@ -29,7 +29,7 @@
 static char *t_cat_cmd[] = {"/bin/cat", NULL};
 static char *t_read_cmd[] = {"/bin/sh", "-c", "read line; echo got $line", NULL};
 static char *t_yes_cmd[] = {"/usr/bin/yes", NULL};
-#define T_COUNT_TO 200000 /* seq's output: 1 288 895 bytes, ~5 x an attach backlog */
+#define T_COUNT_TO 200000 /* seq's output: 1 288 895 bytes, ~5 x the attach ring */
 static char *t_count_cmd[] = {"/usr/bin/seq", "1", "200000", NULL};
 static struct config_kv t_env[] = {{"PODTERM_T", "bar"}, {"HOME", "/nowhere"}};
 static struct config_container t_ctrs[] = {
