@@ -15,8 +15,10 @@
  *   which ends input for a program reading lines, as typing ^D does.
  * - stop: exec gets SIGHUP (its process group), SIGKILL after the kill grace,
  *   and is reaped; attach just detaches. No callback after stop returns.
- * - attach: several clients share the main process; the slowest attached
- *   reader throttles the others (nothing is dropped, memory is bounded); see
+ * - attach: several clients share the main process; the fastest attached
+ *   reader sets the pace and loses nothing, one that falls
+ *   LOCAL_ATTACH_BACKLOG bytes behind skips ahead alone, with a note in its
+ *   output (memory is bounded, nobody waits for a stalled reader); see
  *   local_attach.c.
  *
  * The server must ignore SIGPIPE (writes to a vanished reader are -EPIPE),

@@ -5,13 +5,20 @@
  * clients detach, like a real container; the next attach after it exited
  * starts a new one. Several streams may be attached at once:
  *
- * - Output fan-out: each chunk is read from the process once into a buffer of
- *   the run (LOCAL_ATTACH_CHUNK per channel); every attached stream copies it
- *   out at its own pace, and the process is read again only when all of them
- *   have. The slowest client throttles the others: memory stays bounded and
- *   nothing is dropped for anyone attached. A stream gets output from the
- *   moment it attaches. With nobody attached, output is read and dropped (a
- *   container's output does not block because nobody is looking).
+ * - Output fan-out: the process's output is read once into a ring of the run
+ *   (LOCAL_ATTACH_BACKLOG bytes per channel), and every attached stream reads
+ *   it from its own position at its own pace. The process is read while the
+ *   stream furthest ahead has room for a chunk (LOCAL_ATTACH_CHUNK), so the
+ *   fastest reader sets the pace and loses nothing, and a stalled one (a page
+ *   that stopped acking, a socket nobody reads) holds up neither the others
+ *   nor the process. A stream the ring has overtaken skips ahead alone to the
+ *   oldest output still there, and reads LOCAL_ATTACH_SKIP_NOTE
+ *   ("\r\n[podterm: N bytes of output skipped]\r\n") on that channel first.
+ *   Memory is one ring per channel, however many streams. With every stream
+ *   stalled the process waits, as on a full pipe, until one reads again. A
+ *   stream gets output from the moment it attaches. With nobody attached,
+ *   output is read and dropped (a container's output does not block because
+ *   nobody is looking).
  * - Input: stdin of every attached stream that asked for it goes to the
  *   process. close_stdin ends that client's input only: the process keeps
  *   its stdin for the next client (stdinOnce=false).
@@ -30,11 +37,22 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+/* What a stream that was overtaken reads first; at most LOCAL_ATTACH_NOTE_MAX. */
+#define LOCAL_ATTACH_SKIP_NOTE "\r\n[podterm: %llu bytes of output skipped]\r\n"
+#define LOCAL_ATTACH_NOTE_MAX 64
+
 struct local_run_chan {
-    uint8_t *buf;  /* LOCAL_ATTACH_CHUNK bytes, allocated on the first read */
-    uint32_t len;  /* bytes of the current chunk; 0: none, the fd is polled */
+    uint8_t *buf;  /* the ring, LOCAL_ATTACH_BACKLOG bytes, allocated on the first read */
+    uint64_t end;  /* bytes of output so far; the ring holds the last ones */
     uint32_t tail; /* bytes read after the drain grace */
     bool eof;
+};
+
+/* A skip note being read: its text is made again from skipped at each read,
+ * so an idle stream does not carry it. */
+struct local_note {
+    unsigned long long skipped;
+    uint8_t len, pos; /* pos < len: being read */
 };
 
 struct local_run {
@@ -59,7 +77,8 @@ struct local_attach {
     const struct backend_stream_cbs *cbs;
     void *user;
     struct local_deferred tick; /* every callback to the session comes from here */
-    uint32_t pos[3];            /* bytes of the run's current chunk already read */
+    uint64_t pos[3];            /* output bytes of the run this stream has read or skipped */
+    struct local_note note[3];  /* a skip note being read */
     bool chan_on[3];            /* channels this stream reads */
     bool want[3];               /* readable notifications wanted */
     bool eof_read[3];           /* read returned 0 */
@@ -93,7 +112,14 @@ static void local_attach_kick(struct local_attach *a)
 static bool local_attach_pending(const struct local_attach *a, int c)
 {
     const struct local_run_chan *rc = &a->run->chan[c];
-    return a->chan_on[c] && !a->eof_read[c] && (a->pos[c] < rc->len || rc->eof);
+    return a->chan_on[c] && !a->eof_read[c] &&
+           (a->note[c].pos < a->note[c].len || a->pos[c] < rc->end || rc->eof);
+}
+
+/* Room for a chunk without overtaking a stream this far behind. */
+static bool local_attach_room(uint64_t behind)
+{
+    return behind + LOCAL_ATTACH_CHUNK <= LOCAL_ATTACH_BACKLOG;
 }
 
 static bool local_attach_finished(const struct local_attach *a)
@@ -108,6 +134,29 @@ static bool local_attach_finished(const struct local_attach *a)
 
 /* ---- the run's fds ---- */
 
+static bool local_run_has_reader(const struct local_run *run, int c)
+{
+    for (const struct local_attach *a = run->streams; a; a = a->next)
+        if (a->chan_on[c])
+            return true;
+    return false;
+}
+
+/* Read channel c when nobody reads it (to drop it) or the stream furthest
+ * ahead has room: never wait for the slowest. */
+static bool local_run_wants_output(const struct local_run *run, int c)
+{
+    bool readers = false;
+    for (const struct local_attach *a = run->streams; a; a = a->next) {
+        if (!a->chan_on[c])
+            continue;
+        if (local_attach_room(run->chan[c].end - a->pos[c]))
+            return true;
+        readers = true;
+    }
+    return !readers;
+}
+
 static void local_run_update(struct local_run *run)
 {
     bool writers = false;
@@ -115,32 +164,13 @@ static void local_run_update(struct local_run *run)
         writers |= a->want_write;
     int ev[3] = {0, 0, 0};
     for (int c = 1; c <= 2; c++)
-        if (!run->chan[c].eof && run->chan[c].len == 0)
+        if (!run->chan[c].eof && local_run_wants_output(run, c))
             ev[c] |= UV_READABLE;
     if (writers && run->has_stdin)
         ev[run->tty ? 1 : 0] |= UV_WRITABLE;
     local_fd_watch(&run->in, ev[0]);
     local_fd_watch(&run->out, ev[1]);
     local_fd_watch(&run->err, ev[2]);
-}
-
-static bool local_run_chunk_read_by_all(const struct local_run *run, int c)
-{
-    for (const struct local_attach *a = run->streams; a; a = a->next)
-        if (a->chan_on[c] && a->pos[c] < run->chan[c].len)
-            return false;
-    return true;
-}
-
-/* Everyone has the chunk: read the process again. */
-static void local_run_chunk_release(struct local_run *run, int c)
-{
-    run->chan[c].len = 0;
-    for (struct local_attach *a = run->streams; a; a = a->next)
-        a->pos[c] = 0;
-    local_run_update(run);
-    if (run->forced) /* the fd may never poll readable again: read it on the next tick */
-        local_defer(run->obj.b, &run->tick, LOCAL_Q_SOON);
 }
 
 static void local_run_notify(struct local_run *run, int c)
@@ -150,36 +180,35 @@ static void local_run_notify(struct local_run *run, int c)
             local_attach_kick(a);
 }
 
-static bool local_run_has_reader(const struct local_run *run, int c)
-{
-    for (const struct local_attach *a = run->streams; a; a = a->next)
-        if (a->chan_on[c])
-            return true;
-    return false;
-}
-
 /* Read one chunk of channel c for the attached streams (or drop it if none
  * reads that channel). */
 static void local_run_pull(struct local_run *run, int c)
 {
     struct local_run_chan *rc = &run->chan[c];
     int fd = c == 1 ? run->out.fd : run->err.fd;
-    if (rc->eof || rc->len)
+    if (rc->eof || !local_run_wants_output(run, c))
         return;
-    if (!rc->buf && !(rc->buf = malloc(LOCAL_ATTACH_CHUNK)))
+    if (!rc->buf && !(rc->buf = malloc(LOCAL_ATTACH_BACKLOG)))
         return; /* try again on the next poll */
+    /* Into the ring after the newest output (dropped output too: nobody
+     * reads what is there, a new stream starts at end). */
+    size_t at = (size_t)(rc->end % LOCAL_ATTACH_BACKLOG);
+    size_t cap = LOCAL_ATTACH_BACKLOG - at < LOCAL_ATTACH_CHUNK ? LOCAL_ATTACH_BACKLOG - at
+                                                                : LOCAL_ATTACH_CHUNK;
     ssize_t n;
     int rounds = 0;
     do
-        n = local_fd_read(fd, rc->buf, LOCAL_ATTACH_CHUNK, run->forced, &rc->tail);
+        n = local_fd_read(fd, rc->buf + at, cap, run->forced, &rc->tail);
     while (n > 0 && !local_run_has_reader(run, c) && ++rounds < LOCAL_DISCARD_ROUNDS);
     if (n == -EAGAIN || (n > 0 && !local_run_has_reader(run, c)))
         return; /* nothing, or dropped: the poll stays on */
     if (n == 0)
         rc->eof = true;
     else
-        rc->len = (uint32_t)n;
+        rc->end += (uint64_t)n;
     local_run_update(run);
+    if (n > 0 && run->forced) /* the fd may never poll readable again: read it on the next tick */
+        local_defer(run->obj.b, &run->tick, LOCAL_Q_SOON);
     local_run_notify(run, c);
     if (rc->eof)
         local_run_check(run);
@@ -392,6 +421,23 @@ static void local_attach_tick(struct local_deferred *d, enum local_queue from)
             local_attach_kick(a);
 }
 
+/* Overtaken by the ring: go on from the oldest output still in it, and say
+ * how much was skipped before it. */
+static void local_attach_skip(struct local_attach *a, int c)
+{
+    const struct local_run_chan *rc = &a->run->chan[c];
+    uint64_t oldest = rc->end > LOCAL_ATTACH_BACKLOG ? rc->end - LOCAL_ATTACH_BACKLOG : 0;
+    struct local_note *nt = &a->note[c];
+    if (nt->pos < nt->len || a->pos[c] >= oldest)
+        return;
+    char text[LOCAL_ATTACH_NOTE_MAX];
+    nt->skipped = oldest - a->pos[c];
+    int n = snprintf(text, sizeof(text), LOCAL_ATTACH_SKIP_NOTE, nt->skipped);
+    nt->len = (uint8_t)(n > 0 && (size_t)n < sizeof(text) ? n : 0);
+    nt->pos = 0;
+    a->pos[c] = oldest;
+}
+
 static ssize_t local_attach_read(struct backend_stream *bs, int channel, uint8_t *buf, size_t cap)
 {
     struct local_attach *a = (struct local_attach *)bs;
@@ -399,13 +445,34 @@ static ssize_t local_attach_read(struct backend_stream *bs, int channel, uint8_t
         return 0;
     struct local_run *run = a->run;
     struct local_run_chan *rc = &run->chan[channel];
-    if (a->pos[channel] < rc->len) {
-        size_t n = rc->len - a->pos[channel];
+    struct local_note *nt = &a->note[channel];
+    local_attach_skip(a, channel);
+    if ((nt->pos < nt->len || a->pos[channel] < rc->end) && cap == 0)
+        return -EAGAIN;
+    if (nt->pos < nt->len) {
+        char text[LOCAL_ATTACH_NOTE_MAX];
+        snprintf(text, sizeof(text), LOCAL_ATTACH_SKIP_NOTE, nt->skipped);
+        size_t n = (size_t)(nt->len - nt->pos);
         n = n < cap ? n : cap;
-        memcpy(buf, rc->buf + a->pos[channel], n);
-        a->pos[channel] += (uint32_t)n;
-        if (local_run_chunk_read_by_all(run, channel))
-            local_run_chunk_release(run, channel);
+        memcpy(buf, text + nt->pos, n);
+        nt->pos += (uint8_t)n;
+        return (ssize_t)n;
+    }
+    if (a->pos[channel] < rc->end) {
+        size_t at = (size_t)(a->pos[channel] % LOCAL_ATTACH_BACKLOG);
+        uint64_t left = rc->end - a->pos[channel];
+        size_t n = LOCAL_ATTACH_BACKLOG - at;
+        n = left < n ? (size_t)left : n;
+        n = n < cap ? n : cap;
+        memcpy(buf, rc->buf + at, n);
+        bool had_room = local_attach_room(left);
+        a->pos[channel] += n;
+        /* This stream may be the one the process waits for. */
+        if (!had_room && local_attach_room(left - n) && !run->ended) {
+            local_run_update(run);
+            if (run->forced)
+                local_defer(run->obj.b, &run->tick, LOCAL_Q_SOON);
+        }
         return (ssize_t)n;
     }
     if (!rc->eof)
@@ -456,8 +523,8 @@ static void local_attach_resize(struct backend_stream *bs, uint16_t width, uint1
     ioctl(a->run->out.fd, TIOCSWINSZ, &ws); /* the last client to resize wins */
 }
 
-/* Detach: the process keeps running; a chunk only this stream had left to
- * read is released. */
+/* Detach: the process keeps running, paced by the streams left (or read
+ * and dropped when none is). */
 static void local_attach_stop(struct backend_stream *bs)
 {
     struct local_attach *a = (struct local_attach *)bs;
@@ -465,9 +532,6 @@ static void local_attach_stop(struct backend_stream *bs)
     local_defer_cancel(run->obj.b, &a->tick);
     local_attach_unlink(a);
     a->stopped = true;
-    for (int c = 1; c <= 2; c++)
-        if (run->chan[c].len && local_run_chunk_read_by_all(run, c))
-            local_run_chunk_release(run, c);
     if (run->ended && !run->streams)
         local_obj_release(&run->obj);
     else if (!run->ended)
@@ -507,13 +571,20 @@ int local_attach_start(struct local_backend *b, const struct config_container *c
     a->tick.run = local_attach_tick;
     a->chan_on[1] = req->want_stdout;
     a->chan_on[2] = req->want_stderr && !run->tty; /* PROTOCOL.md 3.8 */
-    a->pos[1] = run->chan[1].len;                  /* output from now on */
-    a->pos[2] = run->chan[2].len;
+    a->pos[1] = run->chan[1].end;                  /* output from now on */
+    a->pos[2] = run->chan[2].end;
     a->want_stdin = req->want_stdin;
     a->next = run->streams;
     if (run->streams)
         run->streams->prev = a;
     run->streams = a;
+    /* The others may all be stalled, the process waiting on them: this one
+     * has room. */
+    if (!run->ended) {
+        local_run_update(run);
+        if (run->forced)
+            local_defer(b, &run->tick, LOCAL_Q_SOON);
+    }
     *out = (struct backend_stream *)a;
     return 0;
 }

@@ -26,9 +26,11 @@
 /* Bytes still read after the drain grace, so a grandchild that keeps writing
  * cannot stall the end of a stream. */
 #define LOCAL_DRAIN_TAIL_MAX (256 * 1024)
-/* Attach fan-out buffer, per output channel of a main process (not per
- * attached stream). */
+/* Attach fan-out (local_attach.c): the most read from a main process's
+ * output channel at a time, and the ring of its recent output that attached
+ * streams read from; a stream that falls further behind skips ahead. */
 #define LOCAL_ATTACH_CHUNK (16 * 1024)
+#define LOCAL_ATTACH_BACKLOG (256 * 1024)
 /* Reads of unwanted output per poll callback, so a chatty process cannot
  * starve the loop. */
 #define LOCAL_DISCARD_ROUNDS 16

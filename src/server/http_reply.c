@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define HTTP_HEADERS_MAX 2048 /* our own response headers */
+#define HTTP_REFERRER_POLICY "no-referrer"
 
 int http_reply(struct lws *wsi, int code, const char *content_type, const char *extra_headers,
                const void *body, size_t body_len)
@@ -27,6 +28,12 @@ int http_reply(struct lws *wsi, int code, const char *content_type, const char *
      * closed socket. lws adds this header only when it lacks a length. */
     if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
                                      &p, end))
+        goto fail;
+    /* Every answer of ours, page or API: a link followed from a terminal (the
+     * web-links addon) must not tell another site which pod was open. */
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"referrer-policy:",
+                                    (const unsigned char *)HTTP_REFERRER_POLICY,
+                                    (int)strlen(HTTP_REFERRER_POLICY), &p, end))
         goto fail;
     if (extra_headers) {
         size_t n = strlen(extra_headers);

@@ -116,6 +116,8 @@ pods:
     const page = await newPage(browser);
     const cmd = ['sh', '-c', 'echo "argv:$0:$1"; exec sh', 'x y'].map((a) => `command=${encodeURIComponent(a)}`).join('&');
     await page.goto(`${server.url}#/default/local/shell?${cmd}`);
+    await page.waitForSelector('#run-dialog[data-armed]'); // a linked command is confirmed first
+    await page.click('#run-ok');
     await waitForState(page, 'connected');
     await waitForText(page, /^argv:x y:$/);
     assert.match(await page.textContent('#where'), /default\/local\/shell\$ sh -c/);

@@ -29,6 +29,8 @@
 static char *t_cat_cmd[] = {"/bin/cat", NULL};
 static char *t_read_cmd[] = {"/bin/sh", "-c", "read line; echo got $line", NULL};
 static char *t_yes_cmd[] = {"/usr/bin/yes", NULL};
+#define T_COUNT_TO 200000 /* seq's output: 1 288 895 bytes, ~5 x the attach ring */
+static char *t_count_cmd[] = {"/usr/bin/seq", "1", "200000", NULL};
 static struct config_kv t_env[] = {{"PODTERM_T", "bar"}, {"HOME", "/nowhere"}};
 static struct config_container t_ctrs[] = {
     {.name = "shell"},
@@ -37,6 +39,7 @@ static struct config_container t_ctrs[] = {
     {.name = "cat", .command = t_cat_cmd, .command_len = 1, .stdin_open = true},
     {.name = "reader", .command = t_read_cmd, .command_len = 3, .stdin_open = true},
     {.name = "yes", .command = t_yes_cmd, .command_len = 1},
+    {.name = "count", .command = t_count_cmd, .command_len = 3},
     {.name = "ttycat", .command = t_cat_cmd, .command_len = 1, .tty = true, .stdin_open = true},
 };
 static struct config_pod t_pods[] = {{.ns = "default",
@@ -738,23 +741,68 @@ static void test_attach_tty(void **state)
     t_sess_free(&a);
 }
 
-/* The slowest attached client throttles the rest; detaching it resumes them. */
-static void test_attach_slowest_throttles(void **state)
+/* A stalled attacher falls behind alone: the one that keeps up gets every
+ * byte and the process runs to its end (before: both waited for the stalled
+ * one, forever). The stalled one, reading at last, gets the skip note, then
+ * the newest output, byte for byte. */
+static void test_attach_stalled_skips_alone(void **state)
 {
     struct t_env *e = *state;
     struct t_sess fast = {0}, slow = {.manual = true};
-    struct t_req r = {.container = "yes", .attach = true, .out = true};
-    assert_int_equal(t_start(e, &fast, &r, NULL, NULL), 0);
+    struct t_req r = {.container = "count", .attach = true, .out = true};
     assert_int_equal(t_start(e, &slow, &r, NULL, NULL), 0);
+    assert_int_equal(t_start(e, &fast, &r, NULL, NULL), 0);
     backend_stream_want_read(slow.st, 1, false);
-    t_run_for(e, 200);
-    assert_true(fast.len[1] <= 2 * 16384); /* one chunk (at most two across a join) */
-    backend_stream_stop(slow.st);
-    t_run_for(e, 200);
-    assert_true(fast.len[1] > 16 * 16384); /* flowing once the slow one left */
+    assert_true(t_wait(e, &fast.exited, T_WAIT_MS));
+    assert_int_equal(fast.exit.code, 0);
+
+    size_t cap = 8 * (size_t)T_COUNT_TO, total = 0;
+    char *want = malloc(cap);
+    assert_non_null(want);
+    for (int i = 1; i <= T_COUNT_TO; i++)
+        total += (size_t)snprintf(want + total, cap - total, "%d\n", i);
+    assert_int_equal(fast.len[1], total);
+    assert_memory_equal(fast.out[1], want, total);
+
+    t_drain(&slow, 1);
+    assert_true(t_wait(e, &slow.exited, T_WAIT_MS));
+    unsigned long long skipped = 0;
+    assert_non_null(slow.out[1]);
+    assert_int_equal(sscanf(slow.out[1], "\r\n[podterm: %llu bytes", &skipped), 1);
+    char note[96];
+    int off =
+        snprintf(note, sizeof(note), "\r\n[podterm: %llu bytes of output skipped]\r\n", skipped);
+    assert_true(skipped > 0 && slow.len[1] >= (size_t)off);
+    assert_memory_equal(slow.out[1], note, (size_t)off);
+    size_t rest = slow.len[1] - (size_t)off;
+    assert_int_equal(skipped + rest, total);
+    assert_int_equal(rest, 256 * 1024); /* all of LOCAL_ATTACH_BACKLOG, the newest output */
+    assert_memory_equal(slow.out[1] + off, want + skipped, rest);
+    free(want);
     backend_stream_stop(fast.st);
+    backend_stream_stop(slow.st);
     t_sess_free(&fast);
     t_sess_free(&slow);
+}
+
+/* A stream that joins while every other one is stalled (the process waiting
+ * on them) gets output at once: it is the one furthest ahead now. */
+static void test_attach_joiner_not_held_by_stalled(void **state)
+{
+    struct t_env *e = *state;
+    struct t_sess stalled = {.manual = true}, late = {0};
+    struct t_req r = {.container = "yes", .attach = true, .out = true};
+    assert_int_equal(t_start(e, &stalled, &r, NULL, NULL), 0);
+    backend_stream_want_read(stalled.st, 1, false);
+    t_run_for(e, 300); /* the ring fills up behind the stalled stream: yes waits */
+    assert_int_equal(t_start(e, &late, &r, NULL, NULL), 0);
+    for (int i = 0; i < T_WAIT_MS / 10 && late.len[1] <= 2 * 256 * 1024; i++)
+        t_run_for(e, 10);
+    assert_true(late.len[1] > 2 * 256 * 1024);
+    backend_stream_stop(late.st);
+    backend_stream_stop(stalled.st);
+    t_sess_free(&late);
+    t_sess_free(&stalled);
 }
 
 int main(void)
@@ -790,7 +838,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_attach_fanout, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_attach_exit_and_restart, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_attach_tty, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_attach_slowest_throttles, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_attach_stalled_skips_alone, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_attach_joiner_not_held_by_stalled, t_setup,
+                                        t_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@ import '@xterm/xterm/css/xterm.css';
 import './app.css';
 
 import { getToken, setToken } from './api';
+import { cancelConfirm, confirmCommand } from './confirm';
 import { append, byId, h } from './dom';
 import { PickerView } from './picker';
 import { parseRoute, routeHash, joinCommand, type Route } from './route';
@@ -19,6 +20,11 @@ class App {
   private screenReader = false;
   private firstRoute = true;
   private tokenPending: Promise<boolean> | null = null;
+  // The shell route this page chose itself (picker, confirmation): its
+  // command runs without asking. Any other route with a command came from a
+  // URL, which anyone can make.
+  private ownRoute = '';
+  private confirmSeq = 0;
 
   private readonly main = byId('main');
   private readonly where = byId('where');
@@ -73,10 +79,30 @@ class App {
     const r = parseRoute(location.hash);
     const autoOpen = this.firstRoute && (location.hash === '' || location.hash === '#' || location.hash === '#/');
     this.firstRoute = false;
+    const own = routeHash(r) === this.ownRoute;
+    this.ownRoute = '';
     this.view?.dispose();
     this.view = null;
-    if (r.view === 'shell') this.showShell(r);
+    this.confirmSeq++;
+    cancelConfirm();
+    if (r.view === 'shell' && r.command.length && !own) this.confirmShell(r);
+    else if (r.view === 'shell') this.showShell(r);
     else this.showPicker(r.namespace, autoOpen);
+  }
+
+  /** A command from a URL: shown and run only when the person says so. */
+  private confirmShell(r: ShellRoute): void {
+    document.title = 'Run a command? — podterm';
+    this.where.replaceChildren();
+    this.setState('idle', '');
+    this.setShellButtons(false);
+    this.main.replaceChildren();
+    const seq = this.confirmSeq;
+    void confirmCommand(r).then((ok) => {
+      if (seq !== this.confirmSeq) return; // another route took over
+      if (ok) this.showShell(r);
+      else this.navigate({ view: 'picker', namespace: r.namespace }, true);
+    });
   }
 
   private showPicker(namespace: string, autoOpen: boolean): void {
@@ -113,6 +139,7 @@ class App {
 
   private navigate(r: Route, replace: boolean): void {
     const hash = routeHash(r);
+    this.ownRoute = hash;
     if (replace) {
       history.replaceState(null, '', hash);
       this.route();

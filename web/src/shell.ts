@@ -11,6 +11,7 @@ import { h } from './dom';
 import { isMissingExecutable, type ExecTarget, type ExitInfo } from './protocol';
 import { ExecSession, type SessionEnd } from './session';
 import { TermView, type ThemeName } from './terminal';
+import { plainText } from './text';
 
 export type ShellState = 'connecting' | 'connected' | 'exited' | 'error' | 'reconnecting';
 
@@ -255,7 +256,7 @@ export class ShellView {
 
   private showBanner(text: string, actions: [string, () => void][], kind: 'error' | 'warn' | 'info' = 'error'): void {
     this.banner.dataset.kind = kind;
-    this.bannerText.textContent = text;
+    this.bannerText.textContent = plainText(text);
     this.bannerActions.replaceChildren(
       ...actions.map(([label, fn]) => h('button', { type: 'button', onclick: fn }, label)),
     );

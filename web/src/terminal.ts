@@ -8,6 +8,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal, type ITheme } from '@xterm/xterm';
 import { h } from './dom';
+import { plainText } from './text';
 
 export type ThemeName = 'dark' | 'light';
 
@@ -270,9 +271,11 @@ export class TermView {
     this.term.write(data, done);
   }
 
-  /** A line from podterm itself (not the process), dimmed. */
+  /** A line from podterm itself (not the process), dimmed. Every note goes
+   *  through here: its text (Status messages, a link's command) is made plain,
+   *  so it can never move the cursor, clear the screen or fake a prompt. */
   note(text: string): void {
-    this.term.write(`\r\n\x1b[2m[podterm] ${text}\x1b[0m\r\n`);
+    this.term.write(`\r\n\x1b[2m[podterm] ${plainText(text)}\x1b[0m\r\n`);
   }
 
   focus(): void {
