@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "util/util_file.h"
+#include "util/util_token.h"
 
 #define KUBE_EXEC_ENV_TOTAL_MAX 4096 /* environment entries passed to a plugin */
 #define KUBE_EXEC_INFO_MAX 256
@@ -90,9 +91,18 @@ static int creds_token_file(struct kube_creds *c, char *out, size_t out_cap)
             free(text);
             return -1;
         }
+        bool nul = memchr(text, '\0', len) != NULL; /* would hide what follows it */
         memcpy(c->file_token, text, len + 1);
         free(text);
         creds_trim(c->file_token);
+        if (nul || !util_token_is_valid(c->file_token, strlen(c->file_token))) {
+            /* Checked on every re-read: a rotation may bring a bad token. */
+            explicit_bzero(c->file_token, sizeof(c->file_token));
+            c->file_loaded = false;
+            snprintf(out, out_cap,
+                     "token file %s: a bearer token is visible ASCII (0x21-0x7E) only", path);
+            return -1;
+        }
         c->file_st = st;
         c->file_loaded = true;
     }
@@ -139,6 +149,9 @@ int kube_exec_credential_parse(const char *json, size_t len, char *token, size_t
                  "certificates from plugins are not supported)");
     else if (strlen(tok) >= token_cap)
         snprintf(err, err_cap, "the exec plugin's token is longer than %zu bytes", token_cap - 1);
+    else if (!util_token_is_valid(tok, strlen(tok)))
+        snprintf(err, err_cap,
+                 "the exec plugin's token has a character other than visible ASCII (0x21-0x7E)");
     else if (exp && (*expiry = creds_parse_time(exp)) == (time_t)-1)
         snprintf(err, err_cap, "the exec plugin's expirationTimestamp \"%s\" is not RFC 3339", exp);
     else {

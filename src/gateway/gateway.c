@@ -19,14 +19,15 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "gateway/gw_head.h"
 #include "gateway/gw_request.h"
 #include "gateway/http1.h"
 #include "gateway/kube_backend.h"
 #include "gateway/kube_client.h"
 #include "proto/proto.h"
+#include "util/util_token.h"
 
 #define GW_BUF_MAX (16 * 1024 + 256) /* a client head as the listener read it */
-#define GW_OUT_HEAD_MAX (24 * 1024)  /* the head we send upstream */
 #define GW_DESCRIBE_MAX 8192
 #define GW_UPSTREAM_PROTOCOLS "v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io"
 #define GW_SPDY_REFUSED                                                                            \
@@ -464,88 +465,77 @@ static void req_on_upstream(void *user, int events)
 
 /* ---- the upstream request ---- */
 
-static void head_put(char *out, size_t *used, size_t cap, const char *fmt, const char *a,
-                     size_t alen)
-{
-    if (*used >= cap)
-        return;
-    int n = snprintf(out + *used, cap - *used, fmt, (int)alen, a);
-    *used += n > 0 ? (size_t)n : 0;
-}
-
-static void head_forward(const struct gw_req *r, char *out, size_t *used, size_t cap,
-                         enum gw_header h, const char *name)
+static void head_forward(const struct gw_req *r, struct gw_head *out, enum gw_header h,
+                         const char *name)
 {
     const struct gw_span *v = &r->rq.h[h];
-    if (v->p && !memchr(v->p, '\r', v->n) && !memchr(v->p, '\n', v->n)) {
-        char fmt[64];
-        snprintf(fmt, sizeof(fmt), "%s: %%.*s\r\n", name);
-        head_put(out, used, cap, fmt, v->p, v->n);
-    }
+    if (v->p)
+        gw_head_field(out, name, v->p, v->n);
 }
 
-static void head_identity(const struct gw_req *r, char *out, size_t *used, size_t cap)
+static void head_identity(const struct gw_req *r, struct gw_head *out)
 {
     if (r->gw->opts.pass_through_token) {
         if (r->client_token[0])
-            head_put(out, used, cap, "Authorization: Bearer %.*s\r\n", r->client_token,
-                     strlen(r->client_token));
+            gw_head_field2(out, "Authorization", "Bearer ", r->client_token,
+                           strlen(r->client_token));
         return;
     }
     if (r->token[0])
-        head_put(out, used, cap, "Authorization: Bearer %.*s\r\n", r->token, strlen(r->token));
+        gw_head_field2(out, "Authorization", "Bearer ", r->token, strlen(r->token));
     if (!r->has_id)
         return; /* anonymous podterm (loopback): podterm's own identity */
-    head_put(out, used, cap, "Impersonate-User: %.*s\r\n", r->id.user, strlen(r->id.user));
+    gw_head_field(out, "Impersonate-User", r->id.user, strlen(r->id.user));
     if (r->id.uid[0])
-        head_put(out, used, cap, "Impersonate-Uid: %.*s\r\n", r->id.uid, strlen(r->id.uid));
+        gw_head_field(out, "Impersonate-Uid", r->id.uid, strlen(r->id.uid));
     for (size_t i = 0; i < r->id.groups_len; i++)
-        head_put(out, used, cap, "Impersonate-Group: %.*s\r\n", r->id.groups[i],
-                 strlen(r->id.groups[i]));
+        gw_head_field(out, "Impersonate-Group", r->id.groups[i], strlen(r->id.groups[i]));
 }
 
+/* The head to send upstream into r->out: 0, or a gw_head_err (nothing is
+ * sent then). */
 static int req_build_head(struct gw_req *r)
 {
-    char *out = malloc(GW_OUT_HEAD_MAX);
-    if (!out)
-        return -1;
-    size_t used = 0, cap = GW_OUT_HEAD_MAX;
+    char *buf = malloc(GW_HEAD_MAX);
+    if (!buf)
+        return GW_HEAD_ERR_TOO_LONG;
+    struct gw_head out;
+    gw_head_init(&out, buf, GW_HEAD_MAX);
     const struct kube_target *t = r->gw->client->target;
-    const char *method = r->spdy ? "POST" : r->websocket ? "GET" : "GET";
+    const char *method = r->spdy ? "POST" : "GET";
     if (r->rq.method.n == 4 && memcmp(r->rq.method.p, "HEAD", 4) == 0)
         method = "HEAD";
-    char line[KUBE_PREFIX_MAX + 64];
-    snprintf(line, sizeof(line), "%s %s%%.*s HTTP/1.1\r\n", method, t->prefix);
-    head_put(out, &used, cap, line, r->rq.target.p, r->rq.target.n);
-    head_put(out, &used, cap, "Host: %.*s\r\n", r->gw->client->authority,
-             strlen(r->gw->client->authority));
-    head_forward(r, out, &used, cap, GW_H_ACCEPT, "Accept");
-    head_forward(r, out, &used, cap, GW_H_ACCEPT_ENCODING, "Accept-Encoding");
-    head_forward(r, out, &used, cap, GW_H_USER_AGENT, "User-Agent");
-    head_forward(r, out, &used, cap, GW_H_KUBECTL_COMMAND, "Kubectl-Command");
-    head_forward(r, out, &used, cap, GW_H_KUBECTL_SESSION, "Kubectl-Session");
-    head_identity(r, out, &used, cap);
+    gw_head_request_line(&out, method, t->prefix, r->rq.target.p, r->rq.target.n);
+    gw_head_field(&out, "Host", r->gw->client->authority, strlen(r->gw->client->authority));
+    head_forward(r, &out, GW_H_ACCEPT, "Accept");
+    head_forward(r, &out, GW_H_ACCEPT_ENCODING, "Accept-Encoding");
+    head_forward(r, &out, GW_H_USER_AGENT, "User-Agent");
+    head_forward(r, &out, GW_H_KUBECTL_COMMAND, "Kubectl-Command");
+    head_forward(r, &out, GW_H_KUBECTL_SESSION, "Kubectl-Session");
+    head_identity(r, &out);
     if (r->websocket) {
         unsigned char key[16];
         RAND_bytes(key, sizeof(key));
         EVP_EncodeBlock((unsigned char *)r->ws_key, key, sizeof(key));
-        head_put(out, &used, cap,
-                 "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-                 "Sec-WebSocket-Key: %.*s\r\n",
-                 r->ws_key, strlen(r->ws_key));
-        head_put(out, &used, cap, "Sec-WebSocket-Protocol: %.*s\r\n\r\n", GW_UPSTREAM_PROTOCOLS,
-                 strlen(GW_UPSTREAM_PROTOCOLS));
+        gw_head_field(&out, "Connection", "Upgrade", 7);
+        gw_head_field(&out, "Upgrade", "websocket", 9);
+        gw_head_field(&out, "Sec-WebSocket-Version", "13", 2);
+        gw_head_field(&out, "Sec-WebSocket-Key", r->ws_key, strlen(r->ws_key));
+        gw_head_field(&out, "Sec-WebSocket-Protocol", GW_UPSTREAM_PROTOCOLS,
+                      strlen(GW_UPSTREAM_PROTOCOLS));
     } else {
-        head_put(out, &used, cap, "%.*sConnection: close\r\n\r\n", "", 0);
+        gw_head_field(&out, "Connection", "close", 5);
     }
-    if (used >= cap) {
-        free(out);
-        return -1;
+    int n = gw_head_finish(&out);
+    if (n < 0) {
+        explicit_bzero(buf, GW_HEAD_MAX); /* it may hold a token */
+        free(buf);
+        return n;
     }
     free(r->out);
-    r->out = out;
+    r->out = buf;
     r->out_off = 0;
-    r->out_len = used;
+    r->out_len = (size_t)n;
     return 0;
 }
 
@@ -587,7 +577,14 @@ static void req_on_connected(void *user, struct tls_sock *sock, const char *err)
     }
     r->up = sock;
     tls_sock_set_cb(sock, req_on_upstream, r);
-    if (req_build_head(r) < 0) {
+    int rc = req_build_head(r);
+    if (rc == GW_HEAD_ERR_CONTROL) {
+        /* Never echo the value: it may be a token. */
+        req_fail(r, 400, "BadRequest",
+                 "a header value or the request target has a control character");
+        return;
+    }
+    if (rc < 0) {
         req_fail(r, 400, "BadRequest", "request too large to forward");
         return;
     }
@@ -669,7 +666,9 @@ static void req_client_token(struct gw_req *r, const struct gateway_head *h)
         const char *t = auth_bearer_parse(hv, &tlen);
         if (t && tlen <= KUBE_TOKEN_MAX)
             snprintf(r->client_token, sizeof(r->client_token), "%.*s", (int)tlen, t);
-    } else if (h->subprotocol_token) {
+    } else if (h->subprotocol_token &&
+               util_token_is_valid(h->subprotocol_token, strlen(h->subprotocol_token))) {
+        /* proto_negotiate checked it already; this token may go upstream as is. */
         snprintf(r->client_token, sizeof(r->client_token), "%s", h->subprotocol_token);
     }
 }
@@ -784,7 +783,12 @@ void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
         gw->reqs->prev = r;
     gw->reqs = r;
     gw->in_flight++;
-    if (gw_request_parse(r->buf, r->len, &r->rq) < 0) {
+    int prc = gw_request_parse(r->buf, r->len, &r->rq);
+    if (prc == GW_REQ_ERR_TARGET_CTL) {
+        req_fail(r, 400, "BadRequest", "the request target has a control character");
+        return;
+    }
+    if (prc < 0) {
         req_fail(r, 400, "BadRequest", "malformed request");
         return;
     }

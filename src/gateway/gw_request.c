@@ -51,14 +51,19 @@ int gw_request_parse(const char *buf, size_t len, struct gw_request *r)
     const char *end = memmem(buf, len, "\r\n\r\n", 4);
     const char *nl = memchr(buf, '\n', len);
     if (!end || !nl)
-        return -1;
+        return GW_REQ_ERR_MALFORMED;
     r->head_len = (size_t)(end + 4 - buf);
     const char *sp1 = memchr(buf, ' ', (size_t)(nl - buf));
     const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(nl - sp1 - 1)) : NULL;
     if (!sp1 || !sp2 || sp2 - sp1 - 1 > GW_TARGET_MAX || sp1[1] != '/')
-        return -1;
+        return GW_REQ_ERR_MALFORMED;
     r->method = (struct gw_span){buf, (size_t)(sp1 - buf)};
     r->target = (struct gw_span){sp1 + 1, (size_t)(sp2 - sp1 - 1)};
+    /* Go's net/http answers a target with a control character (a bare CR
+     * included) 400: url.ParseRequestURI refuses it. Never forward one. */
+    for (size_t i = 0; i < r->target.n; i++)
+        if ((unsigned char)r->target.p[i] < 0x20 || r->target.p[i] == 0x7f)
+            return GW_REQ_ERR_TARGET_CTL;
     const char *q = memchr(r->target.p, '?', r->target.n);
     r->path = (struct gw_span){r->target.p, q ? (size_t)(q - r->target.p) : r->target.n};
     if (q)

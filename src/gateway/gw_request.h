@@ -46,7 +46,12 @@ enum gw_route {
     GW_ROUTE_EXEC, /* pods/{name}/exec or attach */
 };
 
-/* Parse a request head (through the blank line). -1 when malformed. */
+enum gw_request_err {
+    GW_REQ_ERR_MALFORMED = -1,  /* no request line, no blank line, target too long */
+    GW_REQ_ERR_TARGET_CTL = -2, /* a control character (bare CR, NUL, DEL, ...) in the target */
+};
+
+/* Parse a request head (through the blank line). 0, or a gw_request_err. */
 int gw_request_parse(const char *buf, size_t len, struct gw_request *r);
 /* Is path an API path the gateway owns (/version, /api..., /apis...)? */
 bool gw_path_is_api(const char *path, size_t len);

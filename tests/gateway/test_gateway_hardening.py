@@ -1,0 +1,179 @@
+"""Gateway hardening (issue 18): what the gateway sends upstream, what it
+relays back, and the bounds that keep one client, plugin or CA file from
+taking the gateway down. Real sockets against the ASan build; the upstream is
+a podterm behind a Recorder, so the tests assert on the exact request heads
+the upstream received."""
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+from podterm_client import (V5, Conn, exec_path, http_request, read_response_body,
+                            read_response_head, token_item, ws_exec, ws_open)
+from recorder import Recorder
+
+from conftest import (GATEWAY_USER_TOKEN, UPSTREAM_TOKEN, kubeconfig, make_cert, stop_or_fail,
+                      tls_args)
+
+
+def raw_request(port, data, timeout=15):
+    """Send data as is on a fresh connection; the Response with its body."""
+    conn = Conn(port, timeout)
+    try:
+        deadline = time.monotonic() + timeout
+        conn.sendall(data)
+        resp = read_response_head(conn, deadline)
+        resp.body = read_response_body(conn, resp, deadline)
+        return resp
+    finally:
+        conn.close()
+
+
+def status_of(resp):
+    body = json.loads(resp.body)
+    assert body["kind"] == "Status" and body["status"] == "Failure", resp
+    return body
+
+
+@pytest.fixture
+def recorded(pki, podterm):
+    """(upstream podterm on plain HTTP with the token file, Recorder in front)."""
+    up = podterm(["--token-auth-file", f"{pki}/tokens.csv"], name="gw-rec-up")
+    rec = Recorder(up.port)
+    yield up, rec
+    rec.close()
+
+
+def assert_nothing_smuggled(rec):
+    for q in rec.requests:
+        names = [k.lower() for k, _ in q.headers]
+        assert "impersonate-user" not in names and "x-smuggled" not in names, q.headers
+        assert q.method == "GET", q
+
+
+# ---------------------------------------------------------------- finding 4: tokens
+
+SMUGGLE = "x\r\nImpersonate-User: admin\r\nX-Smuggled: 1"
+
+
+def test_subprotocol_token_cannot_smuggle_headers_upstream(pki, recorded, podterm):
+    """--pass-through-token, anonymous gateway: a token item that decodes to
+    CR LF and more headers is refused (401) and nothing reaches the upstream."""
+    up, rec = recorded
+    kc = kubeconfig(pki, "smuggle.kubeconfig", f"http://127.0.0.1:{rec.port}")
+    gw = podterm(["--kubeconfig", kc, "--pass-through-token"], name="gw-smuggle")
+    # a whole second request after the headers, as the review did it
+    tok = SMUGGLE + "\r\n\r\nGET /api/v1/namespaces/default/pods/local/exec?command=id HTTP/1.1"
+    resp, ws = ws_open(gw.port, exec_path(["true"]), f"{token_item(tok)}, {V5}")
+    assert ws is None and resp.status == 401, resp
+    assert status_of(resp)["reason"] == "Unauthorized"
+    assert rec.requests == [], rec.requests
+    # CR alone, LF alone, a space, a DEL: all refused the same way
+    for bad in ("a\rImpersonate-User: admin", "a\nX-Smuggled: 1", "a b", "a\x7f"):
+        resp, ws = ws_open(gw.port, exec_path(["true"]), f"{token_item(bad)}, {V5}")
+        assert ws is None and resp.status == 401, (bad, resp)
+    assert rec.requests == [], rec.requests
+    # the same path with a clean token goes through as before
+    _, t = ws_exec(gw.port, exec_path(["echo", "clean"]), f"{token_item(UPSTREAM_TOKEN)}, {V5}")
+    assert t.data(1) == b"clean\n"
+    assert [q.header("Authorization") for q in rec.requests] == ["Bearer " + UPSTREAM_TOKEN]
+    assert_nothing_smuggled(rec)
+
+
+def test_header_token_cannot_smuggle_headers_upstream(pki, recorded, podterm):
+    """The Authorization header with a bare CR inside: no token, so nothing
+    of it is forwarded."""
+    up, rec = recorded
+    kc = kubeconfig(pki, "smuggle2.kubeconfig", f"http://127.0.0.1:{rec.port}")
+    gw = podterm(["--kubeconfig", kc, "--pass-through-token"], name="gw-smuggle2")
+    req = (b"GET /api/v1/pods HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+           b"Authorization: Bearer " + UPSTREAM_TOKEN.encode() +
+           b"\rImpersonate-User: admin\rX-Smuggled: 1\r\n\r\n")
+    resp = raw_request(gw.port, req)
+    assert resp.status == 401, resp  # the upstream's: no credentials reached it
+    assert [q.header("Authorization") for q in rec.requests] == [None], rec.requests
+    assert_nothing_smuggled(rec)
+
+
+def test_bad_tokens_from_kubeconfig_token_file_and_plugin(pki, upstream, tmp_path, podterm):
+    """Every token source podterm reads is held to visible ASCII: a kubeconfig
+    token refuses to start, a token file (also after rotation) and an exec
+    plugin's token give a 503 naming the source, never the token."""
+    kc = kubeconfig(str(tmp_path), "kc-bad", upstream.url.rstrip("/"), ca=f"{pki}/ca.crt",
+                    token='"ab\\r\\nX-Smuggled: 1"')
+    r = subprocess.run([os.environ["PODTERM_BIN"], "--kubeconfig", kc, "--listen",
+                        "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "a bearer token is visible ASCII" in r.stderr, r.stderr
+    assert "X-Smuggled" not in r.stderr
+
+    tok = tmp_path / "token"
+    tok.write_text(UPSTREAM_TOKEN + "\n")
+    kc = kubeconfig(str(tmp_path), "kc-file", upstream.url.rstrip("/"), ca=f"{pki}/ca.crt",
+                    token_file=str(tok))
+    gw = podterm(["--kubeconfig", kc], name="gw-tokfile")
+    assert http_request(gw.port, "GET", "/api/v1/pods").status == 200
+    time.sleep(1.1)  # a new mtime, as a rotation gives
+    tok.write_bytes(b"secret-part\r\nX-Smuggled: 1\n")
+    resp = http_request(gw.port, "GET", "/api/v1/pods")
+    assert resp.status == 503, resp
+    msg = status_of(resp)["message"]
+    assert "visible ASCII" in msg and "secret-part" not in msg, msg
+    time.sleep(1.1)
+    tok.write_text(UPSTREAM_TOKEN + "\n")
+    assert http_request(gw.port, "GET", "/api/v1/pods").status == 200
+
+    plugin = tmp_path / "plugin.sh"
+    plugin.write_text("#!/bin/sh\n"
+                      "printf '%s' '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+                      "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"plug-secret\\r\\n"
+                      "X-Smuggled: 1\"}}'\n")
+    plugin.chmod(0o755)
+    kc = kubeconfig(str(tmp_path), "kc-plugin", upstream.url.rstrip("/"), ca=f"{pki}/ca.crt",
+                    exec_cmd=str(plugin))
+    gw = podterm(["--kubeconfig", kc], name="gw-badplugin")
+    resp = http_request(gw.port, "GET", "/api/v1/pods")
+    assert resp.status == 503, resp
+    msg = status_of(resp)["message"]
+    assert "visible ASCII" in msg and "plug-secret" not in msg, msg
+
+
+# ---------------------------------------------------------------- finding 7: prefix is data
+
+def test_server_url_prefix_with_percent_is_data(pki, recorded, podterm):
+    up, rec = recorded
+    kc = kubeconfig(pki, "pct.kubeconfig", f"http://127.0.0.1:{rec.port}/p%s%n%%x%25y",
+                    token=UPSTREAM_TOKEN)
+    gw = podterm(["--kubeconfig", kc], name="gw-pct")
+    resp = http_request(gw.port, "GET", "/api/v1/pods?limit=5")
+    # the upstream (a podterm) refuses "%s" as an escape: its answer, relayed
+    assert resp.status == 400 and "invalid %-escape" in status_of(resp)["message"], resp
+    assert [q.path for q in rec.requests] == ["/p%s%n%%x%25y/api/v1/pods?limit=5"]
+    _, ws = ws_open(gw.port, exec_path(["true"]), V5)
+    assert ws is None
+    assert rec.requests[-1].path == "/p%s%n%%x%25y" + exec_path(["true"])
+
+
+# ---------------------------------------------------------------- finding 8: CTLs in the target
+
+@pytest.mark.parametrize("target", [
+    b"/api/v1/pods\rX-Smuggled: 1",
+    b"/api/v1/pods?limit=1\r\x00",
+    b"/api/v1/namespaces/default/pods\x01",
+    b"/api/v1/pods?x=\x7f",
+    b"/api/v1/pods\tz",
+])
+def test_control_character_in_target_is_400(pki, recorded, podterm, target):
+    up, rec = recorded
+    kc = kubeconfig(pki, "ctl.kubeconfig", f"http://127.0.0.1:{rec.port}", token=UPSTREAM_TOKEN)
+    gw = podterm(["--kubeconfig", kc], name="gw-ctl")
+    resp = raw_request(gw.port, b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert resp.status == 400, resp
+    assert status_of(resp)["reason"] == "BadRequest"
+    assert rec.requests == [], rec.requests
+    assert http_request(gw.port, "GET", "/api/v1/pods").status == 200  # still serving
