@@ -79,6 +79,7 @@ struct gw_req {
     uint8_t *in; /* from upstream */
     size_t in_len, in_cap;
     struct http1_response resp;
+    size_t resp_head_len; /* of r->in, once the response head is in */
     bool up_eof;
 };
 
@@ -140,6 +141,10 @@ static const char *gw_reason_phrase(int code)
         return "Method Not Allowed";
     case 400:
         return "Bad Request";
+    case 429:
+        return "Too Many Requests";
+    case 502:
+        return "Bad Gateway";
     case 503:
         return "Service Unavailable";
     default:
@@ -155,11 +160,12 @@ static void req_reply_status(struct gw_req *r, int code, const char *reason, con
                            reason, "code", code);
     char *body = st ? json_dumps(st, JSON_COMPACT) : NULL;
     json_decref(st);
-    char head[256];
+    char head[512];
     size_t blen = body ? strlen(body) + 1 : 0;
     int hlen = snprintf(head, sizeof(head),
                         "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: "
-                        "no-store\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                        "no-store\r\n" HTTP1_SECURITY_HEADERS
+                        "Content-Length: %zu\r\nConnection: close\r\n\r\n",
                         code, gw_reason_phrase(code), blen);
     char *all = malloc((size_t)hlen + blen);
     if (all) {
@@ -293,14 +299,21 @@ static void req_start_relay(struct gw_req *r)
     r->state = GW_RELAY;
     uv_timer_stop(&r->timer); /* a watch may stream for long */
     free(r->out);
-    r->out = malloc(r->in_len > GATEWAY_RELAY_BUF ? r->in_len : GATEWAY_RELAY_BUF);
+    size_t cap = r->in_len + sizeof(HTTP1_SECURITY_HEADERS);
+    r->out = malloc(cap > GATEWAY_RELAY_BUF ? cap : GATEWAY_RELAY_BUF);
     if (!r->out) {
         req_free(r);
         return;
     }
-    memcpy(r->out, r->in, r->in_len); /* the head and what came with it, unchanged */
+    /* The head with our security headers, then what came with it unchanged. */
+    long h = http1_response_secure((const char *)r->in, r->resp_head_len, r->out, cap);
+    if (h < 0) {
+        req_fail(r, 502, "InternalError", "the API server's response head is malformed");
+        return;
+    }
+    memcpy(r->out + h, r->in + r->resp_head_len, r->in_len - r->resp_head_len);
     r->out_off = 0;
-    r->out_len = r->in_len;
+    r->out_len = (size_t)h + r->in_len - r->resp_head_len;
     req_client_flush(r);
 }
 
@@ -365,6 +378,7 @@ static bool req_creds_refreshable(const struct gw_req *r)
 
 static void req_on_head(struct gw_req *r, int head_len)
 {
+    r->resp_head_len = (size_t)head_len;
     if (r->resp.status == 401 && !r->retried && req_creds_refreshable(r)) {
         /* A rotated token or an expired plugin credential: once more, fresh. */
         r->retried = true;
@@ -375,7 +389,15 @@ static void req_on_head(struct gw_req *r, int head_len)
         req_start_upstream(r);
         return;
     }
-    if (r->websocket && r->resp.status == 101) {
+    if (r->resp.status == 101) {
+        /* Only an upgrade we asked for, confirmed as RFC 6455 4.1 requires;
+         * anything else would hand the client a raw upstream stream. */
+        if (!r->websocket || !r->resp.upgrade_websocket || !r->resp.connection_upgrade) {
+            req_fail(r, 502, "InternalError",
+                     "the API server switched protocols without a valid WebSocket upgrade "
+                     "(Upgrade: websocket and Connection: Upgrade)");
+            return;
+        }
         req_take_websocket(r, (size_t)head_len);
         return;
     }

@@ -177,3 +177,120 @@ def test_control_character_in_target_is_400(pki, recorded, podterm, target):
     assert status_of(resp)["reason"] == "BadRequest"
     assert rec.requests == [], rec.requests
     assert http_request(gw.port, "GET", "/api/v1/pods").status == 200  # still serving
+
+
+# ---------------------------------------------------------------- finding 15: relayed responses
+
+class FakeUpstream:
+    """An API server that answers every request with answer(head) -> bytes:
+    for faults a real one does not make (a 101 without the upgrade headers)."""
+
+    def __init__(self, answer):
+        import threading
+        self.answer, self.heads = answer, []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            c.settimeout(10)
+            head = b""
+            try:
+                while b"\r\n\r\n" not in head:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    head += chunk
+                self.heads.append(head)
+                c.sendall(self.answer(head))
+            except OSError:
+                pass
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def ws_accept_for(head):
+    import hashlib
+    key = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
+               if line.lower().startswith(b"sec-websocket-key:"))
+    return base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                            .digest()).decode()
+
+
+def test_relayed_responses_get_security_headers(gateway):
+    for path in ("/api/v1/pods", "/version", "/api/v1/namespaces/default/pods/nosuch"):
+        resp = http_request(gateway.port, "GET", path)
+        assert resp.status in (200, 404), resp
+        assert resp.header_all("X-Content-Type-Options") == ["nosniff"], resp
+        assert resp.header_all("Content-Security-Policy") == [
+            "default-src 'none'; frame-ancestors 'none'"], resp
+        assert resp.header_all("Referrer-Policy") == ["no-referrer"], resp
+    # an upstream refusal of an exec is relayed with them too
+    resp, ws = ws_open(gateway.port, exec_path(["true"], pod="nosuch"), V5)
+    assert ws is None and resp.status == 404, resp
+    assert resp.header_all("X-Content-Type-Options") == ["nosniff"], resp
+
+
+def test_upstream_security_headers_are_replaced(pki, podterm):
+    body = b'{"kind":"PodList","items":[]}'
+    fake = FakeUpstream(lambda head: b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        b"Content-Security-Policy: default-src *\r\n"
+                        b"X-Content-Type-Options: sniff\r\nReferrer-Policy: unsafe-url\r\n"
+                        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    try:
+        kc = kubeconfig(pki, "fake200.kubeconfig", f"http://127.0.0.1:{fake.port}")
+        gw = podterm(["--kubeconfig", kc], name="gw-fake200")
+        resp = http_request(gw.port, "GET", "/api/v1/pods")
+        assert (resp.status, resp.body) == (200, body), resp
+        assert resp.header_all("Content-Security-Policy") == [
+            "default-src 'none'; frame-ancestors 'none'"], resp
+        assert resp.header_all("X-Content-Type-Options") == ["nosniff"], resp
+        assert resp.header_all("Referrer-Policy") == ["no-referrer"], resp
+    finally:
+        fake.close()
+
+
+@pytest.mark.parametrize("extra", [
+    b"",                                                 # neither header
+    b"Upgrade: websocket\r\n",                           # no Connection: Upgrade
+    b"Connection: Upgrade\r\n",                          # no Upgrade: websocket
+    b"Upgrade: h2c\r\nConnection: Upgrade\r\n",          # another protocol
+])
+def test_upstream_101_without_websocket_upgrade_is_502(pki, podterm, extra):
+    fake = FakeUpstream(lambda head: b"HTTP/1.1 101 Switching Protocols\r\n" + extra +
+                        b"Sec-WebSocket-Accept: " + ws_accept_for(head).encode() +
+                        b"\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n")
+    try:
+        kc = kubeconfig(pki, "fake101.kubeconfig", f"http://127.0.0.1:{fake.port}")
+        gw = podterm(["--kubeconfig", kc], name="gw-fake101")
+        resp, ws = ws_open(gw.port, exec_path(["true"]), V5)
+        assert ws is None and resp.status == 502, resp
+        st = status_of(resp)
+        assert "Upgrade: websocket" in st["message"], st
+        assert len(fake.heads) == 1
+    finally:
+        fake.close()
+
+
+def test_upstream_101_to_a_plain_get_is_502(pki, podterm):
+    fake = FakeUpstream(lambda head: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        b"Connection: Upgrade\r\n\r\nraw upstream bytes")
+    try:
+        kc = kubeconfig(pki, "fake101get.kubeconfig", f"http://127.0.0.1:{fake.port}")
+        gw = podterm(["--kubeconfig", kc], name="gw-fake101get")
+        resp = http_request(gw.port, "GET", "/api/v1/pods")
+        assert resp.status == 502 and b"raw upstream" not in resp.body, resp
+    finally:
+        fake.close()

@@ -30,6 +30,54 @@ static void test_response_head(void **state)
     http1_ws_accept("dGhlIHNhbXBsZSBub25jZQ==", accept);
     assert_string_equal(accept, r.accept);
     assert_int_equal(http1_response_parse("garbage\r\n\r\n", 11, &r), -1);
+    assert_false(r.connection_upgrade); /* h has no Connection line */
+}
+
+/* Connection is a token list; only the "upgrade" token counts (RFC 6455 4.1). */
+static void test_response_connection_upgrade(void **state)
+{
+    struct http1_response r;
+    const char *yes[] = {"Upgrade", "upgrade", "keep-alive, Upgrade", " UPGRADE ,close"};
+    const char *no[] = {"close", "upgraded", "keep-alive", "", "up grade"};
+    char h[256];
+    for (size_t i = 0; i < 4; i++) {
+        int n = snprintf(h, sizeof(h), "HTTP/1.1 101 X\r\nConnection: %s\r\n\r\n", yes[i]);
+        assert_int_equal(http1_response_parse(h, (size_t)n, &r), n);
+        assert_true(r.connection_upgrade);
+    }
+    for (size_t i = 0; i < 5; i++) {
+        int n = snprintf(h, sizeof(h), "HTTP/1.1 101 X\r\nConnection: %s\r\n\r\n", no[i]);
+        assert_int_equal(http1_response_parse(h, (size_t)n, &r), n);
+        assert_false(r.connection_upgrade);
+    }
+}
+
+/* Relayed heads get our security headers in place of the upstream's own. */
+static void test_response_secure(void **state)
+{
+    const char *in =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "x-content-type-options: sniff-me\r\nContent-Security-Policy: default-src *\r\n"
+        "Referrer-Policy: unsafe-url\r\nContent-Length: 2\r\n\r\n{}";
+    size_t head_len = strlen(in) - 2;
+    char out[512];
+    const char *want = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                       "X-Content-Type-Options: nosniff\r\n"
+                       "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+                       "Referrer-Policy: no-referrer\r\n\r\n";
+    long n = http1_response_secure(in, head_len, out, sizeof(out));
+    assert_int_equal(n, (long)strlen(want));
+    assert_memory_equal(out, want, strlen(want));
+    /* no header lines at all */
+    const char *bare = "HTTP/1.1 204 No Content\r\n\r\n";
+    n = http1_response_secure(bare, strlen(bare), out, sizeof(out));
+    assert_int_equal(n, (long)(strlen(bare) + sizeof(HTTP1_SECURITY_HEADERS) - 1));
+    assert_memory_equal(out, "HTTP/1.1 204 No Content\r\nX-Content-Type-Options: nosniff\r\n", 58);
+    /* the documented bound is enough; one byte less is refused, never overrun */
+    assert_true(http1_response_secure(bare, strlen(bare), out,
+                                      strlen(bare) + sizeof(HTTP1_SECURITY_HEADERS)) > 0);
+    assert_int_equal(http1_response_secure(bare, strlen(bare), out, (size_t)n - 1), -1);
+    assert_int_equal(http1_response_secure("HTTP/1.1 200 OK\r\n", 17, out, sizeof(out)), -1);
 }
 
 static void test_chunked(void **state)
@@ -226,6 +274,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_response_head),
+        cmocka_unit_test(test_response_connection_upgrade),
+        cmocka_unit_test(test_response_secure),
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_ws_decode_fragments_and_backpressure),
         cmocka_unit_test(test_ws_encode_masks),
