@@ -294,3 +294,109 @@ def test_upstream_101_to_a_plain_get_is_502(pki, podterm):
         assert resp.status == 502 and b"raw upstream" not in resp.body, resp
     finally:
         fake.close()
+
+
+# ---------------------------------------------------------------- finding 11: exec plugins
+
+SLEEP_MARK = "987.25"  # sleep's argument: how this test finds its own processes
+
+
+def marked_sleeps():
+    pids = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if f.read() == b"sleep\0" + SLEEP_MARK.encode() + b"\0":
+                    pids.append(int(pid))
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+@pytest.fixture
+def reap_marked_sleeps():
+    """Whatever the outcome, no marked sleep outlives the test (killed by PID)."""
+    yield
+    for pid in marked_sleeps():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _quiet_request(port):
+    try:
+        http_request(port, "GET", "/api/v1/pods", timeout=40)
+    except (OSError, EOFError, ValueError, TimeoutError):
+        pass  # the gateway is stopped under it
+
+
+def test_plugin_leaving_stdout_open_cannot_hang_the_gateway(pki, upstream, tmp_path, podterm,
+                                                            reap_marked_sleeps):
+    """Run 1 prints a credential, then leaves `sleep &` holding its stdout:
+    the request gets a clear 503 within the EOF grace (2 s), not after 30 s,
+    and the sleep is killed with the plugin's process group. Run 2 is clean
+    and works. Run 3 hangs in the foreground: SIGTERM still stops podterm
+    at once and leaves no process behind. Each run also lists the fds its
+    children inherit: only 0 (/dev/null), 1, 2."""
+    runs, plugin = tmp_path / "runs", tmp_path / "plugin.sh"
+    cred = ('{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",'
+            f'"status":{{"token":"{UPSTREAM_TOKEN}",'
+            '"expirationTimestamp":"2000-01-01T00:00:00Z"}}')
+    plugin.write_text(f"""#!/bin/sh
+echo run >> {runs}
+n=$(wc -l < {runs})
+ls -l /proc/self/fd/ > {tmp_path}/fds.$n
+echo '{cred}'
+case $n in
+1) sleep {SLEEP_MARK} & ;;
+3) exec sleep {SLEEP_MARK} ;;
+esac
+exit 0
+""")
+    plugin.chmod(0o755)
+    kc = kubeconfig(str(tmp_path), "kc", upstream.url.rstrip("/"), ca=f"{pki}/ca.crt",
+                    exec_cmd=str(plugin))
+    gw = podterm(["--kubeconfig", kc], name="gw-plugin-hold")
+    try:
+        t0 = time.monotonic()
+        resp = http_request(gw.port, "GET", "/api/v1/pods", timeout=40)
+        took = time.monotonic() - t0
+        assert resp.status == 503, resp
+        msg = status_of(resp)["message"]
+        assert "kept its standard output open" in msg and UPSTREAM_TOKEN not in msg, msg
+        assert took < 10, took
+        deadline = time.monotonic() + 5
+        while marked_sleeps() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marked_sleeps() == [], "the plugin's background sleep survived"
+
+        assert http_request(gw.port, "GET", "/api/v1/pods").status == 200  # run 2
+
+        for n in (1, 2):
+            fds = {}
+            for line in (tmp_path / f"fds.{n}").read_text().splitlines():
+                parts = line.split()
+                if "->" in parts:
+                    i = parts.index("->")
+                    fds[int(parts[i - 1])] = parts[i + 1]
+            # ls's own descriptor for the directory it lists is its only extra
+            extra = {fd: t for fd, t in fds.items() if fd > 2 and not t.startswith("/proc/")}
+            assert extra == {}, f"run {n}: the plugin inherited {extra}"
+            assert fds[0] == "/dev/null" and len(fds) == 4, fds
+
+        # run 3 (the credential is already expired, so every request runs the
+        # plugin) hangs in the foreground; SIGTERM meanwhile
+        import threading
+        t = threading.Thread(target=lambda: _quiet_request(gw.port), daemon=True)
+        t.start()
+        deadline = time.monotonic() + 10
+        while (runs.read_text().count("run") < 3 or not marked_sleeps()) and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marked_sleeps(), "run 3 did not start"
+    finally:
+        t0 = time.monotonic()
+        stop_or_fail(gw)
+    assert time.monotonic() - t0 < 5
+    assert marked_sleeps() == []
