@@ -400,3 +400,77 @@ exit 0
         stop_or_fail(gw)
     assert time.monotonic() - t0 < 5
     assert marked_sleeps() == []
+
+
+# ---------------------------------------------------------------- finding 14: client CA reload
+
+def tls_conn(port, pki, cert):
+    """A Conn over TLS to 127.0.0.1:port presenting client certificate cert (a name in pki)."""
+    ctx = ssl.create_default_context(cafile=f"{pki}/ca.crt")
+    ctx.load_cert_chain(f"{cert}.crt", f"{cert}.key")
+    raw = socket.create_connection(("127.0.0.1", port), timeout=15)
+    tls = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+    conn = Conn.__new__(Conn)
+    conn.port, conn.sock, conn.buf, conn.timeout = port, tls, b"", 15
+    return conn
+
+
+def tls_get_version(port, pki, cert):
+    conn = tls_conn(port, pki, cert)
+    try:
+        conn.sendall(b"GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        return read_response_head(conn, time.monotonic() + 15).status
+    finally:
+        conn.close()
+
+
+def refused(port, pki, cert):
+    try:
+        return tls_get_version(port, pki, cert) != 200
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError, EOFError):
+        return True
+
+
+def test_client_ca_file_reloaded(pki, tmp_path, podterm):
+    """Removing a CA from --client-ca-file refuses that CA's clients on their
+    next connection; a session opened before keeps going (its handshake was
+    checked when it happened, as with certificate rotation)."""
+    from podterm_client import WebSocket, build_request, upgrade_headers, ws_key
+    d = str(tmp_path)
+    from conftest import make_ca
+    make_ca(d, "ca2")
+    make_cert(d, "ca2", "c2", "/CN=second", "extendedKeyUsage=clientAuth")
+    cas = tmp_path / "client-cas.pem"
+    cas.write_text(open(f"{pki}/clientca.crt").read() + open(f"{d}/ca2.crt").read())
+    srv = podterm(tls_args(pki, "--client-ca-file", str(cas)), name="gw-ca-reload")
+    c1, c2 = f"{pki}/client", f"{d}/c2"
+    assert tls_get_version(srv.port, pki, c1) == 200
+    assert tls_get_version(srv.port, pki, c2) == 200
+
+    conn = tls_conn(srv.port, pki, c2)
+    key = ws_key()
+    conn.sendall(build_request("GET", exec_path(["cat"], stdin=True),
+                               upgrade_headers(V5, (), key), host=f"127.0.0.1:{srv.port}"))
+    resp = read_response_head(conn, time.monotonic() + 15)
+    assert resp.status == 101, resp
+    ws = WebSocket(conn, resp)
+    with ws:
+        assert ws.recv_message(time.monotonic() + 10)[1] == b"\x01"  # stdout's empty opener
+        ws.send_channel(0, b"before\n")
+        assert ws.recv_message(time.monotonic() + 10)[1] == b"\x01before\n"
+
+        new = tmp_path / "new.pem"
+        new.write_text(open(f"{pki}/clientca.crt").read())
+        os.replace(new, cas)  # ca2 is gone
+        deadline = time.monotonic() + 15
+        while not refused(srv.port, pki, c2) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert refused(srv.port, pki, c2), "a client of the removed CA still gets in"
+        assert tls_get_version(srv.port, pki, c1) == 200
+        assert "reloaded the client CAs" in srv.output()
+
+        ws.send_channel(0, b"after\n")  # the session from before goes on
+        assert ws.recv_message(time.monotonic() + 10)[1] == b"\x01after\n"
+        ws.send_binary(b"\xff\x00")
+        t = ws.collect(10)
+    assert json.loads(t.status()) == {"metadata": {}, "status": "Success"}
