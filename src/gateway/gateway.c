@@ -10,13 +10,16 @@
  * Authorization (unless passing it through), cookies, or Impersonate-*. */
 #include "gateway/gateway.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "gateway/gw_head.h"
@@ -36,12 +39,24 @@
     "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false), or kubectl 1.29 with "                              \
     "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true"
 
+#define GW_CLIENT_KEY_MAX (AUTH_NAME_MAX + 8) /* "user:" + a user name, or "addr:" + an IP */
+#define GW_CLIENT_BUCKETS 256                 /* hash buckets of clients with requests */
+
+/* A client with requests admitted upstream, for its bound. */
+struct gw_client {
+    struct gw_client *next;
+    size_t in_flight;
+    char key[GW_CLIENT_KEY_MAX];
+};
+
 struct gateway {
     uv_loop_t *loop;
     struct gateway_opts opts;
     struct kube_client *client;
     struct backend *backend;
     size_t in_flight;
+    size_t watches; /* admitted requests that are watches */
+    struct gw_client *clients[GW_CLIENT_BUCKETS];
     struct gw_req *reqs; /* in flight, for gateway_free */
     char describe[GW_DESCRIBE_MAX];
 };
@@ -71,6 +86,8 @@ struct gw_req {
     char ws_key[32];
     struct auth_identity id;
     bool has_id;
+    struct gw_client *cl; /* once admitted */
+    bool watch;
     char client_token[KUBE_TOKEN_MAX + 1];
     char token[KUBE_TOKEN_MAX + 1];
 
@@ -85,6 +102,43 @@ struct gw_req {
 
 static void req_send_upstream(struct gw_req *r);
 static void req_start_upstream(struct gw_req *r);
+
+/* ---- clients ---- */
+
+static size_t gw_client_bucket(const char *key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h % GW_CLIENT_BUCKETS;
+}
+
+static struct gw_client *gw_client_get(struct gateway *gw, const char *key)
+{
+    struct gw_client **head = &gw->clients[gw_client_bucket(key)];
+    for (struct gw_client *c = *head; c; c = c->next)
+        if (strcmp(c->key, key) == 0)
+            return c;
+    struct gw_client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    snprintf(c->key, sizeof(c->key), "%s", key);
+    c->next = *head;
+    *head = c;
+    return c;
+}
+
+static void gw_client_put(struct gateway *gw, struct gw_client *cl)
+{
+    if (--cl->in_flight > 0)
+        return;
+    for (struct gw_client **p = &gw->clients[gw_client_bucket(cl->key)]; *p; p = &(*p)->next)
+        if (*p == cl) {
+            *p = cl->next;
+            free(cl);
+            return;
+        }
+}
 
 /* ---- lifetime ---- */
 
@@ -121,6 +175,11 @@ static void req_free(struct gw_req *r)
     if (r->next)
         r->next->prev = r->prev;
     gw->in_flight--;
+    if (r->cl)
+        gw_client_put(gw, r->cl);
+    if (r->cl && r->watch)
+        gw->watches--;
+    r->cl = NULL;
     uv_close((uv_handle_t *)&r->timer, req_timer_closed);
 }
 
@@ -152,21 +211,27 @@ static const char *gw_reason_phrase(int code)
     }
 }
 
-/* Answer with a metav1.Status of our own and close. */
-static void req_reply_status(struct gw_req *r, int code, const char *reason, const char *message)
+/* Answer with a metav1.Status of our own and close. retry_after_s > 0: a
+ * Retry-After header and details.retryAfterSeconds, as the apiserver's 429. */
+static void req_reply_status(struct gw_req *r, int code, const char *reason, const char *message,
+                             int retry_after_s)
 {
     json_t *st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion",
                            "v1", "metadata", "status", "Failure", "message", message, "reason",
                            reason, "code", code);
+    if (st && retry_after_s > 0)
+        json_object_set_new(st, "details", json_pack("{s:i}", "retryAfterSeconds", retry_after_s));
     char *body = st ? json_dumps(st, JSON_COMPACT) : NULL;
     json_decref(st);
-    char head[512];
+    char head[512], retry[64] = "";
+    if (retry_after_s > 0)
+        snprintf(retry, sizeof(retry), "Retry-After: %d\r\n", retry_after_s);
     size_t blen = body ? strlen(body) + 1 : 0;
     int hlen = snprintf(head, sizeof(head),
                         "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: "
                         "no-store\r\n" HTTP1_SECURITY_HEADERS
-                        "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                        code, gw_reason_phrase(code), blen);
+                        "%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                        code, gw_reason_phrase(code), retry, blen);
     char *all = malloc((size_t)hlen + blen);
     if (all) {
         memcpy(all, head, (size_t)hlen);
@@ -259,7 +324,7 @@ static void req_fail(struct gw_req *r, int code, const char *reason, const char 
         req_free(r);
         return;
     }
-    req_reply_status(r, code, reason, message);
+    req_reply_status(r, code, reason, message, 0);
 }
 
 /* ---- relaying the upstream response ---- */
@@ -634,6 +699,67 @@ static void req_on_creds(struct kube_creds_req *cr, const char *token, const cha
     req_connect(r);
 }
 
+/* The client a request counts against: the user podterm authenticated, else
+ * the peer's address. Connections through the TLS terminator arrive on a
+ * socketpair and share one key; with authentication on, users are told
+ * apart anyway. */
+static void req_client_key(const struct gw_req *r, char *key, size_t cap)
+{
+    if (r->has_id) {
+        snprintf(key, cap, "user:%s", r->id.user);
+        return;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (r->fd >= 0 && getpeername(r->fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
+        else if (ss.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+    }
+    snprintf(key, cap, "addr:%s", ip[0] ? ip : "local");
+}
+
+/* Count the request against its client's bound and the watch bound; false
+ * when it was answered with 429 instead. */
+static bool req_admit(struct gw_req *r)
+{
+    struct gateway *gw = r->gw;
+    char key[GW_CLIENT_KEY_MAX];
+    req_client_key(r, key, sizeof(key));
+    struct gw_client *cl = gw_client_get(gw, key);
+    if (!cl) {
+        req_fail(r, 503, "ServiceUnavailable", "out of memory");
+        return false;
+    }
+    r->watch = r->route == GW_ROUTE_REST &&
+               gw_query_is_watch(r->rq.query.p ? r->rq.query.p : "", r->rq.query.n);
+    enum gw_admit a = gw_admit(cl->in_flight, GATEWAY_CLIENT_REQUESTS_MAX, gw->watches,
+                               GATEWAY_REQUESTS_MAX - GATEWAY_HEADROOM, r->watch);
+    cl->in_flight++; /* r->cl owns one count from here, admitted or not */
+    r->cl = cl;
+    if (a == GW_ADMIT_OK) {
+        gw->watches += r->watch;
+        return true;
+    }
+    r->watch = false;
+    char msg[256];
+    if (a == GW_ADMIT_CLIENT_FULL)
+        snprintf(msg, sizeof(msg),
+                 "too many requests in flight from this client (at most %d, watches included); "
+                 "close some or retry later",
+                 GATEWAY_CLIENT_REQUESTS_MAX);
+    else
+        snprintf(msg, sizeof(msg), "too many watches in flight on this gateway; retry later");
+    if (req_client_open(r) < 0) {
+        req_free(r);
+        return false;
+    }
+    req_reply_status(r, 429, "TooManyRequests", msg, GATEWAY_RETRY_AFTER_S);
+    return false;
+}
+
 static void req_start_upstream(struct gw_req *r)
 {
     r->state = GW_CREDS;
@@ -763,7 +889,8 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
             req_fail(r, 503, "ServiceUnavailable", "out of memory");
             return;
         }
-        req_start_upstream(r);
+        if (req_admit(r))
+            req_start_upstream(r);
         return;
     }
     if (!req_authenticate(r)) {
@@ -780,7 +907,8 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
                  "the server does not allow this method on the requested resource");
         return;
     }
-    req_start_upstream(r);
+    if (req_admit(r))
+        req_start_upstream(r);
 }
 
 void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,

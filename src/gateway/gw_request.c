@@ -147,6 +147,18 @@ enum gw_route gw_route_match(const char *path, size_t len, char *ns, char *pod, 
     return GW_ROUTE_NONE;
 }
 
+/* ---- admission ---- */
+
+enum gw_admit gw_admit(size_t client_in_flight, size_t client_max, size_t watches,
+                       size_t watches_max, bool watch)
+{
+    if (client_in_flight >= client_max)
+        return GW_ADMIT_CLIENT_FULL;
+    if (watch && watches >= watches_max)
+        return GW_ADMIT_WATCHES_FULL;
+    return GW_ADMIT_OK;
+}
+
 /* ---- query ---- */
 
 static int hexval(char c)
@@ -178,6 +190,28 @@ static char *gw_unescape(const char *s, size_t n)
 static bool gw_bool(const char *v)
 {
     return !(strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0);
+}
+
+bool gw_query_is_watch(const char *query, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && query[j] != '&')
+            j++;
+        const char *eq = memchr(query + i, '=', j - i);
+        size_t klen = eq ? (size_t)(eq - query - i) : j - i;
+        if (klen == 5 && memcmp(query + i, "watch", 5) == 0) { /* the first one counts */
+            if (!eq)
+                return false; /* "?watch" alone: an empty value */
+            char *v = gw_unescape(eq + 1, (size_t)(query + j - eq - 1));
+            bool watch = !v || (v[0] && gw_bool(v)); /* out of memory: the stricter bound */
+            free(v);
+            return watch;
+        }
+        i = j + 1;
+    }
+    return false;
 }
 
 int gw_exec_desc(const char *query, size_t len, bool attach, struct kube_stream_desc *d)

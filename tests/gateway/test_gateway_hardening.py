@@ -474,3 +474,144 @@ def test_client_ca_file_reloaded(pki, tmp_path, podterm):
         ws.send_binary(b"\xff\x00")
         t = ws.collect(10)
     assert json.loads(t.status()) == {"metadata": {}, "status": "Success"}
+
+
+# ---------------------------------------------------------------- finding 12: per-client bounds
+
+def header_constant(name):
+    import re
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "src", "gateway",
+                           "gateway.h")) as f:
+        return int(re.search(rf"#define {name} (\d+)", f.read()).group(1))
+
+
+class WatchProxy:
+    """In front of the upstream podterm (which has no watches): a request with
+    watch=1 gets a streaming 200 that never ends, as a real watch; anything
+    else is relayed to the upstream unchanged."""
+
+    def __init__(self, upstream_port):
+        import threading
+        self.upstream_port, self.held, self.watches = upstream_port, [], 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(512)
+        self.port = self.sock.getsockname()[1]
+        self.threading = threading
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.threading.Thread(target=self._one, args=(c,), daemon=True).start()
+
+    def _one(self, c):
+        self.held.append(c)
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head:
+                chunk = c.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            if b"watch=1" in head.split(b"\r\n", 1)[0]:
+                self.watches += 1
+                ev = b'{"type":"ADDED","object":{"kind":"Pod"}}\n'
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                          b"Transfer-Encoding: chunked\r\n\r\n" +
+                          b"%x\r\n" % len(ev) + ev + b"\r\n")
+                return  # held open until close()
+            up = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10)
+            self.held.append(up)
+            up.sendall(head)
+            self.threading.Thread(target=self._pump, args=(up, c), daemon=True).start()
+            self._pump(c, up)
+        except OSError:
+            pass
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self):
+        self.sock.close()
+        for c in self.held:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+def open_watch(port, token):
+    conn = Conn(port, 15)
+    conn.sendall(b"GET /api/v1/pods?watch=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 b"Authorization: Bearer " + token.encode() + b"\r\n\r\n")
+    resp = read_response_head(conn, time.monotonic() + 15)
+    assert resp.status == 200 and resp.header("Transfer-Encoding") == "chunked", resp
+    return conn
+
+
+def test_one_client_cannot_take_every_slot(pki, tmp_path, podterm):
+    """Client A (one user) holds GATEWAY_CLIENT_REQUESTS_MAX watches; its next
+    request gets 429 with Retry-After, while client B's GET and exec go
+    through. When A lets one watch go, A is admitted again."""
+    bound = header_constant("GATEWAY_CLIENT_REQUESTS_MAX")
+    retry = header_constant("GATEWAY_RETRY_AFTER_S")
+    users = tmp_path / "users.csv"
+    users.write_text('token-of-ann,ann,1,\ntoken-of-bob,bob,2,\n')
+    up = podterm(["--token-auth-file", f"{pki}/tokens.csv"], name="gw-slots-up")
+    proxy = WatchProxy(up.port)
+    held = []
+    try:
+        kc = kubeconfig(str(tmp_path), "kc", f"http://127.0.0.1:{proxy.port}",
+                        token=UPSTREAM_TOKEN)
+        gw = podterm(["--kubeconfig", kc, "--token-auth-file", str(users)], name="gw-slots")
+        ann = [("Authorization", "Bearer token-of-ann")]
+        bob = [("Authorization", "Bearer token-of-bob")]
+        for _ in range(bound):
+            held.append(open_watch(gw.port, "token-of-ann"))
+        assert proxy.watches == bound
+
+        resp = http_request(gw.port, "GET", "/api/v1/pods", headers=ann)
+        assert resp.status == 429 and resp.header("Retry-After") == str(retry), resp
+        st = status_of(resp)
+        assert (st["reason"], st["code"], st["details"]) == (
+            "TooManyRequests", 429, {"retryAfterSeconds": retry}), st
+        assert str(bound) in st["message"], st
+        resp, ws = ws_open(gw.port, exec_path(["true"]), V5, headers=ann)
+        assert ws is None and resp.status == 429, resp
+        with pytest.raises(AssertionError):
+            open_watch(gw.port, "token-of-ann")
+        assert proxy.watches == bound  # nothing more reached the upstream
+
+        resp = http_request(gw.port, "GET", "/api/v1/pods", headers=bob)
+        assert resp.status == 200 and json.loads(resp.body)["kind"] == "PodList", resp
+        _, t = ws_exec(gw.port, exec_path(["echo", "bob-gets-in"]), V5, headers=bob)
+        assert t.data(1) == b"bob-gets-in\n"
+
+        held.pop().close()  # ann lets one go: her slot comes back
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            resp = http_request(gw.port, "GET", "/api/v1/pods", headers=ann)
+            if resp.status != 429:
+                break
+            time.sleep(0.1)
+        assert resp.status == 200, resp
+    finally:
+        for c in held:
+            c.close()
+        proxy.close()

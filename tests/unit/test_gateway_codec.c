@@ -240,6 +240,35 @@ static void test_request_target_controls(void **state)
     assert_int_equal(gw_request_parse("GET / HTTP/1.1\r\n", 16, &r), GW_REQ_ERR_MALFORMED);
 }
 
+/* Issue 18 finding 12: which requests are watches, and who is admitted. */
+static void test_watch_and_admission(void **state)
+{
+    const char *watch[] = {"watch=true", "watch=1",      "limit=5&watch=True",
+                           "watch=t",    "watch=%74rue", "watch=yes&watch=false"};
+    const char *not_watch[] = {"",
+                               "watch=false",
+                               "watch=0",
+                               "watch=",
+                               "watch",
+                               "watcher=1",
+                               "xwatch=1",
+                               "limit=1&watch=FALSE",
+                               "allowWatchBookmarks=true"};
+    for (size_t i = 0; i < sizeof(watch) / sizeof(watch[0]); i++)
+        if (!gw_query_is_watch(watch[i], strlen(watch[i])))
+            fail_msg("\"%s\" is a watch", watch[i]);
+    for (size_t i = 0; i < sizeof(not_watch) / sizeof(not_watch[0]); i++)
+        if (gw_query_is_watch(not_watch[i], strlen(not_watch[i])))
+            fail_msg("\"%s\" is not a watch", not_watch[i]);
+    /* the client's bound covers everything; watches also stop at the headroom */
+    assert_int_equal(gw_admit(0, 64, 0, 3584, true), GW_ADMIT_OK);
+    assert_int_equal(gw_admit(63, 64, 0, 3584, true), GW_ADMIT_OK);
+    assert_int_equal(gw_admit(64, 64, 0, 3584, false), GW_ADMIT_CLIENT_FULL);
+    assert_int_equal(gw_admit(64, 64, 0, 3584, true), GW_ADMIT_CLIENT_FULL);
+    assert_int_equal(gw_admit(3, 64, 3584, 3584, true), GW_ADMIT_WATCHES_FULL);
+    assert_int_equal(gw_admit(3, 64, 3584, 3584, false), GW_ADMIT_OK); /* GETs, execs */
+}
+
 static void test_status_parse(void **state)
 {
     struct backend_exit e;
@@ -282,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_allowlist),
         cmocka_unit_test(test_request_and_query),
         cmocka_unit_test(test_request_target_controls),
+        cmocka_unit_test(test_watch_and_admission),
         cmocka_unit_test(test_status_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
