@@ -195,6 +195,8 @@ static void creds_finish(struct kube_creds *c, const char *token, const char *er
 static void exec_run_closed(uv_handle_t *h)
 {
     struct kube_exec_run *run = h->data;
+    if (h == (uv_handle_t *)&run->pidfd_poll)
+        close(run->pidfd); /* only once uv no longer watches it */
     if (--run->handles_open == 0)
         free(run);
 }
@@ -207,7 +209,6 @@ static void exec_run_release(struct kube_exec_run *run)
     uv_close((uv_handle_t *)&run->pidfd_poll, exec_run_closed);
     uv_close((uv_handle_t *)&run->out, exec_run_closed);
     uv_close((uv_handle_t *)&run->timer, exec_run_closed);
-    close(run->pidfd);
 }
 
 static void exec_run_kill(struct kube_exec_run *run)
@@ -307,7 +308,9 @@ static void exec_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     uv_read_stop(s);
     run->out_eof = true;
-    if (run->reaped)
+    if (run->overflow && !run->reaped)
+        exec_run_kill(run); /* it would block on a full pipe until the deadline */
+    if (run->reaped || run->overflow)
         exec_run_end(run);
 }
 

@@ -101,6 +101,25 @@ def test_header_token_cannot_smuggle_headers_upstream(pki, recorded, podterm):
     assert_nothing_smuggled(rec)
 
 
+def test_forwarded_header_with_control_is_refused_not_forwarded(pki, recorded, podterm):
+    """The head builder is the one place that refuses a control character in
+    any value it writes: a forwarded client header with a bare CR gets 400
+    and the upstream sees nothing."""
+    up, rec = recorded
+    kc = kubeconfig(pki, "fwd.kubeconfig", f"http://127.0.0.1:{rec.port}", token=UPSTREAM_TOKEN)
+    gw = podterm(["--kubeconfig", kc], name="gw-fwd-ctl")
+    for name in (b"Accept", b"User-Agent", b"Kubectl-Command"):
+        resp = raw_request(gw.port, b"GET /api/v1/pods HTTP/1.1\r\nHost: 127.0.0.1\r\n" + name +
+                           b": x\rImpersonate-User: admin\r\n\r\n")
+        assert resp.status == 400, (name, resp)
+        assert "control character" in status_of(resp)["message"]
+    assert rec.requests == [], rec.requests
+    resp = raw_request(gw.port, b"GET /api/v1/pods HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       b"User-Agent: kubectl/v1.33\t(tab is fine)\r\n\r\n")
+    assert resp.status == 200, resp
+    assert [q.header("User-Agent") for q in rec.requests] == ["kubectl/v1.33\t(tab is fine)"]
+
+
 def test_bad_tokens_from_kubeconfig_token_file_and_plugin(pki, upstream, tmp_path, podterm):
     """Every token source podterm reads is held to visible ASCII: a kubeconfig
     token refuses to start, a token file (also after rotation) and an exec
@@ -400,6 +419,22 @@ exit 0
         stop_or_fail(gw)
     assert time.monotonic() - t0 < 5
     assert marked_sleeps() == []
+
+
+def test_plugin_flooding_stdout_is_killed_at_once(pki, upstream, tmp_path, podterm):
+    """A plugin printing more than KUBE_EXEC_OUTPUT_MAX is killed as soon as
+    that is clear, not left blocked on a full pipe until the deadline."""
+    plugin = tmp_path / "plugin.sh"
+    plugin.write_text("#!/bin/sh\nexec yes\n")
+    plugin.chmod(0o755)
+    kc = kubeconfig(str(tmp_path), "kc", upstream.url.rstrip("/"), ca=f"{pki}/ca.crt",
+                    exec_cmd=str(plugin))
+    gw = podterm(["--kubeconfig", kc], name="gw-plugin-flood")
+    t0 = time.monotonic()
+    resp = http_request(gw.port, "GET", "/api/v1/pods", timeout=40)
+    assert resp.status == 503 and "printed more than" in status_of(resp)["message"], resp
+    assert time.monotonic() - t0 < 10
+    assert gw.wait_for_baseline(10 ** 6)[1] == []  # reaped
 
 
 # ---------------------------------------------------------------- finding 14: client CA reload
