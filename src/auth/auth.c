@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/util_token.h"
+
 struct auth {
     bool has_jwt;
     struct auth_key jwt_key;
@@ -67,7 +69,8 @@ int auth_token_check(const struct auth *auth, const char *token, time_t now,
     memset(id, 0, sizeof(*id));
     if (!token || !*token)
         return AUTH_ERR_MISSING;
-    if (strnlen(token, AUTH_TOKEN_MAX + 1) > AUTH_TOKEN_MAX)
+    size_t tlen = strnlen(token, AUTH_TOKEN_MAX + 1);
+    if (tlen > AUTH_TOKEN_MAX || !util_token_is_valid(token, tlen))
         return AUTH_ERR_MALFORMED;
     if (!auth_enabled(auth))
         return AUTH_ERR_INVALID;
@@ -101,11 +104,8 @@ const char *auth_bearer_parse(const char *value, size_t *token_len)
     size_t len = strlen(t);
     while (len && auth_is_space(t[len - 1]))
         len--;
-    if (!len)
+    if (!util_token_is_valid(t, len))
         return NULL;
-    for (size_t i = 0; i < len; i++)
-        if (auth_is_space(t[i]) || (unsigned char)t[i] < 0x20 || t[i] == 0x7f)
-            return NULL;
     if (token_len)
         *token_len = len;
     return t;

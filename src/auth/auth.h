@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <time.h>
 
-#define AUTH_NAME_MAX 256     /* user name, uid, one group name */
-#define AUTH_GROUPS_MAX 32    /* groups of one identity */
-#define AUTH_TOKEN_MAX 8192   /* a bearer token's length */
-#define AUTH_ERR_MAX 256      /* a start-up error message */
+#define AUTH_NAME_MAX 256   /* user name, uid, one group name */
+#define AUTH_GROUPS_MAX 32  /* groups of one identity */
+#define AUTH_TOKEN_MAX 8192 /* a bearer token's length */
+#define AUTH_ERR_MAX 256    /* a start-up error message */
 
 struct auth_identity {
     char user[AUTH_NAME_MAX];
@@ -47,7 +47,8 @@ int auth_token_check(const struct auth *auth, const char *token, time_t now,
 /* Extract the token from an Authorization header value ("Bearer <token>", scheme
  * case-insensitive, one or more spaces after it, surrounding spaces ignored).
  * Returns a pointer into value and its length, or NULL if the header is not a
- * bearer credential (other scheme, no token, spaces or controls inside it). */
+ * bearer credential (other scheme, no token, or a token that is not visible
+ * ASCII: util_token_is_valid). */
 const char *auth_bearer_parse(const char *value, size_t *token_len);
 
 #endif

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "util/util_file.h"
+#include "util/util_token.h"
 
 #define CSV_COLUMNS_USED 4 /* token, user, uid, groups */
 
@@ -128,6 +129,8 @@ static int static_entry_parse(const struct csv_line *l, char *fields[CSV_COLUMNS
     size_t tlen = strlen(fields[0]);
     if (tlen == 0 || tlen > AUTH_TOKEN_MAX)
         return csv_fail(l, "the token is empty or longer than %d bytes", AUTH_TOKEN_MAX);
+    if (!util_token_is_valid(fields[0], tlen))
+        return csv_fail(l, "the token has a character other than visible ASCII (0x21-0x7E)");
     if (!auth_name_is_valid(fields[1], strlen(fields[1]), false))
         return csv_fail(l, "the user name is empty, longer than %d bytes or has control characters",
                         AUTH_NAME_MAX - 1);

@@ -1,17 +1,25 @@
 /* credentials.c - bearer tokens for the API server: static, token file, or an
- * exec credential plugin (see credentials.h). The plugin runs through
- * uv_spawn so the loop never blocks on it; requests that arrive while it runs
- * wait in a list and are all answered by the one run. */
+ * exec credential plugin (see credentials.h). The plugin is spawned and
+ * watched (pidfd, stdout pipe, deadline) on the loop so it never blocks it;
+ * requests that arrive while it runs wait in a list and are all answered by
+ * the one run. */
 #include "gateway/credentials.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "util/util_file.h"
+#include "util/util_token.h"
 
 #define KUBE_EXEC_ENV_TOTAL_MAX 4096 /* environment entries passed to a plugin */
 #define KUBE_EXEC_INFO_MAX 256
@@ -34,14 +42,16 @@ struct kube_creds {
 };
 
 struct kube_exec_run {
-    struct kube_creds *creds; /* NULL once the creds are freed: the run only cleans up */
-    uv_process_t proc;
+    struct kube_creds *creds; /* NULL once the run has ended: it only cleans up */
+    pid_t pid;                /* also its process group */
+    int pidfd;
+    uv_poll_t pidfd_poll;
     uv_pipe_t out;
     uv_timer_t timer;
     int handles_open;
-    bool timed_out;
-    bool exited;
-    int64_t exit_status;
+    bool reaped, out_eof, ended, released;
+    bool timed_out, stdout_held;
+    int exit_status;
     char buf[KUBE_EXEC_OUTPUT_MAX];
     size_t len;
     bool overflow;
@@ -90,9 +100,18 @@ static int creds_token_file(struct kube_creds *c, char *out, size_t out_cap)
             free(text);
             return -1;
         }
+        bool nul = memchr(text, '\0', len) != NULL; /* would hide what follows it */
         memcpy(c->file_token, text, len + 1);
         free(text);
         creds_trim(c->file_token);
+        if (nul || !util_token_is_valid(c->file_token, strlen(c->file_token))) {
+            /* Checked on every re-read: a rotation may bring a bad token. */
+            explicit_bzero(c->file_token, sizeof(c->file_token));
+            c->file_loaded = false;
+            snprintf(out, out_cap,
+                     "token file %s: a bearer token is visible ASCII (0x21-0x7E) only", path);
+            return -1;
+        }
         c->file_st = st;
         c->file_loaded = true;
     }
@@ -139,6 +158,9 @@ int kube_exec_credential_parse(const char *json, size_t len, char *token, size_t
                  "certificates from plugins are not supported)");
     else if (strlen(tok) >= token_cap)
         snprintf(err, err_cap, "the exec plugin's token is longer than %zu bytes", token_cap - 1);
+    else if (!util_token_is_valid(tok, strlen(tok)))
+        snprintf(err, err_cap,
+                 "the exec plugin's token has a character other than visible ASCII (0x21-0x7E)");
     else if (exp && (*expiry = creds_parse_time(exp)) == (time_t)-1)
         snprintf(err, err_cap, "the exec plugin's expirationTimestamp \"%s\" is not RFC 3339", exp);
     else {
@@ -161,54 +183,110 @@ static void creds_finish(struct kube_creds *c, const char *token, const char *er
     }
 }
 
+/* ---- a plugin run ----
+ *
+ * The run ends (its waiters are answered) when the plugin has exited AND its
+ * stdout reached EOF, or when the deadline passes: KUBE_EXEC_TIMEOUT_MS from
+ * the start, cut to KUBE_EXEC_EOF_GRACE_MS once the plugin has exited, since
+ * a background child left holding its stdout would otherwise keep every
+ * request waiting. At the deadline the plugin's whole process group is
+ * killed. The run's memory goes once the plugin has been reaped. */
+
 static void exec_run_closed(uv_handle_t *h)
 {
     struct kube_exec_run *run = h->data;
+    if (h == (uv_handle_t *)&run->pidfd_poll)
+        close(run->pidfd); /* only once uv no longer watches it */
     if (--run->handles_open == 0)
         free(run);
 }
 
-static void exec_run_end(struct kube_exec_run *run)
+static void exec_run_release(struct kube_exec_run *run)
 {
-    struct kube_creds *c = run->creds;
-    uv_close((uv_handle_t *)&run->proc, exec_run_closed);
+    if (!run->ended || !run->reaped || run->released)
+        return;
+    run->released = true;
+    uv_close((uv_handle_t *)&run->pidfd_poll, exec_run_closed);
     uv_close((uv_handle_t *)&run->out, exec_run_closed);
     uv_close((uv_handle_t *)&run->timer, exec_run_closed);
-    if (!c)
-        return;
-    c->run = NULL;
+}
+
+static void exec_run_kill(struct kube_exec_run *run)
+{
+    /* The plugin leads its own group (pgid == pid), and the pid cannot be
+     * reused while the group has members: this reaches what it left behind. */
+    kill(-run->pid, SIGKILL);
+}
+
+static void exec_run_report(struct kube_exec_run *run, struct kube_creds *c)
+{
     char err[KUBE_ERR_MAX] = "";
-    if (run->timed_out)
-        snprintf(err, sizeof(err), "the exec credential plugin %s did not finish within %d s",
-                 c->target->exec->command, KUBE_EXEC_TIMEOUT_MS / 1000);
+    const char *cmd = c->target->exec->command;
+    if (run->stdout_held)
+        snprintf(err, sizeof(err),
+                 "the exec credential plugin %s exited, but a process it started kept its "
+                 "standard output open for %d ms; its process group was killed",
+                 cmd, KUBE_EXEC_EOF_GRACE_MS);
+    else if (run->timed_out)
+        snprintf(err, sizeof(err),
+                 "the exec credential plugin %s did not finish within %d s; its process group "
+                 "was killed",
+                 cmd, KUBE_EXEC_TIMEOUT_MS / 1000);
     else if (run->exit_status != 0)
-        snprintf(err, sizeof(err), "the exec credential plugin %s exited with status %lld",
-                 c->target->exec->command, (long long)run->exit_status);
+        snprintf(err, sizeof(err), "the exec credential plugin %s exited with status %d", cmd,
+                 run->exit_status);
     else if (run->overflow)
         snprintf(err, sizeof(err), "the exec credential plugin printed more than %d bytes",
                  KUBE_EXEC_OUTPUT_MAX);
     else if (kube_exec_credential_parse(run->buf, run->len, c->exec_token, sizeof(c->exec_token),
                                         &c->exec_expiry, err, sizeof(err)) == 0)
         c->exec_valid = true;
+    explicit_bzero(run->buf, sizeof(run->buf));
     creds_finish(c, c->exec_valid ? c->exec_token : NULL, c->exec_valid ? NULL : err);
 }
 
-/* Output and exit arrive in either order; the run ends when both are in. */
-static void exec_run_maybe_end(struct kube_exec_run *run, bool out_done)
+static void exec_run_end(struct kube_exec_run *run)
 {
-    if (out_done)
-        uv_read_stop((uv_stream_t *)&run->out);
-    if (run->exited && (out_done || uv_is_active((uv_handle_t *)&run->out) == 0))
-        exec_run_end(run);
+    if (run->ended)
+        return;
+    run->ended = true;
+    uv_timer_stop(&run->timer);
+    uv_read_stop((uv_stream_t *)&run->out);
+    struct kube_creds *c = run->creds;
+    run->creds = NULL;
+    if (c) {
+        c->run = NULL; /* the next request may start a new run */
+        exec_run_report(run, c);
+    }
+    exec_run_release(run);
 }
 
-static void exec_on_exit(uv_process_t *p, int64_t status, int sig)
+static void exec_on_timeout(uv_timer_t *t)
+{
+    struct kube_exec_run *run = t->data;
+    if (run->reaped)
+        run->stdout_held = true;
+    else
+        run->timed_out = true;
+    exec_run_kill(run);
+    exec_run_end(run);
+}
+
+static void exec_on_reapable(uv_poll_t *p, int status, int events)
 {
     struct kube_exec_run *run = p->data;
-    run->exited = true;
-    run->exit_status = sig ? 128 + sig : status;
-    uv_timer_stop(&run->timer);
-    exec_run_maybe_end(run, false);
+    int st = 0;
+    pid_t r = waitpid(run->pid, &st, WNOHANG);
+    if (r == 0 || (r < 0 && errno == EINTR))
+        return; /* not yet */
+    uv_poll_stop(p);
+    run->reaped = true;
+    run->exit_status = r < 0 ? 1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (run->out_eof)
+        exec_run_end(run);
+    else if (!run->ended && uv_timer_get_due_in(&run->timer) > KUBE_EXEC_EOF_GRACE_MS)
+        uv_timer_start(&run->timer, exec_on_timeout, KUBE_EXEC_EOF_GRACE_MS, 0);
+    exec_run_release(run);
 }
 
 static void exec_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -226,15 +304,14 @@ static void exec_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         if (run->len == sizeof(run->buf))
             run->overflow = true;
     }
-    if (n < 0 || run->overflow)
-        exec_run_maybe_end(run, true);
-}
-
-static void exec_on_timeout(uv_timer_t *t)
-{
-    struct kube_exec_run *run = t->data;
-    run->timed_out = true;
-    uv_process_kill(&run->proc, SIGKILL);
+    if (n >= 0 && !run->overflow)
+        return;
+    uv_read_stop(s);
+    run->out_eof = true;
+    if (run->overflow && !run->reaped)
+        exec_run_kill(run); /* it would block on a full pipe until the deadline */
+    if (run->reaped || run->overflow)
+        exec_run_end(run);
 }
 
 /* The environment: ours, the plugin's env entries, and KUBERNETES_EXEC_INFO. */
@@ -259,54 +336,90 @@ static char **exec_env(const struct kube_exec_spec *e, char *info, size_t info_c
     return env;
 }
 
+/* posix_spawn rather than uv_spawn: the child gets exactly fds 0 (/dev/null),
+ * 1 (our pipe) and 2 (our stderr) whatever else is open here, its own process
+ * group, an empty signal mask and default dispositions (we ignore SIGPIPE). */
+static int exec_spawn(const char *cmd, char *const *args, char *const *env, int out_fd, pid_t *pid)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, all;
+    sigemptyset(&none);
+    memset(&all, 0xff, sizeof(all)); /* every bit: see local_spawn.c */
+    if (posix_spawn_file_actions_init(&fa))
+        return ENOMEM;
+    if (posix_spawnattr_init(&attr)) {
+        posix_spawn_file_actions_destroy(&fa);
+        return ENOMEM;
+    }
+    int rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (!rc)
+        rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    if (!rc)
+        rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    if (!rc)
+        rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                                 POSIX_SPAWN_SETSIGDEF);
+    if (!rc)
+        rc = posix_spawnattr_setpgroup(&attr, 0);
+    if (!rc)
+        rc = posix_spawnattr_setsigmask(&attr, &none);
+    if (!rc)
+        rc = posix_spawnattr_setsigdefault(&attr, &all);
+    if (!rc) /* a bare name through PATH, as client-go's exec.LookPath */
+        rc = strchr(cmd, '/') ? posix_spawn(pid, cmd, &fa, &attr, args, env)
+                              : posix_spawnp(pid, cmd, &fa, &attr, args, env);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc;
+}
+
 static int creds_exec_start(struct kube_creds *c, char *err, size_t err_cap)
 {
     const struct kube_exec_spec *e = c->target->exec;
-    struct kube_exec_run *run = calloc(1, sizeof(*run));
-    if (!run) {
-        snprintf(err, err_cap, "out of memory");
-        return -1;
-    }
-    run->creds = c;
     char *args[KUBE_EXEC_ARGS_MAX + 2] = {e->command};
     for (size_t i = 0; i < e->args_len; i++)
         args[i + 1] = e->args[i];
-    char info[KUBE_EXEC_INFO_MAX];
-    size_t base = 0;
-    char **env = exec_env(e, info, sizeof(info), &base);
-    uv_pipe_init(c->loop, &run->out, 0);
-    uv_timer_init(c->loop, &run->timer);
-    run->out.data = run->timer.data = run->proc.data = run;
-    uv_stdio_container_t stdio[3] = {
-        {.flags = UV_IGNORE},
-        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&run->out},
-        {.flags = UV_INHERIT_FD, .data.fd = 2},
-    };
     /* A bare name is looked up in PATH; a relative path is relative to the kubeconfig. */
     char cmd[4096];
     bool relative = strchr(e->command, '/') && e->command[0] != '/' && e->dir[0];
     snprintf(cmd, sizeof(cmd), "%s%s%s", relative ? e->dir : "", relative ? "/" : "", e->command);
     args[0] = cmd;
-    uv_process_options_t opts = {.exit_cb = exec_on_exit,
-                                 .file = cmd,
-                                 .args = args,
-                                 .env = env,
-                                 .stdio_count = 3,
-                                 .stdio = stdio};
-    int rc = env ? uv_spawn(c->loop, &run->proc, &opts) : UV_ENOMEM;
+    char info[KUBE_EXEC_INFO_MAX];
+    size_t base = 0;
+    struct kube_exec_run *run = calloc(1, sizeof(*run));
+    char **env = run ? exec_env(e, info, sizeof(info), &base) : NULL;
+    int p[2] = {-1, -1};
+    int rc = !env ? ENOMEM : pipe2(p, O_CLOEXEC) ? errno : 0;
+    if (!rc)
+        rc = exec_spawn(cmd, args, env, p[1], &run->pid);
     for (size_t i = 0; env && i < e->env_len; i++)
         free(env[base + i]);
     free(env);
-    if (rc != 0) {
+    if (p[1] >= 0)
+        close(p[1]);
+    if (!rc && (run->pidfd = pidfd_open(run->pid, 0)) < 0) {
+        rc = errno;
+        kill(-run->pid, SIGKILL);
+        waitpid(run->pid, NULL, 0);
+    }
+    if (rc) {
         snprintf(err, err_cap, "cannot run the exec credential plugin %s: %s", e->command,
-                 uv_strerror(rc));
-        run->handles_open = 2;
-        uv_close((uv_handle_t *)&run->out, exec_run_closed);
-        uv_close((uv_handle_t *)&run->timer, exec_run_closed);
+                 strerror(rc));
+        if (p[0] >= 0)
+            close(p[0]);
+        free(run);
         return -1;
     }
+    run->creds = c;
+    uv_pipe_init(c->loop, &run->out, 0);
+    uv_pipe_open(&run->out, p[0]);
+    uv_timer_init(c->loop, &run->timer);
+    uv_poll_init(c->loop, &run->pidfd_poll, run->pidfd);
+    run->out.data = run->timer.data = run->pidfd_poll.data = run;
     run->handles_open = 3;
     uv_read_start((uv_stream_t *)&run->out, exec_alloc, exec_on_read);
+    uv_poll_start(&run->pidfd_poll, UV_READABLE, exec_on_reapable);
     uv_timer_start(&run->timer, exec_on_timeout, KUBE_EXEC_TIMEOUT_MS, 0);
     c->run = run;
     return 0;
@@ -358,8 +471,13 @@ void kube_creds_free(struct kube_creds *c)
     if (!c)
         return;
     if (c->run) {
-        c->run->creds = NULL;
-        uv_process_kill(&c->run->proc, SIGKILL);
+        /* The run outlives us until the plugin is reaped, promptly after
+         * SIGKILL: shutting down never waits on a plugin. */
+        struct kube_exec_run *run = c->run;
+        run->creds = NULL;
+        c->run = NULL;
+        exec_run_kill(run);
+        exec_run_end(run);
     }
     creds_finish(c, NULL, "podterm is shutting down");
     free(c);

@@ -17,7 +17,10 @@
 #define KUBE_TOKEN_MAX 8192              /* one bearer token */
 #define KUBE_EXEC_OUTPUT_MAX (64 * 1024) /* an ExecCredential on the plugin's stdout */
 #define KUBE_EXEC_TIMEOUT_MS 30000       /* a plugin that takes longer is killed */
-#define KUBE_EXEC_EXPIRY_SLACK_S 10      /* refresh a little before expiry, as client-go does */
+/* After the plugin exits, how long its stdout may stay open (held by a
+ * process it left behind) before its process group is killed. */
+#define KUBE_EXEC_EOF_GRACE_MS 2000
+#define KUBE_EXEC_EXPIRY_SLACK_S 10 /* refresh a little before expiry, as client-go does */
 
 struct kube_creds;
 

@@ -10,23 +10,27 @@
  * Authorization (unless passing it through), cookies, or Impersonate-*. */
 #include "gateway/gateway.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "gateway/gw_head.h"
 #include "gateway/gw_request.h"
 #include "gateway/http1.h"
 #include "gateway/kube_backend.h"
 #include "gateway/kube_client.h"
 #include "proto/proto.h"
+#include "util/util_token.h"
 
 #define GW_BUF_MAX (16 * 1024 + 256) /* a client head as the listener read it */
-#define GW_OUT_HEAD_MAX (24 * 1024)  /* the head we send upstream */
 #define GW_DESCRIBE_MAX 8192
 #define GW_UPSTREAM_PROTOCOLS "v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io"
 #define GW_SPDY_REFUSED                                                                            \
@@ -35,12 +39,24 @@
     "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false), or kubectl 1.29 with "                              \
     "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true"
 
+#define GW_CLIENT_KEY_MAX (AUTH_NAME_MAX + 8) /* "user:" + a user name, or "addr:" + an IP */
+#define GW_CLIENT_BUCKETS 256                 /* hash buckets of clients with requests */
+
+/* A client with requests admitted upstream, for its bound. */
+struct gw_client {
+    struct gw_client *next;
+    size_t in_flight;
+    char key[GW_CLIENT_KEY_MAX];
+};
+
 struct gateway {
     uv_loop_t *loop;
     struct gateway_opts opts;
     struct kube_client *client;
     struct backend *backend;
     size_t in_flight;
+    size_t watches; /* admitted requests that are watches */
+    struct gw_client *clients[GW_CLIENT_BUCKETS];
     struct gw_req *reqs; /* in flight, for gateway_free */
     char describe[GW_DESCRIBE_MAX];
 };
@@ -70,6 +86,8 @@ struct gw_req {
     char ws_key[32];
     struct auth_identity id;
     bool has_id;
+    struct gw_client *cl; /* once admitted */
+    bool watch;
     char client_token[KUBE_TOKEN_MAX + 1];
     char token[KUBE_TOKEN_MAX + 1];
 
@@ -78,11 +96,49 @@ struct gw_req {
     uint8_t *in; /* from upstream */
     size_t in_len, in_cap;
     struct http1_response resp;
+    size_t resp_head_len; /* of r->in, once the response head is in */
     bool up_eof;
 };
 
 static void req_send_upstream(struct gw_req *r);
 static void req_start_upstream(struct gw_req *r);
+
+/* ---- clients ---- */
+
+static size_t gw_client_bucket(const char *key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h % GW_CLIENT_BUCKETS;
+}
+
+static struct gw_client *gw_client_get(struct gateway *gw, const char *key)
+{
+    struct gw_client **head = &gw->clients[gw_client_bucket(key)];
+    for (struct gw_client *c = *head; c; c = c->next)
+        if (strcmp(c->key, key) == 0)
+            return c;
+    struct gw_client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    snprintf(c->key, sizeof(c->key), "%s", key);
+    c->next = *head;
+    *head = c;
+    return c;
+}
+
+static void gw_client_put(struct gateway *gw, struct gw_client *cl)
+{
+    if (--cl->in_flight > 0)
+        return;
+    for (struct gw_client **p = &gw->clients[gw_client_bucket(cl->key)]; *p; p = &(*p)->next)
+        if (*p == cl) {
+            *p = cl->next;
+            free(cl);
+            return;
+        }
+}
 
 /* ---- lifetime ---- */
 
@@ -119,6 +175,11 @@ static void req_free(struct gw_req *r)
     if (r->next)
         r->next->prev = r->prev;
     gw->in_flight--;
+    if (r->cl)
+        gw_client_put(gw, r->cl);
+    if (r->cl && r->watch)
+        gw->watches--;
+    r->cl = NULL;
     uv_close((uv_handle_t *)&r->timer, req_timer_closed);
 }
 
@@ -139,6 +200,10 @@ static const char *gw_reason_phrase(int code)
         return "Method Not Allowed";
     case 400:
         return "Bad Request";
+    case 429:
+        return "Too Many Requests";
+    case 502:
+        return "Bad Gateway";
     case 503:
         return "Service Unavailable";
     default:
@@ -146,20 +211,27 @@ static const char *gw_reason_phrase(int code)
     }
 }
 
-/* Answer with a metav1.Status of our own and close. */
-static void req_reply_status(struct gw_req *r, int code, const char *reason, const char *message)
+/* Answer with a metav1.Status of our own and close. retry_after_s > 0: a
+ * Retry-After header and details.retryAfterSeconds, as the apiserver's 429. */
+static void req_reply_status(struct gw_req *r, int code, const char *reason, const char *message,
+                             int retry_after_s)
 {
     json_t *st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion",
                            "v1", "metadata", "status", "Failure", "message", message, "reason",
                            reason, "code", code);
+    if (st && retry_after_s > 0)
+        json_object_set_new(st, "details", json_pack("{s:i}", "retryAfterSeconds", retry_after_s));
     char *body = st ? json_dumps(st, JSON_COMPACT) : NULL;
     json_decref(st);
-    char head[256];
+    char head[512], retry[64] = "";
+    if (retry_after_s > 0)
+        snprintf(retry, sizeof(retry), "Retry-After: %d\r\n", retry_after_s);
     size_t blen = body ? strlen(body) + 1 : 0;
     int hlen = snprintf(head, sizeof(head),
                         "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: "
-                        "no-store\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                        code, gw_reason_phrase(code), blen);
+                        "no-store\r\n" HTTP1_SECURITY_HEADERS
+                        "%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                        code, gw_reason_phrase(code), retry, blen);
     char *all = malloc((size_t)hlen + blen);
     if (all) {
         memcpy(all, head, (size_t)hlen);
@@ -252,7 +324,7 @@ static void req_fail(struct gw_req *r, int code, const char *reason, const char 
         req_free(r);
         return;
     }
-    req_reply_status(r, code, reason, message);
+    req_reply_status(r, code, reason, message, 0);
 }
 
 /* ---- relaying the upstream response ---- */
@@ -292,14 +364,21 @@ static void req_start_relay(struct gw_req *r)
     r->state = GW_RELAY;
     uv_timer_stop(&r->timer); /* a watch may stream for long */
     free(r->out);
-    r->out = malloc(r->in_len > GATEWAY_RELAY_BUF ? r->in_len : GATEWAY_RELAY_BUF);
+    size_t cap = r->in_len + sizeof(HTTP1_SECURITY_HEADERS);
+    r->out = malloc(cap > GATEWAY_RELAY_BUF ? cap : GATEWAY_RELAY_BUF);
     if (!r->out) {
         req_free(r);
         return;
     }
-    memcpy(r->out, r->in, r->in_len); /* the head and what came with it, unchanged */
+    /* The head with our security headers, then what came with it unchanged. */
+    long h = http1_response_secure((const char *)r->in, r->resp_head_len, r->out, cap);
+    if (h < 0) {
+        req_fail(r, 502, "InternalError", "the API server's response head is malformed");
+        return;
+    }
+    memcpy(r->out + h, r->in + r->resp_head_len, r->in_len - r->resp_head_len);
     r->out_off = 0;
-    r->out_len = r->in_len;
+    r->out_len = (size_t)h + r->in_len - r->resp_head_len;
     req_client_flush(r);
 }
 
@@ -364,6 +443,7 @@ static bool req_creds_refreshable(const struct gw_req *r)
 
 static void req_on_head(struct gw_req *r, int head_len)
 {
+    r->resp_head_len = (size_t)head_len;
     if (r->resp.status == 401 && !r->retried && req_creds_refreshable(r)) {
         /* A rotated token or an expired plugin credential: once more, fresh. */
         r->retried = true;
@@ -374,7 +454,15 @@ static void req_on_head(struct gw_req *r, int head_len)
         req_start_upstream(r);
         return;
     }
-    if (r->websocket && r->resp.status == 101) {
+    if (r->resp.status == 101) {
+        /* Only an upgrade we asked for, confirmed as RFC 6455 4.1 requires;
+         * anything else would hand the client a raw upstream stream. */
+        if (!r->websocket || !r->resp.upgrade_websocket || !r->resp.connection_upgrade) {
+            req_fail(r, 502, "InternalError",
+                     "the API server switched protocols without a valid WebSocket upgrade "
+                     "(Upgrade: websocket and Connection: Upgrade)");
+            return;
+        }
         req_take_websocket(r, (size_t)head_len);
         return;
     }
@@ -464,88 +552,77 @@ static void req_on_upstream(void *user, int events)
 
 /* ---- the upstream request ---- */
 
-static void head_put(char *out, size_t *used, size_t cap, const char *fmt, const char *a,
-                     size_t alen)
-{
-    if (*used >= cap)
-        return;
-    int n = snprintf(out + *used, cap - *used, fmt, (int)alen, a);
-    *used += n > 0 ? (size_t)n : 0;
-}
-
-static void head_forward(const struct gw_req *r, char *out, size_t *used, size_t cap,
-                         enum gw_header h, const char *name)
+static void head_forward(const struct gw_req *r, struct gw_head *out, enum gw_header h,
+                         const char *name)
 {
     const struct gw_span *v = &r->rq.h[h];
-    if (v->p && !memchr(v->p, '\r', v->n) && !memchr(v->p, '\n', v->n)) {
-        char fmt[64];
-        snprintf(fmt, sizeof(fmt), "%s: %%.*s\r\n", name);
-        head_put(out, used, cap, fmt, v->p, v->n);
-    }
+    if (v->p)
+        gw_head_field(out, name, v->p, v->n);
 }
 
-static void head_identity(const struct gw_req *r, char *out, size_t *used, size_t cap)
+static void head_identity(const struct gw_req *r, struct gw_head *out)
 {
     if (r->gw->opts.pass_through_token) {
         if (r->client_token[0])
-            head_put(out, used, cap, "Authorization: Bearer %.*s\r\n", r->client_token,
-                     strlen(r->client_token));
+            gw_head_field2(out, "Authorization", "Bearer ", r->client_token,
+                           strlen(r->client_token));
         return;
     }
     if (r->token[0])
-        head_put(out, used, cap, "Authorization: Bearer %.*s\r\n", r->token, strlen(r->token));
+        gw_head_field2(out, "Authorization", "Bearer ", r->token, strlen(r->token));
     if (!r->has_id)
         return; /* anonymous podterm (loopback): podterm's own identity */
-    head_put(out, used, cap, "Impersonate-User: %.*s\r\n", r->id.user, strlen(r->id.user));
+    gw_head_field(out, "Impersonate-User", r->id.user, strlen(r->id.user));
     if (r->id.uid[0])
-        head_put(out, used, cap, "Impersonate-Uid: %.*s\r\n", r->id.uid, strlen(r->id.uid));
+        gw_head_field(out, "Impersonate-Uid", r->id.uid, strlen(r->id.uid));
     for (size_t i = 0; i < r->id.groups_len; i++)
-        head_put(out, used, cap, "Impersonate-Group: %.*s\r\n", r->id.groups[i],
-                 strlen(r->id.groups[i]));
+        gw_head_field(out, "Impersonate-Group", r->id.groups[i], strlen(r->id.groups[i]));
 }
 
+/* The head to send upstream into r->out: 0, or a gw_head_err (nothing is
+ * sent then). */
 static int req_build_head(struct gw_req *r)
 {
-    char *out = malloc(GW_OUT_HEAD_MAX);
-    if (!out)
-        return -1;
-    size_t used = 0, cap = GW_OUT_HEAD_MAX;
+    char *buf = malloc(GW_HEAD_MAX);
+    if (!buf)
+        return GW_HEAD_ERR_TOO_LONG;
+    struct gw_head out;
+    gw_head_init(&out, buf, GW_HEAD_MAX);
     const struct kube_target *t = r->gw->client->target;
-    const char *method = r->spdy ? "POST" : r->websocket ? "GET" : "GET";
+    const char *method = r->spdy ? "POST" : "GET";
     if (r->rq.method.n == 4 && memcmp(r->rq.method.p, "HEAD", 4) == 0)
         method = "HEAD";
-    char line[KUBE_PREFIX_MAX + 64];
-    snprintf(line, sizeof(line), "%s %s%%.*s HTTP/1.1\r\n", method, t->prefix);
-    head_put(out, &used, cap, line, r->rq.target.p, r->rq.target.n);
-    head_put(out, &used, cap, "Host: %.*s\r\n", r->gw->client->authority,
-             strlen(r->gw->client->authority));
-    head_forward(r, out, &used, cap, GW_H_ACCEPT, "Accept");
-    head_forward(r, out, &used, cap, GW_H_ACCEPT_ENCODING, "Accept-Encoding");
-    head_forward(r, out, &used, cap, GW_H_USER_AGENT, "User-Agent");
-    head_forward(r, out, &used, cap, GW_H_KUBECTL_COMMAND, "Kubectl-Command");
-    head_forward(r, out, &used, cap, GW_H_KUBECTL_SESSION, "Kubectl-Session");
-    head_identity(r, out, &used, cap);
+    gw_head_request_line(&out, method, t->prefix, r->rq.target.p, r->rq.target.n);
+    gw_head_field(&out, "Host", r->gw->client->authority, strlen(r->gw->client->authority));
+    head_forward(r, &out, GW_H_ACCEPT, "Accept");
+    head_forward(r, &out, GW_H_ACCEPT_ENCODING, "Accept-Encoding");
+    head_forward(r, &out, GW_H_USER_AGENT, "User-Agent");
+    head_forward(r, &out, GW_H_KUBECTL_COMMAND, "Kubectl-Command");
+    head_forward(r, &out, GW_H_KUBECTL_SESSION, "Kubectl-Session");
+    head_identity(r, &out);
     if (r->websocket) {
         unsigned char key[16];
         RAND_bytes(key, sizeof(key));
         EVP_EncodeBlock((unsigned char *)r->ws_key, key, sizeof(key));
-        head_put(out, &used, cap,
-                 "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-                 "Sec-WebSocket-Key: %.*s\r\n",
-                 r->ws_key, strlen(r->ws_key));
-        head_put(out, &used, cap, "Sec-WebSocket-Protocol: %.*s\r\n\r\n", GW_UPSTREAM_PROTOCOLS,
-                 strlen(GW_UPSTREAM_PROTOCOLS));
+        gw_head_field(&out, "Connection", "Upgrade", 7);
+        gw_head_field(&out, "Upgrade", "websocket", 9);
+        gw_head_field(&out, "Sec-WebSocket-Version", "13", 2);
+        gw_head_field(&out, "Sec-WebSocket-Key", r->ws_key, strlen(r->ws_key));
+        gw_head_field(&out, "Sec-WebSocket-Protocol", GW_UPSTREAM_PROTOCOLS,
+                      strlen(GW_UPSTREAM_PROTOCOLS));
     } else {
-        head_put(out, &used, cap, "%.*sConnection: close\r\n\r\n", "", 0);
+        gw_head_field(&out, "Connection", "close", 5);
     }
-    if (used >= cap) {
-        free(out);
-        return -1;
+    int n = gw_head_finish(&out);
+    if (n < 0) {
+        explicit_bzero(buf, GW_HEAD_MAX); /* it may hold a token */
+        free(buf);
+        return n;
     }
     free(r->out);
-    r->out = out;
+    r->out = buf;
     r->out_off = 0;
-    r->out_len = used;
+    r->out_len = (size_t)n;
     return 0;
 }
 
@@ -587,7 +664,14 @@ static void req_on_connected(void *user, struct tls_sock *sock, const char *err)
     }
     r->up = sock;
     tls_sock_set_cb(sock, req_on_upstream, r);
-    if (req_build_head(r) < 0) {
+    int rc = req_build_head(r);
+    if (rc == GW_HEAD_ERR_CONTROL) {
+        /* Never echo the value: it may be a token. */
+        req_fail(r, 400, "BadRequest",
+                 "a header value or the request target has a control character");
+        return;
+    }
+    if (rc < 0) {
         req_fail(r, 400, "BadRequest", "request too large to forward");
         return;
     }
@@ -613,6 +697,67 @@ static void req_on_creds(struct kube_creds_req *cr, const char *token, const cha
     }
     snprintf(r->token, sizeof(r->token), "%s", token);
     req_connect(r);
+}
+
+/* The client a request counts against: the user podterm authenticated, else
+ * the peer's address. Connections through the TLS terminator arrive on a
+ * socketpair and share one key; with authentication on, users are told
+ * apart anyway. */
+static void req_client_key(const struct gw_req *r, char *key, size_t cap)
+{
+    if (r->has_id) {
+        snprintf(key, cap, "user:%s", r->id.user);
+        return;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (r->fd >= 0 && getpeername(r->fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
+        else if (ss.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+    }
+    snprintf(key, cap, "addr:%s", ip[0] ? ip : "local");
+}
+
+/* Count the request against its client's bound and the watch bound; false
+ * when it was answered with 429 instead. */
+static bool req_admit(struct gw_req *r)
+{
+    struct gateway *gw = r->gw;
+    char key[GW_CLIENT_KEY_MAX];
+    req_client_key(r, key, sizeof(key));
+    struct gw_client *cl = gw_client_get(gw, key);
+    if (!cl) {
+        req_fail(r, 503, "ServiceUnavailable", "out of memory");
+        return false;
+    }
+    r->watch = r->route == GW_ROUTE_REST &&
+               gw_query_is_watch(r->rq.query.p ? r->rq.query.p : "", r->rq.query.n);
+    enum gw_admit a = gw_admit(cl->in_flight, GATEWAY_CLIENT_REQUESTS_MAX, gw->watches,
+                               GATEWAY_REQUESTS_MAX - GATEWAY_HEADROOM, r->watch);
+    cl->in_flight++; /* r->cl owns one count from here, admitted or not */
+    r->cl = cl;
+    if (a == GW_ADMIT_OK) {
+        gw->watches += r->watch;
+        return true;
+    }
+    r->watch = false;
+    char msg[256];
+    if (a == GW_ADMIT_CLIENT_FULL)
+        snprintf(msg, sizeof(msg),
+                 "too many requests in flight from this client (at most %d, watches included); "
+                 "close some or retry later",
+                 GATEWAY_CLIENT_REQUESTS_MAX);
+    else
+        snprintf(msg, sizeof(msg), "too many watches in flight on this gateway; retry later");
+    if (req_client_open(r) < 0) {
+        req_free(r);
+        return false;
+    }
+    req_reply_status(r, 429, "TooManyRequests", msg, GATEWAY_RETRY_AFTER_S);
+    return false;
 }
 
 static void req_start_upstream(struct gw_req *r)
@@ -669,7 +814,9 @@ static void req_client_token(struct gw_req *r, const struct gateway_head *h)
         const char *t = auth_bearer_parse(hv, &tlen);
         if (t && tlen <= KUBE_TOKEN_MAX)
             snprintf(r->client_token, sizeof(r->client_token), "%.*s", (int)tlen, t);
-    } else if (h->subprotocol_token) {
+    } else if (h->subprotocol_token &&
+               util_token_is_valid(h->subprotocol_token, strlen(h->subprotocol_token))) {
+        /* proto_negotiate checked it already; this token may go upstream as is. */
         snprintf(r->client_token, sizeof(r->client_token), "%s", h->subprotocol_token);
     }
 }
@@ -742,7 +889,8 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
             req_fail(r, 503, "ServiceUnavailable", "out of memory");
             return;
         }
-        req_start_upstream(r);
+        if (req_admit(r))
+            req_start_upstream(r);
         return;
     }
     if (!req_authenticate(r)) {
@@ -759,7 +907,8 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
                  "the server does not allow this method on the requested resource");
         return;
     }
-    req_start_upstream(r);
+    if (req_admit(r))
+        req_start_upstream(r);
 }
 
 void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
@@ -784,7 +933,12 @@ void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
         gw->reqs->prev = r;
     gw->reqs = r;
     gw->in_flight++;
-    if (gw_request_parse(r->buf, r->len, &r->rq) < 0) {
+    int prc = gw_request_parse(r->buf, r->len, &r->rq);
+    if (prc == GW_REQ_ERR_TARGET_CTL) {
+        req_fail(r, 400, "BadRequest", "the request target has a control character");
+        return;
+    }
+    if (prc < 0) {
         req_fail(r, 400, "BadRequest", "malformed request");
         return;
     }

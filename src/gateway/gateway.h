@@ -24,7 +24,17 @@
 #define GATEWAY_UPSTREAM_TIMEOUT_MS 30000 /* request sent -> response head */
 #define GATEWAY_RELAY_BUF (16 * 1024)     /* upstream -> client bytes in flight */
 #define GATEWAY_SPDY_BODY_MAX (64 * 1024) /* a refused SPDY request's body we inspect */
-#define GATEWAY_REQUESTS_MAX 4096         /* proxied requests in flight */
+#define GATEWAY_REQUESTS_MAX 4096         /* proxied requests in flight, all clients */
+/* One client (the user podterm authenticated, else the peer address) may have
+ * this many requests in flight; one more gets 429 with Retry-After. Each
+ * request holds at most ~70 KB (its head, tokens, relay and response
+ * buffers), so one client holds at most ~4.5 MB. Watches are relayed for as
+ * long as the upstream streams, so without this one client took every slot. */
+#define GATEWAY_CLIENT_REQUESTS_MAX 64
+/* Slots that watches never take, so GETs and exec setups of everyone still
+ * get through when many clients each hold their share of watches. */
+#define GATEWAY_HEADROOM 512
+#define GATEWAY_RETRY_AFTER_S 1 /* Retry-After of a 429 */
 
 struct gateway_opts {
     const char *kubeconfig; /* NULL: $KUBECONFIG, then ~/.kube/config */

@@ -51,14 +51,19 @@ int gw_request_parse(const char *buf, size_t len, struct gw_request *r)
     const char *end = memmem(buf, len, "\r\n\r\n", 4);
     const char *nl = memchr(buf, '\n', len);
     if (!end || !nl)
-        return -1;
+        return GW_REQ_ERR_MALFORMED;
     r->head_len = (size_t)(end + 4 - buf);
     const char *sp1 = memchr(buf, ' ', (size_t)(nl - buf));
     const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(nl - sp1 - 1)) : NULL;
     if (!sp1 || !sp2 || sp2 - sp1 - 1 > GW_TARGET_MAX || sp1[1] != '/')
-        return -1;
+        return GW_REQ_ERR_MALFORMED;
     r->method = (struct gw_span){buf, (size_t)(sp1 - buf)};
     r->target = (struct gw_span){sp1 + 1, (size_t)(sp2 - sp1 - 1)};
+    /* Go's net/http answers a target with a control character (a bare CR
+     * included) 400: url.ParseRequestURI refuses it. Never forward one. */
+    for (size_t i = 0; i < r->target.n; i++)
+        if ((unsigned char)r->target.p[i] < 0x20 || r->target.p[i] == 0x7f)
+            return GW_REQ_ERR_TARGET_CTL;
     const char *q = memchr(r->target.p, '?', r->target.n);
     r->path = (struct gw_span){r->target.p, q ? (size_t)(q - r->target.p) : r->target.n};
     if (q)
@@ -142,6 +147,18 @@ enum gw_route gw_route_match(const char *path, size_t len, char *ns, char *pod, 
     return GW_ROUTE_NONE;
 }
 
+/* ---- admission ---- */
+
+enum gw_admit gw_admit(size_t client_in_flight, size_t client_max, size_t watches,
+                       size_t watches_max, bool watch)
+{
+    if (client_in_flight >= client_max)
+        return GW_ADMIT_CLIENT_FULL;
+    if (watch && watches >= watches_max)
+        return GW_ADMIT_WATCHES_FULL;
+    return GW_ADMIT_OK;
+}
+
 /* ---- query ---- */
 
 static int hexval(char c)
@@ -173,6 +190,28 @@ static char *gw_unescape(const char *s, size_t n)
 static bool gw_bool(const char *v)
 {
     return !(strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0);
+}
+
+bool gw_query_is_watch(const char *query, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && query[j] != '&')
+            j++;
+        const char *eq = memchr(query + i, '=', j - i);
+        size_t klen = eq ? (size_t)(eq - query - i) : j - i;
+        if (klen == 5 && memcmp(query + i, "watch", 5) == 0) { /* the first one counts */
+            if (!eq)
+                return false; /* "?watch" alone: an empty value */
+            char *v = gw_unescape(eq + 1, (size_t)(query + j - eq - 1));
+            bool watch = !v || (v[0] && gw_bool(v)); /* out of memory: the stricter bound */
+            free(v);
+            return watch;
+        }
+        i = j + 1;
+    }
+    return false;
 }
 
 int gw_exec_desc(const char *query, size_t len, bool attach, struct kube_stream_desc *d)

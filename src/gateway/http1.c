@@ -49,6 +49,20 @@ static void http1_header(struct http1_response *r, const char *line, size_t len)
         r->has_protocol = true;
     } else if (IS("sec-websocket-accept")) {
         http1_value(v, vlen, r->accept, sizeof(r->accept));
+    } else if (IS("connection")) {
+        /* a token list: "keep-alive, Upgrade" */
+        for (const char *t = v, *e = v + vlen; t < e;) {
+            const char *c = memchr(t, ',', (size_t)(e - t));
+            const char *te = c ? c : e;
+            while (t < te && (*t == ' ' || *t == '\t'))
+                t++;
+            size_t tl = (size_t)(te - t);
+            while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t'))
+                tl--;
+            if (tl == 7 && strncasecmp(t, "upgrade", 7) == 0)
+                r->connection_upgrade = true;
+            t = c ? c + 1 : e;
+        }
     } else if (IS("content-type")) {
         http1_value(v, vlen, r->content_type, sizeof(r->content_type));
     }
@@ -94,6 +108,46 @@ int http1_response_parse(const char *buf, size_t len, struct http1_response *r)
     while (http1_next_line(&p, end, &line, &l))
         http1_header(r, line, l);
     return (int)(end + 4 - buf);
+}
+
+static bool http1_is_security_header(const char *line, size_t len)
+{
+    static const char *const names[] = {"x-content-type-options", "content-security-policy",
+                                        "referrer-policy"};
+    const char *colon = memchr(line, ':', len);
+    size_t nlen = colon ? (size_t)(colon - line) : 0;
+    for (size_t i = 0; colon && i < sizeof(names) / sizeof(names[0]); i++)
+        if (nlen == strlen(names[i]) && strncasecmp(line, names[i], nlen) == 0)
+            return true;
+    return false;
+}
+
+long http1_response_secure(const char *in, size_t head_len, char *out, size_t out_cap)
+{
+    const char *end = head_len >= 4 ? in + head_len - 4 : NULL; /* its "\r\n\r\n" */
+    const char *nl = end ? memchr(in, '\n', head_len) : NULL;
+    if (!nl || memcmp(end, "\r\n\r\n", 4) != 0)
+        return -1;
+    size_t o = 0, extra = sizeof(HTTP1_SECURITY_HEADERS) - 1;
+#define PUT(p, n)                                                                                  \
+    do {                                                                                           \
+        if ((n) > out_cap - o)                                                                     \
+            return -1;                                                                             \
+        memcpy(out + o, (p), (n));                                                                 \
+        o += (n);                                                                                  \
+    } while (0)
+    PUT(in, (size_t)(nl + 1 - in)); /* the status line */
+    const char *p = nl, *line;
+    size_t l;
+    while (http1_next_line(&p, end, &line, &l))
+        if (!http1_is_security_header(line, l)) {
+            PUT(line, l);
+            PUT("\r\n", 2);
+        }
+    PUT(HTTP1_SECURITY_HEADERS, extra);
+    PUT("\r\n", 2);
+#undef PUT
+    return (long)o;
 }
 
 /* ---- chunked ---- */

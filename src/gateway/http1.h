@@ -16,6 +16,7 @@ struct http1_response {
     long long content_length; /* -1: not given */
     bool chunked;
     bool upgrade_websocket;
+    bool connection_upgrade;        /* Connection lists the "upgrade" token */
     char protocol[HTTP1_VALUE_MAX]; /* Sec-WebSocket-Protocol ("" if absent) */
     bool has_protocol;
     char accept[HTTP1_VALUE_MAX];       /* Sec-WebSocket-Accept */
@@ -26,6 +27,17 @@ struct http1_response {
  * line) when complete, 0 when more bytes are needed, -1 when malformed or
  * longer than HTTP1_HEAD_MAX. */
 int http1_response_parse(const char *buf, size_t len, struct http1_response *r);
+/* Headers every response relayed to a client carries: the API server's JSON
+ * must never be sniffed or rendered as a page by a browser that opens it. */
+#define HTTP1_SECURITY_HEADERS                                                                     \
+    "X-Content-Type-Options: nosniff\r\n"                                                          \
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"                      \
+    "Referrer-Policy: no-referrer\r\n"
+/* Copy the response head in[0, head_len) (through its blank line) to out
+ * with HTTP1_SECURITY_HEADERS in place of any the upstream sent itself.
+ * Returns the new head's length, or -1 when out_cap is too small (head_len +
+ * sizeof(HTTP1_SECURITY_HEADERS) always suffices). */
+long http1_response_secure(const char *in, size_t head_len, char *out, size_t out_cap);
 /* Step through a head's header lines: *p is the '\n' that ends the previous
  * line, end the head's "\r\n\r\n". Sets the next line (without its CR) and
  * returns true, or returns false after the last one. Used for requests

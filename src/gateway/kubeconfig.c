@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util/util_file.h"
+#include "util/util_token.h"
 
 #define KUBE_PATH_MAX 4096
 
@@ -272,6 +273,8 @@ static int kc_user(struct kc_load *l, struct fy_node *user, struct kube_target *
     if (!t->cert_pem != !t->key_pem)
         return kc_fail(l, "client-certificate and client-key must be given together");
     t->token = kc_str(user, "token");
+    if (t->token && !util_token_is_valid(t->token, strlen(t->token)))
+        return kc_fail(l, "token: a bearer token is visible ASCII (0x21-0x7E) only");
     char *tf = kc_str(user, "tokenFile");
     if (tf) {
         char path[KUBE_PATH_MAX];

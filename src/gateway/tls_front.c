@@ -27,7 +27,7 @@ struct tls_front {
     int handles_open;
     bool closing;
     char *cert_file, *key_file, *client_ca_file; /* client_ca_file may be NULL */
-    struct stat cert_st, key_st;
+    struct stat cert_st, key_st, client_ca_st;
     SSL_CTX *ctx; /* for new connections; live ones hold their own reference */
     unsigned reloads;
     tls_front_plain_fn plain;
@@ -111,19 +111,24 @@ static void front_on_reload(uv_timer_t *t)
     struct tls_front *f = t->data;
     bool c1 = front_stat_changed(f->cert_file, &f->cert_st);
     bool c2 = front_stat_changed(f->key_file, &f->key_st);
-    if (!c1 && !c2)
+    /* A CA removed from --client-ca-file must stop admitting its clients. */
+    bool c3 = f->client_ca_file && front_stat_changed(f->client_ca_file, &f->client_ca_st);
+    if (!c1 && !c2 && !c3)
         return;
     char err[512];
     SSL_CTX *ctx = front_ctx_load(f->cert_file, f->key_file, f->client_ca_file, err, sizeof(err));
     if (!ctx) {
         /* Mid-rotation the pair may not match yet: keep serving the old one. */
-        fprintf(stderr, "podterm: keeping the current certificate: %s\n", err);
+        fprintf(stderr, "podterm: keeping the current certificate and client CAs: %s\n", err);
         return;
     }
     SSL_CTX_free(f->ctx);
     f->ctx = ctx;
     f->reloads++;
-    fprintf(stderr, "podterm: reloaded the TLS certificate from %s\n", f->cert_file);
+    if (c1 || c2)
+        fprintf(stderr, "podterm: reloaded the TLS certificate from %s\n", f->cert_file);
+    if (c3)
+        fprintf(stderr, "podterm: reloaded the client CAs from %s\n", f->client_ca_file);
 }
 
 /* ---- one connection ---- */
@@ -299,6 +304,8 @@ struct tls_front *tls_front_new(uv_loop_t *loop, const char *host, int port,
     f->client_ca_file = files->client_ca ? strdup(files->client_ca) : NULL;
     stat(cert_file, &f->cert_st);
     stat(key_file, &f->key_st);
+    if (f->client_ca_file)
+        stat(f->client_ca_file, &f->client_ca_st);
     uv_poll_init_socket(loop, &f->poll, fd);
     uv_timer_init(loop, &f->reload);
     f->poll.data = f->reload.data = f;

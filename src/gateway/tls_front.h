@@ -8,9 +8,10 @@
  * connection is decrypted here and bridged through a socketpair to the same
  * listener path, which behaves identically in both modes.
  *
- * Certificates are reloaded when the files change (cert-manager rotates
- * them): new connections get the new certificate, established ones keep
- * theirs, nothing is dropped. */
+ * Certificates, and the client CAs, are reloaded when their files change
+ * (cert-manager rotates them): new connections get the new certificate and
+ * are checked against the new CAs; established connections keep going (their
+ * handshake was checked when it happened), nothing is dropped. */
 #ifndef PODTERM_GATEWAY_TLS_FRONT_H
 #define PODTERM_GATEWAY_TLS_FRONT_H
 

@@ -59,7 +59,7 @@ enum proto_err {
     PROTO_OK = 0,
     PROTO_ERR_NO_MATCH = -1,       /* offer has no supported item -> 403, no upgrade */
     PROTO_ERR_TOKEN_TWICE = -2,    /* two bearer token items -> 401 */
-    PROTO_ERR_TOKEN_ENCODING = -3, /* token not base64url, not UTF-8, or too long -> 401 */
+    PROTO_ERR_TOKEN_ENCODING = -3, /* token not base64url, not visible ASCII, or too long -> 401 */
     PROTO_ERR_TOKEN_ALONE = -4,    /* token item with no other item -> 401 */
     PROTO_ERR_TOO_LONG = -5,       /* header over PROTO_OFFER_MAX / too many items */
     PROTO_ERR_SPACE = -6,          /* caller's output buffer too small */
@@ -95,8 +95,10 @@ struct proto_negotiation {
  *    than PROTO_ITEMS_MAX items -> PROTO_ERR_TOO_LONG;
  *  - token items (PROTO_TOKEN_PREFIX + base64url without padding) are looked
  *    for on every line, in order, as the apiserver does: a second one ->
- *    TOKEN_TWICE; one that is empty, not base64url, not UTF-8, holds a NUL or
- *    decodes to more than PROTO_TOKEN_MAX bytes -> TOKEN_ENCODING; then a token
+ *    TOKEN_TWICE; one that is empty, not base64url, not visible ASCII
+ *    (util_token_is_valid: stricter than the apiserver's UTF-8, because the
+ *    token may be written into an upstream header) or decodes to more than
+ *    PROTO_TOKEN_MAX bytes -> TOKEN_ENCODING; then a token
  *    with no other item -> TOKEN_ALONE;
  *  - without a token, only the first line is used for selection; with one, the
  *    remaining items of all lines joined in order (as the apiserver rewrites it);

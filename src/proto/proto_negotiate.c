@@ -6,6 +6,7 @@
 
 #include "proto/proto_internal.h"
 #include "util/util_base64.h"
+#include "util/util_token.h"
 
 struct item {
     const char *s;
@@ -61,11 +62,12 @@ static int token_take(const struct item *it, struct proto_negotiation *out)
      * trailing bits as they come. */
     int n = util_base64url_decode(it->s + plen, it->len - plen, (uint8_t *)out->token,
                                   PROTO_TOKEN_MAX, false);
-    if (n <= 0 || !proto_utf8_valid((const unsigned char *)out->token, (size_t)n))
+    /* Stricter than the apiserver (any UTF-8): the token may end up in an
+     * Authorization header upstream (--pass-through-token), where CR, LF or
+     * any control would split the request. */
+    if (n <= 0 || !util_token_is_valid(out->token, (size_t)n))
         return PROTO_ERR_TOKEN_ENCODING;
     out->token[n] = '\0';
-    if (memchr(out->token, '\0', (size_t)n))
-        return PROTO_ERR_TOKEN_ENCODING;
     out->has_token = true;
     return PROTO_OK;
 }

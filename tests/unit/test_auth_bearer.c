@@ -49,6 +49,12 @@ static void test_refused(void **state)
     expect_token("Bear abc", NULL);
     expect_token("Bearer a b", NULL);
     expect_token("Bearer a\x01", NULL);
+    /* visible ASCII only (util_token_is_valid): no CR/LF smuggling, no obs-text */
+    expect_token("Bearer x\r\nImpersonate-User: admin", NULL);
+    expect_token("Bearer x\rImpersonate-User:admin", NULL);
+    expect_token("Bearer a\x7f", NULL);
+    expect_token("Bearer \xc3\xa9", NULL);
+    expect_token("Bearer a\x0b", NULL);
     expect_token("Token abc", NULL);
 }
 

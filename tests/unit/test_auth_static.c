@@ -77,12 +77,16 @@ static void test_csv_misses(void **state)
 {
     struct auth *a = auth_csv(CSV);
     struct auth_identity id;
-    const char *wrong[] = {"tok-alic", "tok-alicee", "TOK-ALICE", "tok-alice ", "alice", "x.y.z"};
+    const char *wrong[] = {"tok-alic", "tok-alicee", "TOK-ALICE", "alice", "x.y.z"};
     for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
         assert_int_equal(auth_token_check(a, wrong[i], NOW, &id), AUTH_ERR_INVALID);
         assert_string_equal(id.user, "");
     }
     assert_int_equal(auth_token_check(a, "", NOW, &id), AUTH_ERR_MISSING);
+    /* not visible ASCII: malformed before any table lookup */
+    const char *bad[] = {"tok-alice ", "tok-alice\r\n", "tok-\x01alice", "tok-alic\xc3\xa9"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(auth_token_check(a, bad[i], NOW, &id), AUTH_ERR_MALFORMED);
     auth_free(a);
 }
 
@@ -114,6 +118,13 @@ static void test_csv_errors(void **state)
     expect_csv_refused("secret,a\x01,1\n",
                        ":1: the user name is empty, longer than 255 bytes or has control "
                        "characters");
+    /* the token itself is visible ASCII only (util_token_is_valid) */
+    expect_csv_refused("\"secret x\",a,1\n",
+                       ":1: the token has a character other than visible ASCII (0x21-0x7E)");
+    expect_csv_refused("secret\x7f,a,1\n",
+                       ":1: the token has a character other than visible ASCII (0x21-0x7E)");
+    expect_csv_refused("\"secret\rX\",a,1\n",
+                       ":1: the token has a character other than visible ASCII (0x21-0x7E)");
     expect_csv_refused("", ": no tokens");
     expect_csv_refused("\n \n", ": no tokens");
     char many[4096] = "secret,a,1,\"";

@@ -30,6 +30,54 @@ static void test_response_head(void **state)
     http1_ws_accept("dGhlIHNhbXBsZSBub25jZQ==", accept);
     assert_string_equal(accept, r.accept);
     assert_int_equal(http1_response_parse("garbage\r\n\r\n", 11, &r), -1);
+    assert_false(r.connection_upgrade); /* h has no Connection line */
+}
+
+/* Connection is a token list; only the "upgrade" token counts (RFC 6455 4.1). */
+static void test_response_connection_upgrade(void **state)
+{
+    struct http1_response r;
+    const char *yes[] = {"Upgrade", "upgrade", "keep-alive, Upgrade", " UPGRADE ,close"};
+    const char *no[] = {"close", "upgraded", "keep-alive", "", "up grade"};
+    char h[256];
+    for (size_t i = 0; i < 4; i++) {
+        int n = snprintf(h, sizeof(h), "HTTP/1.1 101 X\r\nConnection: %s\r\n\r\n", yes[i]);
+        assert_int_equal(http1_response_parse(h, (size_t)n, &r), n);
+        assert_true(r.connection_upgrade);
+    }
+    for (size_t i = 0; i < 5; i++) {
+        int n = snprintf(h, sizeof(h), "HTTP/1.1 101 X\r\nConnection: %s\r\n\r\n", no[i]);
+        assert_int_equal(http1_response_parse(h, (size_t)n, &r), n);
+        assert_false(r.connection_upgrade);
+    }
+}
+
+/* Relayed heads get our security headers in place of the upstream's own. */
+static void test_response_secure(void **state)
+{
+    const char *in =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "x-content-type-options: sniff-me\r\nContent-Security-Policy: default-src *\r\n"
+        "Referrer-Policy: unsafe-url\r\nContent-Length: 2\r\n\r\n{}";
+    size_t head_len = strlen(in) - 2;
+    char out[512];
+    const char *want = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                       "X-Content-Type-Options: nosniff\r\n"
+                       "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+                       "Referrer-Policy: no-referrer\r\n\r\n";
+    long n = http1_response_secure(in, head_len, out, sizeof(out));
+    assert_int_equal(n, (long)strlen(want));
+    assert_memory_equal(out, want, strlen(want));
+    /* no header lines at all */
+    const char *bare = "HTTP/1.1 204 No Content\r\n\r\n";
+    n = http1_response_secure(bare, strlen(bare), out, sizeof(out));
+    assert_int_equal(n, (long)(strlen(bare) + sizeof(HTTP1_SECURITY_HEADERS) - 1));
+    assert_memory_equal(out, "HTTP/1.1 204 No Content\r\nX-Content-Type-Options: nosniff\r\n", 58);
+    /* the documented bound is enough; one byte less is refused, never overrun */
+    assert_true(http1_response_secure(bare, strlen(bare), out,
+                                      strlen(bare) + sizeof(HTTP1_SECURITY_HEADERS)) > 0);
+    assert_int_equal(http1_response_secure(bare, strlen(bare), out, (size_t)n - 1), -1);
+    assert_int_equal(http1_response_secure("HTTP/1.1 200 OK\r\n", 17, out, sizeof(out)), -1);
 }
 
 static void test_chunked(void **state)
@@ -169,6 +217,58 @@ static void test_request_and_query(void **state)
     free(d.argv);
 }
 
+/* Issue 18 finding 8: a control character in the target is refused as Go's
+ * net/http does (400), never forwarded; the same bytes elsewhere are fine. */
+static void test_request_target_controls(void **state)
+{
+    struct gw_request r;
+    char h[128];
+    for (int c = 0; c < 256; c++) {
+        if (c == ' ' || c == '\n')
+            continue; /* these end the target or the line */
+        int n = snprintf(h, sizeof(h), "GET /api/v1/pods%c?x=%c HTTP/1.1\r\nHost: x\r\n\r\n", c, c);
+        int want = c < 0x20 || c == 0x7f ? GW_REQ_ERR_TARGET_CTL : 0;
+        if (gw_request_parse(h, (size_t)n, &r) != want)
+            fail_msg("byte 0x%02x: want %d", c, want);
+    }
+    const char *bare_cr = "GET /api/v1/pods\rDELETE /api/v1/namespaces/x HTTP/1.1\r\n\r\n";
+    assert_int_equal(gw_request_parse(bare_cr, strlen(bare_cr), &r), GW_REQ_ERR_TARGET_CTL);
+    const char *nul = "GET /api/v1/pods?a=\0 HTTP/1.1\r\n\r\n";
+    assert_int_equal(gw_request_parse(nul, 33, &r), GW_REQ_ERR_TARGET_CTL);
+    const char *fine = "GET /api/v1/pods?a=%0D%0A HTTP/1.1\r\nUser-Agent: a\tb\r\n\r\n";
+    assert_int_equal(gw_request_parse(fine, strlen(fine), &r), 0);
+    assert_int_equal(gw_request_parse("GET / HTTP/1.1\r\n", 16, &r), GW_REQ_ERR_MALFORMED);
+}
+
+/* Issue 18 finding 12: which requests are watches, and who is admitted. */
+static void test_watch_and_admission(void **state)
+{
+    const char *watch[] = {"watch=true", "watch=1",      "limit=5&watch=True",
+                           "watch=t",    "watch=%74rue", "watch=yes&watch=false"};
+    const char *not_watch[] = {"",
+                               "watch=false",
+                               "watch=0",
+                               "watch=",
+                               "watch",
+                               "watcher=1",
+                               "xwatch=1",
+                               "limit=1&watch=FALSE",
+                               "allowWatchBookmarks=true"};
+    for (size_t i = 0; i < sizeof(watch) / sizeof(watch[0]); i++)
+        if (!gw_query_is_watch(watch[i], strlen(watch[i])))
+            fail_msg("\"%s\" is a watch", watch[i]);
+    for (size_t i = 0; i < sizeof(not_watch) / sizeof(not_watch[0]); i++)
+        if (gw_query_is_watch(not_watch[i], strlen(not_watch[i])))
+            fail_msg("\"%s\" is not a watch", not_watch[i]);
+    /* the client's bound covers everything; watches also stop at the headroom */
+    assert_int_equal(gw_admit(0, 64, 0, 3584, true), GW_ADMIT_OK);
+    assert_int_equal(gw_admit(63, 64, 0, 3584, true), GW_ADMIT_OK);
+    assert_int_equal(gw_admit(64, 64, 0, 3584, false), GW_ADMIT_CLIENT_FULL);
+    assert_int_equal(gw_admit(64, 64, 0, 3584, true), GW_ADMIT_CLIENT_FULL);
+    assert_int_equal(gw_admit(3, 64, 3584, 3584, true), GW_ADMIT_WATCHES_FULL);
+    assert_int_equal(gw_admit(3, 64, 3584, 3584, false), GW_ADMIT_OK); /* GETs, execs */
+}
+
 static void test_status_parse(void **state)
 {
     struct backend_exit e;
@@ -203,11 +303,15 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_response_head),
+        cmocka_unit_test(test_response_connection_upgrade),
+        cmocka_unit_test(test_response_secure),
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_ws_decode_fragments_and_backpressure),
         cmocka_unit_test(test_ws_encode_masks),
         cmocka_unit_test(test_allowlist),
         cmocka_unit_test(test_request_and_query),
+        cmocka_unit_test(test_request_target_controls),
+        cmocka_unit_test(test_watch_and_admission),
         cmocka_unit_test(test_status_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,6 +160,64 @@ static void test_exec_credential_parse(void **state)
         kube_exec_credential_parse(bad, strlen(bad), token, sizeof(token), &exp, err, sizeof(err)),
         -1);
     assert_non_null(strstr(err, "status.token"));
+    /* issue 18 finding 4: the token is visible ASCII, and the error never shows it */
+    const char *smuggle = "{\"kind\":\"ExecCredential\",\"status\":{\"token\":"
+                          "\"sec\\r\\nImpersonate-User: admin\"}}";
+    assert_int_equal(kube_exec_credential_parse(smuggle, strlen(smuggle), token, sizeof(token),
+                                                &exp, err, sizeof(err)),
+                     -1);
+    assert_string_equal(err, "the exec plugin's token has a character other than visible ASCII "
+                             "(0x21-0x7E)");
+    const char *space = "{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"a b\"}}";
+    assert_int_equal(kube_exec_credential_parse(space, strlen(space), token, sizeof(token), &exp,
+                                                err, sizeof(err)),
+                     -1);
+}
+
+/* A kubeconfig token with a control character refuses to load; the token file
+ * is checked on every read (rotation included) by kube_creds_get. */
+static void test_bad_tokens_refused(void **state)
+{
+    char err[KUBE_ERR_MAX];
+    const char *p =
+        write_file("kc-badtok", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'https://h'}\n"
+                                        "users:\n- name: u\n  user: {token: \"sec\\rX-A: 1\"}\n");
+    assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "token: a bearer token is visible ASCII (0x21-0x7E) only"));
+    assert_null(strstr(err, "sec"));
+
+    const char *tf = write_file("tok", "good-token\n");
+    char tfpath[512];
+    snprintf(tfpath, sizeof(tfpath), "%s", tf);
+    char text[1024];
+    snprintf(text, sizeof(text),
+             KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'https://h'}\n"
+                     "users:\n- name: u\n  user: {tokenFile: '%s'}\n",
+             tfpath);
+    p = write_file("kc-tokfile", text);
+    struct kube_target *t = kube_target_load_kubeconfig(p, NULL, err, sizeof(err));
+    assert_non_null(t);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct kube_creds *c = kube_creds_new(&loop, t);
+    struct kube_creds_req req = {0};
+    char out[KUBE_TOKEN_MAX + 1];
+    assert_int_equal(kube_creds_get(c, &req, out, sizeof(out)), 0);
+    assert_string_equal(out, "good-token");
+    /* a rotation (new inode) brings a token with CR LF */
+    char tmp[600];
+    snprintf(tmp, sizeof(tmp), "%s.new", tfpath);
+    FILE *f = fopen(tmp, "w");
+    assert_non_null(f);
+    fputs("bad-secret\r\nX-A: 1\n", f);
+    fclose(f);
+    assert_int_equal(rename(tmp, tfpath), 0);
+    assert_int_equal(kube_creds_get(c, &req, out, sizeof(out)), -1);
+    assert_non_null(strstr(out, "a bearer token is visible ASCII (0x21-0x7E) only"));
+    assert_null(strstr(out, "bad-secret"));
+    kube_creds_free(c);
+    kube_target_free(t);
+    uv_loop_close(&loop);
 }
 
 int main(void)
@@ -172,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_exec_plugin_spec),
         cmocka_unit_test(test_in_cluster),
         cmocka_unit_test(test_exec_credential_parse),
+        cmocka_unit_test(test_bad_tokens_refused),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[600];

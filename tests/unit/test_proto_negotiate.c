@@ -71,8 +71,17 @@ static const struct offer_case CASES[] = {
     {{"  " TOK "YWJj\t, channel.k8s.io"}, PROTO_OK, PROTO_KIND_CHANNEL, "abc"},
     {{TOK "YWJjZA,v4.channel.k8s.io"}, PROTO_OK, PROTO_KIND_V4, "abcd"}, /* no padding */
     {{TOK "YWI,v4.channel.k8s.io"}, PROTO_OK, PROTO_KIND_V4, "ab"},
-    {{TOK "Pj4_,v4.channel.k8s.io"}, PROTO_OK, PROTO_KIND_V4, ">>?"},     /* URL alphabet */
-    {{TOK "w6k,v4.channel.k8s.io"}, PROTO_OK, PROTO_KIND_V4, "\xc3\xa9"}, /* UTF-8 é */
+    {{TOK "Pj4_,v4.channel.k8s.io"}, PROTO_OK, PROTO_KIND_V4, ">>?"}, /* URL alphabet */
+    /* visible ASCII only (issue 18 finding 4): UTF-8 é, CR LF, space, DEL */
+    {{TOK "w6k,v4.channel.k8s.io"}, PROTO_ERR_TOKEN_ENCODING, PROTO_KIND_NONE, NULL},
+    {{TOK "eA0KSW1wZXJzb25hdGUtVXNlcjogYWRtaW4,v4.channel.k8s.io"},
+     PROTO_ERR_TOKEN_ENCODING,
+     PROTO_KIND_NONE,
+     NULL}, /* "x\r\nImpersonate-User: admin" */
+    {{TOK "YSBi,v4.channel.k8s.io"}, PROTO_ERR_TOKEN_ENCODING, PROTO_KIND_NONE, NULL}, /* "a b" */
+    {{TOK "YX8,v4.channel.k8s.io"}, PROTO_ERR_TOKEN_ENCODING, PROTO_KIND_NONE, NULL},  /* a DEL */
+    {{TOK "YQ0,v4.channel.k8s.io"}, PROTO_ERR_TOKEN_ENCODING, PROTO_KIND_NONE, NULL},  /* a CR */
+    {{TOK "IX4,v4.channel.k8s.io"}, PROTO_OK, PROTO_KIND_V4, "!~"},
     /* with a token, the remaining items of every line, in order */
     {{TOK "YWJj", "v4.channel.k8s.io"}, PROTO_OK, PROTO_KIND_V4, "abc"},
     {{"foo", TOK "YWJj", "channel.k8s.io"}, PROTO_OK, PROTO_KIND_CHANNEL, "abc"},
