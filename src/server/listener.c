@@ -12,6 +12,7 @@
 #include "server/head_rewrite.h"
 #include "server/host_allow.h"
 #include "gateway/gateway.h"
+#include "gateway/http1.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,11 +131,12 @@ static const char *head_end(const char *buf, size_t len)
 static void listener_write_status(int fd, int code, const char *phrase, const char *reason,
                                   const char *message)
 {
-    char body[PROTO_STATUS_MAX], response[PROTO_STATUS_MAX + 256];
+    char body[PROTO_STATUS_MAX], response[PROTO_STATUS_MAX + 512];
     int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
     int n = blen < 0 ? -1
                      : snprintf(response, sizeof(response),
                                 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                                "Cache-Control: no-store\r\n" HTTP1_SECURITY_HEADERS
                                 "Connection: close\r\nContent-Length: %d\r\n\r\n%.*s",
                                 code, phrase, blen, blen, body);
     if (n > 0 && write(fd, response, (size_t)n) < 0)

@@ -67,6 +67,18 @@ def test_head_rewrite_spdy_upgrade_growth_431(server):
     assert_too_large(server.port, spdy_growth_head(f"127.0.0.1:{server.port}"))
 
 
+def test_listener_refusals_carry_security_headers(server):
+    """The Statuses the listener writes itself (431 here, 403/400 from the
+    Host check) carry the same headers as every other answer of podterm's
+    (finding 15): nothing sniffed, cached or referred from them."""
+    resp = raw_request(server.port, bare_lf_head(f"127.0.0.1:{server.port}"))
+    assert resp.status == 431, resp
+    assert resp.header("X-Content-Type-Options") == "nosniff", resp
+    assert resp.header("Referrer-Policy") == "no-referrer", resp
+    assert resp.header("Cache-Control") == "no-store", resp
+    assert resp.header("Content-Security-Policy") == "default-src 'none'; frame-ancestors 'none'", resp
+
+
 # ---------------------------------------------------------------- DNS rebinding (finding 3)
 
 TOKEN = "hardening-static-token-4242"
