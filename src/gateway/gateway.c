@@ -10,10 +10,8 @@
  * Authorization (unless passing it through), cookies, or Impersonate-*. */
 #include "gateway/gateway.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +84,8 @@ struct gw_req {
     char ws_key[32];
     struct auth_identity id;
     bool has_id;
-    struct gw_client *cl; /* once admitted */
+    char peer[GATEWAY_PEER_MAX]; /* the client's address ("" unknown) */
+    struct gw_client *cl;        /* once admitted */
     bool watch;
     char client_token[KUBE_TOKEN_MAX + 1];
     char token[KUBE_TOKEN_MAX + 1];
@@ -700,25 +699,13 @@ static void req_on_creds(struct kube_creds_req *cr, const char *token, const cha
 }
 
 /* The client a request counts against: the user podterm authenticated, else
- * the peer's address. Connections through the TLS terminator arrive on a
- * socketpair and share one key; with authentication on, users are told
- * apart anyway. */
+ * the peer's address as the listener saw it (behind the TLS terminator too). */
 static void req_client_key(const struct gw_req *r, char *key, size_t cap)
 {
-    if (r->has_id) {
+    if (r->has_id)
         snprintf(key, cap, "user:%s", r->id.user);
-        return;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    char ip[INET6_ADDRSTRLEN] = "";
-    if (r->fd >= 0 && getpeername(r->fd, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
-        else if (ss.ss_family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
-    }
-    snprintf(key, cap, "addr:%s", ip[0] ? ip : "local");
+    else
+        snprintf(key, cap, "addr:%s", r->peer[0] ? r->peer : "local");
 }
 
 /* Count the request against its client's bound and the watch bound; false
@@ -924,6 +911,7 @@ void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
     r->fd = fd;
     r->adopt = adopt;
     r->adopt_ctx = ctx;
+    memcpy(r->peer, head->peer, sizeof(r->peer));
     memcpy(r->buf, buf, len);
     r->len = len;
     uv_timer_init(gw->loop, &r->timer);

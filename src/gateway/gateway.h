@@ -66,10 +66,15 @@ size_t gateway_requests_in_flight(const struct gateway *gw);
 bool gateway_wants(const char *head, size_t len);
 
 /* What the listener learned from the head (subprotocol negotiation). */
+#define GATEWAY_PEER_MAX 48 /* a textual IPv6 address and its NUL */
+
 struct gateway_head {
     bool websocket;
     int negotiation_rc;            /* PROTO_OK or a proto_err */
     const char *subprotocol_token; /* NULL or the decoded token item */
+    /* The client's address as text ("" unknown): the listener knows it also
+     * for connections that reach it through the TLS terminator's socketpair. */
+    char peer[GATEWAY_PEER_MAX];
 };
 
 /* Give the client connection back to the listener: fd (owned by the

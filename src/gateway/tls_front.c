@@ -208,7 +208,7 @@ static void conn_on_event(void *user, int events)
     conn_pump(c);
 }
 
-static void front_accept_one(struct tls_front *f, int fd)
+static void front_accept_one(struct tls_front *f, int fd, const struct sockaddr *peer)
 {
     int sv[2];
     struct tf_conn *c = f->nconns < TLS_FRONT_CONN_MAX ? calloc(1, sizeof(*c)) : NULL;
@@ -239,17 +239,19 @@ static void front_accept_one(struct tls_front *f, int fd)
     f->nconns++;
     tls_sock_want(c->tls, true, false);
     tls_sock_want(c->pl, true, false);
-    f->plain(f->plain_ctx, sv[1]);
+    f->plain(f->plain_ctx, sv[1], peer);
 }
 
 static void front_on_listen(uv_poll_t *p, int status, int events)
 {
     struct tls_front *f = p->data;
     for (int i = 0; i < 64; i++) { /* bounded per wakeup: other work gets its turn */
-        int fd = accept4(f->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof(peer);
+        int fd = accept4(f->fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        front_accept_one(f, fd);
+        front_accept_one(f, fd, (const struct sockaddr *)&peer);
     }
 }
 

@@ -26,7 +26,9 @@
 struct tls_front;
 
 /* A decrypted connection for the plaintext listener: fd is the callee's. */
-typedef void (*tls_front_plain_fn)(void *ctx, int fd);
+/* peer: the TLS client's address (the socketpair the callee gets has none of
+ * its own), so per-peer bounds behind the terminator count real clients. */
+typedef void (*tls_front_plain_fn)(void *ctx, int fd, const struct sockaddr *peer);
 
 struct tls_front_files {
     const char *cert, *key; /* PEM chain and its key */

@@ -14,6 +14,7 @@
 #include "gateway/gateway.h"
 #include "gateway/http1.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -46,8 +47,8 @@ struct listener {
     struct pending *oldest, *newest;
 };
 
-/* A peer's address without its port; unknown (TLS-fed sockets, whose peer
- * is the terminator's socketpair) is never counted per peer. */
+/* A peer's address without its port (TLS-fed sockets: the address the
+ * terminator accepted, not the socketpair's); unknown is never counted per peer. */
 struct listener_peer {
     int family; /* AF_INET, AF_INET6 or 0: unknown */
     unsigned char addr[16];
@@ -227,6 +228,8 @@ static bool pending_to_gateway(struct pending *p, int fd)
         .negotiation_rc = hr->negotiation_rc,
         .subprotocol_token = hr->neg.has_token ? hr->neg.token : NULL,
     };
+    if (p->peer.family)
+        inet_ntop(p->peer.family, p->peer.addr, gh.peer, sizeof(gh.peer));
     gateway_take(server->opts.gateway, fd, p->head, p->len, &gh, listener_adopt_buf, server);
     free(hr);
     return true;
@@ -324,19 +327,15 @@ static void listener_closed_free(uv_handle_t *h)
     free(h->data);
 }
 
-static void listener_peer_get(uv_tcp_t *tcp, struct listener_peer *peer)
+static void listener_peer_set(struct listener_peer *peer, const struct sockaddr *sa)
 {
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
     memset(peer, 0, sizeof(*peer));
-    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
-        return;
-    if (ss.ss_family == AF_INET) {
+    if (sa && sa->sa_family == AF_INET) {
         peer->family = AF_INET;
-        memcpy(peer->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-    } else if (ss.ss_family == AF_INET6) {
+        memcpy(peer->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
         peer->family = AF_INET6;
-        memcpy(peer->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+        memcpy(peer->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
     }
 }
 
@@ -363,8 +362,9 @@ static void listener_pending_evict(struct listener *l, const struct pending *p)
 }
 
 /* Start pre-reading a connection: accepted from our socket, or (fd >= 0)
- * the decrypted side of a TLS connection. */
-static void listener_pending_start(struct listener *l, uv_stream_t *server_stream, int fd)
+ * the decrypted side of a TLS connection from the client at peer. */
+static void listener_pending_start(struct listener *l, uv_stream_t *server_stream, int fd,
+                                   const struct sockaddr *peer)
 {
     struct pending *p = malloc(sizeof(*p));
     char *head = p ? malloc(SERVER_HEAD_MAX) : NULL;
@@ -405,7 +405,11 @@ static void listener_pending_start(struct listener *l, uv_stream_t *server_strea
         pending_drop(p);
         return;
     }
-    listener_peer_get(&p->tcp, &p->peer);
+    struct sockaddr_storage ss;
+    int ss_len = sizeof(ss);
+    if (fd < 0 && uv_tcp_getpeername(&p->tcp, (struct sockaddr *)&ss, &ss_len) == 0)
+        peer = (const struct sockaddr *)&ss;
+    listener_peer_set(&p->peer, peer);
     listener_pending_evict(l, p);
     pending_link(p);
     /* Keystrokes and echoes are tiny writes: never let Nagle hold them back. */
@@ -419,17 +423,17 @@ static void listener_on_connection(uv_stream_t *server_stream, int status)
     struct listener *l = server_stream->data;
     if (status < 0)
         return;
-    listener_pending_start(l, server_stream, -1);
+    listener_pending_start(l, server_stream, -1, NULL);
 }
 
-void listener_adopt_fd(void *listener, int fd)
+void listener_adopt_fd(void *listener, int fd, const struct sockaddr *peer)
 {
     struct listener *l = listener;
     if (l->closed) {
         close(fd);
         return;
     }
-    listener_pending_start(l, NULL, fd);
+    listener_pending_start(l, NULL, fd, peer);
 }
 
 struct listener *listener_new_unbound(struct server *server)

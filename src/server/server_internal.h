@@ -71,7 +71,7 @@ void listener_close(struct listener *listener);
 /* A listener that does not bind: connections arrive through listener_adopt_fd
  * (the TLS terminator's decrypted side). */
 struct listener *listener_new_unbound(struct server *server);
-void listener_adopt_fd(void *listener, int fd);
+void listener_adopt_fd(void *listener, int fd, const struct sockaddr *peer);
 void listener_free(struct listener *listener);
 
 /* http_reply.c: complete small responses in one write. Return 0, or -1 to close. */

@@ -93,3 +93,43 @@ def test_gateway_half_sent_heads_do_not_lock_out(gateway):
     finally:
         for s in socks:
             s.close()
+
+
+def test_tls_half_sent_heads_bounded_per_peer(pki, podterm):
+    """Behind the TLS terminator the per-peer bound on half-sent heads
+    counts the client's own address: the 65th pending head from 127.0.0.2
+    evicts that address's oldest, while a pending head from 127.0.0.1 stays."""
+    per_peer = 64  # LISTENER_PENDING_PER_PEER
+    srv = podterm(tls_args(pki), name="gw-tls-per-peer")
+    ctx = ssl.create_default_context(cafile=f"{pki}/ca.crt")
+
+    def half_sent(source):
+        raw = socket.create_connection(("127.0.0.1", srv.port), timeout=15,
+                                       source_address=(source, 0))
+        tls = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        tls.sendall(b"GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        return tls
+
+    def closed_within(tls, seconds):
+        tls.settimeout(seconds)
+        try:
+            return tls.recv(1) == b""
+        except socket.timeout:
+            return False
+        except (ssl.SSLError, OSError):
+            return True
+
+    bystander = half_sent("127.0.0.1")
+    first = half_sent("127.0.0.2")
+    rest = [half_sent("127.0.0.2") for _ in range(per_peer - 1)]
+    try:
+        assert not closed_within(first, 0.5)  # at the bound, nobody evicted
+        rest.append(half_sent("127.0.0.2"))
+        assert closed_within(first, 5)        # one more: its own oldest goes
+        assert not closed_within(bystander, 0.5)
+        bystander.sendall(b"\r\n")
+        bystander.settimeout(15)
+        assert bystander.recv(64).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for s in [bystander, first, *rest]:
+            s.close()

@@ -650,3 +650,49 @@ def test_one_client_cannot_take_every_slot(pki, tmp_path, podterm):
         for c in held:
             c.close()
         proxy.close()
+
+
+def tls_anon_conn(port, pki, source):
+    """A Conn over TLS to 127.0.0.1:port from the loopback address source."""
+    ctx = ssl.create_default_context(cafile=f"{pki}/ca.crt")
+    raw = socket.create_connection(("127.0.0.1", port), timeout=15, source_address=(source, 0))
+    conn = Conn.__new__(Conn)
+    conn.port, conn.sock, conn.buf, conn.timeout = port, ctx.wrap_socket(
+        raw, server_hostname="127.0.0.1"), b"", 15
+    return conn
+
+
+def test_clients_behind_tls_front_counted_by_address(pki, tmp_path, podterm):
+    """Anonymous gateway over HTTPS: the per-client bound counts the address
+    the TLS terminator accepted, not its socketpair, so one address holding
+    every one of its slots does not lock out a client from another address."""
+    bound = header_constant("GATEWAY_CLIENT_REQUESTS_MAX")
+    up = podterm(["--token-auth-file", f"{pki}/tokens.csv"], name="gw-tls-slots-up")
+    proxy = WatchProxy(up.port)
+    held = []
+    try:
+        kc = kubeconfig(str(tmp_path), "kc", f"http://127.0.0.1:{proxy.port}",
+                        token=UPSTREAM_TOKEN)
+        gw = podterm(tls_args(pki, "--kubeconfig", kc), name="gw-tls-slots")
+        for _ in range(bound):
+            conn = tls_anon_conn(gw.port, pki, "127.0.0.2")
+            held.append(conn)
+            conn.sendall(b"GET /api/v1/pods?watch=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            resp = read_response_head(conn, time.monotonic() + 15)
+            assert resp.status == 200, resp
+        assert proxy.watches == bound
+
+        def get_pods(source):
+            conn = tls_anon_conn(gw.port, pki, source)
+            try:
+                conn.sendall(b"GET /api/v1/pods HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                return read_response_head(conn, time.monotonic() + 15).status
+            finally:
+                conn.close()
+
+        assert get_pods("127.0.0.2") == 429
+        assert get_pods("127.0.0.1") == 200
+    finally:
+        for c in held:
+            c.close()
+        proxy.close()
