@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 LISTEN     ?= 127.0.0.1:8080
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test test-unit test-fuzz test-interop test-e2e bench format format-check clean
+.PHONY: all deps build run test test-unit test-fuzz test-interop test-e2e coverage bench format format-check clean
 
 all: build
 
@@ -22,7 +22,8 @@ run: build
 	./$(BUILD)/podterm --listen $(LISTEN)
 
 # The whole suite, as CI runs it: a warnings-as-errors gcc build, an ASan+UBSan
-# clang build that every suite runs against, a short fuzz run, real clients.
+# clang build that every suite runs against, a short fuzz run, real clients,
+# then the coverage of src/ they reached, checked against tests/coverage-floor.txt.
 test:
 	@scripts/deps.sh test
 	@scripts/test.sh
@@ -30,6 +31,11 @@ test:
 test-unit test-fuzz test-interop test-e2e:
 	@scripts/deps.sh test
 	@scripts/test.sh $(@:test-%=%)
+
+# Coverage comes with every full run (the ASan build is instrumented, no second
+# run of the suites): `make coverage` is `make test`, for its closing table.
+# `scripts/test.sh coverage` alone reprints the table of the last run.
+coverage: test
 
 bench:
 	@scripts/deps.sh test

@@ -2,11 +2,18 @@
 # Runs the test suites and prints one closing line "N passed, N failed"
 # (N counting suites); exits non-zero if any suite failed.
 #
-# Usage: scripts/test.sh [unit|fuzz|interop|e2e ...]   (default: all)
+# Usage: scripts/test.sh [unit|fuzz|interop|e2e|coverage ...]   (default: all)
 #
 # Every suite runs against the ASan+UBSan build, so memory errors found by real
 # clients fail the run. PODTERM_BIN overrides the binary the interop and e2e
 # suites start.
+#
+# Coverage: the same build is instrumented for clang source-based coverage
+# (PODTERM_COVERAGE=OFF turns it off). Every process writes its own profile at
+# exit into $ASAN_BUILD/profiles; after a full run the "coverage" step merges
+# them, prints per-folder line and branch coverage of src/ and fails when the
+# total falls below tests/coverage-floor.txt. `scripts/test.sh coverage` alone
+# reports on the profiles of the last run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,6 +25,11 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp}
 export PODTERM_BIN=${PODTERM_BIN:-$root/$asan/podterm}
 mkdir -p tests/out
+coverage=${PODTERM_COVERAGE:-ON}
+profiles=$root/$asan/profiles
+# %p: one file per process, so concurrent servers never share one; %m: the
+# binary's signature, so the unit tests' and podterm's profiles stay apart.
+[ "$coverage" = ON ] && export LLVM_PROFILE_FILE=$profiles/%p-%m.profraw
 
 passed=0
 failed=0
@@ -46,7 +58,7 @@ build_gcc() {
 
 build_asan() {
     cmake -S . -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-        -DPODTERM_SANITIZE=ON >/dev/null &&
+        -DPODTERM_SANITIZE=ON -DPODTERM_COVERAGE="$coverage" >/dev/null &&
         cmake --build "$asan" -j "$jobs"
 }
 
@@ -95,8 +107,32 @@ suite_bench_smoke() {
     PODTERM_BIN=$root/$asan/podterm BENCH_TOOLS=$root/$asan bench/run.sh --smoke
 }
 
+suite_coverage() {
+    # Merge the profiles every process of the suites wrote; report src/ only,
+    # over podterm and the unit tests (which link parts the server may not).
+    [ "$coverage" = ON ] || { echo "coverage: PODTERM_COVERAGE=OFF, nothing measured"; return 1; }
+    local raw=("$profiles"/*.profraw)
+    [ -e "${raw[0]}" ] || { echo "coverage: no profiles in $profiles (run the suites first)"; return 1; }
+    local data=$root/$asan/coverage.profdata list=$root/$asan/profiles.txt objects=() t
+    printf '%s\n' "${raw[@]}" >"$list" # a file: thousands of names may not fit one command line
+    llvm-profdata-14 merge -sparse -f "$list" -o "$data" || return 1
+    for t in "$asan"/test_*; do
+        [ -x "$t" ] && objects+=(-object "$t")
+    done
+    echo "coverage: ${#raw[@]} profiles merged into $data"
+    llvm-cov-14 export -summary-only -instr-profile "$data" "$asan/podterm" "${objects[@]}" \
+        "$root/src" | /usr/bin/python3 scripts/coverage_report.py tests/coverage-floor.txt
+}
+
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway e2e bench_smoke)
+# A run of any suite starts a fresh measurement; "coverage" alone reads the last one.
+if [ "$coverage" = ON ] && [ "${suites[*]}" != coverage ]; then
+    rm -rf "$profiles"
+    mkdir -p "$profiles"
+fi
+# After a full run (no suites named), the coverage step closes it.
+[ $# -eq 0 ] && [ "$coverage" = ON ] && coverage_step=1
 
 run_suite build-gcc build_gcc
 run_suite build-asan build_asan
@@ -104,6 +140,7 @@ if [ "$failed" -eq 0 ]; then
     for s in "${suites[@]}"; do
         run_suite "$s" "suite_$s"
     done
+    [ -n "${coverage_step:-}" ] && run_suite coverage suite_coverage
 fi
 
 echo

@@ -62,7 +62,9 @@ pods:
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    const res = await server?.stop();
+    // A clean shutdown: ASan/LSan reports make the server exit non-zero.
+    if (res) assert.equal(res.code, 0, `podterm exited with ${JSON.stringify(res)}:\n${server.stderr()}`);
     tmp?.cleanup();
   });
 
@@ -158,7 +160,9 @@ describe('token prompt', () => {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    const res = await server?.stop();
+    // A clean shutdown: ASan/LSan reports make the server exit non-zero.
+    if (res) assert.equal(res.code, 0, `podterm exited with ${JSON.stringify(res)}:\n${server.stderr()}`);
     tmp?.cleanup();
   });
 

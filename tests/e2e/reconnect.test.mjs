@@ -18,7 +18,10 @@ let server;
 
 after(async () => {
   await browser?.close();
-  await server?.stop();
+  // The servers killed on purpose are gone; the last one restarted must
+  // shut down cleanly (ASan/LSan reports make the server exit non-zero).
+  const res = await server?.stop();
+  if (res) assert.equal(res.code, 0, `podterm exited with ${JSON.stringify(res)}:\n${server.stderr()}`);
 });
 
 test('kill the server, restart it on the same port: the page reconnects', async () => {
@@ -38,8 +41,13 @@ test('kill the server, restart it on the same port: the page reconnects', async 
   assert.match(await page.textContent('.banner'), /Reconnecting automatically/);
   assert.match(await page.textContent('#state'), /Reconnecting in \d+ s/);
   await screenshot(page, 'reconnecting');
-  // Let a few attempts fail while the server is down.
-  await page.waitForTimeout(2500);
+  // Let a few attempts fail while the server is down: a countdown of 3 s or
+  // more comes from the third delay at the earliest (0.5, 1, 2 s +-20 %), so
+  // two attempts have failed by then.
+  await page.waitForFunction(() => {
+    const m = / in (\d+) s/.exec(document.querySelector('#state').textContent);
+    return m && Number(m[1]) >= 3;
+  }, null, { timeout: 30000, polling: 100 });
   assert.equal(await page.evaluate(() => window.podterm.state()), 'reconnecting');
 
   server = await startPodterm({ listen: `127.0.0.1:${port}` });

@@ -6,9 +6,10 @@ import urllib.parse
 
 import pytest
 
-from podterm_client import (NONZERO_PREFIX, V4, V5, Conn, assert_status_response, build_request,
-                            exec_path, http_get_json, http_request, read_response_body,
-                            read_response_head, ws_exec, ws_open)
+from podterm_client import (NONZERO_PREFIX, V4, V5, Conn, assert_json_exact,
+                            assert_status_response, build_request, exec_path, http_get_json,
+                            http_request, read_response_body, read_response_head, ws_exec,
+                            ws_open)
 
 NO_STREAMS = "you must specify at least 1 of stdin, stdout, stderr"
 NO_COMMAND = "you must specify at least one command for the container"
@@ -64,16 +65,18 @@ def test_exec_without_command_is_400(server, query):
 
 
 def test_empty_argv0_fails_cleanly(server):
-    """command= is one empty argv element, not "no command": either refused
-    with a Status before the upgrade or a Failure status after it."""
+    """command= is one empty argv element, not "no command": the upgrade
+    succeeds and the exec fails the way Go's exec.LookPath("") does."""
     path = "/api/v1/namespaces/default/pods/local/exec?command=&stdout=true"
     resp, ws = ws_open(server.port, path, V5)
-    if ws is None:
-        assert resp.status == 400 and resp.json()["reason"] == "BadRequest", resp
-        return
+    assert resp.status == 101 and ws is not None, resp
     t = ws.collect()
     ws.close()
-    assert b'"status":"Failure"' in t.status(), t
+    message = 'exec: "": executable file not found in $PATH'
+    assert_json_exact(t.status(), json.dumps({
+        "metadata": {}, "status": "Failure", "message": "Internal error occurred: " + message,
+        "reason": "InternalError", "details": {"causes": [{"message": message}]}, "code": 500}))
+    assert t.data(1) == b"", t
 
 
 # 22
@@ -104,14 +107,25 @@ def test_overlong_pod_name_is_404_status(server):
     assert resp.status == 404 and resp.json()["reason"] == "NotFound", resp
 
 
-@pytest.mark.parametrize("raw", ["a%00b", "%2e%2e", "a%2Fb", "%ff%fe", "a%20b", "%"])
-def test_odd_encodings_get_a_status_not_a_crash(server, raw):
+BAD_ESCAPE = "the request path has an invalid %-escape or an encoded NUL"
+NO_ROUTE = "the server could not find the requested resource"
+
+
+@pytest.mark.parametrize("raw,code,message,name", [
+    ("a%00b", 400, BAD_ESCAPE, None),  # an encoded NUL
+    ("%", 400, BAD_ESCAPE, None),  # a cut-off escape
+    ("%2e%2e", 404, NO_ROUTE, None),  # decodes to "..": no route
+    ("a%2Fb", 404, NO_ROUTE, None),  # decodes to a slash: one segment too many
+    ("%ff%fe", 404, None, "\ufffd\ufffd"),  # invalid UTF-8 named as Go names it
+    ("a%20b", 404, None, "a b"),
+], ids=["nul", "cut", "dotdot", "slash", "bad-utf8", "space"])
+def test_odd_encodings_get_a_status_not_a_crash(server, raw, code, message, name):
     path = f"/api/v1/namespaces/default/pods/{raw}/exec?command=true&stdout=true"
     resp = upgrade(server.port, path)
-    assert resp.status in (400, 404), resp
-    st = resp.json()
-    assert (st["kind"], st["apiVersion"], st["status"], st["code"]) == (
-        "Status", "v1", "Failure", resp.status), st
+    if name is not None:
+        not_found(resp, name)
+    else:
+        assert_status_response(resp, code, "BadRequest" if code == 400 else "NotFound", message)
 
 
 # 23

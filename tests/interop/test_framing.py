@@ -1,6 +1,7 @@
 """Channel framing, status, close sequence, stdin, resize and TTY rules
 (PROTOCOL.md 3; checklist 5-18)."""
 import base64
+import json
 import time
 
 import pytest
@@ -75,8 +76,14 @@ def test_exit_code_range(server, code):
 
 
 def test_killed_by_signal_is_a_failure(server):
+    # As the kubelet reports it (the CRI's 128 + signal number).
     _, t = ws_exec(server.port, exec_path(["sh", "-c", "kill -9 $$"]), V5)
-    assert b'"status":"Failure"' in t.status(), t
+    assert_json_exact(t.status(), json.dumps({
+        "metadata": {}, "status": "Failure",
+        "message": "command terminated with non-zero exit code: error executing command "
+                   "[sh -c kill -9 $$], exit code 137",
+        "reason": "NonZeroExitCode",
+        "details": {"causes": [{"reason": "ExitCode", "message": "137"}]}}))
     assert_clean_end(t)
 
 
@@ -101,10 +108,22 @@ def test_pre_v4_status_is_text_on_failure_only(server, proto):
     assert_clean_end(bad)
 
 
-def test_command_not_found_is_a_failure_status(server):
-    _, t = ws_exec(server.port, exec_path(["/nonexistent/podterm-cmd"], stderr=True), V5)
-    st = t.status().decode()
-    assert '"status":"Failure"' in st, t
+def internal_error_status(message):
+    """PROTOCOL.md 3.6's "other error" Status, in Go's key order."""
+    return json.dumps({
+        "metadata": {}, "status": "Failure", "message": "Internal error occurred: " + message,
+        "reason": "InternalError", "details": {"causes": [{"message": message}]}, "code": 500})
+
+
+@pytest.mark.parametrize("cmd,message", [
+    ("/nonexistent/podterm-cmd",
+     'exec: "/nonexistent/podterm-cmd": stat /nonexistent/podterm-cmd: no such file or directory'),
+    ("podterm-no-such-cmd", 'exec: "podterm-no-such-cmd": executable file not found in $PATH'),
+], ids=["path", "name"])
+def test_command_not_found_is_a_failure_status(server, cmd, message):
+    _, t = ws_exec(server.port, exec_path([cmd], stderr=True), V5)
+    assert t.data(1) == b"" and t.data(2) == b"", t
+    assert_json_exact(t.status(), internal_error_status(message))
     assert_clean_end(t)
 
 

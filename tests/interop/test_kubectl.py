@@ -14,29 +14,48 @@ from podterm_client import http_get_json
 from podterm_server import CLUSTER_CONFIG, Podterm
 from recorder import Recorder
 
+# client-go 1.30-1.33 has a known race (PROTOCOL.md 5.6) that logs "Unknown
+# stream id N, discarding message" for the empty first frame about once in 300
+# runs. Tolerated in at most this fraction of those versions' runs (or
+# RACE_RUNS_FREE runs, for a short selection): a podterm bug that makes
+# kubectl drop messages shows up far more often.
+RACE_VERSIONS = ("1.30", "1.31", "1.32", "1.33")
+RACE_FRACTION_MAX = 0.05
+RACE_RUNS_FREE = 2
+
+
 @pytest.fixture(scope="module")
 def kube(tmp_path_factory):
     """The cluster server and a recorder in front of it."""
     srv = Podterm(config=CLUSTER_CONFIG, name="test_kubectl")
     rec = Recorder(srv.port)
     tmp = str(tmp_path_factory.mktemp("kubectl"))
-    yield types.SimpleNamespace(srv=srv, rec=rec, tmp=tmp)
+    k = types.SimpleNamespace(srv=srv, rec=rec, tmp=tmp, race_runs=0, raced=[])
+    yield k
     rec.close()
     problems = srv.stop()
     if problems:
         pytest.fail(srv.describe(problems), pytrace=False)
+    allowed = max(RACE_RUNS_FREE, int(k.race_runs * RACE_FRACTION_MAX))
+    if len(k.raced) > allowed:
+        pytest.fail(f"'Unknown stream id' in {len(k.raced)} of {k.race_runs} kubectl runs "
+                    f"(known race: about 1 in 300; allowed {allowed}): {k.raced}", pytrace=False)
 
 
 def kubectl(kube, version, *args, stdin=None, env=None, timeout=60):
-    """Runs kubectl through the recorder. client-go 1.30-1.33 has a known race
-    (PROTOCOL.md 5.6) that logs "Unknown stream id N, discarding message" for
-    the empty first frame about once in 300 runs: that line is dropped here."""
+    """Runs kubectl through the recorder. The known race's line is dropped
+    from stderr for the versions that have it, and counted (see above)."""
     kube.rec.clear()
     env = env or fresh_env(kube.tmp, kube.rec.port)
     r = subprocess.run([kbin(version), *args], input=stdin, env=env, capture_output=True,
                        text=True, timeout=timeout)
-    r.stderr = "".join(line for line in r.stderr.splitlines(keepends=True)
-                       if "Unknown stream id" not in line)
+    if version in RACE_VERSIONS:
+        kube.race_runs += 1
+        lines = r.stderr.splitlines(keepends=True)
+        kept = [line for line in lines if "Unknown stream id" not in line]
+        if len(kept) != len(lines):
+            kube.raced.append(f"kubectl.{version} {' '.join(args)}")
+        r.stderr = "".join(kept)
     return r
 
 

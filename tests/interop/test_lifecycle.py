@@ -103,6 +103,7 @@ def test_sigterm_with_tty_shell_exec_running(podterm):
     srv = podterm()
     resp, ws = ws_open(srv.port, exec_path(["/bin/sh"], stdin=True, tty=True), V5)
     kids = wait_children(srv)
+    assert kids, "exec did not start"  # else "children gone" below holds vacuously
     status, took = sigterm_exit(srv)
     ws.close()
     assert status == 0, f"exit {status} after {took:.1f} s (want 0 within 5 s)"

@@ -4,6 +4,7 @@ read. After each, the server must still serve promptly and its descriptors
 and child processes must return to the baseline."""
 import base64
 import os
+import signal
 import socket
 import struct
 import threading
@@ -13,7 +14,7 @@ import pytest
 
 from podterm_client import (BASE64, OP_BINARY, OP_CLOSE, SUCCESS_STATUS, V5, Conn,
                             assert_json_exact, build_request, encode_frame, exec_path,
-                            http_request, read_response_head,
+                            http_request, read_response_head, status_json,
                             upgrade_headers, ws_exec, ws_open)
 from podterm_server import Podterm
 
@@ -97,11 +98,20 @@ def test_base64_ignores_line_breaks_like_go(checked):
     assert t.data(1) == b"foo\n", t
 
 
-def test_invalid_utf8_in_text_frame_is_not_fatal_to_server(checked):
+def test_invalid_utf8_in_text_frame_is_stdin_bytes(checked):
+    """PROTOCOL.md 3.2: binary protocols take text frames too (python sends
+    stdin strings as text), as raw bytes after the channel byte, UTF-8 or not:
+    the process reads them verbatim and the connection goes on."""
     resp, ws = ws_open(checked.port, exec_path(["cat"], stdin=True), V5)
     with ws:
-        ws.send_text(b"\x00\xff\xfe\n")  # RFC 6455 says close 1007; either way the server lives
-        ws.wait_closed(0.5)
+        ws.send_text(b"\x00\xff\xfe\n")
+        ws.send_binary(b"\x00ok\n")
+        t = ws.collect(5, until=lambda t: b"ok\n" in t.data(1))
+        ws.send_close(1000)
+        end = ws.collect(5)
+    assert t.data(1) == b"\xff\xfe\nok\n", t
+    assert t.close_code is None and not t.eof, t
+    assert end.close_code == 1000 and end.eof, end
 
 
 # ---------------------------------------------------------------- big messages
@@ -186,8 +196,31 @@ def test_protocol_violation_closes_connection(checked, frame):
 
 # ---------------------------------------------------------------- headers
 
+def raw_exchange(conn, data, deadline):
+    """Sends data (the server may hang up before taking all of it) and returns
+    everything the server sent until it closed; a read past the deadline fails."""
+    try:
+        conn.sendall(data)
+    except OSError:
+        pass  # refused mid-send: its answer is already in our receive queue
+    return conn.read_to_eof(deadline)
+
+
+def parse_response(raw):
+    """(status line, {lower-case header: value}, body) of one whole response."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    assert sep, f"no complete response head: {raw[:300]!r}"
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict((k.strip().lower(), v.strip()) for k, _, v in
+                   (line.partition(":") for line in lines[1:]))
+    assert len(body) == int(headers["content-length"]), (lines, body[:300])
+    return lines[0], headers, body
+
+
 @pytest.mark.parametrize("kind", ["one-100k-header", "5000-headers", "100k-url"])
 def test_oversized_request_head_is_refused(checked, kind):
+    """The listener reads at most SERVER_HEAD_MAX (16 KiB) of a head, then
+    answers 431 with a Status and hangs up."""
     path, headers = exec_path(["true"]), upgrade_headers(V5)
     if kind == "one-100k-header":
         headers.append(("X-Big", "a" * 100_000))
@@ -196,36 +229,57 @@ def test_oversized_request_head_is_refused(checked, kind):
     else:
         path += "&x=" + "a" * 100_000
     conn = Conn(checked.port, 10)
-    deadline = time.monotonic() + 10
     try:
-        try:
-            conn.sendall(build_request("GET", path, headers))
-        except OSError:
-            return  # refused while we were still sending: fine
-        try:
-            resp = read_response_head(conn, deadline)
-        except (EOFError, ConnectionResetError):
-            return  # closed without an answer: fine
-        assert 400 <= resp.status < 500, resp
+        raw = raw_exchange(conn, build_request("GET", path, headers), time.monotonic() + 10)
     finally:
         conn.close()
+    line, hdrs, body = parse_response(raw)
+    assert line == "HTTP/1.1 431 Request Header Fields Too Large", raw[:300]
+    assert (hdrs["content-type"], hdrs["connection"]) == ("application/json", "close"), hdrs
+    assert_json_exact(body, status_json(431, "RequestHeaderFieldsTooLarge",
+                                        "request header fields too large (limit 16384 bytes)"))
 
 
-def test_garbage_request_lines(checked):
-    for junk in (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(64),  # TLS hello
-                 b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"\r\n" * 100,
-                 b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-                 b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"):
-        conn = Conn(checked.port, 5)
-        try:
-            conn.sendall(junk)
-            try:
-                resp = read_response_head(conn, time.monotonic() + 1)
-                assert resp.status >= 400 or resp.status == 200, (junk, resp)
-            except (EOFError, ConnectionResetError, TimeoutError, ValueError):
-                pass
-        finally:
-            conn.close()
+HEAD_TIMEOUT_S = 10  # SERVER_HEAD_TIMEOUT_MS: a client must send its whole head in this
+BAD_TARGET = "the request path has an invalid %-escape or an encoded NUL"
+
+
+@pytest.mark.parametrize("junk,want", [
+    # No head ever ends: dropped without a word when the head timeout fires.
+    (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(64)), None),
+    # No request target: the listener's own 400.
+    (b"GET\r\n\r\n", 400),
+    (b"\r\n" * 100, 400),
+    # lws reads an unknown version as HTTP/1.0 and serves it (Go would say 505).
+    (b"GET / HTTP/9.9\r\n\r\n", 200),
+    # A GET's body framing is not looked at; the page is served and the
+    # connection ends (after lws' 5 s wait for the body it thinks is coming).
+    (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 200),
+    (b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 200),
+], ids=["tls-hello", "no-target", "only-crlf", "http-9.9", "content-length--1", "bad-chunk"])
+def test_garbage_request_lines(checked, junk, want):
+    """Each gets its one answer (or, for a head that never ends, silence) and
+    the connection is closed by the server: a hang fails at the deadline."""
+    conn = Conn(checked.port, HEAD_TIMEOUT_S + 5)
+    try:
+        t0 = time.monotonic()
+        raw = raw_exchange(conn, junk, t0 + HEAD_TIMEOUT_S + 5)
+        took = time.monotonic() - t0
+    finally:
+        conn.close()
+    if want is None:
+        assert raw == b"", raw[:300]
+        assert HEAD_TIMEOUT_S - 1 <= took, f"dropped after {took:.1f} s, before the head timeout"
+        return
+    line, hdrs, body = parse_response(raw)
+    assert line.split(" ", 2)[1] == str(want), raw[:300]
+    assert hdrs["connection"] == "close", hdrs
+    if want == 400:
+        assert line == "HTTP/1.1 400 Bad Request", line
+        assert_json_exact(body, status_json(400, "BadRequest", BAD_TARGET))
+    else:
+        assert hdrs["content-type"] == "text/html; charset=utf-8", hdrs
+        assert body.startswith(b"<!doctype html>"), body[:100]
 
 
 # ---------------------------------------------------------------- connections
@@ -290,24 +344,133 @@ def test_client_vanishing_mid_exec_kills_process(checked):
 
 # ---------------------------------------------------------------- backpressure
 
+def rss_growth_max_kib(moved):
+    """What the server's RSS may grow by for one stalled session that moved
+    `moved` bytes before stalling: an output frame (SESSION_OUT_PAYLOAD,
+    64 KiB) plus lws' copy of a partly sent one, or stdin waiting for the
+    process (SESSION_IN_MAX, 64 KiB) plus lws' receive buffer, with ASan's
+    shadow and allocator pages: 4 MiB for those. Plus, under ASan, the freed
+    frames of what went through, kept in its quarantine (1.2-2.6 MiB for the
+    ~3 MiB moved on the machine this was measured on). The kernel's socket
+    buffers are not the server's RSS."""
+    return 4 * 1024 + moved // 1024
+
+
+def stall_bytes_max():
+    """Bytes that may move before a flow stalls: the kernel's largest send
+    and receive buffers for the loopback connection, a pipe or pty, and the
+    server's own buffers above (1 MiB for the last two together)."""
+    def sysctl_max(name):
+        with open(f"/proc/sys/net/ipv4/{name}") as f:
+            return int(f.read().split()[2])
+    return sysctl_max("tcp_rmem") + sysctl_max("tcp_wmem") + (1 << 20)
+
+
+def wait_stalled(counter, timeout=30.0, quiet=1.0):
+    """Waits until counter() stops growing for `quiet` seconds; returns its value."""
+    deadline = time.monotonic() + timeout
+    last, since = counter(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = counter()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return now
+    raise AssertionError(f"still flowing after {timeout} s ({last} bytes): no backpressure")
+
+
+def wait_children(srv, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not srv.children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return srv.children()
+
+
+def written_bytes(pid):
+    with open(f"/proc/{pid}/io") as f:
+        return int(next(line for line in f if line.startswith("wchar:")).split()[1])
+
+
 def test_unread_output_keeps_memory_bounded(checked):
+    """cat /dev/zero to a client that reads nothing: the server stops reading
+    the process's output once the socket is full, so cat blocks."""
     resp, ws = ws_open(checked.port, exec_path(["cat", "/dev/zero"]), V5)
     with ws:
         before = rss_kb(checked.pid)
-        time.sleep(3)  # the process could write gigabytes by now
+        kids = wait_children(checked)
+        assert len(kids) == 1, kids
+        written = wait_stalled(lambda: written_bytes(kids[0]))
         grown = rss_kb(checked.pid) - before
-    assert grown < 64 * 1024, f"server RSS grew {grown} KiB while the client read nothing"
+    assert written < stall_bytes_max(), f"cat wrote {written} bytes nobody read"
+    assert grown < rss_growth_max_kib(written), (
+        f"server RSS grew {grown} KiB while the client read nothing ({written} bytes moved)")
+
+
+def send_stdin_messages(ws, stop, sent):
+    """64 KiB stdin messages (well under the message limit) until stop."""
+    frame = encode_frame(OP_BINARY, b"\x00" + bytes(64 * 1024))
+    try:
+        while not stop.is_set():
+            ws.conn.sendall(frame)
+            sent[0] += len(frame)
+    except OSError:
+        pass
+
+
+def stall_stdin(srv, command):
+    """Opens an exec of command and floods its stdin until the flow stalls;
+    returns (ws, sender thread, stop event, bytes taken, child pids)."""
+    resp, ws = ws_open(srv.port, exec_path(command, stdin=True), V5)
+    kids = wait_children(srv)
+    stop, sent = threading.Event(), [0]
+    sender = threading.Thread(target=send_stdin_messages, args=(ws, stop, sent))
+    sender.start()
+    try:
+        stalled = wait_stalled(lambda: sent[0])
+    except BaseException:
+        hang_up(ws, sender, stop)
+        raise
+    return ws, sender, stop, stalled, kids
+
+
+def hang_up(ws, sender, stop):
+    # shutdown() first: close() alone waits for the sender blocked in send.
+    stop.set()
+    try:
+        ws.conn.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    ws.close()
+    sender.join(10)
 
 
 def test_unread_stdin_keeps_memory_bounded(checked):
-    resp, ws = ws_open(checked.port, exec_path(["sleep", "30"], stdin=True), V5)
+    """Stdin for a process that never reads: the server stops reading the
+    socket once its stdin buffer is full, so the sender blocks."""
     before = rss_kb(checked.pid)
-    stop = threading.Event()
-    sender = threading.Thread(target=send_huge_message, args=(ws, 1 << 30, stop))
-    sender.start()
-    time.sleep(3)
+    ws, sender, stop, stalled, kids = stall_stdin(checked, ["sleep", "60"])
     grown = rss_kb(checked.pid) - before
-    stop.set()
-    ws.close()
-    sender.join(10)
-    assert grown < 64 * 1024, f"server RSS grew {grown} KiB buffering stdin nobody reads"
+    hang_up(ws, sender, stop)
+    # The server cannot see the hang-up while it does not read (see below):
+    # end the process so the session ends, and the fixture checks the cleanup.
+    assert len(kids) == 1, kids
+    os.kill(kids[0], signal.SIGKILL)
+    assert stalled < stall_bytes_max(), f"the server took {stalled} bytes of stdin nobody reads"
+    assert grown < rss_growth_max_kib(stalled), (
+        f"server RSS grew {grown} KiB buffering stdin nobody reads ({stalled} bytes taken)")
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: with stdin stalled the server stops reading "
+                   "the socket, so it sees the client leave only when the process ends")
+def test_client_gone_while_stdin_stalled_ends_session():
+    srv = Podterm(name="test_robustness_stalled")
+    try:
+        ws, sender, stop, stalled, kids = stall_stdin(srv, ["sleep", "60"])
+        assert len(kids) == 1, kids
+        hang_up(ws, sender, stop)
+        _, left = srv.wait_for_baseline(10**9, 5)
+        assert not left, f"exec process {left} outlived its client by 5 s"
+    finally:
+        problems = srv.stop()
+    assert not problems, srv.describe(problems)

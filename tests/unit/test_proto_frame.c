@@ -113,21 +113,82 @@ static void fill_bytes(uint8_t *p, size_t n, uint32_t seed)
     }
 }
 
+/* The stdout frame as PROTOCOL.md 3.2-3.3 spells it, written here without the
+ * code under test: channel byte 1 and the raw payload, or '1' and the payload
+ * in padded standard base64 (RFC 4648 section 4, taken 6 bits at a time). */
+static size_t want_frame(enum proto_kind kind, const uint8_t *payload, size_t len, uint8_t *out)
+{
+    static const char ALPHABET[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (kind != PROTO_KIND_BASE64 && kind != PROTO_KIND_V4_BASE64) {
+        out[0] = 0x01;
+        memcpy(out + 1, payload, len);
+        return 1 + len;
+    }
+    size_t o = 0;
+    out[o++] = '1';
+    for (size_t bit = 0; bit < len * 8; bit += 6) {
+        unsigned v = 0;
+        for (size_t b = bit; b < bit + 6; b++) {
+            unsigned one = b < len * 8 ? (payload[b / 8] >> (7 - b % 8)) & 1u : 0u;
+            v = v << 1 | one;
+        }
+        out[o++] = (uint8_t)ALPHABET[v];
+    }
+    while ((o - 1) % 4 != 0)
+        out[o++] = '=';
+    return o;
+}
+
 static void inplace_check(enum proto_kind kind, const uint8_t *payload, size_t len, uint8_t *ref,
                           uint8_t *buf, size_t cap)
 {
-    int n = proto_frame_encode(kind, 1, payload, len, ref, cap);
-    assert_true(n > 0);
+    size_t want = want_frame(kind, payload, len, ref);
+    int n = proto_frame_encode(kind, 1, payload, len, buf, cap);
+    assert_int_equal(n, (int)want);
+    assert_memory_equal(buf, ref, want);
+    assert_int_equal(proto_frame_size(kind, len), want);
     size_t head = proto_frame_head(kind, len);
     assert_int_equal(head, 1); /* the payload sits right after the prefix */
     memset(buf, 0xee, cap);
     memcpy(buf + head, payload, len);
     size_t m = proto_frame_encode_inplace(kind, 1, buf, len);
-    assert_int_equal((size_t)n, m);
-    assert_int_equal(m, proto_frame_size(kind, len));
-    assert_memory_equal(ref, buf, m);
+    assert_int_equal(m, want);
+    assert_memory_equal(buf, ref, m);
     if (m < cap)
         assert_int_equal(buf[m], 0xee); /* nothing written past the frame */
+}
+
+/* A few frames as literal bytes, so the reference above is itself checked. */
+static void test_frame_inplace_literal(void **state)
+{
+    static const struct {
+        enum proto_kind kind;
+        const char *payload;
+        size_t len;
+        const char *wire;
+        size_t wire_len;
+    } CASES[] = {
+        {PROTO_KIND_BASE64, "", 0, "1", 1},
+        {PROTO_KIND_BASE64, "hi\n", 3, "1aGkK", 5},
+        {PROTO_KIND_V4_BASE64, "\xfb\xff\xbf\x00", 4, "1+/+/AA==", 9},
+        {PROTO_KIND_V4_BASE64, "foobar", 6, "1Zm9vYmFy", 9},
+        {PROTO_KIND_V5, "\x00\xff", 2, "\x01\x00\xff", 3},
+        {PROTO_KIND_NONE, "", 0, "\x01", 1},
+    };
+    for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        uint8_t buf[16], ref[16];
+        assert_int_equal(
+            want_frame(CASES[i].kind, (const uint8_t *)CASES[i].payload, CASES[i].len, ref),
+            CASES[i].wire_len);
+        assert_memory_equal(ref, CASES[i].wire, CASES[i].wire_len);
+        memset(buf, 0xee, sizeof(buf));
+        memcpy(buf + 1, CASES[i].payload, CASES[i].len);
+        assert_int_equal(proto_frame_encode_inplace(CASES[i].kind, 1, buf, CASES[i].len),
+                         CASES[i].wire_len);
+        assert_memory_equal(buf, CASES[i].wire, CASES[i].wire_len);
+        assert_int_equal(buf[CASES[i].wire_len], 0xee);
+    }
 }
 
 static void test_frame_inplace_all_lengths(void **state)
@@ -226,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_frame_channels),
         cmocka_unit_test(test_frame_initial),
         cmocka_unit_test(test_frame_space),
+        cmocka_unit_test(test_frame_inplace_literal),
         cmocka_unit_test(test_frame_inplace_all_lengths),
         cmocka_unit_test(test_frame_inplace_session_size),
         cmocka_unit_test(test_base64_vectors),

@@ -167,9 +167,23 @@ static void test_status_shortened(void **state)
     n = proto_status_payload(PROTO_KIND_CHANNEL, PROTO_STATUS_INTERNAL, 0, msg, out, 100);
     assert_int_equal(n, 100); /* the longest message that fits */
     assert_memory_equal(out, "Internal error occurred: \x01\x01", 27);
-    /* JSON: as long as fits; one more character would not */
+    /* JSON: as long as fits; one more character would not. The message is
+     * written twice (message and cause), each \x01 as the six bytes \u0001:
+     * 146 bytes around them leave room for 12 characters (290 bytes), 13
+     * would need 302. */
     n = proto_status_payload(PROTO_KIND_V5, PROTO_STATUS_INTERNAL, 0, msg, out, 300);
-    assert_true(n > 300 - 12); /* within one escaped char, doubled, of the end */
+    char want[300], *w = want;
+    w = stpcpy(w, "{\"metadata\":{},\"status\":\"Failure\",\"message\":\"Internal error "
+                  "occurred: ");
+    for (int i = 0; i < 12; i++)
+        w = stpcpy(w, "\\u0001");
+    w = stpcpy(w, "\",\"reason\":\"InternalError\",\"details\":{\"causes\":[{\"message\":\"");
+    for (int i = 0; i < 12; i++)
+        w = stpcpy(w, "\\u0001");
+    w = stpcpy(w, "\"}]},\"code\":500}");
+    assert_int_equal(w - want, 290);
+    assert_int_equal(n, 290);
+    assert_memory_equal(out, want, 290);
     /* too small even for an empty message */
     assert_int_equal(proto_status_payload(PROTO_KIND_V5, PROTO_STATUS_SUCCESS, 0, NULL, out, 33),
                      PROTO_ERR_SPACE);
