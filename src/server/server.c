@@ -190,8 +190,8 @@ struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char 
     }
     snprintf(server->url, sizeof(server->url), "%s://%s:%d/", tls ? "https" : "http",
              opts->listen_host, port);
-    uv_timer_init(loop, &server->frame_sweep);
-    server->frame_sweep.data = server;
+    uv_timer_init(loop, &server->session_sweep);
+    server->session_sweep.data = server;
     return server;
 }
 
@@ -214,7 +214,7 @@ void server_shutdown(struct server *server)
      * a foreign loop: the second call frees what the first left for after
      * the loop stopped). */
     lws_context_destroy(server->lws);
-    uv_close((uv_handle_t *)&server->frame_sweep, NULL); /* sessions are gone now */
+    uv_close((uv_handle_t *)&server->session_sweep, NULL); /* sessions are gone now */
 }
 
 void server_free(struct server *server)

@@ -51,7 +51,7 @@ struct server {
     char url[SERVER_URL_MAX];
     size_t sessions;
     struct session *session_list; /* every session, for the frame sweep (session.c) */
-    uv_timer_t frame_sweep;       /* runs while there are sessions */
+    uv_timer_t session_sweep;     /* runs while there are sessions */
     bool shutting_down;
     struct upgrade_offer *adopting_offer; /* set only during lws_adopt_socket_vhost_readbuf */
 };
@@ -122,7 +122,7 @@ struct session *session_new(struct server *server, enum proto_kind kind, struct 
 void session_free(struct session *session);
 int session_on_established(struct session *session, struct lws *wsi);
 /* The frame sweep's timer callback (server.c owns the handle). */
-void session_frame_sweep(uv_timer_t *timer);
+void session_sweep(uv_timer_t *timer);
 int session_on_receive(struct session *session, const void *in, size_t len);
 int session_on_writeable(struct session *session);
 void session_on_closed(struct session *session);

@@ -13,6 +13,7 @@
 #include "server/server_internal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,10 @@ void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const cha
 #define SESSION_IN_MAX (64 * 1024)      /* stdin bytes waiting for the process */
 #define SESSION_WRITES_PER_WAKE 16      /* frames written per writeable callback at most */
 #define SESSION_ARGV_TEXT_MAX 512       /* "[sh -c exit 3]" in exit messages */
-/* How often the frame sweep looks at every session (see session_frame_sweep):
- * the bound on how long an oversized frame header waits for its 1009. */
-#define SESSION_FRAME_SWEEP_MS 100
+/* How often the sweep looks at every session (see session_sweep): the bound
+ * on how long an oversized frame header waits for its 1009, and a client
+ * that hung up while its input was paused waits to be noticed. */
+#define SESSION_SWEEP_MS 100
 #define SESSION_TOO_LARGE_REASON "message too large"
 #define SESSION_OOM_MESSAGE "podterm: out of memory"
 
@@ -67,6 +69,7 @@ struct session {
     bool close_sent;
     bool closed;    /* the client side is gone */
     bool too_large; /* a frame header announced more than SERVER_MESSAGE_MAX */
+    bool peer_gone; /* the client hung up while we were not reading (rx paused) */
     bool failed;    /* podterm itself could not go on (out of memory): exit holds why */
 };
 
@@ -239,6 +242,8 @@ static int session_write_status(struct session *s)
  * event asks again (or the Close was started); -1: the connection failed. */
 static int session_write_next(struct session *s)
 {
+    if (s->peer_gone)
+        return -1; /* nobody to tell: drop the connection, which ends the stream */
     if (s->too_large) {
         if (!s->close_sent) { /* the polite path, as for Close 1000 below */
             s->close_sent = true;
@@ -414,7 +419,7 @@ int session_on_receive(struct session *s, const void *in, size_t len)
     return 0;
 }
 
-/* ---- oversized frame headers ----
+/* ---- the sweep: what lws cannot tell us ----
  *
  * lws 4.1 parses a frame header byte by byte and tells nobody: the first
  * callback for a frame is LWS_CALLBACK_RECEIVE with its first payload
@@ -423,7 +428,7 @@ int session_on_receive(struct session *s, const void *in, size_t len)
  * payload came. Only lws sees the socket's bytes, and it exposes the parsed
  * length (lws_remaining_packet_payload) but no hook after a header, so a
  * timer looks at every session's announced length each
- * SESSION_FRAME_SWEEP_MS: O(sessions) reads of one field, 10 times a
+ * SESSION_SWEEP_MS: O(sessions) reads of one field, 10 times a
  * second, and only while sessions exist. What would push the message past
  * SERVER_MESSAGE_MAX is closed with 1009 on the next writeable callback. */
 static bool session_frame_too_large(const struct session *s)
@@ -432,14 +437,30 @@ static bool session_frame_too_large(const struct session *s)
     return before + lws_remaining_packet_payload(s->wsi) > SERVER_MESSAGE_MAX;
 }
 
-void session_frame_sweep(uv_timer_t *timer)
+/* While stdin backpressure has lws ignore the socket's input (rx flow
+ * control), lws cannot see the client hang up either, and a process that
+ * never reads stdin would keep a session nobody is on for as long as it
+ * runs. The kernel still knows: POLLRDHUP once the peer shut down or closed
+ * (TCP and the TLS terminator's socketpair alike). */
+static bool session_peer_hung_up(const struct session *s)
+{
+    struct pollfd pfd = {.fd = lws_get_socket_fd(s->wsi), .events = POLLRDHUP};
+    return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+void session_sweep(uv_timer_t *timer)
 {
     struct server *server = timer->data;
     for (struct session *s = server->session_list; s; s = s->next) {
-        if (s->wsi && !s->too_large && !s->close_sent && session_frame_too_large(s)) {
+        if (!s->wsi || s->close_sent || s->too_large || s->peer_gone)
+            continue;
+        if (session_frame_too_large(s))
             s->too_large = true;
-            lws_callback_on_writable(s->wsi);
-        }
+        else if (s->rx_paused && session_peer_hung_up(s))
+            s->peer_gone = true;
+        else
+            continue;
+        lws_callback_on_writable(s->wsi);
     }
 }
 
@@ -452,8 +473,7 @@ static void session_list_add(struct session *s)
         s->next->prev = s;
     server->session_list = s;
     if (!server->sessions++ && !server->shutting_down)
-        uv_timer_start(&server->frame_sweep, session_frame_sweep, SESSION_FRAME_SWEEP_MS,
-                       SESSION_FRAME_SWEEP_MS);
+        uv_timer_start(&server->session_sweep, session_sweep, SESSION_SWEEP_MS, SESSION_SWEEP_MS);
 }
 
 static void session_list_remove(struct session *s)
@@ -465,8 +485,8 @@ static void session_list_remove(struct session *s)
         server->session_list = s->next;
     if (s->next)
         s->next->prev = s->prev;
-    if (--server->sessions == 0 && !uv_is_closing((uv_handle_t *)&server->frame_sweep))
-        uv_timer_stop(&server->frame_sweep);
+    if (--server->sessions == 0 && !uv_is_closing((uv_handle_t *)&server->session_sweep))
+        uv_timer_stop(&server->session_sweep);
 }
 
 /* ---- lifetime ---- */

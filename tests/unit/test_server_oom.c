@@ -177,8 +177,8 @@ static struct session *session_start(bool want_stdin)
     memset(&server, 0, sizeof(server));
     server.loop = &loop;
     server.opts.backend = &fake_backend;
-    uv_timer_init(&loop, &server.frame_sweep);
-    server.frame_sweep.data = &server;
+    uv_timer_init(&loop, &server.session_sweep);
+    server.session_sweep.data = &server;
     static const char *const argv[] = {"cat"};
     struct exec_request req = {
         .want_stdin = want_stdin, .want_stdout = true, .pod = &pod, .container = &ctr};
@@ -192,7 +192,7 @@ static struct session *session_start(bool want_stdin)
 static void session_finish(struct session *s)
 {
     session_free(s);
-    uv_close((uv_handle_t *)&server.frame_sweep, NULL);
+    uv_close((uv_handle_t *)&server.session_sweep, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
 }
