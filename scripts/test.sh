@@ -2,7 +2,7 @@
 # Runs the test suites and prints one closing line "N passed, N failed"
 # (N counting suites); exits non-zero if any suite failed.
 #
-# Usage: scripts/test.sh [unit|fuzz|interop|e2e ...]   (default: all)
+# Usage: scripts/test.sh [unit|fuzz|interop|gateway|faults|e2e ...]   (default: all)
 #
 # Every suite runs against the ASan+UBSan build, so memory errors found by real
 # clients fail the run. PODTERM_BIN overrides the binary the interop and e2e
@@ -83,6 +83,13 @@ suite_gateway() {
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/gateway
 }
 
+suite_faults() {
+    # Fault injection (tests/faults/): every N-th allocation failure of a scripted
+    # session ends cleanly (the sweep prints the N it chose).
+    [ -d tests/faults ] || return 0
+    PODTERM_FAULTS_BIN=$root/$asan/podterm-faults /usr/bin/python3 tests/faults/alloc_sweep.py
+}
+
 suite_e2e() {
     [ -d tests/e2e ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1 || return 0
     node --test --test-concurrency=1 tests/e2e/
@@ -96,7 +103,7 @@ suite_bench_smoke() {
 }
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway e2e bench_smoke)
+[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway faults e2e bench_smoke)
 
 run_suite build-gcc build_gcc
 run_suite build-asan build_asan
