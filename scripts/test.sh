@@ -85,9 +85,11 @@ suite_gateway() {
 
 suite_faults() {
     # Fault injection (tests/faults/): every N-th allocation failure of a scripted
-    # session ends cleanly (the sweep prints the N it chose).
+    # session ends cleanly (the sweep prints the N it chose), and descriptor
+    # exhaustion is refused cleanly and recovered from.
     [ -d tests/faults ] || return 0
-    PODTERM_FAULTS_BIN=$root/$asan/podterm-faults /usr/bin/python3 tests/faults/alloc_sweep.py
+    PODTERM_FAULTS_BIN=$root/$asan/podterm-faults /usr/bin/python3 tests/faults/alloc_sweep.py &&
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/faults
 }
 
 suite_e2e() {
