@@ -217,3 +217,69 @@ def test_in_cluster_without_service_account():
                    "podterm: --in-cluster: cannot read "
                    "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt: No such file or "
                    "directory\n", env=env)
+
+
+# ---------------------------------------------------------------- kubeconfig refusals
+
+def kubeconfig_text(cluster='server: "https://127.0.0.1:6443"', user="token: t", context=None):
+    return ("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+            f"contexts: [{{name: c, context: {context or '{cluster: k, user: u}'}}}]\n"
+            f"clusters: [{{name: k, cluster: {{{cluster}}}}}]\n"
+            f"users: [{{name: u, user: {{{user}}}}}]\n")
+
+
+@pytest.mark.parametrize("text,message", [
+    (kubeconfig_text(cluster='server: "ftp://127.0.0.1:21"'),
+     'server "ftp://127.0.0.1:21": the URL must start with https:// (or http://)'),
+    (kubeconfig_text(cluster='server: "https://"'),
+     'server "https://" is not a valid https://HOST[:PORT] URL'),
+    (kubeconfig_text(cluster='server: "https://127.0.0.1:99999"'),
+     'server "https://127.0.0.1:99999" is not a valid https://HOST[:PORT] URL'),
+    (kubeconfig_text(cluster='insecure-skip-tls-verify: true'), "the cluster has no server"),
+    (kubeconfig_text(cluster='server: "https://127.0.0.1:6443", proxy-url: "http://127.0.0.1:3128"'),
+     "proxy-url is not supported by podterm; reach the API server directly (or run podterm "
+     "where it can)"),
+    (kubeconfig_text(user="auth-provider: {name: oidc}"),
+     "auth-provider is not supported (it was removed from kubectl in 1.26); use an exec "
+     "credential plugin"),
+    (kubeconfig_text(user="username: admin, password: secret"),
+     "basic auth (username/password) is not supported (removed from Kubernetes in 1.19)"),
+    (kubeconfig_text(user="token: t, as: someone"),
+     "as / as-groups impersonation in the kubeconfig is not supported; podterm impersonates "
+     "the users it authenticates itself"),
+    (kubeconfig_text(user="token: t, as-groups: [g]"),
+     "as / as-groups impersonation in the kubeconfig is not supported; podterm impersonates "
+     "the users it authenticates itself"),
+    (kubeconfig_text(user="exec: {apiVersion: client.authentication.k8s.io/v1}"),
+     "exec plugin without command"),
+    (kubeconfig_text(user="exec: {command: x, apiVersion: client.authentication.k8s.io/v1alpha1}"),
+     "exec plugin apiVersion client.authentication.k8s.io/v1alpha1 is not supported (use "
+     "client.authentication.k8s.io/v1)"),
+    (kubeconfig_text(user="exec: {command: x, env: [{name: A}]}"),
+     "exec plugin: env entries need name and value"),
+    (kubeconfig_text(user="exec: {command: x, args: [" + ", ".join(["a"] * 65) + "]}"),
+     "exec plugin: more than 64 args"),
+    (kubeconfig_text(user="client-certificate-data: " + "QQ=="),
+     "client-certificate and client-key must be given together"),
+    (kubeconfig_text(user="token: t", context="{cluster: nope, user: u}"),
+     'cluster "nope" not found'),
+    (kubeconfig_text(user="token: t", context="{cluster: k, user: nobody}"),
+     'user "nobody" not found'),
+    (kubeconfig_text().replace("current-context: c\n", ""), "no current-context: pass --context NAME"),
+    ("- just\n- a list\n", "not a YAML mapping (syntax error?)"),
+    pytest.param("clusters: [\n", "not a YAML mapping (syntax error?)", marks=pytest.mark.xfail(
+        strict=True, reason="reported: kubeconfig.c lets libfyaml print its own diagnostic "
+        "(with a memory address, without the file name) on stderr before podterm's line")),
+], ids=["server-scheme", "server-no-host", "server-port", "no-server", "proxy-url",
+        "auth-provider", "basic-auth", "impersonate-user", "impersonate-groups",
+        "exec-no-command", "exec-api-version", "exec-env", "exec-args", "cert-without-key",
+        "missing-cluster", "missing-user", "no-current-context", "not-a-mapping", "syntax"])
+def test_kubeconfig_refusals(tmp_path, text, message):
+    """Each refusal: exit 1 and one line naming the file and what to change."""
+    path = tmp_path / "kubeconfig"
+    path.write_text(text)
+    rc, out, err = run(["--listen", "127.0.0.1:0", "--kubeconfig", str(path)])
+    prefix = f"podterm: kubeconfig {path}: "
+    assert (rc, out) == (1, ""), (rc, out, err)
+    assert err.startswith(prefix) and err.endswith("\n") and err.count("\n") == 1, err
+    assert err == prefix + message + "\n", err
