@@ -57,8 +57,8 @@ static bool fault_should_fail(const char *fn, size_t n)
     if (k != fault_at)
         return false;
     char line[160];
-    int len = snprintf(line, sizeof(line), "fault: failing allocation #%lu (%s of %zu bytes)\n",
-                       k, fn, n);
+    int len = snprintf(line, sizeof(line), "fault: failing allocation #%lu (%s of %zu bytes)\n", k,
+                       fn, n);
     if (len > 0)
         (void)!write(STDERR_FILENO, line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line));
     if (__sanitizer_print_stack_trace)
