@@ -283,3 +283,55 @@ def test_kubeconfig_refusals(tmp_path, text, message):
     assert (rc, out) == (1, ""), (rc, out, err)
     assert err.startswith(prefix) and err.endswith("\n") and err.count("\n") == 1, err
     assert err == prefix + message + "\n", err
+
+
+# ---------------------------------------------------------------- token and key files
+
+@pytest.mark.parametrize("content,message", [
+    (b"tok\0en,alice,1\n", "{path}: contains a NUL byte"),
+    (b"tok,alice\n", "{path}:1: needs at least 3 columns (token, user name, uid), found 2"),
+    (b",alice,1\n", "{path}:1: the token is empty or longer than 8192 bytes"),
+    (b"t" * 8193 + b",alice,1\n", "{path}:1: the token is empty or longer than 8192 bytes"),
+    (b"t,,1\n", "{path}:1: the user name is empty, longer than 255 bytes or has control characters"),
+    (b"t," + b"u" * 256 + b",1\n",
+     "{path}:1: the user name is empty, longer than 255 bytes or has control characters"),
+    (b"t,u\x01x,1\n",
+     "{path}:1: the user name is empty, longer than 255 bytes or has control characters"),
+    (b"t,u," + b"9" * 256 + b"\n",
+     "{path}:1: the uid is longer than 255 bytes or has control characters"),
+    (b't,u,1,"' + b",".join(b"g%d" % i for i in range(33)) + b'"\n', "{path}:1: more than 32 groups"),
+    (b't,u,1,"ok,' + b"g" * 256 + b'"\n',
+     "{path}:1: a group name is longer than 255 bytes or has control characters"),
+    (b't,u,1,"ok,g\x1bx"\n',
+     "{path}:1: a group name is longer than 255 bytes or has control characters"),
+    (b"a,u,1\nb,v,2\na,w,3\n", "{path}:3: duplicate token (also on line 1)"),
+    (b't,"u,1\n', "{path}:1: unterminated quoted field"),
+    (b't,"u"x,1\n', "{path}:1: text after a closing quote"),
+    (b't,u"x,1\n', '{path}:1: bare " in an unquoted field'),
+    (b"\n\n", "{path}: no tokens"),
+], ids=["nul", "two-columns", "empty-token", "long-token", "empty-user", "long-user",
+        "control-in-user", "long-uid", "33-groups", "long-group", "control-in-group",
+        "duplicate", "unterminated-quote", "text-after-quote", "bare-quote", "no-tokens"])
+def test_token_file_refusals(tmp_path, content, message):
+    path = tmp_path / "tokens.csv"
+    path.write_bytes(content)
+    assert_refused(["--listen", "127.0.0.1:0", "--token-auth-file", str(path)], 1,
+                   "podterm: " + message.format(path=path) + "\n")
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def test_jwt_key_refusals(tmp_path):
+    enc, small, der = (str(tmp_path / n) for n in ("enc.pem", "small.pem", "key.der"))
+    openssl("genrsa", "-aes128", "-passout", "pass:secret-passphrase", "-out", enc, "2048")
+    openssl("genrsa", "-out", small, "1024")
+    openssl("rsa", "-in", small, "-outform", "DER", "-out", der)
+    for path, message in [
+        (enc, "not a usable PEM public key, private key or certificate (or it is encrypted)"),
+        (small, "RSA key of 1024 bits; at least 2048 are needed"),
+        (der, "looks like a DER key; give the key in PEM form"),
+    ]:
+        assert_refused(["--listen", "127.0.0.1:0", "--jwt-key-file", path], 1,
+                       f"podterm: {path}: {message}\n")
