@@ -3,6 +3,7 @@ first. The Origin allow-list (--allowed-origin), the subprotocol header's length
 limit, an upgrade that is not the first request of its connection, over-long
 paths (414), methods the API does not have (405), and stdin the session must not
 deliver: sent without stdin=true, or after the v5 close signal."""
+import json
 import time
 
 import pytest
@@ -245,3 +246,35 @@ def test_1024_command_arguments_are_served(server):
     path = exec_path(["sh", "-c", 'echo "$#"', "sh"] + ["a"] * 1020)
     status, t = upgrade_status(server.port, path)
     assert status == 101 and t.data(1) == b"1020\n", t
+
+
+# ---------------------------------------------------------------- a workingDir that cannot be used
+
+WORKDIR_CONFIG = """\
+pods:
+  - name: wd
+    containers:
+      - name: file
+        workingDir: /etc/hostname
+      - name: missing
+        workingDir: /nonexistent/podterm-dir
+"""
+
+
+@pytest.mark.parametrize("container,why", [("file", "not a directory"),
+                                           ("missing", "no such file or directory")])
+@pytest.mark.parametrize("tty", [False, True], ids=["pipes", "pty"])
+def test_unusable_working_dir_is_a_status(podterm, container, why, tty):
+    """The exec is admitted (the pod exists) and ends with runc's InternalError
+    for a cwd it cannot enter; nothing runs, the session closes normally."""
+    srv = podterm(config=WORKDIR_CONFIG)
+    cwd = "/etc/hostname" if container == "file" else "/nonexistent/podterm-dir"
+    status, t = upgrade_status(srv.port, exec_path(["pwd"], pod="wd", container=container,
+                                                   stdin=tty, tty=tty))
+    assert status == 101, t
+    cause = f'chdir to cwd ("{cwd}") set in config.json failed: {why}'
+    assert_json_exact(t.status(), json.dumps({
+        "metadata": {}, "status": "Failure", "message": "Internal error occurred: " + cause,
+        "reason": "InternalError", "details": {"causes": [{"message": cause}]}, "code": 500},
+        separators=(",", ":")))
+    assert t.data(1) == b"" and t.close_code == 1000, t
