@@ -132,7 +132,7 @@ def fake(tmp_path, podterm):
     points at a fake upstream with that behaviour."""
     fakes = []
 
-    def start(behave, server=None):
+    def start(behave, server=None, args=()):
         f = FakeUpstream(behave)
         fakes.append(f)
         kc = tmp_path / f"kubeconfig-{len(fakes)}"
@@ -140,7 +140,7 @@ def fake(tmp_path, podterm):
                       "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
                       f"clusters: [{{name: k, cluster: {{server: \"{server or f'http://127.0.0.1:{f.port}'}\"}}}}]\n"
                       "users: [{name: u, user: {token: fake-upstream-token}}]\n")
-        return podterm(["--kubeconfig", str(kc)], name="gw-faults"), f
+        return podterm(["--kubeconfig", str(kc), *args], name="gw-faults"), f
 
     yield start
     for f in fakes:
@@ -309,3 +309,23 @@ def test_upstream_websocket_protocol_violation(fake, bad):
     gw, _ = fake(behave)
     assert_failed_stream(stream_end(gw))
     assert gw.alive()
+
+
+# ---------------------------------------------------------------- admission before the upstream
+
+def test_cross_site_origin_refused_without_contacting_upstream(fake):
+    """In gateway mode the Origin allow-list is applied before the upstream is
+    contacted: a refused page never makes podterm open a stream with its own
+    credentials."""
+    gw, f = fake(lambda c, h: c.sendall(switching(h)), args=["--allowed-origin",
+                                                            "https://ui.example.test"])
+    resp, ws = ws_open(gw.port, EXEC, V5, headers=[("Origin", "https://evil.example")],
+                       timeout=20)
+    assert ws is None, resp
+    assert_status(resp, 403, "Forbidden")
+    assert f.heads == [], "the upstream was contacted for a refused origin"
+    resp, ws = ws_open(gw.port, EXEC, V5, headers=[("Origin", "https://ui.example.test")],
+                       timeout=20)
+    assert ws is not None and resp.status == 101, resp
+    ws.close()
+    assert len(f.heads) == 1, f.heads
