@@ -89,6 +89,11 @@ def starved():
                 break
             held.append(s)
         assert refused is not None and len(held) >= HEADROOM - 1, (len(held), limit, srv.fds())
+        time.sleep(SETTLE_S)  # a slow refusal is not a held connection
+        for s in [s for s in held if not alive(s)]:
+            held.remove(s)
+            s.close()
+        assert limit - srv.fd_count() <= 1, (limit, srv.fds())
         refused.close()
         srv.held = held
         srv.limit = limit
@@ -101,13 +106,18 @@ def starved():
             pytest.fail(srv.describe(problems), pytrace=False)
 
 
-def free_descriptors(srv, n, timeout=5.0):
-    """Closes held connections until exactly n descriptors are free in the server."""
+def free_descriptors(srv, n, timeout=10.0):
+    """Closes held connections, one at a time and waiting for the server to close
+    its side, until exactly n descriptors are free in the server."""
     deadline = time.monotonic() + timeout
-    while srv.limit - srv.fd_count() < n and time.monotonic() < deadline:
-        if srv.held and srv.limit - srv.fd_count() + 1 <= n and all(alive(s) for s in srv.held):
-            srv.held.pop().close()
-        time.sleep(0.05)
+    while time.monotonic() < deadline:
+        free = srv.limit - srv.fd_count()
+        if free >= n or not srv.held:
+            break
+        before = srv.fd_count()
+        srv.held.pop().close()
+        while srv.fd_count() >= before and time.monotonic() < deadline:
+            time.sleep(0.02)
     assert srv.limit - srv.fd_count() == n, (srv.limit, srv.fds())
 
 
