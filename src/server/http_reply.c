@@ -9,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HTTP_HEADERS_MAX 2048 /* our own response headers */
 /* Bodies up to a Status's size are built on the stack: refusals and errors are
  * exactly what must still go out when memory is short. */
 #define HTTP_STACK_BODY_MAX (PROTO_STATUS_MAX + 2)
 #define HTTP_NO_MEMORY_STATUS                                                                      \
     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","           \
     "\"message\":\"out of memory\",\"reason\":\"InternalError\",\"code\":500}\n"
+
+#define HTTP_HEADERS_MAX 2048 /* our own response headers */
 
 int http_reply(struct lws *wsi, int code, const char *content_type, const char *extra_headers,
                const void *body, size_t body_len)
