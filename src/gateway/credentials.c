@@ -300,10 +300,7 @@ static int creds_exec_start(struct kube_creds *c, char *err, size_t err_cap)
     if (rc != 0) {
         snprintf(err, err_cap, "cannot run the exec credential plugin %s: %s", e->command,
                  uv_strerror(rc));
-        /* libuv initializes the process handle even when the spawn fails, and
-         * it must be closed like the others or the loop never ends. */
-        run->handles_open = 3;
-        uv_close((uv_handle_t *)&run->proc, exec_run_closed);
+        run->handles_open = 2;
         uv_close((uv_handle_t *)&run->out, exec_run_closed);
         uv_close((uv_handle_t *)&run->timer, exec_run_closed);
         return -1;
