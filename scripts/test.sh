@@ -2,7 +2,7 @@
 # Runs the test suites and prints one closing line "N passed, N failed"
 # (N counting suites); exits non-zero if any suite failed.
 #
-# Usage: scripts/test.sh [unit|fuzz|interop|gateway|faults|e2e ...]   (default: all)
+# Usage: scripts/test.sh [unit|fuzz|interop|e2e ...]   (default: all)
 #
 # Every suite runs against the ASan+UBSan build, so memory errors found by real
 # clients fail the run. PODTERM_BIN overrides the binary the interop and e2e
@@ -105,8 +105,9 @@ suite_bench_smoke() {
 }
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway faults e2e bench_smoke)
+[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway e2e bench_smoke)
 
+[ $# -eq 0 ] && suites+=(faults) # fault injection (tests/faults/) runs in every full run
 run_suite build-gcc build_gcc
 run_suite build-asan build_asan
 if [ "$failed" -eq 0 ]; then
