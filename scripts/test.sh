@@ -95,6 +95,15 @@ suite_gateway() {
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/gateway
 }
 
+suite_faults() {
+    # Fault injection (tests/faults/): every N-th allocation failure of a scripted
+    # session ends cleanly (the sweep prints the N it chose), and descriptor
+    # exhaustion is refused cleanly and recovered from.
+    [ -d tests/faults ] || return 0
+    PODTERM_FAULTS_BIN=$root/$asan/podterm-faults /usr/bin/python3 tests/faults/alloc_sweep.py &&
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/faults
+}
+
 suite_e2e() {
     [ -d tests/e2e ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1 || return 0
     node --test --test-concurrency=1 tests/e2e/
@@ -134,6 +143,7 @@ fi
 # After a full run (no suites named), the coverage step closes it.
 [ $# -eq 0 ] && [ "$coverage" = ON ] && coverage_step=1
 
+[ $# -eq 0 ] && suites+=(faults) # fault injection (tests/faults/) runs in every full run
 run_suite build-gcc build_gcc
 run_suite build-asan build_asan
 if [ "$failed" -eq 0 ]; then

@@ -353,15 +353,20 @@ struct config_cluster *config_cluster_default(void)
     struct config_cluster *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
-    c->namespaces = calloc(1, sizeof(char *));
-    c->pods = calloc(1, sizeof(*c->pods));
+    /* Each length is set as soon as its array exists, so that config_cluster_free
+     * frees whatever was made when a later allocation fails. */
+    if ((c->namespaces = calloc(1, sizeof(char *))))
+        c->namespaces_len = 1;
+    if ((c->pods = calloc(1, sizeof(*c->pods))))
+        c->pods_len = 1;
     struct config_pod *pod = c->pods;
     struct config_container *ctr = pod ? (pod->containers = calloc(1, sizeof(*ctr))) : NULL;
+    if (ctr)
+        pod->containers_len = 1;
     if (!c->namespaces || !ctr) {
         config_cluster_free(c);
         return NULL;
     }
-    c->namespaces_len = c->pods_len = pod->containers_len = 1;
     c->namespaces[0] = strdup("default");
     pod->ns = strdup("default");
     pod->name = strdup("local");

@@ -6,10 +6,12 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "server/api_json.h"
 #include "server/api_select.h"
 #include "server/api_table.h"
 
@@ -21,7 +23,7 @@ static json_t *api_kv_object(const struct config_kv *kv, size_t n)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < n; i++)
-        json_object_set_new(o, kv[i].key, json_string(kv[i].value));
+        o = api_json_put(o, kv[i].key, json_string(kv[i].value));
     return o;
 }
 
@@ -31,9 +33,9 @@ static json_t *api_pod_metadata(const struct config_cluster *c, const struct con
         json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", pod->name, "namespace", pod->ns, "uid",
                   pod->uid, "resourceVersion", "1", "creationTimestamp", c->created);
     if (pod->labels_len)
-        json_object_set_new(md, "labels", api_kv_object(pod->labels, pod->labels_len));
+        md = api_json_put(md, "labels", api_kv_object(pod->labels, pod->labels_len));
     if (pod->default_container)
-        json_object_set_new(
+        md = api_json_put(
             md, "annotations",
             json_pack("{s:s}", "kubectl.kubernetes.io/default-container", pod->default_container));
     return md;
@@ -45,23 +47,23 @@ static json_t *api_container_json(const struct config_container *ct)
     json_t *cmd = json_array();
     if (ct->command_len)
         for (size_t i = 0; i < ct->command_len; i++)
-            json_array_append_new(cmd, json_string(ct->command[i]));
+            cmd = api_json_push(cmd, json_string(ct->command[i]));
     else
-        json_array_append_new(cmd, json_string("/bin/sh"));
-    json_object_set_new(o, "command", cmd);
+        cmd = api_json_push(cmd, json_string("/bin/sh"));
+    o = api_json_put(o, "command", cmd);
     if (ct->workdir)
-        json_object_set_new(o, "workingDir", json_string(ct->workdir));
+        o = api_json_put(o, "workingDir", json_string(ct->workdir));
     if (ct->env_len) {
         json_t *env = json_array();
         for (size_t i = 0; i < ct->env_len; i++)
-            json_array_append_new(
+            env = api_json_push(
                 env, json_pack("{s:s, s:s}", "name", ct->env[i].key, "value", ct->env[i].value));
-        json_object_set_new(o, "env", env);
+        o = api_json_put(o, "env", env);
     }
     if (ct->tty)
-        json_object_set_new(o, "tty", json_true());
+        o = api_json_put(o, "tty", json_true());
     if (ct->stdin_open)
-        json_object_set_new(o, "stdin", json_true());
+        o = api_json_put(o, "stdin", json_true());
     return o;
 }
 
@@ -73,11 +75,11 @@ static json_t *api_pod_status(const struct config_cluster *c, const struct confi
         json_t *state = running ? json_pack("{s:{s:s}}", "running", "startedAt", c->created)
                                 : json_pack("{s:{s:i, s:s}}", "terminated", "exitCode", 0, "reason",
                                             "Completed");
-        json_array_append_new(statuses,
-                              json_pack("{s:s, s:b, s:i, s:s, s:s, s:b, s:o}", "name",
-                                        pod->containers[i].name, "ready", running, "restartCount",
-                                        0, "image", "podterm/local", "imageID", "", "started",
-                                        running, "state", state));
+        statuses =
+            api_json_push(statuses, json_pack("{s:s, s:b, s:i, s:s, s:s, s:b, s:o}", "name",
+                                              pod->containers[i].name, "ready", running,
+                                              "restartCount", 0, "image", "podterm/local",
+                                              "imageID", "", "started", running, "state", state));
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:o}", "phase", pod->phase, "hostIP",
                      "127.0.0.1", "podIP", "127.0.0.1", "startTime", c->created, "conditions",
@@ -90,15 +92,15 @@ static json_t *api_pod_json(const struct config_cluster *c, const struct config_
 {
     json_t *containers = json_array();
     for (size_t i = 0; i < pod->containers_len; i++)
-        json_array_append_new(containers, api_container_json(&pod->containers[i]));
+        containers = api_json_push(containers, api_container_json(&pod->containers[i]));
     char host[256] = "localhost";
     gethostname(host, sizeof(host) - 1);
     json_t *pod_json =
         json_pack("{s:o, s:{s:o, s:s}, s:o}", "metadata", api_pod_metadata(c, pod), "spec",
                   "containers", containers, "nodeName", host, "status", api_pod_status(c, pod));
     if (with_type) {
-        json_object_set_new(pod_json, "kind", json_string("Pod"));
-        json_object_set_new(pod_json, "apiVersion", json_string("v1"));
+        pod_json = api_json_put(pod_json, "kind", json_string("Pod"));
+        pod_json = api_json_put(pod_json, "apiVersion", json_string("v1"));
     }
     return pod_json;
 }
@@ -109,20 +111,41 @@ static json_t *api_namespace_json(const struct config_cluster *c, const char *ns
                           "resourceVersion", "1", "creationTimestamp", c->created, "spec",
                           "finalizers", "kubernetes", "status", "phase", "Active");
     if (with_type) {
-        json_object_set_new(o, "kind", json_string("Namespace"));
-        json_object_set_new(o, "apiVersion", json_string("v1"));
+        o = api_json_put(o, "kind", json_string("Namespace"));
+        o = api_json_put(o, "apiVersion", json_string("v1"));
     }
     return o;
 }
 
-/* Answer with json (consumed). */
+/* json serialized into a new buffer (NUL-terminated), or NULL. json_dumps() is not
+ * used: when one of its internal appends fails it leaves the piece out and returns
+ * the rest (a key vanishes mid-object), so an allocation failure would go out as
+ * corrupt JSON with a 200. Measuring first and dumping into a buffer of that size
+ * allocates nothing in between. */
+static char *api_json_text(const json_t *json, size_t *len)
+{
+    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    size_t n = json ? json_dumpb(json, NULL, 0, flags) : 0;
+    char *text = n ? malloc(n + 1) : NULL;
+    if (!text || json_dumpb(json, text, n, flags) != n) {
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    *len = n;
+    return text;
+}
+
+/* Answer with json (consumed); one that could not be built (NULL) or serialized
+ * (out of memory) is a 500 Status, not a dropped connection. */
 static int api_send(struct lws *wsi, int code, json_t *json)
 {
-    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    size_t len = 0;
+    char *text = api_json_text(json, &len);
     json_decref(json);
     if (!text)
-        return -1;
-    size_t len = strlen(text);
+        return http_reply_status(wsi, 500, "InternalError", "out of memory", NULL, NULL) < 0 ? -1
+                                                                                             : 1;
     int rc = http_reply_json(wsi, code, text, len);
     free(text);
     return rc < 0 ? -1 : 1;
@@ -208,7 +231,7 @@ static int api_pod_list(struct server *server, struct lws *wsi, const char *ns)
         const struct config_pod *pod = &c->pods[i];
         if ((ns && strcmp(pod->ns, ns) != 0) || !api_selector_match(&sel, pod))
             continue;
-        json_array_append_new(items, table ? api_table_row(c, pod) : api_pod_json(c, pod, false));
+        items = api_json_push(items, table ? api_table_row(c, pod) : api_pod_json(c, pod, false));
     }
     if (table)
         return api_send(wsi, 200, api_table_wrap(items));
@@ -222,7 +245,7 @@ static int api_namespace_list(struct server *server, struct lws *wsi)
     const struct config_cluster *c = server->opts.cluster;
     json_t *items = json_array();
     for (size_t i = 0; i < c->namespaces_len; i++)
-        json_array_append_new(items, api_namespace_json(c, c->namespaces[i], false));
+        items = api_json_push(items, api_namespace_json(c, c->namespaces[i], false));
     return api_send(wsi, 200,
                     json_pack("{s:s, s:s, s:{s:s}, s:o}", "kind", "NamespaceList", "apiVersion",
                               "v1", "metadata", "resourceVersion", "1", "items", items));

@@ -1,6 +1,8 @@
 /* api_table.c - Table output for pod lists (kubectl get's server-side printing). */
 #include "server/api_table.h"
 
+#include "server/api_json.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -56,13 +58,13 @@ static json_t *column(const char *name, const char *format, const char *descript
 json_t *api_table_wrap(json_t *rows)
 {
     json_t *cols = json_array();
-    json_array_append_new(cols, column("Name", "name", "Name must be unique within a namespace."));
-    json_array_append_new(cols, column("Ready", "", "The aggregate readiness state of this pod."));
-    json_array_append_new(cols, column("Status", "", "The aggregate status of the containers."));
-    json_array_append_new(cols, column("Restarts", "",
-                                       "The number of times the containers "
-                                       "in this pod have been restarted."));
-    json_array_append_new(cols, column("Age", "", "CreationTimestamp of the object."));
+    cols = api_json_push(cols, column("Name", "name", "Name must be unique within a namespace."));
+    cols = api_json_push(cols, column("Ready", "", "The aggregate readiness state of this pod."));
+    cols = api_json_push(cols, column("Status", "", "The aggregate status of the containers."));
+    cols = api_json_push(cols, column("Restarts", "",
+                                      "The number of times the containers "
+                                      "in this pod have been restarted."));
+    cols = api_json_push(cols, column("Age", "", "CreationTimestamp of the object."));
     return json_pack("{s:s, s:s, s:{s:s}, s:o, s:o}", "kind", "Table", "apiVersion",
                      "meta.k8s.io/v1", "metadata", "resourceVersion", "1", "columnDefinitions",
                      cols, "rows", rows);

@@ -9,16 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bodies up to a Status's size are built on the stack: refusals and errors are
+ * exactly what must still go out when memory is short. */
+#define HTTP_STACK_BODY_MAX (PROTO_STATUS_MAX + 2)
+#define HTTP_NO_MEMORY_STATUS                                                                      \
+    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","           \
+    "\"message\":\"out of memory\",\"reason\":\"InternalError\",\"code\":500}\n"
+
 #define HTTP_HEADERS_MAX 2048 /* our own response headers */
 #define HTTP_REFERRER_POLICY "no-referrer"
 
 int http_reply(struct lws *wsi, int code, const char *content_type, const char *extra_headers,
                const void *body, size_t body_len)
 {
-    size_t cap = LWS_PRE + HTTP_HEADERS_MAX + body_len;
-    unsigned char *buf = malloc(cap);
-    if (!buf)
-        return -1;
+    unsigned char stack_buf[LWS_PRE + HTTP_HEADERS_MAX + HTTP_STACK_BODY_MAX];
+    unsigned char *buf =
+        body_len <= HTTP_STACK_BODY_MAX ? stack_buf : malloc(LWS_PRE + HTTP_HEADERS_MAX + body_len);
+    if (!buf) /* a large answer that cannot be buffered: say so rather than drop the client */
+        return http_reply(wsi, 500, "application/json", "cache-control: no-store\r\n",
+                          HTTP_NO_MEMORY_STATUS, sizeof(HTTP_NO_MEMORY_STATUS) - 1);
     unsigned char *start = buf + LWS_PRE, *p = start, *end = start + HTTP_HEADERS_MAX;
     if (lws_add_http_common_headers(wsi, (unsigned int)code, content_type, body_len, &p, end))
         goto fail;
@@ -47,10 +56,12 @@ int http_reply(struct lws *wsi, int code, const char *content_type, const char *
     memcpy(p, body, body_len);
     p += body_len;
     int n = lws_write(wsi, start, p - start, LWS_WRITE_HTTP_HEADERS);
-    free(buf);
+    if (buf != stack_buf)
+        free(buf);
     return n < 0 ? -1 : 0;
 fail:
-    free(buf);
+    if (buf != stack_buf)
+        free(buf);
     return -1;
 }
 

@@ -19,6 +19,8 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
                            size_t len);
 
 /* Index = enum proto_kind; index 0 (PROTO_KIND_NONE) is also the HTTP protocol. */
+#define SERVER_TEARDOWN_SPINS 16 /* loop iterations lws gets to close its handles */
+
 #define SERVER_PROTOCOL(name_)                                                                     \
     {                                                                                              \
         .name = name_, .callback = server_callback,                                                \
@@ -146,6 +148,20 @@ static struct lws_context *server_lws_create(struct server *server, char *err, s
     return ctx;
 }
 
+/* Destroys the lws context before the loop runs (a failed start-up). On a foreign
+ * loop lws 4.1 only starts closing its handles in the first destroy and frees the
+ * rest in a second one once they are closed, which takes loop iterations: without
+ * them the context's buffers leak. Nothing else runs yet, so a few non-blocking
+ * iterations only finish those closes. */
+static void server_lws_destroy_now(struct server *server)
+{
+    lws_context_destroy(server->lws);
+    for (int i = 0; i < SERVER_TEARDOWN_SPINS && uv_run(server->loop, UV_RUN_NOWAIT); i++)
+        ;
+    lws_context_destroy(server->lws);
+    server->lws = NULL;
+}
+
 /* lws 4.1.6 logs a leftover debug line at error level for every adopted
  * socket, i.e. for every connection podterm accepts; drop just that one. */
 static void server_log_emit(int level, const char *line)
@@ -184,7 +200,7 @@ struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char 
                                     listener_adopt_fd, server->listener, &port, err, err_cap);
     if (!server->listener || (tls && !server->tls)) {
         listener_free(server->listener);
-        lws_context_destroy(server->lws);
+        server_lws_destroy_now(server);
         free(server);
         return NULL;
     }
