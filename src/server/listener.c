@@ -35,6 +35,7 @@
  * many half-sent heads others hold. */
 #define LISTENER_PENDING_MAX 1024
 #define LISTENER_PENDING_PER_PEER 64
+#define LISTENER_OOM_MESSAGE "podterm: out of memory"
 #define LISTENER_TOO_LARGE_MESSAGE "request header fields too large (limit 16384 bytes)"
 
 struct listener {
@@ -165,7 +166,8 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
     char *out = head_len ? malloc(cap) : NULL;
     struct upgrade_offer *offer = malloc(sizeof(*offer));
     struct head_rewrite *hr = malloc(sizeof(*hr));
-    size_t n = out && offer && hr ? head_rewrite(buf, len, head_len, out, cap, hr) : 0;
+    bool allocated = out && offer && hr;
+    size_t n = allocated ? head_rewrite(buf, len, head_len, out, cap, hr) : 0;
     if (n && hr->websocket) {
         offer->type = WSI_DATA_OFFER;
         offer->negotiation_rc = hr->negotiation_rc;
@@ -178,7 +180,11 @@ static void listener_adopt_buf(void *ctx, int fd, const char *buf, size_t len,
         server->adopting_offer = offer;
         offer = NULL;
     }
-    if (!n && hr && hr->too_large)
+    /* hr is only read once head_rewrite filled it. */
+    if (head_len && !allocated)
+        listener_write_status(fd, 500, "Internal Server Error", "InternalError",
+                              LISTENER_OOM_MESSAGE);
+    else if (!n && allocated && hr->too_large)
         listener_write_status(fd, 431, "Request Header Fields Too Large",
                               "RequestHeaderFieldsTooLarge", LISTENER_TOO_LARGE_MESSAGE);
     bool to_lws = n && !server->shutting_down;
@@ -247,7 +253,12 @@ static void pending_adopt(struct pending *p)
      * handle closes ours. Close-on-exec: a plain dup() handed every client's
      * socket to every process spawned later. */
     int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (dupfd >= 0 && !pending_to_gateway(p, dupfd))
+    if (dupfd < 0) { /* out of descriptors: say so rather than hang up in silence */
+        pending_refuse(p, 503, "Service Unavailable", "ServiceUnavailable",
+                       "podterm: too many open files, try again later");
+        return;
+    }
+    if (!pending_to_gateway(p, dupfd))
         listener_adopt_buf(server, dupfd, p->head, p->len, NULL);
     pending_drop(p);
 }

@@ -81,7 +81,6 @@ DROP_SITES = ("listener_pending_start",)
 # it). Tolerated and printed while that function is where the allocation failed;
 # the fix deletes its line, so the sweep then guards it.
 KNOWN = {
-    "listener_adopt_buf": ("listener.c: no answer when the adopted head's copy fails", False),
     "session_new": ("session.c: an upgrade whose session cannot be allocated gets no answer",
                     False),
     # jansson reports some allocation failures as syntax errors, so the decoder

@@ -158,8 +158,6 @@ def test_spawn_without_descriptors_is_a_status(starved, tty):
     assert_recovers(starved)
 
 
-@pytest.mark.xfail(strict=True, reason="reported: listener.c pending_adopt drops the connection "
-                   "unanswered when dup() fails (EMFILE); a 503 Status is wanted")
 def test_one_descriptor_free_is_answered(starved):
     """One descriptor free: the connection is accepted, but handing it to lws needs
     a second one. The client should get a 503 Status, not a silent close."""
