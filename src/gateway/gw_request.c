@@ -192,24 +192,44 @@ static bool gw_bool(const char *v)
     return !(strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0);
 }
 
+/* One "key[=value]" item of a raw query, still escaped. */
+struct gw_query_item {
+    const char *key;
+    size_t key_len;
+    const char *value; /* NULL: no '=' */
+    size_t value_len;
+};
+
+/* The item starting at *pos (advanced past it and its '&'); false at the end. */
+static bool gw_query_next(const char *query, size_t len, size_t *pos, struct gw_query_item *it)
+{
+    size_t i = *pos, j = i;
+    if (i >= len)
+        return false;
+    while (j < len && query[j] != '&')
+        j++;
+    const char *eq = memchr(query + i, '=', j - i);
+    it->key = query + i;
+    it->key_len = eq ? (size_t)(eq - query - i) : j - i;
+    it->value = eq ? eq + 1 : NULL;
+    it->value_len = eq ? (size_t)(query + j - eq - 1) : 0;
+    *pos = j + 1;
+    return true;
+}
+
 bool gw_query_is_watch(const char *query, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        size_t j = i;
-        while (j < len && query[j] != '&')
-            j++;
-        const char *eq = memchr(query + i, '=', j - i);
-        size_t klen = eq ? (size_t)(eq - query - i) : j - i;
-        if (klen == 5 && memcmp(query + i, "watch", 5) == 0) { /* the first one counts */
-            if (!eq)
+    size_t pos = 0;
+    struct gw_query_item it;
+    while (gw_query_next(query, len, &pos, &it)) {
+        if (it.key_len == 5 && memcmp(it.key, "watch", 5) == 0) { /* the first one counts */
+            if (!it.value)
                 return false; /* "?watch" alone: an empty value */
-            char *v = gw_unescape(eq + 1, (size_t)(query + j - eq - 1));
+            char *v = gw_unescape(it.value, it.value_len);
             bool watch = !v || (v[0] && gw_bool(v)); /* out of memory: the stricter bound */
             free(v);
             return watch;
         }
-        i = j + 1;
     }
     return false;
 }
@@ -225,14 +245,11 @@ int gw_exec_desc(const char *query, size_t len, bool attach, struct kube_stream_
     d->argv = attach ? NULL : calloc(GW_ARGV_MAX + 1, sizeof(char *));
     if (!attach && !d->argv)
         return -1;
-    size_t i = 0;
-    while (i < len) {
-        size_t j = i;
-        while (j < len && query[j] != '&')
-            j++;
-        const char *eq = memchr(query + i, '=', j - i);
-        char *key = gw_unescape(query + i, eq ? (size_t)(eq - query - i) : j - i);
-        char *val = eq ? gw_unescape(eq + 1, (size_t)(query + j - eq - 1)) : strdup("");
+    size_t pos = 0;
+    struct gw_query_item it;
+    while (gw_query_next(query, len, &pos, &it)) {
+        char *key = gw_unescape(it.key, it.key_len);
+        char *val = it.value ? gw_unescape(it.value, it.value_len) : strdup("");
         if (!key || !val) {
             free(key);
             free(val);
@@ -251,7 +268,6 @@ int gw_exec_desc(const char *query, size_t len, bool attach, struct kube_stream_
         }
         free(key);
         free(val);
-        i = j + 1;
     }
     return 0;
 }

@@ -6,7 +6,6 @@ the upstream received."""
 import base64
 import json
 import os
-import shutil
 import signal
 import socket
 import ssl
@@ -14,25 +13,13 @@ import subprocess
 import time
 
 import pytest
-from podterm_client import (V5, Conn, exec_path, http_request, read_response_body,
+from podterm_client import (V5, Conn, exec_path, http_request,
                             read_response_head, token_item, ws_exec, ws_open)
 from recorder import Recorder
+from test_hardening import raw_request
 
 from conftest import (GATEWAY_USER_TOKEN, UPSTREAM_TOKEN, kubeconfig, make_cert, stop_or_fail,
                       tls_args)
-
-
-def raw_request(port, data, timeout=15):
-    """Send data as is on a fresh connection; the Response with its body."""
-    conn = Conn(port, timeout)
-    try:
-        deadline = time.monotonic() + timeout
-        conn.sendall(data)
-        resp = read_response_head(conn, deadline)
-        resp.body = read_response_body(conn, resp, deadline)
-        return resp
-    finally:
-        conn.close()
 
 
 def status_of(resp):
