@@ -205,7 +205,10 @@ def exec_resize_ok(t):
 
 def attach(ws):
     ws.send_binary(b"\x00echo attached-$((2+3))\n")
-    t = ws.collect(STEP_TIMEOUT_S, until=lambda t: b"attached-5" in t.data(1) or t.status())
+    # Stop early only on success (the main process keeps running): a failure
+    # Status must be read on to its Close 1000 and TCP close, which
+    # stream_failed_cleanly checks.
+    t = ws.collect(STEP_TIMEOUT_S, until=lambda t: b"attached-5" in t.data(1))
     return t
 
 
