@@ -81,8 +81,6 @@ DROP_SITES = ("listener_pending_start",)
 # it). Tolerated and printed while that function is where the allocation failed;
 # the fix deletes its line, so the sweep then guards it.
 KNOWN = {
-    "session_new": ("session.c: an upgrade whose session cannot be allocated gets no answer",
-                    False),
     # jansson reports some allocation failures as syntax errors, so the decoder
     # takes them for a malformed object and ends resize handling for the session
     "resize_parse": ("proto_decoder.c: out of memory in a resize ends resizing", False),
@@ -96,8 +94,6 @@ KNOWN = {
                                     False),
     "gateway_take": ("gateway.c gateway_take: no answer when the request cannot be allocated",
                      False),
-    "query_collect": ("upgrade.c query_collect: an upgrade whose query buffer cannot be "
-                      "allocated gets no answer", False),
     "req_send_upstream": ("gateway.c req_send_upstream: no answer when the upstream head "
                           "buffer cannot be allocated", False),
     "stream_tx_room": ("kube_backend.c stream_tx_room: stdin that cannot be queued stalls the "
