@@ -84,18 +84,6 @@ KNOWN = {
     # jansson reports some allocation failures as syntax errors, so the decoder
     # takes them for a malformed object and ends resize handling for the session
     "resize_parse": ("proto_decoder.c: out of memory in a resize ends resizing", False),
-    "kube_creds_new": ("kube_client.c: start-up refused with an empty message ('podterm: ')",
-                       False),
-    "tls_sock_new": ("gateway.c req_client_open: no answer when the client side cannot be "
-                     "wrapped", False),
-    "upgrade_gateway": ("upgrade.c:155-159: a failed argv strdup leaks the copies after it",
-                        True),
-    "kube_target_load_kubeconfig": ("kubeconfig.c: start-up refused with an empty message",
-                                    False),
-    "gateway_take": ("gateway.c gateway_take: no answer when the request cannot be allocated",
-                     False),
-    "req_send_upstream": ("gateway.c req_send_upstream: no answer when the upstream head "
-                          "buffer cannot be allocated", False),
     "stream_tx_room": ("kube_backend.c stream_tx_room: stdin that cannot be queued stalls the "
                        "session (no Status, no close)", False),
 }
