@@ -84,8 +84,6 @@ KNOWN = {
     # jansson reports some allocation failures as syntax errors, so the decoder
     # takes them for a malformed object and ends resize handling for the session
     "resize_parse": ("proto_decoder.c: out of memory in a resize ends resizing", False),
-    "stream_tx_room": ("kube_backend.c stream_tx_room: stdin that cannot be queued stalls the "
-                       "session (no Status, no close)", False),
 }
 SRC_FRAME_RE = re.compile(r"#\d+ 0x[0-9a-f]+ in (\w+) \S*/src/")
 
