@@ -11,6 +11,7 @@
 #include "gateway/gateway.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
     "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false), or kubectl 1.29 with "                              \
     "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true"
 
+#define GW_OOM_MESSAGE "out of memory"
 #define GW_CLIENT_KEY_MAX (AUTH_NAME_MAX + 8) /* "user:" + a user name, or "addr:" + an IP */
 #define GW_CLIENT_BUCKETS 256                 /* hash buckets of clients with requests */
 
@@ -304,13 +306,40 @@ static void req_on_client(void *user, int events)
         req_client_flush(r);
 }
 
-/* The client connection as a plain tls_sock, for answers we write ourselves. */
+/* The answer when what a reply needs (the request, the client's tls_sock)
+ * cannot be allocated: a Status built on the stack and written straight to
+ * the socket, then the caller hangs up. Best effort: the connection is
+ * fresh (nothing was answered yet), so a few hundred bytes fit its send
+ * buffer. */
+static void gw_fd_reply_status(int fd, int code, const char *reason, const char *message)
+{
+    char body[PROTO_STATUS_MAX], response[PROTO_STATUS_MAX + 512];
+    int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
+    int n = blen < 0 ? -1
+                     : snprintf(response, sizeof(response),
+                                "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                                "Cache-Control: no-store\r\n" HTTP1_SECURITY_HEADERS
+                                "Content-Length: %d\r\nConnection: close\r\n\r\n%.*s",
+                                code, gw_reason_phrase(code), blen, blen, body);
+    if (n > 0 && (size_t)n < sizeof(response) && write(fd, response, (size_t)n) < 0)
+        errno = 0; /* the client is gone: nobody to tell */
+}
+
+/* The client connection as a plain tls_sock, for answers we write ourselves.
+ * tls_sock_new closes the fd it cannot take over, so a duplicate is kept
+ * until it has: without it a client refused under memory pressure would
+ * get a hang-up instead of a Status. */
 static int req_client_open(struct gw_req *r)
 {
     if (r->client)
         return 0;
+    int spare = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
     r->client = tls_sock_new(r->gw->loop, r->fd, NULL, req_on_client, r);
     r->fd = -1;
+    if (!r->client && spare >= 0)
+        gw_fd_reply_status(spare, 503, "ServiceUnavailable", GW_OOM_MESSAGE);
+    if (spare >= 0)
+        close(spare);
     if (!r->client)
         return -1;
     tls_sock_want(r->client, false, false);
@@ -366,7 +395,7 @@ static void req_start_relay(struct gw_req *r)
     size_t cap = r->in_len + sizeof(HTTP1_SECURITY_HEADERS);
     r->out = malloc(cap > GATEWAY_RELAY_BUF ? cap : GATEWAY_RELAY_BUF);
     if (!r->out) {
-        req_free(r);
+        req_fail(r, 503, "ServiceUnavailable", GW_OOM_MESSAGE);
         return;
     }
     /* The head with our security headers, then what came with it unchanged. */
@@ -644,7 +673,7 @@ static void req_send_upstream(struct gw_req *r)
     r->out_off = r->out_len = 0;
     r->state = GW_HEAD;
     if (!r->in && !(r->in = malloc(HTTP1_HEAD_MAX))) {
-        req_free(r);
+        req_fail(r, 503, "ServiceUnavailable", GW_OOM_MESSAGE);
         return;
     }
     r->in_cap = HTTP1_HEAD_MAX;
@@ -901,9 +930,11 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
 void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
                   const struct gateway_head *head, gateway_adopt_fn adopt, void *ctx)
 {
-    struct gw_req *r =
-        gw->in_flight < GATEWAY_REQUESTS_MAX && len <= GW_BUF_MAX ? calloc(1, sizeof(*r)) : NULL;
-    if (!r) {
+    bool room = gw->in_flight < GATEWAY_REQUESTS_MAX && len <= GW_BUF_MAX;
+    struct gw_req *r = room ? calloc(1, sizeof(*r)) : NULL;
+    if (!r) { /* nothing is ours yet but the fd: answer on it, then hang up */
+        gw_fd_reply_status(fd, 503, "ServiceUnavailable",
+                           room ? GW_OOM_MESSAGE : "too many requests in flight; try again later");
         close(fd);
         return;
     }
@@ -981,6 +1012,8 @@ struct gateway *gateway_new(uv_loop_t *loop, const struct gateway_opts *opts, ch
         snprintf(gw->describe, sizeof(gw->describe), "%s%s%s (%s)", gw->client->scheme,
                  gw->client->authority, t->prefix, t->source);
     gw->backend = kube_backend_new(loop);
+    if (gw->client && !gw->backend)
+        snprintf(err, err_cap, "out of memory");
     if (!gw->client || !gw->backend) {
         gateway_free(gw);
         return NULL;

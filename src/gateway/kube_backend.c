@@ -25,6 +25,7 @@
 
 #define KUBE_TX_RESERVE 512 /* tx room kept for control, resize and close frames */
 #define KUBE_LOST "error: the connection to the API server was lost"
+#define KUBE_OOM_MESSAGE "podterm: out of memory"
 
 struct kube_backend {
     struct backend base;
@@ -84,10 +85,19 @@ static uint32_t stream_mask(void)
     return m;
 }
 
+static void stream_end(struct kube_stream *s, const char *err);
+
 static uint8_t *stream_tx_room(struct kube_stream *s, size_t need)
 {
-    if (!s->tx && !(s->tx = malloc(KUBE_TX_MAX)))
+    if (!s->tx && !(s->tx = malloc(KUBE_TX_MAX))) {
+        /* Dropping the frame would lose stdin (or its close, and the
+         * process would wait for it forever) without a word: end the
+         * stream instead, whose exit says why. */
+        if (!s->upstream_err[0])
+            snprintf(s->upstream_err, sizeof(s->upstream_err), "%s", KUBE_OOM_MESSAGE);
+        stream_end(s, NULL);
         return NULL;
+    }
     if (s->tx_off && s->tx_len + need > KUBE_TX_MAX) {
         memmove(s->tx, s->tx + s->tx_off, s->tx_len - s->tx_off);
         s->tx_len -= s->tx_off;
@@ -479,7 +489,7 @@ static ssize_t kube_write(struct backend_stream *stream, const uint8_t *buf, siz
     if (s->stdin_closed || s->upstream_done)
         return -EPIPE;
     if (!stream_tx_room(s, 0))
-        return -EAGAIN;
+        return -EPIPE; /* out of memory: the stream has ended */
     size_t used = s->tx_len - s->tx_off;
     size_t room = KUBE_TX_MAX - KUBE_TX_RESERVE - WSF_HEAD_MAX - 1;
     room = used < room ? room - used : 0;

@@ -127,6 +127,8 @@ struct kube_client *kube_client_new(uv_loop_t *loop, struct kube_target *target,
     c->scheme = target->plain ? "http://" : "https://";
     c->ssl_ctx = target->plain ? NULL : client_ssl_ctx(target, with_client_cert, err, err_cap);
     c->creds = kube_creds_new(loop, target);
+    if (!c->creds && (c->ssl_ctx || target->plain)) /* a TLS failure wrote err already */
+        snprintf(err, err_cap, "out of memory");
     if ((!c->ssl_ctx && !target->plain) || !c->creds) {
         kube_client_free(c);
         return NULL;

@@ -360,9 +360,11 @@ struct kube_target *kube_target_load_kubeconfig(const char *path, const char *co
     struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
     struct kube_target *t = calloc(1, sizeof(*t));
     int rc = -1;
-    if (!doc || !fy_document_root(doc) || !fy_node_is_mapping(fy_document_root(doc)))
+    if (!t)
+        kc_fail(&l, "out of memory");
+    else if (!doc || !fy_document_root(doc) || !fy_node_is_mapping(fy_document_root(doc)))
         kc_fail(&l, "not a YAML mapping (syntax error?)");
-    else if (t)
+    else
         rc = kc_context(&l, fy_document_root(doc), context, t);
     fy_document_destroy(doc);
     free(text);

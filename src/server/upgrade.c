@@ -79,7 +79,9 @@ int upgrade_validate_exec(struct server *server, struct lws *wsi, const char *pa
     struct query q;
     if (query_collect(wsi, &q) < 0) {
         query_free(&q);
-        return -1;
+        return http_reply_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE, NULL, NULL) < 0
+                   ? -1
+                   : 1;
     }
     struct exec_error err;
     int rc = exec_request_build(server->opts.cluster, ns, pod, attach, q.items, q.len, req, &err);
