@@ -83,6 +83,13 @@ suite_gateway() {
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/gateway
 }
 
+suite_hostile() {
+    # Hostile peers over real sockets against local, TLS and gateway fronts
+    # (tests/hostile/conftest.py); HOSTILE_SEED replays another random seed.
+    [ -d tests/hostile ] || return 0
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/hostile
+}
+
 suite_e2e() {
     [ -d tests/e2e ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1 || return 0
     node --test --test-concurrency=1 tests/e2e/
@@ -96,7 +103,7 @@ suite_bench_smoke() {
 }
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway e2e bench_smoke)
+[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway hostile e2e bench_smoke)
 
 run_suite build-gcc build_gcc
 run_suite build-asan build_asan
