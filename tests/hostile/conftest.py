@@ -31,7 +31,7 @@ _asan = os.environ.get("ASAN_OPTIONS") or \
 os.environ["ASAN_OPTIONS"] = _asan + ":quarantine_size_mb=16"
 
 import podterm_server  # noqa: E402
-from hostile_net import Target, env_flag_seed  # noqa: E402
+from hostile_net import Target, env_flag_seed, rss_kib  # noqa: E402
 from podterm_server import Podterm  # noqa: E402
 
 
@@ -50,6 +50,16 @@ gw = _load_gateway_helpers()
 DEFAULT_SEED = 0x5EED2026
 SEED = env_flag_seed(DEFAULT_SEED)
 MODES = ("local", "tls", "gateway")
+
+
+SUMMARY = []  # per server: warmed-up vs final fds and RSS, printed at the end
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SUMMARY:
+        terminalreporter.write_sep("-", "hostile fronts: fds and RSS, warmed-up -> end")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)
 
 
 def pytest_report_header(config):
@@ -120,6 +130,13 @@ def fronts(pki):
             t.warm_up_and_record_baseline()
             targets[mode] = t
         yield targets
+        for t in targets.values():
+            for p, role in zip(t.procs, ("front", "upstream")):
+                if p.alive():
+                    fd_base, rss_base = t.baselines[p.pid]
+                    SUMMARY.append(f"{t.mode:8} {role:8} pid {p.pid}: fds {fd_base} -> "
+                                   f"{p.fd_count()}, "
+                                   f"RSS {rss_base} -> {rss_kib(p.pid)} KiB")
     finally:
         stop_or_fail(*servers)
 

@@ -54,8 +54,8 @@ def test_heads_that_never_end_are_dropped(target):
     (or refused with a Status): half a request line, bytes without a blank
     line, LF-only lines, a trickle that outlasts the timeout."""
     starts = [b"", b"GET /api/v1/namespaces/default/pods/local/exec?comm",
-              b"GET /version HTTP/1.1\r\nHost: x\r\n",
-              b"GET /version HTTP/1.1\nHost: x\n\n",
+              b"GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+              b"GET /version HTTP/1.1\nHost: 127.0.0.1\n\n",
               b"GET /version HTTP/1.1\r\nX-A: " + b"a" * 8000]
     socks = []
     try:
