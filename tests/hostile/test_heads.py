@@ -382,3 +382,34 @@ def random_heads(target, seed):
           f"{answered} answered (seed {seed:#x})")
     assert done >= 50, f"only {done} heads in {RANDOM_BUDGET_S} s"
     assert server_errors == [], f"5xx or odd statuses (seed {seed:#x}): {server_errors[:5]}"
+
+
+# ---------------------------------------------------------------- upgrades nobody serves
+
+NOT_FOUND = "the server could not find the requested resource"
+
+
+def test_upgrade_to_a_path_that_is_not_the_apis_gets_404(target):
+    """A WebSocket upgrade for a path that is no exec/attach: 404 NotFound in
+    every mode (the gateway answered 502 InternalError, blaming an upstream it
+    never asked), also when the request line has lost its HTTP version."""
+    port = target.port
+    for path in ("/", "/foo", "/index.html", "/ap"):
+        r = build_request("GET", path, upgrade_headers(V5), host=f"127.0.0.1:{port}")
+        resp, err = target.request(r)
+        assert resp is not None, (path, err)
+        assert_status_response(resp, 404, "NotFound", NOT_FOUND)
+    broken = (b"GET /ap\r\ni/v1/namespaces/default/pods/local/attach?stdout=true HTTP/1.1\r\n" +
+              build_request("GET", "/", upgrade_headers(V5),
+                            host=f"127.0.0.1:{port}").split(b"\r\n", 1)[1])
+    resp, err = target.request(broken)
+    if resp is not None:
+        assert 400 <= resp.status < 500, resp
+        assert_status_or_ok(resp)
+    # an exec path with no supported subprotocol stays a 403 (the gateway hands it back)
+    r = build_request("GET", exec_path(["true"]), upgrade_headers("foo.example"),
+                      host=f"127.0.0.1:{port}")
+    resp, err = target.request(r)
+    assert resp is not None, err
+    assert_status_response(resp, 403, "Forbidden",
+                           "none of the offered WebSocket subprotocols is supported")
