@@ -133,7 +133,7 @@ def fronts(pki):
         for t in targets.values():
             for p, role in zip(t.procs, ("front", "upstream")):
                 if p.alive():
-                    fd_base, rss_base = t.baselines[p.pid]
+                    fd_base, _, rss_base = t.baselines[p.pid]
                     SUMMARY.append(f"{t.mode:8} {role:8} pid {p.pid}: fds {fd_base} -> "
                                    f"{p.fd_count()}, "
                                    f"RSS {rss_base} -> {rss_kib(p.pid)} KiB")

@@ -38,6 +38,19 @@ def rss_kib(pid):
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
 
 
+def describe_pids(pids):
+    """pid: command line, for failure messages."""
+    out = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            out.append(f"{pid}: {cmd}")
+        except OSError:
+            out.append(f"{pid}: (gone)")
+    return out
+
+
 def set_rst_on_close(sock):
     """close() then sends a TCP RST instead of a FIN (SO_LINGER 0)."""
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -65,7 +78,7 @@ class Target:
     def __init__(self, mode, front, procs, tls_ctx=None):
         self.mode = mode
         self.front = front
-        self.procs = procs  # every Podterm to check: the front first
+        self.procs = procs  # every Podterm to check: the front first (gateway: then the upstream)
         self.tls_ctx = tls_ctx
         self.port = front.port
         self.baselines = {}
@@ -130,16 +143,29 @@ class Target:
     # ---- health ----
 
     def warm_up_and_record_baseline(self):
-        """Runs what the suite will run once (tty and pipe execs, API calls), so
-        lazily created state is in the baseline, then records fds and RSS."""
+        """Runs what the suite will run once (tty and pipe execs, an attach),
+        so lazily created state is in the baseline, then records fds, children
+        and RSS. The attach starts the default container's main process, which
+        keeps running between clients (README: attach): the only child a
+        front may have after a batch."""
         for tty in (False, True):
             ws = self.ws_or_fail(exec_path(["true"], stdin=tty, tty=tty))
             ws.collect(IO_TIMEOUT_S)
             ws.close()
+        ws = self.ws_or_fail(exec_path([], stdin=True, tty=True, verb="attach"))
+        ws.recv_message(time.monotonic() + IO_TIMEOUT_S)
+        ws.close()
         self.assert_exec_works()
         for p in self.procs:
-            fds, kids = p.wait_for_baseline(10**9, SETTLE_S)
-            self.baselines[p.pid] = (fds, rss_kib(p.pid))
+            deadline = time.monotonic() + SETTLE_S
+            fds = p.fd_count()
+            while time.monotonic() < deadline:  # the attach and exec connections close
+                time.sleep(0.3)
+                now = p.fd_count()
+                if now == fds:
+                    break
+                fds = now
+            self.baselines[p.pid] = (fds, set(p.children()), rss_kib(p.pid))
 
     def assert_exec_works(self):
         ws = self.ws_or_fail(exec_path(HEALTH_COMMAND))
@@ -160,9 +186,14 @@ class Target:
             assert not p.sanitizer_reports(), p.describe(p.sanitizer_reports())
         self.assert_exec_works()
         for p in self.procs:
-            fd_base, rss_base = self.baselines[p.pid]
-            fds, kids = p.wait_for_baseline(fd_base, SETTLE_S)
-            assert not kids, f"{self} pid {p.pid}: child processes left: {kids}"
+            fd_base, kids_base, rss_base = self.baselines[p.pid]
+            deadline = time.monotonic() + SETTLE_S
+            while True:
+                fds, kids = p.fd_count(), set(p.children()) - kids_base
+                if (fds <= fd_base and not kids) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            assert not kids, f"{self} pid {p.pid}: child processes left: {describe_pids(kids)}"
             assert fds <= fd_base, f"{self} pid {p.pid}: fds {fds} > baseline {fd_base}: {p.fds()}"
             grown = rss_kib(p.pid) - rss_base
             assert grown <= RSS_GROWTH_MAX_KIB, \
