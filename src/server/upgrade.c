@@ -142,9 +142,11 @@ static int upgrade_gateway(struct server *server, struct lws *wsi, struct upgrad
     if (nrc == PROTO_ERR_NO_MATCH)
         return upgrade_refuse_status(wsi, 403, "Forbidden",
                                      "none of the offered WebSocket subprotocols is supported");
+    /* The gateway handed back an exec/attach upgrade that passed every check
+     * here: its parser and lws read the head differently (a bare CR inside a
+     * line does that), so the head is ambiguous. */
     if (!offer->prepared)
-        return upgrade_refuse_status(wsi, 502, "InternalError",
-                                     "gateway: no upstream stream for this upgrade");
+        return upgrade_refuse_status(wsi, 400, "BadRequest", "malformed request");
     if (server->sessions >= SERVER_SESSIONS_MAX)
         return upgrade_refuse_status(wsi, 503, "ServiceUnavailable",
                                      "too many sessions; try again later");

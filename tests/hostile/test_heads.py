@@ -8,6 +8,7 @@ answer 5xx, never keep the connection for a second request (lws would parse
 that one itself, past the listener's rewrite and the gateway)."""
 import json
 import random
+import socket
 import time
 
 import pytest
@@ -23,6 +24,8 @@ BAD_TARGET_MESSAGE = "the request path has an invalid %-escape or an encoded NUL
 # The random batch: at most this many requests or this many seconds per front.
 RANDOM_COUNT = 250
 RANDOM_BUDGET_S = 20.0
+RANDOM_WAIT_S = 1.0  # for one answer
+RANDOM_FLOOR = 25  # fewer heads than this in the budget: the front is stuck
 # How long a refused or answered connection may stay open after the answer.
 CLOSE_WITHIN_S = 3.0
 
@@ -365,6 +368,27 @@ def test_seeded_random_heads(fresh, mode, seed):
     assert problems == [], problems
 
 
+def one_random_request(target, data, half_close):
+    """The answer to data (None when there is none within a second)."""
+    c = target.conn(RANDOM_WAIT_S)
+    try:
+        deadline = time.monotonic() + RANDOM_WAIT_S
+        try:
+            c.sendall(data)
+            if half_close:
+                c.sock.shutdown(socket.SHUT_WR)
+        except PEER_ERRORS:
+            pass
+        try:
+            resp = read_response_head(c, deadline)
+            resp.body = read_response_body(c, resp, deadline)
+            return resp
+        except PEER_ERRORS:
+            return None
+    finally:
+        c.close()
+
+
 def random_heads(target, seed):
     rng = random.Random(seed + ("local", "tls", "gateway").index(target.mode))
     base = corpus(target.port)
@@ -372,20 +396,23 @@ def random_heads(target, seed):
     done, answered, server_errors = 0, 0, []
     while done < RANDOM_COUNT and time.monotonic() - t0 < RANDOM_BUDGET_S:
         data = mutate(rng, rng.choice(base))
-        resp, _ = target.request(data, timeout=2.0)
+        # A mutation often destroys the blank line, and the server then waits
+        # for the rest of the head: half of the peers say they are done (FIN).
+        half_close = rng.random() < 0.5
+        resp = one_random_request(target, data, half_close)
         done += 1
         if resp is not None:
             answered += 1
             if resp.status >= 500 or not (100 <= resp.status < 500):
-                server_errors.append((data[:120], resp.status))
+                server_errors.append((data, half_close, resp.status, resp.body[:200]))
         if done % 50 == 0:
             for p in target.procs:
                 assert p.alive(), p.describe([f"died after mutated head #{done} "
                                               f"(seed {seed:#x}): {data[:300]!r}"])
     print(f"{target.mode}: {done} mutated heads in {time.monotonic() - t0:.1f} s, "
           f"{answered} answered (seed {seed:#x})")
-    assert done >= 50, f"only {done} heads in {RANDOM_BUDGET_S} s"
-    assert server_errors == [], f"5xx or odd statuses (seed {seed:#x}): {server_errors[:5]}"
+    assert done >= RANDOM_FLOOR, f"only {done} heads in {RANDOM_BUDGET_S} s"
+    assert server_errors == [], f"5xx or odd statuses (seed {seed:#x}): {server_errors[:3]!r}"
 
 
 # ---------------------------------------------------------------- upgrades nobody serves
@@ -410,6 +437,16 @@ def test_upgrade_to_a_path_that_is_not_the_apis_gets_404(target):
     if resp is not None:
         assert 400 <= resp.status < 500, resp
         assert_status_or_ok(resp)
+    # a head the gateway's parser and lws read differently (bare CR inside a
+    # line): never a 502 that blames the upstream
+    ambiguous = build_request("GET", exec_path(["true"]), upgrade_headers(V5),
+                              host=f"127.0.0.1:{port}").replace(
+        b"Sec-WebSocket-Version: 13\r\n", b"Sec-WebSocket-Version: 13\r\xcbX-Y: z\r\n")
+    resp, err = target.request(ambiguous)
+    if resp is not None:
+        assert resp.status == 101 or 400 <= resp.status < 500, resp
+        if resp.status != 101:
+            assert_status_or_ok(resp)
     # an exec path with no supported subprotocol stays a 403 (the gateway hands it back)
     r = build_request("GET", exec_path(["true"]), upgrade_headers("foo.example"),
                       host=f"127.0.0.1:{port}")
