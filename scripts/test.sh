@@ -104,6 +104,13 @@ suite_faults() {
         /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/faults
 }
 
+suite_hostile() {
+    # Hostile peers over real sockets against local, TLS and gateway fronts
+    # (tests/hostile/conftest.py); HOSTILE_SEED replays another random seed.
+    [ -d tests/hostile ] || return 0
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/hostile
+}
+
 suite_e2e() {
     [ -d tests/e2e ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1 || return 0
     node --test --test-concurrency=1 tests/e2e/
@@ -134,7 +141,7 @@ suite_coverage() {
 }
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway e2e bench_smoke)
+[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway hostile e2e bench_smoke)
 # A run of any suite starts a fresh measurement; "coverage" alone reads the last one.
 if [ "$coverage" = ON ] && [ "${suites[*]}" != coverage ]; then
     rm -rf "$profiles"

@@ -58,6 +58,8 @@ void wsi_data_release(struct lws *wsi)
     if (!tag)
         return;
     lws_set_opaque_user_data(wsi, NULL);
+    if (*tag == WSI_DATA_ANSWERED)
+        return; /* server.answered_mark: not allocated */
     if (*tag == WSI_DATA_SESSION) {
         session_on_closed((struct session *)tag);
         return;
@@ -73,8 +75,16 @@ static int server_http(struct server *server, struct lws *wsi, const char *path)
     int rc = http_routes_handle(server, wsi, path);
     if (rc < 0)
         return -1;
-    /* Every reply is complete once written: end the transaction, which closes
-     * the connection once the reply is out (head_rewrite.h says why). */
+    /* Every reply is complete once written, and the connection ends with it
+     * (head_rewrite.h says why). When the reply is all out, hang up now:
+     * lws would keep the connection if its parser missed the listener's
+     * "Connection: close" (see server.answered_mark). Otherwise end the
+     * transaction, which closes once lws has sent the rest, and mark the
+     * connection so that a request lws reads after that is refused. */
+    if (!lws_send_pipe_choked(wsi))
+        return -1;
+    if (!lws_get_opaque_user_data(wsi))
+        lws_set_opaque_user_data(wsi, &server->answered_mark);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -84,14 +94,19 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
     struct server *server = server_from_wsi(wsi);
     enum wsi_data_type *tag = lws_get_opaque_user_data(wsi);
     struct session *session = tag && *tag == WSI_DATA_SESSION ? (struct session *)tag : NULL;
+    bool answered = tag && *tag == WSI_DATA_ANSWERED; /* see server.answered_mark */
 
     switch (reason) {
     case LWS_CALLBACK_HTTP:
-        return server_http(server, wsi, in);
+        return answered ? -1 : server_http(server, wsi, in);
     case LWS_CALLBACK_HTTP_BODY:
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         return 0; /* podterm takes no request bodies; the reply was sent already */
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+        /* After an answered request lws 4.1 passes an Upgrade value it has
+         * already freed: hang up before looking at it. */
+        if (answered)
+            return -1;
         if (strcmp(in ? (const char *)in : "", "websocket") != 0)
             return -1;
         int rc = upgrade_confirm(server, wsi);
@@ -179,6 +194,7 @@ struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char 
         snprintf(err, err_cap, "out of memory");
         return NULL;
     }
+    server->answered_mark = WSI_DATA_ANSWERED;
     server->loop = loop;
     server->opts = *opts;
     lws_set_log_level(opts->log_level, server_log_emit);

@@ -31,8 +31,9 @@ struct listener;
 struct session;
 
 /* What a wsi's opaque user data points to: the negotiation result from the
- * listener until the upgrade is decided, then the session. */
-enum wsi_data_type { WSI_DATA_OFFER = 1, WSI_DATA_SESSION };
+ * listener until the upgrade is decided, then the session; or, on a plain
+ * HTTP connection that got its reply, server.answered_mark. */
+enum wsi_data_type { WSI_DATA_OFFER = 1, WSI_DATA_SESSION, WSI_DATA_ANSWERED };
 
 struct upgrade_offer {
     enum wsi_data_type type; /* WSI_DATA_OFFER */
@@ -54,6 +55,13 @@ struct server {
     uv_timer_t session_sweep;     /* runs while there are sessions */
     bool shutting_down;
     struct upgrade_offer *adopting_offer; /* set only during lws_adopt_socket_vhost_readbuf */
+    /* WSI_DATA_ANSWERED, never changed: marks a connection whose one request
+     * was answered. The listener rewrote only that first head; when lws's
+     * parser missed the "Connection: close" it added (a control byte in an
+     * earlier header line does that) lws keeps the connection, and a second
+     * request must not be served unrewritten. lws resets per-session data
+     * between requests, so the mark lives in the opaque user data. */
+    enum wsi_data_type answered_mark;
 };
 
 /* Per-connection HTTP state (lws per_session_data of the HTTP protocol). */

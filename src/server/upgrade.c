@@ -135,12 +135,24 @@ static const char *negotiation_error_text(int rc)
 static int upgrade_gateway(struct server *server, struct lws *wsi, struct upgrade_offer *offer,
                            enum proto_kind kind, int nrc)
 {
+    /* The gateway hands back exec/attach upgrades that fail the checks below
+     * (no stream prepared) and never sees other paths: an upgrade for a path
+     * that is no exec/attach (a UI path, or a request line that lost its
+     * HTTP version) gets local mode's 404, path before subprotocol. */
+    char path[SERVER_PATH_MAX], ns[CONFIG_NAME_MAX + 1], pod[CONFIG_NAME_MAX + 1];
+    bool attach;
+    if (!offer->prepared && (http_header_copy(wsi, WSI_TOKEN_GET_URI, path, sizeof(path)) < 0 ||
+                             !exec_path_parse(path, ns, sizeof(ns), pod, sizeof(pod), &attach)))
+        return upgrade_refuse_status(wsi, 404, "NotFound",
+                                     "the server could not find the requested resource");
     if (nrc == PROTO_ERR_NO_MATCH)
         return upgrade_refuse_status(wsi, 403, "Forbidden",
                                      "none of the offered WebSocket subprotocols is supported");
+    /* The gateway handed back an exec/attach upgrade that passed every check
+     * here: its parser and lws read the head differently (a bare CR inside a
+     * line does that), so the head is ambiguous. */
     if (!offer->prepared)
-        return upgrade_refuse_status(wsi, 502, "InternalError",
-                                     "gateway: no upstream stream for this upgrade");
+        return upgrade_refuse_status(wsi, 400, "BadRequest", "malformed request");
     if (server->sessions >= SERVER_SESSIONS_MAX)
         return upgrade_refuse_status(wsi, 503, "ServiceUnavailable",
                                      "too many sessions; try again later");
