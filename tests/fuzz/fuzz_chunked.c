@@ -136,8 +136,8 @@ static void podterm_decode(const uint8_t *in, size_t len, unsigned seed, struct 
     /* once done, more bytes are left alone */
     size_t out_len = 7;
     uint8_t spare[1];
-    if (c.done && (http1_chunked_feed(&c, (const uint8_t *)"x", 1, spare, &out_len) != 0 ||
-                   out_len != 0))
+    if (c.done &&
+        (http1_chunked_feed(&c, (const uint8_t *)"x", 1, spare, &out_len) != 0 || out_len != 0))
         __builtin_trap();
 }
 

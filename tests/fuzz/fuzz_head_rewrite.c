@@ -89,8 +89,8 @@ static void check_request_line(const char *in, size_t in_n, const char *out, siz
     if ((size_t)(oqe - oq) != rn || memcmp(oq, ref, rn) != 0)
         __builtin_trap();
     /* what surrounds the query is untouched */
-    if (q - in != oq - out || memcmp(in, out, (size_t)(q - in)) != 0 ||
-        inl - qe != outl - oqe || memcmp(qe, oqe, (size_t)(inl - qe)) != 0)
+    if (q - in != oq - out || memcmp(in, out, (size_t)(q - in)) != 0 || inl - qe != outl - oqe ||
+        memcmp(qe, oqe, (size_t)(inl - qe)) != 0)
         __builtin_trap();
 }
 

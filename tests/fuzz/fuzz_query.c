@@ -209,8 +209,7 @@ static void check_local(bool attach, const struct ref_query *r)
     bool container_ok = !c || c->vlen == 0 || strcmp(c->val, "shell") == 0;
     static const struct ref_item *cmd[EXEC_ARGV_MAX];
     size_t nc = ref_commands(r, cmd, EXEC_ARGV_MAX);
-    bool want_ok = container_ok && (in || out || er) &&
-                   (attach || (nc > 0 && nc <= EXEC_ARGV_MAX));
+    bool want_ok = container_ok && (in || out || er) && (attach || (nc > 0 && nc <= EXEC_ARGV_MAX));
     if ((rc == 0) != want_ok)
         __builtin_trap();
     if (rc != 0) {
@@ -244,9 +243,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!plain_target(q, qn))
         return 0;
     static char head[FUZZ_HEAD_MAX];
-    int hn = snprintf(head, sizeof(head), "GET %s?%.*s HTTP/1.1\r\nHost: x\r\n\r\n",
-                      attach ? "/api/v1/namespaces/default/pods/local/attach" : FUZZ_PATH,
-                      (int)qn, q);
+    int hn =
+        snprintf(head, sizeof(head), "GET %s?%.*s HTTP/1.1\r\nHost: x\r\n\r\n",
+                 attach ? "/api/v1/namespaces/default/pods/local/attach" : FUZZ_PATH, (int)qn, q);
     if (hn <= 0 || (size_t)hn >= sizeof(head))
         return 0;
     if (!head_target_valid(head, (size_t)hn))

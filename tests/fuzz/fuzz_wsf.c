@@ -62,7 +62,8 @@ static size_t on_event(void *user, const struct wsf_event *ev)
         if (l->seed && ev->len) {
             l->seed = l->seed * 1103515245u + 12345u;
             /* never nothing twice in a row, so feeding again makes progress */
-            take = l->took_nothing ? 1 + (l->seed >> 16) % ev->len : (l->seed >> 16) % (ev->len + 1);
+            take =
+                l->took_nothing ? 1 + (l->seed >> 16) % ev->len : (l->seed >> 16) % (ev->len + 1);
             l->took_nothing = take == 0;
         }
         if (take == 0 && ev->len)
@@ -82,13 +83,15 @@ static size_t on_event(void *user, const struct wsf_event *ev)
         l->in_message = !final;
         return take;
     }
-    if (ev->len > WSF_CONTROL_MAX || (ev->type == WSF_EV_CLOSE && (ev->code < 0 || ev->code > 65535)))
+    if (ev->len > WSF_CONTROL_MAX ||
+        (ev->type == WSF_EV_CLOSE && (ev->code < 0 || ev->code > 65535)))
         __builtin_trap();
     if (l->n == FUZZ_EVENTS_MAX) {
         l->overflow = true;
         return ev->len;
     }
-    l->ev[l->n++] = (struct rec){.type = ev->type, .code = ev->code, .off = l->used, .len = ev->len};
+    l->ev[l->n++] =
+        (struct rec){.type = ev->type, .code = ev->code, .off = l->used, .len = ev->len};
     log_bytes(l, ev->data, ev->len);
     return ev->len;
 }
