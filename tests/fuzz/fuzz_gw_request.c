@@ -42,8 +42,8 @@ static void check_routes(const char *path, size_t n)
     bool attach = false;
     (void)gw_path_is_api(path, n);
     enum gw_route route = gw_route_match(path, n, ns, pod, &attach);
-    if (route != GW_ROUTE_NONE && !gw_path_is_api(path, n))
-        __builtin_trap(); /* a routed path is always the gateway's */
+    if (route != GW_ROUTE_NONE && !gw_path_is_api(path, n) && path[n - 1] != '/')
+        __builtin_trap(); /* a routed path is the gateway's ("/version/" is left to the server) */
     if (memchr(path, '\0', n))
         return;
     char *z = strndup(path, n);

@@ -68,7 +68,9 @@ for name in "${targets[@]}"; do
     printf '%-22s %12s %9s %7s %7s %8s  %s\n' "$name" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
         "${ft:-?}" "$new" "$result"
     if [ "$result" != ok ]; then
-        grep -E '^(==[0-9]+==ERROR|SUMMARY|artifact_prefix|    #[0-3] )' "$log" | head -n 8 | sed 's/^/    /'
+        # the report, and the frames in podterm's own code
+        grep -E '^(==[0-9]+==ERROR|SUMMARY|artifact_prefix)| #[0-9]+ .*/(src|tests/fuzz)/' "$log" |
+            head -n 8 | sed 's/^/    /'
     fi
 done
 [ "$failed" -eq 0 ]
