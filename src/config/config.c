@@ -291,23 +291,28 @@ static int config_yaml_rest_check(struct config_parse *p, struct fy_parser *fyp,
     return 0;
 }
 
-/* YAML is Unicode, and libfyaml 0.8 loops forever on some malformed UTF-8
- * (a '%' directive followed by a stray continuation byte): refuse a file that
- * is not UTF-8 before it parses anything, naming the line. */
-static int config_utf8_check(struct config_parse *p, const char *buf, size_t len)
+/* YAML is Unicode without NUL, and libfyaml 0.8 loops forever on some
+ * malformed UTF-8 (a '%' directive followed by a stray continuation byte) and
+ * crashes cleaning up after some NUL bytes: refuse either before libfyaml
+ * parses anything, naming the line. */
+static int config_text_check(struct config_parse *p, const char *buf, size_t len)
 {
-    size_t bad;
-    if (util_utf8_valid((const uint8_t *)buf, len, &bad))
+    size_t bad = len;
+    bool utf8 = util_utf8_valid((const uint8_t *)buf, len, &bad);
+    const char *nul = memchr(buf, '\0', len);
+    if (utf8 && !nul)
         return 0;
+    if (nul && (size_t)(nul - buf) < bad)
+        bad = (size_t)(nul - buf);
     int line = 1;
     for (size_t i = 0; i < bad; i++)
         line += buf[i] == '\n';
-    return config_fail(p, line, "the file is not UTF-8");
+    return config_fail(p, line, buf[bad] ? "the file is not UTF-8" : "the file holds a NUL byte");
 }
 
 static int config_yaml_parse(struct config_parse *p, const char *buf, size_t len)
 {
-    if (config_utf8_check(p, buf, len) < 0)
+    if (config_text_check(p, buf, len) < 0)
         return -1;
     struct fy_diag *diag = config_diag_new();
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 | FYPCF_JSON_NONE,

@@ -361,18 +361,19 @@ struct kube_target *kube_target_load_kubeconfig(const char *path, const char *co
     }
     /* libfyaml prints a syntax error with its line, which may hold a token
      * or key data, unless its diagnostics go nowhere (FYPCF_QUIET is not
-     * enough); and it loops forever on some bytes that are not UTF-8. */
+     * enough); it loops forever on some bytes that are not UTF-8 and crashes
+     * on some NUL bytes, which YAML does not allow anyway. */
     struct fy_diag_cfg dc;
     fy_diag_cfg_default(&dc);
     dc.fp = NULL;
     struct fy_diag *diag = fy_diag_create(&dc);
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
-    bool utf8 = util_utf8_valid((const uint8_t *)text, len, NULL);
+    bool utf8 = util_utf8_valid((const uint8_t *)text, len, NULL) && !memchr(text, '\0', len);
     struct fy_document *doc = diag && utf8 ? fy_document_build_from_string(&cfg, text, len) : NULL;
     struct kube_target *t = calloc(1, sizeof(*t));
     int rc = -1;
     if (!utf8)
-        kc_fail(&l, "the file is not UTF-8");
+        kc_fail(&l, "the file is not UTF-8 text (or holds a NUL byte)");
     else if (!doc || !fy_document_root(doc) || !fy_node_is_mapping(fy_document_root(doc)))
         kc_fail(&l, "not a YAML mapping (syntax error?)");
     else if (t)

@@ -1,6 +1,7 @@
 /* test_config_utf8.c - a --config file that is not UTF-8 is refused with its
  * line, promptly (found by fuzz_config: libfyaml 0.8 loops forever on a '%'
- * directive followed by a stray continuation byte); UTF-8 text still loads. */
+ * directive followed by a stray continuation byte), and one with a NUL byte
+ * too (libfyaml crashes after some); UTF-8 text still loads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,6 +53,24 @@ static void test_line_of_bad_byte(void **state)
     assert_string_equal(err, want);
 }
 
+/* libfyaml 0.8 crashes in fy_parser_destroy after this (a NULL read). */
+static void test_nul_byte(void **state)
+{
+    char err[512], want[600];
+    snprintf(want, sizeof(want), "%s/nul.yaml", dir);
+    FILE *f = fopen(want, "w");
+    assert_non_null(f);
+    static const char text[] = "pods:\n  ? n:\t\0\0\0 [";
+    fwrite(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    char path[600];
+    snprintf(path, sizeof(path), "%s", want);
+    struct config_cluster *c = config_cluster_load(path, err, sizeof(err));
+    assert_null(c);
+    snprintf(want, sizeof(want), "%s:2: the file holds a NUL byte", path);
+    assert_string_equal(err, want);
+}
+
 static void test_utf8_loads(void **state)
 {
     char err[512];
@@ -81,6 +100,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_directive_not_utf8),
         cmocka_unit_test(test_line_of_bad_byte),
+        cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_utf8_loads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -82,6 +82,13 @@ static void test_not_utf8(void **state)
     alarm(0);
     assert_null(t);
     assert_non_null(strstr(err, "not UTF-8"));
+    p = write_file("nul", KC_HEAD);
+    FILE *f = fopen(p, "a");
+    static const char text[] = "users:\n  ? n:\t\0\0\0 [";
+    fwrite(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "NUL byte"));
 }
 
 static int setup(void **state)
