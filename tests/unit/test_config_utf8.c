@@ -56,15 +56,13 @@ static void test_line_of_bad_byte(void **state)
 /* libfyaml 0.8 crashes in fy_parser_destroy after this (a NULL read). */
 static void test_nul_byte(void **state)
 {
-    char err[512], want[600];
-    snprintf(want, sizeof(want), "%s/nul.yaml", dir);
-    FILE *f = fopen(want, "w");
+    char err[512], want[600], path[128];
+    snprintf(path, sizeof(path), "%s/nul.yaml", dir);
+    FILE *f = fopen(path, "w");
     assert_non_null(f);
     static const char text[] = "pods:\n  ? n:\t\0\0\0 [";
     fwrite(text, 1, sizeof(text) - 1, f);
     fclose(f);
-    char path[600];
-    snprintf(path, sizeof(path), "%s", want);
     struct config_cluster *c = config_cluster_load(path, err, sizeof(err));
     assert_null(c);
     snprintf(want, sizeof(want), "%s:2: the file holds a NUL byte", path);
