@@ -23,7 +23,9 @@ max_len=${FUZZ_MAX_LEN:-4096}
 keep=${FUZZ_KEEP:-1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
+# the fuzz targets' own suppressions (libfyaml's leaks; see the file), after
+# any the caller gave, so that they win
+export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/tests/fuzz/lsan.supp
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
