@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 LISTEN     ?= 127.0.0.1:8080
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test test-unit test-fuzz test-interop test-e2e coverage bench format format-check clean
+.PHONY: all deps build run test test-unit test-fuzz test-interop test-e2e coverage fuzz bench format format-check clean
 
 all: build
 
@@ -36,6 +36,18 @@ test-unit test-fuzz test-interop test-e2e:
 # run of the suites): `make coverage` is `make test`, for its closing table.
 # `scripts/test.sh coverage` alone reprints the table of the last run.
 coverage: test
+
+# A fuzzing campaign: every libFuzzer target for FUZZ_SECONDS (default 600)
+# each, one at a time, continuing from the corpus the last campaign grew
+# (tests/out/fuzz-corpus). Prints execs, coverage and crashes per target;
+# crashing inputs go to tests/out/fuzz-crashes/<target>/.
+FUZZ_SECONDS ?= 600
+fuzz:
+	@scripts/deps.sh test
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+		-DPODTERM_SANITIZE=ON -DPODTERM_FUZZ=ON -DPODTERM_TESTS=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 bench:
 	@scripts/deps.sh test

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "util/util_file.h"
+#include "util/util_utf8.h"
 
 #define RFC3339_LEN 20 /* 2006-01-02T15:04:05Z */
 
@@ -290,8 +291,29 @@ static int config_yaml_rest_check(struct config_parse *p, struct fy_parser *fyp,
     return 0;
 }
 
+/* YAML is Unicode without NUL, and libfyaml 0.8 loops forever on some
+ * malformed UTF-8 (a '%' directive followed by a stray continuation byte) and
+ * crashes cleaning up after some NUL bytes: refuse either before libfyaml
+ * parses anything, naming the line. */
+static int config_text_check(struct config_parse *p, const char *buf, size_t len)
+{
+    size_t bad = len;
+    bool utf8 = util_utf8_valid((const uint8_t *)buf, len, &bad);
+    const char *nul = memchr(buf, '\0', len);
+    if (utf8 && !nul)
+        return 0;
+    if (nul && (size_t)(nul - buf) < bad)
+        bad = (size_t)(nul - buf);
+    int line = 1;
+    for (size_t i = 0; i < bad; i++)
+        line += buf[i] == '\n';
+    return config_fail(p, line, buf[bad] ? "the file is not UTF-8" : "the file holds a NUL byte");
+}
+
 static int config_yaml_parse(struct config_parse *p, const char *buf, size_t len)
 {
+    if (config_text_check(p, buf, len) < 0)
+        return -1;
     struct fy_diag *diag = config_diag_new();
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 | FYPCF_JSON_NONE,
                                .diag = diag};

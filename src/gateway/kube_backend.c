@@ -303,6 +303,25 @@ static int status_exit_code(json_t *root)
     return -1;
 }
 
+/* N from a pre-v4 failure text ending "exit code N" (the kubelet's words),
+ * 1-255; -1 otherwise. The payload is not NUL-terminated: strtol could read
+ * past it. */
+static int status_text_exit_code(const char *payload, size_t len)
+{
+    const char *ec = NULL, *end = payload + len;
+    for (const char *p = payload; (p = memmem(p, (size_t)(end - p), "exit code ", 10)); p += 10)
+        ec = p + 10;
+    if (!ec || ec == end || end - ec > 3)
+        return -1;
+    int n = 0;
+    for (const char *d = ec; d < end; d++) {
+        if (*d < '0' || *d > '9')
+            return -1;
+        n = n * 10 + (*d - '0');
+    }
+    return n >= 1 && n <= 255 ? n : -1;
+}
+
 void kube_status_parse(enum kube_wire wire, const char *payload, size_t len, bool attach,
                        struct backend_exit *exit)
 {
@@ -312,14 +331,9 @@ void kube_status_parse(enum kube_wire wire, const char *payload, size_t len, boo
         /* Pre-v4: failure text only; the kubelet's exit message ends "exit code N". */
         if (len == 0)
             return;
-        const char *ec = NULL;
-        for (const char *p = payload;
-             (p = memmem(p, len - (size_t)(p - payload), "exit code ", 10)); p += 10)
-            ec = p + 10;
-        char *end;
-        long n = ec ? strtol(ec, &end, 10) : -1;
-        if (ec && end == payload + len && n > 0 && n <= 255) {
-            exit->code = (int)n;
+        int n = status_text_exit_code(payload, len);
+        if (n > 0) {
+            exit->code = n;
             return;
         }
         exit->type = BACKEND_EXIT_ERROR;

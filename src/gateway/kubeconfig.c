@@ -18,6 +18,7 @@
 
 #include "util/util_file.h"
 #include "util/util_token.h"
+#include "util/util_utf8.h"
 
 #define KUBE_PATH_MAX 4096
 
@@ -106,16 +107,21 @@ static void kc_resolve(const struct kc_load *l, const char *path, char *out, siz
 
 static char *kc_base64(const char *in, size_t *out_len)
 {
-    size_t len = strlen(in);
+    size_t len = strlen(in), pad = 0;
+    while (pad < len && in[len - 1 - pad] == '=')
+        pad++;
+    /* Padding only at the end, at most two: EVP_DecodeBlock would take "="
+     * anywhere as zero bits, and "====" as three bytes of padding. */
+    if (len % 4 != 0 || pad > 2 || memchr(in, '=', len - pad))
+        return NULL;
     unsigned char *out = malloc(len / 4 * 3 + 4);
     int n = out ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)len) : -1;
-    if (n < 0 || len % 4 != 0) {
+    if (n < (int)pad) {
         free(out);
         return NULL;
     }
     /* EVP_DecodeBlock counts the padding as zero bytes. */
-    for (size_t i = len; i > 0 && in[i - 1] == '='; i--)
-        n--;
+    n -= (int)pad;
     out[n] = '\0';
     *out_len = (size_t)n;
     return (char *)out;
@@ -356,17 +362,30 @@ struct kube_target *kube_target_load_kubeconfig(const char *path, const char *co
         kc_fail(&l, "cannot read: %s", strerror(-read_rc));
         return NULL;
     }
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-    struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
+    /* libfyaml prints a syntax error with its line, which may hold a token
+     * or key data, unless its diagnostics go nowhere (FYPCF_QUIET is not
+     * enough); it loops forever on some bytes that are not UTF-8 and crashes
+     * on some NUL bytes, which YAML does not allow anyway. */
+    struct fy_diag_cfg dc;
+    fy_diag_cfg_default(&dc);
+    dc.fp = NULL;
+    struct fy_diag *diag = fy_diag_create(&dc);
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
+    bool utf8 = util_utf8_valid((const uint8_t *)text, len, NULL) && !memchr(text, '\0', len);
+    struct fy_document *doc = diag && utf8 ? fy_document_build_from_string(&cfg, text, len) : NULL;
     struct kube_target *t = calloc(1, sizeof(*t));
     int rc = -1;
     if (!t)
         kc_fail(&l, "out of memory");
+    else if (!utf8)
+        kc_fail(&l, "the file is not UTF-8 text (or holds a NUL byte)");
     else if (!doc || !fy_document_root(doc) || !fy_node_is_mapping(fy_document_root(doc)))
         kc_fail(&l, "not a YAML mapping (syntax error?)");
     else
         rc = kc_context(&l, fy_document_root(doc), context, t);
     fy_document_destroy(doc);
+    if (diag)
+        fy_diag_destroy(diag);
     free(text);
     if (rc < 0) {
         kube_target_free(t);

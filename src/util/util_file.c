@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define UTIL_FILE_CHUNK (64 * 1024) /* the first buffer of a read, doubled as needed */
+
 /* read() until cap bytes or the end of the file; -1 on an error. *n counts
  * what was read either way, so that it can be wiped. */
 static int file_read_all(int fd, char *buf, size_t cap, size_t *n)
@@ -50,15 +52,33 @@ int util_file_read(const char *path, size_t max_bytes, char **out, size_t *len, 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return file_fail(-errno, path, err, err_cap);
-    /* One byte more than allowed, to tell "exactly max_bytes" from "more". */
-    char *buf = malloc(max_bytes + 1);
+    /* One byte more than allowed, to tell "exactly max_bytes" from "more";
+     * grown from UTIL_FILE_CHUNK, so a small file costs a small buffer. */
+    size_t cap = max_bytes + 1 < UTIL_FILE_CHUNK ? max_bytes + 1 : UTIL_FILE_CHUNK;
+    char *buf = malloc(cap);
     size_t n = 0;
     int rc = 0;
-    if (!buf)
-        rc = -ENOMEM;
-    else if (file_read_all(fd, buf, max_bytes + 1, &n) < 0)
-        rc = -EIO;
-    else if (n > max_bytes)
+    for (;;) {
+        size_t got = 0;
+        if (!buf)
+            rc = -ENOMEM;
+        else if (file_read_all(fd, buf + n, cap - n, &got) < 0)
+            rc = -EIO;
+        n += got;
+        if (rc < 0 || n < cap || cap == max_bytes + 1)
+            break; /* an error, the end of the file, or the bound */
+        size_t bigger = cap > (max_bytes + 1) / 2 ? max_bytes + 1 : cap * 2;
+        char *grown = malloc(bigger);
+        if (grown)
+            memcpy(grown, buf, n);
+        explicit_bzero(buf, n); /* may be a secret: wiped before malloc reuses it */
+        free(buf);
+        buf = grown;
+        cap = bigger;
+        if (!buf)
+            n = 0;
+    }
+    if (rc == 0 && n > max_bytes)
         rc = -EFBIG;
     close(fd);
     if (rc < 0) {

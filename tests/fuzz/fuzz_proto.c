@@ -13,19 +13,6 @@
 
 #include "proto/proto.h"
 
-/* libFuzzer is guided by the coverage of code built with -fsanitize=fuzzer,
- * and the build compiles the podterm_proto library without it: compile the
- * codec into this file instead, so every proto symbol is defined here and the
- * linker takes nothing from the library. (A file missing from this list only
- * costs coverage: the linker then pulls it from the library.) */
-#include "proto/proto_base64.c"
-#include "proto/proto_decoder.c"
-#include "proto/proto_frame.c"
-#include "proto/proto_kind.c"
-#include "proto/proto_negotiate.c"
-#include "proto/proto_status.c"
-#include "proto/proto_utf8.c"
-
 #define FUZZ_CHUNK_MAX 4096
 #define FUZZ_STDIN_MAX (64 * 1024) /* stdin bytes one run may log */
 #define FUZZ_EVENTS_MAX 1024       /* other events one run may log */

@@ -108,7 +108,6 @@ def announce(length):
 HUGE = {"32MiB+1": MESSAGE_MAX + 1, "2^32": 1 << 32, "2^62": 1 << 62, "2^63-1": (1 << 63) - 1}
 
 
-@pytest.mark.xfail(strict=True, reason="finding 9, fixed on branch h1-server")
 @pytest.mark.parametrize("target,name", [("local", n) for n in HUGE] +
                          [("tls", "2^63-1"), ("gateway", "32MiB+1")], indirect=["target"])
 def test_announced_length_over_limit_closes_1009_at_once(target, name):

@@ -182,7 +182,6 @@ def test_bare_lf_lines_before_the_blank_line_are_harmless(target):
     assert eof and rest == b"", rest
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1, fixed on branch h1-server")
 @pytest.mark.parametrize("mode", ["local", "gateway"])
 @pytest.mark.parametrize("shape", ["bare-lf", "upgrade-lines"])
 def test_rewrite_growth_is_bounded(fresh, mode, shape):
@@ -353,8 +352,6 @@ def mutate(rng, data):
     return bytes(b)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1, fixed on branch h1-server (the mutations "
-                   "repeat bare LF lines and kill every front)")
 @pytest.mark.parametrize("mode", ["local", "tls", "gateway"])
 def test_seeded_random_heads(fresh, mode, seed):
     """Mutations of valid requests, a bounded number within a time budget, on

@@ -100,7 +100,6 @@ def test_heads_that_never_end_are_dropped(target):
         assert a.startswith(b"HTTP/1.1 4") and b'"kind":"Status"' in a, (starts[i][:40], a[:200])
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6, fixed on branch h1-server")
 def test_one_peer_holding_2000_half_sent_heads_locks_nobody_out(fresh):
     """Finding 6: while one peer address holds 2 000 half-sent heads, another
     client's GET /version and an exec still succeed."""
