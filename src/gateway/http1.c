@@ -158,7 +158,6 @@ long http1_chunked_feed(struct http1_chunked *c, const uint8_t *in, size_t len, 
                         size_t *out_len)
 {
     size_t i = 0, o = 0;
-    bool line_empty = true;
     while (i < len && !c->done) {
         uint8_t b = in[i];
         switch (c->state) {
@@ -190,7 +189,7 @@ long http1_chunked_feed(struct http1_chunked *c, const uint8_t *in, size_t len, 
             if (b != '\n')
                 return -1;
             c->state = c->remaining ? CH_DATA : CH_TRAILER;
-            line_empty = true;
+            c->line_has_bytes = false;
             i++;
             break;
         case CH_DATA: {
@@ -221,15 +220,15 @@ long http1_chunked_feed(struct http1_chunked *c, const uint8_t *in, size_t len, 
             if (b == '\r')
                 c->state = CH_TRAILER_LF;
             else
-                line_empty = false;
+                c->line_has_bytes = true;
             i++;
             break;
         case CH_TRAILER_LF:
             if (b != '\n')
                 return -1;
-            if (line_empty)
+            if (!c->line_has_bytes)
                 c->done = true;
-            line_empty = true;
+            c->line_has_bytes = false;
             c->state = CH_TRAILER;
             i++;
             break;

@@ -48,6 +48,9 @@ bool http1_next_line(const char **p, const char *end, const char **line, size_t 
 struct http1_chunked {
     int state;
     uint64_t remaining;
+    /* The trailer line being read has bytes: kept here, not per call, since
+     * a line's CR and LF may arrive in two reads (the empty line ends the body). */
+    bool line_has_bytes;
     bool done;
 };
 /* Consume in[0, len): body bytes go to out (out_cap >= len is always enough).

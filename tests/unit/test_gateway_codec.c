@@ -96,6 +96,20 @@ static void test_chunked(void **state)
     assert_memory_equal(out, "Wikipedia", 9);
 }
 
+/* A trailer line whose CR and LF come in two reads is a trailer line, not
+ * the empty line that ends the body. */
+static void test_chunked_trailer_split(void **state)
+{
+    struct http1_chunked c = {0};
+    uint8_t out[16];
+    size_t olen;
+    assert_int_equal(http1_chunked_feed(&c, (const uint8_t *)"0\r\nX: y\r", 8, out, &olen), 8);
+    assert_false(c.done);
+    assert_int_equal(http1_chunked_feed(&c, (const uint8_t *)"\n\r\n", 3, out, &olen), 3);
+    assert_true(c.done);
+    assert_int_equal(olen, 0);
+}
+
 struct frames {
     int n;
     uint8_t data[256];
@@ -306,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_response_connection_upgrade),
         cmocka_unit_test(test_response_secure),
         cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_chunked_trailer_split),
         cmocka_unit_test(test_ws_decode_fragments_and_backpressure),
         cmocka_unit_test(test_ws_encode_masks),
         cmocka_unit_test(test_allowlist),
