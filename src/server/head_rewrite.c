@@ -92,6 +92,19 @@ static int hex_value(char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+bool head_method_known(const char *in, size_t head_len)
+{
+    /* The methods lws 4.1 hands to the HTTP callback. */
+    static const char *const known[] = {"GET ",   "HEAD ",   "POST ",   "PUT ",
+                                        "PATCH ", "DELETE ", "OPTIONS "};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        size_t n = strlen(known[i]);
+        if (head_len >= n && memcmp(in, known[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* lws refuses a request target with a broken %-escape or an encoded NUL with
  * its own HTML 403; podterm answers those itself, with a Status. */
 bool head_target_valid(const char *in, size_t head_len)

@@ -41,12 +41,19 @@ struct head_rewrite {
     struct proto_negotiation neg;
 };
 
+/* False for a request target lws would refuse with its own HTML page (a
+ * broken %-escape or an encoded NUL): the listener answers those itself. */
+bool head_target_valid(const char *in, size_t head_len);
+/* False for a request method lws does not route to podterm (it answers
+ * those with its own HTML 403, or never, for CONNECT): the listener answers
+ * them with a 405 Status, as the apiserver does. */
+bool head_method_known(const char *in, size_t head_len);
+
 /* in[0, len) holds the pre-read bytes; the head ends at head_len (just past
  * the blank line); bytes after it are passed through untouched. Writes the
  * new bytes to out and returns their length. Never writes past out_cap: when
  * the result does not fit, returns 0 with res->too_large set (the caller
  * answers 431), and out holds garbage. */
-bool head_target_valid(const char *in, size_t head_len);
 size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size_t out_cap,
                     struct head_rewrite *res);
 

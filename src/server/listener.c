@@ -316,6 +316,11 @@ static void pending_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                        "the request path has an invalid %-escape or an encoded NUL");
         return;
     }
+    if (end && !head_method_known(p->head, (size_t)(end + 4 - p->head))) {
+        pending_refuse(p, 405, "Method Not Allowed", "MethodNotAllowed",
+                       "the server does not allow this method on the requested resource");
+        return;
+    }
     if (end && pending_host_refused(p, (size_t)(end + 4 - p->head)))
         return;
     if (end) {

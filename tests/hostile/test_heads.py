@@ -103,9 +103,6 @@ def test_every_byte_value(target, where):
     assert kept_open == [], f"{where}: connection kept after the answer for bytes {kept_open}"
 
 
-@pytest.mark.xfail(strict=True, reason="new finding H5-2: lws answers unknown methods with its "
-                   "own HTML 403 before any podterm code runs (the listener would have to refuse "
-                   "them, in listener.c/head_rewrite.c)")
 def test_unknown_methods_get_a_status(local):
     """Methods podterm does not serve get a Status (405 on the API), like the
     apiserver, not lws's own HTML page."""

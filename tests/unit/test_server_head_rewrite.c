@@ -280,9 +280,26 @@ static void test_exact_fit(void **state)
     assert_false(res.too_large);
 }
 
+static void test_method_known(void **state)
+{
+    static const char *const known[] = {"GET / HTTP/1.1\r\n\r\n",    "HEAD / HTTP/1.1\r\n\r\n",
+                                        "POST / HTTP/1.1\r\n\r\n",   "PUT / HTTP/1.1\r\n\r\n",
+                                        "PATCH / HTTP/1.1\r\n\r\n",  "DELETE / HTTP/1.1\r\n\r\n",
+                                        "OPTIONS / HTTP/1.1\r\n\r\n"};
+    static const char *const unknown[] = {
+        "FOO / HTTP/1.1\r\n\r\n", "TRACE / HTTP/1.1\r\n\r\n", "CONNECT x:1 HTTP/1.1\r\n\r\n",
+        "PRI * HTTP/2.0\r\n\r\n", "get / HTTP/1.1\r\n\r\n",   "GET\r\n\r\n",
+        "GETX / HTTP/1.1\r\n\r\n"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        assert_true(head_method_known(known[i], strlen(known[i])));
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+        assert_false(head_method_known(unknown[i], strlen(unknown[i])));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_method_known),
         cmocka_unit_test(test_v5_wins_anywhere),
         cmocka_unit_test(test_client_order),
         cmocka_unit_test(test_token_item_removed),
