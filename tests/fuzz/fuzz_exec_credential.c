@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "gateway/credentials.h"
+#include "util/util_token.h"
 
 #define FUZZ_IN_MAX KUBE_EXEC_OUTPUT_MAX
 #define FUZZ_ERR_MAX 256
@@ -58,7 +59,9 @@ static void fuzz_round_trip(const uint8_t *data, size_t size)
     char when[64];
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
     char *tok = strndup((const char *)data + 6, size - 6);
-    if (!tok[0] || strlen(tok) > KUBE_TOKEN_MAX) {
+    /* Only tokens the one token rule accepts round-trip; the rest must be
+     * refused, which fuzz_parse checks on arbitrary input. */
+    if (!tok[0] || strlen(tok) > KUBE_TOKEN_MAX || !util_token_is_valid(tok, strlen(tok))) {
         free(tok);
         return;
     }

@@ -117,6 +117,9 @@ static void check_headers(const char *out, size_t head_n, const struct head_rewr
         size_t n = (size_t)(nl - s);
         if (n && s[n - 1] == '\r')
             n--;
+        if (n == 0)
+            protocols = 0; /* a blank line (bare LF too) ends a head in some parser's view:
+                              each such head carries at most one protocol line */
         if (line_has(s, n, "sec-websocket-protocol:") && res->websocket) {
             const char *v = s + strlen("sec-websocket-protocol:");
             while (*v == ' ')
