@@ -30,6 +30,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -257,15 +258,18 @@ class Run:
         raise Unclean(f"neither serving nor exited within {START_TIMEOUT_S} s")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                return f"did not exit within {STOP_TIMEOUT_S} s of SIGTERM"
-        return None
+        try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                    return f"did not exit within {STOP_TIMEOUT_S} s of SIGTERM"
+            return None
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def injected(self):
         return INJECTED_RE.search(self.output())

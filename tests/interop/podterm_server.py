@@ -8,6 +8,7 @@ report in its output.
 """
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -167,6 +168,7 @@ class Podterm:
                 self.proc.wait()
         self.exit_code = self.proc.returncode
         self._log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)  # its config and key files; the log stays
         problems = []
         if self.killed:
             problems.append(f"did not exit within {STOP_TIMEOUT_S} s of SIGTERM (SIGKILLed)")
