@@ -313,15 +313,10 @@ static void req_on_client(void *user, int events)
  * buffer. */
 static void gw_fd_reply_status(int fd, int code, const char *reason, const char *message)
 {
-    char body[PROTO_STATUS_MAX], response[PROTO_STATUS_MAX + 512];
-    int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
-    int n = blen < 0 ? -1
-                     : snprintf(response, sizeof(response),
-                                "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                                "Cache-Control: no-store\r\n" HTTP1_SECURITY_HEADERS
-                                "Content-Length: %d\r\nConnection: close\r\n\r\n%.*s",
-                                code, gw_reason_phrase(code), blen, blen, body);
-    if (n > 0 && (size_t)n < sizeof(response) && write(fd, response, (size_t)n) < 0)
+    char response[HTTP1_STATUS_RESPONSE_MAX];
+    long n = http1_status_response(code, gw_reason_phrase(code), reason, message, response,
+                                   sizeof(response));
+    if (n > 0 && write(fd, response, (size_t)n) < 0)
         errno = 0; /* the client is gone: nobody to tell */
 }
 

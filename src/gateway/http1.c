@@ -150,6 +150,21 @@ long http1_response_secure(const char *in, size_t head_len, char *out, size_t ou
     return (long)o;
 }
 
+long http1_status_response(int code, const char *phrase, const char *reason, const char *message,
+                           char *out, size_t out_cap)
+{
+    char body[PROTO_STATUS_MAX];
+    int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
+    if (blen < 0)
+        return -1;
+    int n = snprintf(out, out_cap,
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                     "Cache-Control: no-store\r\n" HTTP1_SECURITY_HEADERS
+                     "Connection: close\r\nContent-Length: %d\r\n\r\n%.*s",
+                     code, phrase, blen, blen, body);
+    return n < 0 || (size_t)n >= out_cap ? -1 : n;
+}
+
 /* ---- chunked ---- */
 
 enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER, CH_TRAILER_LF };

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/proto.h"
+
 #define HTTP1_HEAD_MAX (16 * 1024) /* an upstream response head */
 #define HTTP1_VALUE_MAX 256        /* header values we keep */
 
@@ -33,6 +35,13 @@ int http1_response_parse(const char *buf, size_t len, struct http1_response *r);
     "X-Content-Type-Options: nosniff\r\n"                                                          \
     "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"                      \
     "Referrer-Policy: no-referrer\r\n"
+/* A whole response carrying a metav1.Status (proto_http_status), as podterm
+ * writes its own refusals where no allocation may be needed: JSON, no-store,
+ * HTTP1_SECURITY_HEADERS, Connection: close. Returns its length, or -1 when
+ * it does not fit out_cap (HTTP1_STATUS_RESPONSE_MAX always suffices). */
+#define HTTP1_STATUS_RESPONSE_MAX (PROTO_STATUS_MAX + 512)
+long http1_status_response(int code, const char *phrase, const char *reason, const char *message,
+                           char *out, size_t out_cap);
 /* Copy the response head in[0, head_len) (through its blank line) to out
  * with HTTP1_SECURITY_HEADERS in place of any the upstream sent itself.
  * Returns the new head's length, or -1 when out_cap is too small (head_len +

@@ -133,14 +133,8 @@ static const char *head_end(const char *buf, size_t len)
 static void listener_write_status(int fd, int code, const char *phrase, const char *reason,
                                   const char *message)
 {
-    char body[PROTO_STATUS_MAX], response[PROTO_STATUS_MAX + 512];
-    int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
-    int n = blen < 0 ? -1
-                     : snprintf(response, sizeof(response),
-                                "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                                "Cache-Control: no-store\r\n" HTTP1_SECURITY_HEADERS
-                                "Connection: close\r\nContent-Length: %d\r\n\r\n%.*s",
-                                code, phrase, blen, blen, body);
+    char response[HTTP1_STATUS_RESPONSE_MAX];
+    long n = http1_status_response(code, phrase, reason, message, response, sizeof(response));
     if (n > 0 && write(fd, response, (size_t)n) < 0)
         errno = 0;
 }

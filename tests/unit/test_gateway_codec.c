@@ -96,6 +96,28 @@ static void test_chunked(void **state)
     assert_memory_equal(out, "Wikipedia", 9);
 }
 
+static void test_status_response(void **state)
+{
+    char out[HTTP1_STATUS_RESPONSE_MAX];
+    const char body[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                        "\"status\":\"Failure\",\"message\":\"busy\",\"reason\":"
+                        "\"ServiceUnavailable\",\"code\":503}";
+    char want[1024];
+    snprintf(want, sizeof(want),
+             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+             "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+             "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+             "Referrer-Policy: no-referrer\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    long n = http1_status_response(503, "Service Unavailable", "ServiceUnavailable", "busy", out,
+                                   sizeof(out));
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(out, want, (size_t)n);
+    assert_int_equal(http1_status_response(503, "Service Unavailable", "ServiceUnavailable", "busy",
+                                           out, (size_t)n),
+                     -1); /* no room for its NUL: refused, not cut */
+}
+
 /* A trailer line whose CR and LF come in two reads is a trailer line, not
  * the empty line that ends the body. */
 static void test_chunked_trailer_split(void **state)
@@ -321,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_response_secure),
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_chunked_trailer_split),
+        cmocka_unit_test(test_status_response),
         cmocka_unit_test(test_ws_decode_fragments_and_backpressure),
         cmocka_unit_test(test_ws_encode_masks),
         cmocka_unit_test(test_allowlist),
