@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from kube_tools import WS_VERSIONS, Tmux, kbin
+from kube_tools import RACE_FRACTION_MAX, RACE_RUNS_FREE, RACE_VERSIONS, WS_VERSIONS, Tmux, kbin
 from podterm_client import (V5, exec_path, http_get_json, http_request, nonzero_status,
                             ws_exec, ws_open)
 from podterm_server import Podterm
@@ -41,9 +41,31 @@ def kube_env(pki, gateway, tmp_path_factory):
     return env
 
 
+RACE = {"runs": 0, "raced": []}  # client-go's known "Unknown stream id" race (test_kubectl.py)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def race_bounded():
+    """The race is tolerated in this module's kubectl runs as in the interop
+    suite's: at most max(RACE_RUNS_FREE, RACE_FRACTION_MAX of the runs)."""
+    yield
+    allowed = max(RACE_RUNS_FREE, int(RACE["runs"] * RACE_FRACTION_MAX))
+    if len(RACE["raced"]) > allowed:
+        pytest.fail(f"'Unknown stream id' in {len(RACE['raced'])} of {RACE['runs']} kubectl "
+                    f"runs (allowed {allowed}): {RACE['raced']}", pytrace=False)
+
+
 def kubectl(env, version, *args, stdin=None, timeout=60):
-    return subprocess.run([kbin(version), *args], env=env, input=stdin, capture_output=True,
-                          text=True, timeout=timeout)
+    r = subprocess.run([kbin(version), *args], env=env, input=stdin, capture_output=True,
+                       text=True, timeout=timeout)
+    if version in RACE_VERSIONS:
+        RACE["runs"] += 1
+        lines = r.stderr.splitlines(keepends=True)
+        kept = [line for line in lines if "Unknown stream id" not in line]
+        if len(kept) != len(lines):
+            RACE["raced"].append(f"kubectl.{version} {' '.join(args)}")
+        r.stderr = "".join(kept)
+    return r
 
 
 def rss_kib(pid):

@@ -68,3 +68,13 @@ class Tmux:
 
     def kill(self):
         subprocess.run(self.base + ["kill-server"], env=self.env, capture_output=True, timeout=10)
+
+
+# client-go 1.30-1.33 has a known race (PROTOCOL.md 5.6) that logs "Unknown
+# stream id N, discarding message" for the empty first frame about once in 300
+# runs. Tolerated in at most this fraction of those versions' runs (or
+# RACE_RUNS_FREE runs, for a short selection): a podterm bug that makes
+# kubectl drop messages shows up far more often.
+RACE_VERSIONS = ("1.30", "1.31", "1.32", "1.33")
+RACE_FRACTION_MAX = 0.05
+RACE_RUNS_FREE = 2

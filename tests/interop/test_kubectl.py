@@ -9,19 +9,12 @@ import types
 
 import pytest
 
-from kube_tools import WS_VERSIONS, Tmux, fresh_env, kbin
+from kube_tools import (RACE_FRACTION_MAX, RACE_RUNS_FREE, RACE_VERSIONS, WS_VERSIONS, Tmux, fresh_env,
+                        kbin)
 from podterm_client import http_get_json
 from podterm_server import CLUSTER_CONFIG, Podterm
 from recorder import Recorder
 
-# client-go 1.30-1.33 has a known race (PROTOCOL.md 5.6) that logs "Unknown
-# stream id N, discarding message" for the empty first frame about once in 300
-# runs. Tolerated in at most this fraction of those versions' runs (or
-# RACE_RUNS_FREE runs, for a short selection): a podterm bug that makes
-# kubectl drop messages shows up far more often.
-RACE_VERSIONS = ("1.30", "1.31", "1.32", "1.33")
-RACE_FRACTION_MAX = 0.05
-RACE_RUNS_FREE = 2
 
 
 @pytest.fixture(scope="module")
