@@ -13,26 +13,15 @@
 
 #include <cmocka.h>
 
+#include "unit_tmpdir.h"
+
 #include "config/config.h"
-
-static char dir[] = "/tmp/podterm-cfg8-XXXXXX";
-
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[512];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 static void test_directive_not_utf8(void **state)
 {
     char err[512], want[600];
     const char *p =
-        write_file("bad.yaml", "%\x8a\npods:\n  - name: p\n    containers: [{name: c}]\n");
+        unit_tmpdir_write("bad.yaml", "%\x8a\npods:\n  - name: p\n    containers: [{name: c}]\n");
     alarm(20);
     struct config_cluster *c = config_cluster_load(p, err, sizeof(err));
     alarm(0);
@@ -44,9 +33,10 @@ static void test_directive_not_utf8(void **state)
 static void test_line_of_bad_byte(void **state)
 {
     char err[512], want[600];
-    const char *p = write_file("latin1.yaml", "pods:\n  - name: p\n    containers:\n"
-                                              "      - name: c\n        env: [{name: A, value: "
-                                              "caf\xe9}]\n");
+    const char *p =
+        unit_tmpdir_write("latin1.yaml", "pods:\n  - name: p\n    containers:\n"
+                                         "      - name: c\n        env: [{name: A, value: "
+                                         "caf\xe9}]\n");
     struct config_cluster *c = config_cluster_load(p, err, sizeof(err));
     assert_null(c);
     snprintf(want, sizeof(want), "%s:5: the file is not UTF-8", p);
@@ -57,7 +47,7 @@ static void test_line_of_bad_byte(void **state)
 static void test_nul_byte(void **state)
 {
     char err[512], want[600], path[128];
-    snprintf(path, sizeof(path), "%s/nul.yaml", dir);
+    snprintf(path, sizeof(path), "%s/nul.yaml", unit_dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     static const char text[] = "pods:\n  ? n:\t\0\0\0 [";
@@ -72,25 +62,14 @@ static void test_nul_byte(void **state)
 static void test_utf8_loads(void **state)
 {
     char err[512];
-    const char *p = write_file("ok.yaml", "# caf\xc3\xa9\npods:\n  - name: p\n    containers:\n"
-                                          "      - name: c\n        env: [{name: A, value: "
-                                          "\"caf\xc3\xa9 \xf0\x9f\x90\xb3\"}]\n");
+    const char *p =
+        unit_tmpdir_write("ok.yaml", "# caf\xc3\xa9\npods:\n  - name: p\n    containers:\n"
+                                     "      - name: c\n        env: [{name: A, value: "
+                                     "\"caf\xc3\xa9 \xf0\x9f\x90\xb3\"}]\n");
     struct config_cluster *c = config_cluster_load(p, err, sizeof(err));
     assert_non_null(c);
     assert_string_equal(c->pods[0].containers[0].env[0].value, "caf\xc3\xa9 \xf0\x9f\x90\xb3");
     config_cluster_free(c);
-}
-
-static int setup(void **state)
-{
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)
@@ -101,5 +80,5 @@ int main(void)
         cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_utf8_loads),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

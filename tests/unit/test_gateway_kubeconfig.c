@@ -10,21 +10,10 @@
 
 #include <cmocka.h>
 
+#include "unit_tmpdir.h"
+
 #include "gateway/credentials.h"
 #include "gateway/kubeconfig.h"
-
-static char dir[] = "/tmp/podterm-kc-XXXXXX";
-
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[512];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 #define KC_HEAD                                                                                    \
     "apiVersion: v1\nkind: Config\ncurrent-context: a\n"                                           \
@@ -34,7 +23,7 @@ static const char *write_file(const char *name, const char *text)
 static void test_token_and_ca_data(void **state)
 {
     char err[KUBE_ERR_MAX];
-    const char *p = write_file(
+    const char *p = unit_tmpdir_write(
         "kc1", KC_HEAD "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443/\n"
                        "    certificate-authority-data: aGVsbG8=\n"
                        "    tls-server-name: kubernetes\n"
@@ -55,9 +44,9 @@ static void test_token_and_ca_data(void **state)
 static void test_context_choice_and_relative_files(void **state)
 {
     char err[KUBE_ERR_MAX];
-    write_file("ca.pem", "CA");
-    write_file("tok", "abc\n");
-    const char *p = write_file(
+    unit_tmpdir_write("ca.pem", "CA");
+    unit_tmpdir_write("tok", "abc\n");
+    const char *p = unit_tmpdir_write(
         "kc2", KC_HEAD "clusters:\n- name: c2\n  cluster:\n    server: https://[::1]:7443/x\n"
                        "    certificate-authority: ca.pem\n"
                        "users:\n- name: u2\n  user: {tokenFile: tok}\n");
@@ -74,20 +63,21 @@ static void test_context_choice_and_relative_files(void **state)
 static void test_errors_are_precise(void **state)
 {
     char err[KUBE_ERR_MAX];
-    const char *p =
-        write_file("kc3", KC_HEAD "clusters:\n- name: c\n  cluster:\n    server: https://h:1\n"
-                                  "    proxy-url: http://proxy:3128\n"
-                                  "users:\n- name: u\n  user: {token: x}\n");
+    const char *p = unit_tmpdir_write("kc3", KC_HEAD
+                                      "clusters:\n- name: c\n  cluster:\n    server: https://h:1\n"
+                                      "    proxy-url: http://proxy:3128\n"
+                                      "users:\n- name: u\n  user: {token: x}\n");
     assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "proxy-url is not supported"));
     assert_null(kube_target_load_kubeconfig(p, "nope", err, sizeof(err)));
     assert_non_null(strstr(err, "context \"nope\" not found"));
-    p = write_file("kc4", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'ftp://h:1'}\n"
-                                  "users:\n- name: u\n  user: {token: x}\n");
+    p = unit_tmpdir_write("kc4", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'ftp://h:1'}\n"
+                                         "users:\n- name: u\n  user: {token: x}\n");
     assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "must start with https:// (or http://)"));
     /* kubectl proxy's plain http:// is accepted, port 80 by default */
-    p = write_file("kc6", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'http://h/p/'}\n"
+    p = unit_tmpdir_write("kc6",
+                          KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'http://h/p/'}\n"
                                   "users:\n- name: u\n  user: {token: x}\n");
     struct kube_target *t = kube_target_load_kubeconfig(p, NULL, err, sizeof(err));
     assert_non_null(t);
@@ -96,12 +86,13 @@ static void test_errors_are_precise(void **state)
     assert_int_equal(t->port, 80);
     assert_string_equal(t->prefix, "/p");
     kube_target_free(t);
-    p = write_file("kc5", KC_HEAD "clusters:\n- name: c\n  cluster:\n    server: https://h\n"
-                                  "    certificate-authority: /nonexistent/ca\n"
-                                  "users:\n- name: u\n  user: {token: x}\n");
+    p = unit_tmpdir_write("kc5", KC_HEAD "clusters:\n- name: c\n  cluster:\n    server: https://h\n"
+                                         "    certificate-authority: /nonexistent/ca\n"
+                                         "users:\n- name: u\n  user: {token: x}\n");
     assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "/nonexistent/ca"));
-    p = write_file("kc7", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'https://h'}\n");
+    p = unit_tmpdir_write("kc7",
+                          KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'https://h'}\n");
     assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "user \"u\" not found"));
 }
@@ -109,12 +100,12 @@ static void test_errors_are_precise(void **state)
 static void test_exec_plugin_spec(void **state)
 {
     char err[KUBE_ERR_MAX];
-    const char *p =
-        write_file("kc6", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'https://h:443'}\n"
-                                  "users:\n- name: u\n  user:\n    exec:\n"
-                                  "      apiVersion: client.authentication.k8s.io/v1\n"
-                                  "      command: ./plugin.sh\n      args: [one, two]\n"
-                                  "      env: [{name: A, value: b}]\n");
+    const char *p = unit_tmpdir_write("kc6", KC_HEAD
+                                      "clusters:\n- name: c\n  cluster: {server: 'https://h:443'}\n"
+                                      "users:\n- name: u\n  user:\n    exec:\n"
+                                      "      apiVersion: client.authentication.k8s.io/v1\n"
+                                      "      command: ./plugin.sh\n      args: [one, two]\n"
+                                      "      env: [{name: A, value: b}]\n");
     struct kube_target *t = kube_target_load_kubeconfig(p, NULL, err, sizeof(err));
     assert_non_null(t);
     assert_non_null(t->exec);
@@ -129,14 +120,14 @@ static void test_exec_plugin_spec(void **state)
 static void test_in_cluster(void **state)
 {
     char err[KUBE_ERR_MAX];
-    write_file("ca.crt", "CA");
-    write_file("token", "tok");
+    unit_tmpdir_write("ca.crt", "CA");
+    unit_tmpdir_write("token", "tok");
     unsetenv("KUBERNETES_SERVICE_HOST");
-    assert_null(kube_target_load_in_cluster(dir, err, sizeof(err)));
+    assert_null(kube_target_load_in_cluster(unit_dir, err, sizeof(err)));
     assert_non_null(strstr(err, "KUBERNETES_SERVICE_HOST"));
     setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1", 1);
     setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-    struct kube_target *t = kube_target_load_in_cluster(dir, err, sizeof(err));
+    struct kube_target *t = kube_target_load_in_cluster(unit_dir, err, sizeof(err));
     assert_non_null(t);
     assert_string_equal(t->host, "10.0.0.1");
     assert_non_null(strstr(t->token_file, "/token"));
@@ -179,14 +170,14 @@ static void test_exec_credential_parse(void **state)
 static void test_bad_tokens_refused(void **state)
 {
     char err[KUBE_ERR_MAX];
-    const char *p =
-        write_file("kc-badtok", KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'https://h'}\n"
-                                        "users:\n- name: u\n  user: {token: \"sec\\rX-A: 1\"}\n");
+    const char *p = unit_tmpdir_write("kc-badtok", KC_HEAD
+                                      "clusters:\n- name: c\n  cluster: {server: 'https://h'}\n"
+                                      "users:\n- name: u\n  user: {token: \"sec\\rX-A: 1\"}\n");
     assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "token: a bearer token is visible ASCII (0x21-0x7E) only"));
     assert_null(strstr(err, "sec"));
 
-    const char *tf = write_file("tok", "good-token\n");
+    const char *tf = unit_tmpdir_write("tok", "good-token\n");
     char tfpath[512];
     snprintf(tfpath, sizeof(tfpath), "%s", tf);
     char text[1024];
@@ -194,7 +185,7 @@ static void test_bad_tokens_refused(void **state)
              KC_HEAD "clusters:\n- name: c\n  cluster: {server: 'https://h'}\n"
                      "users:\n- name: u\n  user: {tokenFile: '%s'}\n",
              tfpath);
-    p = write_file("kc-tokfile", text);
+    p = unit_tmpdir_write("kc-tokfile", text);
     struct kube_target *t = kube_target_load_kubeconfig(p, NULL, err, sizeof(err));
     assert_non_null(t);
     uv_loop_t loop;
@@ -222,7 +213,6 @@ static void test_bad_tokens_refused(void **state)
 
 int main(void)
 {
-    assert_non_null(mkdtemp(dir));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_token_and_ca_data),
         cmocka_unit_test(test_context_choice_and_relative_files),
@@ -232,10 +222,5 @@ int main(void)
         cmocka_unit_test(test_exec_credential_parse),
         cmocka_unit_test(test_bad_tokens_refused),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        rc = rc ? rc : 1;
-    return rc;
+    return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

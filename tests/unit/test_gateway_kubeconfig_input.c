@@ -12,20 +12,9 @@
 
 #include <cmocka.h>
 
+#include "unit_tmpdir.h"
+
 #include "gateway/kubeconfig.h"
-
-static char dir[] = "/tmp/podterm-kci-XXXXXX";
-
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[512];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 #define KC_HEAD                                                                                    \
     "apiVersion: v1\nkind: Config\ncurrent-context: a\n"                                           \
@@ -37,7 +26,7 @@ static const char *write_file(const char *name, const char *text)
 static void test_padding_only_data(void **state)
 {
     char err[KUBE_ERR_MAX];
-    const char *p = write_file("pad", KC_HEAD "    certificate-authority-data: \"====\"\n");
+    const char *p = unit_tmpdir_write("pad", KC_HEAD "    certificate-authority-data: \"====\"\n");
     struct kube_target *t = kube_target_load_kubeconfig(p, NULL, err, sizeof(err));
     assert_null(t);
     assert_non_null(strstr(err, "certificate-authority-data is not valid base64"));
@@ -48,10 +37,10 @@ static void test_padding_only_data(void **state)
 static void test_syntax_error_prints_nothing(void **state)
 {
     char err[KUBE_ERR_MAX];
-    const char *p = write_file("syntax", "apiVersion: v1\nusers:\n- name: u\n  user:\n"
-                                         "    token: s3cr3t-t0ken: [\n");
+    const char *p = unit_tmpdir_write("syntax", "apiVersion: v1\nusers:\n- name: u\n  user:\n"
+                                                "    token: s3cr3t-t0ken: [\n");
     char out[512];
-    snprintf(out, sizeof(out), "%s/stderr", dir);
+    snprintf(out, sizeof(out), "%s/stderr", unit_dir);
     fflush(stderr);
     int saved = dup(2);
     FILE *f = fopen(out, "w");
@@ -76,31 +65,19 @@ static void test_syntax_error_prints_nothing(void **state)
 static void test_not_utf8(void **state)
 {
     char err[KUBE_ERR_MAX];
-    const char *p = write_file("latin1", "%\x8a\n" KC_HEAD);
+    const char *p = unit_tmpdir_write("latin1", "%\x8a\n" KC_HEAD);
     alarm(20);
     struct kube_target *t = kube_target_load_kubeconfig(p, NULL, err, sizeof(err));
     alarm(0);
     assert_null(t);
     assert_non_null(strstr(err, "not UTF-8"));
-    p = write_file("nul", KC_HEAD);
+    p = unit_tmpdir_write("nul", KC_HEAD);
     FILE *f = fopen(p, "a");
     static const char text[] = "users:\n  ? n:\t\0\0\0 [";
     fwrite(text, 1, sizeof(text) - 1, f);
     fclose(f);
     assert_null(kube_target_load_kubeconfig(p, NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "NUL byte"));
-}
-
-static int setup(void **state)
-{
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)
@@ -110,5 +87,5 @@ int main(void)
         cmocka_unit_test(test_syntax_error_prints_nothing),
         cmocka_unit_test(test_not_utf8),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

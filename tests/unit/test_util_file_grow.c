@@ -13,14 +13,14 @@
 
 #include <cmocka.h>
 
-#include "util/util_file.h"
+#include "unit_tmpdir.h"
 
-static char dir[] = "/tmp/podterm-grow-XXXXXX";
+#include "util/util_file.h"
 
 static const char *write_bytes(size_t n)
 {
     static char path[128];
-    snprintf(path, sizeof(path), "%s/f%zu", dir, n);
+    snprintf(path, sizeof(path), "%s/f%zu", unit_dir, n);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     for (size_t i = 0; i < n; i++)
@@ -65,23 +65,11 @@ static void test_bound_between_sizes(void **state)
     check_read(9, 9, 0);
 }
 
-static int setup(void **state)
-{
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    char cmd[160];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sizes_around_chunks),
         cmocka_unit_test(test_bound_between_sizes),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }
