@@ -139,9 +139,9 @@ struct audit_log;
 struct audit_log *audit_log_new(uv_loop_t *loop, const struct audit_log_opts *opts, char *err,
                                 size_t err_cap);
 
-/* Queue one line (copied). Never blocks. Returns 0, or -1 when the line
- * could not be queued (queue over AUDIT_QUEUE_MAX, or out of memory): the
- * log is then unhealthy until the queue has drained and a write succeeded. */
+/* Queue one line (copied; a line without its final '\n' gets one). Never blocks. Returns 0, or -1
+ * when the line could not be queued (queue over AUDIT_QUEUE_MAX, or out of memory): the log is then
+ * unhealthy until the queue has drained and a write succeeded. */
 int audit_log_write(struct audit_log *log, const char *line, size_t len);
 
 /* false after a failed write or a dropped line, until the queue drained and
@@ -151,6 +151,16 @@ bool audit_log_healthy(const struct audit_log *log, const char **why);
 
 /* Lines queued and not yet written (for drain at shutdown and the tests). */
 size_t audit_log_pending(const struct audit_log *log);
+
+/* What the writer has done since audit_log_new (for metrics and the tests). */
+struct audit_log_stats {
+    unsigned long long writes;        /* uv_fs_write requests completed, failed ones too */
+    unsigned long long lines_written; /* lines wholly written */
+    unsigned long long lines_dropped; /* queue full, or lost to a failed write */
+    unsigned long long bytes_written;
+    unsigned long long rotations; /* files renamed to a backup */
+};
+void audit_log_stats_get(const struct audit_log *log, struct audit_log_stats *out);
 
 /* Stop: remaining lines are written (the loop must run until close_cb), then
  * the file closes and close_cb(log_user) fires; the struct is freed after it. */
