@@ -173,7 +173,10 @@ void authz_exec_check(const struct authz *authz, const struct auth_identity *id,
  *   {"resourceRules":[{"verbs":[..],"apiGroups":[..],"resources":[..],
  *     "resourceNames":[..]}],"nonResourceRules":[{"verbs":[..],
  *     "nonResourceURLs":[..]}],"incomplete":false}
- * (resourceNames omitted when empty), caller frees; NULL on out of memory. */
+ * (resourceNames omitted when empty; rules in the RBAC walk's order:
+ * ClusterRoleBindings, then the namespace's RoleBindings, each sorted by
+ * name), plus "evaluationError" (the apiserver's) when a binding naming id
+ * refers to a missing role; caller frees; NULL on out of memory. */
 char *authz_rules_json(const struct authz *authz, const struct auth_identity *id, const char *ns);
 
 #endif
