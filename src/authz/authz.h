@@ -122,6 +122,15 @@ void authz_forbidden_message(const struct auth_identity *id, const struct authz_
  *     maxSessionDuration: 30m                   # Go duration (h, m, s); absent: none
  *     idleTimeout: 5m                           # no input and no output this long
  *
+ * Policies are cluster-scoped and checked in name order. A ServiceAccount
+ * subject names its namespace. `commands: []` allows no command (attach
+ * only); an empty namespaces or containers list is a load error (leave it
+ * out instead). exact matches argv element for element, prefix when argv
+ * starts with its elements. Durations: Go's syntax with h, m and s ("90s",
+ * "1h30m", "1.5h"), whole seconds, more than 0, at most AUTHZ_DURATION_MAX_S.
+ * Selectors mean what labels.Selector means (NotIn and DoesNotExist hold
+ * for a missing label). A refused command is shown as a JSON array, each
+ * argument cut to 64 bytes and the array to about 200.
  * Every ExecPolicy that applies to a request (subjects, namespace, pod
  * labels, container all match) must allow it; the first that does not is
  * named in the denial. The limits of all that apply combine to the
