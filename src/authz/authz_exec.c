@@ -175,6 +175,15 @@ void authz_exec_check(const struct authz *authz, const struct auth_identity *id,
         snprintf(d->reason, sizeof(d->reason), "no policy or request to check");
         return;
     }
+    struct authz_exec norm = *ex; /* a NULL string from a caller's slip reads as "" */
+    norm.ns = norm.ns ? norm.ns : "";
+    norm.pod = norm.pod ? norm.pod : "";
+    norm.container = norm.container ? norm.container : "";
+    if (!norm.argv)
+        norm.argc = 0;
+    if (!norm.labels && norm.labels_len != AUTHZ_LABELS_UNKNOWN)
+        norm.labels_len = 0;
+    ex = &norm;
     size_t off = 0, applied = 0;
     for (size_t i = 0; i < authz->exec_policies_len; i++) {
         const struct authz_exec_policy *pol = &authz->exec_policies[i];

@@ -133,6 +133,22 @@ const struct authz_role *authz_role_find(const struct authz *authz, const char *
 long authz_subjects_match(const struct authz_subject *s, size_t n, const struct auth_identity *id,
                           const char *ns);
 
+/* The attributes as the apiserver has them: NULL strings as "" (authz.h
+ * promises none, a caller's slip must not crash), and no namespace on a
+ * non-resource request (it has none, so RoleBindings never apply to it). */
+static inline struct authz_attrs authz_attrs_norm(const struct authz_attrs *at)
+{
+    struct authz_attrs n = *at;
+    const char **fields[] = {&n.verb,        &n.api_group, &n.ns,  &n.resource,
+                             &n.subresource, &n.name,      &n.path};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (!*fields[i])
+            *fields[i] = "";
+    if (!n.resource_request)
+        n.ns = "";
+    return n;
+}
+
 /* ---- the RBAC walk (authz_rbac.c), shared by the check and the rules review ---- */
 
 /* VisitRulesFor's visitor: rule() for each rule of each binding that names

@@ -162,20 +162,22 @@ static int load_text_check(struct authz_parse *p, const char *buf, size_t len)
 /* Every document in turn; an empty one ("---" alone) is skipped. */
 static int load_documents(struct authz_parse *p, struct fy_parser *fyp, struct fy_diag *diag)
 {
-    size_t before = p->seq;
+    size_t objects = 0;
     for (;;) {
         struct fy_document *doc = fy_parse_load_document(fyp);
         if (!doc)
             break;
         struct fy_node *root = fy_document_root(doc);
-        int rc = authz_is_null(root) ? 0 : load_object(p, root, authz_line(root, 1), false);
+        bool empty = authz_is_null(root);
+        objects += !empty; /* an empty List counts: kubectl prints one for no objects */
+        int rc = empty ? 0 : load_object(p, root, authz_line(root, 1), false);
         fy_parse_document_destroy(fyp, doc);
         if (rc < 0)
             return -1;
     }
     if (fy_diag_errors_iterate(diag, &(void *){NULL}))
         return load_syntax_fail(p, diag);
-    if (p->seq == before && !p->builtin)
+    if (objects == 0)
         return authz_fail(p, 1, "no objects in the file");
     return 0;
 }
@@ -242,8 +244,8 @@ static int load_str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The folder's policy file names, sorted; at most AUTHZ_FILES_MAX + 1 (one
- * more says there are too many). */
+/* The folder's policy file names, sorted; more than AUTHZ_FILES_MAX is an
+ * error. */
 static int load_dir_names(struct authz_parse *p, const char *dir, char ***names, size_t *n)
 {
     DIR *d = opendir(dir);
@@ -251,14 +253,24 @@ static int load_dir_names(struct authz_parse *p, const char *dir, char ***names,
         snprintf(p->err, p->err_cap, "%s: %s", dir, strerror(errno));
         return -1;
     }
-    *names = authz_arena_alloc(p->arena, (AUTHZ_FILES_MAX + 1) * sizeof(char *));
+    *names = authz_arena_alloc(p->arena, AUTHZ_FILES_MAX * sizeof(char *));
     *n = 0;
     struct dirent *e;
-    while (*names && *n <= AUTHZ_FILES_MAX && (e = readdir(d)))
-        if (load_name_wanted(e->d_name) &&
+    bool too_many = false;
+    while (*names && !too_many && (e = readdir(d))) {
+        if (!load_name_wanted(e->d_name))
+            continue;
+        too_many = *n == AUTHZ_FILES_MAX;
+        if (!too_many &&
             !((*names)[(*n)++] = authz_arena_strndup(p->arena, e->d_name, strlen(e->d_name))))
             *names = NULL;
+    }
     closedir(d);
+    if (too_many) { /* refused whole: reading some would be a policy nobody wrote */
+        snprintf(p->err, p->err_cap, "%s: more than %d policy files (AUTHZ_FILES_MAX)", dir,
+                 AUTHZ_FILES_MAX);
+        return -1;
+    }
     if (!*names) {
         snprintf(p->err, p->err_cap, "%s: out of memory", dir);
         return -1;

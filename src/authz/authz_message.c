@@ -60,6 +60,8 @@ void authz_forbidden_message(const struct auth_identity *id, const struct authz_
     buf[0] = '\0';
     if (!at)
         return;
+    struct authz_attrs norm = authz_attrs_norm(at);
+    at = &norm;
     size_t off = 0;
     /* NewForbidden: a GroupResource ("pods", "deployments.apps") unless both
      * are empty (a non-resource request), then the name if there is one. */

@@ -266,9 +266,10 @@ void authz_check(const struct authz *authz, const struct auth_identity *id,
     d->reason[0] = '\0';
     if (!authz || !id || !at)
         return;
+    struct authz_attrs norm = authz_attrs_norm(at);
     struct check_visitor v = {
-        .base = {.rule = check_rule, .missing = check_missing}, .at = at, .d = d};
-    authz_visit(authz, id, at->ns, &v.base);
+        .base = {.rule = check_rule, .missing = check_missing}, .at = &norm, .d = d};
+    authz_visit(authz, id, norm.ns, &v.base);
     if (!d->allowed && v.errors.n) {
         size_t off = 0;
         authz_append(d->reason, sizeof(d->reason), &off, "RBAC: ");

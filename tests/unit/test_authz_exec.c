@@ -485,6 +485,19 @@ static void test_command_rendering(void **state)
     authz_free(a);
 }
 
+/* NULL strings from a caller's slip read as "" instead of crashing. */
+static void test_null_fields(void **state)
+{
+    struct authz *a = fx_authz_must(policies);
+    struct auth_identity id = fx_id("ann", "oncall", NULL);
+    struct authz_exec ex = {.labels_len = 3, .argc = 2, .tty = true};
+    struct authz_exec_decision d;
+    authz_exec_check(a, &id, &ex, &d);
+    assert_true(d.allowed);
+    assert_string_equal(d.reason, "ExecPolicy \"all-tty\"");
+    authz_free(a);
+}
+
 static void test_durations(void **state)
 {
     static const struct {
@@ -606,9 +619,8 @@ static void test_bad_policies(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exec_grid),
-        cmocka_unit_test(test_command_rendering),
-        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_exec_grid),    cmocka_unit_test(test_command_rendering),
+        cmocka_unit_test(test_null_fields),  cmocka_unit_test(test_durations),
         cmocka_unit_test(test_bad_policies),
     };
     return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);

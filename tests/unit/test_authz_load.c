@@ -359,6 +359,38 @@ static void test_sources(void **state)
     assert_string_equal(err, want);
 }
 
+/* `kubectl get rolebindings -o yaml` in a namespace without any prints an
+ * empty List: it loads (it used to be "no objects in the file"). */
+static void test_empty_list(void **state)
+{
+    struct authz *a = fx_authz_must("apiVersion: v1\nitems: []\nkind: List\n"
+                                    "metadata:\n  resourceVersion: \"\"\n");
+    authz_free(a);
+}
+
+/* More policy files in a folder than AUTHZ_FILES_MAX is refused whole, even
+ * when most names are folders (skipped): reading only some of them would
+ * be a policy nobody wrote. */
+static void test_folder_too_many(void **state)
+{
+    char dir[UNIT_TMPDIR_PATH_MAX], sub[WANT_MAX], want[WANT_MAX];
+    snprintf(dir, sizeof(dir), "%s/many", unit_dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    for (int i = 0; i <= AUTHZ_FILES_MAX; i++) {
+        snprintf(sub, sizeof(sub), "%s/d%03d.yaml", dir, i);
+        assert_int_equal(mkdir(sub, 0700), 0);
+    }
+    unit_tmpdir_write("many/role.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n"
+                                        "metadata: {name: x}\n");
+    const char *paths[] = {dir};
+    char err[AUTHZ_ERR_MAX] = "";
+    struct authz *a = authz_load(paths, 1, err, sizeof(err));
+    authz_free(a);
+    snprintf(want, sizeof(want), "%s: more than %d policy files (AUTHZ_FILES_MAX)", dir,
+             AUTHZ_FILES_MAX);
+    assert_string_equal(err, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_folder_order), cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_defaults),     cmocka_unit_test(test_bad),
         cmocka_unit_test(test_bounds),       cmocka_unit_test(test_sources),
+        cmocka_unit_test(test_empty_list),   cmocka_unit_test(test_folder_too_many),
     };
     return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

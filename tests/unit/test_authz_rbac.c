@@ -357,12 +357,35 @@ static void test_reason_quoting(void **state)
     authz_free(a);
 }
 
+/* A non-resource request has no namespace in the apiserver, so a
+ * RoleBinding's ClusterRole never grants a URL, whatever ns the caller
+ * left in the attributes; NULL strings read as "". */
+static void test_attrs_normalized(void **state)
+{
+    struct authz *a = fx_authz_must(scope_policy);
+    struct auth_identity bob = fx_id("bob", NULL);
+    struct authz_attrs at = fx_url("get", "/metrics");
+    at.ns = "dev";
+    struct authz_decision d;
+    authz_check(a, &bob, &at, &d);
+    assert_false(d.allowed);
+    struct authz_attrs nulls = {.verb = "get", .resource_request = true, .resource = "pods"};
+    authz_check(a, &bob, &nulls, &d);
+    assert_false(d.allowed);
+    char msg[AUTHZ_REASON_MAX];
+    authz_forbidden_message(&bob, &nulls, NULL, msg, sizeof(msg));
+    assert_string_equal(msg, "pods is forbidden: User \"bob\" cannot get resource \"pods\" in "
+                             "API group \"\" at the cluster scope");
+    authz_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matcher_grid), cmocka_unit_test(test_scope_and_subjects),
-        cmocka_unit_test(test_builtin),      cmocka_unit_test(test_builtin_replaced),
-        cmocka_unit_test(test_missing_role), cmocka_unit_test(test_reason_quoting),
+        cmocka_unit_test(test_matcher_grid),   cmocka_unit_test(test_scope_and_subjects),
+        cmocka_unit_test(test_builtin),        cmocka_unit_test(test_builtin_replaced),
+        cmocka_unit_test(test_missing_role),   cmocka_unit_test(test_attrs_normalized),
+        cmocka_unit_test(test_reason_quoting),
     };
     return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }
