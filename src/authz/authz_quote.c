@@ -52,15 +52,16 @@ static bool quote_printable(uint32_t c)
 {
     if (c < 0x80)
         return c >= 0x20 && c < 0x7f;
-    if (c < 0xa1 || c == 0xad || c == 0x34f || c == 0x61c || c == 0x1680 || c == 0x180e)
-        return false;
+    if (c < 0xa1 || c == 0xad || c == 0x61c || c == 0x6dd || c == 0x70f || c == 0x8e2 ||
+        c == 0x1680 || c == 0x180e || (c >= 0x600 && c <= 0x605) || (c >= 0x890 && c <= 0x891))
+        return false; /* C1 controls, separators and format characters */
     if ((c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
         (c >= 0x205f && c <= 0x206f) || c == 0x3000 || c == 0xfeff)
         return false;
     if ((c >= 0xd800 && c <= 0xf8ff) || (c >= 0xfff9 && c <= 0xfffb) || c == 0xfffe || c == 0xffff)
         return false; /* surrogates, private use, interlinear annotations, non-characters */
-    if ((c >= 0xe0000 && c <= 0xe0fff) || c >= 0xf0000)
-        return false; /* tags, variation selectors supplement, private use planes */
+    if ((c >= 0xe0000 && c <= 0xe00ff) || (c >= 0xe01f0 && c <= 0xeffff) || c >= 0xf0000)
+        return false; /* tags, private use planes (variation selectors are marks: printed) */
     return true;
 }
 

@@ -114,6 +114,11 @@ int authz_mapping(struct authz_parse *p, struct fy_node *n, int line, const char
         if (i == nfields) {
             if (any_key)
                 continue;
+            if (klen == 2 && !memcmp(k, "<<", 2)) /* resolving merges copies nodes */
+                return authz_fail(p, kline,
+                                  "YAML merge keys (<<) are not supported in %s: "
+                                  "repeat the fields",
+                                  what);
             char expected[256];
             yaml_expected(fields, nfields, expected, sizeof(expected));
             return authz_fail(p, kline, "unknown field \"%.*s\" in %s (expected %s)",

@@ -262,6 +262,10 @@ static const struct bad_case bad_cases[] = {
     {ROLE "rules: [\n", "5: YAML syntax: "},
     {ROLE "rules: *nothing\n", "4: a YAML alias names no anchor (or a cycle)"},
     {ROLE "rules: []\nrules: []\n", "5: YAML syntax: "},
+    {ROLE "x: &r {verbs: [get]}\nrules:\n- <<: *r\n  apiGroups: [\"\"]\n",
+     "4: unknown field \"x\" in a Role (expected apiVersion, kind, metadata, rules)"},
+    {ROLE "rules:\n- <<: {verbs: [get]}\n  apiGroups: [\"\"]\n",
+     "5: YAML merge keys (<<) are not supported in rule: repeat the fields"},
     {ROLE "rules:\n- verbs: [g\xc3]\n", "5: the file is not UTF-8"},
     {ROLE "rules: [\"a\0b\"]\n", "4: the file holds a NUL byte"},
 };

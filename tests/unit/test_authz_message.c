@@ -55,6 +55,10 @@ static void test_messages(void **state)
         /* %q: quotes, backslashes, controls, invalid UTF-8, unprintable, printable non-ASCII */
         {"a\"b\\c\nd\x1b\xff\xc2\xa0é", fx_url("get", "/x y"), "",
          "forbidden: User \"a\\\"b\\\\c\\nd\\x1b\\xff\\u00a0é\" cannot get path \"/x y\""},
+        /* marks print (U+034F, U+E0100), tags and private use do not */
+        {"a\xcd\x8f\xf3\xa0\x84\x80", fx_url("get", "/\xf3\xa0\x80\x81\xee\x80\x80"), "",
+         "forbidden: User \"a\xcd\x8f\xf3\xa0\x84\x80\" cannot get path "
+         "\"/\\U000e0001\\ue000\""},
         {"bob", fx_url("get", "/\xe2\x80\x8b\xf0\x9f\x98\x80"), "",
          "forbidden: User \"bob\" cannot get path \"/\\u200b\xf0\x9f\x98\x80\""},
     };
