@@ -107,7 +107,9 @@ static int review_string_set(struct review_ctx *c, void *dst_base, const struct 
         return review_fail(c, "%s.%s is not valid UTF-8", prefix, s->key);
     char *dst = (char *)dst_base + s->off;
     memcpy(dst, v, n);
-    dst[n] = '\0';
+    /* all of the rest: a field given twice leaves nothing of its longer
+     * first value, so equal reviews are equal bytes */
+    memset(dst + n, 0, s->cap - n);
     return 0;
 }
 

@@ -68,7 +68,9 @@ struct proto_review {
  * apiserver assumes). rules: which kind the URL named (selfsubjectrulesreviews
  * vs selfsubjectaccessreviews). Fills *out (zeroed first) and returns 0, or
  * returns -1 with a NUL-terminated message in err for a 400 Status (cut to
- * err_cap; PROTO_REVIEW_ERR_MIN holds any). *out is unspecified after -1. */
+ * err_cap; PROTO_REVIEW_ERR_MIN holds any). After 0, every byte of *out past
+ * each string's NUL is zero: equal reviews compare (or hash) equal whole.
+ * *out is unspecified after -1. */
 int proto_review_decode(const uint8_t *body, size_t len, const char *content_type, bool rules,
                         struct proto_review *out, char *err, size_t err_cap);
 

@@ -321,6 +321,32 @@ static void test_repeated_fields(void **state)
     free(spec2), free(obj2), free(nra);
 }
 
+/* A string overwritten by a shorter one leaves no trace of the longer one:
+ * every unused byte is zero, so a review compares (or hashes) whole, equal
+ * to the one decoded from the shorter string alone. */
+static void test_repeated_field_leaves_zeros(void **state)
+{
+    struct buf *ra = calloc(1, sizeof(*ra)), *body = calloc(1, sizeof(*body));
+    put_str(ra, 2, "deletecollection");
+    put_str(ra, 2, "get");
+    access_review(body, 1, ra);
+    struct proto_review twice, once;
+    memset(&twice, 0xa5, sizeof(twice));
+    decode_ok(body->b, body->n, PB, false, &twice);
+    ra->n = 0;
+    put_str(ra, 2, "get");
+    access_review(body, 1, ra);
+    decode_ok(body->b, body->n, PB, false, &once);
+    assert_string_equal(twice.verb, "get");
+    assert_memory_equal(&twice, &once, sizeof(once));
+    const char *j = "{\"spec\":{\"namespace\":\"kube-system\",\"namespace\":\"ns\"}}";
+    decode_ok((const uint8_t *)j, strlen(j), NULL, true, &twice);
+    j = "{\"spec\":{\"namespace\":\"ns\"}}";
+    decode_ok((const uint8_t *)j, strlen(j), NULL, true, &once);
+    assert_memory_equal(&twice, &once, sizeof(once));
+    free(ra), free(body);
+}
+
 static void test_kind(void **state)
 {
     struct buf *ra = calloc(1, sizeof(*ra)), *body = calloc(1, sizeof(*body)),
@@ -613,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_captured_truncated),
         cmocka_unit_test(test_unknown_fields_skipped),
         cmocka_unit_test(test_repeated_fields),
+        cmocka_unit_test(test_repeated_field_leaves_zeros),
         cmocka_unit_test(test_kind),
         cmocka_unit_test(test_wire_refusals),
         cmocka_unit_test(test_attributes_exactly_one),
