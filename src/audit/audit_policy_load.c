@@ -323,6 +323,7 @@ static int apl_rule_level(struct apl *p, struct fy_node *v, int line, void *obj)
     if (level < 0)
         return -1;
     r->level = (enum audit_level)level;
+    r->level_set = true;
     return 0;
 }
 
@@ -397,11 +398,10 @@ static int apl_rule_item(struct apl *p, struct fy_node *e, int line, void *obj, 
     struct audit_policy *pol = obj;
     struct audit_rule *r = &pol->rules[i];
     pol->rules_len = i + 1;
-    r->level = (enum audit_level) - 1;
     if (apl_mapping(p, e, line, "a rule", apl_rule_fields,
                     sizeof(apl_rule_fields) / sizeof(apl_rule_fields[0]), r) < 0)
         return -1;
-    if ((int)r->level < 0)
+    if (!r->level_set)
         return apl_fail(p, line,
                         "the rule has no level (None, Metadata, Request, RequestResponse)");
     if (r->urls.len && (r->resources_len || r->namespaces.len))
