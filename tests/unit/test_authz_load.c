@@ -395,14 +395,47 @@ static void test_folder_too_many(void **state)
     assert_string_equal(err, want);
 }
 
+/* The node bound holds for the whole load: files that each stay under it
+ * cannot add up to more (each used to start from zero). */
+static void test_nodes_all_files(void **state)
+{
+    size_t cap = 64 * 1024, off;
+    char *yaml = malloc(cap), err[AUTHZ_ERR_MAX] = "", paths_store[2][UNIT_TMPDIR_PATH_MAX];
+    assert_non_null(yaml);
+    for (int f = 0; f < 2; f++) {
+        off = (size_t)snprintf(yaml, cap, "apiVersion: v1\nkind: List\nmetadata:\n  v: &v [");
+        for (int i = 0; i < AUTHZ_LIST_MAX; i++)
+            off += (size_t)snprintf(yaml + off, cap - off, "%sa", i ? "," : "");
+        off += (size_t)snprintf(yaml + off, cap - off,
+                                "]\n  r: &r {verbs: *v, apiGroups: [\"\"], resources: *v}\n"
+                                "items:\n- apiVersion: rbac.authorization.k8s.io/v1\n"
+                                "  kind: ClusterRole\n  metadata: {name: r%d}\n  rules: [",
+                                f);
+        for (int i = 0; i < 550; i++) /* 550 x 2000 strings: 1.1 M nodes per file */
+            off += (size_t)snprintf(yaml + off, cap - off, "%s*r", i ? "," : "");
+        snprintf(yaml + off, cap - off, "]\n");
+        char name[32];
+        snprintf(name, sizeof(name), "half%d.yaml", f);
+        snprintf(paths_store[f], sizeof(paths_store[f]), "%s", unit_tmpdir_write(name, yaml));
+    }
+    free(yaml);
+    const char *paths[] = {paths_store[0], paths_store[1]};
+    struct authz *a = authz_load(paths, 2, err, sizeof(err));
+    authz_free(a);
+    assert_null(a);
+    assert_non_null(strstr(err, "half1.yaml:"));
+    assert_non_null(strstr(err, ": more than 2097152 YAML nodes (AUTHZ_NODES_MAX)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pasted),       cmocka_unit_test(test_folder),
-        cmocka_unit_test(test_folder_order), cmocka_unit_test(test_aliases),
-        cmocka_unit_test(test_defaults),     cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_bounds),       cmocka_unit_test(test_sources),
-        cmocka_unit_test(test_empty_list),   cmocka_unit_test(test_folder_too_many),
+        cmocka_unit_test(test_pasted),          cmocka_unit_test(test_folder),
+        cmocka_unit_test(test_folder_order),    cmocka_unit_test(test_aliases),
+        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_bounds),          cmocka_unit_test(test_sources),
+        cmocka_unit_test(test_empty_list),      cmocka_unit_test(test_folder_too_many),
+        cmocka_unit_test(test_nodes_all_files),
     };
     return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }
