@@ -17,7 +17,14 @@
  * Fields the apiserver would return and podterm does not use (status,
  * metadata.uid, resourceVersion, managedFields, annotations ...) are ignored;
  * an unknown kind or apiVersion, a missing required field or a field of the
- * wrong type is an error naming file, line and reason. */
+ * wrong type is an error naming file, line and reason. So is what the
+ * apiserver's validation refuses (a rule without verbs, nonResourceURLs in a
+ * Role, a ClusterRoleBinding to a Role ...), an aggregationRule (list the
+ * rules instead), a YAML merge key, and the same object (kind, namespace,
+ * name) defined twice. A Role or RoleBinding without a namespace is in
+ * "default", as kubectl apply would put it. A file may redefine a built-in
+ * object (authz_builtin_yaml); bindings to roles that exist nowhere grant
+ * nothing. */
 #ifndef PODTERM_AUTHZ_H
 #define PODTERM_AUTHZ_H
 
