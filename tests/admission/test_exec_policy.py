@@ -1,0 +1,252 @@
+"""ExecPolicy (podterm.dev/v1alpha1): allowed and denied commands (exact
+argv, argv prefix), readOnly (stdin refused), tty Required/Forbidden, the
+idle timeout and the maximum duration ending a session with a Status that
+says why, namespace scoping. Every user here may exec by RBAC
+(ClusterRoleBinding to system:authenticated); the policies narrow it."""
+import json
+import time
+
+import pytest
+from podterm_client import V4, V5, exec_path, ws_exec, ws_open
+
+from conftest import (TOKEN_CSV, TOKENS, auth_args, auth_files, bearer, forbidden_body,
+                      forbidden_message, stop_or_fail)
+
+RBAC_ALL = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: exec-all}
+rules:
+- apiGroups: [""]
+  resources: ["pods", "namespaces"]
+  verbs: ["get", "list"]
+- apiGroups: [""]
+  resources: ["pods/exec", "pods/attach"]
+  verbs: ["create"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: everyone-exec}
+subjects:
+- {kind: Group, name: "system:authenticated", apiGroup: rbac.authorization.k8s.io}
+roleRef: {kind: ClusterRole, name: exec-all, apiGroup: rbac.authorization.k8s.io}
+"""
+
+POLICIES = """\
+---
+apiVersion: podterm.dev/v1alpha1
+kind: ExecPolicy
+metadata: {name: alice-commands}
+spec:
+  subjects: [{kind: User, name: alice}]
+  namespaces: [default]
+  commands:
+  - exact: [printf, abc]
+  - prefix: [echo]
+---
+apiVersion: podterm.dev/v1alpha1
+kind: ExecPolicy
+metadata: {name: rita-readonly}
+spec:
+  subjects: [{kind: User, name: rita}]
+  readOnly: true
+---
+apiVersion: podterm.dev/v1alpha1
+kind: ExecPolicy
+metadata: {name: tom-tty}
+spec:
+  subjects: [{kind: User, name: tom}]
+  tty: Required
+---
+apiVersion: podterm.dev/v1alpha1
+kind: ExecPolicy
+metadata: {name: fay-no-tty}
+spec:
+  subjects: [{kind: Group, name: notty}]
+  tty: Forbidden
+---
+apiVersion: podterm.dev/v1alpha1
+kind: ExecPolicy
+metadata: {name: ida-idle}
+spec:
+  subjects: [{kind: User, name: ida}]
+  idleTimeout: 2s
+---
+apiVersion: podterm.dev/v1alpha1
+kind: ExecPolicy
+metadata: {name: max-three-seconds}
+spec:
+  subjects: [{kind: User, name: max}]
+  maxSessionDuration: 3s
+  idleTimeout: 1h
+"""
+
+EXTRA_USERS = {"rita": "adm-rita-token-5d1", "tom": "adm-tom-token-6e2",
+               "fay": "adm-fay-token-7f3", "ida": "adm-ida-token-804", "max": "adm-max-token-915"}
+
+
+@pytest.fixture(scope="module")
+def pol():
+    from podterm_server import Podterm
+    files = auth_files(RBAC_ALL + POLICIES)
+    files["tokens.csv"] = TOKEN_CSV + "".join(
+        f'{tok},{u},{2000 + i},"{"notty" if u == "fay" else "x"}"\n'
+        for i, (u, tok) in enumerate(EXTRA_USERS.items()))
+    srv = Podterm(auth_args(), files=files, name="admission-exec-policy")
+    TOKENS.update(EXTRA_USERS)
+    yield srv
+    for u in EXTRA_USERS:
+        TOKENS.pop(u, None)
+    stop_or_fail(srv)
+
+
+def denied(user, why, verb="exec"):
+    msg = forbidden_message(user, "create", f"pods/{verb}", "default", "local") + ": " + why
+    return forbidden_body(msg, "local")
+
+
+def open_status(srv, user, path, protocols=V5):
+    resp, ws = ws_open(srv.port, path, protocols, bearer(user))
+    if ws is None:
+        return resp, None
+    t = ws.collect(15)
+    ws.close()
+    return resp, t
+
+
+# ---------------------------------------------------------------- commands
+
+@pytest.mark.parametrize("argv,out", [
+    (["printf", "abc"], b"abc"),
+    (["echo", "x", "y"], b"x y\n"),
+    (["echo"], b"\n"),
+])
+def test_allowed_commands(pol, argv, out):
+    resp, t = ws_exec(pol.port, exec_path(argv), V5, headers=bearer("alice"))
+    assert (resp.status, t.data(1)) == (101, out), (resp, t)
+    assert json.loads(t.status()) == {"metadata": {}, "status": "Success"}
+
+
+@pytest.mark.parametrize("argv", [
+    ["rm", "-rf", "/"], ["printf", "abcd"], ["printf", "abc", "d"], ["printf"],
+    ["echoes"], ["sh", "-c", "echo x"], ["/bin/echo", "x"],
+])
+def test_denied_commands(pol, argv):
+    resp, t = open_status(pol, "alice", exec_path(argv))
+    assert t is None and resp.status == 403, (resp, t)
+    why = (f'ExecPolicy "alice-commands": command '
+           f'{json.dumps(argv, separators=(",", ":"))} is not in the allowed commands')
+    assert resp.body.decode() == denied("alice", why), resp.body
+
+
+def test_command_rule_is_namespaced(pol):
+    """alice's policy names namespace default: in `other` no policy applies."""
+    resp, t = ws_exec(pol.port, exec_path(["sh", "-c", "printf free"], ns="other", pod="web"),
+                      V5, headers=bearer("alice"))
+    assert (resp.status, t.data(1)) == (101, b"free"), (resp, t)
+
+
+def test_kubectl_prints_the_policy_denial(pol, kubectl):
+    r = kubectl("1.33", pol.port, "alice", "exec", "local", "--", "rm", "-rf", "/")
+    assert (r.returncode, r.stdout) == (1, ""), r.stderr
+    why = 'ExecPolicy "alice-commands": command ["rm","-rf","/"] is not in the allowed commands'
+    assert r.stderr == ("Error from server (Forbidden): " +
+                        forbidden_message("alice", "create", "pods/exec", "default", "local") +
+                        ": " + why + "\n"), r.stderr
+    r = kubectl("1.33", pol.port, "alice", "exec", "local", "--", "printf", "abc")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "abc", "")
+
+
+def test_attach_is_not_a_command(pol):
+    """`commands` applies to exec only: attach (no command) is not refused by it."""
+    resp, ws = ws_open(pol.port, exec_path(verb="attach", stdout=True), V5, bearer("alice"))
+    assert resp.status == 101, resp
+    ws.close()
+
+
+# ---------------------------------------------------------------- readOnly
+
+def test_read_only_refuses_stdin(pol):
+    resp, t = open_status(pol, "rita", exec_path(["cat"], stdin=True))
+    assert t is None, t
+    assert resp.body.decode() == denied("rita", 'ExecPolicy "rita-readonly": stdin is not '
+                                        'allowed (readOnly)'), resp.body
+    resp, t = ws_exec(pol.port, exec_path(["printf", "ro"]), V5, headers=bearer("rita"))
+    assert (resp.status, t.data(1)) == (101, b"ro"), (resp, t)
+
+
+def test_read_only_refuses_attach_with_stdin(pol):
+    resp, t = open_status(pol, "rita", exec_path(verb="attach", stdin=True, tty=True))
+    assert t is None, t
+    assert resp.body.decode() == denied("rita", 'ExecPolicy "rita-readonly": stdin is not '
+                                        'allowed (readOnly)', "attach"), resp.body
+
+
+def test_kubectl_read_only(pol, kubectl):
+    r = kubectl("1.33", pol.port, "rita", "exec", "-i", "local", "--", "cat", stdin="x\n")
+    assert r.returncode == 1 and r.stdout == "", r
+    assert r.stderr.startswith("Error from server (Forbidden): "), r.stderr
+    assert r.stderr.endswith(': ExecPolicy "rita-readonly": stdin is not allowed (readOnly)\n')
+
+
+# ---------------------------------------------------------------- tty
+
+def test_tty_required(pol):
+    resp, t = open_status(pol, "tom", exec_path(["true"]))
+    assert t is None, t
+    assert resp.body.decode() == denied("tom", 'ExecPolicy "tom-tty": a TTY is required'), resp
+    resp, t = open_status(pol, "tom", exec_path(["printf", "tty"], tty=True))
+    assert resp.status == 101 and t.data(1) == b"tty", (resp, t)
+
+
+def test_tty_forbidden_by_group(pol):
+    resp, t = open_status(pol, "fay", exec_path(["true"], tty=True, stdin=True))
+    assert t is None, t
+    assert resp.body.decode() == denied("fay", 'ExecPolicy "fay-no-tty": a TTY is forbidden')
+    resp, t = open_status(pol, "fay", exec_path(["printf", "plain"]))
+    assert resp.status == 101 and t.data(1) == b"plain", (resp, t)
+
+
+# ---------------------------------------------------------------- time limits
+
+def ended_by_policy(t):
+    st = json.loads(t.status())
+    assert st["status"] == "Failure", st
+    return st["message"]
+
+
+@pytest.mark.parametrize("protocols", [V5, V4])
+def test_idle_timeout_ends_the_session(pol, protocols):
+    t0 = time.monotonic()
+    resp, t = open_status(pol, "ida", exec_path(["sleep", "30"]), protocols)
+    took = time.monotonic() - t0
+    assert resp.status == 101, resp
+    assert 1.5 <= took <= 8, f"idle session ended after {took:.1f} s (idleTimeout 2s)"
+    msg = ended_by_policy(t)
+    assert "idle" in msg and 'ExecPolicy "ida-idle"' in msg, msg
+
+
+def test_output_keeps_an_idle_limited_session_alive(pol):
+    resp, t = open_status(pol, "ida", exec_path(
+        ["sh", "-c", "for i in 1 2 3 4 5 6; do echo $i; sleep 0.5; done"]))
+    assert resp.status == 101, resp
+    assert t.data(1) == b"1\n2\n3\n4\n5\n6\n", t
+    assert json.loads(t.status()) == {"metadata": {}, "status": "Success"}, t
+
+
+def test_max_duration_ends_a_busy_session(pol):
+    t0 = time.monotonic()
+    resp, t = open_status(pol, "max", exec_path(
+        ["sh", "-c", "while :; do echo tick; sleep 0.2; done"]))
+    took = time.monotonic() - t0
+    assert resp.status == 101, resp
+    assert 2.5 <= took <= 9, f"session ended after {took:.1f} s (maxSessionDuration 3s)"
+    assert t.data(1).startswith(b"tick\n"), t
+    msg = ended_by_policy(t)
+    assert "maximum duration" in msg and 'ExecPolicy "max-three-seconds"' in msg, msg
+
+
+def test_kubectl_idle_timeout(pol, kubectl):
+    r = kubectl("1.33", pol.port, "ida", "exec", "local", "--", "sleep", "30", timeout=30)
+    assert r.returncode != 0, r
+    assert "idle" in r.stderr and "ida-idle" in r.stderr, r.stderr
