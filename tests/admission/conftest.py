@@ -45,8 +45,16 @@ TOKEN_CSV = (f'{TOKENS["alice"]},alice,1001,"devs"\n'
 CAROL_GROUPS = ["sre"]
 
 
+_CAROL = {}
+
+
 def carol_token():
-    return mint_jwt(JWT_SECRET, sub="carol", alg="HS256", uid="3003", groups=CAROL_GROUPS)
+    """One JWT for the whole run (valid an hour), so the secrets checked
+    against the logs are the ones that were sent."""
+    if "token" not in _CAROL:
+        _CAROL["token"] = mint_jwt(JWT_SECRET, sub="carol", alg="HS256", uid="3003",
+                                   groups=CAROL_GROUPS)
+    return _CAROL["token"]
 
 
 def token_of(user):

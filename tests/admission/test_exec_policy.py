@@ -159,7 +159,8 @@ def test_kubectl_prints_the_policy_denial(pol, kubectl):
 
 def test_attach_is_not_a_command(pol):
     """`commands` applies to exec only: attach (no command) is not refused by it."""
-    resp, ws = ws_open(pol.port, exec_path(verb="attach", stdout=True), V5, bearer("alice"))
+    resp, ws = ws_open(pol.port, exec_path(verb="attach", stdin=True, tty=True), V5,
+                       bearer("alice"))
     assert resp.status == 101, resp
     ws.close()
 
