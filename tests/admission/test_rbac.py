@@ -228,6 +228,38 @@ def test_self_subject_access_review_raw(adm):
     assert resp.status == 401, resp
 
 
+# kubectl 1.32 and later send the reviews as protobuf (runtime.Unknown in the
+# "k8s\0" envelope), with no JSON fallback on 415: these are the bytes
+# kubectl.1.33 sent for `auth can-i create pods --subresource=exec -n default`
+# and `auth can-i --list -n default`.
+SSAR_PROTOBUF = bytes.fromhex(
+    "6b3873000a320a17617574686f72697a6174696f6e2e6b38732e696f2f7631121753656c665375626a6563"
+    "7441636365737352657669657712430a100a0012001a0022002a0032003800420012250a230a076465666175"
+    "6c7412066372656174651a0022002a04706f64733204657865633a001a08080012001a0020001a002200")
+SSRR_PROTOBUF = bytes.fromhex(
+    "6b3873000a310a17617574686f72697a6174696f6e2e6b38732e696f2f7631121653656c665375626a6563"
+    "7452756c657352657669657712230a100a0012001a0022002a0032003800420012090a0764656661756c74"
+    "1a04180022001a002200")
+PROTOBUF_HEADERS = [("Content-Type", "application/vnd.kubernetes.protobuf"),
+                    ("Accept", "application/vnd.kubernetes.protobuf,application/json")]
+
+
+@pytest.mark.parametrize("user,allowed", [("alice", True), ("bob", False)])
+def test_self_subject_reviews_in_protobuf(adm, user, allowed):
+    base = "/apis/authorization.k8s.io/v1/"
+    resp = http_request(adm.port, "POST", base + "selfsubjectaccessreviews",
+                        PROTOBUF_HEADERS + bearer(user), SSAR_PROTOBUF)
+    assert resp.status == 201, resp
+    if (resp.header("Content-Type") or "").startswith("application/json"):
+        assert resp.json()["status"]["allowed"] is allowed, resp
+    resp = http_request(adm.port, "POST", base + "selfsubjectrulesreviews",
+                        PROTOBUF_HEADERS + bearer(user), SSRR_PROTOBUF)
+    assert resp.status == 201, resp
+    if (resp.header("Content-Type") or "").startswith("application/json"):
+        rules = resp.json()["status"]["resourceRules"]
+        assert any("pods/exec" in r["resources"] for r in rules) is allowed, resp
+
+
 # ---------------------------------------------------------------- (3) pasted from a cluster
 
 PASTED = '''\
