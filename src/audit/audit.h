@@ -24,13 +24,13 @@
 
 #include "auth/auth.h"
 
-#define AUDIT_ERR_MAX 512              /* a load error: "file:line: reason" */
-#define AUDIT_ID_LEN 36                /* a UUID, as the apiserver's auditID */
-#define AUDIT_URI_MAX 2048             /* requestURI kept in an event (longer: truncated) */
-#define AUDIT_UA_MAX 512               /* userAgent kept */
-#define AUDIT_ANNOTATIONS_MAX 16       /* annotations of one event */
-#define AUDIT_ANNOTATION_MAX 4096      /* one annotation value (longer: truncated) */
-#define AUDIT_QUEUE_MAX (8u << 20)     /* bytes of lines waiting for the disk */
+#define AUDIT_ERR_MAX 512          /* a load error: "file:line: reason" */
+#define AUDIT_ID_LEN 36            /* a UUID, as the apiserver's auditID */
+#define AUDIT_URI_MAX 2048         /* requestURI kept in an event (longer: truncated) */
+#define AUDIT_UA_MAX 512           /* userAgent kept */
+#define AUDIT_ANNOTATIONS_MAX 16   /* annotations of one event */
+#define AUDIT_ANNOTATION_MAX 4096  /* one annotation value (longer: truncated) */
+#define AUDIT_QUEUE_MAX (8u << 20) /* bytes of lines waiting for the disk */
 #define AUDIT_POLICY_FILE_MAX (1u << 20)
 
 enum audit_level {
@@ -76,8 +76,8 @@ struct audit_attrs {
 };
 
 /* The level for this request and which stages to leave out (omit[stage]). */
-enum audit_level audit_policy_level(const struct audit_policy *policy,
-                                    const struct audit_attrs *at, bool omit[AUDIT_STAGES]);
+enum audit_level audit_policy_level(const struct audit_policy *policy, const struct audit_attrs *at,
+                                    bool omit[AUDIT_STAGES]);
 
 /* ---- audit_event ---- */
 
@@ -98,7 +98,7 @@ struct audit_event {
     const char *user_agent;                   /* "" none */
     bool has_object_ref;
     const char *resource, *ns, *name, *subresource, *api_group, *api_version;
-    int code; /* responseStatus.code; 0: no responseStatus (RequestReceived) */
+    int code;                   /* responseStatus.code; 0: no responseStatus (RequestReceived) */
     const char *status_message; /* responseStatus.message for failures, or NULL */
     const char *status_reason;  /* responseStatus.reason ("Forbidden" ...), or NULL */
     struct timespec received;   /* requestReceivedTimestamp (CLOCK_REALTIME) */
@@ -127,7 +127,7 @@ char *audit_event_line(const struct audit_event *ev, size_t *len);
 /* ---- audit_log ---- */
 
 struct audit_log_opts {
-    const char *path; /* a file, or "-" for stdout */
+    const char *path;    /* a file, or "-" for stdout */
     unsigned maxsize_mb; /* rotate when the file would pass this; 0: never */
     unsigned maxbackup;  /* rotated files kept; 0: all */
 };
@@ -139,9 +139,9 @@ struct audit_log;
 struct audit_log *audit_log_new(uv_loop_t *loop, const struct audit_log_opts *opts, char *err,
                                 size_t err_cap);
 
-/* Queue one line (copied). Never blocks. Returns 0, or -1 when the line
- * could not be queued (queue over AUDIT_QUEUE_MAX, or out of memory): the
- * log is then unhealthy until the queue has drained and a write succeeded. */
+/* Queue one line (copied; a line without its final '\n' gets one). Never blocks. Returns 0, or -1
+ * when the line could not be queued (queue over AUDIT_QUEUE_MAX, or out of memory): the log is then
+ * unhealthy until the queue has drained and a write succeeded. */
 int audit_log_write(struct audit_log *log, const char *line, size_t len);
 
 /* false after a failed write or a dropped line, until the queue drained and
@@ -151,6 +151,16 @@ bool audit_log_healthy(const struct audit_log *log, const char **why);
 
 /* Lines queued and not yet written (for drain at shutdown and the tests). */
 size_t audit_log_pending(const struct audit_log *log);
+
+/* What the writer has done since audit_log_new (for metrics and the tests). */
+struct audit_log_stats {
+    unsigned long long writes;        /* uv_fs_write requests completed, failed ones too */
+    unsigned long long lines_written; /* lines wholly written */
+    unsigned long long lines_dropped; /* queue full, or lost to a failed write */
+    unsigned long long bytes_written;
+    unsigned long long rotations; /* files renamed to a backup */
+};
+void audit_log_stats_get(const struct audit_log *log, struct audit_log_stats *out);
 
 /* Stop: remaining lines are written (the loop must run until close_cb), then
  * the file closes and close_cb(log_user) fires; the struct is freed after it. */
