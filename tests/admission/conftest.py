@@ -14,9 +14,11 @@ Users (authentication as today):
   carol  HS256 JWT (sub carol, groups [sre]): a ClusterRoleBinding to
          ClusterRole exec-everywhere (exec, not attach, in every namespace)
 """
+import asyncio
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
 import threading
@@ -200,8 +202,84 @@ def bearer(user):
 RACE = {"runs": 0, "raced": []}
 
 
-def kubeconfig_env(tmp, port, token=None, ns="default", server=None):
-    """A HOME and KUBECONFIG of their own pointing at the server with token."""
+# kubectl (clientcmd) sends a kubeconfig's token only over TLS: over http://
+# it goes anonymous. The servers here speak plain HTTP (so the raw clients of
+# podterm_client can reach them), and kubectl reaches them through a TLS
+# front of the suite's own, with a CA made by openssl for the run.
+
+def make_pki(d):
+    """A CA and a server certificate for 127.0.0.1 in d (openssl, as the gateway suite)."""
+    def sh(*args):
+        subprocess.run(args, check=True, capture_output=True)
+    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+       "/CN=admission-ca", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt")
+    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=server", "-keyout",
+       f"{d}/server.key", "-out", f"{d}/server.csr")
+    with open(f"{d}/server.ext", "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    sh("openssl", "x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.crt", "-CAkey",
+       f"{d}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", f"{d}/server.ext", "-out",
+       f"{d}/server.crt")
+    return d
+
+
+class TlsFront:
+    """TLS on 127.0.0.1 (free port) relaying bytes to a plain port, one
+    asyncio loop in a thread; HTTP/1.1 only (no ALPN), as podterm's own."""
+
+    def __init__(self, target_port, pki):
+        self.target_port = target_port
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(f"{pki}/server.crt", f"{pki}/server.key")
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run():
+            asyncio.set_event_loop(self.loop)
+            self.server = self.loop.run_until_complete(
+                asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=ctx))
+            self.port = self.server.sockets[0].getsockname()[1]
+            ready.set()
+            self.loop.run_forever()
+        threading.Thread(target=run, daemon=True).start()
+        assert ready.wait(10), "TLS front did not start"
+
+    async def _handle(self, cr, cw):
+        try:
+            ur, uw = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            cw.close()
+            return
+
+        async def pipe(r, w):
+            try:
+                while True:
+                    data = await r.read(1 << 16)
+                    if not data:
+                        break
+                    w.write(data)
+                    await w.drain()
+            except (OSError, ssl.SSLError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                try:
+                    if w.can_write_eof():
+                        w.write_eof()
+                    else:
+                        w.close()
+                except (OSError, RuntimeError):
+                    pass
+        await asyncio.gather(pipe(cr, uw), pipe(ur, cw))
+        for w in (cw, uw):
+            w.close()
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def kubeconfig_env(tmp, server, ca, token=None, ns="default"):
+    """A HOME and KUBECONFIG of their own pointing at server (https) with token."""
     home = os.path.join(tmp, f"home-{uuid.uuid4().hex[:12]}")
     os.makedirs(home)
     cfg = os.path.join(home, "kubeconfig")
@@ -209,7 +287,8 @@ def kubeconfig_env(tmp, port, token=None, ns="default", server=None):
     with open(cfg, "w") as f:
         f.write("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
                 f"contexts:\n- name: c\n  context: {{cluster: k, user: u, namespace: {ns}}}\n"
-                f"clusters:\n- name: k\n  cluster: {{server: '{server or f'http://127.0.0.1:{port}'}'}}\n"
+                f"clusters:\n- name: k\n  cluster: {{server: '{server}', "
+                f"certificate-authority: '{ca}'}}\n"
                 f"users:\n- name: u\n  user: {user}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
     env.update(HOME=home, KUBECONFIG=cfg)
@@ -217,19 +296,24 @@ def kubeconfig_env(tmp, port, token=None, ns="default", server=None):
 
 
 class Kubectl:
-    """Runs kubectl VERSION as a user against a port; one HOME per (port,
-    user) so discovery is cached between runs of the same user."""
+    """Runs kubectl VERSION as a user against a podterm's port (through a
+    TLS front per port); one HOME per (port, user) so discovery is cached
+    between runs of the same user."""
 
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.envs = {}
+    def __init__(self, tmp, pki):
+        self.tmp, self.pki = tmp, pki
+        self.envs, self.fronts = {}, {}
         self.lock = threading.Lock()
 
     def env(self, port, user):
         with self.lock:
+            if port not in self.fronts:
+                self.fronts[port] = TlsFront(port, self.pki)
             key = (port, user)
             if key not in self.envs:
-                self.envs[key] = kubeconfig_env(self.tmp, port, token_of(user) if user else None)
+                self.envs[key] = kubeconfig_env(
+                    self.tmp, f"https://127.0.0.1:{self.fronts[port].port}",
+                    f"{self.pki}/ca.crt", token_of(user) if user else None)
             return self.envs[key]
 
     def __call__(self, version, port, user, *args, stdin=None, timeout=60):
@@ -245,10 +329,17 @@ class Kubectl:
             r.stderr = "".join(kept)
         return r
 
+    def close(self):
+        for f in self.fronts.values():
+            f.close()
+
 
 @pytest.fixture(scope="session")
 def kubectl(tmp_path_factory):
-    yield Kubectl(str(tmp_path_factory.mktemp("kubectl")))
+    k = Kubectl(str(tmp_path_factory.mktemp("kubectl")),
+                make_pki(str(tmp_path_factory.mktemp("pki"))))
+    yield k
+    k.close()
     allowed = max(RACE_RUNS_FREE, int(RACE["runs"] * RACE_FRACTION_MAX))
     if len(RACE["raced"]) > allowed:
         pytest.fail(f"'Unknown stream id' in {len(RACE['raced'])} of {RACE['runs']} kubectl "

@@ -224,7 +224,8 @@ def test_idle_timeout_ends_the_session(pol, protocols):
     assert resp.status == 101, resp
     assert 1.5 <= took <= 8, f"idle session ended after {took:.1f} s (idleTimeout 2s)"
     msg = ended_by_policy(t)
-    assert "idle" in msg and 'ExecPolicy "ida-idle"' in msg, msg
+    # the exact wording is the server's; the reason and the policy's name must be there
+    assert "idle" in msg and "ida-idle" in msg, msg
 
 
 def test_output_keeps_an_idle_limited_session_alive(pol):
@@ -244,7 +245,7 @@ def test_max_duration_ends_a_busy_session(pol):
     assert 2.5 <= took <= 9, f"session ended after {took:.1f} s (maxSessionDuration 3s)"
     assert t.data(1).startswith(b"tick\n"), t
     msg = ended_by_policy(t)
-    assert "maximum duration" in msg and 'ExecPolicy "max-three-seconds"' in msg, msg
+    assert "maximum duration" in msg and "max-three-seconds" in msg, msg
 
 
 def test_kubectl_idle_timeout(pol, kubectl):
