@@ -299,7 +299,7 @@ def test_malformed_audit_policy_refused(tmp_path):
     p.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Loud\n")
     r = subprocess.run([podterm_server.BIN, "--listen", "127.0.0.1:0", "--audit-log-path",
                         str(tmp_path / "a.log"), "--audit-policy-file", str(p)],
-                       capture_output=True, text=True, timeout=20,
+                       capture_output=True, text=True, timeout=20, cwd=tmp_path,
                        env=podterm_server.sanitizer_env())
     assert r.returncode > 0, r
     assert re.search(re.escape(str(p)) + r":4\b", r.stderr), r.stderr

@@ -395,9 +395,10 @@ MALFORMED["unknown-kind"] = (MALFORMED["unknown-kind"][0],
                               MALFORMED["unknown-kind"][0].count("\n") - 3])
 
 
-def start_and_wait_exit(args, timeout=20):
+def start_and_wait_exit(args, cwd, timeout=20):
     return subprocess.run([BIN, "--listen", "127.0.0.1:0", *args], stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout, env=sanitizer_env())
+                          capture_output=True, text=True, timeout=timeout, env=sanitizer_env(),
+                          cwd=cwd)
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
@@ -405,7 +406,7 @@ def test_malformed_policy_refused_at_start(tmp_path, case):
     text, lines = MALFORMED[case]
     path = tmp_path / f"{case}.yaml"
     path.write_text(text)
-    r = start_and_wait_exit(["--authorization-rbac-file", str(path)])
+    r = start_and_wait_exit(["--authorization-rbac-file", str(path)], tmp_path)
     assert r.returncode not in (0, None) and r.returncode > 0, (r.returncode, r.stderr)
     assert "podterm: serving" not in r.stdout + r.stderr
     m = re.search(re.escape(str(path)) + r":(\d+)", r.stderr)
@@ -417,7 +418,7 @@ def test_malformed_policy_refused_at_start(tmp_path, case):
 
 def test_missing_policy_file_refused(tmp_path):
     path = tmp_path / "nope.yaml"
-    r = start_and_wait_exit(["--authorization-rbac-file", str(path)])
+    r = start_and_wait_exit(["--authorization-rbac-file", str(path)], tmp_path)
     assert r.returncode > 0 and str(path) in r.stderr, (r.returncode, r.stderr)
 
 
