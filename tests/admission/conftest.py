@@ -78,8 +78,10 @@ pods:
         stdin: true
   - name: web
     namespace: other
+    labels: {app: web, tier: front}
     containers:
       - name: app
+      - name: sidecar
 """
 
 # Roles and bindings as a cluster would have them (multi-document YAML).
@@ -370,7 +372,8 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 def check_event_shape(ev, line=""):
     """One parsed line is an audit.k8s.io/v1 Event with only the apiserver's fields."""
     where = f"in audit line {line!r}"
-    assert set(ev) <= EVENT_FIELDS, f"fields not in audit/v1 Event: {set(ev) - EVENT_FIELDS} {where}"
+    extra = set(ev) - EVENT_FIELDS
+    assert not extra, f"fields not in audit/v1 Event: {extra} {where}"
     assert EVENT_REQUIRED <= set(ev), f"missing: {EVENT_REQUIRED - set(ev)} {where}"
     assert (ev["kind"], ev["apiVersion"]) == ("Event", "audit.k8s.io/v1"), where
     assert ev["level"] in LEVELS and ev["stage"] in STAGES, where
@@ -471,7 +474,8 @@ def shared_servers_healthy():
 
 @pytest.fixture
 def podterm(request):
-    """start(args, files=..., name=...) -> Podterm owned by the test, stopped and checked at its end."""
+    """start(args, files=..., name=...) -> Podterm owned by the test, stopped
+    and checked at its end."""
     started = []
 
     def start(args, files=None, name=None):

@@ -100,8 +100,9 @@ def test_tty_exec_bytes(adm):
             a["podterm.dev/bytes-stdin"]) == ("true", "0", str(len(out)), "0"), a
     assert rc["user"] == {"username": "carol", "uid": "3003",
                           "groups": ["sre", "system:authenticated"]}, rc
-    assert a["authorization.k8s.io/reason"] == ('RBAC: allowed by ClusterRoleBinding "carol-exec" '
-                                                'of ClusterRole "exec-everywhere" to User "carol"'), a
+    assert a["authorization.k8s.io/reason"] == (
+        'RBAC: allowed by ClusterRoleBinding "carol-exec" of ClusterRole "exec-everywhere" '
+        'to User "carol"'), a
 
 
 def test_denied_exec_events(adm):

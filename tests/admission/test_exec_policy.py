@@ -79,10 +79,22 @@ spec:
   subjects: [{kind: User, name: max}]
   maxSessionDuration: 3s
   idleTimeout: 1h
+---
+apiVersion: podterm.dev/v1alpha1
+kind: ExecPolicy
+metadata: {name: lou-web-app}
+spec:
+  subjects: [{kind: User, name: lou}]
+  podSelector:
+    matchLabels: {app: web}
+    matchExpressions: [{key: tier, operator: In, values: [front, back]}]
+  containers: [app]
+  commands: [{exact: [printf, web]}]
 """
 
 EXTRA_USERS = {"rita": "adm-rita-token-5d1", "tom": "adm-tom-token-6e2",
-               "fay": "adm-fay-token-7f3", "ida": "adm-ida-token-804", "max": "adm-max-token-915"}
+               "fay": "adm-fay-token-7f3", "ida": "adm-ida-token-804", "max": "adm-max-token-915",
+               "lou": "adm-lou-token-a26"}
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +153,8 @@ def test_denied_commands(pol, argv):
 
 def test_command_rule_is_namespaced(pol):
     """alice's policy names namespace default: in `other` no policy applies."""
-    resp, t = ws_exec(pol.port, exec_path(["sh", "-c", "printf free"], ns="other", pod="web"),
+    resp, t = ws_exec(pol.port, exec_path(["sh", "-c", "printf free"], ns="other", pod="web",
+                                          container="app"),
                       V5, headers=bearer("alice"))
     assert (resp.status, t.data(1)) == (101, b"free"), (resp, t)
 
@@ -252,3 +265,26 @@ def test_kubectl_idle_timeout(pol, kubectl):
     r = kubectl("1.33", pol.port, "ida", "exec", "local", "--", "sleep", "30", timeout=30)
     assert r.returncode != 0, r
     assert "idle" in r.stderr and "ida-idle" in r.stderr, r.stderr
+
+
+# ---------------------------------------------------------------- what a policy applies to
+
+def test_pod_selector_and_containers(pol):
+    """lou's policy applies to container app of pods labeled app=web,
+    tier in (front, back): there only `printf web` runs; elsewhere no policy
+    applies."""
+    web = dict(ns="other", pod="web")
+    resp, t = ws_exec(pol.port, exec_path(["printf", "web"], container="app", **web), V5,
+                      headers=bearer("lou"))
+    assert (resp.status, t.data(1)) == (101, b"web"), (resp, t)
+    resp, t = open_status(pol, "lou", exec_path(["printf", "x"], container="app", **web))
+    assert t is None and resp.status == 403, (resp, t)
+    msg = (forbidden_message("lou", "create", "pods/exec", "other", "web") +
+           ': ExecPolicy "lou-web-app": command ["printf","x"] is not in the allowed commands')
+    assert resp.body.decode() == forbidden_body(msg, "web"), resp.body
+    # the sidecar and the unlabeled pod are not covered by the policy
+    resp, t = ws_exec(pol.port, exec_path(["printf", "x"], container="sidecar", **web), V5,
+                      headers=bearer("lou"))
+    assert (resp.status, t.data(1)) == (101, b"x"), (resp, t)
+    resp, t = ws_exec(pol.port, exec_path(["printf", "y"]), V5, headers=bearer("lou"))
+    assert (resp.status, t.data(1)) == (101, b"y"), (resp, t)

@@ -62,7 +62,8 @@ def test_gateway_kubectl_grid(gw, kubectl, v):
     m = marker()
     r = kubectl(v, gw.port, "alice", "exec", "local", "--", "echo", m)
     assert (r.returncode, r.stdout, r.stderr) == (0, m + "\n", "")
-    r = kubectl(v, gw.port, "carol", "exec", "-n", "other", "web", "--", "echo", m)
+    r = kubectl(v, gw.port, "carol", "exec", "-n", "other", "web", "-c", "app", "--",
+                "echo", m)
     assert (r.returncode, r.stdout, r.stderr) == (0, m + "\n", "")
     denied = marker()
     r = kubectl(v, gw.port, "bob", "exec", "local", "--", "echo", denied)

@@ -49,7 +49,8 @@ def test_kubectl_exec_as_three_users(adm, kubectl, v):
     assert r.stderr == forbidden_line(
         forbidden_message("bob", "create", "pods/exec", "default", "local")), r.stderr
     # carol (JWT, ClusterRoleBinding): every namespace
-    r = kubectl(v, adm.port, "carol", "exec", "-n", "other", "web", "--", "echo", "hello-carol")
+    r = kubectl(v, adm.port, "carol", "exec", "-n", "other", "web", "-c", "app", "--",
+                "echo", "hello-carol")
     assert (r.returncode, r.stdout, r.stderr) == (0, "hello-carol\n", "")
     r = kubectl(v, adm.port, "carol", "exec", "local", "--", "sh", "-c", "echo c; exit 4")
     assert (r.returncode, r.stdout, r.stderr) == (4, "c\n", "command terminated with exit code 4\n")
@@ -58,7 +59,8 @@ def test_kubectl_exec_as_three_users(adm, kubectl, v):
 @pytest.mark.parametrize("v", ["1.30", "1.33"])
 def test_kubectl_denied_reads(adm, kubectl, v):
     # alice's RoleBinding is in default only: kubectl's GET of the pod is refused
-    r = kubectl(v, adm.port, "alice", "exec", "-n", "other", "web", "--", "true")
+    r = kubectl(v, adm.port, "alice", "exec", "-n", "other", "web", "-c", "app", "--",
+                "true")
     assert (r.returncode, r.stdout) == (1, ""), r.stderr
     assert r.stderr == forbidden_line(
         forbidden_message("alice", "get", "pods", "other", "web")), r.stderr
@@ -128,6 +130,43 @@ def test_discovery_and_self_reviews_built_in(adm):
     assert get(adm.port, "/api").status == 401
 
 
+def test_watch_is_its_own_verb(adm):
+    for q in ("watch=1", "watch=true"):
+        resp = get(adm.port, f"/api/v1/namespaces/default/pods?{q}", "alice")
+        msg = forbidden_message("alice", "watch", "pods", "default")
+        assert (resp.status, resp.body.decode()) == (403, forbidden_body(msg)), resp
+
+
+ANON_RBAC = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: anon-read, namespace: default}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: anon-read, namespace: default}
+subjects:
+- {kind: Group, name: "system:unauthenticated", apiGroup: rbac.authorization.k8s.io}
+roleRef: {kind: Role, name: anon-read, apiGroup: rbac.authorization.k8s.io}
+"""
+
+
+def test_anonymous_is_system_anonymous_in_system_unauthenticated(podterm):
+    """Without authentication every client is system:anonymous, in group
+    system:unauthenticated, as the apiserver's anonymous requests."""
+    srv = podterm(["--config", "{dir}/pods.yaml", "--authorization-rbac-file", "{dir}/rbac.yaml"],
+                  files={"pods.yaml": auth_files()["pods.yaml"], "rbac.yaml": ANON_RBAC})
+    assert get(srv.port, "/api/v1/namespaces/default/pods").status == 200
+    resp = get(srv.port, "/api/v1/namespaces/other/pods")
+    msg = forbidden_message("system:anonymous", "list", "pods", "other")
+    assert (resp.status, resp.body.decode()) == (403, forbidden_body(msg)), resp
+    resp, _ = ws_open(srv.port, exec_path(["true"]), V5)
+    msg = forbidden_message("system:anonymous", "create", "pods/exec", "default", "local")
+    assert (resp.status, resp.body.decode()) == (403, forbidden_body(msg, "local")), resp
+
+
 # ---------------------------------------------------------------- (2) kubectl auth can-i
 
 CAN_I = [  # (args, {user: allowed in default, allowed in other})
@@ -172,6 +211,16 @@ def test_kubectl_auth_can_i_older_versions(adm, kubectl, v):
     r = kubectl(v, adm.port, "alice", "auth", "can-i", "create", "pods", "--subresource=exec")
     assert (r.returncode, r.stdout, r.stderr) == (0, "yes\n", "")
     r = kubectl(v, adm.port, "bob", "auth", "can-i", "create", "pods", "--subresource=exec")
+    assert (r.returncode, r.stdout, r.stderr) == (1, "no\n", "")
+
+
+@pytest.mark.parametrize("user", ["alice", "bob", "carol"])
+def test_kubectl_auth_can_i_non_resource_urls(adm, kubectl, user):
+    """Discovery paths are every authenticated user's (the apiserver's
+    system:discovery); other paths nobody's here."""
+    r = kubectl("1.33", adm.port, user, "auth", "can-i", "get", "/version")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "yes\n", "")
+    r = kubectl("1.33", adm.port, user, "auth", "can-i", "get", "/metrics")
     assert (r.returncode, r.stdout, r.stderr) == (1, "no\n", "")
 
 
@@ -375,7 +424,8 @@ def test_folder_of_yaml_and_json(podterm, tmp_path):
 MALFORMED = {
     # name: (text, lines that may be named: the offending node's)
     "syntax": ("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: x\n"
-               "  namespace: default\nrules:\n- verbs: [create\n  resources: [pods]\n", range(7, 10)),
+               "  namespace: default\nrules:\n- verbs: [create\n  resources: [pods]\n",
+               range(7, 10)),
     "unknown-kind": (RBAC.split("---\n")[0] + "---\napiVersion: rbac.authorization.k8s.io/v1\n"
                      "kind: Rolle\nmetadata:\n  name: y\n", None),
     "verbs-not-a-list": ("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
