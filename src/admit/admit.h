@@ -30,8 +30,8 @@
 #include "http/http_request.h"
 #include "session/session_tap.h"
 
-#define ADMIT_MESSAGE_MAX 1024 /* a refusal's Status message */
-#define ADMIT_PEER_MAX 48      /* the client's address as text */
+#define ADMIT_MESSAGE_MAX 1024    /* a refusal's Status message */
+#define ADMIT_PEER_MAX 48         /* the client's address as text */
 #define ADMIT_ANNOTATION_MAX 4096 /* the command annotation (argv as JSON) */
 #define ADMIT_RBAC_FILES_MAX 16   /* --authorization-rbac-file values */
 #define ADMIT_RELOAD_MS 2000      /* how often policy files are checked for changes */
@@ -56,8 +56,8 @@ struct admit_opts {
     unsigned audit_maxbackup;
     const char *audit_policy_file;
     bool audit_required;
-    bool gateway;          /* gateway mode: podterm impersonates the user upstream */
-    bool pass_through;     /* gateway mode with --pass-through-token: it does not */
+    bool gateway;      /* gateway mode: podterm impersonates the user upstream */
+    bool pass_through; /* gateway mode with --pass-through-token: it does not */
 };
 
 struct admit;
@@ -146,8 +146,7 @@ void admit_close(struct admit *admit, void (*close_cb)(void *), void *user);
 void admit_review_access(const struct admit *admit, const struct auth_identity *id,
                          const struct authz_attrs *at, struct authz_decision *d);
 /* NULL without RBAC (the caller answers with a "*" rule set). */
-char *admit_review_rules(const struct admit *admit, const struct auth_identity *id,
-                         const char *ns);
+char *admit_review_rules(const struct admit *admit, const struct auth_identity *id, const char *ns);
 bool admit_rbac_enabled(const struct admit *admit);
 
 /* The response began (an upgrade's 101): the audit's ResponseStarted. */

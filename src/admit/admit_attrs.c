@@ -67,8 +67,8 @@ int admit_attrs_parse(const struct http_request *rq, struct admit_attrs *at)
     strcpy(at->arena, at->path);
 
     /* Non-resource requests: the lower-cased method, as the apiserver. */
-    size_t m = rq->method.n < sizeof(at->method_lower) - 1 ? rq->method.n
-                                                           : sizeof(at->method_lower) - 1;
+    size_t m =
+        rq->method.n < sizeof(at->method_lower) - 1 ? rq->method.n : sizeof(at->method_lower) - 1;
     for (size_t i = 0; i < m; i++)
         at->method_lower[i] = (char)tolower((unsigned char)rq->method.p[i]);
     at->verb = at->method_lower;

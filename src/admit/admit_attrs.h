@@ -10,7 +10,8 @@ struct http_request;
 #define ADMIT_ATTRS_PARTS_MAX 64 /* path segments read (more: the rest is ignored, as unused) */
 
 struct admit_attrs {
-    const char *verb; /* resource requests: get list watch create ...; else the method, lower-cased */
+    const char
+        *verb; /* resource requests: get list watch create ...; else the method, lower-cased */
     bool resource_request;
     const char *api_group; /* "" core */
     const char *api_version;

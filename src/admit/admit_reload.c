@@ -68,8 +68,9 @@ static void admit_reload_tick(uv_timer_t *t)
     struct authz *next = authz_load(a->opts.rbac_files, a->opts.rbac_files_len, err, sizeof(err));
     if (!next) {
         a->authz_failed = sig;
-        fprintf(stderr, "podterm: the authorization policy changed but does not load, the "
-                        "previous one stays in force: %s\n",
+        fprintf(stderr,
+                "podterm: the authorization policy changed but does not load, the "
+                "previous one stays in force: %s\n",
                 err);
         return;
     }

@@ -25,8 +25,7 @@
 static bool http_is_spdy(struct lws *wsi)
 {
     char v[64];
-    int n =
-        lws_hdr_custom_copy(wsi, v, sizeof(v), HEAD_SPDY_MARKER, (int)strlen(HEAD_SPDY_MARKER));
+    int n = lws_hdr_custom_copy(wsi, v, sizeof(v), HEAD_SPDY_MARKER, (int)strlen(HEAD_SPDY_MARKER));
     return n > 0 && strncasecmp(v, "websocket", 9) != 0;
 }
 
@@ -67,15 +66,6 @@ int http_routes_handle(struct server *server, struct lws *wsi, const char *path)
         /* The gateway takes API requests as the first of a connection only. */
         return http_reply_status(wsi, 421, "MisdirectedRequest",
                                  "send API requests on a new connection", NULL, NULL);
-    }
-    if (is_api && method && strcmp(method, "POST") == 0 && api_review_path(path)) {
-        struct upgrade_offer *offer = lws_get_opaque_user_data(wsi);
-        if (!offer || offer->type != WSI_DATA_OFFER)
-            return -1;
-        if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
-            return api_review_handle(server, wsi, path, "", 0) < 0 ? -1 : 0;
-        offer->body_wanted = true;
-        return API_WAIT_BODY;
     }
     if (is_api) {
         if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))

@@ -17,7 +17,14 @@
  * Fields the apiserver would return and podterm does not use (status,
  * metadata.uid, resourceVersion, managedFields, annotations ...) are ignored;
  * an unknown kind or apiVersion, a missing required field or a field of the
- * wrong type is an error naming file, line and reason. */
+ * wrong type is an error naming file, line and reason. So is what the
+ * apiserver's validation refuses (a rule without verbs, nonResourceURLs in a
+ * Role, a ClusterRoleBinding to a Role ...), an aggregationRule (list the
+ * rules instead), a YAML merge key, and the same object (kind, namespace,
+ * name) defined twice. A Role or RoleBinding without a namespace is in
+ * "default", as kubectl apply would put it. A file may redefine a built-in
+ * object (authz_builtin_yaml); bindings to roles that exist nowhere grant
+ * nothing. */
 #ifndef PODTERM_AUTHZ_H
 #define PODTERM_AUTHZ_H
 
@@ -34,10 +41,10 @@
 #define AUTHZ_RULES_MAX 1000       /* rules of one role / commands of one ExecPolicy */
 #define AUTHZ_LIST_MAX 1000        /* items of one string list (verbs, resources, subjects ...) */
 #define AUTHZ_ARGV_MAX 256         /* elements of one command in an ExecPolicy */
-#define AUTHZ_NAME_MAX 253         /* an object's name or namespace, a label key */
+#define AUTHZ_NAME_MAX 253         /* an object's name or namespace, a label key's prefix */
 #define AUTHZ_STRING_MAX 1024      /* any other string: verb, resource, URL, subject, label value */
 #define AUTHZ_ARG_MAX 4096         /* one element of an ExecPolicy command */
-#define AUTHZ_NODES_MAX (1u << 21) /* YAML nodes visited in one file, aliases followed */
+#define AUTHZ_NODES_MAX (1u << 21) /* YAML nodes one load walks, aliases followed */
 #define AUTHZ_DURATION_MAX_S (30u * 24 * 3600) /* maxSessionDuration, idleTimeout */
 
 struct authz;

@@ -186,7 +186,6 @@ static int load_text(struct authz_parse *p, const char *buf, size_t len)
 {
     if (load_text_check(p, buf, len) < 0)
         return -1;
-    p->visits = 0;
     struct fy_diag *diag = load_diag_new();
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2, .diag = diag};
     struct fy_parser *fyp = diag ? fy_parser_create(&cfg) : NULL;

@@ -41,7 +41,7 @@ struct authz_parse {
     const char *path; /* the file being read (arena copy) */
     char *err;
     size_t err_cap;
-    size_t visits;  /* nodes visited in this file */
+    size_t visits;  /* nodes visited in all files: what the arena may grow to */
     size_t objects; /* objects parsed from all files */
     bool builtin;   /* parsing the built-in bootstrap policy */
     size_t seq;
@@ -56,7 +56,7 @@ int authz_fail(struct authz_parse *p, int line, const char *fmt, ...)
 int authz_line(struct fy_node *n, int fallback);
 
 /* Follow n if it is an alias and count the visit; -1 (error set) when the
- * alias names nothing or the file visits more than AUTHZ_NODES_MAX nodes. */
+ * alias names nothing or the load visits more than AUTHZ_NODES_MAX nodes. */
 int authz_deref(struct authz_parse *p, struct fy_node **n, int line);
 
 /* Absent, or a plain null scalar (~, null, empty). n already dereferenced. */

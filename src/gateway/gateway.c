@@ -618,7 +618,7 @@ static void head_identity(const struct gw_req *r, struct kube_head *out)
     if (r->gw->opts.pass_through_token) {
         if (r->client_token[0])
             kube_head_field2(out, "Authorization", "Bearer ", r->client_token,
-                           strlen(r->client_token));
+                             strlen(r->client_token));
         return;
     }
     if (r->token[0])
@@ -663,7 +663,7 @@ static int req_build_head(struct gw_req *r)
         kube_head_field(&out, "Sec-WebSocket-Version", "13", 2);
         kube_head_field(&out, "Sec-WebSocket-Key", r->ws_key, strlen(r->ws_key));
         kube_head_field(&out, "Sec-WebSocket-Protocol", GW_UPSTREAM_PROTOCOLS,
-                      strlen(GW_UPSTREAM_PROTOCOLS));
+                        strlen(GW_UPSTREAM_PROTOCOLS));
     } else {
         kube_head_field(&out, "Connection", "close", 5);
     }

@@ -1,6 +1,6 @@
 /* gw_route.h - which API paths the gateway forwards, how many requests one
- * client may have in flight, and the exec stream description from a query. Pure (no I/O), so the allowlist that
- * keeps the gateway from being an open proxy to the whole API is unit-tested. */
+ * client may have in flight, and the exec stream description from a query. Pure (no I/O), so the
+ * allowlist that keeps the gateway from being an open proxy to the whole API is unit-tested. */
 #ifndef PODTERM_GATEWAY_GW_ROUTE_H
 #define PODTERM_GATEWAY_GW_ROUTE_H
 
@@ -9,7 +9,7 @@
 
 #include "backend/kube/kube_backend.h"
 
-#define GW_NAME_MAX 253    /* a namespace or pod name */
+#define GW_NAME_MAX 253 /* a namespace or pod name */
 
 enum gw_route {
     GW_ROUTE_NONE, /* not in the subset: 404 */

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 #define PROTOCOL_HEADER "sec-websocket-protocol:"
 #define UPGRADE_HEADER "upgrade:"
 #define CONNECTION_HEADER "connection:"

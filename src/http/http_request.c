@@ -128,14 +128,14 @@ bool http_query_is_watch(const char *query, size_t len)
             if (!it.value)
                 return false; /* "?watch" alone: an empty value */
             char *v = http_unescape(it.value, it.value_len);
-            bool watch = !v || (v[0] && proto_query_bool(v)); /* out of memory: the stricter bound */
+            bool watch =
+                !v || (v[0] && proto_query_bool(v)); /* out of memory: the stricter bound */
             free(v);
             return watch;
         }
     }
     return false;
 }
-
 
 bool http_span_is(const struct http_span *s, const char *lit)
 {

@@ -123,7 +123,7 @@ static const char *head_end(const char *buf, size_t len)
 /* Answer a request lws must not see with a Status, then hang up. Best
  * effort: the socket is fresh, so a few hundred bytes fit its send buffer. */
 void listener_write_status(int fd, int code, const char *phrase, const char *reason,
-                                  const char *message)
+                           const char *message)
 {
     char response[HTTP1_STATUS_RESPONSE_MAX];
     long n = http1_status_response(code, phrase, reason, message, response, sizeof(response));

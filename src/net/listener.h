@@ -28,8 +28,7 @@
 /* A complete head arrived: fd is the callee's (close-on-exec), head[0, len)
  * holds the head and any bytes after it (valid during the call only), peer
  * is the client's address as text ("" unknown). */
-typedef void (*listener_head_fn)(void *ctx, int fd, const char *head, size_t len,
-                                 const char *peer);
+typedef void (*listener_head_fn)(void *ctx, int fd, const char *head, size_t len, const char *peer);
 
 struct listener;
 

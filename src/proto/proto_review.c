@@ -324,8 +324,8 @@ static int json_depth_check(struct review_ctx *c, const uint8_t *body, size_t le
             if (++depth > PROTO_REVIEW_DEPTH_MAX)
                 return review_fail(c, "the body nests JSON deeper than %d levels",
                                    PROTO_REVIEW_DEPTH_MAX);
-        } else if (b == '}' || b == ']') {
-            depth--;
+        } else if ((b == '}' || b == ']') && depth > 0) {
+            depth--; /* a stray closer is jansson's to refuse, not a credit */
         }
     }
     return 0;

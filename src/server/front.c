@@ -6,6 +6,7 @@
  * here, before anything else has seen the request. */
 #include "server/server_internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,14 @@
 #include "api/api.h"
 #include "gateway/gateway.h"
 #include "http/head_rewrite.h"
+#include "http/http1.h"
 #include "http/http_request.h"
 #include "net/listener.h"
+#include "net/net_exchange.h"
 #include "session/exec_request.h"
 
 #define FRONT_OOM_MESSAGE "podterm: out of memory"
+#define FRONT_CONTENT_TYPE_MAX 256
 #define FRONT_TOO_LARGE_MESSAGE "request header fields too large (limit 16384 bytes)"
 
 static const char *front_head_end(const char *buf, size_t len)
@@ -107,16 +111,111 @@ static void front_refuse(int fd, struct admission *adm)
     close(fd);
 }
 
+/* ---- the access reviews: answered here, with the body read here ---- */
+
+struct front_review {
+    struct server *server;
+    struct admission *adm;
+    char content_type[FRONT_CONTENT_TYPE_MAX];
+    int code;
+};
+
+static int front_review_answer(void *user, const char *body, size_t len, char **response,
+                               size_t *response_len)
+{
+    struct front_review *fr = user;
+    int code = 500;
+    char *json = api_review_answer(fr->server->opts.admit, &fr->adm->user, fr->adm->attrs.path,
+                                   fr->content_type, body, len, &code);
+    if (!json)
+        return -1;
+    size_t jlen = strlen(json);
+    char head[512];
+    int hlen = snprintf(head, sizeof(head),
+                        "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                        "Cache-Control: no-store\r\n" HTTP1_SECURITY_HEADERS
+                        "Connection: close\r\nContent-Length: %zu\r\n\r\n",
+                        code,
+                        code == 201   ? "Created"
+                        : code == 415 ? "Unsupported Media Type"
+                                      : "Bad Request",
+                        jlen);
+    *response = malloc((size_t)hlen + jlen);
+    if (!*response) {
+        free(json);
+        return -1;
+    }
+    memcpy(*response, head, (size_t)hlen);
+    memcpy(*response + hlen, json, jlen);
+    *response_len = (size_t)hlen + jlen;
+    free(json);
+    fr->code = code;
+    return 0;
+}
+
+static void front_review_done(void *user, int status)
+{
+    struct front_review *fr = user;
+    admission_finish(fr->adm, status == 0 ? fr->code : 499);
+    free(fr);
+}
+
+/* A review POST: its body may still be on its way. Returns false when
+ * this is not one (the caller goes on); otherwise the request is handled. */
+static bool front_review(struct server *server, int fd, const char *head, size_t len,
+                         size_t head_len, const struct http_request *rq, struct admission *adm)
+{
+    if (!http_span_is(&rq->method, "POST") || !api_review_path(adm->attrs.path))
+        return false;
+    /* Gateway mode without RBAC: the cluster's reviews (the gateway relays or refuses). */
+    if (server->opts.gateway && !admit_rbac_enabled(server->opts.admit))
+        return false;
+    const struct http_span *cl = &rq->h[HTTP_H_CONTENT_LENGTH];
+    size_t body_len = 0;
+    for (size_t i = 0; cl->p && i < cl->n && body_len <= NET_EXCHANGE_BODY_MAX; i++) {
+        if (cl->p[i] < '0' || cl->p[i] > '9') {
+            body_len = SIZE_MAX;
+            break;
+        }
+        body_len = body_len * 10 + (size_t)(cl->p[i] - '0');
+    }
+    if (body_len > NET_EXCHANGE_BODY_MAX) {
+        adm->code = 413;
+        adm->phrase = "Request Entity Too Large";
+        adm->reason = "RequestEntityTooLarge";
+        snprintf(adm->message, sizeof(adm->message),
+                 "the request body must have a Content-Length of at most %d bytes",
+                 NET_EXCHANGE_BODY_MAX);
+        front_refuse(fd, adm);
+        return true;
+    }
+    struct front_review *fr = calloc(1, sizeof(*fr));
+    size_t have = len - head_len < body_len ? len - head_len : body_len;
+    if (fr) {
+        fr->server = server;
+        fr->adm = adm;
+        const struct http_span *ct = &rq->h[HTTP_H_CONTENT_TYPE];
+        if (ct->p)
+            snprintf(fr->content_type, sizeof(fr->content_type), "%.*s",
+                     (int)(ct->n < sizeof(fr->content_type) ? ct->n : 0), ct->p);
+    }
+    if (!fr || net_exchange_start(server->loop, fd, head + head_len, have, body_len,
+                                  front_review_answer, front_review_done, fr) < 0) {
+        free(fr);
+        listener_write_status(fd, 503, "Service Unavailable", "ServiceUnavailable",
+                              FRONT_OOM_MESSAGE);
+        admission_finish(adm, 503);
+        close(fd);
+    }
+    return true;
+}
+
 /* Gateway mode: API requests go to the cluster; the gateway gives
  * exec/attach upgrades back through front_adopt once the upstream said yes. */
 static bool front_to_gateway(struct server *server, int fd, const char *head, size_t len,
-                             const char *peer, const struct head_rewrite *hr,
-                             struct admission *adm)
+                             const char *peer, const struct head_rewrite *hr, struct admission *adm)
 {
     if (!server->opts.gateway || !gateway_wants(head, len))
-        return false;
-    /* With RBAC on, podterm answers the access reviews from its own policy. */
-    if (admit_rbac_enabled(server->opts.admit) && api_review_path(adm->attrs.path))
         return false;
     struct gateway_head gh = {
         .websocket = hr->websocket,
@@ -183,6 +282,8 @@ void front_on_head(void *ctx, int fd, const char *head, size_t len, const char *
         front_refuse(fd, adm);
         break;
     case ADMIT_OK:
+        if (front_review(server, fd, head, len, head_len, rq, adm))
+            break;
         if (!rewritten || !front_to_gateway(server, fd, head, len, peer, hr, adm))
             front_adopt(server, fd, head, len, NULL, adm);
         break;

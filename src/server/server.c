@@ -73,7 +73,6 @@ void wsi_data_release(struct lws *wsi)
     if (offer->prepared) /* gateway: the upgrade was refused after upstream said yes */
         backend_stream_stop(offer->prepared);
     exec_request_clear(&offer->prepared_req);
-    free(offer->body);
     /* No answer recorded: the client went away first (nginx's 499). */
     admission_finish(offer->admission, offer->code ? offer->code : 499);
     free(tag);
@@ -89,46 +88,11 @@ static int server_http_done(struct server *server, struct lws *wsi)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* A body podterm reads (access reviews): gathered up to SERVER_BODY_MAX,
- * then answered; more is refused 413, as the apiserver limits bodies. */
-static int server_http_body(struct server *server, struct lws *wsi, const void *in, size_t len,
-                            bool complete)
-{
-    struct upgrade_offer *offer = lws_get_opaque_user_data(wsi);
-    if (!offer || offer->type != WSI_DATA_OFFER || !offer->body_wanted)
-        return 0; /* podterm takes no other request bodies; the reply was sent already */
-    if (!complete) {
-        if (offer->body_len + len > SERVER_BODY_MAX) {
-            offer->body_wanted = false;
-            if (http_reply_status(wsi, 413, "RequestEntityTooLarge",
-                                  "the request body is larger than 65536 bytes", NULL, NULL) < 0)
-                return -1;
-            return server_http_done(server, wsi);
-        }
-        char *b = realloc(offer->body, offer->body_len + len + 1);
-        if (!b)
-            return -1;
-        memcpy(b + offer->body_len, in, len);
-        offer->body = b;
-        offer->body_len += len;
-        return 0;
-    }
-    offer->body_wanted = false;
-    char path[SERVER_PATH_MAX];
-    if (http_header_copy(wsi, WSI_TOKEN_POST_URI, path, sizeof(path)) < 0)
-        return -1;
-    if (api_review_handle(server, wsi, path, offer->body ? offer->body : "", offer->body_len) < 0)
-        return -1;
-    return server_http_done(server, wsi);
-}
-
 static int server_http(struct server *server, struct lws *wsi, const char *path)
 {
     int rc = http_routes_handle(server, wsi, path);
     if (rc < 0)
         return -1;
-    if (rc == API_WAIT_BODY)
-        return 0;
     /* Every reply is complete once written, and the connection ends with it
      * (head_rewrite.h says why). When the reply is all out, hang up now:
      * lws would keep the connection if its parser missed the listener's
@@ -153,9 +117,8 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
         server_offer_take(server, wsi); /* the admission, for the handlers and the audit */
         return server_http(server, wsi, in);
     case LWS_CALLBACK_HTTP_BODY:
-        return answered ? 0 : server_http_body(server, wsi, in, len, false);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return answered ? 0 : server_http_body(server, wsi, NULL, 0, true);
+        return 0; /* podterm reads no body through lws (net_exchange.h says why) */
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
         /* After an answered request lws 4.1 passes an Upgrade value it has
          * already freed: hang up before looking at it. */
@@ -259,10 +222,9 @@ struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char 
     }
     int port = 0;
     bool tls = opts->tls_cert_file != NULL;
-    server->listener =
-        tls ? listener_new_unbound(loop, front_on_head, server)
-            : listener_new(loop, opts->listen_host, opts->listen_port, front_on_head, server, &port,
-                           err, err_cap);
+    server->listener = tls ? listener_new_unbound(loop, front_on_head, server)
+                           : listener_new(loop, opts->listen_host, opts->listen_port, front_on_head,
+                                          server, &port, err, err_cap);
     if (server->listener && tls)
         server->tls = tls_front_new(loop, opts->listen_host, opts->listen_port,
                                     &(struct tls_front_files){.cert = opts->tls_cert_file,

@@ -22,7 +22,6 @@ struct admission;
 #define SERVER_TX_PACKET (128 * 1024)
 #define SERVER_MESSAGE_MAX (32u << 20) /* a client WebSocket message (upstream drops > 32 MiB) */
 #define SERVER_SESSIONS_MAX 65536      /* concurrent exec/attach sessions */
-#define SERVER_BODY_MAX (64 * 1024)    /* a request body podterm reads (access reviews) */
 
 struct listener;
 struct session;
@@ -40,13 +39,8 @@ struct upgrade_offer {
     int code;                    /* the HTTP status answered, for the audit */
     int negotiation_rc;
     struct proto_negotiation neg;
-    struct backend_stream *prepared; /* gateway mode: the upstream stream, already open */
+    struct backend_stream *prepared;  /* gateway mode: the upstream stream, already open */
     struct exec_request prepared_req; /* gateway mode: what was opened upstream */
-    /* A request whose answer needs its body (the access reviews): read
-     * whole, at most SERVER_BODY_MAX, then answered. */
-    bool body_wanted;
-    char *body;
-    size_t body_len;
 };
 
 struct server {

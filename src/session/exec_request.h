@@ -10,8 +10,8 @@
 #include "config/config.h"
 #include "http/http_request.h"
 
-#define EXEC_ARGV_MAX 1024        /* command= values of one request */
-#define EXEC_MESSAGE_MAX 1024     /* an error message */
+#define EXEC_ARGV_MAX 1024    /* command= values of one request */
+#define EXEC_MESSAGE_MAX 1024 /* an error message */
 
 struct exec_request {
     bool attach;

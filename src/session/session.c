@@ -119,12 +119,12 @@ static void session_tap_end(struct session *s)
     if (s->tapped_end)
         return;
     s->tapped_end = true;
-    const char *reason = s->end_reason                           ? s->end_reason
-                         : s->failed                             ? "error"
+    const char *reason = s->end_reason                                     ? s->end_reason
+                         : s->failed                                       ? "error"
                          : s->exited && s->exit.type == BACKEND_EXIT_ERROR ? "error"
-                         : s->exited && s->status_sent           ? "exit"
-                         : s->server->shutting_down              ? "shutdown"
-                                                                 : "client-closed";
+                         : s->exited && s->status_sent                     ? "exit"
+                         : s->server->shutting_down                        ? "shutdown"
+                                                                           : "client-closed";
     int code = s->exited && s->exit.type != BACKEND_EXIT_ERROR ? s->exit.code : -1;
     for (size_t i = 0; i < s->taps_len; i++)
         if (s->taps[i].ops->end)
@@ -671,4 +671,3 @@ void session_free(struct session *s)
     session_tap_end(s);
     free(s);
 }
-

@@ -39,9 +39,9 @@ int upgrade_validate_exec(struct server *server, struct lws *wsi, const char *pa
     /* The query as admission decoded and checked it: what runs is what was
      * admitted, never a second reading of the same bytes. */
     struct upgrade_offer *offer = server_offer_take(server, wsi);
-    const struct http_query *q =
-        offer && offer->type == WSI_DATA_OFFER && offer->admission ? &offer->admission->query
-                                                                   : NULL;
+    const struct http_query *q = offer && offer->type == WSI_DATA_OFFER && offer->admission
+                                     ? &offer->admission->query
+                                     : NULL;
     struct exec_error err;
     int rc = exec_request_build(server->opts.cluster, ns, pod, attach, q ? q->items : NULL,
                                 q ? q->len : 0, req, &err);
@@ -86,8 +86,8 @@ static void upgrade_admission_attach(struct session *session, struct upgrade_off
     if (!adm)
         return;
     admission_started(adm, 101);
-    session_limits_set(session, adm->max_duration_s, adm->max_duration_policy,
-                       adm->idle_timeout_s, adm->idle_timeout_policy);
+    session_limits_set(session, adm->max_duration_s, adm->max_duration_policy, adm->idle_timeout_s,
+                       adm->idle_timeout_policy);
     if (session_tap_add(session, &admission_tap_ops, adm) < 0)
         admission_finish(adm, 101);
 }

@@ -77,8 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r.head_len < 4 || r.head_len > size || memcmp(end - 4, "\r\n\r\n", 4) != 0)
             __builtin_trap();
         if (r.method.p != buf || !span_in(&r.target, buf, end) || !span_in(&r.path, buf, end) ||
-            !span_in(&r.query, buf, end) || r.target.n > HTTP_TARGET_MAX || r.path.p != r.target.p ||
-            r.path.n > r.target.n ||
+            !span_in(&r.query, buf, end) || r.target.n > HTTP_TARGET_MAX ||
+            r.path.p != r.target.p || r.path.n > r.target.n ||
             (r.query.p && r.query.p + r.query.n != r.target.p + r.target.n))
             __builtin_trap();
         for (int i = 0; i < HTTP_H_COUNT; i++)

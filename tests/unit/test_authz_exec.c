@@ -22,6 +22,8 @@
 int authz_duration_parse(const char *s, unsigned *out_s);
 
 #define EP "apiVersion: podterm.dev/v1alpha1\nkind: ExecPolicy\n"
+#define META "metadata: {name: p}\n"
+#define SUBJ "  subjects: [{kind: User, name: u}]\n"
 
 static const char policies[] =
     EP "metadata: {name: prod-readonly}\nspec:\n"
@@ -485,6 +487,39 @@ static void test_command_rendering(void **state)
     authz_free(a);
 }
 
+/* Prefixed label keys, empty label values, explicit defaults. */
+static void test_selector_forms(void **state)
+{
+    struct authz *a =
+        fx_authz_must(EP META "spec:\n" SUBJ "  podSelector:\n"
+                              "    matchLabels: {app.kubernetes.io/name: web, empty: \"\"}\n"
+                              "  tty: Allowed\n  readOnly: false\n  commands: [{exact: [x]}]\n");
+    authz_free(a);
+    char err[AUTHZ_ERR_MAX];
+    assert_null(fx_authz_load_text("nul.yaml", EP META "spec:\n" SUBJ "  containers: [\"a\\0b\"]\n",
+                                   err, sizeof(err)));
+    assert_non_null(strstr(err, "nul.yaml:6: an item of containers contains a NUL byte"));
+    a = fx_authz_must(EP META "spec:\n" SUBJ "  podSelector:\n"
+                              "    matchLabels: {app.kubernetes.io/name: web, empty: \"\"}\n");
+    struct auth_identity id = fx_id("u", NULL);
+    struct authz_label labels[] = {{"app.kubernetes.io/name", "web"}, {"empty", ""}};
+    const char *argv[] = {"x"};
+    struct authz_exec ex = {.ns = "d",
+                            .pod = "p",
+                            .labels = labels,
+                            .labels_len = 2,
+                            .container = "c",
+                            .argv = argv,
+                            .argc = 1};
+    struct authz_exec_decision d;
+    authz_exec_check(a, &id, &ex, &d);
+    assert_string_equal(d.reason, "ExecPolicy \"p\"");
+    ex.labels_len = 1;
+    authz_exec_check(a, &id, &ex, &d);
+    assert_string_equal(d.reason, "");
+    authz_free(a);
+}
+
 /* NULL strings from a caller's slip read as "" instead of crashing. */
 static void test_null_fields(void **state)
 {
@@ -547,9 +582,6 @@ struct bad_case {
     const char *want;
 };
 
-#define META "metadata: {name: p}\n"
-#define SUBJ "  subjects: [{kind: User, name: u}]\n"
-
 static const struct bad_case bad_cases[] = {
     {EP META "spec:\n  subjects: []\n", "5: subjects is empty (an ExecPolicy needs at least one)"},
     {EP META "spec:\n  tty: Required\n", "4: spec.subjects is required"},
@@ -594,6 +626,22 @@ static const struct bad_case bad_cases[] = {
     {EP META "spec:\n" SUBJ "  command: [ls]\n",
      "6: unknown field \"command\" in spec (expected subjects, namespaces, podSelector, "
      "containers, commands, tty, readOnly, maxSessionDuration, idleTimeout)"},
+    {EP "metadata: {namespace: x}\nspec:\n" SUBJ, "1: metadata.name is required"},
+    {EP META "spec:\n" SUBJ "  podSelector:\n    matchLabels: [app]\n",
+     "7: matchLabels must be a mapping"},
+    {EP META "spec:\n" SUBJ "  podSelector:\n    matchExpressions:\n    - {operator: Exists}\n",
+     "8: matchExpressions entry has no key"},
+    {EP META "spec:\n" SUBJ "  podSelector:\n    matchExpressions:\n    - {key: a}\n",
+     "8: matchExpressions entry has no operator"},
+    {EP META "spec:\n" SUBJ "  podSelector:\n    matchExpressions:\n"
+             "    - {key: a, operator: In, values: [ok, \"a b\"]}\n",
+     "8: label value \"a b\" is not a valid label value"},
+    {EP META "spec:\n" SUBJ "  podSelector:\n    matchLabels: {\"Example.com/app\": x}\n",
+     "7: label key \"Example.com/app\" is not a valid label key"},
+    {EP META "spec:\n" SUBJ "  podSelector:\n    matchLabels: {\"example.com/\": x}\n",
+     "7: label key \"example.com/\" is not a valid label key"},
+    {EP META "spec:\n  subjects: [{kind: ServiceAccount, name: x, namespace: A}]\n",
+     "5: subject namespace \"A\" is not a DNS-1123 label"},
     {EP META "spec: {subjects: [{kind: User, name: u}]}\n---\n" EP META
              "spec: {subjects: [{kind: User, name: v}]}\n",
      "8: ExecPolicy \"p\" is already defined at "},
@@ -619,9 +667,9 @@ static void test_bad_policies(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exec_grid),    cmocka_unit_test(test_command_rendering),
-        cmocka_unit_test(test_null_fields),  cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_bad_policies),
+        cmocka_unit_test(test_exec_grid),   cmocka_unit_test(test_command_rendering),
+        cmocka_unit_test(test_null_fields), cmocka_unit_test(test_selector_forms),
+        cmocka_unit_test(test_durations),   cmocka_unit_test(test_bad_policies),
     };
     return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

@@ -175,7 +175,8 @@ struct bad_case {
     const char *want; /* after "<path>:" */
 };
 
-#define RV1 "apiVersion: rbac.authorization.k8s.io/v1\n"
+#define RV1_NAME "rbac.authorization.k8s.io/v1"
+#define RV1 "apiVersion: " RV1_NAME "\n"
 #define ROLE RV1 "kind: Role\nmetadata: {name: r}\n"
 #define CROLE RV1 "kind: ClusterRole\nmetadata: {name: r}\n"
 #define RB RV1 "kind: RoleBinding\nmetadata: {name: b}\n"
@@ -237,6 +238,9 @@ static const struct bad_case bad_cases[] = {
     {RB "roleRef: {kind: Role, name: r}\n",
      "4: roleRef.apiGroup must be rbac.authorization.k8s.io"},
     {RB "subjects: []\n", "1: roleRef is required"},
+    {RB "roleRef: {apiGroup: rbac.authorization.k8s.io, name: r}\n", "4: roleRef has no kind"},
+    {RB "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role}\n", "4: roleRef has no name"},
+    {ROLE "rules:\n- verbs: [get]\n  ? [a]\n  : b\n", "6: keys of rule must be strings"},
     {RB REF "subjects:\n- {kind: Users, name: a}\n",
      "6: subject kind \"Users\" is not User, Group or ServiceAccount"},
     {RB REF "subjects:\n- {kind: User}\n", "6: subject has no name"},
@@ -395,14 +399,69 @@ static void test_folder_too_many(void **state)
     assert_string_equal(err, want);
 }
 
+/* More than AUTHZ_OBJECTS_MAX objects in all files is refused. */
+static void test_objects_max(void **state)
+{
+    size_t cap = (AUTHZ_OBJECTS_MAX + 1) * 128 + 128, off = 0;
+    char *yaml = malloc(cap), err[AUTHZ_ERR_MAX] = "";
+    assert_non_null(yaml);
+    for (int i = 0; i <= AUTHZ_OBJECTS_MAX; i++) { /* two Lists: one may not hold them all */
+        if (i % (AUTHZ_OBJECTS_MAX / 2) == 0 && i < AUTHZ_OBJECTS_MAX)
+            off += (size_t)snprintf(yaml + off, cap - off, "%sapiVersion: v1\nkind: List\nitems:\n",
+                                    i ? "---\n" : "");
+        off += (size_t)snprintf(yaml + off, cap - off,
+                                "- {apiVersion: " RV1_NAME ", kind: Role, metadata: {name: r%d}}\n",
+                                i);
+    }
+    struct authz *a = fx_authz_load_text("many.yaml", yaml, err, sizeof(err));
+    free(yaml);
+    authz_free(a);
+    assert_null(a);
+    assert_non_null(strstr(err, "many.yaml:10008: more than 10000 objects in all policy files "
+                                "(AUTHZ_OBJECTS_MAX)"));
+}
+
+/* The node bound holds for the whole load: files that each stay under it
+ * cannot add up to more (each used to start from zero). */
+static void test_nodes_all_files(void **state)
+{
+    size_t cap = 64 * 1024, off;
+    char *yaml = malloc(cap), err[AUTHZ_ERR_MAX] = "", paths_store[2][UNIT_TMPDIR_PATH_MAX];
+    assert_non_null(yaml);
+    for (int f = 0; f < 2; f++) {
+        off = (size_t)snprintf(yaml, cap, "apiVersion: v1\nkind: List\nmetadata:\n  v: &v [");
+        for (int i = 0; i < AUTHZ_LIST_MAX; i++)
+            off += (size_t)snprintf(yaml + off, cap - off, "%sa", i ? "," : "");
+        off += (size_t)snprintf(yaml + off, cap - off,
+                                "]\n  r: &r {verbs: *v, apiGroups: [\"\"], resources: *v}\n"
+                                "items:\n- apiVersion: rbac.authorization.k8s.io/v1\n"
+                                "  kind: ClusterRole\n  metadata: {name: r%d}\n  rules: [",
+                                f);
+        for (int i = 0; i < 550; i++) /* 550 x 2000 strings: 1.1 M nodes per file */
+            off += (size_t)snprintf(yaml + off, cap - off, "%s*r", i ? "," : "");
+        snprintf(yaml + off, cap - off, "]\n");
+        char name[32];
+        snprintf(name, sizeof(name), "half%d.yaml", f);
+        snprintf(paths_store[f], sizeof(paths_store[f]), "%s", unit_tmpdir_write(name, yaml));
+    }
+    free(yaml);
+    const char *paths[] = {paths_store[0], paths_store[1]};
+    struct authz *a = authz_load(paths, 2, err, sizeof(err));
+    authz_free(a);
+    assert_null(a);
+    assert_non_null(strstr(err, "half1.yaml:"));
+    assert_non_null(strstr(err, ": more than 2097152 YAML nodes (AUTHZ_NODES_MAX)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pasted),       cmocka_unit_test(test_folder),
-        cmocka_unit_test(test_folder_order), cmocka_unit_test(test_aliases),
-        cmocka_unit_test(test_defaults),     cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_bounds),       cmocka_unit_test(test_sources),
-        cmocka_unit_test(test_empty_list),   cmocka_unit_test(test_folder_too_many),
+        cmocka_unit_test(test_pasted),          cmocka_unit_test(test_folder),
+        cmocka_unit_test(test_folder_order),    cmocka_unit_test(test_aliases),
+        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_bounds),          cmocka_unit_test(test_sources),
+        cmocka_unit_test(test_empty_list),      cmocka_unit_test(test_folder_too_many),
+        cmocka_unit_test(test_nodes_all_files), cmocka_unit_test(test_objects_max),
     };
     return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

@@ -72,8 +72,8 @@ static void test_too_long(void **state)
     char buf[40];
     struct kube_head h;
     kube_head_init(&h, buf, sizeof(buf));
-    kube_head_request_line(&h, "GET", "", "/api", 4);             /* 19 bytes */
-    kube_head_field(&h, "Host", "012345678901", 12);              /* 20 bytes: 39 */
+    kube_head_request_line(&h, "GET", "", "/api", 4);               /* 19 bytes */
+    kube_head_field(&h, "Host", "012345678901", 12);                /* 20 bytes: 39 */
     assert_int_equal(kube_head_finish(&h), KUBE_HEAD_ERR_TOO_LONG); /* 41 needed */
     assert_int_equal(h.len, 39);
     kube_head_init(&h, buf, 40);

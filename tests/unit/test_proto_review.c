@@ -580,6 +580,9 @@ static void test_json_depth(void **state)
              "{\"spec\":{\"resourceAttributes\":{\"x\":[[[[[[]]]]]],\"verb\":\"a\"}}}");
     decode_refused((const uint8_t *)j, strlen(j), NULL, false,
                    "the body nests JSON deeper than 8 levels");
+    /* a stray closer buys no extra level */
+    decode_refused((const uint8_t *)"]{{{{{{{{{", 10, NULL, false,
+                   "the body nests JSON deeper than 8 levels");
     /* brackets in strings, escaped quotes, do not count */
     snprintf(j, sizeof(j), "{\"spec\":{\"namespace\":\"\\\"[[[[[[[[[[{{{{{{{\"}}");
     decode_ok((const uint8_t *)j, strlen(j), NULL, true, &r);

@@ -17,15 +17,25 @@ static struct config_container one[1] = {{.name = "shell"}};
 static struct config_kv labels[1] = {{.key = "app", .value = "web"}};
 static struct config_pod pods[2] = {
     {.ns = "default", .name = "local", .phase = "Running", .containers = one, .containers_len = 1},
-    {.ns = "team", .name = "multi", .phase = "Running", .containers = two, .containers_len = 2,
-     .labels = labels, .labels_len = 1},
+    {.ns = "team",
+     .name = "multi",
+     .phase = "Running",
+     .containers = two,
+     .containers_len = 2,
+     .labels = labels,
+     .labels_len = 1},
 };
 static char *namespaces[2] = {"default", "team"};
-static struct config_cluster cluster = {
-    .namespaces = namespaces, .namespaces_len = 2, .pods = pods, .pods_len = 2,
-    .created = "2026-01-01T00:00:00Z"};
+static struct config_cluster cluster = {.namespaces = namespaces,
+                                        .namespaces_len = 2,
+                                        .pods = pods,
+                                        .pods_len = 2,
+                                        .created = "2026-01-01T00:00:00Z"};
 
-#define Q(k, v) {k, sizeof(k) - 1, v, sizeof(v) - 1}
+#define Q(k, v)                                                                                    \
+    {                                                                                              \
+        k, sizeof(k) - 1, v, sizeof(v) - 1                                                         \
+    }
 
 static int build(const char *ns, const char *pod, bool attach, const struct http_query_item *items,
                  size_t n, struct exec_request *req, struct exec_error *err)
@@ -55,9 +65,9 @@ static void test_path_parse(void **state)
 
 static void test_valid_exec(void **state)
 {
-    struct http_query_item q[] = {Q("command", "sh"), Q("command", "-c"),
+    struct http_query_item q[] = {Q("command", "sh"),      Q("command", "-c"),
                                   Q("command", "echo hi"), Q("stdout", "true"),
-                                  Q("stdout", "false"), Q("tty", "")};
+                                  Q("stdout", "false"),    Q("tty", "")};
     struct exec_request req;
     struct exec_error err;
     assert_int_equal(build("default", "local", false, q, 6, &req, &err), 0);
@@ -160,10 +170,14 @@ static void test_ages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_path_parse),          cmocka_unit_test(test_valid_exec),
-        cmocka_unit_test(test_pod_not_found),       cmocka_unit_test(test_container_errors),
-        cmocka_unit_test(test_streams_and_command), cmocka_unit_test(test_pod_lookup_before_streams),
-        cmocka_unit_test(test_selectors),           cmocka_unit_test(test_ages),
+        cmocka_unit_test(test_path_parse),
+        cmocka_unit_test(test_valid_exec),
+        cmocka_unit_test(test_pod_not_found),
+        cmocka_unit_test(test_container_errors),
+        cmocka_unit_test(test_streams_and_command),
+        cmocka_unit_test(test_pod_lookup_before_streams),
+        cmocka_unit_test(test_selectors),
+        cmocka_unit_test(test_ages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

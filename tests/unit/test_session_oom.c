@@ -179,9 +179,11 @@ static struct session *session_start(bool want_stdin)
     uv_timer_init(&loop, &server.session_sweep);
     server.session_sweep.data = &server;
     static const char *const argv[] = {"cat"};
-    struct exec_request req = {
-        .want_stdin = want_stdin, .want_stdout = true, .ns = "default", .pod = "local",
-        .container = "shell"};
+    struct exec_request req = {.want_stdin = want_stdin,
+                               .want_stdout = true,
+                               .ns = "default",
+                               .pod = "local",
+                               .container = "shell"};
     assert_int_equal(exec_request_argv_copy(&req, argv, 1), 0);
     struct session *s = session_new(&server, PROTO_KIND_V5, &req);
     assert_non_null(s);

@@ -51,7 +51,7 @@ static bool head_target_ok(const char *s, size_t len)
 }
 
 void kube_head_request_line(struct kube_head *h, const char *method, const char *prefix,
-                          const char *target, size_t target_len)
+                            const char *target, size_t target_len)
 {
     if (!h->err && (!head_target_ok(prefix, strlen(prefix)) ||
                     !head_target_ok(target, target_len) || !head_target_ok(method, strlen(method))))
@@ -64,7 +64,7 @@ void kube_head_request_line(struct kube_head *h, const char *method, const char 
 }
 
 void kube_head_field2(struct kube_head *h, const char *name, const char *prefix, const char *value,
-                    size_t value_len)
+                      size_t value_len)
 {
     if (!h->err &&
         (!kube_head_value_ok(prefix, strlen(prefix)) || !kube_head_value_ok(value, value_len)))

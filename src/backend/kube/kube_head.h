@@ -33,12 +33,12 @@ struct kube_head {
 void kube_head_init(struct kube_head *h, char *buf, size_t cap);
 /* "METHOD PREFIX TARGET HTTP/1.1\r\n" (prefix and target as they are). */
 void kube_head_request_line(struct kube_head *h, const char *method, const char *prefix,
-                          const char *target, size_t target_len);
+                            const char *target, size_t target_len);
 /* "Name: value\r\n". */
 void kube_head_field(struct kube_head *h, const char *name, const char *value, size_t value_len);
 /* "Name: prefix value\r\n", e.g. Authorization: Bearer TOKEN. */
 void kube_head_field2(struct kube_head *h, const char *name, const char *prefix, const char *value,
-                    size_t value_len);
+                      size_t value_len);
 /* The blank line. Returns the head's length, or a kube_head_err. */
 int kube_head_finish(struct kube_head *h);
 
