@@ -12,7 +12,7 @@ from kube_tools import WS_VERSIONS
 from podterm_client import V5, exec_path, ws_exec, ws_open
 from podterm_server import Podterm
 
-from conftest import (CLUSTER, AuditLog, all_secrets, auth_files, bearer, forbidden_body,
+from conftest import (CLUSTER, RBAC, TOKENS, AuditLog, all_secrets, auth_files, bearer, forbidden_body,
                       forbidden_message, get, stop_or_fail, unique_agent)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,6 +22,27 @@ gateway_conftest = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gateway_conftest)
 
 UPSTREAM_TOKEN = "adm-upstream-gateway-token-93b1"
+LOU_TOKEN = "adm-gw-lou-token-b37"
+
+# lou may exec in default (RBAC), but an ExecPolicy narrows her commands on
+# pods labeled app=web. The gateway cannot know a pod's labels without asking
+# the cluster: the policy is then taken to apply (fail closed).
+LOU_POLICY = """\
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: lou-exec, namespace: default}
+subjects: [{kind: User, name: lou, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: Role, name: exec, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: podterm.dev/v1alpha1
+kind: ExecPolicy
+metadata: {name: lou-web}
+spec:
+  subjects: [{kind: User, name: lou}]
+  podSelector: {matchLabels: {app: web}}
+  commands: [{exact: [printf, web]}]
+"""
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +56,9 @@ def gw(tmp_path_factory):
     up.audit = AuditLog(os.path.join(up.dir, "up-audit.log"))
     kc = gateway_conftest.kubeconfig(d, "gw.kubeconfig", f"http://127.0.0.1:{up.port}",
                                      token=UPSTREAM_TOKEN)
-    files = auth_files()
+    files = auth_files(RBAC + LOU_POLICY)
     del files["pods.yaml"]
+    files["tokens.csv"] += f"{LOU_TOKEN},lou,1005\n"
     g = Podterm(["--kubeconfig", kc, "--token-auth-file", "{dir}/tokens.csv", "--jwt-key-file",
                  "{dir}/jwt.key", "--authorization-rbac-file", "{dir}/rbac.yaml",
                  "--audit-log-path", "{dir}/audit.log"], files=files, name="admission-gw")
@@ -156,3 +178,21 @@ def test_gateway_logs_hold_no_secret(gw):
         out = srv.output()
         for s in secrets:
             assert s not in out, f"a credential in the log of {srv.log_path}"
+
+
+def test_gateway_pod_selector_fails_closed(gw):
+    """In local mode lou's policy would not apply to the unlabeled pod
+    default/local; through the gateway the labels are unknown, so it does."""
+    TOKENS["lou"] = LOU_TOKEN
+    try:
+        resp, t = ws_exec(gw.port, exec_path(["printf", "web"]), V5, headers=bearer("lou"))
+        assert (resp.status, t.data(1)) == (101, b"web"), (resp, t)
+        m = marker()
+        resp, ws = ws_open(gw.port, exec_path(["echo", m]), V5, bearer("lou"))
+        assert ws is None and resp.status == 403, resp
+        msg = (forbidden_message("lou", "create", "pods/exec", "default", "local") +
+               f': ExecPolicy "lou-web": command ["echo","{m}"] is not in the allowed commands')
+        assert resp.json()["message"] == msg, resp
+        assert upstream_saw(gw, m) == []
+    finally:
+        TOKENS.pop("lou", None)
