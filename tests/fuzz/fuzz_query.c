@@ -224,7 +224,7 @@ static void check_local(bool attach, const struct ref_query *r)
         return;
     }
     if (req.want_stdin != in || req.want_stdout != out || req.want_stderr != er ||
-        req.tty != ref_bool(r, "tty") || strcmp(req.container->name, "shell") != 0)
+        req.tty != ref_bool(r, "tty") || strcmp(req.container, "shell") != 0)
         __builtin_trap();
     if (!attach) {
         if (req.argc != nc || req.argv[nc] != NULL)
