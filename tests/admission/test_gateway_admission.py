@@ -12,8 +12,8 @@ from kube_tools import WS_VERSIONS
 from podterm_client import V5, exec_path, ws_exec, ws_open
 from podterm_server import Podterm
 
-from conftest import (CLUSTER, RBAC, TOKENS, AuditLog, all_secrets, auth_files, bearer, forbidden_body,
-                      forbidden_message, get, stop_or_fail, unique_agent)
+from conftest import (CLUSTER, RBAC, TOKENS, AuditLog, all_secrets, auth_files, bearer,
+                      forbidden_body, forbidden_message, get, stop_or_fail, unique_agent)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location(
