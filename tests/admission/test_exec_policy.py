@@ -11,7 +11,7 @@ import pytest
 from podterm_client import V4, V5, exec_path, ws_exec, ws_open
 
 from conftest import (TOKEN_CSV, TOKENS, auth_args, auth_files, bearer, forbidden_body,
-                      forbidden_message, stop_or_fail)
+                      forbidden_message, stop_or_fail, wait_until)
 
 RBAC_ALL = """\
 apiVersion: rbac.authorization.k8s.io/v1
@@ -277,6 +277,8 @@ def test_time_limits(pol, kubectl):
     r, took = got["kubectl"]
     assert r.returncode != 0 and took < 15, (r, took)
     assert "idle" in r.stderr and "ida-idle" in r.stderr, r.stderr
+    # the ended sessions' processes (sleep 30, the endless loop) are gone too
+    assert wait_until(lambda: not pol.children(), 10), pol.children()
 
 
 # ---------------------------------------------------------------- what a policy applies to
