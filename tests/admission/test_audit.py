@@ -306,6 +306,16 @@ def test_malformed_audit_policy_refused(tmp_path):
     assert re.search(re.escape(str(p)) + r":4\b", r.stderr), r.stderr
 
 
+def test_unwritable_audit_path_refused_at_start(tmp_path):
+    import subprocess
+    path = tmp_path / "no-such-dir" / "audit.log"
+    r = subprocess.run([podterm_server.BIN, "--listen", "127.0.0.1:0", "--audit-log-path",
+                        str(path)], capture_output=True, text=True, timeout=20, cwd=tmp_path,
+                       env=podterm_server.sanitizer_env())
+    assert r.returncode > 0 and "podterm: serving" not in r.stdout + r.stderr, r
+    assert str(path) in r.stderr, r.stderr
+
+
 # ---------------------------------------------------------------- (11) --audit-log-required
 
 # How the log becomes unwritable, for real: the server runs with a file size
