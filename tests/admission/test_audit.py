@@ -65,6 +65,7 @@ def test_allowed_exec_events(adm):
     rr, rs, rc = evs
     for e in evs:
         assert e["objectRef"] == exec_ref(), e
+        assert "impersonatedUser" not in e, e  # local mode impersonates nobody
     assert "responseStatus" not in rr, rr
     assert rs["responseStatus"]["code"] == 101, rs
     assert rc["responseStatus"]["code"] == 101, rc

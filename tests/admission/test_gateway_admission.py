@@ -138,6 +138,17 @@ def test_gateway_denied_upgrade_status_and_no_upstream_contact(gw):
     assert upstream_saw(gw, m) == []
 
 
+def test_gateway_401_audited_and_not_relayed(gw):
+    agent = unique_agent("gw-401")
+    m = marker()
+    resp = get(gw.port, f"/api/v1/namespaces/default/pods?labelSelector={m}", agent=agent,
+               headers=[("Authorization", "Bearer not-a-token")])
+    assert resp.status == 401, resp
+    evs = gw.audit.request(agent, stages=("ResponseComplete",))
+    assert evs[-1]["responseStatus"]["code"] == 401 and evs[-1]["user"] == {}, evs
+    assert upstream_saw(gw, m) == []
+
+
 def test_gateway_allowed_exec_events(gw):
     agent = unique_agent("gw-allowed")
     argv = ["sh", "-c", "cat; printf abc; exit 3"]
