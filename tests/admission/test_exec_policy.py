@@ -294,7 +294,10 @@ def test_time_limits(pol, kubectl):
     assert r.returncode != 0 and took < 15, (r, took)
     assert "idle" in r.stderr and "ida-idle" in r.stderr, r.stderr
     # the ended sessions' processes (sleep 30, the endless loop) are gone too
+    t0 = time.monotonic()
     assert wait_until(lambda: not pol.children(), 10), pol.children()
+    print(f"times {[(k, round(v[1], 2)) for k, v in got.items()]}; children gone after "
+          f"{time.monotonic() - t0:.2f} s")
 
 
 # ---------------------------------------------------------------- what a policy applies to
