@@ -65,6 +65,7 @@ def test_allowed_exec_events(adm):
     rr, rs, rc = evs
     for e in evs:
         assert e["objectRef"] == exec_ref(), e
+        assert "impersonatedUser" not in e, e  # local mode impersonates nobody
     assert "responseStatus" not in rr, rr
     assert rs["responseStatus"]["code"] == 101, rs
     assert rc["responseStatus"]["code"] == 101, rc
@@ -304,6 +305,16 @@ def test_malformed_audit_policy_refused(tmp_path):
                        env=podterm_server.sanitizer_env())
     assert r.returncode > 0, r
     assert re.search(re.escape(str(p)) + r":4\b", r.stderr), r.stderr
+
+
+def test_unwritable_audit_path_refused_at_start(tmp_path):
+    import subprocess
+    path = tmp_path / "no-such-dir" / "audit.log"
+    r = subprocess.run([podterm_server.BIN, "--listen", "127.0.0.1:0", "--audit-log-path",
+                        str(path)], capture_output=True, text=True, timeout=20, cwd=tmp_path,
+                       env=podterm_server.sanitizer_env())
+    assert r.returncode > 0 and "podterm: serving" not in r.stdout + r.stderr, r
+    assert str(path) in r.stderr, r.stderr
 
 
 # ---------------------------------------------------------------- (11) --audit-log-required

@@ -4,14 +4,15 @@ idle timeout and the maximum duration ending a session with a Status that
 says why, namespace scoping. Every user here may exec by RBAC
 (ClusterRoleBinding to system:authenticated); the policies narrow it."""
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from podterm_client import V4, V5, exec_path, ws_exec, ws_open
 
-from conftest import (TOKEN_CSV, TOKENS, auth_args, auth_files, bearer, forbidden_body,
-                      forbidden_message, stop_or_fail)
+from conftest import (TOKEN_CSV, TOKENS, AuditLog, auth_args, auth_files, bearer, forbidden_body,
+                      forbidden_message, stop_or_fail, unique_agent, wait_until)
 
 RBAC_ALL = """\
 apiVersion: rbac.authorization.k8s.io/v1
@@ -105,7 +106,9 @@ def pol():
     files["tokens.csv"] = TOKEN_CSV + "".join(
         f'{tok},{u},{2000 + i},"{"notty" if u == "fay" else "x"}"\n'
         for i, (u, tok) in enumerate(EXTRA_USERS.items()))
-    srv = Podterm(auth_args(), files=files, name="admission-exec-policy")
+    srv = Podterm(auth_args("--audit-log-path", "{dir}/audit.log"), files=files,
+                  name="admission-exec-policy")
+    srv.audit = AuditLog(os.path.join(srv.dir, "audit.log"))
     TOKENS.update(EXTRA_USERS)
     yield srv
     for u in EXTRA_USERS:
@@ -150,6 +153,19 @@ def test_denied_commands(pol, argv):
     why = (f'ExecPolicy "alice-commands": command '
            f'{json.dumps(argv, separators=(",", ":"))} is not in the allowed commands')
     assert resp.body.decode() == denied("alice", why), resp.body
+
+
+def test_policy_denial_is_audited(pol):
+    agent = unique_agent("policy-denied")
+    path = exec_path(["rm", "-rf", "/"])
+    resp, ws = ws_open(pol.port, path, V5, bearer("alice") + [("User-Agent", agent)])
+    assert ws is None and resp.status == 403, resp
+    evs = pol.audit.request(agent)
+    rc = evs[-1]
+    assert (rc["stage"], rc["verb"], rc["requestURI"]) == ("ResponseComplete", "create", path), rc
+    assert rc["responseStatus"]["code"] == 403, rc
+    assert rc["responseStatus"].get("message", resp.json()["message"]) == resp.json()["message"]
+    assert rc["annotations"]["authorization.k8s.io/decision"] == "forbid", rc
 
 
 def test_command_rule_is_namespaced(pol):
@@ -251,6 +267,7 @@ def test_time_limits(pol, kubectl):
         "kubectl": lambda: kubectl("1.33", pol.port, "ida", "exec", "local", "--", "sleep", "30",
                                    timeout=30),
     }
+    before = set(pol.children())  # e.g. a container's main process an attach started
     with ThreadPoolExecutor(len(runs)) as pool:
         futures = {k: pool.submit(timed, fn) for k, fn in runs.items()}
         got = {k: f.result() for k, f in futures.items()}
@@ -277,6 +294,11 @@ def test_time_limits(pol, kubectl):
     r, took = got["kubectl"]
     assert r.returncode != 0 and took < 15, (r, took)
     assert "idle" in r.stderr and "ida-idle" in r.stderr, r.stderr
+    # the ended sessions' processes (sleep 30, the endless loop) are gone too
+    t0 = time.monotonic()
+    assert wait_until(lambda: set(pol.children()) <= before, 10), (pol.children(), before)
+    print(f"times {[(k, round(v[1], 2)) for k, v in got.items()]}; children gone after "
+          f"{time.monotonic() - t0:.2f} s")
 
 
 # ---------------------------------------------------------------- what a policy applies to

@@ -12,8 +12,8 @@ from kube_tools import WS_VERSIONS
 from podterm_client import V5, exec_path, ws_exec, ws_open
 from podterm_server import Podterm
 
-from conftest import (CLUSTER, RBAC, TOKENS, AuditLog, all_secrets, auth_files, bearer, forbidden_body,
-                      forbidden_message, get, stop_or_fail, unique_agent)
+from conftest import (CLUSTER, RBAC, TOKENS, AuditLog, all_secrets, auth_files, bearer,
+                      forbidden_body, forbidden_message, get, stop_or_fail, unique_agent)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location(
@@ -135,6 +135,17 @@ def test_gateway_denied_upgrade_status_and_no_upstream_contact(gw):
     assert t.data(1) == ok.encode(), t
     gw.up.audit.wait(lambda evs: [e for e in evs if ok in e["requestURI"] and
                                   e["stage"] == "ResponseComplete"], what="upstream's exec")
+    assert upstream_saw(gw, m) == []
+
+
+def test_gateway_401_audited_and_not_relayed(gw):
+    agent = unique_agent("gw-401")
+    m = marker()
+    resp = get(gw.port, f"/api/v1/namespaces/default/pods?labelSelector={m}", agent=agent,
+               headers=[("Authorization", "Bearer not-a-token")])
+    assert resp.status == 401, resp
+    evs = gw.audit.request(agent, stages=("ResponseComplete",))
+    assert evs[-1]["responseStatus"]["code"] == 401 and evs[-1]["user"] == {}, evs
     assert upstream_saw(gw, m) == []
 
 
