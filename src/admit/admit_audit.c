@@ -85,8 +85,9 @@ void admit_audit_emit(struct admission *adm, enum audit_stage stage, int code)
         ev.status_message = adm->message;
         ev.status_reason = adm->reason;
     }
-    if (adm->decision) {
-        /* Both, as the apiserver writes them; a denial's reason is often "". */
+    if (adm->decision && stage != AUDIT_STAGE_REQUEST_RECEIVED) {
+        /* Both, as the apiserver writes them (from the stage after
+         * authorization on); a denial's reason is often "". */
         admit_annotate(&ev, "authorization.k8s.io/decision", adm->decision);
         admit_annotate(&ev, "authorization.k8s.io/reason", adm->authz_reason);
     }

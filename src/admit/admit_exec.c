@@ -75,12 +75,15 @@ bool admit_exec_check(struct admit *a, struct admission *adm)
     const char **argv = calloc(q->len + 1, sizeof(*argv));
     char **owned = calloc(q->len + 1, sizeof(*owned));
     size_t argc = 0;
-    bool container_named = false;
-    for (size_t i = 0; argv && owned && i < q->len; i++) {
+    bool container_named = false, nomem = !argv || !owned;
+    for (size_t i = 0; !nomem && i < q->len; i++) {
         const struct http_query_item *it = &q->items[i];
         size_t n = it->value ? it->value_len : 0;
         if (admit_item_is(it, "command") && !attach) {
-            owned[argc] = strndup(it->value ? it->value : "", n);
+            if (!(owned[argc] = strndup(it->value ? it->value : "", n))) {
+                nomem = true;
+                break;
+            }
             argv[argc] = owned[argc];
             argc++;
         } else if (admit_item_is(it, "container") && !container_named) {
@@ -89,6 +92,18 @@ bool admit_exec_check(struct admit *a, struct admission *adm)
                 snprintf(adm->container, sizeof(adm->container), "%.*s", (int)n, it->value);
         }
     }
+    if (nomem) {
+        /* Refused with an answer: never decided on a command read in part. */
+        for (size_t i = 0; owned && i < argc; i++)
+            free(owned[i]);
+        free(owned);
+        free(argv);
+        adm->code = 503;
+        adm->phrase = "Service Unavailable";
+        adm->reason = "ServiceUnavailable";
+        snprintf(adm->message, sizeof(adm->message), "out of memory");
+        return false;
+    }
     adm->tty = admit_query_bool(q, "tty");
     bool want_stdin = admit_query_bool(q, "stdin");
     const struct config_pod *pod =
@@ -96,7 +111,7 @@ bool admit_exec_check(struct admit *a, struct admission *adm)
     /* As exec_request.c resolves it: no name and one container is that one. */
     if (!adm->container[0] && pod && pod->containers_len == 1)
         snprintf(adm->container, sizeof(adm->container), "%s", pod->containers[0].name);
-    adm->command_json = attach ? NULL : admit_command_json(argv ? argv : NULL, argv ? argc : 0);
+    adm->command_json = attach ? NULL : admit_command_json(argv, argc);
     adm->exec_described = true;
 
     bool ok = true;
@@ -147,7 +162,7 @@ bool admit_exec_check(struct admit *a, struct admission *adm)
             adm->details_kind = "pods";
         }
     }
-    for (size_t i = 0; owned && i < argc; i++)
+    for (size_t i = 0; i < argc; i++)
         free(owned[i]);
     free(owned);
     free(argv);

@@ -540,11 +540,12 @@ static void session_check_limits(struct session *s, uint64_t now)
     }
     char msg[SESSION_LIMIT_MESSAGE_MAX * 2];
     if (s->max_duration_s && now - s->started_ms >= (uint64_t)s->max_duration_s * 1000) {
-        snprintf(msg, sizeof(msg), "session ended: reached its maximum duration of %us (%s)",
+        snprintf(msg, sizeof(msg),
+                 "session ended: reached its maximum duration of %us (ExecPolicy \"%s\")",
                  s->max_duration_s, max_policy);
         s->end_reason = "max-duration";
     } else if (s->idle_timeout_s && now - s->active_ms >= (uint64_t)s->idle_timeout_s * 1000) {
-        snprintf(msg, sizeof(msg), "session ended: idle for longer than %us (%s)",
+        snprintf(msg, sizeof(msg), "session ended: idle for longer than %us (ExecPolicy \"%s\")",
                  s->idle_timeout_s, idle_policy);
         s->end_reason = "idle-timeout";
     } else {
