@@ -158,28 +158,25 @@ static int apl_stages(struct apl *p, struct fy_node *n, int line, bool omit[AUDI
     return rc;
 }
 
+/* One mapping key's field function, from yaml_mapping_walk. */
+struct apl_walk {
+    struct apl *p;
+    const struct apl_field *fields;
+    void *obj;
+};
+
+static int apl_pair(void *ctx, size_t i, struct fy_node *value, int key_line)
+{
+    struct apl_walk *w = ctx;
+    return w->fields[i].fn ? w->fields[i].fn(w->p, value, key_line, w->obj) : 0;
+}
+
 static int apl_mapping(struct apl *p, struct fy_node *n, int line, const char *what,
                        const struct apl_field *fields, size_t nfields, void *obj)
 {
-    if (apl_kind(p, n, line, what, FYNT_MAPPING) < 0)
-        return -1;
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    while ((pair = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *key = fy_node_pair_key(pair);
-        int kline = yaml_node_line(key, line);
-        const char *k;
-        size_t klen;
-        if (yaml_key_get(&p->src, key, kline, what, &k, &klen) < 0)
-            return -1;
-        size_t i = yaml_key_index(fields, sizeof(*fields), nfields, k, klen);
-        if (i == nfields)
-            return yaml_key_unknown(&p->src, kline, "field", k, klen, what, fields, sizeof(*fields),
-                                    nfields);
-        if (fields[i].fn && fields[i].fn(p, fy_node_pair_value(pair), kline, obj) < 0)
-            return -1;
-    }
-    return 0;
+    struct apl_walk w = {p, fields, obj};
+    return yaml_mapping_walk(&p->src, n, line, what, "field", fields, sizeof(*fields), nfields,
+                             apl_pair, &w);
 }
 
 /* ---- resources: [{group, resources, resourceNames}] ---- */

@@ -48,28 +48,27 @@ static int parse_bool(struct config_parse *p, struct fy_node *n, int line, const
     return yaml_bool_get(&p->src, n, line, what, out);
 }
 
+/* One mapping key's field function, from yaml_mapping_walk. */
+struct parse_walk {
+    struct config_parse *p;
+    const struct parse_field *fields;
+    void *obj;
+};
+
+static int parse_pair(void *ctx, size_t i, struct fy_node *value, int key_line)
+{
+    struct parse_walk *w = ctx;
+    return w->fields[i].fn(w->p, value, key_line, w->obj);
+}
+
+/* A mapping whose keys must be those of fields: a typo ("comand:") is an
+ * error naming its line, not a silently ignored field. */
 static int parse_mapping(struct config_parse *p, struct fy_node *n, int line, const char *what,
                          const struct parse_field *fields, size_t nfields, void *obj)
 {
-    if (yaml_kind_check(&p->src, n, line, what, FYNT_MAPPING) < 0)
-        return -1;
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    while ((pair = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *key = fy_node_pair_key(pair);
-        int kline = yaml_node_line(key, line);
-        const char *k;
-        size_t klen;
-        if (yaml_key_get(&p->src, key, kline, what, &k, &klen) < 0)
-            return -1;
-        size_t i = yaml_key_index(fields, sizeof(*fields), nfields, k, klen);
-        if (i == nfields)
-            return yaml_key_unknown(&p->src, kline, "key", k, klen, what, fields, sizeof(*fields),
-                                    nfields);
-        if (fields[i].fn(p, fy_node_pair_value(pair), kline, obj) < 0)
-            return -1;
-    }
-    return 0;
+    struct parse_walk w = {p, fields, obj};
+    return yaml_mapping_walk(&p->src, n, line, what, "key", fields, sizeof(*fields), nfields,
+                             parse_pair, &w);
 }
 
 /* ---- containers ---- */

@@ -131,4 +131,15 @@ size_t yaml_key_index(const void *table, size_t stride, size_t n, const char *k,
 int yaml_key_unknown(const struct yaml_src *src, int line, const char *noun, const char *k,
                      size_t klen, const char *what, const void *table, size_t stride, size_t n);
 
+/* Called by yaml_mapping_walk for each key, with i its index in the table. */
+typedef int (*yaml_pair_fn)(void *ctx, size_t i, struct fy_node *value, int key_line);
+
+/* Each pair of mapping n (not an alias: "WHAT must be a mapping" else) in
+ * order: the key must be a string in the table, else "keys of WHAT must be
+ * strings" or the yaml_key_unknown message with noun; then fn. Stops at the
+ * first error. */
+int yaml_mapping_walk(const struct yaml_src *src, struct fy_node *n, int line, const char *what,
+                      const char *noun, const void *table, size_t stride, size_t nfields,
+                      yaml_pair_fn fn, void *ctx);
+
 #endif

@@ -163,3 +163,27 @@ int yaml_key_unknown(const struct yaml_src *src, int line, const char *noun, con
                      (int)(klen < YAML_SHOWN_MAX ? klen : YAML_SHOWN_MAX), k ? k : "", what,
                      expected);
 }
+
+int yaml_mapping_walk(const struct yaml_src *src, struct fy_node *n, int line, const char *what,
+                      const char *noun, const void *table, size_t stride, size_t nfields,
+                      yaml_pair_fn fn, void *ctx)
+{
+    if (yaml_kind_check(src, n, line, what, FYNT_MAPPING) < 0)
+        return -1;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *key = fy_node_pair_key(pair);
+        int kline = yaml_node_line(key, line);
+        const char *k;
+        size_t klen;
+        if (yaml_key_get(src, key, kline, what, &k, &klen) < 0)
+            return -1;
+        size_t i = yaml_key_index(table, stride, nfields, k, klen);
+        if (i == nfields)
+            return yaml_key_unknown(src, kline, noun, k, klen, what, table, stride, nfields);
+        if (fn(ctx, i, fy_node_pair_value(pair), kline) < 0)
+            return -1;
+    }
+    return 0;
+}

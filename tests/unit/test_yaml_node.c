@@ -151,12 +151,49 @@ static void test_keys(void **state)
     fy_document_destroy(doc);
 }
 
+static int pair_sum(void *ctx, size_t i, struct fy_node *value, int key_line)
+{
+    int *sum = ctx;
+    *sum = *sum * 10 + (int)i + 1; /* the order the keys came in */
+    return key_line == 4 ? yaml_fail(&src, key_line, "refused") : 0;
+}
+
+static void test_mapping_walk(void **state)
+{
+    static const struct field fields[] = {{"name", 1}, {"command", 2}, {"tty", 3}};
+    struct fy_document *doc =
+        doc_new("ok: {tty: 1, name: x}\nbad: {name: x, comand: y}\nstop: {tty: 1,\n"
+                " command: 2}\nlist: [name]\n");
+    int sum = 0;
+    assert_int_equal(yaml_mapping_walk(&src, value_of(doc, "ok"), 1, "ok", "key", fields,
+                                       sizeof(fields[0]), 3, pair_sum, &sum),
+                     0);
+    assert_int_equal(sum, 31);
+    assert_int_equal(yaml_mapping_walk(&src, value_of(doc, "bad"), 2, "a pod", "field", fields,
+                                       sizeof(fields[0]), 3, pair_sum, &sum),
+                     -1);
+    assert_string_equal(err, "t.yaml:2: unknown field \"comand\" in a pod (expected name, "
+                             "command, tty)");
+    sum = 0;
+    assert_int_equal(yaml_mapping_walk(&src, value_of(doc, "stop"), 3, "s", "key", fields,
+                                       sizeof(fields[0]), 3, pair_sum, &sum),
+                     -1);
+    assert_int_equal(sum, 32);
+    assert_string_equal(err, "t.yaml:4: refused");
+    assert_int_equal(yaml_mapping_walk(&src, value_of(doc, "list"), 5, "list", "key", fields,
+                                       sizeof(fields[0]), 3, pair_sum, &sum),
+                     -1);
+    assert_string_equal(err, "t.yaml:5: list must be a mapping");
+    fy_document_destroy(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_line),   cmocka_unit_test(test_null), cmocka_unit_test(test_kind),
-        cmocka_unit_test(test_string), cmocka_unit_test(test_bool), cmocka_unit_test(test_deref),
-        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_line), cmocka_unit_test(test_null),
+        cmocka_unit_test(test_kind), cmocka_unit_test(test_string),
+        cmocka_unit_test(test_bool), cmocka_unit_test(test_deref),
+        cmocka_unit_test(test_keys), cmocka_unit_test(test_mapping_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
