@@ -14,24 +14,20 @@
  * "FILE:LINE: reason". */
 #include "audit/audit_policy_internal.h"
 
-#include <errno.h>
 #include <libfyaml.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/util_file.h"
-#include "util/util_utf8.h"
+#include "yaml/yaml.h"
 
-#define APL_SHOWN_MAX 64 /* bytes of a user's value echoed in an error */
+#define APL_SHOWN_MAX YAML_SHOWN_MAX /* bytes of a user's value echoed in an error */
 #define APL_DNS_SUBDOMAIN_MAX 253
 #define APL_DNS_LABEL_MAX 63
 
 struct apl {
-    const char *path;
-    char *err;
-    size_t err_cap;
+    struct yaml_src src; /* the file's name and where errors go */
 };
 
 typedef int (*apl_field_fn)(struct apl *p, struct fy_node *value, int line, void *obj);
@@ -44,85 +40,33 @@ struct apl_field {
 __attribute__((format(printf, 3, 4))) static int apl_fail(struct apl *p, int line, const char *fmt,
                                                           ...)
 {
-    char msg[AUDIT_ERR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    yaml_vfail(&p->src, line, fmt, ap);
     va_end(ap);
-    if (p->err && p->err_cap)
-        snprintf(p->err, p->err_cap, "%s:%d: %s", p->path, line, msg);
     return -1;
 }
 
-/* The 1-based line where a node starts (libfyaml counts from 0), or
- * fallback for an empty collection. */
-static int apl_line(struct fy_node *n, int fallback)
-{
-    if (!n)
-        return fallback;
-    if (fy_node_is_scalar(n)) {
-        struct fy_token *t = fy_node_get_scalar_token(n);
-        const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-        return m ? m->line + 1 : fallback;
-    }
-    void *it = NULL; /* a collection: where its first entry starts */
-    if (fy_node_is_mapping(n)) {
-        struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
-        return pair ? apl_line(fy_node_pair_key(pair), fallback) : fallback;
-    }
-    return apl_line(fy_node_sequence_iterate(n, &it), fallback);
-}
-
-static bool apl_is_null(struct fy_node *n)
-{
-    if (!n)
-        return true;
-    if (!fy_node_is_scalar(n) || fy_node_is_alias(n) || fy_node_get_style(n) != FYNS_PLAIN)
-        return false;
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(n, &len);
-    static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-    for (size_t i = 0; s && i < sizeof(nulls) / sizeof(nulls[0]); i++)
-        if (len == strlen(nulls[i]) && memcmp(s, nulls[i], len) == 0)
-            return true;
-    return false;
-}
-
-/* Aliases are refused rather than resolved: a few lines of nested aliases
- * can expand to gigabytes ("billion laughs"). */
+/* Aliases are refused rather than resolved (yaml_kind_check says why). */
 static int apl_kind(struct apl *p, struct fy_node *n, int line, const char *what,
                     enum fy_node_type want)
 {
-    static const char *const names[] = {"a string", "a list", "a mapping"};
-    if (n && fy_node_is_alias(n))
-        return apl_fail(p, line, "%s: YAML aliases are not supported", what);
-    if (!n || fy_node_get_type(n) != want)
-        return apl_fail(p, line, "%s must be %s", what,
-                        want == FYNT_SCALAR     ? names[0]
-                        : want == FYNT_SEQUENCE ? names[1]
-                                                : names[2]);
-    return 0;
+    return yaml_kind_check(&p->src, n, line, what, want);
 }
 
 static int apl_string(struct apl *p, struct fy_node *n, int line, const char *what, char **out)
 {
-    line = apl_line(n, line);
+    line = yaml_node_line(n, line);
     free(*out);
     *out = NULL;
-    if (apl_is_null(n)) {
+    if (yaml_is_null(n)) {
         *out = strdup("");
         return *out ? 0 : apl_fail(p, line, "out of memory");
     }
-    if (apl_kind(p, n, line, what, FYNT_SCALAR) < 0)
+    const char *s;
+    size_t len;
+    if (yaml_scalar_get(&p->src, n, line, what, AUDIT_POLICY_STRING_MAX, &s, &len) < 0)
         return -1;
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(n, &len);
-    if (!s)
-        return apl_fail(p, line, "%s has no value", what);
-    if (memchr(s, '\0', len))
-        return apl_fail(p, line, "%s contains a NUL byte", what);
-    if (len > AUDIT_POLICY_STRING_MAX)
-        return apl_fail(p, line, "%s is longer than %d bytes", what, AUDIT_POLICY_STRING_MAX);
     *out = strndup(s, len);
     return *out ? 0 : apl_fail(p, line, "out of memory");
 }
@@ -133,8 +77,8 @@ static int apl_string(struct apl *p, struct fy_node *n, int line, const char *wh
 static int apl_managed_fields(struct apl *p, struct fy_node *n, int line, void *obj)
 {
     (void)obj;
-    line = apl_line(n, line);
-    if (apl_is_null(n))
+    line = yaml_node_line(n, line);
+    if (yaml_is_null(n))
         return 0;
     if (apl_kind(p, n, line, "omitManagedFields", FYNT_SCALAR) < 0)
         return -1;
@@ -151,7 +95,7 @@ static int apl_list(struct apl *p, struct fy_node *n, int line, const char *what
                     size_t *count)
 {
     *count = 0;
-    if (apl_is_null(n))
+    if (yaml_is_null(n))
         return 0;
     if (apl_kind(p, n, line, what, FYNT_SEQUENCE) < 0)
         return -1;
@@ -162,7 +106,7 @@ static int apl_list(struct apl *p, struct fy_node *n, int line, const char *what
     void *it = NULL;
     struct fy_node *e;
     for (size_t i = 0; (e = fy_node_sequence_iterate(n, &it)); i++)
-        if (item(p, e, apl_line(e, line), obj, i) < 0)
+        if (item(p, e, yaml_node_line(e, line), obj, i) < 0)
             return -1;
     return 0;
 }
@@ -186,7 +130,7 @@ static int apl_strs(struct apl *p, struct fy_node *n, int line, const char *what
                     struct audit_strs *out)
 {
     audit_strs_clear(out);
-    int len = apl_is_null(n) || !fy_node_is_sequence(n) ? 0 : fy_node_sequence_item_count(n);
+    int len = yaml_is_null(n) || !fy_node_is_sequence(n) ? 0 : fy_node_sequence_item_count(n);
     if (len > 0 && len <= AUDIT_POLICY_LIST_MAX && !(out->v = calloc((size_t)len, sizeof(char *))))
         return apl_fail(p, line, "out of memory");
     struct apl_strs_ctx c = {out, what};
@@ -203,7 +147,7 @@ static int apl_stages(struct apl *p, struct fy_node *n, int line, bool omit[AUDI
         struct fy_node *e = fy_node_sequence_iterate(n, &it);
         int stage = audit_stage_parse(s.v[i]);
         if (stage < 0)
-            rc = apl_fail(p, apl_line(e, line),
+            rc = apl_fail(p, yaml_node_line(e, line),
                           "omitStages: unknown stage \"%.*s\" (expected RequestReceived, "
                           "ResponseStarted, ResponseComplete, Panic)",
                           APL_SHOWN_MAX, s.v[i]);
@@ -214,41 +158,25 @@ static int apl_stages(struct apl *p, struct fy_node *n, int line, bool omit[AUDI
     return rc;
 }
 
-static void apl_expected(const struct apl_field *f, size_t n, char *buf, size_t cap)
+/* One mapping key's field function, from yaml_mapping_walk. */
+struct apl_walk {
+    struct apl *p;
+    const struct apl_field *fields;
+    void *obj;
+};
+
+static int apl_pair(void *ctx, size_t i, struct fy_node *value, int key_line)
 {
-    size_t off = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && off < cap; i++)
-        off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", f[i].key);
+    struct apl_walk *w = ctx;
+    return w->fields[i].fn ? w->fields[i].fn(w->p, value, key_line, w->obj) : 0;
 }
 
 static int apl_mapping(struct apl *p, struct fy_node *n, int line, const char *what,
                        const struct apl_field *fields, size_t nfields, void *obj)
 {
-    if (apl_kind(p, n, line, what, FYNT_MAPPING) < 0)
-        return -1;
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    while ((pair = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *key = fy_node_pair_key(pair);
-        int kline = apl_line(key, line);
-        if (!key || !fy_node_is_scalar(key) || fy_node_is_alias(key))
-            return apl_fail(p, kline, "keys of %s must be strings", what);
-        size_t klen = 0;
-        const char *k = fy_node_get_scalar(key, &klen);
-        size_t i = 0;
-        while (i < nfields && !(strlen(fields[i].key) == klen && !memcmp(k, fields[i].key, klen)))
-            i++;
-        if (i == nfields) {
-            char expected[256];
-            apl_expected(fields, nfields, expected, sizeof(expected));
-            return apl_fail(p, kline, "unknown field \"%.*s\" in %s (expected %s)",
-                            (int)(klen < APL_SHOWN_MAX ? klen : APL_SHOWN_MAX), k, what, expected);
-        }
-        if (fields[i].fn && fields[i].fn(p, fy_node_pair_value(pair), kline, obj) < 0)
-            return -1;
-    }
-    return 0;
+    struct apl_walk w = {p, fields, obj};
+    return yaml_mapping_walk(&p->src, n, line, what, "field", fields, sizeof(*fields), nfields,
+                             apl_pair, &w);
 }
 
 /* ---- resources: [{group, resources, resourceNames}] ---- */
@@ -280,7 +208,7 @@ static bool apl_dns_subdomain(const char *s)
 static int apl_gr_group(struct apl *p, struct fy_node *v, int line, void *obj)
 {
     struct audit_group_resources *gr = obj;
-    line = apl_line(v, line);
+    line = yaml_node_line(v, line);
     if (apl_string(p, v, line, "group", &gr->group) < 0)
         return -1;
     if (*gr->group && !apl_dns_subdomain(gr->group))
@@ -330,7 +258,7 @@ static int apl_rule_level(struct apl *p, struct fy_node *v, int line, void *obj)
 {
     struct audit_rule *r = obj;
     char *s = NULL;
-    line = apl_line(v, line);
+    line = yaml_node_line(v, line);
     if (apl_string(p, v, line, "level", &s) < 0)
         return -1;
     int level = *s ? audit_level_parse(s) : -1;
@@ -373,7 +301,7 @@ static int apl_rule_urls(struct apl *p, struct fy_node *v, int line, void *obj)
     void *it = NULL;
     for (size_t i = 0; i < r->urls.len; i++) {
         const char *u = r->urls.v[i];
-        int uline = apl_line(fy_node_sequence_iterate(v, &it), line);
+        int uline = yaml_node_line(fy_node_sequence_iterate(v, &it), line);
         if (strcmp(u, "*") == 0)
             continue;
         size_t n = strlen(u);
@@ -391,7 +319,7 @@ static int apl_rule_urls(struct apl *p, struct fy_node *v, int line, void *obj)
 static int apl_rule_resources(struct apl *p, struct fy_node *v, int line, void *obj)
 {
     struct audit_rule *r = obj;
-    int len = apl_is_null(v) || !fy_node_is_sequence(v) ? 0 : fy_node_sequence_item_count(v);
+    int len = yaml_is_null(v) || !fy_node_is_sequence(v) ? 0 : fy_node_sequence_item_count(v);
     if (len > 0 && len <= AUDIT_POLICY_LIST_MAX &&
         !(r->resources = calloc((size_t)len, sizeof(*r->resources))))
         return apl_fail(p, line, "out of memory");
@@ -439,7 +367,7 @@ static int apl_rule_item(struct apl *p, struct fy_node *e, int line, void *obj, 
 static int apl_top_rules(struct apl *p, struct fy_node *v, int line, void *obj)
 {
     struct audit_policy *pol = obj;
-    int len = apl_is_null(v) || !fy_node_is_sequence(v) ? 0 : fy_node_sequence_item_count(v);
+    int len = yaml_is_null(v) || !fy_node_is_sequence(v) ? 0 : fy_node_sequence_item_count(v);
     if (len > AUDIT_POLICY_RULES_MAX)
         return apl_fail(p, line, "more than %d rules", AUDIT_POLICY_RULES_MAX);
     if (len > 0 && !(pol->rules = calloc((size_t)len, sizeof(*pol->rules))))
@@ -464,18 +392,18 @@ static const struct apl_field apl_top_fields[] = {
 static int apl_type_check(struct apl *p, struct fy_node *root)
 {
     if (!root || !fy_node_is_mapping(root) || fy_node_is_alias(root))
-        return apl_fail(p, apl_line(root, 1),
+        return apl_fail(p, yaml_node_line(root, 1),
                         "not an audit.k8s.io/v1 Policy (the top level must be a mapping)");
     struct fy_node *kind = fy_node_mapping_lookup_by_string(root, "kind", FY_NT);
     struct fy_node *ver = fy_node_mapping_lookup_by_string(root, "apiVersion", FY_NT);
     const char *k = kind && fy_node_is_scalar(kind) ? fy_node_get_scalar0(kind) : NULL;
     const char *v = ver && fy_node_is_scalar(ver) ? fy_node_get_scalar0(ver) : NULL;
     if (!k || strcmp(k, "Policy") != 0)
-        return apl_fail(p, apl_line(kind, apl_line(root, 1)),
+        return apl_fail(p, yaml_node_line(kind, yaml_node_line(root, 1)),
                         "not an audit.k8s.io/v1 Policy (kind is \"%.*s\")", APL_SHOWN_MAX,
                         k ? k : "");
     if (!v || strcmp(v, "audit.k8s.io/v1") != 0)
-        return apl_fail(p, apl_line(ver, apl_line(root, 1)),
+        return apl_fail(p, yaml_node_line(ver, yaml_node_line(root, 1)),
                         "apiVersion \"%.*s\" is not supported (expected audit.k8s.io/v1)",
                         APL_SHOWN_MAX, v ? v : "");
     return 0;
@@ -486,14 +414,14 @@ static int apl_root(struct apl *p, struct fy_node *root, struct audit_policy *po
     if (apl_type_check(p, root) < 0)
         return -1;
     struct fy_node *meta = fy_node_mapping_lookup_by_string(root, "metadata", FY_NT);
-    if (meta && !apl_is_null(meta) &&
-        apl_kind(p, meta, apl_line(meta, 1), "metadata", FYNT_MAPPING) < 0)
+    if (meta && !yaml_is_null(meta) &&
+        apl_kind(p, meta, yaml_node_line(meta, 1), "metadata", FYNT_MAPPING) < 0)
         return -1;
     if (apl_mapping(p, root, 1, "the Policy", apl_top_fields,
                     sizeof(apl_top_fields) / sizeof(apl_top_fields[0]), pol) < 0)
         return -1;
     if (pol->rules_len == 0)
-        return apl_fail(p, apl_line(root, 1), "the policy has no rules");
+        return apl_fail(p, yaml_node_line(root, 1), "the policy has no rules");
     /* as the apiserver's NewChecker: a rule omits its own stages and the policy's */
     for (size_t i = 0; i < pol->rules_len; i++)
         for (int s = 0; s < AUDIT_STAGES; s++)
@@ -501,102 +429,34 @@ static int apl_root(struct apl *p, struct fy_node *root, struct audit_policy *po
     return 0;
 }
 
-/* ---- YAML ---- */
+/* ---- the file ---- */
 
-/* libfyaml 0.8 loops forever on some malformed UTF-8 and crashes on some NUL
- * bytes: refuse either before it parses anything, naming the line. */
-static int apl_text_check(struct apl *p, const char *buf, size_t len)
-{
-    size_t bad = len;
-    bool utf8 = util_utf8_valid((const uint8_t *)buf, len, &bad);
-    const char *nul = memchr(buf, '\0', len);
-    if (utf8 && !nul)
-        return 0;
-    if (nul && (size_t)(nul - buf) < bad)
-        bad = (size_t)(nul - buf);
-    int line = 1;
-    for (size_t i = 0; i < bad; i++)
-        line += buf[i] == '\n';
-    return apl_fail(p, line, buf[bad] ? "the file is not UTF-8" : "the file holds a NUL byte");
-}
+struct apl_doc {
+    struct apl *p;
+    struct audit_policy *pol;
+};
 
-static int apl_syntax_fail(struct apl *p, struct fy_diag *diag)
+static int apl_doc_root(void *ctx, struct fy_node *root)
 {
-    void *it = NULL;
-    struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
-    if (!e)
-        return apl_fail(p, 1, "not valid YAML");
-    return apl_fail(p, e->line > 0 ? e->line : 1, "YAML syntax: %s", e->msg);
-}
-
-/* One document only: a second would be silently ignored (a trailing empty
- * "---" is fine). */
-static int apl_rest_check(struct apl *p, struct fy_parser *fyp, struct fy_diag *diag)
-{
-    struct fy_document *doc = fy_parse_load_document(fyp);
-    struct fy_node *root = doc ? fy_document_root(doc) : NULL;
-    if (root && apl_is_null(root))
-        root = NULL;
-    int line = apl_line(root, 1);
-    if (doc)
-        fy_parse_document_destroy(fyp, doc);
-    if (root)
-        return apl_fail(p, line, "a second YAML document is not supported");
-    if (fy_diag_errors_iterate(diag, &(void *){NULL}))
-        return apl_syntax_fail(p, diag);
-    return 0;
-}
-
-static int apl_parse(struct apl *p, const char *buf, size_t len, struct audit_policy *pol)
-{
-    if (apl_text_check(p, buf, len) < 0)
-        return -1;
-    struct fy_diag_cfg dc;
-    fy_diag_cfg_default(&dc);
-    dc.fp = NULL; /* collected and reported by us, never printed */
-    struct fy_diag *diag = fy_diag_create(&dc);
-    if (diag)
-        fy_diag_set_collect_errors(diag, true);
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 | FYPCF_JSON_NONE,
-                               .diag = diag};
-    struct fy_parser *fyp = diag ? fy_parser_create(&cfg) : NULL;
-    int rc = -1;
-    if (!fyp || fy_parser_set_string(fyp, buf, len) != 0) {
-        apl_fail(p, 1, "cannot start the YAML parser");
-        goto out;
-    }
-    struct fy_document *doc = fy_parse_load_document(fyp);
-    if (!doc) {
-        if (fy_diag_errors_iterate(diag, &(void *){NULL}))
-            apl_syntax_fail(p, diag);
-        else
-            apl_fail(p, 1, "the file is empty (not an audit.k8s.io/v1 Policy)");
-        goto out;
-    }
-    rc = apl_root(p, fy_document_root(doc), pol);
-    fy_parse_document_destroy(fyp, doc);
-    if (rc == 0)
-        rc = apl_rest_check(p, fyp, diag);
-out:
-    if (fyp)
-        fy_parser_destroy(fyp);
-    if (diag)
-        fy_diag_destroy(diag);
-    return rc;
+    struct apl_doc *d = ctx;
+    return apl_root(d->p, root, d->pol);
 }
 
 struct audit_policy *audit_policy_parse_file(const char *path, char *err, size_t err_cap)
 {
-    struct apl p = {.path = path, .err = err, .err_cap = err_cap};
-    char *buf = NULL;
+    struct apl p = {.src = {.path = path, .err = err, .err_cap = err_cap}};
     size_t len = 0;
-    int rc = util_file_read(path, AUDIT_POLICY_FILE_MAX, &buf, &len, err, err_cap);
-    if (rc == -EFBIG && err && err_cap)
-        snprintf(err, err_cap, "%s: larger than 1 MiB (AUDIT_POLICY_FILE_MAX)", path);
-    if (rc < 0)
+    char *buf =
+        yaml_file_read(&p.src, AUDIT_POLICY_FILE_MAX, "1 MiB (AUDIT_POLICY_FILE_MAX)", &len);
+    if (!buf)
         return NULL;
     struct audit_policy *pol = calloc(1, sizeof(*pol));
-    rc = pol ? apl_parse(&p, buf, len, pol) : apl_fail(&p, 1, "out of memory");
+    struct apl_doc d = {&p, pol};
+    /* a trailing null document ("--- ~") holds no second Policy: not an error */
+    int rc = pol ? yaml_parse_single(&p.src, buf, len,
+                                     "the file is empty (not an audit.k8s.io/v1 Policy)", true,
+                                     apl_doc_root, &d)
+                 : apl_fail(&p, 1, "out of memory");
     free(buf);
     if (rc < 0) {
         audit_policy_free(pol);

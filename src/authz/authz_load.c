@@ -12,9 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "util/util_file.h"
-#include "util/util_utf8.h"
-
 #define PATH_MAX_LEN 4096 /* a policy file's path */
 #define RBAC_V1 "rbac.authorization.k8s.io/v1"
 #define PODTERM_V1ALPHA1 "podterm.dev/v1alpha1"
@@ -30,14 +27,14 @@ struct type_meta {
 static int type_api_version(struct authz_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct type_meta *t = obj;
-    t->api_line = authz_line(v, line);
+    t->api_line = yaml_node_line(v, line);
     return authz_string(p, v, line, "apiVersion", AUTHZ_STRING_MAX, &t->api_version);
 }
 
 static int type_kind(struct authz_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct type_meta *t = obj;
-    t->kind_line = authz_line(v, line);
+    t->kind_line = yaml_node_line(v, line);
     return authz_string(p, v, line, "kind", AUTHZ_STRING_MAX, &t->kind);
 }
 
@@ -61,7 +58,7 @@ static int load_list_items(struct authz_parse *p, struct fy_node *v, int line, v
     if (authz_items(p, v, line, "items", AUTHZ_OBJECTS_MAX, &items, &n) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        if (load_object(p, items[i], authz_line(items[i], line), true) < 0)
+        if (load_object(p, items[i], yaml_node_line(items[i], line), true) < 0)
             return -1;
     return 0;
 }
@@ -122,104 +119,47 @@ static int load_object(struct authz_parse *p, struct fy_node *root, int line, bo
 
 /* ---- one file ---- */
 
-static struct fy_diag *load_diag_new(void)
-{
-    struct fy_diag_cfg dc;
-    fy_diag_cfg_default(&dc);
-    dc.fp = NULL; /* collected and reported by us, never printed by libfyaml */
-    struct fy_diag *diag = fy_diag_create(&dc);
-    if (diag)
-        fy_diag_set_collect_errors(diag, true);
-    return diag;
-}
-
-static int load_syntax_fail(struct authz_parse *p, struct fy_diag *diag)
-{
-    void *it = NULL;
-    struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
-    if (!e)
-        return authz_fail(p, 1, "not valid YAML");
-    return authz_fail(p, e->line > 0 ? e->line : 1, "YAML syntax: %s", e->msg);
-}
-
-/* YAML is Unicode without NUL, and libfyaml loops or crashes on some
- * malformed UTF-8 and NUL bytes: refuse either before it parses anything. */
-static int load_text_check(struct authz_parse *p, const char *buf, size_t len)
-{
-    size_t bad = len;
-    bool utf8 = util_utf8_valid((const uint8_t *)buf, len, &bad);
-    const char *nul = memchr(buf, '\0', len);
-    if (utf8 && !nul)
-        return 0;
-    if (nul && (size_t)(nul - buf) < bad)
-        bad = (size_t)(nul - buf);
-    int line = 1;
-    for (size_t i = 0; i < bad; i++)
-        line += buf[i] == '\n';
-    return authz_fail(p, line, buf[bad] ? "the file is not UTF-8" : "the file holds a NUL byte");
-}
-
 /* Every document in turn; an empty one ("---" alone) is skipped. */
-static int load_documents(struct authz_parse *p, struct fy_parser *fyp, struct fy_diag *diag)
+struct load_docs {
+    struct authz_parse *p;
+    size_t objects;
+};
+
+static int load_document(void *ctx, struct fy_node *root)
 {
-    size_t objects = 0;
-    for (;;) {
-        struct fy_document *doc = fy_parse_load_document(fyp);
-        if (!doc)
-            break;
-        struct fy_node *root = fy_document_root(doc);
-        bool empty = authz_is_null(root);
-        objects += !empty; /* an empty List counts: kubectl prints one for no objects */
-        int rc = empty ? 0 : load_object(p, root, authz_line(root, 1), false);
-        fy_parse_document_destroy(fyp, doc);
-        if (rc < 0)
-            return -1;
-    }
-    if (fy_diag_errors_iterate(diag, &(void *){NULL}))
-        return load_syntax_fail(p, diag);
-    if (objects == 0)
-        return authz_fail(p, 1, "no objects in the file");
-    return 0;
+    struct load_docs *d = ctx;
+    if (yaml_is_null(root))
+        return 0;
+    d->objects++; /* an empty List counts: kubectl prints one for no objects */
+    return load_object(d->p, root, yaml_node_line(root, 1), false);
 }
 
 static int load_text(struct authz_parse *p, const char *buf, size_t len)
 {
-    if (load_text_check(p, buf, len) < 0)
+    struct load_docs d = {.p = p};
+    if (yaml_parse_each(&p->src, buf, len, load_document, &d) < 0)
         return -1;
-    struct fy_diag *diag = load_diag_new();
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2, .diag = diag};
-    struct fy_parser *fyp = diag ? fy_parser_create(&cfg) : NULL;
-    int rc = -1;
-    if (!fyp || fy_parser_set_string(fyp, buf, len) != 0)
-        authz_fail(p, 1, "cannot start the YAML parser");
-    else
-        rc = load_documents(p, fyp, diag);
-    if (fyp)
-        fy_parser_destroy(fyp);
-    if (diag)
-        fy_diag_destroy(diag);
-    return rc;
+    if (d.objects == 0)
+        return authz_fail(p, 1, "no objects in the file");
+    return 0;
 }
 
 static int load_file(struct authz_parse *p, const char *path, size_t *files)
 {
     if (++*files > AUTHZ_FILES_MAX) {
-        snprintf(p->err, p->err_cap, "%s: more than %d policy files (AUTHZ_FILES_MAX)", path,
-                 AUTHZ_FILES_MAX);
+        snprintf(p->src.err, p->src.err_cap, "%s: more than %d policy files (AUTHZ_FILES_MAX)",
+                 path, AUTHZ_FILES_MAX);
         return -1;
     }
-    if (!(p->path = authz_arena_strndup(p->arena, path, strlen(path)))) {
-        snprintf(p->err, p->err_cap, "%s: out of memory", path);
+    if (!(p->src.path = authz_arena_strndup(p->arena, path, strlen(path)))) {
+        snprintf(p->src.err, p->src.err_cap, "%s: out of memory", path);
         return -1;
     }
-    char *buf;
     size_t len;
-    int rc = util_file_read(path, AUTHZ_FILE_MAX, &buf, &len, p->err, p->err_cap);
-    if (rc == -EFBIG) /* the limit by name, so the message says what to change */
-        snprintf(p->err, p->err_cap, "%s: larger than 4 MiB (AUTHZ_FILE_MAX)", path);
-    if (rc < 0)
+    char *buf = yaml_file_read(&p->src, AUTHZ_FILE_MAX, "4 MiB (AUTHZ_FILE_MAX)", &len);
+    if (!buf)
         return -1;
-    rc = load_text(p, buf, len);
+    int rc = load_text(p, buf, len);
     free(buf);
     return rc;
 }
@@ -249,7 +189,7 @@ static int load_dir_names(struct authz_parse *p, const char *dir, char ***names,
 {
     DIR *d = opendir(dir);
     if (!d) {
-        snprintf(p->err, p->err_cap, "%s: %s", dir, strerror(errno));
+        snprintf(p->src.err, p->src.err_cap, "%s: %s", dir, strerror(errno));
         return -1;
     }
     *names = authz_arena_alloc(p->arena, AUTHZ_FILES_MAX * sizeof(char *));
@@ -266,12 +206,12 @@ static int load_dir_names(struct authz_parse *p, const char *dir, char ***names,
     }
     closedir(d);
     if (too_many) { /* refused whole: reading some would be a policy nobody wrote */
-        snprintf(p->err, p->err_cap, "%s: more than %d policy files (AUTHZ_FILES_MAX)", dir,
+        snprintf(p->src.err, p->src.err_cap, "%s: more than %d policy files (AUTHZ_FILES_MAX)", dir,
                  AUTHZ_FILES_MAX);
         return -1;
     }
     if (!*names) {
-        snprintf(p->err, p->err_cap, "%s: out of memory", dir);
+        snprintf(p->src.err, p->src.err_cap, "%s: out of memory", dir);
         return -1;
     }
     qsort(*names, *n, sizeof(char *), load_str_cmp);
@@ -288,7 +228,7 @@ static int load_dir(struct authz_parse *p, const char *dir, size_t *files)
         char path[PATH_MAX_LEN];
         struct stat st;
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path)) {
-            snprintf(p->err, p->err_cap, "%s: the path is too long", dir);
+            snprintf(p->src.err, p->src.err_cap, "%s: the path is too long", dir);
             return -1;
         }
         if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
@@ -298,7 +238,8 @@ static int load_dir(struct authz_parse *p, const char *dir, size_t *files)
         read++;
     }
     if (read == 0) {
-        snprintf(p->err, p->err_cap, "%s: no *.yaml, *.yml or *.json files in the folder", dir);
+        snprintf(p->src.err, p->src.err_cap, "%s: no *.yaml, *.yml or *.json files in the folder",
+                 dir);
         return -1;
     }
     return 0;
@@ -308,7 +249,7 @@ static int load_source(struct authz_parse *p, const char *path, size_t *files)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        snprintf(p->err, p->err_cap, "%s: %s", path, strerror(errno));
+        snprintf(p->src.err, p->src.err_cap, "%s: %s", path, strerror(errno));
         return -1;
     }
     return S_ISDIR(st.st_mode) ? load_dir(p, path, files) : load_file(p, path, files);
@@ -320,7 +261,7 @@ static int load_builtin(struct authz_parse *p)
 {
     const char *text = authz_builtin_yaml();
     p->builtin = true;
-    p->path = BUILTIN_PATH;
+    p->src.path = BUILTIN_PATH;
     int rc = load_text(p, text, strlen(text));
     p->builtin = false;
     return rc;
@@ -341,7 +282,7 @@ struct authz *authz_load(const char *const *paths, size_t n, char *err, size_t e
             snprintf(err, err_cap, "out of memory");
         return NULL;
     }
-    struct authz_parse p = {.arena = &authz->arena, .err = err, .err_cap = err_cap};
+    struct authz_parse p = {.arena = &authz->arena, .src = {.err = err, .err_cap = err_cap}};
     size_t files = 0;
     int rc = load_builtin(&p);
     for (size_t i = 0; rc == 0 && i < n; i++)

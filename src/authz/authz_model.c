@@ -86,8 +86,8 @@ static long model_dup(struct authz_parse *p, struct authz_obj **sorted, size_t i
     model_key(later, &ns, &name);
     model_where(first, &path1, &line1);
     model_where(later, &path2, &line2);
-    snprintf(p->err, p->err_cap, "%s:%d: %s \"%s%s%s\" is already defined at %s:%d", path2, line2,
-             model_kind_names[later->kind], ns, *ns ? "/" : "", name, path1, line1);
+    snprintf(p->src.err, p->src.err_cap, "%s:%d: %s \"%s%s%s\" is already defined at %s:%d", path2,
+             line2, model_kind_names[later->kind], ns, *ns ? "/" : "", name, path1, line1);
     return -1;
 }
 
@@ -101,7 +101,7 @@ static int model_alloc(struct authz_parse *p, struct authz *a, const size_t *cou
     a->exec_policies = authz_arena_alloc(p->arena, (counts[4] + 1) * sizeof(*a->exec_policies));
     if (!a->roles || !a->cluster_roles || !a->role_bindings || !a->cluster_role_bindings ||
         !a->exec_policies) {
-        snprintf(p->err, p->err_cap, "out of memory");
+        snprintf(p->src.err, p->src.err_cap, "out of memory");
         return -1;
     }
     return 0;
@@ -140,7 +140,7 @@ int authz_model_build(struct authz_parse *p, struct authz *a)
         n++;
     struct authz_obj **sorted = malloc((n + 1) * sizeof(*sorted));
     if (!sorted) {
-        snprintf(p->err, p->err_cap, "out of memory");
+        snprintf(p->src.err, p->src.err_cap, "out of memory");
         return -1;
     }
     n = 0;

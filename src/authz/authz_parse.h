@@ -12,7 +12,9 @@
 
 #include <libfyaml.h>
 
-#define AUTHZ_SHOWN_MAX 64 /* bytes of a user's value echoed in an error */
+#include "yaml/yaml.h"
+
+#define AUTHZ_SHOWN_MAX YAML_SHOWN_MAX /* bytes of a user's value echoed in an error */
 
 enum authz_obj_kind {
     AUTHZ_KIND_ROLE,
@@ -38,12 +40,10 @@ struct authz_obj {
 
 struct authz_parse {
     struct authz_arena *arena;
-    const char *path; /* the file being read (arena copy) */
-    char *err;
-    size_t err_cap;
-    size_t visits;  /* nodes visited in all files: what the arena may grow to */
-    size_t objects; /* objects parsed from all files */
-    bool builtin;   /* parsing the built-in bootstrap policy */
+    struct yaml_src src; /* the file being read (path: an arena copy), where errors go */
+    size_t visits;       /* nodes visited in all files: what the arena may grow to */
+    size_t objects;      /* objects parsed from all files */
+    bool builtin;        /* parsing the built-in bootstrap policy */
     size_t seq;
     struct authz_obj *objs;
 };
@@ -52,15 +52,9 @@ struct authz_parse {
 int authz_fail(struct authz_parse *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The 1-based line where a node starts, or fallback. */
-int authz_line(struct fy_node *n, int fallback);
-
 /* Follow n if it is an alias and count the visit; -1 (error set) when the
  * alias names nothing or the load visits more than AUTHZ_NODES_MAX nodes. */
 int authz_deref(struct authz_parse *p, struct fy_node **n, int line);
-
-/* Absent, or a plain null scalar (~, null, empty). n already dereferenced. */
-bool authz_is_null(struct fy_node *n);
 
 typedef int (*authz_field_fn)(struct authz_parse *p, struct fy_node *value, int line, void *obj);
 

@@ -56,7 +56,7 @@ static bool label_value_valid(const char *v)
 
 static int label_key(struct authz_parse *p, struct fy_node *n, int line, const char **out)
 {
-    line = authz_line(n, line);
+    line = yaml_node_line(n, line);
     if (authz_string(p, n, line, "a label key", AUTHZ_NAME_MAX + 1 + LABEL_NAME_MAX, out) < 0)
         return -1;
     if (!label_key_valid(*out))
@@ -68,7 +68,7 @@ static int label_key(struct authz_parse *p, struct fy_node *n, int line, const c
 /* A label value may be empty: a plain empty scalar is "", not null, here. */
 static int label_value(struct authz_parse *p, struct fy_node *n, int line, const char **out)
 {
-    line = authz_line(n, line);
+    line = yaml_node_line(n, line);
     if (authz_deref(p, &n, line) < 0)
         return -1;
     if (n && fy_node_is_scalar(n) && fy_node_get_style(n) != FYNS_PLAIN) {
@@ -93,7 +93,7 @@ static int selector_match_labels(struct authz_parse *p, struct fy_node *v, int l
     struct authz_exec_policy *pol = obj;
     if (authz_deref(p, &v, line) < 0)
         return -1;
-    if (authz_is_null(v))
+    if (yaml_is_null(v))
         return 0;
     if (!fy_node_is_mapping(v))
         return authz_fail(p, line, "matchLabels must be a mapping");
@@ -107,7 +107,7 @@ static int selector_match_labels(struct authz_parse *p, struct fy_node *v, int l
     struct fy_node_pair *pair;
     size_t n = 0;
     while (n < (size_t)count && (pair = fy_node_mapping_iterate(v, &it))) {
-        int kline = authz_line(fy_node_pair_key(pair), line);
+        int kline = yaml_node_line(fy_node_pair_key(pair), line);
         if (label_key(p, fy_node_pair_key(pair), kline, &labels[n].key) < 0 ||
             label_value(p, fy_node_pair_value(pair), kline, &labels[n].value) < 0)
             return -1;
@@ -133,7 +133,7 @@ static int expr_key(struct authz_parse *p, struct fy_node *v, int line, void *ob
 static int expr_operator(struct authz_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct expr_raw *r = obj;
-    r->op_line = authz_line(v, line);
+    r->op_line = yaml_node_line(v, line);
     return authz_string(p, v, line, "operator", AUTHZ_STRING_MAX, &r->op);
 }
 
@@ -186,7 +186,7 @@ static int selector_match_exprs(struct authz_parse *p, struct fy_node *v, int li
         return authz_fail(p, line, "out of memory");
     for (size_t i = 0; i < n; i++) {
         struct expr_raw r = {0};
-        int iline = authz_line(items[i], line);
+        int iline = yaml_node_line(items[i], line);
         if (authz_mapping(p, items[i], iline, "a matchExpressions entry", fields, 3, false, &r) <
                 0 ||
             expr_check(p, &r, iline) < 0)
@@ -259,7 +259,7 @@ static int spec_commands(struct authz_parse *p, struct fy_node *v, int line, voi
         return authz_fail(p, line, "out of memory");
     for (size_t i = 0; i < n; i++) {
         struct command_raw r = {0};
-        int iline = authz_line(items[i], line);
+        int iline = yaml_node_line(items[i], line);
         if (authz_mapping(p, items[i], iline, "a command", fields, 2, false, &r) < 0)
             return -1;
         if (r.seen != 1)
@@ -313,7 +313,7 @@ static int spec_tty(struct authz_parse *p, struct fy_node *v, int line, void *ob
 {
     struct authz_exec_policy *pol = obj;
     const char *s;
-    line = authz_line(v, line);
+    line = yaml_node_line(v, line);
     if (authz_string(p, v, line, "tty", AUTHZ_STRING_MAX, &s) < 0)
         return -1;
     if (!strcmp(s, "Allowed"))
@@ -337,7 +337,7 @@ static int spec_duration(struct authz_parse *p, struct fy_node *v, int line, con
                          unsigned *out)
 {
     const char *s;
-    line = authz_line(v, line);
+    line = yaml_node_line(v, line);
     if (authz_string(p, v, line, what, AUTHZ_STRING_MAX, &s) < 0)
         return -1;
     int rc = authz_duration_parse(s, out);
@@ -399,7 +399,7 @@ int authz_parse_exec_policy(struct authz_parse *p, struct fy_node *root, int lin
     if (!o)
         return -1;
     struct authz_exec_policy *pol = &o->u.policy;
-    *pol = (struct authz_exec_policy){.name = m.name, .line = m.name_line, .path = p->path};
+    *pol = (struct authz_exec_policy){.name = m.name, .line = m.name_line, .path = p->src.path};
     if (authz_mapping(p, root, line, "an ExecPolicy", fields, 4, false, pol) < 0)
         return -1;
     if (!pol->subjects)

@@ -50,7 +50,7 @@ static bool name_is_path_segment(const char *s)
 static int meta_name(struct authz_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct authz_meta *m = obj;
-    line = authz_line(v, line);
+    line = yaml_node_line(v, line);
     m->name_line = line;
     if (authz_string(p, v, line, "metadata.name", AUTHZ_NAME_MAX, &m->name) < 0)
         return -1;
@@ -65,7 +65,7 @@ static int meta_name(struct authz_parse *p, struct fy_node *v, int line, void *o
 static int meta_namespace(struct authz_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct authz_meta *m = obj;
-    line = authz_line(v, line);
+    line = yaml_node_line(v, line);
     if (authz_string(p, v, line, "metadata.namespace", AUTHZ_NAME_MAX, &m->ns) < 0)
         return -1;
     if (!name_is_dns_label(m->ns))
@@ -93,7 +93,7 @@ struct subject_raw {
     static int subject_##field(struct authz_parse *p, struct fy_node *v, int line, void *obj)      \
     {                                                                                              \
         struct subject_raw *r = obj;                                                               \
-        r->field##_line = authz_line(v, line);                                                     \
+        r->field##_line = yaml_node_line(v, line);                                                 \
         return authz_string(p, v, line, what, max, &r->field);                                     \
     }
 SUBJECT_FIELD(kind, "subject kind", AUTHZ_STRING_MAX)
@@ -103,10 +103,10 @@ SUBJECT_FIELD(ns, "subject namespace", AUTHZ_NAME_MAX)
 static int subject_api_group(struct authz_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct subject_raw *r = obj;
-    r->group_line = authz_line(v, line);
+    r->group_line = yaml_node_line(v, line);
     if (authz_deref(p, &v, line) < 0)
         return -1;
-    if (authz_is_null(v))
+    if (yaml_is_null(v))
         return 0;
     if (authz_string(p, v, line, "subject apiGroup", AUTHZ_STRING_MAX, &r->api_group) < 0)
         return -1;
@@ -141,7 +141,7 @@ static int subject_parse(struct authz_parse *p, struct fy_node *item, int line, 
                                                 {"name", subject_name},
                                                 {"namespace", subject_ns}};
     struct subject_raw r = {0};
-    line = authz_line(item, line);
+    line = yaml_node_line(item, line);
     if (authz_mapping(p, item, line, "subject", fields, 4, false, &r) < 0)
         return -1;
     if (!r.kind)
@@ -245,7 +245,7 @@ static int role_rules(struct authz_parse *p, struct fy_node *v, int line, void *
         return authz_fail(p, line, "out of memory");
     for (size_t i = 0; i < n; i++) {
         struct rule_parse rp = {.namespaced = role->ns != NULL};
-        int rline = authz_line(items[i], line);
+        int rline = yaml_node_line(items[i], line);
         if (authz_mapping(p, items[i], rline, "rule", fields, 5, false, &rp) < 0 ||
             rule_check(p, &rp.rule, rline, rp.namespaced) < 0)
             return -1;
@@ -260,7 +260,7 @@ static int role_aggregation(struct authz_parse *p, struct fy_node *v, int line, 
 {
     if (authz_deref(p, &v, line) < 0)
         return -1;
-    if (authz_is_null(v))
+    if (yaml_is_null(v))
         return 0;
     return authz_fail(p, line, "aggregationRule is not supported: list the rules");
 }
@@ -296,7 +296,8 @@ int authz_parse_role(struct authz_parse *p, struct fy_node *root, int line, bool
     if (!o)
         return -1;
     struct authz_role *role = &o->u.role;
-    *role = (struct authz_role){.name = m.name, .ns = m.ns, .line = m.name_line, .path = p->path};
+    *role =
+        (struct authz_role){.name = m.name, .ns = m.ns, .line = m.name_line, .path = p->src.path};
     return authz_mapping(p, root, line, cluster ? "a ClusterRole" : "a Role", fields,
                          cluster ? 5 : 4, false, role);
 }
@@ -311,14 +312,14 @@ struct role_ref_raw {
 static int ref_api_group(struct authz_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct role_ref_raw *r = obj;
-    r->group_line = authz_line(v, line);
+    r->group_line = yaml_node_line(v, line);
     return authz_string(p, v, line, "roleRef.apiGroup", AUTHZ_STRING_MAX, &r->api_group);
 }
 
 static int ref_kind(struct authz_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct role_ref_raw *r = obj;
-    r->kind_line = authz_line(v, line);
+    r->kind_line = yaml_node_line(v, line);
     return authz_string(p, v, line, "roleRef.kind", AUTHZ_STRING_MAX, &r->kind);
 }
 
@@ -373,7 +374,8 @@ int authz_parse_binding(struct authz_parse *p, struct fy_node *root, int line, b
     if (!o)
         return -1;
     struct authz_binding *b = &o->u.binding;
-    *b = (struct authz_binding){.name = m.name, .ns = m.ns, .line = m.name_line, .path = p->path};
+    *b = (struct authz_binding){
+        .name = m.name, .ns = m.ns, .line = m.name_line, .path = p->src.path};
     if (authz_mapping(p, root, line, cluster ? "a ClusterRoleBinding" : "a RoleBinding", fields, 5,
                       false, b) < 0)
         return -1;

@@ -1,6 +1,9 @@
 /* authz_yaml.c - the typed reads every policy object parser shares: a
  * string, a list of strings, a boolean, a mapping checked against a table of
- * keys, each with its bound and each error naming file and line. */
+ * keys, each with its bound and each error naming file and line. The node
+ * checks and error texts are src/yaml's; what is RBAC's own is that aliases
+ * are followed (and counted) rather than refused, and that strings go into
+ * the policy's arena. */
 #include "authz/authz_parse.h"
 
 #include <stdio.h>
@@ -8,109 +11,34 @@
 
 int authz_fail(struct authz_parse *p, int line, const char *fmt, ...)
 {
-    char msg[AUTHZ_ERR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    yaml_vfail(&p->src, line, fmt, ap);
     va_end(ap);
-    if (p->err_cap)
-        snprintf(p->err, p->err_cap, "%s:%d: %s", p->path, line > 0 ? line : 1, msg);
     return -1;
-}
-
-/* A scalar's own token, a collection's first entry, else fallback (the key's
- * line, for an empty collection). Aliases are not followed here: their own
- * line is the one a person would look at. */
-int authz_line(struct fy_node *n, int fallback)
-{
-    if (!n)
-        return fallback;
-    if (fy_node_is_scalar(n)) {
-        struct fy_token *t = fy_node_get_scalar_token(n);
-        const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-        return m ? m->line + 1 : fallback;
-    }
-    void *it = NULL;
-    if (fy_node_is_mapping(n)) {
-        struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
-        return pair ? authz_line(fy_node_pair_key(pair), fallback) : fallback;
-    }
-    return authz_line(fy_node_sequence_iterate(n, &it), fallback);
 }
 
 int authz_deref(struct authz_parse *p, struct fy_node **n, int line)
 {
-    if (*n && fy_node_is_alias(*n)) {
-        struct fy_node *target = fy_node_resolve_alias(*n);
-        if (!target)
-            return authz_fail(p, line, "a YAML alias names no anchor (or a cycle)");
-        *n = target;
-    }
-    if (++p->visits > AUTHZ_NODES_MAX)
-        return authz_fail(p, line,
-                          "more than %u YAML nodes (AUTHZ_NODES_MAX): aliases expand "
-                          "too far",
-                          AUTHZ_NODES_MAX);
-    return 0;
-}
-
-bool authz_is_null(struct fy_node *n)
-{
-    if (!n)
-        return true;
-    if (!fy_node_is_scalar(n) || fy_node_get_style(n) != FYNS_PLAIN)
-        return false;
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(n, &len);
-    if (!s)
-        return true;
-    static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-    for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-        if (len == strlen(nulls[i]) && memcmp(s, nulls[i], len) == 0)
-            return true;
-    return false;
-}
-
-static const char *yaml_kind_name(enum fy_node_type t)
-{
-    return t == FYNT_MAPPING ? "a mapping" : t == FYNT_SEQUENCE ? "a list" : "a string";
-}
-
-static int yaml_want(struct authz_parse *p, struct fy_node *n, int line, const char *what,
-                     enum fy_node_type want)
-{
-    if (!n || fy_node_get_type(n) != want)
-        return authz_fail(p, line, "%s must be %s", what, yaml_kind_name(want));
-    return 0;
-}
-
-static void yaml_expected(const struct authz_field *fields, size_t n, char *buf, size_t cap)
-{
-    size_t off = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        authz_append(buf, cap, &off, "%s%s", i ? ", " : "", fields[i].key);
+    return yaml_deref(&p->src, n, line, &p->visits, AUTHZ_NODES_MAX, "AUTHZ_NODES_MAX");
 }
 
 int authz_mapping(struct authz_parse *p, struct fy_node *n, int line, const char *what,
                   const struct authz_field *fields, size_t nfields, bool any_key, void *obj)
 {
-    if (authz_deref(p, &n, line) < 0 || yaml_want(p, n, line, what, FYNT_MAPPING) < 0)
+    if (authz_deref(p, &n, line) < 0 || yaml_kind_check(&p->src, n, line, what, FYNT_MAPPING) < 0)
         return -1;
     void *it = NULL;
     struct fy_node_pair *pair;
     while ((pair = fy_node_mapping_iterate(n, &it))) {
         struct fy_node *key = fy_node_pair_key(pair);
-        int kline = authz_line(key, line);
-        if (authz_deref(p, &key, kline) < 0)
+        int kline = yaml_node_line(key, line);
+        const char *k;
+        size_t klen;
+        if (authz_deref(p, &key, kline) < 0 ||
+            yaml_key_get(&p->src, key, kline, what, &k, &klen) < 0)
             return -1;
-        if (!key || !fy_node_is_scalar(key))
-            return authz_fail(p, kline, "keys of %s must be strings", what);
-        size_t klen = 0;
-        const char *k = fy_node_get_scalar(key, &klen);
-        size_t i = 0;
-        while (i < nfields && !(strlen(fields[i].key) == klen && !memcmp(k, fields[i].key, klen)))
-            i++;
+        size_t i = yaml_key_index(fields, sizeof(*fields), nfields, k, klen);
         if (i == nfields) {
             if (any_key)
                 continue;
@@ -119,11 +47,8 @@ int authz_mapping(struct authz_parse *p, struct fy_node *n, int line, const char
                                   "YAML merge keys (<<) are not supported in %s: "
                                   "repeat the fields",
                                   what);
-            char expected[256];
-            yaml_expected(fields, nfields, expected, sizeof(expected));
-            return authz_fail(p, kline, "unknown field \"%.*s\" in %s (expected %s)",
-                              (int)(klen < AUTHZ_SHOWN_MAX ? klen : AUTHZ_SHOWN_MAX), k ? k : "",
-                              what, expected);
+            return yaml_key_unknown(&p->src, kline, "field", k, klen, what, fields, sizeof(*fields),
+                                    nfields);
         }
         struct fy_node *v = fy_node_pair_value(pair);
         if (fields[i].fn && fields[i].fn(p, v, kline, obj) < 0)
@@ -135,21 +60,15 @@ int authz_mapping(struct authz_parse *p, struct fy_node *n, int line, const char
 int authz_string(struct authz_parse *p, struct fy_node *n, int line, const char *what, size_t max,
                  const char **out)
 {
-    line = authz_line(n, line);
+    line = yaml_node_line(n, line);
     if (authz_deref(p, &n, line) < 0)
         return -1;
-    if (authz_is_null(n))
+    if (yaml_is_null(n))
         return authz_fail(p, line, "%s has no value", what);
-    if (yaml_want(p, n, line, what, FYNT_SCALAR) < 0)
+    const char *s;
+    size_t len;
+    if (yaml_scalar_get(&p->src, n, line, what, max, &s, &len) < 0)
         return -1;
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(n, &len);
-    if (!s)
-        return authz_fail(p, line, "%s has no value", what);
-    if (memchr(s, '\0', len))
-        return authz_fail(p, line, "%s contains a NUL byte", what);
-    if (len > max)
-        return authz_fail(p, line, "%s is longer than %zu bytes", what, max);
     char *d = authz_arena_strndup(p->arena, s, len);
     if (!d)
         return authz_fail(p, line, "out of memory");
@@ -164,9 +83,9 @@ int authz_items(struct authz_parse *p, struct fy_node *n, int line, const char *
     *len = 0;
     if (authz_deref(p, &n, line) < 0)
         return -1;
-    if (authz_is_null(n))
+    if (yaml_is_null(n))
         return 0;
-    if (yaml_want(p, n, line, what, FYNT_SEQUENCE) < 0)
+    if (yaml_kind_check(&p->src, n, line, what, FYNT_SEQUENCE) < 0)
         return -1;
     int count = fy_node_sequence_item_count(n);
     if (count < 0)
@@ -207,18 +126,10 @@ int authz_strlist(struct authz_parse *p, struct fy_node *n, int line, const char
 
 int authz_bool(struct authz_parse *p, struct fy_node *n, int line, const char *what, bool *out)
 {
-    line = authz_line(n, line);
+    line = yaml_node_line(n, line);
     if (authz_deref(p, &n, line) < 0)
         return -1;
-    const char *s = n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
-    bool plain = n && fy_node_get_style(n) == FYNS_PLAIN;
-    if (plain && s && (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")))
-        *out = true;
-    else if (plain && s && (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")))
-        *out = false;
-    else
-        return authz_fail(p, line, "%s must be true or false", what);
-    return 0;
+    return yaml_bool_get(&p->src, n, line, what, out);
 }
 
 struct authz_obj *authz_obj_new(struct authz_parse *p, enum authz_obj_kind kind, int line)

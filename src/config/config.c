@@ -28,14 +28,11 @@
  */
 #include "config/config_internal.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "util/util_file.h"
-#include "util/util_utf8.h"
+#include "yaml/yaml.h"
 
 #define RFC3339_LEN 20 /* 2006-01-02T15:04:05Z */
 
@@ -239,119 +236,22 @@ static int config_namespaces_merge(struct config_parse *p)
 
 /* ---- reading and parsing ---- */
 
-/* The whole file into a NUL-terminated buffer, refusing more than CONFIG_FILE_MAX. */
-static char *config_file_read(struct config_parse *p, size_t *len)
+static int config_root_parse(void *ctx, struct fy_node *root)
 {
-    char *buf;
-    int rc = util_file_read(p->path, CONFIG_FILE_MAX, &buf, len, p->err, p->err_cap);
-    if (rc == -EFBIG) /* the limit by name, so the message says what to change */
-        snprintf(p->err, p->err_cap, "%s: larger than 4 MiB (CONFIG_FILE_MAX)", p->path);
-    return rc < 0 ? NULL : buf;
-}
-
-static struct fy_diag *config_diag_new(void)
-{
-    struct fy_diag_cfg dc;
-    fy_diag_cfg_default(&dc);
-    dc.fp = NULL; /* collected and reported by us, never printed by libfyaml */
-    struct fy_diag *diag = fy_diag_create(&dc);
-    if (diag)
-        fy_diag_set_collect_errors(diag, true);
-    return diag;
-}
-
-/* The first syntax error libfyaml collected, as "path:line: message". */
-static int config_syntax_fail(struct config_parse *p, struct fy_diag *diag)
-{
-    void *it = NULL;
-    struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
-    if (!e)
-        return config_fail(p, 1, "not valid YAML");
-    return config_fail(p, e->line > 0 ? e->line : 1, "YAML syntax: %s", e->msg);
-}
-
-/* One document only: a second one would be silently ignored (a trailing
- * empty "---" is fine). */
-static int config_yaml_rest_check(struct config_parse *p, struct fy_parser *fyp,
-                                  struct fy_diag *diag)
-{
-    struct fy_document *doc = fy_parse_load_document(fyp);
-    struct fy_node *root = doc ? fy_document_root(doc) : NULL;
-    size_t len = 0;
-    if (root && fy_node_is_scalar(root) && fy_node_get_style(root) == FYNS_PLAIN &&
-        fy_node_get_scalar(root, &len) && len == 0)
-        root = NULL; /* "---" and nothing after it */
-    int line = config_node_line(root, 1);
-    if (doc)
-        fy_parse_document_destroy(fyp, doc);
-    if (root)
-        return config_fail(p, line, "a second YAML document is not supported");
-    if (fy_diag_errors_iterate(diag, &(void *){NULL}))
-        return config_syntax_fail(p, diag);
-    return 0;
-}
-
-/* YAML is Unicode without NUL, and libfyaml 0.8 loops forever on some
- * malformed UTF-8 (a '%' directive followed by a stray continuation byte) and
- * crashes cleaning up after some NUL bytes: refuse either before libfyaml
- * parses anything, naming the line. */
-static int config_text_check(struct config_parse *p, const char *buf, size_t len)
-{
-    size_t bad = len;
-    bool utf8 = util_utf8_valid((const uint8_t *)buf, len, &bad);
-    const char *nul = memchr(buf, '\0', len);
-    if (utf8 && !nul)
-        return 0;
-    if (nul && (size_t)(nul - buf) < bad)
-        bad = (size_t)(nul - buf);
-    int line = 1;
-    for (size_t i = 0; i < bad; i++)
-        line += buf[i] == '\n';
-    return config_fail(p, line, buf[bad] ? "the file is not UTF-8" : "the file holds a NUL byte");
-}
-
-static int config_yaml_parse(struct config_parse *p, const char *buf, size_t len)
-{
-    if (config_text_check(p, buf, len) < 0)
-        return -1;
-    struct fy_diag *diag = config_diag_new();
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 | FYPCF_JSON_NONE,
-                               .diag = diag};
-    struct fy_parser *fyp = diag ? fy_parser_create(&cfg) : NULL;
-    int rc = -1;
-    if (!fyp || fy_parser_set_string(fyp, buf, len) != 0) {
-        config_fail(p, 1, "cannot start the YAML parser");
-        goto out;
-    }
-    struct fy_document *doc = fy_parse_load_document(fyp);
-    if (!doc) {
-        if (fy_diag_errors_iterate(diag, &(void *){NULL}))
-            config_syntax_fail(p, diag);
-        else
-            config_fail(p, 1, "the file is empty");
-        goto out;
-    }
-    rc = config_parse_root(p, fy_document_root(doc));
-    fy_parse_document_destroy(fyp, doc);
-    if (rc == 0)
-        rc = config_yaml_rest_check(p, fyp, diag);
-out:
-    if (fyp)
-        fy_parser_destroy(fyp);
-    if (diag)
-        fy_diag_destroy(diag);
-    return rc;
+    return config_parse_root(ctx, root);
 }
 
 struct config_cluster *config_cluster_load(const char *path, char *err, size_t err_cap)
 {
-    struct config_parse p = {.path = path, .err = err, .err_cap = err_cap};
+    struct config_parse p = {.src = {.path = path, .err = err, .err_cap = err_cap}};
     size_t len = 0;
-    char *buf = config_file_read(&p, &len);
+    char *buf = yaml_file_read(&p.src, CONFIG_FILE_MAX, "4 MiB (CONFIG_FILE_MAX)", &len);
     if (!buf)
         return NULL;
     p.cluster = calloc(1, sizeof(*p.cluster));
-    int rc = p.cluster ? config_yaml_parse(&p, buf, len) : config_fail(&p, 1, "out of memory");
+    int rc = p.cluster ? yaml_parse_single(&p.src, buf, len, "the file is empty", false,
+                                           config_root_parse, &p)
+                       : config_fail(&p, 1, "out of memory");
     free(buf);
     if (rc == 0)
         rc = config_pods_sort(&p);

@@ -7,11 +7,11 @@
 
 #include <libfyaml.h>
 
+#include "yaml/yaml.h"
+
 /* One load in progress: where errors go and what has been built so far. */
 struct config_parse {
-    const char *path;
-    char *err;
-    size_t err_cap;
+    struct yaml_src src; /* the file's name and where errors go */
     struct config_cluster *cluster;
     int *pod_lines;  /* line of each pod's entry, for duplicate reports */
     char **extra_ns; /* the top-level namespaces: list */
@@ -21,9 +21,6 @@ struct config_parse {
 /* Write "path:line: message" to p->err; returns -1 so callers can `return config_fail(...)`. */
 int config_fail(struct config_parse *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* The 1-based line where a node starts, or fallback when it has none. */
-int config_node_line(struct fy_node *n, int fallback);
 
 /* Walk the document root into p->cluster (pods unsorted, namespaces not merged). */
 int config_parse_root(struct config_parse *p, struct fy_node *root);

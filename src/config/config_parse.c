@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHOWN_MAX 64 /* bytes of a user's value echoed in an error message */
+#define SHOWN_MAX YAML_SHOWN_MAX /* bytes of a user's value echoed in an error message */
 #define LABEL_KEY_MAX (CONFIG_NAME_MAX + 1 + 63) /* prefix/name */
 #define ANNOTATION_DEFAULT_CONTAINER "kubectl.kubernetes.io/default-container"
 
@@ -32,137 +32,43 @@ struct parse_pod {
 
 int config_fail(struct config_parse *p, int line, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    yaml_vfail(&p->src, line, fmt, ap);
     va_end(ap);
-    snprintf(p->err, p->err_cap, "%s:%d: %s", p->path, line, msg);
     return -1;
 }
 
-/* The 1-based line where a node starts: a scalar's own token, a collection's
- * first entry, or the caller's line (the key) for an empty collection. */
-int config_node_line(struct fy_node *n, int fallback)
-{
-    if (!n)
-        return fallback;
-    if (fy_node_is_scalar(n)) {
-        struct fy_token *t = fy_node_get_scalar_token(n);
-        const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-        return m ? m->line + 1 : fallback;
-    }
-    void *it = NULL;
-    if (fy_node_is_mapping(n)) {
-        struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
-        return pair ? config_node_line(fy_node_pair_key(pair), fallback) : fallback;
-    }
-    return config_node_line(fy_node_sequence_iterate(n, &it), fallback);
-}
-
-static const char *parse_kind_name(enum fy_node_type t)
-{
-    return t == FYNT_MAPPING ? "a mapping" : t == FYNT_SEQUENCE ? "a list" : "a string";
-}
-
-/* Aliases are refused rather than resolved: resolving copies nodes, and a few
- * lines of nested aliases can expand to gigabytes ("billion laughs"). */
-static int parse_kind(struct config_parse *p, struct fy_node *n, int line, const char *what,
-                      enum fy_node_type want)
-{
-    if (n && fy_node_is_alias(n))
-        return config_fail(p, line, "%s: YAML aliases are not supported", what);
-    if (!n || fy_node_get_type(n) != want)
-        return config_fail(p, line, "%s must be %s", what, parse_kind_name(want));
-    return 0;
-}
-
-static bool parse_is_null(struct fy_node *n, const char *s, size_t len)
-{
-    if (fy_node_get_style(n) != FYNS_PLAIN)
-        return false;
-    static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-    for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-        if (len == strlen(nulls[i]) && memcmp(s, nulls[i], len) == 0)
-            return true;
-    return false;
-}
-
-/* Any scalar is taken as its text (`sleep 10` or `[sleep, 10]` both give
- * strings), except null, which is an error rather than a silent "". */
-static int parse_string(struct config_parse *p, struct fy_node *n, int line, const char *what,
-                        size_t max, char **out)
-{
-    line = config_node_line(n, line);
-    if (parse_kind(p, n, line, what, FYNT_SCALAR) < 0)
-        return -1;
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(n, &len);
-    if (!s || parse_is_null(n, s, len))
-        return config_fail(p, line, "%s has no value", what);
-    if (memchr(s, '\0', len))
-        return config_fail(p, line, "%s contains a NUL byte", what);
-    if (len > max)
-        return config_fail(p, line, "%s is longer than %zu bytes", what, max);
-    free(*out);
-    *out = strndup(s, len);
-    return *out ? 0 : config_fail(p, line, "out of memory");
-}
-
-/* YAML 1.2 core booleans only: "yes"/"on" are strings there, and a quoted
- * "true" is a string in every version. */
 static int parse_bool(struct config_parse *p, struct fy_node *n, int line, const char *what,
                       bool *out)
 {
-    line = config_node_line(n, line);
-    if (parse_kind(p, n, line, what, FYNT_SCALAR) < 0)
+    line = yaml_node_line(n, line);
+    if (yaml_kind_check(&p->src, n, line, what, FYNT_SCALAR) < 0)
         return -1;
-    const char *s = fy_node_get_scalar0(n);
-    bool plain = fy_node_get_style(n) == FYNS_PLAIN;
-    if (plain && s && (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")))
-        *out = true;
-    else if (plain && s && (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")))
-        *out = false;
-    else
-        return config_fail(p, line, "%s must be true or false", what);
-    return 0;
+    return yaml_bool_get(&p->src, n, line, what, out);
 }
 
-static void parse_expected(const struct parse_field *fields, size_t n, char *buf, size_t cap)
+/* One mapping key's field function, from yaml_mapping_walk. */
+struct parse_walk {
+    struct config_parse *p;
+    const struct parse_field *fields;
+    void *obj;
+};
+
+static int parse_pair(void *ctx, size_t i, struct fy_node *value, int key_line)
 {
-    size_t off = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && off < cap; i++)
-        off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", fields[i].key);
+    struct parse_walk *w = ctx;
+    return w->fields[i].fn(w->p, value, key_line, w->obj);
 }
 
+/* A mapping whose keys must be those of fields: a typo ("comand:") is an
+ * error naming its line, not a silently ignored field. */
 static int parse_mapping(struct config_parse *p, struct fy_node *n, int line, const char *what,
                          const struct parse_field *fields, size_t nfields, void *obj)
 {
-    if (parse_kind(p, n, line, what, FYNT_MAPPING) < 0)
-        return -1;
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    while ((pair = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *key = fy_node_pair_key(pair);
-        int kline = config_node_line(key, line);
-        if (!key || !fy_node_is_scalar(key) || fy_node_is_alias(key))
-            return config_fail(p, kline, "keys of %s must be strings", what);
-        size_t klen = 0;
-        const char *k = fy_node_get_scalar(key, &klen);
-        size_t i = 0;
-        while (i < nfields && !(strlen(fields[i].key) == klen && !memcmp(k, fields[i].key, klen)))
-            i++;
-        if (i == nfields) {
-            char expected[256];
-            parse_expected(fields, nfields, expected, sizeof(expected));
-            return config_fail(p, kline, "unknown key \"%.*s\" in %s (expected %s)",
-                               (int)(klen < SHOWN_MAX ? klen : SHOWN_MAX), k, what, expected);
-        }
-        if (fields[i].fn(p, fy_node_pair_value(pair), kline, obj) < 0)
-            return -1;
-    }
-    return 0;
+    struct parse_walk w = {p, fields, obj};
+    return yaml_mapping_walk(&p->src, n, line, what, "key", fields, sizeof(*fields), nfields,
+                             parse_pair, &w);
 }
 
 /* ---- containers ---- */
@@ -170,8 +76,8 @@ static int parse_mapping(struct config_parse *p, struct fy_node *n, int line, co
 static int parse_container_name(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct config_container *c = obj;
-    line = config_node_line(v, line);
-    if (parse_string(p, v, line, "container name", CONFIG_NAME_MAX, &c->name) < 0)
+    line = yaml_node_line(v, line);
+    if (yaml_string_dup(&p->src, v, line, "container name", CONFIG_NAME_MAX, &c->name) < 0)
         return -1;
     if (!config_name_is_dns1123_label(c->name))
         return config_fail(p, line, "container name \"%.*s\" is not a DNS-1123 label", SHOWN_MAX,
@@ -182,7 +88,7 @@ static int parse_container_name(struct config_parse *p, struct fy_node *v, int l
 static int parse_container_command(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct config_container *c = obj;
-    if (parse_kind(p, v, line, "command", FYNT_SEQUENCE) < 0)
+    if (yaml_kind_check(&p->src, v, line, "command", FYNT_SEQUENCE) < 0)
         return -1;
     size_t n = (size_t)fy_node_sequence_item_count(v);
     if (n == 0)
@@ -195,8 +101,8 @@ static int parse_container_command(struct config_parse *p, struct fy_node *v, in
     void *it = NULL;
     struct fy_node *item;
     while ((item = fy_node_sequence_iterate(v, &it)))
-        if (parse_string(p, item, line, "command element", CONFIG_VALUE_MAX,
-                         &c->command[c->command_len++]) < 0)
+        if (yaml_string_dup(&p->src, item, line, "command element", CONFIG_VALUE_MAX,
+                            &c->command[c->command_len++]) < 0)
             return -1;
     return 0;
 }
@@ -204,7 +110,7 @@ static int parse_container_command(struct config_parse *p, struct fy_node *v, in
 static int parse_container_workdir(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct config_container *c = obj;
-    return parse_string(p, v, line, "workingDir", CONFIG_VALUE_MAX, &c->workdir);
+    return yaml_string_dup(&p->src, v, line, "workingDir", CONFIG_VALUE_MAX, &c->workdir);
 }
 
 /* Kubernetes (1.30+) allows any printable ASCII but '=' in variable names. */
@@ -221,8 +127,8 @@ static bool parse_env_name_valid(const char *s)
 static int parse_env_name(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct config_kv *kv = obj;
-    line = config_node_line(v, line);
-    if (parse_string(p, v, line, "env name", CONFIG_NAME_MAX, &kv->key) < 0)
+    line = yaml_node_line(v, line);
+    if (yaml_string_dup(&p->src, v, line, "env name", CONFIG_NAME_MAX, &kv->key) < 0)
         return -1;
     if (!parse_env_name_valid(kv->key))
         return config_fail(p, line, "env name \"%.*s\" must be printable ASCII without '='",
@@ -233,7 +139,7 @@ static int parse_env_name(struct config_parse *p, struct fy_node *v, int line, v
 static int parse_env_value(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct config_kv *kv = obj;
-    return parse_string(p, v, line, "env value", CONFIG_VALUE_MAX, &kv->value);
+    return yaml_string_dup(&p->src, v, line, "env value", CONFIG_VALUE_MAX, &kv->value);
 }
 
 static int parse_env_entry(struct config_parse *p, struct config_container *c, struct fy_node *item,
@@ -242,7 +148,7 @@ static int parse_env_entry(struct config_parse *p, struct config_container *c, s
     static const struct parse_field fields[] = {{"name", parse_env_name},
                                                 {"value", parse_env_value}};
     struct config_kv *kv = &c->env[c->env_len++];
-    line = config_node_line(item, line);
+    line = yaml_node_line(item, line);
     if (parse_mapping(p, item, line, "env entry", fields, 2, kv) < 0)
         return -1;
     if (!kv->key)
@@ -258,7 +164,7 @@ static int parse_env_entry(struct config_parse *p, struct config_container *c, s
 static int parse_container_env(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct config_container *c = obj;
-    if (parse_kind(p, v, line, "env", FYNT_SEQUENCE) < 0)
+    if (yaml_kind_check(&p->src, v, line, "env", FYNT_SEQUENCE) < 0)
         return -1;
     size_t n = (size_t)fy_node_sequence_item_count(v);
     if (n > CONFIG_ENV_MAX)
@@ -297,7 +203,7 @@ static int parse_container(struct config_parse *p, struct parse_pod *pp, struct 
     };
     struct config_pod *pod = pp->pod;
     struct config_container *c = &pod->containers[pod->containers_len++];
-    line = config_node_line(item, line);
+    line = yaml_node_line(item, line);
     if (parse_mapping(p, item, line, "container", fields, sizeof(fields) / sizeof(fields[0]), c) <
         0)
         return -1;
@@ -316,8 +222,8 @@ static int parse_container(struct config_parse *p, struct parse_pod *pp, struct 
 static int parse_pod_name(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct parse_pod *pp = obj;
-    line = config_node_line(v, line);
-    if (parse_string(p, v, line, "pod name", CONFIG_NAME_MAX, &pp->pod->name) < 0)
+    line = yaml_node_line(v, line);
+    if (yaml_string_dup(&p->src, v, line, "pod name", CONFIG_NAME_MAX, &pp->pod->name) < 0)
         return -1;
     if (!config_name_is_dns1123_subdomain(pp->pod->name))
         return config_fail(p, line, "pod name \"%.*s\" is not a DNS-1123 subdomain", SHOWN_MAX,
@@ -327,8 +233,8 @@ static int parse_pod_name(struct config_parse *p, struct fy_node *v, int line, v
 
 static int parse_namespace(struct config_parse *p, struct fy_node *v, int line, char **out)
 {
-    line = config_node_line(v, line);
-    if (parse_string(p, v, line, "namespace", CONFIG_NAME_MAX, out) < 0)
+    line = yaml_node_line(v, line);
+    if (yaml_string_dup(&p->src, v, line, "namespace", CONFIG_NAME_MAX, out) < 0)
         return -1;
     if (!config_name_is_dns1123_label(*out))
         return config_fail(p, line, "namespace \"%.*s\" is not a DNS-1123 label", SHOWN_MAX, *out);
@@ -345,10 +251,10 @@ static int parse_label(struct config_parse *p, struct config_pod *pod, struct fy
 {
     struct config_kv *kv = &pod->labels[pod->labels_len++];
     struct fy_node *k = fy_node_pair_key(pair);
-    line = config_node_line(k, line);
-    if (parse_string(p, k, line, "label key", LABEL_KEY_MAX, &kv->key) < 0 ||
-        parse_string(p, fy_node_pair_value(pair), line, "label value", CONFIG_NAME_MAX,
-                     &kv->value) < 0)
+    line = yaml_node_line(k, line);
+    if (yaml_string_dup(&p->src, k, line, "label key", LABEL_KEY_MAX, &kv->key) < 0 ||
+        yaml_string_dup(&p->src, fy_node_pair_value(pair), line, "label value", CONFIG_NAME_MAX,
+                        &kv->value) < 0)
         return -1;
     if (!config_label_key_is_valid(kv->key))
         return config_fail(p, line, "label key \"%.*s\" is not a valid Kubernetes label key",
@@ -362,7 +268,7 @@ static int parse_label(struct config_parse *p, struct config_pod *pod, struct fy
 static int parse_pod_labels(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct config_pod *pod = ((struct parse_pod *)obj)->pod;
-    if (parse_kind(p, v, line, "labels", FYNT_MAPPING) < 0)
+    if (yaml_kind_check(&p->src, v, line, "labels", FYNT_MAPPING) < 0)
         return -1;
     size_t n = (size_t)fy_node_mapping_item_count(v);
     if (n > CONFIG_LABELS_MAX)
@@ -381,9 +287,9 @@ static int parse_pod_labels(struct config_parse *p, struct fy_node *v, int line,
 static int parse_annotation_default(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct parse_pod *pp = obj;
-    pp->default_container_line = line = config_node_line(v, line);
-    return parse_string(p, v, line, "default-container annotation", CONFIG_NAME_MAX,
-                        &pp->pod->default_container);
+    pp->default_container_line = line = yaml_node_line(v, line);
+    return yaml_string_dup(&p->src, v, line, "default-container annotation", CONFIG_NAME_MAX,
+                           &pp->pod->default_container);
 }
 
 /* Only annotations podterm acts on are accepted: an unknown one would be
@@ -399,8 +305,8 @@ static int parse_pod_phase(struct config_parse *p, struct fy_node *v, int line, 
 {
     static const char *const phases[] = {"Pending", "Running", "Succeeded", "Failed", "Unknown"};
     struct config_pod *pod = ((struct parse_pod *)obj)->pod;
-    line = config_node_line(v, line);
-    if (parse_string(p, v, line, "phase", CONFIG_NAME_MAX, &pod->phase) < 0)
+    line = yaml_node_line(v, line);
+    if (yaml_string_dup(&p->src, v, line, "phase", CONFIG_NAME_MAX, &pod->phase) < 0)
         return -1;
     for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
         if (strcmp(pod->phase, phases[i]) == 0)
@@ -413,7 +319,7 @@ static int parse_pod_phase(struct config_parse *p, struct fy_node *v, int line, 
 static int parse_pod_containers(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
     struct parse_pod *pp = obj;
-    if (parse_kind(p, v, line, "containers", FYNT_SEQUENCE) < 0)
+    if (yaml_kind_check(&p->src, v, line, "containers", FYNT_SEQUENCE) < 0)
         return -1;
     size_t n = (size_t)fy_node_sequence_item_count(v);
     if (n == 0)
@@ -459,7 +365,7 @@ static int parse_pod(struct config_parse *p, struct fy_node *item, int line)
         {"phase", parse_pod_phase},   {"containers", parse_pod_containers},
     };
     struct config_cluster *c = p->cluster;
-    struct parse_pod pp = {.pod = &c->pods[c->pods_len++], .line = config_node_line(item, line)};
+    struct parse_pod pp = {.pod = &c->pods[c->pods_len++], .line = yaml_node_line(item, line)};
     p->pod_lines[c->pods_len - 1] = pp.line;
     if (parse_mapping(p, item, pp.line, "pod", fields, sizeof(fields) / sizeof(fields[0]), &pp) < 0)
         return -1;
@@ -468,7 +374,7 @@ static int parse_pod(struct config_parse *p, struct fy_node *item, int line)
 
 static int parse_root_pods(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
-    if (parse_kind(p, v, line, "pods", FYNT_SEQUENCE) < 0)
+    if (yaml_kind_check(&p->src, v, line, "pods", FYNT_SEQUENCE) < 0)
         return -1;
     size_t n = (size_t)fy_node_sequence_item_count(v);
     if (n > CONFIG_PODS_MAX)
@@ -487,7 +393,7 @@ static int parse_root_pods(struct config_parse *p, struct fy_node *v, int line, 
 
 static int parse_root_namespaces(struct config_parse *p, struct fy_node *v, int line, void *obj)
 {
-    if (parse_kind(p, v, line, "namespaces", FYNT_SEQUENCE) < 0)
+    if (yaml_kind_check(&p->src, v, line, "namespaces", FYNT_SEQUENCE) < 0)
         return -1;
     size_t n = (size_t)fy_node_sequence_item_count(v);
     if (n > CONFIG_NAMESPACES_MAX)
@@ -507,10 +413,10 @@ int config_parse_root(struct config_parse *p, struct fy_node *root)
 {
     static const struct parse_field fields[] = {{"namespaces", parse_root_namespaces},
                                                 {"pods", parse_root_pods}};
-    if (parse_mapping(p, root, config_node_line(root, 1), "the top level", fields, 2, NULL) < 0)
+    if (parse_mapping(p, root, yaml_node_line(root, 1), "the top level", fields, 2, NULL) < 0)
         return -1;
     if (!p->cluster->pods_len)
-        return config_fail(p, config_node_line(root, 1),
+        return config_fail(p, yaml_node_line(root, 1),
                            "no pods defined (the top level needs pods:)");
     return 0;
 }
