@@ -225,6 +225,61 @@ describe('picker and rules reviews (no RBAC on the server)', () => {
     await page.close();
   });
 
+  // The upgrade refused although the pod is there: the page's GET of the
+  // pod is answered for a pod the server does not have, so the real server
+  // refuses the WebSocket; the page then asks the exec as a plain POST.
+  async function ghostShell(page, probe) {
+    await page.route('**/api/v1/namespaces/default/pods/ghost', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ metadata: { name: 'ghost', namespace: 'default' }, spec: { containers: [{ name: 'shell' }] } }),
+      }));
+    const probes = [];
+    await page.route('**/api/v1/namespaces/default/pods/ghost/exec?*', async (route) => {
+      probes.push({ method: route.request().method(), url: route.request().url() });
+      if (probe) await route.fulfill(probe);
+      else await route.continue();
+    });
+    await page.goto(`${server.url}#/default/ghost/shell`);
+    await waitForState(page, 'error', 15000);
+    return probes;
+  }
+
+  test('a refused WebSocket is explained by the same exec asked without the upgrade', async () => {
+    const page = await newPage(browser);
+    const probes = await ghostShell(page, null); // the real server answers the probe
+    assert.equal(await page.textContent('.banner-text'), 'pods "ghost" not found');
+    assert.equal(await page.textContent('#state'), 'Error 404');
+    assert.deepEqual(probes.map((p) => p.method), ['POST']);
+    const q = new URL(probes[0].url).searchParams;
+    assert.deepEqual([q.get('container'), q.get('tty'), q.get('stdin'), q.getAll('command')], ['shell', 'true', 'true', ['bash']]);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('a 403 on the exec (an ExecPolicy) is shown word for word; a 400 past admission is not a reason', async () => {
+    const message = 'pods "ghost" is forbidden: ExecPolicy "team": command ["bash"] is not in the allowed commands';
+    const page = await newPage(browser);
+    await ghostShell(page, {
+      status: 403,
+      contentType: 'application/json',
+      body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message }),
+    });
+    assert.equal(await page.textContent('.banner-text'), message);
+    assert.equal(await page.textContent('#state'), 'Error 403');
+    await page.close();
+
+    const page2 = await newPage(browser);
+    await ghostShell(page2, {
+      status: 400,
+      contentType: 'application/json',
+      body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'BadRequest', code: 400, message: 'Upgrade request required' }),
+    });
+    assert.match(await page2.textContent('.banner-text'), /^The server refused the terminal connection\./);
+    await page2.close();
+  });
+
   test('a list refused with 403: the Status message, as plain text', async () => {
     const page = await newPage(browser);
     await page.route('**/api/v1/namespaces/default/pods', (route) =>
