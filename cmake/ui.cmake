@@ -15,7 +15,7 @@ set(PODTERM_UI_ASSETS_C ${CMAKE_BINARY_DIR}/ui_assets.c)
 
 if(NOT PODTERM_UI)
   file(WRITE ${PODTERM_UI_ASSETS_C}
-    "#include \"server/ui_assets.h\"\nconst struct ui_asset ui_assets[] = {{0}};\n")
+    "#include \"api/ui_assets.h\"\nconst struct ui_asset ui_assets[] = {{0}};\n")
   list(APPEND PODTERM_GENERATED_SOURCES ${PODTERM_UI_ASSETS_C})
   return()
 endif()

@@ -2,7 +2,7 @@
 # Runs the test suites and prints one closing line "N passed, N failed"
 # (N counting suites); exits non-zero if any suite failed.
 #
-# Usage: scripts/test.sh [unit|fuzz|interop|e2e|coverage ...]   (default: all)
+# Usage: scripts/test.sh [unit|fuzz|interop|gateway|admission|e2e|coverage ...]   (default: all)
 #
 # Every suite runs against the ASan+UBSan build, so memory errors found by real
 # clients fail the run. PODTERM_BIN overrides the binary the interop and e2e
@@ -87,6 +87,13 @@ suite_gateway() {
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/gateway
 }
 
+suite_admission() {
+    # Authorization (RBAC, ExecPolicy) and the audit log, local and gateway
+    # mode, with real kubectl (tests/admission/conftest.py).
+    [ -d tests/admission ] || return 0
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/admission
+}
+
 suite_faults() {
     # Fault injection (tests/faults/): every N-th allocation failure of a scripted
     # session ends cleanly (the sweep prints the N it chose), and descriptor
@@ -133,7 +140,7 @@ suite_coverage() {
 }
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway hostile e2e bench_smoke)
+[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway admission hostile e2e bench_smoke)
 # A run of any suite starts a fresh measurement; "coverage" alone reads the last one.
 if [ "$coverage" = ON ] && [ "${suites[*]}" != coverage ]; then
     rm -rf "$profiles"

@@ -15,9 +15,10 @@
 #include <time.h>
 #include <uv.h>
 
+#include "admit/admit.h"
 #include "auth/auth.h"
 #include "auth/jwt_mint.h"
-#include "backend/local.h"
+#include "backend/local/local.h"
 #include "config/config.h"
 #include "gateway/gateway.h"
 #include "server/server.h"
@@ -44,44 +45,63 @@ struct main_flags {
     const char *kubeconfig, *context;
     bool in_cluster, pass_through_token;
     const char *tls_cert_file, *tls_key_file, *client_ca_file;
+    /* authorization and audit (admit.h) */
+    const char *rbac_files[ADMIT_RBAC_FILES_MAX];
+    size_t rbac_files_len;
+    const char *audit_path, *audit_policy_file;
+    unsigned audit_maxsize_mb, audit_maxbackup;
+    bool audit_required;
 };
 
 static void main_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: podterm [flags]\n"
-            "  --listen HOST:PORT          address to serve on (default " MAIN_DEFAULT_LISTEN
-            "; port 0: any free port)\n"
-            "  --config FILE               local pods (YAML; default: default/local, container "
-            "shell)\n"
-            "  --jwt-key-file FILE         accept JWT bearer tokens: HMAC secret (HS256/384/512) "
-            "or PEM public key (RS*/ES*)\n"
-            "  --token-auth-file FILE      accept static tokens: CSV token,user,uid,\"g1,g2\"\n"
-            "  --allowed-origin ORIGIN     also accept browser requests from this origin "
-            "(repeatable)\n"
-            "  --allowed-host NAME         also answer requests whose Host is NAME (repeatable; "
-            "default:\n"
-            "                              localhost, *.localhost and IP addresses only, unless "
-            "authentication\n"
-            "                              is on and no --allowed-host is given)\n"
-            "  --insecure-allow-anonymous  serve without authentication on a non-loopback "
-            "address\n"
-            "  --log-level N               libwebsockets log bitmask (default 3: errors, "
-            "warnings)\n"
-            "  --tls-cert-file FILE        serve HTTPS with this PEM certificate (chain allowed; "
-            "reloaded when it changes)\n"
-            "  --tls-private-key-file FILE the certificate's PEM private key\n"
-            "  --client-ca-file FILE       with TLS, accept only clients whose certificate this "
-            "PEM CA bundle signed\n"
-            "gateway mode (proxy a real cluster instead of local pods):\n"
-            "  --kubeconfig FILE           cluster credentials (default: $KUBECONFIG, then "
-            "~/.kube/config)\n"
-            "  --context NAME              kubeconfig context (default: current-context)\n"
-            "  --in-cluster                use the pod's service account\n"
-            "  --pass-through-token        send the client's bearer token to the cluster instead "
-            "of podterm's\n"
-            "                              credentials with Impersonate-User/-Group\n"
-            "  --version, --help\n");
+    fprintf(
+        out,
+        "usage: podterm [flags]\n"
+        "  --listen HOST:PORT          address to serve on (default " MAIN_DEFAULT_LISTEN
+        "; port 0: any free port)\n"
+        "  --config FILE               local pods (YAML; default: default/local, container "
+        "shell)\n"
+        "  --jwt-key-file FILE         accept JWT bearer tokens: HMAC secret (HS256/384/512) "
+        "or PEM public key (RS*/ES*)\n"
+        "  --token-auth-file FILE      accept static tokens: CSV token,user,uid,\"g1,g2\"\n"
+        "  --allowed-origin ORIGIN     also accept browser requests from this origin "
+        "(repeatable)\n"
+        "  --allowed-host NAME         also answer requests whose Host is NAME (repeatable; "
+        "default:\n"
+        "                              localhost, *.localhost and IP addresses only, unless "
+        "authentication\n"
+        "                              is on and no --allowed-host is given)\n"
+        "  --insecure-allow-anonymous  serve without authentication on a non-loopback "
+        "address\n"
+        "  --log-level N               libwebsockets log bitmask (default 3: errors, "
+        "warnings)\n"
+        "  --tls-cert-file FILE        serve HTTPS with this PEM certificate (chain allowed; "
+        "reloaded when it changes)\n"
+        "  --tls-private-key-file FILE the certificate's PEM private key\n"
+        "  --client-ca-file FILE       with TLS, accept only clients whose certificate this "
+        "PEM CA bundle signed\n"
+        "authorization and audit:\n"
+        "  --authorization-rbac-file P Kubernetes RBAC objects (Role, ClusterRole, RoleBinding,\n"
+        "                              ClusterRoleBinding) and podterm ExecPolicy: a YAML/JSON "
+        "file or a\n"
+        "                              folder of them (repeatable; reloaded when they change)\n"
+        "  --audit-log-path FILE       audit.k8s.io/v1 Event lines to FILE (- for stdout)\n"
+        "  --audit-log-maxsize MB      rotate the audit log at this size (default 0: never)\n"
+        "  --audit-log-maxbackup N     rotated audit logs kept (default 0: all)\n"
+        "  --audit-policy-file FILE    audit.k8s.io/v1 Policy (default: Metadata for every "
+        "request)\n"
+        "  --audit-log-required        refuse requests (503) while the audit log cannot be "
+        "written\n"
+        "gateway mode (proxy a real cluster instead of local pods):\n"
+        "  --kubeconfig FILE           cluster credentials (default: $KUBECONFIG, then "
+        "~/.kube/config)\n"
+        "  --context NAME              kubeconfig context (default: current-context)\n"
+        "  --in-cluster                use the pod's service account\n"
+        "  --pass-through-token        send the client's bearer token to the cluster instead "
+        "of podterm's\n"
+        "                              credentials with Impersonate-User/-Group\n"
+        "  --version, --help\n");
 }
 
 static int main_parse_listen(const char *arg, struct main_flags *f)
@@ -96,6 +116,19 @@ static int main_parse_listen(const char *arg, struct main_flags *f)
     memcpy(f->host, arg, colon - arg);
     f->host[colon - arg] = '\0';
     f->port = (int)port;
+    return 0;
+}
+
+/* A count flag: a decimal number, 0 to 1000000. */
+static int main_parse_count(const char *arg, const char *flag, unsigned *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (!arg[0] || *end || v < 0 || v > 1000000) {
+        fprintf(stderr, "podterm: %s wants a number from 0 to 1000000, got \"%s\"\n", flag, arg);
+        return -1;
+    }
+    *out = (unsigned)v;
     return 0;
 }
 
@@ -124,6 +157,10 @@ static int main_check_gateway_flags(const struct main_flags *f)
                         "--context or --in-cluster)\n");
         return -1;
     }
+    if (f->audit_required && !f->audit_path) {
+        fprintf(stderr, "podterm: --audit-log-required needs --audit-log-path\n");
+        return -1;
+    }
     if (main_gateway_mode(f) && f->config_file) {
         fprintf(stderr, "podterm: --config (local pods) does not apply in gateway mode\n");
         return -1;
@@ -149,6 +186,12 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         {"tls-cert-file", required_argument, 0, 'T'},
         {"tls-private-key-file", required_argument, 0, 'k'},
         {"client-ca-file", required_argument, 0, 'a'},
+        {"authorization-rbac-file", required_argument, 0, 'R'},
+        {"audit-log-path", required_argument, 0, 'G'},
+        {"audit-log-maxsize", required_argument, 0, 'M'},
+        {"audit-log-maxbackup", required_argument, 0, 'B'},
+        {"audit-policy-file", required_argument, 0, 'Y'},
+        {"audit-log-required", no_argument, 0, 'Q'},
         {"version", no_argument, 0, 'V'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -222,6 +265,29 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         case 'a':
             f->client_ca_file = optarg;
             break;
+        case 'R':
+            if (f->rbac_files_len == ADMIT_RBAC_FILES_MAX) {
+                fprintf(stderr, "podterm: at most %d --authorization-rbac-file flags\n",
+                        ADMIT_RBAC_FILES_MAX);
+                return -1;
+            }
+            f->rbac_files[f->rbac_files_len++] = optarg;
+            break;
+        case 'G':
+            f->audit_path = optarg;
+            break;
+        case 'M':
+        case 'B':
+            if (main_parse_count(optarg, c == 'M' ? "--audit-log-maxsize" : "--audit-log-maxbackup",
+                                 c == 'M' ? &f->audit_maxsize_mb : &f->audit_maxbackup) < 0)
+                return -1;
+            break;
+        case 'Y':
+            f->audit_policy_file = optarg;
+            break;
+        case 'Q':
+            f->audit_required = true;
+            break;
         case 'V':
             printf("podterm " PODTERM_VERSION "\n");
             exit(0);
@@ -290,9 +356,6 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
             .context = f->context,
             .in_cluster = f->in_cluster,
             .pass_through_token = f->pass_through_token,
-            .auth = auth,
-            .allowed_origins = f->origins,
-            .allowed_origins_len = f->origins_len,
         };
         if (!(gw = gateway_new(&loop, &go, err, sizeof(err)))) {
             fprintf(stderr, "podterm: %s\n", err);
@@ -300,8 +363,35 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
             return 1;
         }
     }
+    struct admit_opts ao = {
+        .auth = auth,
+        .allowed_hosts = f->hosts,
+        .allowed_hosts_len = f->hosts_len,
+        .allowed_origins = f->origins,
+        .allowed_origins_len = f->origins_len,
+        .cluster = gw ? NULL : cluster,
+        .rbac_files = f->rbac_files,
+        .rbac_files_len = f->rbac_files_len,
+        .audit_path = f->audit_path,
+        .audit_maxsize_mb = f->audit_maxsize_mb,
+        .audit_maxbackup = f->audit_maxbackup,
+        .audit_policy_file = f->audit_policy_file,
+        .audit_required = f->audit_required,
+        .gateway = gw != NULL,
+        .pass_through = f->pass_through_token,
+    };
+    struct admit *admit = admit_new(&loop, &ao, err, sizeof(err));
+    if (!admit) {
+        fprintf(stderr, "podterm: %s\n", err);
+        if (gw)
+            gateway_free(gw);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+        return 1;
+    }
     struct backend *backend = gw ? gateway_backend(gw) : local_backend_new(&loop, cluster);
     struct server_opts opts = {
+        .admit = admit,
         .listen_host = f->host,
         .listen_port = f->port,
         .cluster = cluster,
@@ -325,7 +415,9 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
             gateway_free(gw);
         else
             backend_free(backend);
+        admit_close(admit, NULL, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
+        admit_free(admit);
         uv_loop_close(&loop);
         return 1;
     }
@@ -341,6 +433,11 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     fprintf(stderr, "podterm: serving %s\n", server_url(st.server));
     uv_run(&loop, UV_RUN_DEFAULT); /* until a signal shuts everything down */
     server_free(st.server);
+    /* Every request has ended and been audited: write out what the audit
+     * log still holds, then close it. */
+    admit_close(admit, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    admit_free(admit);
     int rc = uv_loop_close(&loop);
     if (rc != 0)
         fprintf(stderr, "podterm: event loop closed with handles open (%s)\n", uv_strerror(rc));

@@ -10,7 +10,8 @@
  * - "level" is Metadata for Request and RequestResponse too: podterm never
  *   logs a request or response body (exec/attach have none worth logging, and
  *   keeping them would mean keeping whatever the terminal carried), so the
- *   event says what it holds rather than what was asked.
+ *   event says what it holds rather than what was asked. (None is written
+ *   as "None", but like the apiserver the caller writes no event at None.)
  * - timestamps are metav1.MicroTime: RFC 3339, UTC, six fractional digits.
  * - strings that are not UTF-8 get U+FFFD per bad byte, as Go's encoder does,
  *   and the client-controlled ones are cut at their bounds (audit.h). */

@@ -53,6 +53,14 @@ static int audit_buf_reserve(struct audit_buf *b, size_t need)
     return 0;
 }
 
+static size_t audit_count_lines(const char *p, size_t n)
+{
+    size_t lines = 0;
+    for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+        lines++;
+    return lines;
+}
+
 static size_t audit_queued_bytes(const struct audit_log *log)
 {
     return log->pending.len + (log->inflight.len - log->inflight_off);
@@ -76,8 +84,10 @@ int audit_log_write(struct audit_log *log, const char *line, size_t len)
     memcpy(log->pending.data + log->pending.len, line, len);
     if (need > len)
         log->pending.data[log->pending.len + len] = '\n';
+    /* lines, not calls: a caller's text with a '\n' inside is two lines to
+     * every count below */
+    log->pending.lines += audit_count_lines(line, len) + (need > len);
     log->pending.len += need;
-    log->pending.lines++;
     audit_log_kick(log);
     return 0;
 }
@@ -100,14 +110,6 @@ void audit_log_stats_get(const struct audit_log *log, struct audit_log_stats *ou
 }
 
 /* ---- writing ---- */
-
-static size_t audit_count_lines(const char *p, size_t n)
-{
-    size_t lines = 0;
-    for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
-        lines++;
-    return lines;
-}
 
 /* The first line's length (with its '\n'). */
 static size_t audit_first_line(const struct audit_buf *b)

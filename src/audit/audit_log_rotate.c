@@ -201,6 +201,8 @@ static void rot_cb(uv_fs_t *req)
         }
         log->fd = (int)r;
         log->size = 0;
+        if (log->renamed) /* a line a failure cut short stays in the backup */
+            log->mid_line = false;
         log->rot_step = log->renamed && log->maxbackup ? ROT_SCAN : ROT_UNLINK;
         break;
     case ROT_SCAN:

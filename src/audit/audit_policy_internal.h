@@ -24,6 +24,7 @@ struct audit_group_resources {
 
 struct audit_rule {
     enum audit_level level;
+    bool level_set; /* the file named one (a rule without is an error) */
     struct audit_strs users;
     struct audit_strs user_groups;
     struct audit_strs verbs;

@@ -127,6 +127,24 @@ static int apl_string(struct apl *p, struct fy_node *n, int line, const char *wh
     return *out ? 0 : apl_fail(p, line, "out of memory");
 }
 
+/* omitManagedFields: checked as Go would decode it (true, false or null) and
+ * then ignored: it trims managedFields out of request and response bodies,
+ * and podterm logs no bodies. */
+static int apl_managed_fields(struct apl *p, struct fy_node *n, int line, void *obj)
+{
+    (void)obj;
+    line = apl_line(n, line);
+    if (apl_is_null(n))
+        return 0;
+    if (apl_kind(p, n, line, "omitManagedFields", FYNT_SCALAR) < 0)
+        return -1;
+    const char *s = fy_node_get_scalar0(n);
+    bool plain = fy_node_get_style(n) == FYNS_PLAIN;
+    if (!plain || !s || (strcmp(s, "true") != 0 && strcmp(s, "false") != 0))
+        return apl_fail(p, line, "omitManagedFields must be true or false");
+    return 0;
+}
+
 /* Calls item() for each entry of a list (null: no entries). */
 static int apl_list(struct apl *p, struct fy_node *n, int line, const char *what,
                     int (*item)(struct apl *, struct fy_node *, int, void *, size_t), void *obj,
@@ -323,6 +341,7 @@ static int apl_rule_level(struct apl *p, struct fy_node *v, int line, void *obj)
     if (level < 0)
         return -1;
     r->level = (enum audit_level)level;
+    r->level_set = true;
     return 0;
 }
 
@@ -386,10 +405,15 @@ static int apl_rule_omit(struct apl *p, struct fy_node *v, int line, void *obj)
 }
 
 static const struct apl_field apl_rule_fields[] = {
-    {"level", apl_rule_level},          {"users", apl_rule_users},
-    {"userGroups", apl_rule_groups},    {"verbs", apl_rule_verbs},
-    {"resources", apl_rule_resources},  {"namespaces", apl_rule_namespaces},
-    {"nonResourceURLs", apl_rule_urls}, {"omitStages", apl_rule_omit},
+    {"level", apl_rule_level},
+    {"users", apl_rule_users},
+    {"userGroups", apl_rule_groups},
+    {"verbs", apl_rule_verbs},
+    {"resources", apl_rule_resources},
+    {"namespaces", apl_rule_namespaces},
+    {"nonResourceURLs", apl_rule_urls},
+    {"omitStages", apl_rule_omit},
+    {"omitManagedFields", apl_managed_fields},
 };
 
 static int apl_rule_item(struct apl *p, struct fy_node *e, int line, void *obj, size_t i)
@@ -397,11 +421,10 @@ static int apl_rule_item(struct apl *p, struct fy_node *e, int line, void *obj, 
     struct audit_policy *pol = obj;
     struct audit_rule *r = &pol->rules[i];
     pol->rules_len = i + 1;
-    r->level = (enum audit_level) - 1;
     if (apl_mapping(p, e, line, "a rule", apl_rule_fields,
                     sizeof(apl_rule_fields) / sizeof(apl_rule_fields[0]), r) < 0)
         return -1;
-    if ((int)r->level < 0)
+    if (!r->level_set)
         return apl_fail(p, line,
                         "the rule has no level (None, Metadata, Request, RequestResponse)");
     if (r->urls.len && (r->resources_len || r->namespaces.len))
@@ -431,8 +454,9 @@ static int apl_top_omit(struct apl *p, struct fy_node *v, int line, void *obj)
 }
 
 static const struct apl_field apl_top_fields[] = {
-    {"apiVersion", NULL},         {"kind", NULL}, {"metadata", NULL}, {"rules", apl_top_rules},
-    {"omitStages", apl_top_omit},
+    {"apiVersion", NULL},         {"kind", NULL},
+    {"metadata", NULL},           {"rules", apl_top_rules},
+    {"omitStages", apl_top_omit}, {"omitManagedFields", apl_managed_fields},
 };
 
 /* kind: Policy and apiVersion: audit.k8s.io/v1, checked before anything else

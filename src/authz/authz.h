@@ -17,7 +17,14 @@
  * Fields the apiserver would return and podterm does not use (status,
  * metadata.uid, resourceVersion, managedFields, annotations ...) are ignored;
  * an unknown kind or apiVersion, a missing required field or a field of the
- * wrong type is an error naming file, line and reason. */
+ * wrong type is an error naming file, line and reason. So is what the
+ * apiserver's validation refuses (a rule without verbs, nonResourceURLs in a
+ * Role, a ClusterRoleBinding to a Role ...), an aggregationRule (list the
+ * rules instead), a YAML merge key, and the same object (kind, namespace,
+ * name) defined twice. A Role or RoleBinding without a namespace is in
+ * "default", as kubectl apply would put it. A file may redefine a built-in
+ * object (authz_builtin_yaml); bindings to roles that exist nowhere grant
+ * nothing. */
 #ifndef PODTERM_AUTHZ_H
 #define PODTERM_AUTHZ_H
 
@@ -34,6 +41,11 @@
 #define AUTHZ_RULES_MAX 1000       /* rules of one role / commands of one ExecPolicy */
 #define AUTHZ_LIST_MAX 1000        /* items of one string list (verbs, resources, subjects ...) */
 #define AUTHZ_ARGV_MAX 256         /* elements of one command in an ExecPolicy */
+#define AUTHZ_NAME_MAX 253         /* an object's name or namespace, a label key's prefix */
+#define AUTHZ_STRING_MAX 1024      /* any other string: verb, resource, URL, subject, label value */
+#define AUTHZ_ARG_MAX 4096         /* one element of an ExecPolicy command */
+#define AUTHZ_NODES_MAX (1u << 21) /* YAML nodes one load walks, aliases followed */
+#define AUTHZ_DURATION_MAX_S (30u * 24 * 3600) /* maxSessionDuration, idleTimeout */
 
 struct authz;
 
@@ -62,9 +74,25 @@ struct authz_decision {
     bool allowed;
     /* Allowed: the apiserver's own words, e.g. `RBAC: allowed by RoleBinding
      * "dev/team-a" of Role "exec" to Group "devs"`. Denied: "" (RBAC gives
-     * no reason, as in the apiserver). */
+     * no reason, as in the apiserver), except when a binding that names the
+     * identity refers to a role that does not exist: then, as the
+     * apiserver's reason, its lookup errors, `RBAC: role.rbac.authorization.k8s.io
+     * "exec" not found` (several: `RBAC: [a, b]`). */
     char reason[AUTHZ_REASON_MAX];
 };
+
+/* The bootstrap policy every load starts from, as YAML: the apiserver's
+ * ClusterRoles "system:basic-user" (create selfsubjectaccessreviews and
+ * selfsubjectrulesreviews in authorization.k8s.io, selfsubjectreviews in
+ * authentication.k8s.io), "system:discovery" (get /livez, /readyz, /healthz,
+ * /version, /version/, /openapi, /openapi/ *, /api, /api/ *, /apis, /apis/ *, the
+ * stars written without their space) and
+ * "system:public-info-viewer" (get /livez, /readyz, /healthz, /version,
+ * /version/), each bound by the ClusterRoleBinding of the same name: the first
+ * two to Group system:authenticated, the last to system:authenticated and
+ * system:unauthenticated. A policy file defining a ClusterRole or
+ * ClusterRoleBinding of the same name replaces the built-in one. */
+const char *authz_builtin_yaml(void);
 
 /* The RBAC decision. Unmatched means denied. */
 void authz_check(const struct authz *authz, const struct auth_identity *id,
@@ -101,6 +129,15 @@ void authz_forbidden_message(const struct auth_identity *id, const struct authz_
  *     maxSessionDuration: 30m                   # Go duration (h, m, s); absent: none
  *     idleTimeout: 5m                           # no input and no output this long
  *
+ * Policies are cluster-scoped and checked in name order. A ServiceAccount
+ * subject names its namespace. `commands: []` allows no command (attach
+ * only); an empty namespaces or containers list is a load error (leave it
+ * out instead). exact matches argv element for element, prefix when argv
+ * starts with its elements. Durations: Go's syntax with h, m and s ("90s",
+ * "1h30m", "1.5h"), whole seconds, more than 0, at most AUTHZ_DURATION_MAX_S.
+ * Selectors mean what labels.Selector means (NotIn and DoesNotExist hold
+ * for a missing label). A refused command is shown as a JSON array, each
+ * argument cut to 64 bytes and the array to about 200.
  * Every ExecPolicy that applies to a request (subjects, namespace, pod
  * labels, container all match) must allow it; the first that does not is
  * named in the denial. The limits of all that apply combine to the
@@ -123,7 +160,7 @@ struct authz_exec {
     const struct authz_label *labels;
     size_t labels_len;
     const char *container;
-    bool attach;              /* attach runs no command: `commands` does not apply */
+    bool attach;             /* attach runs no command: `commands` does not apply */
     const char *const *argv; /* exec's command */
     size_t argc;
     bool tty;
@@ -137,8 +174,8 @@ struct authz_exec_decision {
      * TTY is required`, `a TTY is forbidden`. Allowed: the names of the
      * policies that applied (`ExecPolicy "a", "b"`), or "" when none did. */
     char reason[AUTHZ_REASON_MAX];
-    unsigned max_duration_s; /* 0: no limit */
-    unsigned idle_timeout_s; /* 0: no limit */
+    unsigned max_duration_s;                        /* 0: no limit */
+    unsigned idle_timeout_s;                        /* 0: no limit */
     char max_duration_policy[AUTHZ_REASON_MAX / 2]; /* name of the policy that set it */
     char idle_timeout_policy[AUTHZ_REASON_MAX / 2];
 };
@@ -152,7 +189,10 @@ void authz_exec_check(const struct authz *authz, const struct auth_identity *id,
  *   {"resourceRules":[{"verbs":[..],"apiGroups":[..],"resources":[..],
  *     "resourceNames":[..]}],"nonResourceRules":[{"verbs":[..],
  *     "nonResourceURLs":[..]}],"incomplete":false}
- * (resourceNames omitted when empty), caller frees; NULL on out of memory. */
+ * (resourceNames omitted when empty; rules in the RBAC walk's order:
+ * ClusterRoleBindings, then the namespace's RoleBindings, each sorted by
+ * name), plus "evaluationError" (the apiserver's) when a binding naming id
+ * refers to a missing role; caller frees; NULL on out of memory. */
 char *authz_rules_json(const struct authz *authz, const struct auth_identity *id, const char *ns);
 
 #endif

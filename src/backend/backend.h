@@ -25,8 +25,8 @@ struct backend_stream; /* one exec or attach */
 struct backend_exec_request {
     const char *ns;
     const char *pod;
-    const char *container;     /* resolved by the server: never NULL */
-    const char *const *argv;   /* exec: NULL-terminated, argc >= 1; attach: NULL */
+    const char *container;   /* resolved by the server: never NULL */
+    const char *const *argv; /* exec: NULL-terminated, argc >= 1; attach: NULL */
     size_t argc;
     bool attach;
     bool want_stdin, want_stdout, want_stderr, tty;

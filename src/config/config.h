@@ -28,20 +28,20 @@ struct config_kv {
 
 struct config_container {
     char *name;
-    char **command;    /* main process argv (NULL-terminated), for attach; NULL: /bin/sh */
+    char **command; /* main process argv (NULL-terminated), for attach; NULL: /bin/sh */
     size_t command_len;
-    char *workdir;     /* NULL: the server's current directory */
+    char *workdir;         /* NULL: the server's current directory */
     struct config_kv *env; /* added to (overriding) the server's environment */
     size_t env_len;
-    bool tty;          /* main process runs on a PTY (Pod spec containers[].tty) */
-    bool stdin_open;   /* main process keeps stdin open (containers[].stdin) */
+    bool tty;        /* main process runs on a PTY (Pod spec containers[].tty) */
+    bool stdin_open; /* main process keeps stdin open (containers[].stdin) */
 };
 
 struct config_pod {
     char *ns;
     char *name;
-    char *uid;         /* stable UUID-shaped id derived from ns/name */
-    char *phase;       /* status.phase: "Running" unless the config says otherwise */
+    char *uid;               /* stable UUID-shaped id derived from ns/name */
+    char *phase;             /* status.phase: "Running" unless the config says otherwise */
     char *default_container; /* kubectl.kubernetes.io/default-container annotation or NULL */
     struct config_kv *labels;
     size_t labels_len;
@@ -54,7 +54,7 @@ struct config_cluster {
     size_t namespaces_len;
     struct config_pod *pods; /* sorted by namespace then name */
     size_t pods_len;
-    char *created;     /* RFC 3339 load time, used as creationTimestamp */
+    char *created; /* RFC 3339 load time, used as creationTimestamp */
 };
 
 /* Load and validate a YAML config file. On error returns NULL and writes a

@@ -10,6 +10,9 @@
  * Authorization (unless passing it through), cookies, or Impersonate-*. */
 #include "gateway/gateway.h"
 
+#include "admit/admit.h"
+#include "session/exec_request.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -21,11 +24,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "gateway/gw_head.h"
-#include "gateway/gw_request.h"
-#include "gateway/http1.h"
-#include "gateway/kube_backend.h"
-#include "gateway/kube_client.h"
+#include "backend/kube/kube_head.h"
+#include "gateway/gw_route.h"
+#include "http/http_request.h"
+#include "http/http1.h"
+#include "backend/kube/kube_backend.h"
+#include "backend/kube/kube_client.h"
 #include "proto/proto.h"
 #include "util/util_token.h"
 
@@ -79,11 +83,13 @@ struct gw_req {
 
     char buf[GW_BUF_MAX]; /* the client's bytes, as read by the listener */
     size_t len;
-    struct gw_request rq;
+    struct http_request rq;
     enum gw_route route;
     bool websocket, spdy, retried;
     struct kube_stream_desc desc;
     char ws_key[32];
+    struct admission *adm; /* who asks (admit.h); ended with the answer */
+    int code;              /* the status answered, for the audit */
     struct auth_identity id;
     bool has_id;
     char peer[GATEWAY_PEER_MAX]; /* the client's address ("" unknown) */
@@ -181,6 +187,8 @@ static void req_free(struct gw_req *r)
     if (r->cl && r->watch)
         gw->watches--;
     r->cl = NULL;
+    admission_finish(r->adm, r->code ? r->code : 499);
+    r->adm = NULL;
     uv_close((uv_handle_t *)&r->timer, req_timer_closed);
 }
 
@@ -217,6 +225,7 @@ static const char *gw_reason_phrase(int code)
 static void req_reply_status(struct gw_req *r, int code, const char *reason, const char *message,
                              int retry_after_s)
 {
+    r->code = code;
     json_t *st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion",
                            "v1", "metadata", "status", "Failure", "message", message, "reason",
                            reason, "code", code);
@@ -385,6 +394,7 @@ static void req_start_relay(struct gw_req *r)
         return;
     }
     r->state = GW_RELAY;
+    r->code = r->resp.status;
     uv_timer_stop(&r->timer); /* a watch may stream for long */
     free(r->out);
     size_t cap = r->in_len + sizeof(HTTP1_SECURITY_HEADERS);
@@ -442,17 +452,37 @@ static void req_take_websocket(struct gw_req *r, size_t head_len)
                  "(Sec-WebSocket-Accept)");
         return;
     }
+    /* What the session needs of the request, described before the stream
+     * takes the description over. */
+    struct exec_request req = {
+        .attach = r->desc.attach,
+        .want_stdin = r->desc.want_stdin,
+        .want_stdout = r->desc.want_stdout,
+        .want_stderr = r->desc.want_stderr,
+        .tty = r->desc.tty,
+    };
+    snprintf(req.ns, sizeof(req.ns), "%s", r->desc.ns);
+    snprintf(req.pod, sizeof(req.pod), "%s", r->desc.pod);
+    snprintf(req.container, sizeof(req.container), "%s", r->desc.container);
+    if (r->desc.argv &&
+        exec_request_argv_copy(&req, (const char *const *)r->desc.argv, r->desc.argc) < 0) {
+        req_fail(r, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
     struct tls_sock *up = r->up;
     r->up = NULL;
-    struct backend_stream *stream =
+    req.prepared =
         kube_stream_new(r->gw->backend, up, wire, &r->desc, r->in + head_len, r->in_len - head_len);
-    if (!stream) {
+    if (!req.prepared) {
+        exec_request_clear(&req);
         req_fail(r, 503, "ServiceUnavailable", "out of memory");
         return;
     }
     int fd = r->fd;
     r->fd = -1;
-    r->adopt(r->adopt_ctx, fd, r->buf, r->len, stream);
+    struct admission *adm = r->adm;
+    r->adm = NULL;
+    r->adopt(r->adopt_ctx, fd, r->buf, r->len, &req, adm);
     req_free(r);
 }
 
@@ -575,70 +605,71 @@ static void req_on_upstream(void *user, int events)
 
 /* ---- the upstream request ---- */
 
-static void head_forward(const struct gw_req *r, struct gw_head *out, enum gw_header h,
+static void head_forward(const struct gw_req *r, struct kube_head *out, enum http_header h,
                          const char *name)
 {
-    const struct gw_span *v = &r->rq.h[h];
+    const struct http_span *v = &r->rq.h[h];
     if (v->p)
-        gw_head_field(out, name, v->p, v->n);
+        kube_head_field(out, name, v->p, v->n);
 }
 
-static void head_identity(const struct gw_req *r, struct gw_head *out)
+static void head_identity(const struct gw_req *r, struct kube_head *out)
 {
     if (r->gw->opts.pass_through_token) {
         if (r->client_token[0])
-            gw_head_field2(out, "Authorization", "Bearer ", r->client_token,
-                           strlen(r->client_token));
+            kube_head_field2(out, "Authorization", "Bearer ", r->client_token,
+                             strlen(r->client_token));
         return;
     }
     if (r->token[0])
-        gw_head_field2(out, "Authorization", "Bearer ", r->token, strlen(r->token));
+        kube_head_field2(out, "Authorization", "Bearer ", r->token, strlen(r->token));
     if (!r->has_id)
         return; /* anonymous podterm (loopback): podterm's own identity */
-    gw_head_field(out, "Impersonate-User", r->id.user, strlen(r->id.user));
+    kube_head_field(out, "Impersonate-User", r->id.user, strlen(r->id.user));
     if (r->id.uid[0])
-        gw_head_field(out, "Impersonate-Uid", r->id.uid, strlen(r->id.uid));
+        kube_head_field(out, "Impersonate-Uid", r->id.uid, strlen(r->id.uid));
     for (size_t i = 0; i < r->id.groups_len; i++)
-        gw_head_field(out, "Impersonate-Group", r->id.groups[i], strlen(r->id.groups[i]));
+        if (strcmp(r->id.groups[i], "system:authenticated") != 0) /* the cluster adds it */
+            kube_head_field(out, "Impersonate-Group", r->id.groups[i], strlen(r->id.groups[i]));
 }
 
-/* The head to send upstream into r->out: 0, or a gw_head_err (nothing is
+/* The head to send upstream into r->out: 0, or a kube_head_err (nothing is
  * sent then). */
 static int req_build_head(struct gw_req *r)
 {
-    char *buf = malloc(GW_HEAD_MAX);
+    char *buf = malloc(KUBE_HEAD_MAX);
     if (!buf)
-        return GW_HEAD_ERR_TOO_LONG;
-    struct gw_head out;
-    gw_head_init(&out, buf, GW_HEAD_MAX);
+        return KUBE_HEAD_ERR_TOO_LONG;
+    struct kube_head out;
+    kube_head_init(&out, buf, KUBE_HEAD_MAX);
     const struct kube_target *t = r->gw->client->target;
     const char *method = r->spdy ? "POST" : "GET";
     if (r->rq.method.n == 4 && memcmp(r->rq.method.p, "HEAD", 4) == 0)
         method = "HEAD";
-    gw_head_request_line(&out, method, t->prefix, r->rq.target.p, r->rq.target.n);
-    gw_head_field(&out, "Host", r->gw->client->authority, strlen(r->gw->client->authority));
-    head_forward(r, &out, GW_H_ACCEPT, "Accept");
-    head_forward(r, &out, GW_H_ACCEPT_ENCODING, "Accept-Encoding");
-    head_forward(r, &out, GW_H_USER_AGENT, "User-Agent");
-    head_forward(r, &out, GW_H_KUBECTL_COMMAND, "Kubectl-Command");
-    head_forward(r, &out, GW_H_KUBECTL_SESSION, "Kubectl-Session");
+    kube_head_request_line(&out, method, t->prefix, r->rq.target.p, r->rq.target.n);
+    kube_head_field(&out, "Host", r->gw->client->authority, strlen(r->gw->client->authority));
+    head_forward(r, &out, HTTP_H_ACCEPT, "Accept");
+    head_forward(r, &out, HTTP_H_ACCEPT_ENCODING, "Accept-Encoding");
+    head_forward(r, &out, HTTP_H_USER_AGENT, "User-Agent");
+    head_forward(r, &out, HTTP_H_KUBECTL_COMMAND, "Kubectl-Command");
+    head_forward(r, &out, HTTP_H_KUBECTL_SESSION, "Kubectl-Session");
     head_identity(r, &out);
     if (r->websocket) {
         unsigned char key[16];
         RAND_bytes(key, sizeof(key));
         EVP_EncodeBlock((unsigned char *)r->ws_key, key, sizeof(key));
-        gw_head_field(&out, "Connection", "Upgrade", 7);
-        gw_head_field(&out, "Upgrade", "websocket", 9);
-        gw_head_field(&out, "Sec-WebSocket-Version", "13", 2);
-        gw_head_field(&out, "Sec-WebSocket-Key", r->ws_key, strlen(r->ws_key));
-        gw_head_field(&out, "Sec-WebSocket-Protocol", GW_UPSTREAM_PROTOCOLS,
-                      strlen(GW_UPSTREAM_PROTOCOLS));
+        kube_head_field(&out, "Connection", "Upgrade", 7);
+        kube_head_field(&out, "Upgrade", "websocket", 9);
+        kube_head_field(&out, "Sec-WebSocket-Version", "13", 2);
+        kube_head_field(&out, "Sec-WebSocket-Key", r->ws_key, strlen(r->ws_key));
+        kube_head_field(&out, "Sec-WebSocket-Protocol", GW_UPSTREAM_PROTOCOLS,
+                        strlen(GW_UPSTREAM_PROTOCOLS));
     } else {
-        gw_head_field(&out, "Connection", "close", 5);
+        kube_head_field(&out, "Connection", "close", 5);
     }
-    int n = gw_head_finish(&out);
+    int n = kube_head_finish(&out);
     if (n < 0) {
-        explicit_bzero(buf, GW_HEAD_MAX); /* it may hold a token */
+        explicit_bzero(buf, KUBE_HEAD_MAX); /* it may hold a token */
         free(buf);
         return n;
     }
@@ -688,7 +719,7 @@ static void req_on_connected(void *user, struct tls_sock *sock, const char *err)
     r->up = sock;
     tls_sock_set_cb(sock, req_on_upstream, r);
     int rc = req_build_head(r);
-    if (rc == GW_HEAD_ERR_CONTROL) {
+    if (rc == KUBE_HEAD_ERR_CONTROL) {
         /* Never echo the value: it may be a token. */
         req_fail(r, 400, "BadRequest",
                  "a header value or the request target has a control character");
@@ -745,7 +776,7 @@ static bool req_admit(struct gw_req *r)
         return false;
     }
     r->watch = r->route == GW_ROUTE_REST &&
-               gw_query_is_watch(r->rq.query.p ? r->rq.query.p : "", r->rq.query.n);
+               http_query_is_watch(r->rq.query.p ? r->rq.query.p : "", r->rq.query.n);
     enum gw_admit a = gw_admit(cl->in_flight, GATEWAY_CLIENT_REQUESTS_MAX, gw->watches,
                                GATEWAY_REQUESTS_MAX - GATEWAY_HEADROOM, r->watch);
     cl->in_flight++; /* r->cl owns one count from here, admitted or not */
@@ -808,15 +839,10 @@ static void req_on_timeout(uv_timer_t *t)
 
 /* ---- accepting a request ---- */
 
-static bool span_is(const struct gw_span *s, const char *lit)
-{
-    return s->p && s->n == strlen(lit) && strncasecmp(s->p, lit, s->n) == 0;
-}
-
 /* The client's token: Authorization: Bearer, else the subprotocol item. */
 static void req_client_token(struct gw_req *r, const struct gateway_head *h)
 {
-    const struct gw_span *a = &r->rq.h[GW_H_AUTHORIZATION];
+    const struct http_span *a = &r->rq.h[HTTP_H_AUTHORIZATION];
     r->client_token[0] = '\0';
     if (a->p) {
         char hv[KUBE_TOKEN_MAX + 16];
@@ -832,52 +858,24 @@ static void req_client_token(struct gw_req *r, const struct gateway_head *h)
     }
 }
 
-/* podterm's own authentication. false: not authenticated. */
-static bool req_authenticate(struct gw_req *r)
-{
-    const struct auth *auth = r->gw->opts.auth;
-    if (!auth || !auth_enabled(auth))
-        return true;
-    if (!r->client_token[0] ||
-        auth_token_check(auth, r->client_token, time(NULL), &r->id) != AUTH_OK)
-        return false;
-    r->has_id = true;
-    return true;
-}
-
 /* Would the server's own upgrade checks (upgrade.c) let this through? Only
- * then is the upstream contacted; otherwise the listener's normal path
- * answers with its exact refusal. */
+ * then is the upstream contacted; otherwise the normal upgrade path answers
+ * with its exact refusal. Admission (Origin, token, who may) came before. */
 static bool req_ws_prechecks(struct gw_req *r, const struct gateway_head *h)
 {
-    const struct gw_request *q = &r->rq;
-    if (h->negotiation_rc != PROTO_OK || !span_is(&q->method, "GET") ||
-        !span_is(&q->h[GW_H_WS_VERSION], "13") || !q->h[GW_H_WS_KEY].p || !q->h[GW_H_WS_KEY].n)
-        return false;
-    const struct gw_span *o = &q->h[GW_H_ORIGIN];
-    if (o->p) {
-        const struct gw_span *host = &q->h[GW_H_HOST];
-        bool ok = false;
-        static const char *const schemes[] = {"http://", "https://"};
-        for (size_t i = 0; i < 2 && host->p; i++) {
-            size_t sl = strlen(schemes[i]);
-            if (o->n == sl + host->n && strncasecmp(o->p, schemes[i], sl) == 0 &&
-                strncasecmp(o->p + sl, host->p, host->n) == 0)
-                ok = true;
-        }
-        for (size_t i = 0; i < r->gw->opts.allowed_origins_len; i++)
-            ok = ok || span_is(o, r->gw->opts.allowed_origins[i]);
-        if (!ok)
-            return false;
-    }
-    return req_authenticate(r);
+    const struct http_request *q = &r->rq;
+    return h->negotiation_rc == PROTO_OK && http_span_is(&q->method, "GET") &&
+           http_span_is(&q->h[HTTP_H_WS_VERSION], "13") && q->h[HTTP_H_WS_KEY].p &&
+           q->h[HTTP_H_WS_KEY].n;
 }
 
 static void req_hand_back(struct gw_req *r)
 {
     int fd = r->fd;
     r->fd = -1;
-    r->adopt(r->adopt_ctx, fd, r->buf, r->len, NULL);
+    struct admission *adm = r->adm;
+    r->adm = NULL;
+    r->adopt(r->adopt_ctx, fd, r->buf, r->len, NULL, adm);
     req_free(r);
 }
 
@@ -887,7 +885,7 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
     bool attach = false;
     r->route = gw_route_match(r->rq.path.p, r->rq.path.n, ns, pod, &attach);
     r->websocket = h->websocket;
-    r->spdy = !h->websocket && r->rq.h[GW_H_UPGRADE].p && r->route == GW_ROUTE_EXEC;
+    r->spdy = !h->websocket && r->rq.h[HTTP_H_UPGRADE].p && r->route == GW_ROUTE_EXEC;
     req_client_token(r, h);
     if (r->websocket && r->route == GW_ROUTE_EXEC) {
         if (!req_ws_prechecks(r, h)) {
@@ -896,7 +894,7 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
         }
         snprintf(r->desc.ns, sizeof(r->desc.ns), "%s", ns);
         snprintf(r->desc.pod, sizeof(r->desc.pod), "%s", pod);
-        if (gw_exec_desc(r->rq.query.p ? r->rq.query.p : "", r->rq.query.n, attach, &r->desc) < 0) {
+        if (gw_exec_desc(&r->adm->query, attach, &r->desc) < 0) {
             req_fail(r, 503, "ServiceUnavailable", "out of memory");
             return;
         }
@@ -904,16 +902,12 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
             req_start_upstream(r);
         return;
     }
-    if (!req_authenticate(r)) {
-        req_fail(r, 401, "Unauthorized", "Unauthorized");
-        return;
-    }
     if (r->route == GW_ROUTE_NONE || r->websocket) {
         req_fail(r, 404, "NotFound", "the server could not find the requested resource");
         return;
     }
-    bool get = span_is(&r->rq.method, "GET") || span_is(&r->rq.method, "HEAD");
-    if (!get && !(r->spdy && span_is(&r->rq.method, "POST"))) {
+    bool get = http_span_is(&r->rq.method, "GET") || http_span_is(&r->rq.method, "HEAD");
+    if (!get && !(r->spdy && http_span_is(&r->rq.method, "POST"))) {
         req_fail(r, 405, "MethodNotAllowed",
                  "the server does not allow this method on the requested resource");
         return;
@@ -930,6 +924,7 @@ void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
     if (!r) { /* nothing is ours yet but the fd: answer on it, then hang up */
         gw_fd_reply_status(fd, 503, "ServiceUnavailable",
                            room ? GW_OOM_MESSAGE : "too many requests in flight; try again later");
+        admission_finish(head->admission, 503);
         close(fd);
         return;
     }
@@ -937,6 +932,11 @@ void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
     r->fd = fd;
     r->adopt = adopt;
     r->adopt_ctx = ctx;
+    r->adm = head->admission;
+    if (r->adm && r->adm->authenticated) {
+        r->id = r->adm->user;
+        r->has_id = true;
+    }
     memcpy(r->peer, head->peer, sizeof(r->peer));
     memcpy(r->buf, buf, len);
     r->len = len;
@@ -947,8 +947,8 @@ void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
         gw->reqs->prev = r;
     gw->reqs = r;
     gw->in_flight++;
-    int prc = gw_request_parse(r->buf, r->len, &r->rq);
-    if (prc == GW_REQ_ERR_TARGET_CTL) {
+    int prc = http_request_parse(r->buf, r->len, &r->rq);
+    if (prc == HTTP_REQ_ERR_TARGET_CTL) {
         req_fail(r, 400, "BadRequest", "the request target has a control character");
         return;
     }

@@ -1,7 +1,7 @@
 /* gateway.h - gateway mode: podterm's API in front of a real cluster.
  *
- * The listener hands every API request (/version, /api..., /apis...) here
- * with the raw request head it pre-read, before lws sees it:
+ * The front door hands every admitted API request (/version, /api...,
+ * /apis...) here with the raw request head, before lws sees it:
  *  - REST GETs in the allowed subset are forwarded upstream with podterm's
  *    credentials (impersonating the user podterm authenticated) or the
  *    client's own token, and the upstream answer is relayed unchanged;
@@ -45,9 +45,6 @@ struct gateway_opts {
      * with Impersonate-User/-Group for the user podterm authenticated (none
      * when podterm serves anonymously on loopback). */
     bool pass_through_token;
-    const struct auth *auth; /* podterm's own authentication (borrowed) */
-    const char *const *allowed_origins;
-    size_t allowed_origins_len;
 };
 
 struct gateway;
@@ -68,7 +65,11 @@ bool gateway_wants(const char *head, size_t len);
 /* What the listener learned from the head (subprotocol negotiation). */
 #define GATEWAY_PEER_MAX 48 /* a textual IPv6 address and its NUL */
 
+struct admission;
+struct exec_request;
+
 struct gateway_head {
+    struct admission *admission; /* who asks (admit.h): the gateway's to end */
     bool websocket;
     int negotiation_rc;            /* PROTO_OK or a proto_err */
     const char *subprotocol_token; /* NULL or the decoded token item */
@@ -77,11 +78,12 @@ struct gateway_head {
     char peer[GATEWAY_PEER_MAX];
 };
 
-/* Give the client connection back to the listener: fd (owned by the
- * callee), the original bytes, and the upstream stream prepared for the
- * upgrade (NULL: let the normal upgrade path answer, e.g. with 401). */
+/* Give the client connection back to the front door: fd (owned by the
+ * callee), the original bytes, the request opened upstream with its stream
+ * in prepared->prepared (taken over; NULL: let the normal upgrade path
+ * answer with its refusal) and the admission (taken over). */
 typedef void (*gateway_adopt_fn)(void *ctx, int fd, const char *buf, size_t len,
-                                 struct backend_stream *prepared);
+                                 struct exec_request *prepared, struct admission *adm);
 
 /* Take a client connection: fd is owned from now on; buf[0, len) are the
  * bytes read so far (the head, maybe more), copied. */

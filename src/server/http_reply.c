@@ -4,6 +4,7 @@
  * written as one buffer (headers then body); lws keeps whatever the socket
  * did not take and finishes it before it closes the connection. */
 #include "server/server_internal.h"
+#include "server/http_reply.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,17 @@
 #define HTTP_HEADERS_MAX 2048 /* our own response headers */
 #define HTTP_REFERRER_POLICY "no-referrer"
 
+void http_reply_record(struct lws *wsi, int code)
+{
+    enum wsi_data_type *tag = lws_get_opaque_user_data(wsi);
+    if (tag && *tag == WSI_DATA_OFFER)
+        ((struct upgrade_offer *)tag)->code = code;
+}
+
 int http_reply(struct lws *wsi, int code, const char *content_type, const char *extra_headers,
                const void *body, size_t body_len)
 {
+    http_reply_record(wsi, code);
     unsigned char stack_buf[LWS_PRE + HTTP_HEADERS_MAX + HTTP_STACK_BODY_MAX];
     unsigned char *buf =
         body_len <= HTTP_STACK_BODY_MAX ? stack_buf : malloc(LWS_PRE + HTTP_HEADERS_MAX + body_len);

@@ -12,8 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/tls_front.h"
-#include "server/exec_request.h"
+#include "admit/admit.h"
+#include "api/api.h"
+#include "net/listener.h"
+#include "net/tls_front.h"
+#include "session/exec_request.h"
+#include "server/http_reply.h"
+#include "session/session.h"
 
 static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                            size_t len);
@@ -67,7 +72,20 @@ void wsi_data_release(struct lws *wsi)
     struct upgrade_offer *offer = (struct upgrade_offer *)tag;
     if (offer->prepared) /* gateway: the upgrade was refused after upstream said yes */
         backend_stream_stop(offer->prepared);
+    exec_request_clear(&offer->prepared_req);
+    /* No answer recorded: the client went away first (nginx's 499). */
+    admission_finish(offer->admission, offer->code ? offer->code : 499);
     free(tag);
+}
+
+/* The reply is written: end the connection (see below) and the audit. */
+static int server_http_done(struct server *server, struct lws *wsi)
+{
+    if (!lws_send_pipe_choked(wsi))
+        return -1;
+    wsi_data_release(wsi); /* answered: the audit of this request is complete */
+    lws_set_opaque_user_data(wsi, &server->answered_mark);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static int server_http(struct server *server, struct lws *wsi, const char *path)
@@ -81,11 +99,7 @@ static int server_http(struct server *server, struct lws *wsi, const char *path)
      * "Connection: close" (see server.answered_mark). Otherwise end the
      * transaction, which closes once lws has sent the rest, and mark the
      * connection so that a request lws reads after that is refused. */
-    if (!lws_send_pipe_choked(wsi))
-        return -1;
-    if (!lws_get_opaque_user_data(wsi))
-        lws_set_opaque_user_data(wsi, &server->answered_mark);
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    return server_http_done(server, wsi);
 }
 
 static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -98,10 +112,13 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 
     switch (reason) {
     case LWS_CALLBACK_HTTP:
-        return answered ? -1 : server_http(server, wsi, in);
+        if (answered)
+            return -1;
+        server_offer_take(server, wsi); /* the admission, for the handlers and the audit */
+        return server_http(server, wsi, in);
     case LWS_CALLBACK_HTTP_BODY:
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return 0; /* podterm takes no request bodies; the reply was sent already */
+        return 0; /* podterm reads no body through lws (net_exchange.h says why) */
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
         /* After an answered request lws 4.1 passes an Upgrade value it has
          * already freed: hang up before looking at it. */
@@ -140,7 +157,7 @@ static struct lws_context *server_lws_create(struct server *server, char *err, s
                    LWS_SERVER_OPTION_DISABLE_IPV6;
     info.foreign_loops = loops;
     info.user = server;
-    info.max_http_header_data = SERVER_HEAD_MAX;
+    info.max_http_header_data = LISTENER_HEAD_MAX;
     info.max_http_header_pool = 64;
     info.fd_limit_per_thread = 0; /* lws sizes its fd table from RLIMIT_NOFILE */
     struct lws_context *ctx = lws_create_context(&info);
@@ -205,9 +222,9 @@ struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char 
     }
     int port = 0;
     bool tls = opts->tls_cert_file != NULL;
-    server->listener =
-        tls ? listener_new_unbound(server)
-            : listener_new(server, opts->listen_host, opts->listen_port, &port, err, err_cap);
+    server->listener = tls ? listener_new_unbound(loop, front_on_head, server)
+                           : listener_new(loop, opts->listen_host, opts->listen_port, front_on_head,
+                                          server, &port, err, err_cap);
     if (server->listener && tls)
         server->tls = tls_front_new(loop, opts->listen_host, opts->listen_port,
                                     &(struct tls_front_files){.cert = opts->tls_cert_file,

@@ -11,6 +11,8 @@
 #include "backend/backend.h"
 #include "config/config.h"
 
+struct admit;
+
 #define SERVER_ORIGINS_MAX 16 /* --allowed-origin values */
 #define SERVER_HOSTS_MAX 16   /* --allowed-host values */
 #define SERVER_URL_MAX 300
@@ -21,6 +23,7 @@ struct server_opts {
     const struct config_cluster *cluster; /* local mode pods (borrowed) */
     struct backend *backend;              /* runs exec/attach (borrowed) */
     const struct auth *auth;              /* NULL or not enabled: anonymous (borrowed) */
+    struct admit *admit;                  /* the admission path (borrowed) */
     const char *allowed_origins[SERVER_ORIGINS_MAX];
     size_t allowed_origins_len;
     /* Host names answered besides localhost and IP literals (DNS rebinding,

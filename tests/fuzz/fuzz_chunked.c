@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/http1.h"
+#include "http/http1.h"
 
 #define FUZZ_IN_MAX (64 * 1024)
 

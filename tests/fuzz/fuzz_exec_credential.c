@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/credentials.h"
+#include "backend/kube/credentials.h"
 #include "util/util_token.h"
 
 #define FUZZ_IN_MAX KUBE_EXEC_OUTPUT_MAX

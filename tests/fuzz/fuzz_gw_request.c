@@ -1,5 +1,5 @@
 /* fuzz_gw_request.c - libFuzzer target for the gateway's reading of a client
- * request head (gw_request_parse), its API allowlist (gw_path_is_api,
+ * request head (http_request_parse), its API allowlist (gw_path_is_api,
  * gw_route_match), and, differentially, the two exec path parsers: where the
  * gateway routes a path as exec/attach, the server's exec_path_parse (which
  * validates the request the gateway hands back) must name the same namespace,
@@ -13,12 +13,13 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "gateway/gw_request.h"
-#include "server/exec_request.h"
+#include "gateway/gw_route.h"
+#include "http/http_request.h"
+#include "session/exec_request.h"
 
 #define FUZZ_IN_MAX (64 * 1024)
 
-static bool span_in(const struct gw_span *s, const char *lo, const char *hi)
+static bool span_in(const struct http_span *s, const char *lo, const char *hi)
 {
     return !s->p || (s->p >= lo && s->p + s->n <= hi);
 }
@@ -70,17 +71,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* exactly the bytes, on the heap, so a read past them is reported */
     char *buf = malloc(size ? size : 1);
     memcpy(buf, data, size);
-    struct gw_request r;
-    if (gw_request_parse(buf, size, &r) == 0) {
+    struct http_request r;
+    if (http_request_parse(buf, size, &r) == 0) {
         const char *end = buf + r.head_len;
         if (r.head_len < 4 || r.head_len > size || memcmp(end - 4, "\r\n\r\n", 4) != 0)
             __builtin_trap();
         if (r.method.p != buf || !span_in(&r.target, buf, end) || !span_in(&r.path, buf, end) ||
-            !span_in(&r.query, buf, end) || r.target.n > GW_TARGET_MAX || r.path.p != r.target.p ||
-            r.path.n > r.target.n ||
+            !span_in(&r.query, buf, end) || r.target.n > HTTP_TARGET_MAX ||
+            r.path.p != r.target.p || r.path.n > r.target.n ||
             (r.query.p && r.query.p + r.query.n != r.target.p + r.target.n))
             __builtin_trap();
-        for (int i = 0; i < GW_H_COUNT; i++)
+        for (int i = 0; i < HTTP_H_COUNT; i++)
             if (!span_in(&r.h[i], buf, end) || (r.h[i].p && memchr(r.h[i].p, '\n', r.h[i].n)))
                 __builtin_trap();
         check_routes(r.path.p, r.path.n);

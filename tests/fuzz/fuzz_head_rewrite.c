@@ -18,7 +18,7 @@
 #include <strings.h>
 
 #include "proto/proto.h"
-#include "server/head_rewrite.h"
+#include "http/head_rewrite.h"
 #include "server/server_internal.h"
 
 #define FUZZ_IN_MAX SERVER_HEAD_MAX /* the listener never pre-reads more */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/http1.h"
+#include "http/http1.h"
 
 #define FUZZ_IN_MAX (HTTP1_HEAD_MAX + 1024)
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz_memfile.h"
-#include "gateway/kubeconfig.h"
+#include "backend/kube/kubeconfig.h"
 
 #define FUZZ_IN_MAX (64 * 1024)
 

@@ -7,7 +7,7 @@
  * conversions (the first value of a boolean or of container counts; "0" and
  * any case of "false" are false). Two podterm paths must agree with it:
  *  - the gateway: the head goes through head_rewrite (which applies the ';'
- *    rule), gw_request_parse and gw_exec_desc, as in gateway mode;
+ *    rule), http_request_parse and gw_exec_desc, as in gateway mode;
  *  - local mode's exec_request_build, given the reference's items (lws does
  *    the splitting there, which is not a pure function to call).
  * Targets podterm refuses before parsing (a bad %-escape or %00 anywhere, a
@@ -18,12 +18,13 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "gateway/gw_request.h"
+#include "gateway/gw_route.h"
+#include "http/http_request.h"
 #include "proto/proto.h"
-#include "server/exec_request.h"
-#include "server/head_rewrite.h"
+#include "session/exec_request.h"
+#include "http/head_rewrite.h"
 
-#define FUZZ_QUERY_MAX 8000 /* below GW_TARGET_MAX with the path */
+#define FUZZ_QUERY_MAX 8000 /* below HTTP_TARGET_MAX with the path */
 #define FUZZ_ITEMS_MAX 4096 /* reference pairs kept */
 #define FUZZ_PATH "/api/v1/namespaces/default/pods/local/exec"
 #define FUZZ_HEAD_MAX (FUZZ_QUERY_MAX + 256)
@@ -158,12 +159,14 @@ static void check_gateway(const char *head, size_t head_len, bool attach, const 
     size_t n = head_rewrite(head, head_len, head_len, out, sizeof(out), &hr);
     if (n == 0)
         __builtin_trap(); /* a short, plain head always fits */
-    struct gw_request gr;
-    if (gw_request_parse(out, n, &gr) != 0)
+    struct http_request gr;
+    if (http_request_parse(out, n, &gr) != 0)
         __builtin_trap();
     struct kube_stream_desc *d = calloc(1, sizeof(*d));
-    if (gw_exec_desc(gr.query.p ? gr.query.p : "", gr.query.n, attach, d) != 0)
+    struct http_query q;
+    if (http_query_decode(gr.query.p, gr.query.n, &q) != 0 || gw_exec_desc(&q, attach, d) != 0)
         __builtin_trap();
+    http_query_free(&q);
     if (d->want_stdin != ref_bool(r, "stdin") || d->want_stdout != ref_bool(r, "stdout") ||
         d->want_stderr != ref_bool(r, "stderr") || d->tty != ref_bool(r, "tty"))
         __builtin_trap();
@@ -197,9 +200,9 @@ static void check_gateway(const char *head, size_t head_len, bool attach, const 
 
 static void check_local(bool attach, const struct ref_query *r)
 {
-    static struct exec_query_item items[FUZZ_ITEMS_MAX];
+    static struct http_query_item items[FUZZ_ITEMS_MAX];
     for (size_t i = 0; i < r->n; i++)
-        items[i] = (struct exec_query_item){r->items[i].key, r->items[i].klen, r->items[i].val,
+        items[i] = (struct http_query_item){r->items[i].key, r->items[i].klen, r->items[i].val,
                                             r->items[i].vlen};
     struct exec_request req;
     struct exec_error err;

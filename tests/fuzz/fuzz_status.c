@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
-#include "gateway/kube_backend.h"
+#include "backend/kube/kube_backend.h"
 #include "proto/proto.h"
 
 #define FUZZ_IN_MAX (16 * 1024)

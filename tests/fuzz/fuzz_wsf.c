@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/http1.h"
+#include "http/http1.h"
 
 #define FUZZ_IN_MAX (96 * 1024)
 #define FUZZ_EVENTS_MAX 4096

@@ -165,6 +165,30 @@ static void test_log_batches(void **state)
     uv_loop_close(&loop);
 }
 
+/* Text with a '\n' inside is counted as the lines it makes, in what is
+ * pending and in what was written. */
+static void test_log_counts_lines_not_calls(void **state)
+{
+    const char *dir = test_dir("lines");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct audit_log *log = log_open(&loop, in(dir, "audit.log"), 0, 0);
+    assert_int_equal(audit_log_write(log, "first\n", 6), 0);
+    assert_int_equal(audit_log_write(log, "a\nb\nc", 5), 0);
+    assert_int_equal(audit_log_pending(log), 4);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(audit_log_pending(log), 0);
+    struct audit_log_stats st;
+    audit_log_stats_get(log, &st);
+    assert_int_equal(st.lines_written, 4);
+    size_t len;
+    char *got = slurp(in(dir, "audit.log"), &len);
+    assert_string_equal(got, "first\na\nb\nc\n");
+    free(got);
+    log_close(&loop, log);
+    uv_loop_close(&loop);
+}
+
 /* The stamp lumberjack would give a rotation at t (UTC, milliseconds). */
 static void utc_stamp(time_t t, int ms, char out[AUDIT_STAMP_LEN + 1])
 {
@@ -505,6 +529,52 @@ static void test_log_short_write_then_recovery(void **state)
     uv_loop_close(&loop);
 }
 
+/* A line cut by a failed write stays at the end of the backup when the file
+ * rotates: the new file starts with the next line, not with an empty one. */
+static void test_log_cut_line_stays_in_backup(void **state)
+{
+    const char *dir = test_dir("cutrotate");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    const char *path = in(dir, "audit.log");
+    struct audit_log *log = log_open(&loop, path, 1, 0);
+    char l1[FSIZE_LINE + 1], l2[FSIZE_LINE + 1], l3[FSIZE_LINE + 1];
+    make_line(l1, 1, FSIZE_LINE);
+    make_line(l2, 2, FSIZE_LINE);
+    make_line(l3, 3, FSIZE_LINE);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = FSIZE_LIMIT;
+    void (*old_sig)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    audit_log_write(log, l1, sizeof(l1));
+    audit_log_write(log, l2, sizeof(l2));
+    audit_log_write(log, l3, sizeof(l3));
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_sig);
+    assert_false(audit_log_healthy(log, NULL));
+
+    size_t big_len = AUDIT_MEGABYTE - 100; /* with the 1000 bytes there: rotates */
+    char *big = malloc(big_len + 1);
+    make_line(big, 4, big_len);
+    assert_int_equal(audit_log_write(log, big, big_len + 1), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(audit_log_healthy(log, NULL));
+    size_t len;
+    char *got = slurp(path, &len);
+    assert_int_equal(len, big_len + 1);
+    assert_memory_equal(got, big, big_len + 1);
+    free(got);
+    free(big);
+    struct audit_log_stats st;
+    audit_log_stats_get(log, &st);
+    assert_int_equal(st.rotations, 1);
+    log_close(&loop, log);
+    uv_loop_close(&loop);
+}
+
 /* More than AUDIT_QUEUE_MAX bytes before the loop runs: the line that does
  * not fit is refused and reported, the others are written, and the drained
  * log is healthy again. */
@@ -606,6 +676,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_log_order_and_complete),
         cmocka_unit_test(test_log_batches),
+        cmocka_unit_test(test_log_counts_lines_not_calls),
         cmocka_unit_test(test_log_rotation),
         cmocka_unit_test(test_log_rotation_existing_file),
         cmocka_unit_test(test_backup_names),
@@ -613,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_log_mode_and_cloexec),
         cmocka_unit_test(test_log_disk_full),
         cmocka_unit_test(test_log_short_write_then_recovery),
+        cmocka_unit_test(test_log_cut_line_stays_in_backup),
         cmocka_unit_test(test_log_queue_full),
         cmocka_unit_test(test_log_close_flushes),
         cmocka_unit_test(test_log_stdout),

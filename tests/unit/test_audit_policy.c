@@ -295,13 +295,15 @@ static void test_policy_omit_stages(void **state)
     audit_policy_free(p);
 }
 
-/* A Policy with metadata and nulls where Go takes the zero value. */
+/* A Policy with metadata, omitManagedFields (accepted, and moot: no bodies
+ * are logged) and nulls where Go takes the zero value. */
 static void test_policy_metadata_and_nulls(void **state)
 {
     struct audit_policy *p = load_text("---\napiVersion: audit.k8s.io/v1\nkind: Policy\n"
                                        "metadata:\n  name: podterm\n  labels: {a: b}\n"
-                                       "omitStages:\nrules:\n"
-                                       "- level: Request\n  users:\n  resources:\n"
+                                       "omitStages:\nomitManagedFields: true\nrules:\n"
+                                       "- level: Request\n  omitManagedFields: false\n"
+                                       "  users:\n  resources:\n"
                                        "  - group:\n    resources: [pods]\n"
                                        "- level: Metadata\n---\n");
     struct auth_identity a = ident("alice", NULL);
@@ -334,13 +336,15 @@ static const struct bad_case bad_cases[] = {
      "ResponseComplete, Panic)"},
     {HEAD "- level: None\n  omitStage: [RequestReceived]\n",
      "5: unknown field \"omitStage\" in a rule (expected level, users, userGroups, verbs, "
-     "resources, namespaces, nonResourceURLs, omitStages)"},
+     "resources, namespaces, nonResourceURLs, omitStages, omitManagedFields)"},
+    {HEAD "- level: None\n  omitManagedFields: yes\n",
+     "5: omitManagedFields must be true or false"},
     {HEAD "- level: None\n  resources:\n  - group: \"\"\n    resource: [pods]\n",
      "7: unknown field \"resource\" in a resources entry (expected group, resources, "
      "resourceNames)"},
     {HEAD "- level: None\nextra: 1\n",
      "5: unknown field \"extra\" in the Policy (expected apiVersion, kind, metadata, rules, "
-     "omitStages)"},
+     "omitStages, omitManagedFields)"},
     {HEAD "- level: None\n  verbs: get\n", "5: verbs entry must be a list"},
     {HEAD "- level: None\n  users: [[bob]]\n", "5: users entry must be a string"},
     {HEAD "- level: [None]\n", "4: level must be a string"},

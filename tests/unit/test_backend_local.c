@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "backend/local.h"
+#include "backend/local/local.h"
 
 #define T_WAIT_MS 5000     /* longest wait for anything in these tests */
 #define T_READ_CHUNK 65536 /* what the session reads at a time */

@@ -10,9 +10,10 @@
 
 #include <cmocka.h>
 
-#include "gateway/gw_request.h"
-#include "gateway/http1.h"
-#include "gateway/kube_backend.h"
+#include "gateway/gw_route.h"
+#include "http/http_request.h"
+#include "http/http1.h"
+#include "backend/kube/kube_backend.h"
 
 static void test_response_head(void **state)
 {
@@ -235,13 +236,16 @@ static void test_request_and_query(void **state)
     const char *h = "GET /api/v1/namespaces/d/pods/p/exec?command=sh&command=-c&command=echo+hi%21"
                     "&stdout=true&stderr=False&tty=&stdout=0 HTTP/1.1\r\nHost: x\r\n"
                     "authorization: Bearer abc\r\nAuthorization: Bearer second\r\n\r\n";
-    struct gw_request r;
-    assert_int_equal(gw_request_parse(h, strlen(h), &r), 0);
-    assert_int_equal(r.h[GW_H_AUTHORIZATION].n, 10);
-    assert_memory_equal(r.h[GW_H_AUTHORIZATION].p, "Bearer abc", 10);
+    struct http_request r;
+    assert_int_equal(http_request_parse(h, strlen(h), &r), 0);
+    assert_int_equal(r.h[HTTP_H_AUTHORIZATION].n, 10);
+    assert_memory_equal(r.h[HTTP_H_AUTHORIZATION].p, "Bearer abc", 10);
     struct kube_stream_desc d;
     memset(&d, 0, sizeof(d));
-    assert_int_equal(gw_exec_desc(r.query.p, r.query.n, false, &d), 0);
+    struct http_query q;
+    assert_int_equal(http_query_decode(r.query.p, r.query.n, &q), 0);
+    assert_int_equal(gw_exec_desc(&q, false, &d), 0);
+    http_query_free(&q);
     assert_int_equal(d.argc, 3);
     assert_string_equal(d.argv[2], "echo hi!");
     assert_true(d.want_stdout); /* first occurrence counts */
@@ -257,23 +261,23 @@ static void test_request_and_query(void **state)
  * net/http does (400), never forwarded; the same bytes elsewhere are fine. */
 static void test_request_target_controls(void **state)
 {
-    struct gw_request r;
+    struct http_request r;
     char h[128];
     for (int c = 0; c < 256; c++) {
         if (c == ' ' || c == '\n')
             continue; /* these end the target or the line */
         int n = snprintf(h, sizeof(h), "GET /api/v1/pods%c?x=%c HTTP/1.1\r\nHost: x\r\n\r\n", c, c);
-        int want = c < 0x20 || c == 0x7f ? GW_REQ_ERR_TARGET_CTL : 0;
-        if (gw_request_parse(h, (size_t)n, &r) != want)
+        int want = c < 0x20 || c == 0x7f ? HTTP_REQ_ERR_TARGET_CTL : 0;
+        if (http_request_parse(h, (size_t)n, &r) != want)
             fail_msg("byte 0x%02x: want %d", c, want);
     }
     const char *bare_cr = "GET /api/v1/pods\rDELETE /api/v1/namespaces/x HTTP/1.1\r\n\r\n";
-    assert_int_equal(gw_request_parse(bare_cr, strlen(bare_cr), &r), GW_REQ_ERR_TARGET_CTL);
+    assert_int_equal(http_request_parse(bare_cr, strlen(bare_cr), &r), HTTP_REQ_ERR_TARGET_CTL);
     const char *nul = "GET /api/v1/pods?a=\0 HTTP/1.1\r\n\r\n";
-    assert_int_equal(gw_request_parse(nul, 33, &r), GW_REQ_ERR_TARGET_CTL);
+    assert_int_equal(http_request_parse(nul, 33, &r), HTTP_REQ_ERR_TARGET_CTL);
     const char *fine = "GET /api/v1/pods?a=%0D%0A HTTP/1.1\r\nUser-Agent: a\tb\r\n\r\n";
-    assert_int_equal(gw_request_parse(fine, strlen(fine), &r), 0);
-    assert_int_equal(gw_request_parse("GET / HTTP/1.1\r\n", 16, &r), GW_REQ_ERR_MALFORMED);
+    assert_int_equal(http_request_parse(fine, strlen(fine), &r), 0);
+    assert_int_equal(http_request_parse("GET / HTTP/1.1\r\n", 16, &r), HTTP_REQ_ERR_MALFORMED);
 }
 
 /* Issue 18 finding 12: which requests are watches, and who is admitted. */
@@ -291,10 +295,10 @@ static void test_watch_and_admission(void **state)
                                "limit=1&watch=FALSE",
                                "allowWatchBookmarks=true"};
     for (size_t i = 0; i < sizeof(watch) / sizeof(watch[0]); i++)
-        if (!gw_query_is_watch(watch[i], strlen(watch[i])))
+        if (!http_query_is_watch(watch[i], strlen(watch[i])))
             fail_msg("\"%s\" is a watch", watch[i]);
     for (size_t i = 0; i < sizeof(not_watch) / sizeof(not_watch[0]); i++)
-        if (gw_query_is_watch(not_watch[i], strlen(not_watch[i])))
+        if (http_query_is_watch(not_watch[i], strlen(not_watch[i])))
             fail_msg("\"%s\" is not a watch", not_watch[i]);
     /* the client's bound covers everything; watches also stop at the headroom */
     assert_int_equal(gw_admit(0, 64, 0, 3584, true), GW_ADMIT_OK);

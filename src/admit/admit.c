@@ -1,0 +1,409 @@
+/* admit.c - the admission pipeline (see admit.h): the order of its checks
+ * is the order a client learns of its mistakes, and it is the same in both
+ * modes. */
+#include "admit/admit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "admit/admit_internal.h"
+#include "admit/host_allow.h"
+#include "proto/proto.h"
+
+struct admit *admit_new(uv_loop_t *loop, const struct admit_opts *opts, char *err, size_t err_cap)
+{
+    struct admit *a = calloc(1, sizeof(*a));
+    if (!a) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    a->loop = loop;
+    a->opts = *opts;
+    if (admit_reload_start(a, err, err_cap) < 0) {
+        free(a);
+        return NULL;
+    }
+    /* The policy is read even without a log, so a broken one fails start-up. */
+    a->audit_policy = audit_policy_load(opts->audit_policy_file, err, err_cap);
+    if (!a->audit_policy) {
+        admit_free(a);
+        return NULL;
+    }
+    if (opts->audit_path) {
+        struct audit_log_opts lo = {
+            .path = opts->audit_path,
+            .maxsize_mb = opts->audit_maxsize_mb,
+            .maxbackup = opts->audit_maxbackup,
+        };
+        if (!(a->audit_log = audit_log_new(loop, &lo, err, err_cap))) {
+            admit_free(a);
+            return NULL;
+        }
+    }
+    admit_reload_watch(a);
+    return a;
+}
+
+static void admit_log_closed(void *user)
+{
+    struct admit *a = user;
+    a->audit_log = NULL;
+    if (a->close_cb)
+        a->close_cb(a->close_user);
+}
+
+void admit_close(struct admit *a, void (*close_cb)(void *), void *user)
+{
+    admit_reload_stop(a);
+    a->close_cb = close_cb;
+    a->close_user = user;
+    if (a->audit_log)
+        audit_log_close(a->audit_log, admit_log_closed, a);
+    else if (close_cb)
+        close_cb(user);
+}
+
+/* After admit_close's callback (or when the loop never ran). */
+void admit_free(struct admit *admit)
+{
+    if (!admit)
+        return;
+    authz_free(admit->authz);
+    audit_policy_free(admit->audit_policy);
+    free(admit);
+}
+
+bool admit_audit_healthy(const struct admit *a)
+{
+    return !a->audit_log || audit_log_healthy(a->audit_log, NULL);
+}
+
+bool admit_rbac_enabled(const struct admit *a)
+{
+    return a->authz != NULL;
+}
+
+void admit_review_access(const struct admit *a, const struct auth_identity *id,
+                         const struct authz_attrs *at, struct authz_decision *d)
+{
+    if (!a->authz) {
+        d->allowed = true;
+        d->reason[0] = '\0';
+        return;
+    }
+    authz_check(a->authz, id, at, d);
+}
+
+char *admit_review_rules(const struct admit *a, const struct auth_identity *id, const char *ns)
+{
+    return a->authz ? authz_rules_json(a->authz, id, ns) : NULL;
+}
+
+bool admit_path_is_api(const char *path, size_t len)
+{
+    /* The same split the REST side always made: /version and everything
+     * under /api (/api/v1..., /apis/...) is the API; the rest is the UI. */
+    return (len == 8 && memcmp(path, "/version", 8) == 0) ||
+           (len >= 4 && memcmp(path, "/api", 4) == 0);
+}
+
+static enum admit_result admit_refuse(struct admission *adm, int code, const char *phrase,
+                                      const char *reason, const char *message)
+{
+    adm->code = code;
+    adm->phrase = phrase;
+    adm->reason = reason;
+    snprintf(adm->message, sizeof(adm->message), "%s", message);
+    return ADMIT_REFUSED;
+}
+
+/* DNS rebinding (host_allow.h): a Host the policy does not name is refused
+ * before any part of podterm acts on the request. */
+static bool admit_host_refused(struct admit *a, const struct admit_request *rq,
+                               struct admission *adm)
+{
+    const struct admit_opts *o = &a->opts;
+    struct host_policy policy = {
+        .enforce = !o->auth || !auth_enabled(o->auth) || o->allowed_hosts_len > 0,
+        .names = o->allowed_hosts,
+        .names_len = o->allowed_hosts_len,
+    };
+    char name[HOST_ALLOW_NAME_MAX + 1], msg[HOST_ALLOW_NAME_MAX * 2 + 256];
+    switch (host_allow_check(&policy, rq->head, rq->head_len, name, sizeof(name))) {
+    case HOST_OK:
+        return false;
+    case HOST_FORBIDDEN:
+        snprintf(msg, sizeof(msg),
+                 "host \"%s\" is not allowed: podterm answers %s localhost, *.localhost and IP "
+                 "addresses (start podterm with --allowed-host %s to allow this name)",
+                 name, o->allowed_hosts_len ? "its --allowed-host names," : "only", name);
+        admit_refuse(adm, 403, "Forbidden", "Forbidden", msg);
+        return true;
+    case HOST_DUPLICATED:
+        admit_refuse(adm, 400, "Bad Request", "BadRequest", "too many Host headers");
+        return true;
+    case HOST_MALFORMED:
+    default:
+        admit_refuse(adm, 400, "Bad Request", "BadRequest", "malformed Host header");
+        return true;
+    }
+}
+
+/* Any web page a user visits could open a WebSocket to a podterm on their
+ * loopback. Browsers always send Origin; kubectl, wscat and client-node send
+ * none; python sends its own http://HOST:PORT. So an upgrade with an Origin
+ * must name podterm's own origin (the Host, already checked against DNS
+ * rebinding) or an --allowed-origin. */
+static bool admit_origin_allowed(const struct admit *a, const struct http_request *h)
+{
+    const struct http_span *o = &h->h[HTTP_H_ORIGIN];
+    if (!o->p)
+        return true; /* not a browser */
+    const struct http_span *host = &h->h[HTTP_H_HOST];
+    static const char *const schemes[] = {"http://", "https://"};
+    for (size_t i = 0; i < 2 && host->p; i++) {
+        size_t sl = strlen(schemes[i]);
+        if (o->n == sl + host->n && strncasecmp(o->p, schemes[i], sl) == 0 &&
+            strncasecmp(o->p + sl, host->p, host->n) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < a->opts.allowed_origins_len; i++)
+        if (http_span_is(o, a->opts.allowed_origins[i]))
+            return true;
+    return false;
+}
+
+static const char *admit_negotiation_text(int rc)
+{
+    switch (rc) {
+    case PROTO_ERR_TOKEN_TWICE:
+    case PROTO_ERR_TOKEN_ENCODING:
+    case PROTO_ERR_TOKEN_ALONE:
+        return "Unauthorized";
+    default:
+        return "the Sec-WebSocket-Protocol header is too long";
+    }
+}
+
+/* The bearer token: the Authorization header when there is one (even one
+ * that is not a bearer credential), else the subprotocol item. */
+static bool admit_token(const struct admit_request *rq, char *out, size_t cap)
+{
+    const struct http_span *h = &rq->http->h[HTTP_H_AUTHORIZATION];
+    out[0] = '\0';
+    if (h->p) {
+        char value[AUTH_TOKEN_MAX + 64];
+        if (h->n >= sizeof(value))
+            return false;
+        memcpy(value, h->p, h->n);
+        value[h->n] = '\0';
+        size_t tlen = 0;
+        const char *t = auth_bearer_parse(value, &tlen);
+        if (!t || tlen >= cap)
+            return false;
+        memcpy(out, t, tlen);
+        out[tlen] = '\0';
+        return true;
+    }
+    if (!rq->subprotocol_token || strlen(rq->subprotocol_token) >= cap)
+        return false;
+    strcpy(out, rq->subprotocol_token);
+    return true;
+}
+
+/* Who is asking. Without an authenticator everyone is system:anonymous
+ * (main.c allows that on loopback only); failures say nothing about the
+ * token. The groups get system:authenticated / system:unauthenticated, as
+ * the apiserver adds them, so RBAC subjects and audit lines read the same. */
+static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
+                               struct admission *adm)
+{
+    struct auth_identity *id = &adm->user;
+    memset(id, 0, sizeof(*id));
+    const struct auth *auth = a->opts.auth;
+    bool need = rq->websocket || adm->api;
+    if (!auth || !auth_enabled(auth) || !need) {
+        strcpy(id->user, "system:anonymous");
+        strcpy(id->groups[0], "system:unauthenticated");
+        id->groups_len = 1;
+        return true;
+    }
+    char token[AUTH_TOKEN_MAX + 1];
+    if (!admit_token(rq, token, sizeof(token)) ||
+        auth_token_check(auth, token, time(NULL), id) != AUTH_OK) {
+        memset(token, 0, sizeof(token));
+        memset(id, 0, sizeof(*id));
+        admit_refuse(adm, 401, "Unauthorized", "Unauthorized", "Unauthorized");
+        return false;
+    }
+    memset(token, 0, sizeof(token));
+    adm->authenticated = true;
+    if (id->groups_len < AUTH_GROUPS_MAX)
+        strcpy(id->groups[id->groups_len++], "system:authenticated");
+    return true;
+}
+
+static enum admit_result admit_request_checks(struct admit *a, const struct admit_request *rq,
+                                              struct admission *adm);
+
+/* lws collapses "." and ".." segments and empty ones before it routes; a
+ * path admission would read one way and lws another is refused, so what
+ * was authorized is what is served. (No route of the API has such a path.) */
+static bool admit_path_canonical(const char *path)
+{
+    for (const char *p = path; (p = strchr(p, '/')); p++) {
+        const char *seg = p + 1;
+        size_t n = strcspn(seg, "/");
+        if ((n == 0 && seg[0] == '/') || (n == 1 && seg[0] == '.') ||
+            (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* RBAC, when configured. exec/attach need create (kube-apiserver >= 1.35
+ * checks it for WebSocket upgrades); get is accepted too, for policies
+ * written for older apiservers. */
+static bool admit_authorize(struct admit *a, struct admission *adm)
+{
+    if (!adm->api)
+        return true;
+    if (!a->authz) {
+        adm->decision = "allow";
+        return true;
+    }
+    const struct admit_attrs *x = &adm->attrs;
+    struct authz_attrs at = {
+        .verb = x->verb,
+        .resource_request = x->resource_request,
+        .api_group = x->api_group,
+        .ns = x->ns,
+        .resource = x->resource,
+        .subresource = x->subresource,
+        .name = x->name,
+        .path = x->path,
+    };
+    struct authz_decision d;
+    authz_check(a->authz, &adm->user, &at, &d);
+    if (!d.allowed && adm->exec) {
+        struct authz_attrs get = at;
+        get.verb = "get";
+        authz_check(a->authz, &adm->user, &get, &d);
+    }
+    snprintf(adm->authz_reason, sizeof(adm->authz_reason), "%s", d.reason);
+    adm->decision = d.allowed ? "allow" : "forbid";
+    if (d.allowed)
+        return true;
+    authz_forbidden_message(&adm->user, &at, "", adm->message, sizeof(adm->message));
+    adm->code = 403;
+    adm->phrase = "Forbidden";
+    adm->reason = "Forbidden";
+    if (x->resource_request) {
+        snprintf(adm->details_name, sizeof(adm->details_name), "%s", x->name);
+        adm->details_kind = x->resource;
+    }
+    return false;
+}
+
+/* The request as the audit shows it: the target as sent (bounded), the
+ * client's User-Agent, its address. */
+static void admit_audit_begin(struct admission *adm, const struct admit_request *rq)
+{
+    audit_id_new(adm->audit_id);
+    clock_gettime(CLOCK_REALTIME, &adm->received);
+    const struct http_span *t = &rq->http->target;
+    size_t n = t->n < AUDIT_URI_MAX ? t->n : AUDIT_URI_MAX;
+    adm->request_uri = strndup(t->p ? t->p : "", n);
+    const struct http_span *ua = &rq->http->h[HTTP_H_USER_AGENT];
+    if (ua->p)
+        snprintf(adm->user_agent, sizeof(adm->user_agent), "%.*s",
+                 (int)(ua->n < AUDIT_UA_MAX ? ua->n : AUDIT_UA_MAX), ua->p);
+    snprintf(adm->peer, sizeof(adm->peer), "%s", rq->peer ? rq->peer : "");
+    adm->exit_code = -1;
+}
+
+enum admit_result admit_request(struct admit *a, const struct admit_request *rq,
+                                struct admission **out)
+{
+    struct admission *adm = calloc(1, sizeof(*adm));
+    *out = adm;
+    if (!adm)
+        return ADMIT_NOMEM;
+    adm->admit = a;
+    if (admit_attrs_parse(rq->http, &adm->attrs) < 0 ||
+        http_query_decode(rq->http->query.p, rq->http->query.n, &adm->query) < 0) {
+        admit_attrs_clear(&adm->attrs);
+        free(adm);
+        *out = NULL;
+        return ADMIT_NOMEM;
+    }
+    admit_audit_begin(adm, rq);
+    enum admit_result r = admit_request_checks(a, rq, adm);
+    admit_audit_emit(adm, AUDIT_STAGE_REQUEST_RECEIVED, 0);
+    return r;
+}
+
+static enum admit_result admit_request_checks(struct admit *a, const struct admit_request *rq,
+                                              struct admission *adm)
+{
+    adm->api = admit_path_is_api(adm->attrs.path, strlen(adm->attrs.path));
+    adm->exec = admit_attrs_is_exec(&adm->attrs);
+    if (admit_host_refused(a, rq, adm))
+        return ADMIT_REFUSED;
+    if (!admit_path_canonical(adm->attrs.path))
+        return admit_refuse(adm, 404, "Not Found", "NotFound",
+                            "the server could not find the requested resource");
+    if (rq->websocket && !admit_origin_allowed(a, rq->http))
+        return admit_refuse(adm, 403, "Forbidden", "Forbidden",
+                            "WebSocket upgrade from a cross-site Origin refused (start podterm "
+                            "with --allowed-origin to allow it)");
+    int nrc = rq->negotiation_rc;
+    if (rq->websocket && nrc != PROTO_OK && nrc != PROTO_ERR_NO_MATCH)
+        return admit_refuse(adm, nrc == PROTO_ERR_TOO_LONG ? 400 : 401,
+                            nrc == PROTO_ERR_TOO_LONG ? "Bad Request" : "Unauthorized",
+                            nrc == PROTO_ERR_TOO_LONG ? "BadRequest" : "Unauthorized",
+                            admit_negotiation_text(nrc));
+    if (!admit_authenticate(a, rq, adm))
+        return ADMIT_REFUSED;
+    if (a->opts.audit_required && !admit_audit_healthy(a))
+        return admit_refuse(adm, 503, "Service Unavailable", "ServiceUnavailable",
+                            "the audit log cannot be written and --audit-log-required is set: "
+                            "podterm takes no requests it cannot audit");
+    if (!admit_authorize(a, adm))
+        return ADMIT_REFUSED;
+    if (adm->exec && !admit_exec_check(a, adm))
+        return ADMIT_REFUSED;
+    return ADMIT_OK;
+}
+
+void admission_started(struct admission *adm, int code)
+{
+    if (!adm)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &adm->started_at);
+    admit_audit_emit(adm, AUDIT_STAGE_RESPONSE_STARTED, code);
+}
+
+void admission_session_end(struct admission *adm, int exit_code, const char *end_reason)
+{
+    if (!adm)
+        return;
+    adm->exit_code = exit_code;
+    if (!adm->end_reason)
+        adm->end_reason = end_reason;
+}
+
+void admission_finish(struct admission *adm, int code)
+{
+    if (!adm)
+        return;
+    admit_audit_emit(adm, AUDIT_STAGE_RESPONSE_COMPLETE, code);
+    admit_attrs_clear(&adm->attrs);
+    http_query_free(&adm->query);
+    free(adm->request_uri);
+    free(adm->command_json);
+    free(adm);
+}

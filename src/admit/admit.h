@@ -1,0 +1,161 @@
+/* admit.h - the one front door. Every request, in both modes, passes through
+ * admit_request() exactly once, right after the listener has its head and
+ * before anything acts on it (the gateway, lws, a session):
+ *
+ *   Host allow-list (DNS rebinding) -> Origin (WebSocket upgrades) ->
+ *   subprotocol token errors -> authenticate -> authorize (RBAC, ExecPolicy)
+ *   -> audit
+ *
+ * The result is a struct admission: who is asking and what, or the Status
+ * to refuse with. It then travels with the request to whoever answers it
+ * (the REST handlers, the gateway's relay, a session), who reports the
+ * response through admission_started() / admission_finish(); the admission
+ * writes the audit events, so no answering path knows the audit format.
+ *
+ * Single-threaded: everything here runs on the event loop. */
+#ifndef PODTERM_ADMIT_H
+#define PODTERM_ADMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+#include "admit/admit_attrs.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "authz/authz.h"
+#include "config/config.h"
+#include "http/http_request.h"
+#include "session/session_tap.h"
+
+#define ADMIT_MESSAGE_MAX 1024    /* a refusal's Status message */
+#define ADMIT_PEER_MAX 48         /* the client's address as text */
+#define ADMIT_ANNOTATION_MAX 4096 /* the command annotation (argv as JSON) */
+#define ADMIT_RBAC_FILES_MAX 16   /* --authorization-rbac-file values */
+#define ADMIT_RELOAD_MS 2000      /* how often policy files are checked for changes */
+
+struct admit_opts {
+    const struct auth *auth; /* NULL or not enabled: anonymous */
+    const char *const *allowed_hosts;
+    size_t allowed_hosts_len;
+    const char *const *allowed_origins;
+    size_t allowed_origins_len;
+    /* Local mode: the pods, for ExecPolicy's podSelector; NULL in gateway
+     * mode (labels unknown: a podSelector is taken to match). */
+    const struct config_cluster *cluster;
+    /* --authorization-rbac-file: none, RBAC off (everyone authenticated may do
+     * anything, as before). Reloaded when they change on disk. */
+    const char *const *rbac_files;
+    size_t rbac_files_len;
+    /* --audit-log-path (NULL: no audit), --audit-log-maxsize,
+     * --audit-log-maxbackup, --audit-policy-file, --audit-log-required. */
+    const char *audit_path;
+    unsigned audit_maxsize_mb;
+    unsigned audit_maxbackup;
+    const char *audit_policy_file;
+    bool audit_required;
+    bool gateway;      /* gateway mode: podterm impersonates the user upstream */
+    bool pass_through; /* gateway mode with --pass-through-token: it does not */
+};
+
+struct admit;
+
+struct admit *admit_new(uv_loop_t *loop, const struct admit_opts *opts, char *err, size_t err_cap);
+void admit_free(struct admit *admit);
+
+/* What the front door knows of one request before anything acts on it. */
+struct admit_request {
+    const char *head; /* the raw head as the client sent it */
+    size_t head_len;
+    const struct http_request *http; /* head parsed */
+    const char *peer;                /* "" unknown */
+    bool websocket;                  /* a WebSocket upgrade (head_rewrite.h) */
+    int negotiation_rc;              /* PROTO_OK or a proto_err (WebSocket only) */
+    const char *subprotocol_token;   /* NULL or the token item */
+};
+
+/* One request from admission until its response is complete. Owned by
+ * whoever holds the request; ended by admission_finish (which frees it). */
+struct admission {
+    struct admit *admit;
+    bool api; /* an API path: authenticated, authorized */
+    bool authenticated;
+    struct auth_identity user; /* groups include system:authenticated / unauthenticated */
+    struct admit_attrs attrs;  /* what is asked, in the apiserver's terms */
+    struct http_query query;   /* the query, decoded once for all who read it */
+    /* exec/attach: what ExecPolicy allowed, the session's limits (0: none). */
+    bool exec;
+    unsigned max_duration_s, idle_timeout_s;
+    char max_duration_policy[AUTHZ_REASON_MAX / 2];
+    char idle_timeout_policy[AUTHZ_REASON_MAX / 2];
+    /* The audit: kept from admission to the last stage. */
+    char audit_id[AUDIT_ID_LEN + 1];
+    enum audit_level level;
+    bool omit[AUDIT_STAGES];
+    struct timespec received, started_at;
+    char *request_uri;
+    char user_agent[AUDIT_UA_MAX + 1];
+    char peer[ADMIT_PEER_MAX];
+    const char *decision; /* "allow" / "forbid" / NULL (no authorization ran) */
+    char authz_reason[AUTHZ_REASON_MAX];
+    char container[CONFIG_NAME_MAX + 1];
+    char *command_json; /* argv as a JSON array, for the audit */
+    bool tty;
+    /* What the session reports (its audit tap). */
+    uint64_t bytes_stdin, bytes_stdout;
+    int exit_code; /* -1: none */
+    const char *end_reason;
+    /* Refused (admit_request returned ADMIT_REFUSED): the Status to answer. */
+    int code;
+    const char *phrase; /* HTTP reason phrase */
+    const char *reason; /* metav1 StatusReason */
+    char message[ADMIT_MESSAGE_MAX];
+    char details_name[CONFIG_NAME_MAX + 1]; /* "" for no details */
+    const char *details_kind;               /* NULL for no details */
+};
+
+enum admit_result {
+    ADMIT_OK = 0,      /* go on; *out is the caller's */
+    ADMIT_REFUSED = 1, /* answer (*out)->code ... and admission_finish(*out, code) */
+    ADMIT_NOMEM = -1,  /* *out NULL: answer 503 and hang up */
+};
+
+enum admit_result admit_request(struct admit *admit, const struct admit_request *rq,
+                                struct admission **out);
+
+/* The session's end, for the audit: exit code (-1 none) and why it ended
+ * ("exit", "client-closed", "idle-timeout", "max-duration", "shutdown",
+ * "error"). */
+void admission_session_end(struct admission *adm, int exit_code, const char *end_reason);
+
+/* The tap (session.h's struct session_tap_ops, by shape) that counts an
+ * exec's stdin and stdout bytes for the audit and ends the admission when
+ * the session ends. */
+extern const struct session_tap_ops admission_tap_ops;
+
+/* Is the audit log able to take events? (503 with --audit-log-required when not) */
+bool admit_audit_healthy(const struct admit *admit);
+/* Flush and close the audit log; close_cb(user) once it is written. */
+void admit_close(struct admit *admit, void (*close_cb)(void *), void *user);
+
+/* SelfSubjectAccessReview / SelfSubjectRulesReview for the identity that
+ * asked: the RBAC decision as the apiserver answers it. Without RBAC
+ * everything is allowed. */
+void admit_review_access(const struct admit *admit, const struct auth_identity *id,
+                         const struct authz_attrs *at, struct authz_decision *d);
+/* NULL without RBAC (the caller answers with a "*" rule set). */
+char *admit_review_rules(const struct admit *admit, const struct auth_identity *id, const char *ns);
+bool admit_rbac_enabled(const struct admit *admit);
+
+/* The response began (an upgrade's 101): the audit's ResponseStarted. */
+void admission_started(struct admission *adm, int code);
+/* The response is complete with this HTTP status: the audit's
+ * ResponseComplete; frees adm. NULL is ignored. */
+void admission_finish(struct admission *adm, int code);
+
+/* Is this path one of the API's (authenticated, authorized), not the web UI's? */
+bool admit_path_is_api(const char *path, size_t len);
+
+#endif

@@ -1,0 +1,86 @@
+/* http_routes.c - plain HTTP requests, admitted already (admit.h): the
+ * exec/attach paths that were not WebSocket upgrades, the REST API, the web
+ * UI, and a Status 404 for everything else. */
+#include "server/server_internal.h"
+
+#include "api/api.h"
+#include "server/http_reply.h"
+#include "session/session.h"
+#include "http/head_rewrite.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "session/exec_request.h"
+
+#define SPDY_REFUSED                                                                               \
+    "podterm speaks the WebSocket exec/attach protocol only, not SPDY: use kubectl 1.30 or "       \
+    "newer (WebSocket is the default there; do not set "                                           \
+    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false), or kubectl 1.29 with "                              \
+    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true"
+
+/* The listener renamed an Upgrade header to the marker: SPDY (or anything not
+ * websocket), or websocket without "Connection: upgrade". */
+static bool http_is_spdy(struct lws *wsi)
+{
+    char v[64];
+    int n = lws_hdr_custom_copy(wsi, v, sizeof(v), HEAD_SPDY_MARKER, (int)strlen(HEAD_SPDY_MARKER));
+    return n > 0 && strncasecmp(v, "websocket", 9) != 0;
+}
+
+/* exec/attach reached as plain HTTP: a SPDY upgrade (kubectl's fallback) or
+ * a request with no upgrade at all. Validated like a WebSocket upgrade so the
+ * user sees the same 404/400 on the fallback attempt (PROTOCOL.md 5.2). */
+static int http_exec_without_websocket(struct server *server, struct lws *wsi, const char *path)
+{
+    struct exec_request req;
+    bool is_exec = false;
+    int rc = upgrade_validate_exec(server, wsi, path, &req, &is_exec);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    exec_request_clear(&req);
+    if (http_is_spdy(wsi))
+        return http_reply_status(wsi, 400, "BadRequest", SPDY_REFUSED, NULL, NULL);
+    return http_reply_status(wsi, 400, "BadRequest", "Upgrade request required", NULL, NULL);
+}
+
+static bool path_is_exec(const char *path)
+{
+    char ns[CONFIG_NAME_MAX + 1], pod[CONFIG_NAME_MAX + 1];
+    bool attach;
+    return exec_path_parse(path, ns, sizeof(ns), pod, sizeof(pod), &attach);
+}
+
+int http_routes_handle(struct server *server, struct lws *wsi, const char *path)
+{
+    if (!path || strlen(path) >= SERVER_PATH_MAX)
+        return http_reply_status(wsi, 414, "RequestURITooLong", "request path too long", NULL,
+                                 NULL);
+    if (path_is_exec(path))
+        return http_exec_without_websocket(server, wsi, path);
+
+    const char *method = http_method(wsi);
+    bool is_api = strcmp(path, "/version") == 0 || strncmp(path, "/api", 4) == 0;
+    if (is_api && server->opts.gateway) {
+        /* The gateway takes API requests as the first of a connection only. */
+        return http_reply_status(wsi, 421, "MisdirectedRequest",
+                                 "send API requests on a new connection", NULL, NULL);
+    }
+    if (is_api) {
+        if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))
+            return http_reply_status(wsi, 405, "MethodNotAllowed",
+                                     "the server does not allow this method on the requested "
+                                     "resource",
+                                     NULL, NULL);
+        int rc = api_local_handle(server, wsi, path);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+    } else if (method && strcmp(method, "GET") == 0) {
+        /* The UI is public: it holds no data, and asks for a token when the API says 401. */
+        if (static_ui_handle(wsi, path))
+            return 0;
+    }
+    return http_reply_status(wsi, 404, "NotFound",
+                             "the server could not find the requested resource", NULL, NULL);
+}

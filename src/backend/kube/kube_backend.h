@@ -1,0 +1,56 @@
+/* kube_backend.h - the gateway's backend: exec/attach streams that are
+ * WebSockets to a real API server. gateway.c opens the upstream WebSocket
+ * before the client's upgrade is answered (so upstream errors reach the
+ * client unchanged), wraps it in a stream here, and the session picks it up
+ * through backend_exec_request.prepared. */
+#ifndef PODTERM_GATEWAY_KUBE_BACKEND_H
+#define PODTERM_GATEWAY_KUBE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "backend/backend.h"
+#include "net/tls_sock.h"
+
+#define KUBE_OUT_MAX (32 * 1024)        /* upstream output waiting per channel (1, 2) */
+#define KUBE_TX_MAX (64 * 1024)         /* frames waiting to go upstream */
+#define KUBE_RX_MAX (16 * 1024)         /* upstream bytes read but not yet decoded */
+#define KUBE_STATUS_BUF_MAX (16 * 1024) /* the channel 3 Status */
+#define KUBE_PING_INTERVAL_MS 5000      /* like kubectl: keeps proxies and the apiserver awake */
+#define KUBE_STALL_MS 15000             /* no byte from a read, unpaused upstream for this: dead */
+
+/* What the upstream API server picked (PROTOCOL.md 2.2). */
+enum kube_wire {
+    KUBE_WIRE_V5,      /* v5.channel.k8s.io: Status JSON, close signal */
+    KUBE_WIRE_V4,      /* v4.channel.k8s.io: Status JSON */
+    KUBE_WIRE_CHANNEL, /* channel.k8s.io or "": status text on failure only */
+};
+
+/* The request as the client made it, for the session (flags decide the
+ * initial frame, which channels exist and how exit messages read). */
+struct kube_stream_desc {
+    char ns[254], pod[254], container[254]; /* container "" when the client named none */
+    char **argv;                            /* NULL-terminated copies; NULL for attach */
+    size_t argc;
+    bool attach;
+    bool want_stdin, want_stdout, want_stderr, tty;
+};
+
+struct backend *kube_backend_new(uv_loop_t *loop);
+size_t kube_backend_stream_count(const struct backend *backend);
+
+/* Wrap a 101'd upstream WebSocket. Takes sock, desc (its argv) and copies
+ * the extra bytes that followed the 101 head. NULL on out of memory (sock
+ * is closed). */
+struct backend_stream *kube_stream_new(struct backend *backend, struct tls_sock *sock,
+                                       enum kube_wire wire, struct kube_stream_desc *desc,
+                                       const uint8_t *extra, size_t extra_len);
+const struct kube_stream_desc *kube_stream_desc(const struct backend_stream *stream);
+
+/* Parse an upstream channel-3 payload into an exit (pure; for tests). */
+void kube_status_parse(enum kube_wire wire, const char *payload, size_t len, bool attach,
+                       struct backend_exit *exit);
+
+#endif

@@ -1,0 +1,673 @@
+/* session.c - one exec/attach: the bridge between a client WebSocket and a
+ * backend stream.
+ *
+ * Bounded by design: output has one frame buffer (allocated while output
+ * flows, freed when idle) and podterm reads the process only when that
+ * buffer is free, so a client that stops reading stops the process, not our
+ * memory. Input goes straight to the process; what it cannot take waits in a
+ * fixed-size buffer while lws stops reading the socket (rx flow control).
+ * Nothing is dropped in either direction.
+ *
+ * End of stream (PROTOCOL.md 3.9): every output byte, then the status on
+ * channel 3, then Close 1000. */
+#include "server/server_internal.h"
+
+#include "server/http_reply.h"
+#include "session/session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/exec_request.h"
+
+/* Exported by libwebsockets 4.1 but declared only in its private headers. */
+void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const char *caller);
+
+#define SESSION_OUT_PAYLOAD (64 * 1024) /* largest output payload per frame */
+#define SESSION_IN_MAX (64 * 1024)      /* stdin bytes waiting for the process */
+#define SESSION_WRITES_PER_WAKE 16      /* frames written per writeable callback at most */
+#define SESSION_ARGV_TEXT_MAX 512       /* "[sh -c exit 3]" in exit messages */
+/* How often the sweep looks at every session (see session_sweep): the bound
+ * on how long an oversized frame header waits for its 1009, and a client
+ * that hung up while its input was paused waits to be noticed. */
+#define SESSION_SWEEP_MS 100
+#define SESSION_LIMIT_MESSAGE_MAX 512
+#define SESSION_TOO_LARGE_REASON "message too large"
+#define SESSION_OOM_MESSAGE "podterm: out of memory"
+
+struct session {
+    enum wsi_data_type type; /* WSI_DATA_SESSION: first, see server_internal.h */
+    struct server *server;
+    struct session *prev, *next; /* server->session_list */
+    struct lws *wsi;
+    enum proto_kind kind;
+    struct exec_request req;
+    struct backend_stream *stream;
+    struct proto_decoder dec;
+    /* Observers (session.h): told of input, output, resizes and the end. */
+    struct session_tap taps[SESSION_TAPS_MAX];
+    size_t taps_len;
+    bool tapped_end;
+    /* Limits (ExecPolicy): 0 none; checked by the sweep. */
+    uint64_t started_ms, active_ms;
+    unsigned max_duration_s, idle_timeout_s;
+    char limit_message[SESSION_LIMIT_MESSAGE_MAX];
+    const char *end_reason;
+
+    /* output: one frame at a time */
+    uint8_t *out;     /* LWS_PRE + frame; NULL while idle */
+    size_t out_len;   /* frame bytes ready at out + LWS_PRE (0: none) */
+    int next_channel; /* 1 or 2: alternate so neither stream starves */
+    bool ch_open[3];  /* [1], [2]: not yet at end of stream */
+    bool reading;     /* backend notifications on */
+    bool initial_sent;
+    uint64_t unacked; /* flow kind: payload bytes not yet acknowledged */
+
+    /* input */
+    uint8_t *in; /* stdin the process has not taken yet */
+    size_t in_len, in_off;
+    bool rx_paused;
+    bool stdin_closed;
+    bool stdin_close_pending;
+    bool in_message;
+    uint64_t message_bytes;
+
+    /* end */
+    bool exited;
+    struct backend_exit exit;
+    bool status_sent;
+    bool close_sent;
+    bool closed;    /* the client side is gone */
+    bool too_large; /* a frame header announced more than SERVER_MESSAGE_MAX */
+    bool peer_gone; /* the client hung up while we were not reading (rx paused) */
+    bool failed;    /* podterm itself could not go on (out of memory): exit holds why */
+};
+
+static void session_fill(struct session *s);
+
+/* ---- taps ---- */
+
+static void session_tap_output(struct session *s, int channel, const uint8_t *data, size_t len)
+{
+    s->active_ms = uv_now(s->server->loop);
+    for (size_t i = 0; i < s->taps_len; i++)
+        if (s->taps[i].ops->output)
+            s->taps[i].ops->output(s->taps[i].user, channel, data, len);
+}
+
+static void session_tap_input(struct session *s, const uint8_t *data, size_t len)
+{
+    s->active_ms = uv_now(s->server->loop);
+    for (size_t i = 0; i < s->taps_len; i++)
+        if (s->taps[i].ops->input)
+            s->taps[i].ops->input(s->taps[i].user, data, len);
+}
+
+static void session_tap_resize(struct session *s, unsigned width, unsigned height)
+{
+    for (size_t i = 0; i < s->taps_len; i++)
+        if (s->taps[i].ops->resize)
+            s->taps[i].ops->resize(s->taps[i].user, width, height);
+}
+
+/* Once, when the session is freed: how it ended. */
+static void session_tap_end(struct session *s)
+{
+    if (s->tapped_end)
+        return;
+    s->tapped_end = true;
+    const char *reason = s->end_reason                                     ? s->end_reason
+                         : s->failed                                       ? "error"
+                         : s->exited && s->exit.type == BACKEND_EXIT_ERROR ? "error"
+                         : s->exited && s->status_sent                     ? "exit"
+                         : s->server->shutting_down                        ? "shutdown"
+                                                                           : "client-closed";
+    int code = s->exited && s->exit.type != BACKEND_EXIT_ERROR ? s->exit.code : -1;
+    for (size_t i = 0; i < s->taps_len; i++)
+        if (s->taps[i].ops->end)
+            s->taps[i].ops->end(s->taps[i].user, code, reason);
+}
+
+int session_tap_add(struct session *s, const struct session_tap_ops *ops, void *user)
+{
+    if (s->taps_len >= SESSION_TAPS_MAX)
+        return -1;
+    s->taps[s->taps_len++] = (struct session_tap){ops, user};
+    return 0;
+}
+
+void session_limits_set(struct session *s, unsigned max_duration_s, const char *max_policy,
+                        unsigned idle_timeout_s, const char *idle_policy)
+{
+    s->max_duration_s = max_duration_s;
+    s->idle_timeout_s = idle_timeout_s;
+    /* Kept as two message prefixes' sources: the limit that fires names its rule. */
+    snprintf(s->limit_message, sizeof(s->limit_message), "%s\n%s", max_policy ? max_policy : "",
+             idle_policy ? idle_policy : "");
+}
+
+static void session_want_output(struct session *s, bool on)
+{
+    if (!s->stream || s->reading == on)
+        return;
+    s->reading = on;
+    for (int ch = 1; ch <= 2; ch++)
+        if (s->ch_open[ch])
+            backend_stream_want_read(s->stream, ch, on);
+}
+
+/* End the session with an InternalError Status (then Close 1000) when
+ * podterm itself cannot go on: dropping output or input instead would
+ * stall the client or lose its keystrokes without a word. The stream is
+ * stopped from the writeable callback (session_write_next), not here:
+ * this may run inside a backend callback. */
+static void session_fail(struct session *s, const char *message)
+{
+    if (s->failed || s->exited)
+        return;
+    session_want_output(s, false); /* readable is level-triggered: stop it */
+    s->failed = true;
+    s->exited = true;
+    s->exit.type = BACKEND_EXIT_ERROR;
+    s->exit.code = 0;
+    snprintf(s->exit.message, sizeof(s->exit.message), "%s", message);
+    s->ch_open[1] = s->ch_open[2] = false;
+    s->out_len = 0;
+    if (s->wsi)
+        lws_callback_on_writable(s->wsi);
+}
+
+/* ---- backend callbacks ---- */
+
+static void session_backend_readable(void *user, int channel)
+{
+    struct session *s = user;
+    s->next_channel = channel;
+    session_fill(s);
+}
+
+static void session_flush_stdin(struct session *s);
+
+static void session_backend_writable(void *user)
+{
+    session_flush_stdin(user);
+}
+
+static void session_backend_exited(void *user, const struct backend_exit *exit)
+{
+    struct session *s = user;
+    if (s->failed)
+        return; /* the failure's Status is the one to send */
+    s->exited = true;
+    s->exit = *exit;
+    s->ch_open[1] = s->ch_open[2] = false;
+    if (s->wsi)
+        lws_callback_on_writable(s->wsi);
+}
+
+static const struct backend_stream_cbs session_cbs = {
+    .readable = session_backend_readable,
+    .writable = session_backend_writable,
+    .exited = session_backend_exited,
+};
+
+/* ---- output ---- */
+
+/* Read one chunk of process output into the frame buffer, if there is room. */
+static void session_fill(struct session *s)
+{
+    if (s->out_len || !s->stream || s->closed || s->failed)
+        return;
+    if (s->kind == PROTO_KIND_PODTERM && s->unacked >= PROTO_FLOW_WINDOW) {
+        session_want_output(s, false); /* the page is behind: wait for its acks */
+        return;
+    }
+    size_t head = proto_frame_head(s->kind, SESSION_OUT_PAYLOAD);
+    size_t cap = LWS_PRE + proto_frame_size(s->kind, SESSION_OUT_PAYLOAD);
+    if (!s->out && !(s->out = malloc(cap))) {
+        session_fail(s, SESSION_OOM_MESSAGE);
+        return;
+    }
+    for (int tries = 0; tries < 2; tries++) {
+        int ch = s->next_channel;
+        s->next_channel = ch == 1 ? 2 : 1;
+        if (!s->ch_open[ch])
+            continue;
+        ssize_t n =
+            backend_stream_read(s->stream, ch, s->out + LWS_PRE + head, SESSION_OUT_PAYLOAD);
+        if (n > 0) {
+            /* Shift so the header lands right before the payload. */
+            size_t h = proto_frame_head(s->kind, (size_t)n);
+            uint8_t *frame = s->out + LWS_PRE;
+            if (h != head)
+                memmove(frame + h, frame + head, (size_t)n);
+            session_tap_output(s, ch, frame + h, (size_t)n);
+            s->out_len = proto_frame_encode_inplace(s->kind, (uint8_t)ch, frame, (size_t)n);
+            s->unacked += (uint64_t)n;
+            session_want_output(s, false);
+            lws_callback_on_writable(s->wsi);
+            return;
+        }
+        if (n == 0) {
+            s->ch_open[ch] = false;
+            backend_stream_want_read(s->stream, ch, false);
+        }
+    }
+    /* Nothing to send now: give the buffer back while idle, listen again. */
+    free(s->out);
+    s->out = NULL;
+    session_want_output(s, true);
+}
+
+static int session_write_frame(struct session *s, uint8_t *frame, size_t len)
+{
+    enum lws_write_protocol type = proto_frame_is_text(s->kind) ? LWS_WRITE_TEXT : LWS_WRITE_BINARY;
+    return lws_write(s->wsi, frame, len, type) < (int)len ? -1 : 0;
+}
+
+/* The first message: one empty payload on the lowest enabled output channel. */
+static int session_write_initial(struct session *s)
+{
+    uint8_t buf[LWS_PRE + 8];
+    uint8_t ch = s->req.want_stdout ? 1 : s->req.want_stderr ? 2 : 3;
+    size_t n = proto_frame_encode_inplace(s->kind, ch, buf + LWS_PRE, 0);
+    s->initial_sent = true;
+    return session_write_frame(s, buf + LWS_PRE, n);
+}
+
+static void session_argv_text(const struct session *s, char *out, size_t cap)
+{
+    size_t used = snprintf(out, cap, "[");
+    for (size_t i = 0; i < s->req.argc && used < cap; i++)
+        used += snprintf(out + used, cap - used, "%s%s", i ? " " : "", s->req.argv[i]);
+    if (used < cap)
+        snprintf(out + used, cap - used, "]");
+}
+
+static int session_write_status(struct session *s)
+{
+    enum proto_status_type type = PROTO_STATUS_SUCCESS;
+    char message[BACKEND_ERR_MAX + SESSION_ARGV_TEXT_MAX + 64] = "";
+    if (s->exit.type == BACKEND_EXIT_ERROR) {
+        type = PROTO_STATUS_INTERNAL;
+        snprintf(message, sizeof(message), "%s", s->exit.message);
+    } else if (s->exit.code != 0 && !s->req.attach) {
+        char argv[SESSION_ARGV_TEXT_MAX];
+        session_argv_text(s, argv, sizeof(argv));
+        type = PROTO_STATUS_EXIT;
+        snprintf(message, sizeof(message), "error executing command %s, exit code %d", argv,
+                 s->exit.code);
+    }
+    uint8_t buf[LWS_PRE + 1 + 4 * PROTO_STATUS_MAX / 3 + 8];
+    char payload[PROTO_STATUS_MAX];
+    int n = proto_status_payload(s->kind, type, s->exit.code, message, payload, sizeof(payload));
+    s->status_sent = true;
+    if (n <= 0)
+        return 0; /* pre-v4 protocols say nothing on success */
+    int len = proto_frame_encode(s->kind, PROTO_CH_ERROR, (const uint8_t *)payload, (size_t)n,
+                                 buf + LWS_PRE, sizeof(buf) - LWS_PRE);
+    return len < 0 ? -1 : session_write_frame(s, buf + LWS_PRE, (size_t)len);
+}
+
+/* One step of the output sequence (initial frame, data, status, Close).
+ * 1: wrote a frame and more may follow now; 0: nothing to write until an
+ * event asks again (or the Close was started); -1: the connection failed. */
+static int session_write_next(struct session *s)
+{
+    if (s->peer_gone)
+        return -1; /* nobody to tell: drop the connection, which ends the stream */
+    if (s->too_large) {
+        if (!s->close_sent) { /* the polite path, as for Close 1000 below */
+            s->close_sent = true;
+            lws_close_reason(s->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                             (unsigned char *)SESSION_TOO_LARGE_REASON,
+                             strlen(SESSION_TOO_LARGE_REASON));
+            lws_close_free_wsi(s->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                               "podterm: message too large");
+        }
+        return 0;
+    }
+    if (!s->initial_sent)
+        return session_write_initial(s) < 0 ? -1 : 1;
+    if (s->out_len) {
+        size_t len = s->out_len;
+        s->out_len = 0;
+        if (session_write_frame(s, s->out + LWS_PRE, len) < 0)
+            return -1;
+        session_fill(s); /* lws has the bytes: the buffer is free for the next chunk */
+        return 1;
+    }
+    if (s->failed && s->stream) {
+        backend_stream_stop(s->stream);
+        s->stream = NULL;
+    }
+    if (s->exited && !s->status_sent)
+        return session_write_status(s) < 0 ? -1 : 1;
+    if (s->status_sent && !s->close_sent) {
+        /* lws 4.1 drops TCP without a Close frame when a writeable callback
+         * returns -1 or a timeout kills the wsi (both mark the socket
+         * unusable first), and kubectl then fails with 1006. Closing with a
+         * status takes lws's polite path instead: the wsi stays alive in
+         * "waiting to send close", lws writes Close 1000 on the next
+         * writeable, then waits (5 s at most) for the client's Close. */
+        s->close_sent = true;
+        lws_close_reason(s->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        lws_close_free_wsi(s->wsi, LWS_CLOSE_STATUS_NORMAL, "podterm: stream ended");
+    }
+    return 0;
+}
+
+int session_on_writeable(struct session *s)
+{
+    /* Keep writing while the socket takes it: a POLLOUT round trip through
+     * the loop per frame costs three epoll_ctl calls and a wake-up, which
+     * for 4 KiB PTY reads and for short sessions (initial frame, status,
+     * Close) is most of the server's time. Bounded so one busy session
+     * cannot starve the others. */
+    for (int i = 0; i < SESSION_WRITES_PER_WAKE; i++) {
+        int rc = session_write_next(s);
+        if (rc <= 0)
+            return rc;
+        if (lws_send_pipe_choked(s->wsi))
+            break;
+    }
+    lws_callback_on_writable(s->wsi);
+    return 0;
+}
+
+/* ---- input ---- */
+
+static void session_rx_pause(struct session *s, bool pause)
+{
+    if (s->rx_paused == pause || !s->wsi)
+        return;
+    s->rx_paused = pause;
+    lws_rx_flow_control(s->wsi, pause ? 0 : 1);
+}
+
+static void session_close_stdin(struct session *s)
+{
+    if (s->stdin_closed)
+        return;
+    if (s->in_len > s->in_off || !s->stream) {
+        s->stdin_close_pending = true;
+        return;
+    }
+    s->stdin_closed = true;
+    backend_stream_close_stdin(s->stream);
+}
+
+/* Write what waits in the input buffer; resume the socket when it is empty. */
+static void session_flush_stdin(struct session *s)
+{
+    while (s->stream && s->in_off < s->in_len) {
+        ssize_t n = backend_stream_write(s->stream, s->in + s->in_off, s->in_len - s->in_off);
+        if (n == -EAGAIN)
+            return;
+        s->in_off = n < 0 ? s->in_len : s->in_off + (size_t)n; /* -EPIPE: nobody reads */
+    }
+    s->in_off = s->in_len = 0;
+    session_rx_pause(s, false);
+    if (s->stdin_close_pending)
+        session_close_stdin(s);
+}
+
+static void session_stdin(struct session *s, const uint8_t *data, size_t len)
+{
+    if (!s->req.want_stdin || s->stdin_closed || len == 0)
+        return; /* PROTOCOL.md 3.1: stdin data without stdin=true is dropped */
+    if (!s->in && !(s->in = malloc(SESSION_IN_MAX))) {
+        session_fail(s, SESSION_OOM_MESSAGE);
+        return;
+    }
+    if (s->in_len + len > SESSION_IN_MAX) {
+        /* Cannot happen while rx is paused whenever the buffer is non-empty;
+         * compact before giving up on the invariant. */
+        memmove(s->in, s->in + s->in_off, s->in_len - s->in_off);
+        s->in_len -= s->in_off;
+        s->in_off = 0;
+        if (s->in_len + len > SESSION_IN_MAX)
+            return;
+    }
+    memcpy(s->in + s->in_len, data, len);
+    s->in_len += len;
+    session_tap_input(s, data, len);
+    session_flush_stdin(s);
+    if (s->in_off < s->in_len)
+        session_rx_pause(s, true);
+}
+
+static void session_event(void *user, const struct proto_event *ev, const uint8_t *data)
+{
+    struct session *s = user;
+    switch (ev->type) {
+    case PROTO_EV_STDIN:
+        session_stdin(s, data, ev->out_len);
+        break;
+    case PROTO_EV_RESIZE:
+        if (s->stream && s->req.tty) {
+            backend_stream_resize(s->stream, ev->width, ev->height);
+            session_tap_resize(s, ev->width, ev->height);
+        }
+        break;
+    case PROTO_EV_CLOSE_STDIN:
+        session_close_stdin(s);
+        break;
+    case PROTO_EV_ACK:
+        s->unacked = ev->ack_bytes >= s->unacked ? 0 : s->unacked - ev->ack_bytes;
+        session_fill(s);
+        break;
+    default:
+        break;
+    }
+}
+
+int session_on_receive(struct session *s, const void *in, size_t len)
+{
+    bool first = !s->in_message;
+    bool final = lws_is_final_fragment(s->wsi);
+    if (first)
+        s->message_bytes = 0;
+    s->message_bytes += len;
+    if (s->message_bytes + lws_remaining_packet_payload(s->wsi) > SERVER_MESSAGE_MAX) {
+        lws_close_reason(s->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         (unsigned char *)SESSION_TOO_LARGE_REASON,
+                         strlen(SESSION_TOO_LARGE_REASON));
+        return -1;
+    }
+    s->in_message = !final;
+    uint8_t out[SERVER_RX_CHUNK];
+    const uint8_t *p = in;
+    /* lws never hands us more than the rx buffer, but slice anyway. */
+    while (len > 0 || first) {
+        size_t n = len > sizeof(out) ? sizeof(out) : len;
+        bool last = n == len;
+        if (proto_decoder_feed(&s->dec, p, n, first, final && last, out, sizeof(out), session_event,
+                               s) != PROTO_OK) {
+            lws_close_reason(s->wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0);
+            return -1;
+        }
+        p += n;
+        len -= n;
+        first = false;
+    }
+    return 0;
+}
+
+/* ---- the sweep: what lws cannot tell us ----
+ *
+ * lws 4.1 parses a frame header byte by byte and tells nobody: the first
+ * callback for a frame is LWS_CALLBACK_RECEIVE with its first payload
+ * bytes (session_on_receive checks the announced length then). A client
+ * that sends only the header of a 2^62-byte frame would get no answer until
+ * payload came. Only lws sees the socket's bytes, and it exposes the parsed
+ * length (lws_remaining_packet_payload) but no hook after a header, so a
+ * timer looks at every session's announced length each
+ * SESSION_SWEEP_MS: O(sessions) reads of one field, 10 times a
+ * second, and only while sessions exist. What would push the message past
+ * SERVER_MESSAGE_MAX is closed with 1009 on the next writeable callback. */
+static bool session_frame_too_large(const struct session *s)
+{
+    uint64_t before = s->in_message ? s->message_bytes : 0;
+    return before + lws_remaining_packet_payload(s->wsi) > SERVER_MESSAGE_MAX;
+}
+
+/* While stdin backpressure has lws ignore the socket's input (rx flow
+ * control), lws cannot see the client hang up either, and a process that
+ * never reads stdin would keep a session nobody is on for as long as it
+ * runs. The kernel still knows: POLLRDHUP once the peer shut down or closed
+ * (TCP and the TLS terminator's socketpair alike). */
+static bool session_peer_hung_up(const struct session *s)
+{
+    struct pollfd pfd = {.fd = lws_get_socket_fd(s->wsi), .events = POLLRDHUP};
+    return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* ExecPolicy's limits: the session ends with a Status saying which and why. */
+static void session_check_limits(struct session *s, uint64_t now)
+{
+    if (s->exited || s->failed || (!s->max_duration_s && !s->idle_timeout_s))
+        return;
+    char max_policy[SESSION_LIMIT_MESSAGE_MAX], *idle_policy = "";
+    snprintf(max_policy, sizeof(max_policy), "%s", s->limit_message);
+    char *nl = strchr(max_policy, '\n');
+    if (nl) {
+        *nl = '\0';
+        idle_policy = nl + 1;
+    }
+    char msg[SESSION_LIMIT_MESSAGE_MAX * 2];
+    if (s->max_duration_s && now - s->started_ms >= (uint64_t)s->max_duration_s * 1000) {
+        snprintf(msg, sizeof(msg), "session ended: reached its maximum duration of %us (%s)",
+                 s->max_duration_s, max_policy);
+        s->end_reason = "max-duration";
+    } else if (s->idle_timeout_s && now - s->active_ms >= (uint64_t)s->idle_timeout_s * 1000) {
+        snprintf(msg, sizeof(msg), "session ended: idle for longer than %us (%s)",
+                 s->idle_timeout_s, idle_policy);
+        s->end_reason = "idle-timeout";
+    } else {
+        return;
+    }
+    session_fail(s, msg);
+}
+
+void session_sweep(uv_timer_t *timer)
+{
+    struct server *server = timer->data;
+    uint64_t now = uv_now(server->loop);
+    for (struct session *s = server->session_list; s; s = s->next) {
+        if (s->wsi && s->stream)
+            session_check_limits(s, now);
+        if (!s->wsi || s->close_sent || s->too_large || s->peer_gone)
+            continue;
+        if (session_frame_too_large(s))
+            s->too_large = true;
+        else if (s->rx_paused && session_peer_hung_up(s))
+            s->peer_gone = true;
+        else
+            continue;
+        lws_callback_on_writable(s->wsi);
+    }
+}
+
+static void session_list_add(struct session *s)
+{
+    struct server *server = s->server;
+    s->prev = NULL;
+    s->next = server->session_list;
+    if (s->next)
+        s->next->prev = s;
+    server->session_list = s;
+    if (!server->sessions++ && !server->shutting_down)
+        uv_timer_start(&server->session_sweep, session_sweep, SESSION_SWEEP_MS, SESSION_SWEEP_MS);
+}
+
+static void session_list_remove(struct session *s)
+{
+    struct server *server = s->server;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        server->session_list = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    if (--server->sessions == 0 && !uv_is_closing((uv_handle_t *)&server->session_sweep))
+        uv_timer_stop(&server->session_sweep);
+}
+
+/* ---- lifetime ---- */
+
+struct session *session_new(struct server *server, enum proto_kind kind, struct exec_request *req)
+{
+    struct session *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->type = WSI_DATA_SESSION;
+    s->server = server;
+    s->kind = kind;
+    s->req = *req;
+    memset(req, 0, sizeof(*req)); /* the session owns argv now */
+    s->stream = s->req.prepared;  /* gateway: stopped with the session even if never started */
+    s->next_channel = 1;
+    s->ch_open[1] = s->req.want_stdout;
+    s->ch_open[2] = s->req.want_stderr && !s->req.tty; /* PROTOCOL.md 3.8 */
+    proto_decoder_init(&s->dec, kind);
+    session_list_add(s);
+    return s;
+}
+
+int session_on_established(struct session *s, struct lws *wsi)
+{
+    s->wsi = wsi;
+    s->started_ms = s->active_ms = uv_now(s->server->loop);
+    struct backend_exec_request breq = {
+        .ns = s->req.ns,
+        .pod = s->req.pod,
+        .container = s->req.container,
+        .argv = (const char *const *)s->req.argv,
+        .argc = s->req.argc,
+        .attach = s->req.attach,
+        .want_stdin = s->req.want_stdin,
+        .want_stdout = s->ch_open[1],
+        .want_stderr = s->ch_open[2],
+        .tty = s->req.tty,
+        .prepared = s->req.prepared,
+    };
+    char err[BACKEND_ERR_MAX];
+    int rc = backend_stream_start(s->server->opts.backend, &breq, &session_cbs, s, &s->stream, err,
+                                  sizeof(err));
+    if (rc < 0) {
+        s->stream = NULL;
+        s->exited = true;
+        s->exit.type = BACKEND_EXIT_ERROR;
+        s->exit.code = 0;
+        snprintf(s->exit.message, sizeof(s->exit.message), "%s", err);
+    } else {
+        session_want_output(s, true);
+    }
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+void session_on_closed(struct session *s)
+{
+    s->closed = true;
+    s->wsi = NULL;
+    session_free(s);
+}
+
+void session_free(struct session *s)
+{
+    if (!s)
+        return;
+    if (s->stream)
+        backend_stream_stop(s->stream);
+    exec_request_clear(&s->req);
+    free(s->out);
+    free(s->in);
+    session_list_remove(s);
+    session_tap_end(s);
+    free(s);
+}
