@@ -116,7 +116,9 @@ export class PickerView {
       this.nsText.hidden = false;
       this.nsText.id = 'pick-ns';
       this.ns.id = '';
-      this.nsText.value = this.namespace || 'default';
+      // The namespace typed into is the one listed: "default" unless the link named one.
+      if (!this.namespace) this.namespace = 'default';
+      this.nsText.value = this.namespace;
     } else {
       if (!this.namespace) this.namespace = names.includes('default') ? 'default' : names[0] ?? 'default';
       if (!names.includes(this.namespace)) names.push(this.namespace); // still try what the link asked for
