@@ -240,6 +240,19 @@ describe('picker and rules reviews (no RBAC on the server)', () => {
     }
   });
 
+  test('a review that never answers holds the list back 5 s at most, then everything is offered', async () => {
+    const page = await newPage(browser);
+    await page.route(`**${RULES_PATH}`, () => {}); // never answered
+    const start = Date.now();
+    await page.goto(server.url);
+    await pickerLoaded(page);
+    const ms = Date.now() - start;
+    assert.deepEqual((await podOptions(page)).map((o) => [o.label, o.open]), [['local', true], ['other', true]]);
+    assert.ok(ms >= 4500 && ms < 12000, `${ms} ms`);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   test('the server itself: the review is asked and the picker offers every pod', async () => {
     const page = await newPage(browser);
     const answered = new Promise((resolve) => {

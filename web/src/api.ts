@@ -106,6 +106,9 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
 
 const enc = encodeURIComponent;
 
+/** Longest wait for a rules review before the picker shows every pod as unknown. */
+export const REVIEW_TIMEOUT_MS = 5000;
+
 export async function listNamespaces(signal?: AbortSignal): Promise<string[]> {
   const list = await getJson<List<Namespace>>('/api/v1/namespaces', signal);
   return (list.items ?? []).map((n) => n.metadata.name).sort();
@@ -137,12 +140,21 @@ export async function reviewRules(namespace: string, signal?: AbortSignal): Prom
     kind: 'SelfSubjectRulesReview',
     spec: { namespace },
   };
+  // A review that does not come (a gateway relaying to a slow cluster) must
+  // not hold the pod list back: after REVIEW_TIMEOUT_MS it is unknown.
+  const own = new AbortController();
+  const stop = () => own.abort();
+  signal?.addEventListener('abort', stop, { once: true });
+  const timer = setTimeout(stop, REVIEW_TIMEOUT_MS);
   try {
-    const { text } = await send('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', body, signal);
+    const { text } = await send('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', body, own.signal);
     return parseRulesReview(JSON.parse(text));
   } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    if (signal?.aborted) throw e;
     return null;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
   }
 }
 
