@@ -100,6 +100,7 @@ struct admission {
     char peer[ADMIT_PEER_MAX];
     const char *decision; /* "allow" / "forbid" / NULL (no authorization ran) */
     char authz_reason[AUTHZ_REASON_MAX];
+    bool exec_described; /* container, command and tty below were read (ExecPolicy's step) */
     char container[CONFIG_NAME_MAX + 1];
     char *command_json; /* argv as a JSON array, for the audit */
     bool tty;

@@ -86,18 +86,18 @@ void admit_audit_emit(struct admission *adm, enum audit_stage stage, int code)
         ev.status_reason = adm->reason;
     }
     if (adm->decision) {
+        /* Both, as the apiserver writes them; a denial's reason is often "". */
         admit_annotate(&ev, "authorization.k8s.io/decision", adm->decision);
-        if (adm->authz_reason[0])
-            admit_annotate(&ev, "authorization.k8s.io/reason", adm->authz_reason);
+        admit_annotate(&ev, "authorization.k8s.io/reason", adm->authz_reason);
     }
     char in[ADMIT_NUMBER_MAX], out[ADMIT_NUMBER_MAX], exit_code[ADMIT_NUMBER_MAX],
         duration[ADMIT_NUMBER_MAX];
-    if (adm->exec && stage != AUDIT_STAGE_REQUEST_RECEIVED) {
+    if (adm->exec_described && stage != AUDIT_STAGE_REQUEST_RECEIVED) {
         admit_annotate(&ev, "podterm.dev/container", adm->container);
         admit_annotate(&ev, "podterm.dev/command", adm->command_json);
         admit_annotate(&ev, "podterm.dev/tty", adm->tty ? "true" : "false");
     }
-    if (adm->exec && stage == AUDIT_STAGE_RESPONSE_COMPLETE && adm->started_at.tv_sec) {
+    if (adm->exec_described && stage == AUDIT_STAGE_RESPONSE_COMPLETE && adm->started_at.tv_sec) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         double secs = (double)(now.tv_sec - adm->started_at.tv_sec) +

@@ -97,6 +97,7 @@ bool admit_exec_check(struct admit *a, struct admission *adm)
     if (!adm->container[0] && pod && pod->containers_len == 1)
         snprintf(adm->container, sizeof(adm->container), "%s", pod->containers[0].name);
     adm->command_json = attach ? NULL : admit_command_json(argv ? argv : NULL, argv ? argc : 0);
+    adm->exec_described = true;
 
     bool ok = true;
     if (a->authz) {

@@ -153,8 +153,16 @@ long http1_response_secure(const char *in, size_t head_len, char *out, size_t ou
 long http1_status_response(int code, const char *phrase, const char *reason, const char *message,
                            char *out, size_t out_cap)
 {
+    return http1_status_response_details(code, phrase, reason, message, NULL, NULL, out, out_cap);
+}
+
+long http1_status_response_details(int code, const char *phrase, const char *reason,
+                                   const char *message, const char *details_name,
+                                   const char *details_kind, char *out, size_t out_cap)
+{
     char body[PROTO_STATUS_MAX];
-    int blen = proto_http_status(code, reason, message, NULL, NULL, body, sizeof(body));
+    int blen = proto_http_status(code, reason, message, details_name, details_kind, body,
+                                 sizeof(body));
     if (blen < 0)
         return -1;
     int n = snprintf(out, out_cap,

@@ -42,6 +42,10 @@ int http1_response_parse(const char *buf, size_t len, struct http1_response *r);
 #define HTTP1_STATUS_RESPONSE_MAX (PROTO_STATUS_MAX + 512)
 long http1_status_response(int code, const char *phrase, const char *reason, const char *message,
                            char *out, size_t out_cap);
+/* The same with the Status's details (name and kind; NULL: left out). */
+long http1_status_response_details(int code, const char *phrase, const char *reason,
+                                   const char *message, const char *details_name,
+                                   const char *details_kind, char *out, size_t out_cap);
 /* Copy the response head in[0, head_len) (through its blank line) to out
  * with HTTP1_SECURITY_HEADERS in place of any the upstream sent itself.
  * Returns the new head's length, or -1 when out_cap is too small (head_len +

@@ -106,7 +106,13 @@ void front_adopt(void *ctx, int fd, const char *buf, size_t len, struct exec_req
 
 static void front_refuse(int fd, struct admission *adm)
 {
-    listener_write_status(fd, adm->code, adm->phrase, adm->reason, adm->message);
+    char response[HTTP1_STATUS_RESPONSE_MAX];
+    long n = http1_status_response_details(
+        adm->code, adm->phrase, adm->reason, adm->message,
+        adm->details_name[0] ? adm->details_name : NULL, adm->details_kind, response,
+        sizeof(response));
+    if (n > 0 && write(fd, response, (size_t)n) < 0)
+        n = 0; /* best effort: the peer may be gone */
     admission_finish(adm, adm->code);
     close(fd);
 }
