@@ -1,6 +1,10 @@
-// The same-origin Kubernetes API the page needs: namespaces, pods, one pod.
-// Works unchanged in local and gateway mode. Errors carry the apiserver's
-// metav1.Status message, which is what a person should see.
+// The same-origin Kubernetes API the page needs: namespaces, pods, one pod,
+// what the user may open (a SelfSubjectRulesReview), and why an exec was
+// refused. Works unchanged in local and gateway mode. Errors carry the
+// apiserver's metav1.Status message, which is what a person should see.
+
+import { parseRulesReview, type RulesReview } from './access';
+import { execPath, type ExecTarget } from './protocol';
 
 const TOKEN_KEY = 'podterm.token';
 
@@ -53,30 +57,46 @@ interface Namespace {
   metadata: { name: string };
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+/** The answer of one API request: its status, and the Status as an ApiError when not 2xx. */
+async function send(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<{ res: Response; text: string }> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, { headers, signal: signal ?? null, cache: 'no-store', credentials: 'same-origin' });
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: signal ?? null,
+      cache: 'no-store',
+      credentials: 'same-origin',
+    });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
     throw new NetworkError('podterm cannot be reached');
   }
   const text = await res.text().catch(() => '');
-  if (!res.ok) {
-    let message = `${res.status} ${res.statusText}`.trim();
-    let reason = '';
-    try {
-      const s = JSON.parse(text) as { message?: string; reason?: string };
-      if (s.message) message = s.message;
-      if (s.reason) reason = s.reason;
-    } catch {
-      if (text.trim()) message = text.trim().slice(0, 300);
-    }
-    throw new ApiError(res.status, reason, message);
+  if (!res.ok) throw statusError(res, text);
+  return { res, text };
+}
+
+function statusError(res: Response, text: string): ApiError {
+  let message = `${res.status} ${res.statusText}`.trim();
+  let reason = '';
+  try {
+    const s = JSON.parse(text) as { message?: unknown; reason?: unknown };
+    if (typeof s.message === 'string' && s.message) message = s.message;
+    if (typeof s.reason === 'string') reason = s.reason;
+  } catch {
+    if (text.trim()) message = text.trim().slice(0, 300);
   }
+  return new ApiError(res.status, reason, message);
+}
+
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const { res, text } = await send('GET', path, undefined, signal);
   try {
     return JSON.parse(text) as T;
   } catch {
@@ -85,6 +105,9 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
 }
 
 const enc = encodeURIComponent;
+
+/** Longest wait for a rules review before the picker shows every pod as unknown. */
+export const REVIEW_TIMEOUT_MS = 5000;
 
 export async function listNamespaces(signal?: AbortSignal): Promise<string[]> {
   const list = await getJson<List<Namespace>>('/api/v1/namespaces', signal);
@@ -102,4 +125,56 @@ export function getPod(namespace: string, pod: string, signal?: AbortSignal): Pr
 
 export function containerNames(pod: Pod): string[] {
   return (pod.spec?.containers ?? []).map((c) => c.name);
+}
+
+/**
+ * The rules the signed-in user has in a namespace, or null when the server
+ * cannot say (no review API: an older podterm, or a gateway whose cluster
+ * refuses it; 404, 405, anything not a review). Null means unknown, and the
+ * page then offers everything, as it did before reviews existed: the server
+ * still decides each request. Only an abort is thrown.
+ */
+export async function reviewRules(namespace: string, signal?: AbortSignal): Promise<RulesReview | null> {
+  const body = {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectRulesReview',
+    spec: { namespace },
+  };
+  // A review that does not come (a gateway relaying to a slow cluster) must
+  // not hold the pod list back: after REVIEW_TIMEOUT_MS it is unknown.
+  const own = new AbortController();
+  const stop = () => own.abort();
+  signal?.addEventListener('abort', stop, { once: true });
+  const timer = setTimeout(stop, REVIEW_TIMEOUT_MS);
+  try {
+    const { text } = await send('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', body, own.signal);
+    return parseRulesReview(JSON.parse(text));
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return null;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+/**
+ * Why was this exec's WebSocket refused? A browser hides the upgrade's
+ * answer, so the same exec is asked again as a plain POST (no upgrade, so
+ * nothing runs): the server admits it exactly as the upgrade (authentication,
+ * RBAC `create` on pods/exec, ExecPolicy on the same command, container and
+ * tty) and answers the Status it refused the upgrade with. Resolves with that
+ * error, or null when the plain request was not refused for a reason the
+ * page can show (it got as far as "Upgrade request required").
+ */
+export async function whyExecRefused(target: ExecTarget, signal?: AbortSignal): Promise<ApiError | NetworkError | null> {
+  try {
+    await send('POST', execPath(target), undefined, signal);
+    return null;
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    if (e instanceof ApiError && e.code === 400) return null; // past admission: not why
+    if (e instanceof ApiError || e instanceof NetworkError) return e;
+    return null;
+  }
 }

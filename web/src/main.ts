@@ -10,6 +10,7 @@ import { append, byId, h } from './dom';
 import { PickerView } from './picker';
 import { parseRoute, routeHash, joinCommand, type Route } from './route';
 import { ShellView, type ShellRoute, type ShellState } from './shell';
+import { plainText } from './text';
 import type { ThemeName } from './terminal';
 
 const THEME_KEY = 'podterm.theme';
@@ -194,7 +195,7 @@ class App {
     const text = byId('token-message');
     const had = getToken();
     if (had) setToken(null); // it was refused
-    text.textContent = had ? `The token was refused (${message}).` : `podterm needs a token (${message}).`;
+    text.textContent = plainText(had ? `The token was refused (${message}).` : `podterm needs a token (${message}).`);
     input.value = '';
     this.tokenPending = new Promise<boolean>((resolve) => {
       dialog.addEventListener(

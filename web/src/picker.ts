@@ -1,11 +1,20 @@
 // The picker: namespace -> pod -> container -> command, from the API (so the
 // same page works in local and gateway mode). A plain form of labelled native
 // controls, so it works from the keyboard and at 320 px.
+//
+// With RBAC, pods the user may not open a shell in (no `create` or `get` on
+// pods/exec, from one SelfSubjectRulesReview per namespace) stay listed, but
+// disabled, in a "No shell access" group after the ones that can be opened:
+// the person sees the pod exists and that access, not the pod, is missing,
+// and cannot pick it. The arrow keys skip them. When the review cannot be
+// had, every pod is offered, as before; the server decides anyway.
 
-import { ApiError, containerNames, listNamespaces, listPods, NetworkError, type Pod } from './api';
+import { mayOpen, type RulesReview } from './access';
+import { ApiError, containerNames, listNamespaces, listPods, NetworkError, reviewRules, type Pod } from './api';
 import { h } from './dom';
 import { joinCommand, splitCommand } from './route';
 import type { ShellRoute } from './shell';
+import { plainText } from './text';
 
 export interface PickerContext {
   askToken(message: string): Promise<boolean>;
@@ -25,6 +34,7 @@ export class PickerView {
   private readonly submit: HTMLButtonElement;
   private readonly message: HTMLElement;
   private pods: Pod[] = [];
+  private rules: RulesReview | null = null; // null: not known, everything is offered
   private nsFree = false; // namespaces cannot be listed: type one
   private abort = new AbortController();
   private loadSeq = 0;
@@ -106,7 +116,9 @@ export class PickerView {
       this.nsText.hidden = false;
       this.nsText.id = 'pick-ns';
       this.ns.id = '';
-      this.nsText.value = this.namespace || 'default';
+      // The namespace typed into is the one listed: "default" unless the link named one.
+      if (!this.namespace) this.namespace = 'default';
+      this.nsText.value = this.namespace;
     } else {
       if (!this.namespace) this.namespace = names.includes('default') ? 'default' : names[0] ?? 'default';
       if (!names.includes(this.namespace)) names.push(this.namespace); // still try what the link asked for
@@ -114,7 +126,7 @@ export class PickerView {
       this.ns.value = this.namespace;
     }
     const pods = await this.loadPods();
-    if (pods && this.autoOpen && !this.nsFree && names.length === 1 && pods.length === 1) {
+    if (pods && this.autoOpen && !this.nsFree && names.length === 1 && pods.length === 1 && this.canOpen(pods[0])) {
       this.openSelected(true);
       return;
     }
@@ -132,37 +144,68 @@ export class PickerView {
   private async loadPods(): Promise<Pod[] | null> {
     const seq = ++this.loadSeq;
     this.busy(`Loading pods in ${this.namespace}…`);
+    const namespace = this.namespace;
+    // Both at once: the review never fails (unknown is null), so the list's
+    // own error, a 401 or 403, is what the person sees.
+    const rules = reviewRules(namespace, this.abort.signal).catch(() => null);
     try {
-      const pods = await listPods(this.namespace, this.abort.signal);
+      const pods = await listPods(namespace, this.abort.signal);
+      const review = await rules;
       if (seq !== this.loadSeq) return null;
       this.pods = pods;
+      this.rules = review;
     } catch (err) {
       if (seq !== this.loadSeq) return null;
       if (await this.handled(err, () => void this.loadPods())) return null;
       this.pods = [];
+      this.rules = null;
       this.fillPods();
       this.show(err);
       return null;
     }
     this.fillPods();
-    this.busy(this.pods.length ? '' : `No pods in namespace ${this.namespace}.`);
+    this.busy(this.summary(namespace));
     return this.pods;
+  }
+
+  private canOpen(pod: Pod): boolean {
+    return mayOpen(this.rules, 'exec', pod.metadata.name) !== 'denied';
+  }
+
+  /** What the list does not say by itself: nothing in it, or nothing that can be opened. */
+  private summary(namespace: string): string {
+    const total = this.pods.length;
+    if (total === 0) return `No pods in namespace ${namespace}.`;
+    const open = this.pods.filter((p) => this.canOpen(p)).length;
+    if (open === total) return '';
+    if (open === 0) {
+      return total === 1
+        ? `You may not open a shell in the pod in namespace ${namespace}.`
+        : `You may not open a shell in any of the ${total} pods in namespace ${namespace}.`;
+    }
+    return `You may open a shell in ${open} of the ${total} pods in namespace ${namespace}.`;
   }
 
   private fillPods(): void {
     const prev = this.pod.value;
+    const option = (p: Pod, denied: boolean) => {
+      const phase = p.status?.phase;
+      let label = phase && phase !== 'Running' ? `${p.metadata.name} (${phase})` : p.metadata.name;
+      if (denied) label += ' (no access)';
+      return h('option', { value: p.metadata.name, disabled: denied }, label);
+    };
+    const open = this.pods.filter((p) => this.canOpen(p));
+    const closed = this.pods.filter((p) => !this.canOpen(p));
     this.pod.replaceChildren(
-      ...this.pods.map((p) => {
-        const phase = p.status?.phase;
-        return h('option', { value: p.metadata.name }, phase && phase !== 'Running' ? `${p.metadata.name} (${phase})` : p.metadata.name);
-      }),
+      ...open.map((p) => option(p, false)),
+      ...(closed.length ? [h('optgroup', { label: 'No shell access' }, ...closed.map((p) => option(p, true)))] : []),
     );
-    if (this.pods.some((p) => p.metadata.name === prev)) this.pod.value = prev;
+    if (open.some((p) => p.metadata.name === prev)) this.pod.value = prev;
     this.fillContainers();
   }
 
   private fillContainers(): void {
-    const pod = this.pods.find((p) => p.metadata.name === this.pod.value);
+    const pod = this.pods.find((p) => p.metadata.name === this.pod.value && this.canOpen(p));
     const names = pod ? containerNames(pod) : [];
     this.container.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
     const ready = !!pod && names.length > 0;
@@ -173,7 +216,7 @@ export class PickerView {
 
   private openSelected(replace: boolean): void {
     const pod = this.pod.value;
-    if (!pod) return;
+    if (!pod || this.submit.disabled) return;
     this.ctx.open(
       { namespace: this.namespace, pod, container: this.container.value, command: splitCommand(this.command.value) },
       replace,
@@ -184,7 +227,7 @@ export class PickerView {
   private async handled(err: unknown, retry: () => void): Promise<boolean> {
     if (err instanceof DOMException && err.name === 'AbortError') return true;
     if (err instanceof ApiError && err.code === 401) {
-      this.message.textContent = `Unauthorized: ${err.message}`;
+      this.message.textContent = plainText(`Unauthorized: ${err.message}`);
       if (await this.ctx.askToken(err.message)) retry();
       return true;
     }
@@ -192,7 +235,7 @@ export class PickerView {
   }
 
   private busy(text: string): void {
-    this.message.textContent = text;
+    this.message.textContent = plainText(text);
     this.message.classList.remove('error');
   }
 
@@ -200,7 +243,9 @@ export class PickerView {
     const text =
       err instanceof NetworkError ? 'podterm cannot be reached. Is the server running?' :
       err instanceof Error ? err.message : String(err);
-    this.message.textContent = text;
+    // The server's Status message (a 403 names the user and the resource),
+    // as plain text: no control character or bidi override from outside.
+    this.message.textContent = plainText(text);
     this.message.classList.add('error');
   }
 

@@ -77,15 +77,20 @@ export interface ExecTarget {
   command: string[];
 }
 
-/** ws(s)://host/api/v1/namespaces/NS/pods/POD/exec?container=C&stdin=true&...&command=a&command=b */
-export function execUrl(location: { protocol: string; host: string }, t: ExecTarget): string {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+/** /api/v1/namespaces/NS/pods/POD/exec?container=C&stdin=true&...&command=a&command=b */
+export function execPath(t: ExecTarget): string {
   const q = new URLSearchParams();
   if (t.container) q.append('container', t.container);
   for (const k of ['stdin', 'stdout', 'stderr', 'tty']) q.append(k, 'true');
   for (const arg of t.command) q.append('command', arg);
-  return `${scheme}//${location.host}/api/v1/namespaces/${encodeURIComponent(t.namespace)}` +
+  return `/api/v1/namespaces/${encodeURIComponent(t.namespace)}` +
     `/pods/${encodeURIComponent(t.pod)}/exec?${q.toString()}`;
+}
+
+/** ws(s)://host + execPath */
+export function execUrl(location: { protocol: string; host: string }, t: ExecTarget): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}${execPath(t)}`;
 }
 
 /** How the process ended, from the channel-3 message. */

@@ -2,11 +2,13 @@
 //
 // Before each WebSocket it GETs the pod, because a browser cannot see why an
 // upgrade was refused: that GET carries the Status (404, 403, 401) a person
-// needs. It shows connecting / connected / exited / error states, falls back
+// needs; when the pod is there but the upgrade was still refused (RBAC on
+// pods/exec, an ExecPolicy on the command), the same exec asked as a plain
+// POST says why. It shows connecting / connected / exited / error states, falls back
 // from bash to sh, and reconnects with backoff when the network or the server
 // goes away. A process that exited is restarted only on request.
 
-import { ApiError, containerNames, getPod, getToken, NetworkError, type Pod } from './api';
+import { ApiError, containerNames, getPod, getToken, NetworkError, whyExecRefused, type Pod } from './api';
 import { h } from './dom';
 import { isMissingExecutable, type ExecTarget, type ExitInfo } from './protocol';
 import { ExecSession, type SessionEnd } from './session';
@@ -154,7 +156,7 @@ export class ShellView {
           `(this server does not support flow control)`);
       },
       end: (how) => {
-        if (this.session === session) this.sessionEnded(how, auto, key);
+        if (this.session === session) this.sessionEnded(how, auto, key, target);
       },
     });
     this.session = session;
@@ -163,7 +165,7 @@ export class ShellView {
     for (const d of replay) session.input(d); // sent as soon as the socket opens
   }
 
-  private sessionEnded(how: SessionEnd, auto: boolean, key: string): void {
+  private sessionEnded(how: SessionEnd, auto: boolean, key: string, target: ExecTarget): void {
     switch (how.kind) {
       case 'exited':
         if (auto && !noBash.has(key) && isMissingExecutable(how.info)) {
@@ -183,15 +185,33 @@ export class ShellView {
         this.retry('Connection lost.');
         return;
       case 'refused':
-        // Ask the API why: the browser hides the upgrade's status code.
-        this.ctx.setState('connecting', 'Checking…');
-        getPod(this.route.namespace, this.route.pod).then(
-          () => this.fail('The server refused the terminal connection. ' +
-            'If podterm runs behind a proxy, the proxy must pass WebSocket upgrades and the Origin header.'),
-          (err) => this.apiFailed(err),
-        );
+        this.whyRefused(target);
         return;
     }
+  }
+
+  /**
+   * Ask the API why: the browser hides the upgrade's status code. First the
+   * pod (gone, or not to be seen), then the exec itself without the upgrade
+   * (not allowed to open it: RBAC's or an ExecPolicy's 403, word for word).
+   */
+  private whyRefused(target: ExecTarget): void {
+    this.ctx.setState('connecting', 'Checking…');
+    const abort = new AbortController();
+    this.abort = abort;
+    getPod(this.route.namespace, this.route.pod, abort.signal)
+      .then(() => whyExecRefused(target, abort.signal))
+      .then(
+        (err) => {
+          if (abort.signal.aborted) return;
+          if (err) this.apiFailed(err);
+          else this.fail('The server refused the terminal connection. ' +
+            'If podterm runs behind a proxy, the proxy must pass WebSocket upgrades and the Origin header.');
+        },
+        (err) => {
+          if (!abort.signal.aborted) this.apiFailed(err);
+        },
+      );
   }
 
   private exited(info: ExitInfo): void {
