@@ -161,8 +161,8 @@ long http1_status_response_details(int code, const char *phrase, const char *rea
                                    const char *details_kind, char *out, size_t out_cap)
 {
     char body[PROTO_STATUS_MAX];
-    int blen = proto_http_status(code, reason, message, details_name, details_kind, body,
-                                 sizeof(body));
+    int blen =
+        proto_http_status(code, reason, message, details_name, details_kind, body, sizeof(body));
     if (blen < 0)
         return -1;
     int n = snprintf(out, out_cap,

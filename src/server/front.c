@@ -107,10 +107,9 @@ void front_adopt(void *ctx, int fd, const char *buf, size_t len, struct exec_req
 static void front_refuse(int fd, struct admission *adm)
 {
     char response[HTTP1_STATUS_RESPONSE_MAX];
-    long n = http1_status_response_details(
-        adm->code, adm->phrase, adm->reason, adm->message,
-        adm->details_name[0] ? adm->details_name : NULL, adm->details_kind, response,
-        sizeof(response));
+    long n = http1_status_response_details(adm->code, adm->phrase, adm->reason, adm->message,
+                                           adm->details_name[0] ? adm->details_name : NULL,
+                                           adm->details_kind, response, sizeof(response));
     if (n > 0 && write(fd, response, (size_t)n) < 0)
         n = 0; /* best effort: the peer may be gone */
     admission_finish(adm, adm->code);
@@ -133,8 +132,18 @@ static int front_review_answer(void *user, const char *body, size_t len, char **
     int code = 500;
     char *json = api_review_answer(fr->server->opts.admit, &fr->adm->user, fr->adm->attrs.path,
                                    fr->content_type, body, len, &code);
-    if (!json)
-        return -1;
+    if (!json) { /* out of memory: still an answer, a 500 Status */
+        *response = malloc(HTTP1_STATUS_RESPONSE_MAX);
+        long n = *response ? http1_status_response(500, "Internal Server Error", "InternalError",
+                                                   FRONT_OOM_MESSAGE, *response,
+                                                   HTTP1_STATUS_RESPONSE_MAX)
+                           : -1;
+        if (n < 0)
+            return -1;
+        *response_len = (size_t)n;
+        fr->code = 500;
+        return 0;
+    }
     size_t jlen = strlen(json);
     char head[512];
     int hlen = snprintf(head, sizeof(head),

@@ -22,7 +22,7 @@
 #include "net/listener.h"
 
 #define FUZZ_IN_MAX LISTENER_HEAD_MAX /* the listener never pre-reads more */
-#define FUZZ_CAP_EXTRA 32           /* listener.c: cap = len + HEAD_REWRITE_SLACK + 32 */
+#define FUZZ_CAP_EXTRA 32             /* listener.c: cap = len + HEAD_REWRITE_SLACK + 32 */
 
 static bool line_has(const char *s, size_t n, const char *name)
 {
