@@ -202,11 +202,13 @@ static bool admit_token(const struct admit_request *rq, char *out, size_t cap)
         value[h->n] = '\0';
         size_t tlen = 0;
         const char *t = auth_bearer_parse(value, &tlen);
-        if (!t || tlen >= cap)
-            return false;
-        memcpy(out, t, tlen);
-        out[tlen] = '\0';
-        return true;
+        bool ok = t && tlen < cap;
+        if (ok) {
+            memcpy(out, t, tlen);
+            out[tlen] = '\0';
+        }
+        explicit_bzero(value, sizeof(value)); /* no copy of a credential outlives its use */
+        return ok;
     }
     if (!rq->subprotocol_token || strlen(rq->subprotocol_token) >= cap)
         return false;
@@ -234,12 +236,12 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
     char token[AUTH_TOKEN_MAX + 1];
     if (!admit_token(rq, token, sizeof(token)) ||
         auth_token_check(auth, token, time(NULL), id) != AUTH_OK) {
-        memset(token, 0, sizeof(token));
+        explicit_bzero(token, sizeof(token));
         memset(id, 0, sizeof(*id));
         admit_refuse(adm, 401, "Unauthorized", "Unauthorized", "Unauthorized");
         return false;
     }
-    memset(token, 0, sizeof(token));
+    explicit_bzero(token, sizeof(token));
     adm->authenticated = true;
     if (id->groups_len < AUTH_GROUPS_MAX)
         strcpy(id->groups[id->groups_len++], "system:authenticated");
