@@ -85,7 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (*f[5])
         check_str(json_object_get(o, "userAgent"), f[5], AUDIT_UA_MAX);
     json_t *an = json_object_get(o, "annotations");
-    check_str(json_object_get(an, "podterm.dev/command"), f[10], AUDIT_ANNOTATION_MAX);
+    /* Annotations are a map, as the apiserver's: a second one with the same
+     * key (the input may name it) replaces the first. */
+    if (strcmp(f[11], "podterm.dev/command") != 0)
+        check_str(json_object_get(an, "podterm.dev/command"), f[10], AUDIT_ANNOTATION_MAX);
     json_decref(o);
     free(line);
     free(buf);
