@@ -31,6 +31,7 @@
 #define AUDIT_ANNOTATIONS_MAX 16   /* annotations of one event */
 #define AUDIT_ANNOTATION_MAX 4096  /* one annotation value (longer: truncated) */
 #define AUDIT_QUEUE_MAX (8u << 20) /* bytes of lines waiting for the disk */
+#define AUDIT_FLUSH_DELAY_MS 5     /* lines gather this long into one write */
 #define AUDIT_POLICY_FILE_MAX (1u << 20)
 
 enum audit_level {

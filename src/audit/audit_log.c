@@ -61,6 +61,13 @@ static size_t audit_count_lines(const char *p, size_t n)
     return lines;
 }
 
+static void audit_flush_due(uv_timer_t *t)
+{
+    struct audit_log *log = t->data;
+    log->flush_armed = false;
+    audit_log_kick(log);
+}
+
 static size_t audit_queued_bytes(const struct audit_log *log)
 {
     return log->pending.len + (log->inflight.len - log->inflight_off);
@@ -88,7 +95,11 @@ int audit_log_write(struct audit_log *log, const char *line, size_t len)
      * every count below */
     log->pending.lines += audit_count_lines(line, len) + (need > len);
     log->pending.len += need;
-    audit_log_kick(log);
+    /* A write in flight picks this up when it ends; else gather for a moment. */
+    if (log->op == AUDIT_OP_NONE && !log->flush_armed) {
+        log->flush_armed = true;
+        uv_timer_start(&log->flush, audit_flush_due, AUDIT_FLUSH_DELAY_MS, 0);
+    }
     return 0;
 }
 
@@ -269,16 +280,22 @@ static void audit_reopen_start(struct audit_log *log)
 
 /* ---- closing ---- */
 
-static void audit_log_finish(struct audit_log *log)
+static void audit_log_freed(uv_handle_t *h)
 {
+    struct audit_log *log = h->data;
     void (*cb)(void *) = log->close_cb;
     void *user = log->close_user;
-    free(log->pending.data);
-    free(log->inflight.data);
-    audit_log_rotate_clear(log);
     free(log);
     if (cb)
         cb(user);
+}
+
+static void audit_log_finish(struct audit_log *log)
+{
+    free(log->pending.data);
+    free(log->inflight.data);
+    audit_log_rotate_clear(log);
+    uv_close((uv_handle_t *)&log->flush, audit_log_freed);
 }
 
 static void audit_close_cb(uv_fs_t *req)
@@ -319,6 +336,8 @@ void audit_log_close(struct audit_log *log, void (*close_cb)(void *), void *user
     log->closing = true;
     log->close_cb = close_cb;
     log->close_user = user;
+    uv_timer_stop(&log->flush); /* everything queued goes now */
+    log->flush_armed = false;
     audit_log_kick(log);
 }
 
@@ -343,6 +362,13 @@ void audit_log_kick(struct audit_log *log)
 }
 
 /* ---- opening ---- */
+
+/* Last step of a successful open: from here the log is freed by closing it. */
+static void audit_log_timer_init(struct audit_log *log)
+{
+    uv_timer_init(log->loop, &log->flush);
+    log->flush.data = log;
+}
 
 static void audit_log_setup(struct audit_log *log, const struct audit_log_opts *opts)
 {
@@ -374,6 +400,7 @@ struct audit_log *audit_log_new(uv_loop_t *loop, const struct audit_log_opts *op
     if (strcmp(path, "-") == 0) {
         log->is_stdout = true;
         log->fd = STDOUT_FILENO;
+        audit_log_timer_init(log);
         return log;
     }
     struct stat st;
@@ -389,5 +416,6 @@ struct audit_log *audit_log_new(uv_loop_t *loop, const struct audit_log_opts *op
     /* A device or a FIFO (/dev/stdout, a pipe to a collector) is not renamed
      * away: only a regular file rotates. */
     log->rotates = S_ISREG(st.st_mode) && log->max_size > 0;
+    audit_log_timer_init(log);
     return log;
 }

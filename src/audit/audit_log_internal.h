@@ -69,6 +69,12 @@ struct audit_log {
     char why[AUDIT_WHY_MAX];
     struct audit_log_stats stats;
 
+    /* Lines written within AUDIT_FLUSH_DELAY_MS go out in one write: each
+     * write is a hand-off to libuv's thread pool, which cost more than the
+     * event itself when every request wrote its lines alone. */
+    uv_timer_t flush;
+    bool flush_armed;
+
     bool closing;
     void (*close_cb)(void *);
     void *close_user;
