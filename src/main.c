@@ -20,6 +20,7 @@
 #include "auth/jwt_mint.h"
 #include "backend/local/local.h"
 #include "config/config.h"
+#include "log/log.h"
 #include "gateway/gateway.h"
 #include "server/server.h"
 
@@ -40,7 +41,9 @@ struct main_flags {
     const char *hosts[SERVER_HOSTS_MAX];
     size_t hosts_len;
     bool insecure_allow_anonymous;
-    int log_level;
+    int log_level;      /* lws bitmask: from -v, or --log-level as given */
+    bool log_level_set; /* --log-level given */
+    struct log log;     /* -v, --log-format */
     /* gateway mode and HTTPS */
     const char *kubeconfig, *context;
     bool in_cluster, pass_through_token;
@@ -187,6 +190,8 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         {"tls-private-key-file", required_argument, 0, 'k'},
         {"client-ca-file", required_argument, 0, 'a'},
         {"authorization-rbac-file", required_argument, 0, 'R'},
+        {"v", required_argument, 0, 'v'},
+        {"log-format", required_argument, 0, 'F'},
         {"audit-log-path", required_argument, 0, 'G'},
         {"audit-log-maxsize", required_argument, 0, 'M'},
         {"audit-log-maxbackup", required_argument, 0, 'B'},
@@ -198,9 +203,12 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
     };
     memset(f, 0, sizeof(*f));
     f->log_level = LLL_ERR | LLL_WARN;
+    f->log.verbosity = LOG_V_DEFAULT;
+    f->log.format = LOG_FORMAT_TEXT;
+    f->log.out = stderr;
     main_parse_listen(MAIN_DEFAULT_LISTEN, f);
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "v:", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (main_parse_listen(optarg, f) < 0) {
@@ -243,6 +251,20 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
             break;
         case 'L':
             f->log_level = atoi(optarg);
+            f->log_level_set = true;
+            break;
+        case 'v': {
+            unsigned v;
+            if (main_parse_count(optarg, "-v", &v) < 0)
+                return -1;
+            f->log.verbosity = (int)v;
+            break;
+        }
+        case 'F':
+            if (log_format_parse(optarg, &f->log.format) < 0) {
+                fprintf(stderr, "podterm: --log-format wants text or json, got \"%s\"\n", optarg);
+                return -1;
+            }
             break;
         case 'K':
             f->kubeconfig = optarg;
@@ -303,6 +325,10 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         fprintf(stderr, "podterm: unexpected argument \"%s\"\n", argv[optind]);
         return -1;
     }
+    /* klog's spirit: the more -v, the more of the library's own chatter. */
+    if (!f->log_level_set)
+        f->log_level = LLL_ERR | LLL_WARN | (f->log.verbosity >= 5 ? LLL_NOTICE : 0) |
+                       (f->log.verbosity >= 8 ? LLL_INFO : 0);
     return main_check_gateway_flags(f);
 }
 
@@ -379,6 +405,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .audit_required = f->audit_required,
         .gateway = gw != NULL,
         .pass_through = f->pass_through_token,
+        .log = &f->log,
     };
     struct admit *admit = admit_new(&loop, &ao, err, sizeof(err));
     if (!admit) {

@@ -387,6 +387,7 @@ void admission_started(struct admission *adm, int code)
         return;
     clock_gettime(CLOCK_MONOTONIC, &adm->started_at);
     admit_audit_emit(adm, AUDIT_STAGE_RESPONSE_STARTED, code);
+    admit_log_line(adm, ADMIT_LOG_SESSION_START, code);
 }
 
 void admission_session_end(struct admission *adm, int exit_code, const char *end_reason)
@@ -403,6 +404,10 @@ void admission_finish(struct admission *adm, int code)
     if (!adm)
         return;
     admit_audit_emit(adm, AUDIT_STAGE_RESPONSE_COMPLETE, code);
+    admit_log_line(adm,
+                   adm->started_at.tv_sec || adm->started_at.tv_nsec ? ADMIT_LOG_SESSION_END
+                                                                     : ADMIT_LOG_REQUEST,
+                   code);
     admit_attrs_clear(&adm->attrs);
     http_query_free(&adm->query);
     free(adm->request_uri);

@@ -56,11 +56,13 @@ struct admit_opts {
     unsigned audit_maxbackup;
     const char *audit_policy_file;
     bool audit_required;
-    bool gateway;      /* gateway mode: podterm impersonates the user upstream */
-    bool pass_through; /* gateway mode with --pass-through-token: it does not */
+    const struct log *log; /* request and session lines (log.h); NULL: none */
+    bool gateway;          /* gateway mode: podterm impersonates the user upstream */
+    bool pass_through;     /* gateway mode with --pass-through-token: it does not */
 };
 
 struct admit;
+struct log;
 
 struct admit *admit_new(uv_loop_t *loop, const struct admit_opts *opts, char *err, size_t err_cap);
 void admit_free(struct admit *admit);

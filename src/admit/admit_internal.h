@@ -28,6 +28,10 @@ struct admit {
  * the level is None or the stage omitted). */
 void admit_audit_emit(struct admission *adm, enum audit_stage stage, int code);
 
+/* admit_log.c: the request's line (or a session's start or end) in the log. */
+enum admit_log_event { ADMIT_LOG_REQUEST, ADMIT_LOG_SESSION_START, ADMIT_LOG_SESSION_END };
+void admit_log_line(struct admission *adm, enum admit_log_event what, int code);
+
 /* admit_reload.c: load the RBAC files now (start-up: errors are fatal) and
  * watch them for changes. */
 int admit_reload_start(struct admit *a, char *err, size_t err_cap);
