@@ -6,7 +6,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
+#include <libfyaml.h>
 #include <libwebsockets.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,12 @@
 #define MAIN_ERR_MAX 1024
 #define MAIN_DEFAULT_LISTEN "127.0.0.1:8080"
 #define PODTERM_VERSION "0.1.0"
+#ifndef PODTERM_COMMIT /* set by CMakeLists.txt for the podterm target */
+#define PODTERM_COMMIT "unknown"
+#endif
+#ifndef PODTERM_LIBJWT_VERSION /* libjwt has no runtime version call */
+#define PODTERM_LIBJWT_VERSION "unknown"
+#endif
 /* What an --allowed-host name may hold (the Host check compares names only). */
 #define MAIN_HOST_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
@@ -120,6 +129,16 @@ static int main_parse_listen(const char *arg, struct main_flags *f)
     f->host[colon - arg] = '\0';
     f->port = (int)port;
     return 0;
+}
+
+/* Version, commit and the libraries actually loaded, for bug reports. */
+static void main_print_version(void)
+{
+    printf("podterm " PODTERM_VERSION " (commit " PODTERM_COMMIT ")\n"
+           "libwebsockets %s, libuv %s, %s, jansson %s, libfyaml %s, libjwt " PODTERM_LIBJWT_VERSION
+           "\n",
+           lws_get_library_version(), uv_version_string(), OpenSSL_version(OPENSSL_VERSION),
+           jansson_version_str(), fy_library_version());
 }
 
 /* A count flag: a decimal number, 0 to 1000000. */
@@ -311,7 +330,7 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
             f->audit_required = true;
             break;
         case 'V':
-            printf("podterm " PODTERM_VERSION "\n");
+            main_print_version();
             exit(0);
         case 'h':
             main_usage(stdout);

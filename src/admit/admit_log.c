@@ -37,9 +37,9 @@ void admit_log_line(struct admission *adm, enum admit_log_event what, int code)
         f[n++] = (struct log_field){.key = "container", .str = container};
     } else if (what == ADMIT_LOG_SESSION_END) {
         msg = "session ended";
-        f[n++] = (struct log_field){
-            .key = "duration", .num = admit_ms_since(&adm->started_at, CLOCK_MONOTONIC),
-            .is_float = true};
+        f[n++] = (struct log_field){.key = "duration",
+                                    .num = admit_ms_since(&adm->started_at, CLOCK_MONOTONIC),
+                                    .is_float = true};
         f[n++] = (struct log_field){.key = "exitCode", .num = adm->exit_code, .is_number = true};
         f[n++] = (struct log_field){.key = "endReason", .str = adm->end_reason};
         f[n++] = (struct log_field){
@@ -47,9 +47,9 @@ void admit_log_line(struct admission *adm, enum admit_log_event what, int code)
         f[n++] = (struct log_field){
             .key = "bytesStdout", .num = (long long)adm->bytes_stdout, .is_number = true};
     } else {
-        f[n++] = (struct log_field){
-            .key = "duration", .num = admit_ms_since(&adm->received, CLOCK_REALTIME),
-            .is_float = true};
+        f[n++] = (struct log_field){.key = "duration",
+                                    .num = admit_ms_since(&adm->received, CLOCK_REALTIME),
+                                    .is_float = true};
     }
     log_line(log, LOG_V_REQUESTS, code >= 500 ? LOG_ERROR : LOG_INFO, msg, f, n);
 }

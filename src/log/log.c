@@ -75,8 +75,10 @@ static size_t log_json(long long sec, long usec, enum log_level level, const cha
                    : 0;
     json_decref(o);
     if (len == 0 || len > cap - 2)
-        len = (size_t)snprintf(buf, cap, "{\"ts\":\"%s\",\"level\":\"error\",\"msg\":\"log line "
-                                         "too long\"}", ts);
+        len = (size_t)snprintf(buf, cap,
+                               "{\"ts\":\"%s\",\"level\":\"error\",\"msg\":\"log line "
+                               "too long\"}",
+                               ts);
     buf[len++] = '\n';
     buf[len] = '\0';
     return len;
@@ -126,8 +128,8 @@ static size_t log_text(long long sec, long usec, enum log_level level, const cha
             continue;
         o += (size_t)snprintf(buf + o, cap - o, " %s=", f[i].key);
         if (f[i].is_float)
-            o += (size_t)snprintf(buf + o, cap - o, "%lld.%03lld", f[i].num / 1000,
-                                  f[i].num % 1000);
+            o +=
+                (size_t)snprintf(buf + o, cap - o, "%lld.%03lld", f[i].num / 1000, f[i].num % 1000);
         else if (f[i].is_number)
             o += (size_t)snprintf(buf + o, cap - o, "%lld", f[i].num);
         else
@@ -144,9 +146,8 @@ size_t log_format_line(enum log_format format, long long sec, long usec, enum lo
                        const char *msg, const struct log_field *fields, size_t nfields, char *buf,
                        size_t cap)
 {
-    return format == LOG_FORMAT_JSON
-               ? log_json(sec, usec, level, msg, fields, nfields, buf, cap)
-               : log_text(sec, usec, level, msg, fields, nfields, buf, cap);
+    return format == LOG_FORMAT_JSON ? log_json(sec, usec, level, msg, fields, nfields, buf, cap)
+                                     : log_text(sec, usec, level, msg, fields, nfields, buf, cap);
 }
 
 void log_line(const struct log *log, int v, enum log_level level, const char *msg,
@@ -157,8 +158,8 @@ void log_line(const struct log *log, int v, enum log_level level, const char *ms
     struct timeval tv;
     gettimeofday(&tv, NULL);
     char buf[LOG_LINE_MAX];
-    size_t n = log_format_line(log->format, tv.tv_sec, tv.tv_usec, level, msg, fields, nfields,
-                               buf, sizeof(buf));
+    size_t n = log_format_line(log->format, tv.tv_sec, tv.tv_usec, level, msg, fields, nfields, buf,
+                               sizeof(buf));
     /* One fwrite per line: lines from one process never interleave. */
     fwrite(buf, 1, n, log->out ? log->out : stderr);
     fflush(log->out ? log->out : stderr);

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define LOG_LINE_MAX 8192 /* one line; longer fields are cut */
+#define LOG_LINE_MAX 8192  /* one line; longer fields are cut */
 #define LOG_FIELD_MAX 2048 /* one field's value */
 
 enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON };

@@ -3,6 +3,7 @@ serves, each with its exact message on stderr and exit status (2: bad usage,
 1: cannot serve), nothing on stdout, no sanitizer report (a failed start-up
 must free what it built), and within a bounded time."""
 import os
+import re
 import socket
 import subprocess
 
@@ -82,7 +83,13 @@ def test_flag_missing_its_argument():
 
 
 def test_version_and_help():
-    assert run(["--version"]) == (0, "podterm 0.1.0\n", "")
+    rc, out, err = run(["--version"])
+    assert (rc, err) == (0, ""), (rc, out, err)
+    first, libs, rest = out.split("\n", 2)
+    assert re.fullmatch(r"podterm 0\.1\.0 \(commit ([0-9a-f]{12}|unknown)\)", first), out
+    assert re.fullmatch(r"libwebsockets 4\.[^,]+, libuv 1\.[^,]+, OpenSSL 3\.[^,]+, "
+                        r"jansson 2\.[^,]+, libfyaml 0\.[^,]+, libjwt 1\.\S+", libs), out
+    assert rest == "", out
     rc, out, err = run(["--help"])
     assert (rc, err) == (0, "") and out.startswith("usage: podterm [flags]\n"), (rc, out, err)
     for flag in ("--listen", "--insecure-allow-anonymous", "--allowed-origin", "--context",

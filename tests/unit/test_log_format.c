@@ -26,8 +26,8 @@ static void text_line(void **state)
 {
     (void)state;
     char buf[LOG_LINE_MAX];
-    size_t n = log_format_line(LOG_FORMAT_TEXT, T_SEC, T_USEC, LOG_INFO, "session ended", fields,
-                               6, buf, sizeof(buf));
+    size_t n = log_format_line(LOG_FORMAT_TEXT, T_SEC, T_USEC, LOG_INFO, "session ended", fields, 6,
+                               buf, sizeof(buf));
     assert_string_equal(buf, "2026-11-30T06:41:30.123Z info \"session ended\" "
                              "auditID=0febfa71-9143-4e67-8ca9-6fb0fb540496 user=alice "
                              "uri=\"/api/v1/x?command=echo&command=a b\" code=101 "
