@@ -111,6 +111,7 @@ def test_grace_follows_the_drain_values():
     spec = tm._get("Deployment", objs)["spec"]["template"]["spec"]
     assert spec["terminationGracePeriodSeconds"] == 63
     assert spec["containers"][0]["lifecycle"]["preStop"]["exec"]["command"] == ["/bin/sleep", "3"]
+    assert "--shutdown-grace=50s" in spec["containers"][0]["args"]
 
 
 def test_minimal_has_no_rbac_policy_or_networkpolicy():

@@ -4,6 +4,7 @@ period fit podterm's drain, the ClusterRole is least privilege, images are
 pinned. The same checks run on the Helm chart's renderings (test_chart.py)."""
 import copy
 import os
+import re
 import subprocess
 import time
 
@@ -118,7 +119,10 @@ def check_pod_runtime(dep):
     # kubelet SIGKILLs at terminationGracePeriodSeconds, counted from the preStop hook's start
     pre = c["lifecycle"]["preStop"]["exec"]["command"]
     assert pre[0] == "/bin/sleep"
-    assert spec["terminationGracePeriodSeconds"] > int(pre[1]) + dl.SHUTDOWN_GRACE_DEFAULT
+    grace = [a.split("=", 1)[1] for a in c["args"] if a.startswith("--shutdown-grace=")]
+    assert len(grace) <= 1 and all(re.fullmatch(r"[0-9]+s", g) for g in grace), grace
+    drain = int(grace[0][:-1]) if grace else dl.SHUTDOWN_GRACE_DEFAULT
+    assert spec["terminationGracePeriodSeconds"] > int(pre[1]) + drain
     assert c["resources"]["requests"]["cpu"] and c["resources"]["requests"]["memory"]
     assert c["resources"]["limits"]["memory"]
     anti = spec["affinity"]["podAntiAffinity"]
