@@ -94,6 +94,12 @@ suite_admission() {
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/admission
 }
 
+suite_deploy() {
+    # Offline checks of deploy/ (tests/deploy/): manifests, Helm chart renderings, Containerfile.
+    [ -d tests/deploy ] || return 0
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/deploy
+}
+
 suite_faults() {
     # Fault injection (tests/faults/): every N-th allocation failure of a scripted
     # session ends cleanly (the sweep prints the N it chose), and descriptor
@@ -150,6 +156,7 @@ fi
 [ $# -eq 0 ] && [ "$coverage" = ON ] && coverage_step=1
 
 [ $# -eq 0 ] && suites+=(faults) # fault injection (tests/faults/) runs in every full run
+[ $# -eq 0 ] && suites+=(deploy) # and the deploy/ checks (tests/deploy/)
 run_suite build-gcc build_gcc
 run_suite build-asan build_asan
 if [ "$failed" -eq 0 ]; then
