@@ -195,3 +195,42 @@ def test_bad_grace_refused(arg):
     r = subprocess.run([BIN, "--listen", "127.0.0.1:0", "--shutdown-grace", arg],
                        capture_output=True, text=True, timeout=20, env=sanitizer_env())
     assert r.returncode == 2 and "--shutdown-grace wants a duration" in r.stderr, r
+
+
+def test_drain_over_https(podterm, tmp_path):
+    """With TLS the final Status and Close pass through the TLS terminator
+    before the server goes (kubectl saw 1006 when it was cut first), and the
+    TLS listener refuses new connections while the session runs on."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(tmp_path / "k.pem"), "-out", str(tmp_path / "c.pem"), "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    srv = podterm(["--tls-cert-file", str(tmp_path / "c.pem"), "--tls-private-key-file",
+                   str(tmp_path / "k.pem"), "--token-auth-file", "{dir}/tokens.csv",
+                   "--shutdown-grace", "1s"],
+                  files={"tokens.csv": "tok-drain-0123456789,alice,1\n"})
+    home = tmp_path / "home"
+    home.mkdir()
+    kc = home / "kubeconfig"
+    kc.write_text("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                  "contexts:\n- name: c\n  context: {cluster: k, user: u, namespace: default}\n"
+                  f"clusters:\n- name: k\n  cluster: {{server: 'https://127.0.0.1:{srv.port}', "
+                  "insecure-skip-tls-verify: true}\n"
+                  "users:\n- name: u\n  user: {token: tok-drain-0123456789}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
+    env.update(HOME=str(home), KUBECONFIG=str(kc))
+    p = subprocess.Popen([kbin("1.33"), "exec", "local", "--", "sh", "-c", "echo up; sleep 60"],
+                         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "up\n"
+    kids = srv.children()
+    t0 = time.monotonic()
+    os.kill(srv.pid, signal.SIGTERM)
+    time.sleep(0.2)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", srv.port), timeout=2)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 1 and "close 1001 (going away)" in err, err
+    srv.proc.wait(10)
+    assert srv.proc.returncode == 0 and 1 <= time.monotonic() - t0 < 5
+    assert wait_until(lambda: not [k for k in kids if alive(k)], 5)
