@@ -11,6 +11,7 @@
 #include <libwebsockets.h>
 #include <openssl/crypto.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@
 #include "server/server.h"
 
 #define MAIN_ERR_MAX 1024
+#define MAIN_SHUTDOWN_GRACE_MS 25000 /* below Kubernetes' default 30 s termination grace */
+#define MAIN_SHUTDOWN_GRACE_MAX_MS (24ull * 3600 * 1000)
 #define MAIN_DEFAULT_LISTEN "127.0.0.1:8080"
 #define PODTERM_VERSION "0.1.0"
 #ifndef PODTERM_COMMIT /* set by CMakeLists.txt for the podterm target */
@@ -63,6 +66,7 @@ struct main_flags {
     const char *audit_path, *audit_policy_file;
     unsigned audit_maxsize_mb, audit_maxbackup;
     bool audit_required;
+    uint64_t shutdown_grace_ms; /* SIGTERM: how long open sessions get to finish */
 };
 
 static void main_usage(FILE *out)
@@ -88,6 +92,10 @@ static void main_usage(FILE *out)
         "address\n"
         "  --log-level N               libwebsockets log bitmask (default 3: errors, "
         "warnings)\n"
+        "  --shutdown-grace DURATION   on SIGTERM, how long open sessions get to finish before "
+        "they are\n"
+        "                              closed (Go duration such as 25s or 1m30s, or seconds; "
+        "default 25s)\n"
         "  --tls-cert-file FILE        serve HTTPS with this PEM certificate (chain allowed; "
         "reloaded when it changes)\n"
         "  --tls-private-key-file FILE the certificate's PEM private key\n"
@@ -154,6 +162,48 @@ static int main_parse_count(const char *arg, const char *flag, unsigned *out)
     return 0;
 }
 
+/* --shutdown-grace: a Go duration ("25s", "1m30s", "500ms", "1.5s") or a
+ * plain number of seconds. Numbers are digits and one '.', as Go's
+ * time.ParseDuration reads them (no sign, exponent or hex). */
+#define MAIN_GRACE_NUMBER_MAX 32
+static int main_parse_grace(const char *arg, uint64_t *out_ms)
+{
+    double total = 0;
+    const char *p = arg;
+    bool bare = arg[strspn(arg, "0123456789.")] == '\0';
+    do {
+        size_t n = strspn(p, "0123456789.");
+        char num[MAIN_GRACE_NUMBER_MAX];
+        if (n == 0 || n >= sizeof(num))
+            return -1;
+        memcpy(num, p, n);
+        num[n] = '\0';
+        char *end;
+        double v = strtod(num, &end);
+        if (*end)
+            return -1;
+        p += n;
+        double unit_ms = 1000; /* bare seconds */
+        if (!bare) {
+            if (strncmp(p, "ms", 2) == 0)
+                unit_ms = 1, p += 2;
+            else if (*p == 's')
+                unit_ms = 1000, p++;
+            else if (*p == 'm')
+                unit_ms = 60000, p++;
+            else if (*p == 'h')
+                unit_ms = 3600000, p++;
+            else
+                return -1;
+        }
+        total += v * unit_ms;
+    } while (*p);
+    if (total > (double)MAIN_SHUTDOWN_GRACE_MAX_MS)
+        return -1;
+    *out_ms = (uint64_t)total;
+    return 0;
+}
+
 static bool main_gateway_mode(const struct main_flags *f)
 {
     return f->kubeconfig || f->context || f->in_cluster;
@@ -216,6 +266,7 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         {"audit-log-maxbackup", required_argument, 0, 'B'},
         {"audit-policy-file", required_argument, 0, 'Y'},
         {"audit-log-required", no_argument, 0, 'Q'},
+        {"shutdown-grace", required_argument, 0, 'g'},
         {"version", no_argument, 0, 'V'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -225,6 +276,7 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
     f->log.verbosity = LOG_V_DEFAULT;
     f->log.format = LOG_FORMAT_TEXT;
     f->log.out = stderr;
+    f->shutdown_grace_ms = MAIN_SHUTDOWN_GRACE_MS;
     main_parse_listen(MAIN_DEFAULT_LISTEN, f);
     int c;
     while ((c = getopt_long(argc, argv, "v:", opts, NULL)) != -1) {
@@ -329,6 +381,15 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         case 'Q':
             f->audit_required = true;
             break;
+        case 'g':
+            if (main_parse_grace(optarg, &f->shutdown_grace_ms) < 0) {
+                fprintf(stderr,
+                        "podterm: --shutdown-grace wants a duration such as 25s, 2m or 500ms "
+                        "(or seconds), up to 24h, got \"%s\"\n",
+                        optarg);
+                return -1;
+            }
+            break;
         case 'V':
             main_print_version();
             exit(0);
@@ -371,12 +432,12 @@ struct main_state {
     struct backend *backend; /* local mode */
     struct gateway *gateway; /* gateway mode (owns its backend) */
     uv_signal_t sigterm, sigint;
+    uint64_t shutdown_grace_ms;
+    bool draining;
 };
 
-static void main_on_signal(uv_signal_t *sig, int signum)
+static void main_shutdown(struct main_state *st)
 {
-    struct main_state *st = sig->data;
-    fprintf(stderr, "podterm: %s, shutting down\n", signum == SIGTERM ? "SIGTERM" : "SIGINT");
     uv_close((uv_handle_t *)&st->sigterm, NULL);
     uv_close((uv_handle_t *)&st->sigint, NULL);
     server_shutdown(st->server);
@@ -387,6 +448,30 @@ static void main_on_signal(uv_signal_t *sig, int signum)
         gateway_free(st->gateway); /* frees its backend too */
     else
         backend_free(st->backend);
+}
+
+static void main_on_drained(void *user)
+{
+    fprintf(stderr, "podterm: sessions ended, shutting down\n");
+    main_shutdown(user);
+}
+
+/* SIGTERM drains (server_drain): readiness off, no new connections, open
+ * sessions get the grace. SIGINT, a second signal, or nothing to drain:
+ * shut down now. */
+static void main_on_signal(uv_signal_t *sig, int signum)
+{
+    struct main_state *st = sig->data;
+    const char *name = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (signum == SIGTERM && !st->draining &&
+        server_drain(st->server, st->shutdown_grace_ms, main_on_drained, st)) {
+        st->draining = true;
+        fprintf(stderr, "podterm: SIGTERM, draining: open sessions get %llu ms\n",
+                (unsigned long long)st->shutdown_grace_ms);
+        return;
+    }
+    fprintf(stderr, "podterm: %s, shutting down\n", name);
+    main_shutdown(st);
 }
 
 static int main_serve(const struct main_flags *f, struct config_cluster *cluster, struct auth *auth)
@@ -449,6 +534,8 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .tls_cert_file = f->tls_cert_file,
         .tls_key_file = f->tls_key_file,
         .client_ca_file = f->client_ca_file,
+        .policy_configured = f->rbac_files_len > 0,
+        .audit_configured = f->audit_path != NULL,
     };
     memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
     memcpy(opts.allowed_hosts, f->hosts, sizeof(f->hosts));
@@ -469,6 +556,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     }
     st.backend = backend;
     st.gateway = gw;
+    st.shutdown_grace_ms = f->shutdown_grace_ms;
     uv_signal_init(&loop, &st.sigterm);
     uv_signal_init(&loop, &st.sigint);
     st.sigterm.data = st.sigint.data = &st;

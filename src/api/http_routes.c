@@ -4,6 +4,7 @@
 #include "server/server_internal.h"
 
 #include "api/api.h"
+#include "api/api_health.h"
 #include "server/http_reply.h"
 #include "session/session.h"
 #include "http/head_rewrite.h"
@@ -59,6 +60,11 @@ int http_routes_handle(struct server *server, struct lws *wsi, const char *path)
                                  NULL);
     if (path_is_exec(path))
         return http_exec_without_websocket(server, wsi, path);
+
+    /* The probes: public, before the UI's 404 (api_health.h). */
+    int health = api_health_handle(server, wsi, path);
+    if (health != 0)
+        return health < 0 ? -1 : 0;
 
     const char *method = http_method(wsi);
     bool is_api = strcmp(path, "/version") == 0 || strncmp(path, "/api", 4) == 0;

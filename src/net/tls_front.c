@@ -341,6 +341,22 @@ void tls_front_close(struct tls_front *f)
     uv_close((uv_handle_t *)&f->reload, front_closed);
 }
 
+void tls_front_stop_accepting(struct tls_front *f)
+{
+    if (!f || f->closing)
+        return;
+    uv_poll_stop(&f->poll);
+    /* Linux takes a listening socket out of LISTEN on shutdown: what arrives
+     * next is refused instead of waiting in a backlog nobody reads. The fd
+     * itself is closed with the front (front_closed). */
+    shutdown(f->fd, SHUT_RDWR);
+}
+
+size_t tls_front_conns(const struct tls_front *f)
+{
+    return f ? f->nconns : 0;
+}
+
 unsigned tls_front_reloads(const struct tls_front *f)
 {
     return f->reloads;

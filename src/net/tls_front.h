@@ -42,6 +42,11 @@ struct tls_front *tls_front_new(uv_loop_t *loop, const char *host, int port,
                                 void *ctx, int *bound_port, char *err, size_t err_cap);
 /* Stop listening and close every connection; frees itself once uv is done. */
 void tls_front_close(struct tls_front *f);
+/* Stop accepting (new connections are refused), keep the open ones: the
+ * drain on SIGTERM. tls_front_close still ends the rest. */
+void tls_front_stop_accepting(struct tls_front *f);
+/* Connections open (the drain waits for them to pass on what they hold). */
+size_t tls_front_conns(const struct tls_front *f);
 /* Times the certificate was reloaded (tests). */
 unsigned tls_front_reloads(const struct tls_front *f);
 

@@ -203,6 +203,18 @@ static void server_log_emit(int level, const char *line)
     fputs(line, stderr);
 }
 
+/* The "ping" health check's evidence: the loop ran this timer lately. */
+static void server_heartbeat(uv_timer_t *timer)
+{
+    struct server *server = timer->data;
+    server->heartbeat_ns = uv_hrtime();
+}
+
+bool server_loop_responsive(const struct server *server)
+{
+    return uv_hrtime() - server->heartbeat_ns < (uint64_t)SERVER_HEARTBEAT_STALE_MS * 1000000u;
+}
+
 struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char *err,
                           size_t err_cap)
 {
@@ -241,6 +253,12 @@ struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char 
              opts->listen_host, port);
     uv_timer_init(loop, &server->session_sweep);
     server->session_sweep.data = server;
+    uv_timer_init(loop, &server->drain_timer);
+    server->drain_timer.data = server;
+    uv_timer_init(loop, &server->heartbeat);
+    server->heartbeat.data = server;
+    server->heartbeat_ns = uv_hrtime();
+    uv_timer_start(&server->heartbeat, server_heartbeat, SERVER_HEARTBEAT_MS, SERVER_HEARTBEAT_MS);
     return server;
 }
 
@@ -264,6 +282,57 @@ void server_shutdown(struct server *server)
      * the loop stopped). */
     lws_context_destroy(server->lws);
     uv_close((uv_handle_t *)&server->session_sweep, NULL); /* sessions are gone now */
+    uv_close((uv_handle_t *)&server->drain_timer, NULL);
+    uv_close((uv_handle_t *)&server->heartbeat, NULL);
+}
+
+/* Runs from the loop, never inside an lws callback: the drained callback
+ * destroys the lws context. */
+static void server_drain_step(uv_timer_t *timer)
+{
+    struct server *server = timer->data;
+    if (server->sessions && !server->drain_closing) {
+        /* The grace is over: every session still open ends now, with a
+         * Status and Close 1001; the closes get SERVER_DRAIN_CLOSE_MS. */
+        server->drain_closing = true;
+        session_shutdown_all(server);
+        uv_timer_start(&server->drain_timer, server_drain_step, SERVER_DRAIN_CLOSE_MS, 0);
+        return;
+    }
+    /* HTTPS: the last Close frames are still in the TLS terminator's hands
+     * until its connections end; shutting down now would cut them (1006). */
+    if (tls_front_conns(server->tls) && uv_now(server->loop) < server->drain_deadline_ms) {
+        uv_timer_start(&server->drain_timer, server_drain_step, SERVER_DRAIN_TLS_POLL_MS, 0);
+        return;
+    }
+    void (*drained)(void *) = server->drained;
+    server->drained = NULL;
+    if (drained)
+        drained(server->drained_user);
+}
+
+void server_sessions_gone(struct server *server)
+{
+    if (server->draining && server->drained && !server->shutting_down)
+        uv_timer_start(&server->drain_timer, server_drain_step, 0, 0);
+}
+
+bool server_drain(struct server *server, uint64_t grace_ms, void (*drained)(void *), void *user)
+{
+    if (server->shutting_down || server->draining)
+        return false;
+    server->draining = true; /* /readyz answers 500 from now on */
+    if (!server->sessions)
+        return false;
+    /* No new connections; those accepted already (a probe, a request on its
+     * way) are still answered, and see readiness false. */
+    tls_front_stop_accepting(server->tls); /* its open sessions go on */
+    listener_close(server->listener);
+    server->drained = drained;
+    server->drained_user = user;
+    server->drain_deadline_ms = uv_now(server->loop) + grace_ms + SERVER_DRAIN_CLOSE_MS;
+    uv_timer_start(&server->drain_timer, server_drain_step, grace_ms, 0);
+    return true;
 }
 
 void server_free(struct server *server)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "auth/auth.h"
@@ -35,6 +36,10 @@ struct server_opts {
     const char *tls_cert_file; /* serve HTTPS with this PEM chain and key (both or neither) */
     const char *tls_key_file;
     const char *client_ca_file; /* with TLS: clients must present a certificate from these CAs */
+    /* The health checks (api_health.c) that apply: RBAC/ExecPolicy files were
+     * given, an audit log was asked for. */
+    bool policy_configured;
+    bool audit_configured;
 };
 
 struct server;
@@ -47,6 +52,15 @@ const char *server_url(const struct server *server);
 /* Stop accepting, close every connection and session. The loop must then be
  * run until it has no more handles before server_free. */
 void server_shutdown(struct server *server);
+/* SIGTERM: readiness turns false, the listener stops accepting, open sessions
+ * get grace_ms to end by themselves, then end with a Status ("podterm is
+ * shutting down") and Close 1001. drained(user) runs from the loop once no
+ * session is left (or the closes took too long); the caller then calls
+ * server_shutdown. Returns false, and calls nothing, when no session is open
+ * (shut down now) or a drain runs already. */
+bool server_drain(struct server *server, uint64_t grace_ms, void (*drained)(void *), void *user);
+/* Did the event loop run recently (the "ping" health check)? */
+bool server_loop_responsive(const struct server *server);
 void server_free(struct server *server);
 
 #endif

@@ -22,6 +22,17 @@ struct admission;
 #define SERVER_TX_PACKET (128 * 1024)
 #define SERVER_MESSAGE_MAX (32u << 20) /* a client WebSocket message (upstream drops > 32 MiB) */
 #define SERVER_SESSIONS_MAX 65536      /* concurrent exec/attach sessions */
+/* The "ping" check: the loop stamps the time every SERVER_HEARTBEAT_MS; a
+ * stamp older than SERVER_HEARTBEAT_STALE_MS means it was blocked. */
+#define SERVER_HEARTBEAT_MS 1000
+#define SERVER_HEARTBEAT_STALE_MS 5000
+/* After the drain's grace: how long sessions get to send their Status and
+ * Close before the server shuts down regardless (a client that never answers
+ * the Close is then still waited for by lws, 5 s at most). */
+#define SERVER_DRAIN_CLOSE_MS 2000
+/* With TLS, how often the drain looks whether the terminator has passed the
+ * last sessions' Status and Close on (its connections end once it has). */
+#define SERVER_DRAIN_TLS_POLL_MS 20
 
 struct listener;
 struct session;
@@ -55,6 +66,15 @@ struct server {
     struct session *session_list; /* every session, for the frame sweep (session.c) */
     uv_timer_t session_sweep;     /* runs while there are sessions */
     bool shutting_down;
+    /* SIGTERM's drain (server_drain): readiness is false from its start. */
+    bool draining;
+    bool drain_closing; /* the grace is over: sessions were told to end */
+    uv_timer_t drain_timer;
+    uint64_t drain_deadline_ms; /* uv_now bound on the whole drain */
+    void (*drained)(void *);
+    void *drained_user;
+    uv_timer_t heartbeat;
+    uint64_t heartbeat_ns;                /* uv_hrtime() of the last heartbeat */
     struct upgrade_offer *adopting_offer; /* set only during lws_adopt_socket_vhost_readbuf */
     /* WSI_DATA_ANSWERED, never changed: marks a connection whose one request
      * was answered. The listener rewrote only that first head; when lws's
@@ -72,6 +92,8 @@ struct http_conn {
 
 /* server.c */
 struct server *server_from_wsi(struct lws *wsi);
+/* session.c tells the server when its last session is gone (the drain ends). */
+void server_sessions_gone(struct server *server);
 
 /* front.c: the listener's callback (listener.h), and the hand-over to lws
  * that the gateway calls back with its exec/attach upgrades. */

@@ -25,6 +25,8 @@
 
 /* Exported by libwebsockets 4.1 but declared only in its private headers. */
 void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const char *caller);
+/* lws_write's Close opcode: private in 4.1 too (the gap at 4 in lws-write.h). */
+#define SESSION_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
 
 #define SESSION_OUT_PAYLOAD (64 * 1024) /* largest output payload per frame */
 #define SESSION_IN_MAX (64 * 1024)      /* stdin bytes waiting for the process */
@@ -37,6 +39,7 @@ void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const cha
 #define SESSION_LIMIT_MESSAGE_MAX 512
 #define SESSION_TOO_LARGE_REASON "message too large"
 #define SESSION_OOM_MESSAGE "podterm: out of memory"
+#define SESSION_SHUTDOWN_MESSAGE "podterm is shutting down"
 
 struct session {
     enum wsi_data_type type; /* WSI_DATA_SESSION: first, see server_internal.h */
@@ -80,10 +83,11 @@ struct session {
     struct backend_exit exit;
     bool status_sent;
     bool close_sent;
-    bool closed;    /* the client side is gone */
-    bool too_large; /* a frame header announced more than SERVER_MESSAGE_MAX */
-    bool peer_gone; /* the client hung up while we were not reading (rx paused) */
-    bool failed;    /* podterm itself could not go on (out of memory): exit holds why */
+    bool closed;     /* the client side is gone */
+    bool too_large;  /* a frame header announced more than SERVER_MESSAGE_MAX */
+    bool peer_gone;  /* the client hung up while we were not reading (rx paused) */
+    bool failed;     /* podterm itself could not go on (out of memory): exit holds why */
+    bool going_away; /* ended by the server's shutdown: Close 1001, then hang up */
 };
 
 static void session_fill(struct session *s);
@@ -319,6 +323,8 @@ static int session_write_next(struct session *s)
 {
     if (s->peer_gone)
         return -1; /* nobody to tell: drop the connection, which ends the stream */
+    if (s->going_away && s->close_sent)
+        return -1; /* the Close 1001 is out (see below): hang up */
     if (s->too_large) {
         if (!s->close_sent) { /* the polite path, as for Close 1000 below */
             s->close_sent = true;
@@ -346,6 +352,17 @@ static int session_write_next(struct session *s)
     }
     if (s->exited && !s->status_sent)
         return session_write_status(s) < 0 ? -1 : 1;
+    if (s->status_sent && !s->close_sent && s->going_away) {
+        /* Shutting down: Close 1001 written here, then the connection
+         * dropped (below) once lws has sent it, instead of lws's polite
+         * close, which would keep the server up to 5 s more waiting for a
+         * client's Close that an idle or gone client never sends. */
+        s->close_sent = true;
+        uint8_t frame[LWS_PRE + 2];
+        frame[LWS_PRE] = (uint8_t)(LWS_CLOSE_STATUS_GOINGAWAY >> 8);
+        frame[LWS_PRE + 1] = (uint8_t)(LWS_CLOSE_STATUS_GOINGAWAY & 0xff);
+        return lws_write(s->wsi, frame + LWS_PRE, 2, SESSION_LWS_WRITE_CLOSE) < 2 ? -1 : 1;
+    }
     if (s->status_sent && !s->close_sent) {
         /* lws 4.1 drops TCP without a Close frame when a writeable callback
          * returns -1 or a timeout kills the wsi (both mark the socket
@@ -554,6 +571,17 @@ static void session_check_limits(struct session *s, uint64_t now)
     session_fail(s, msg);
 }
 
+void session_shutdown_all(struct server *server)
+{
+    for (struct session *s = server->session_list; s; s = s->next) {
+        if (s->exited || s->failed || !s->wsi)
+            continue; /* ending already (its own Status goes out), or not yet open */
+        s->end_reason = "shutdown";
+        s->going_away = true;
+        session_fail(s, SESSION_SHUTDOWN_MESSAGE);
+    }
+}
+
 void session_sweep(uv_timer_t *timer)
 {
     struct server *server = timer->data;
@@ -594,8 +622,10 @@ static void session_list_remove(struct session *s)
         server->session_list = s->next;
     if (s->next)
         s->next->prev = s->prev;
-    if (--server->sessions == 0 && !uv_is_closing((uv_handle_t *)&server->session_sweep))
+    if (--server->sessions == 0 && !uv_is_closing((uv_handle_t *)&server->session_sweep)) {
         uv_timer_stop(&server->session_sweep);
+        server_sessions_gone(server);
+    }
 }
 
 /* ---- lifetime ---- */

@@ -42,5 +42,8 @@ void session_sweep(uv_timer_t *timer);
 int session_on_receive(struct session *session, const void *in, size_t len);
 int session_on_writeable(struct session *session);
 void session_on_closed(struct session *session);
+/* The drain's grace is over: every open session ends with a Status saying
+ * so and Close 1001 (a session already ending keeps its own Status). */
+void session_shutdown_all(struct server *server);
 
 #endif

@@ -42,7 +42,9 @@ export function tempDir(prefix) {
  * Returns { url, port, pid, rssKiB(), stop(signal) }.
  */
 export async function startPodterm(opts = {}) {
-  const args = ['--listen', opts.listen ?? '127.0.0.1:0'];
+  // No drain grace (later flags win): stop() waits 10 s, and a page left
+  // open would otherwise hold SIGTERM for the default 25 s.
+  const args = ['--listen', opts.listen ?? '127.0.0.1:0', '--shutdown-grace', '0'];
   let configDir = null;
   if (opts.config) {
     configDir = tempDir('podterm-e2e-config-');

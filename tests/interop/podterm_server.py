@@ -72,7 +72,10 @@ class Podterm:
 
     def __init__(self, args=(), config=None, files=None, name="podterm"):
         self.dir = tempfile.mkdtemp(prefix="podterm-interop-")
-        argv = [BIN, "--listen", "127.0.0.1:0"]
+        # No drain grace unless a test asks for one (later flags win): stop()
+        # gives SIGTERM 5 s, and a session a test left open would otherwise
+        # hold the server for the default 25 s grace.
+        argv = [BIN, "--listen", "127.0.0.1:0", "--shutdown-grace", "0"]
         for fname, content in (files or {}).items():
             mode = "wb" if isinstance(content, bytes) else "w"
             with open(os.path.join(self.dir, fname), mode) as f:

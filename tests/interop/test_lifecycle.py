@@ -88,8 +88,14 @@ def test_exec_in_pod_with_main_process(pods):
     assert_json_exact(t.status(), SUCCESS_STATUS)
 
 
+# SIGTERM drains (test_drain.py): these run with no grace, so the sessions
+# end at once (their clients, idle here, do not answer the Close) and the
+# server must still exit 0 with its children gone.
+NO_GRACE = ["--shutdown-grace", "0"]
+
+
 def test_sigterm_with_exec_running(podterm):
-    srv = podterm()
+    srv = podterm(NO_GRACE)
     resp, ws = ws_open(srv.port, exec_path(["sleep", "60"], stdin=True), V5)
     kids = wait_children(srv)
     assert kids, "exec did not start"
@@ -100,7 +106,7 @@ def test_sigterm_with_exec_running(podterm):
 
 
 def test_sigterm_with_tty_shell_exec_running(podterm):
-    srv = podterm()
+    srv = podterm(NO_GRACE)
     resp, ws = ws_open(srv.port, exec_path(["/bin/sh"], stdin=True, tty=True), V5)
     kids = wait_children(srv)
     assert kids, "exec did not start"  # else "children gone" below holds vacuously
@@ -112,7 +118,7 @@ def test_sigterm_with_tty_shell_exec_running(podterm):
 
 @pytest.mark.parametrize("connected", [False, True], ids=["detached", "attached"])
 def test_sigterm_after_attach(podterm, connected):
-    srv = podterm(config=CLUSTER_CONFIG)
+    srv = podterm(NO_GRACE, config=CLUSTER_CONFIG)
     resp, ws = ws_open(srv.port, exec_path(**ATTACH_WEB), V5)
     ws.collect(5, until=lambda t: len(t.messages) >= 1)
     kids = wait_children(srv)
