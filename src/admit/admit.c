@@ -452,7 +452,8 @@ void admission_finish(struct admission *adm, int code)
         metrics_session_end(adm->admit->opts.metrics, admission_metrics_kind(adm), adm->tty,
                             adm->end_reason, admission_seconds(&adm->started_at, &now));
     metrics_http_request(adm->admit->opts.metrics, adm->attrs.verb, code,
-                         admission_seconds(&adm->received_mono, &now), code == 101);
+                         admission_seconds(&adm->received_mono, &now),
+                         code == 101 || (adm->attrs.verb && strcmp(adm->attrs.verb, "watch") == 0));
     admit_attrs_clear(&adm->attrs);
     http_query_free(&adm->query);
     free(adm->request_uri);

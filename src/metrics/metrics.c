@@ -115,7 +115,7 @@ void metrics_http_request(struct metrics *m, const char *verb, int code, double 
         return;
     m->http_requests[metrics_verb_index(verb)][metrics_code_index(code)]++;
     /* As the apiserver's request latency: long-running requests (a session
-     * is one) would drown every other observation, so they are left out. */
+     * and a watch) would drown every other observation, so they are left out. */
     if (!long_running)
         metrics_histogram_observe(&m->http_duration, seconds);
 }

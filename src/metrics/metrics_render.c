@@ -100,7 +100,8 @@ static void render_http(struct out *o, const struct metrics *m)
                        (unsigned long long)m->http_requests[v][c]);
         }
     histogram(o, "podterm_http_request_duration_seconds",
-              "Time from admission to the response's end, sessions excluded.", &m->http_duration);
+              "Time from admission to the response's end, sessions and watches excluded.",
+              &m->http_duration);
     histogram(o, "podterm_websocket_upgrade_duration_seconds",
               "Time from admission to a session's 101 Switching Protocols.", &m->upgrade_duration);
     static const char *const methods[METRICS_AUTH_METHODS] = {"bearer", "subprotocol", "none"};
