@@ -15,8 +15,9 @@ build_pkgs=(gcc make cmake pkg-config clang libclang-rt-14-dev
     libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev
     libjansson-dev libjwt-dev libfyaml-dev libcmocka-dev zlib1g-dev)
 # llvm-14: llvm-profdata and llvm-cov for the coverage step of scripts/test.sh.
+# prometheus: the real server and promtool of tests/interop/test_metrics.py.
 test_pkgs=(chromium python3 python3-kubernetes python3-pytest python3-websocket
-    tmux openssl procps iproute2 curl llvm-14)
+    tmux openssl procps iproute2 curl llvm-14 prometheus)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "admit/admit.h"
+#include "metrics/metrics.h"
 #include "auth/auth.h"
 #include "auth/jwt_mint.h"
 #include "backend/local/local.h"
@@ -480,12 +481,17 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     uv_loop_init(&loop);
     char err[MAIN_ERR_MAX];
     struct gateway *gw = NULL;
+    /* The metrics live as long as the loop; admission, the server and the
+     * gateway borrow them. */
+    struct metrics metrics;
+    metrics_init(&metrics, main_gateway_mode(f));
     if (main_gateway_mode(f)) {
         struct gateway_opts go = {
             .kubeconfig = f->kubeconfig,
             .context = f->context,
             .in_cluster = f->in_cluster,
             .pass_through_token = f->pass_through_token,
+            .metrics = &metrics,
         };
         if (!(gw = gateway_new(&loop, &go, err, sizeof(err)))) {
             fprintf(stderr, "podterm: %s\n", err);
@@ -510,6 +516,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .gateway = gw != NULL,
         .pass_through = f->pass_through_token,
         .log = &f->log,
+        .metrics = &metrics,
     };
     struct admit *admit = admit_new(&loop, &ao, err, sizeof(err));
     if (!admit) {

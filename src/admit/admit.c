@@ -81,6 +81,20 @@ bool admit_audit_healthy(const struct admit *a)
     return !a->audit_log || audit_log_healthy(a->audit_log, NULL);
 }
 
+struct metrics *admit_metrics(const struct admit *a)
+{
+    return a->opts.metrics;
+}
+
+uint64_t admit_audit_dropped(const struct admit *a)
+{
+    if (!a->audit_log)
+        return 0;
+    struct audit_log_stats st;
+    audit_log_stats_get(a->audit_log, &st);
+    return st.lines_dropped;
+}
+
 bool admit_rbac_enabled(const struct admit *a)
 {
     return a->authz != NULL;
@@ -106,7 +120,10 @@ bool admit_path_is_api(const char *path, size_t len)
 {
     /* The same split the REST side always made: /version and everything
      * under /api (/api/v1..., /apis/...) is the API; the rest is the UI. */
+    /* /metrics is guarded as the apiserver guards it: authenticated, and
+     * with RBAC a grant of get on nonResourceURLs ["/metrics"]. */
     return (len == 8 && memcmp(path, "/version", 8) == 0) ||
+           (len == 8 && memcmp(path, "/metrics", 8) == 0) ||
            (len >= 4 && memcmp(path, "/api", 4) == 0);
 }
 
@@ -234,8 +251,14 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
         return true;
     }
     char token[AUTH_TOKEN_MAX + 1];
-    if (!admit_token(rq, token, sizeof(token)) ||
-        auth_token_check(auth, token, time(NULL), id) != AUTH_OK) {
+    enum metrics_auth_method method = rq->http->h[HTTP_H_AUTHORIZATION].p ? METRICS_AUTH_BEARER
+                                      : rq->subprotocol_token             ? METRICS_AUTH_SUBPROTOCOL
+                                                                          : METRICS_AUTH_NONE;
+    bool ok = admit_token(rq, token, sizeof(token)) &&
+              auth_token_check(auth, token, time(NULL), id) == AUTH_OK;
+    if (a->opts.metrics)
+        a->opts.metrics->auth_attempts[ok][method]++;
+    if (!ok) {
         explicit_bzero(token, sizeof(token));
         memset(id, 0, sizeof(*id));
         admit_refuse(adm, 401, "Unauthorized", "Unauthorized", "Unauthorized");
@@ -316,6 +339,7 @@ static void admit_audit_begin(struct admission *adm, const struct admit_request 
 {
     audit_id_new(adm->audit_id);
     clock_gettime(CLOCK_REALTIME, &adm->received);
+    clock_gettime(CLOCK_MONOTONIC, &adm->received_mono);
     const struct http_span *t = &rq->http->target;
     size_t n = t->n < AUDIT_URI_MAX ? t->n : AUDIT_URI_MAX;
     adm->request_uri = strndup(t->p ? t->p : "", n);
@@ -344,6 +368,8 @@ enum admit_result admit_request(struct admit *a, const struct admit_request *rq,
     }
     admit_audit_begin(adm, rq);
     enum admit_result r = admit_request_checks(a, rq, adm);
+    if (a->opts.metrics && adm->decision)
+        a->opts.metrics->authz_decisions[strcmp(adm->decision, "allow") == 0]++;
     admit_audit_emit(adm, AUDIT_STAGE_REQUEST_RECEIVED, 0);
     return r;
 }
@@ -381,11 +407,26 @@ static enum admit_result admit_request_checks(struct admit *a, const struct admi
     return ADMIT_OK;
 }
 
+double admission_seconds(const struct timespec *from, const struct timespec *to)
+{
+    return (double)(to->tv_sec - from->tv_sec) + (double)(to->tv_nsec - from->tv_nsec) / 1e9;
+}
+
+enum metrics_kind admission_metrics_kind(const struct admission *adm)
+{
+    const char *sub = adm->attrs.subresource;
+    return sub && strcmp(sub, "attach") == 0 ? METRICS_KIND_ATTACH : METRICS_KIND_EXEC;
+}
+
 void admission_started(struct admission *adm, int code)
 {
     if (!adm)
         return;
     clock_gettime(CLOCK_MONOTONIC, &adm->started_at);
+    adm->session_counted = code == 101 && adm->admit->opts.metrics;
+    if (adm->session_counted)
+        metrics_session_start(adm->admit->opts.metrics, admission_metrics_kind(adm), adm->tty,
+                              admission_seconds(&adm->received_mono, &adm->started_at));
     admit_audit_emit(adm, AUDIT_STAGE_RESPONSE_STARTED, code);
     admit_log_line(adm, ADMIT_LOG_SESSION_START, code);
 }
@@ -408,6 +449,16 @@ void admission_finish(struct admission *adm, int code)
                    adm->started_at.tv_sec || adm->started_at.tv_nsec ? ADMIT_LOG_SESSION_END
                                                                      : ADMIT_LOG_REQUEST,
                    code);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    /* A session's end is its admission's end (admit_tap.c); a session
+     * that never got its tap ends here too, so the gauge cannot drift. */
+    if (adm->session_counted)
+        metrics_session_end(adm->admit->opts.metrics, admission_metrics_kind(adm), adm->tty,
+                            adm->end_reason, admission_seconds(&adm->started_at, &now));
+    metrics_http_request(adm->admit->opts.metrics, adm->attrs.verb, code,
+                         admission_seconds(&adm->received_mono, &now),
+                         code == 101 || (adm->attrs.verb && strcmp(adm->attrs.verb, "watch") == 0));
     admit_attrs_clear(&adm->attrs);
     http_query_free(&adm->query);
     free(adm->request_uri);

@@ -28,6 +28,7 @@
 #include "authz/authz.h"
 #include "config/config.h"
 #include "http/http_request.h"
+#include "metrics/metrics.h"
 #include "session/session_tap.h"
 
 #define ADMIT_MESSAGE_MAX 1024    /* a refusal's Status message */
@@ -56,9 +57,10 @@ struct admit_opts {
     unsigned audit_maxbackup;
     const char *audit_policy_file;
     bool audit_required;
-    const struct log *log; /* request and session lines (log.h); NULL: none */
-    bool gateway;          /* gateway mode: podterm impersonates the user upstream */
-    bool pass_through;     /* gateway mode with --pass-through-token: it does not */
+    const struct log *log;   /* request and session lines (log.h); NULL: none */
+    bool gateway;            /* gateway mode: podterm impersonates the user upstream */
+    bool pass_through;       /* gateway mode with --pass-through-token: it does not */
+    struct metrics *metrics; /* NULL: not counted (borrowed, outlives the admit) */
 };
 
 struct admit;
@@ -97,6 +99,8 @@ struct admission {
     enum audit_level level;
     bool omit[AUDIT_STAGES];
     struct timespec received, started_at;
+    struct timespec received_mono; /* for the metrics' durations */
+    bool session_counted;          /* in podterm_sessions_active until finished */
     char *request_uri;
     char user_agent[AUDIT_UA_MAX + 1];
     char peer[ADMIT_PEER_MAX];
@@ -137,6 +141,11 @@ void admission_session_end(struct admission *adm, int exit_code, const char *end
  * exec's stdin and stdout bytes for the audit and ends the admission when
  * the session ends. */
 extern const struct session_tap_ops admission_tap_ops;
+
+/* The metrics the admission counts into (NULL: none), and the audit
+ * events lost so far, for /metrics. */
+struct metrics *admit_metrics(const struct admit *admit);
+uint64_t admit_audit_dropped(const struct admit *admit);
 
 /* Is the audit log able to take events? (503 with --audit-log-required when not) */
 bool admit_audit_healthy(const struct admit *admit);

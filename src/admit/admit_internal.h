@@ -24,6 +24,11 @@ struct admit {
     void *close_user;
 };
 
+/* admit.c: seconds between two CLOCK_MONOTONIC readings; the metrics'
+ * kind label of an exec/attach admission. */
+double admission_seconds(const struct timespec *from, const struct timespec *to);
+enum metrics_kind admission_metrics_kind(const struct admission *adm);
+
 /* admit_audit.c: one event of adm at a stage (no-op when the audit is off,
  * the level is None or the stage omitted). */
 void admit_audit_emit(struct admission *adm, enum audit_stage stage, int code);

@@ -6,14 +6,19 @@
 static void admit_tap_input(void *user, const uint8_t *data, size_t len)
 {
     (void)data;
-    ((struct admission *)user)->bytes_stdin += len;
+    struct admission *adm = user;
+    adm->bytes_stdin += len;
+    metrics_session_bytes(adm->admit->opts.metrics, METRICS_DIR_STDIN, len);
 }
 
 static void admit_tap_output(void *user, int channel, const uint8_t *data, size_t len)
 {
     (void)data;
+    struct admission *adm = user;
     if (channel == 1)
-        ((struct admission *)user)->bytes_stdout += len;
+        adm->bytes_stdout += len;
+    metrics_session_bytes(adm->admit->opts.metrics,
+                          channel == 1 ? METRICS_DIR_STDOUT : METRICS_DIR_STDERR, len);
 }
 
 static void admit_tap_end(void *user, int exit_code, const char *reason)

@@ -14,6 +14,10 @@
 #include <strings.h>
 
 #include "session/exec_request.h"
+#include "admit/admit.h"
+#include "metrics/metrics.h"
+
+#include <stdlib.h>
 
 #define SPDY_REFUSED                                                                               \
     "podterm speaks the WebSocket exec/attach protocol only, not SPDY: use kubectl 1.30 or "       \
@@ -46,6 +50,32 @@ static int http_exec_without_websocket(struct server *server, struct lws *wsi, c
     return http_reply_status(wsi, 400, "BadRequest", "Upgrade request required", NULL, NULL);
 }
 
+/* GET /metrics (admitted as an API path: authenticated, and with RBAC
+ * granted get on nonResourceURLs "/metrics"). Served by podterm in both
+ * modes: these are this replica's numbers, not the cluster's. */
+static int http_metrics(struct server *server, struct lws *wsi)
+{
+    const char *method = http_method(wsi);
+    if (!method || strcmp(method, "GET") != 0)
+        return http_reply_status(wsi, 405, "MethodNotAllowed",
+                                 "the server does not allow this method on the requested resource",
+                                 NULL, NULL);
+    struct metrics *m = admit_metrics(server->opts.admit);
+    if (!m)
+        return http_reply_status(wsi, 404, "NotFound",
+                                 "the server could not find the requested resource", NULL, NULL);
+    struct metrics_scrape s = {.audit_dropped = admit_audit_dropped(server->opts.admit)};
+    metrics_process_read(&s.process);
+    char *text = malloc(METRICS_TEXT_MAX);
+    long n = text ? metrics_render(m, &s, text, METRICS_TEXT_MAX) : -1;
+    int rc = n < 0 ? http_reply_status(wsi, 500, "InternalError", "metrics could not be rendered",
+                                       NULL, NULL)
+                   : http_reply(wsi, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                "cache-control: no-store\r\n", text, (size_t)n);
+    free(text);
+    return rc;
+}
+
 static bool path_is_exec(const char *path)
 {
     char ns[CONFIG_NAME_MAX + 1], pod[CONFIG_NAME_MAX + 1];
@@ -65,7 +95,8 @@ int http_routes_handle(struct server *server, struct lws *wsi, const char *path)
     int health = api_health_handle(server, wsi, path);
     if (health != 0)
         return health < 0 ? -1 : 0;
-
+    if (strcmp(path, "/metrics") == 0)
+        return http_metrics(server, wsi);
     const char *method = http_method(wsi);
     bool is_api = strcmp(path, "/version") == 0 || strncmp(path, "/api", 4) == 0;
     if (is_api && server->opts.gateway) {

@@ -11,6 +11,7 @@
 #include "gateway/gateway.h"
 
 #include "admit/admit.h"
+#include "metrics/metrics.h"
 #include "session/exec_request.h"
 
 #include <errno.h>
@@ -497,6 +498,8 @@ static bool req_creds_refreshable(const struct gw_req *r)
 static void req_on_head(struct gw_req *r, int head_len)
 {
     r->resp_head_len = (size_t)head_len;
+    if (r->gw->opts.metrics)
+        r->gw->opts.metrics->upstream_requests[metrics_code_index(r->resp.status)]++;
     if (r->resp.status == 401 && !r->retried && req_creds_refreshable(r)) {
         /* A rotated token or an expired plugin credential: once more, fresh. */
         r->retried = true;

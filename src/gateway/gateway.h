@@ -45,9 +45,11 @@ struct gateway_opts {
      * with Impersonate-User/-Group for the user podterm authenticated (none
      * when podterm serves anonymously on loopback). */
     bool pass_through_token;
+    struct metrics *metrics; /* NULL: not counted (borrowed) */
 };
 
 struct gateway;
+struct metrics;
 
 struct gateway *gateway_new(uv_loop_t *loop, const struct gateway_opts *opts, char *err,
                             size_t err_cap);

@@ -115,6 +115,10 @@ static void api_paths(void **state)
     assert_false(admit_path_is_api("/", 1));
     assert_false(admit_path_is_api("/assets/app.js", 14));
     assert_false(admit_path_is_api("/versions", 9));
+    /* /metrics is guarded as the apiserver guards it; its neighbours stay UI paths. */
+    assert_true(admit_path_is_api("/metrics", 8));
+    assert_false(admit_path_is_api("/metrics/x", 10));
+    assert_false(admit_path_is_api("/metricsx", 9));
 }
 
 int main(void)
