@@ -239,7 +239,9 @@ class Run:
         else:
             mode = ["--config", cfg, "--token-auth-file", os.path.join(self.dir, "tokens.csv")]
         self.proc = subprocess.Popen(
-            [BIN, "--listen", "127.0.0.1:0"] + mode,
+            # no drain grace: a session a failed allocation left open would
+            # otherwise hold SIGTERM for the default 25 s
+            [BIN, "--listen", "127.0.0.1:0", "--shutdown-grace", "0"] + mode,
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, cwd=self.dir, env=env)
 
     def output(self):
