@@ -73,7 +73,7 @@ suite_fuzz() {
     cmake -S . -B "$fuzz" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
         -DPODTERM_SANITIZE=ON -DPODTERM_FUZZ=ON -DPODTERM_TESTS=OFF >/dev/null &&
         cmake --build "$fuzz" -j "$jobs" || return 1
-    FUZZ_BUILD=$fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-5} FUZZ_KEEP=0 tests/fuzz/run.sh
+    FUZZ_BUILD=$fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-3} FUZZ_KEEP=0 tests/fuzz/run.sh
 }
 
 suite_interop() {
