@@ -31,7 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop"))
 
 import podterm_server  # noqa: E402
-from kube_tools import RACE_FRACTION_MAX, RACE_RUNS_FREE, RACE_VERSIONS, kbin  # noqa: E402
+from kube_tools import (RACE_FRACTION_MAX, RACE_RUNS_FREE, RACE_VERSIONS, kbin,  # noqa: E402
+                        make_pki)
 from podterm_client import http_request, mint_jwt, status_json  # noqa: E402
 from podterm_server import Podterm  # noqa: E402
 
@@ -208,21 +209,6 @@ RACE = {"runs": 0, "raced": []}
 # it goes anonymous. The servers here speak plain HTTP (so the raw clients of
 # podterm_client can reach them), and kubectl reaches them through a TLS
 # front of the suite's own, with a CA made by openssl for the run.
-
-def make_pki(d):
-    """A CA and a server certificate for 127.0.0.1 in d (openssl, as the gateway suite)."""
-    def sh(*args):
-        subprocess.run(args, check=True, capture_output=True)
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-       "/CN=admission-ca", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt")
-    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=server", "-keyout",
-       f"{d}/server.key", "-out", f"{d}/server.csr")
-    with open(f"{d}/server.ext", "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    sh("openssl", "x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.crt", "-CAkey",
-       f"{d}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", f"{d}/server.ext", "-out",
-       f"{d}/server.crt")
-    return d
 
 
 class TlsFront:

@@ -78,3 +78,21 @@ class Tmux:
 RACE_VERSIONS = ("1.30", "1.31", "1.32", "1.33")
 RACE_FRACTION_MAX = 0.05
 RACE_RUNS_FREE = 2
+
+
+def make_pki(d, ca_name="podterm-test-ca"):
+    """A CA (ca.crt) and a server certificate for 127.0.0.1 (server.crt,
+    server.key) in d, made by openssl: kubectl sends a kubeconfig's token
+    over TLS only, so suites that sign in with tokens serve HTTPS. Returns d."""
+    def sh(*args):
+        subprocess.run(args, check=True, capture_output=True, timeout=60)
+    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+       f"/CN={ca_name}", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt")
+    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=server", "-keyout",
+       f"{d}/server.key", "-out", f"{d}/server.csr")
+    with open(f"{d}/server.ext", "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    sh("openssl", "x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.crt", "-CAkey",
+       f"{d}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", f"{d}/server.ext", "-out",
+       f"{d}/server.crt")
+    return d

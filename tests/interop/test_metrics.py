@@ -20,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from kube_tools import kbin
+from kube_tools import kbin, make_pki
 from podterm_client import assert_status_response, http_request
 from podterm_server import CLUSTER_CONFIG, Podterm
 
@@ -205,21 +205,6 @@ class Prometheus:
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-
-def make_pki(d):
-    """A CA and a certificate for 127.0.0.1 in d (openssl): kubectl sends a
-    kubeconfig's token over TLS only, so this podterm serves HTTPS itself."""
-    def sh(*args):
-        subprocess.run(args, check=True, capture_output=True, timeout=60)
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-       "/CN=metrics-ca", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt")
-    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=server", "-keyout",
-       f"{d}/server.key", "-out", f"{d}/server.csr")
-    with open(f"{d}/server.ext", "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    sh("openssl", "x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.crt", "-CAkey",
-       f"{d}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", f"{d}/server.ext", "-out",
-       f"{d}/server.crt")
 
 
 def kube_env(tmp, port, ca, token):
