@@ -13,11 +13,12 @@ what=${1:-build}
 
 build_pkgs=(gcc make cmake pkg-config clang libclang-rt-14-dev
     libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev
-    libjansson-dev libjwt-dev libfyaml-dev libcmocka-dev zlib1g-dev)
+    libjansson-dev libjwt-dev libfyaml-dev libcmocka-dev zlib1g-dev libvterm-dev)
 # llvm-14: llvm-profdata and llvm-cov for the coverage step of scripts/test.sh.
 # prometheus: the real server and promtool of tests/interop/test_metrics.py.
+# asciinema: plays recordings back in tests/interop (a recording must replay there).
 test_pkgs=(chromium python3 python3-kubernetes python3-pytest python3-websocket
-    tmux openssl procps iproute2 curl llvm-14 prometheus)
+    tmux openssl procps iproute2 curl llvm-14 prometheus asciinema)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
