@@ -68,6 +68,7 @@ struct main_flags {
     unsigned audit_maxsize_mb, audit_maxbackup;
     bool audit_required;
     uint64_t shutdown_grace_ms; /* SIGTERM: how long open sessions get to finish */
+    const char *recording_dir;  /* sessions recorded as asciicast v2 files here */
 };
 
 static void main_usage(FILE *out)
@@ -114,6 +115,9 @@ static void main_usage(FILE *out)
         "request)\n"
         "  --audit-log-required        refuse requests (503) while the audit log cannot be "
         "written\n"
+        "sessions:\n"
+        "  --recording-dir DIR         record every tty exec/attach as DIR/<session id>.cast "
+        "(asciicast v2)\n"
         "gateway mode (proxy a real cluster instead of local pods):\n"
         "  --kubeconfig FILE           cluster credentials (default: $KUBECONFIG, then "
         "~/.kube/config)\n"
@@ -268,6 +272,7 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         {"audit-policy-file", required_argument, 0, 'Y'},
         {"audit-log-required", no_argument, 0, 'Q'},
         {"shutdown-grace", required_argument, 0, 'g'},
+        {"recording-dir", required_argument, 0, 'D'},
         {"version", no_argument, 0, 'V'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -390,6 +395,9 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
                         optarg);
                 return -1;
             }
+            break;
+        case 'D':
+            f->recording_dir = optarg;
             break;
         case 'V':
             main_print_version();
@@ -543,6 +551,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .client_ca_file = f->client_ca_file,
         .policy_configured = f->rbac_files_len > 0,
         .audit_configured = f->audit_path != NULL,
+        .recording_dir = f->recording_dir,
     };
     memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
     memcpy(opts.allowed_hosts, f->hosts, sizeof(f->hosts));

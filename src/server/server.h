@@ -40,6 +40,7 @@ struct server_opts {
      * given, an audit log was asked for. */
     bool policy_configured;
     bool audit_configured;
+    const char *recording_dir; /* --recording-dir: NULL, sessions are not recorded */
 };
 
 struct server;
