@@ -25,6 +25,7 @@
 #include "auth/jwt_mint.h"
 #include "backend/local/local.h"
 #include "config/config.h"
+#include "config/config_flags.h"
 #include "log/log.h"
 #include "gateway/gateway.h"
 #include "server/server.h"
@@ -67,8 +68,9 @@ struct main_flags {
     const char *audit_path, *audit_policy_file;
     unsigned audit_maxsize_mb, audit_maxbackup;
     bool audit_required;
-    uint64_t shutdown_grace_ms; /* SIGTERM: how long open sessions get to finish */
-    const char *recording_dir;  /* sessions recorded as asciicast v2 files here */
+    struct config_flags file_flags; /* the --config file's flags: (their strings live here) */
+    uint64_t shutdown_grace_ms;     /* SIGTERM: how long open sessions get to finish */
+    const char *recording_dir;      /* sessions recorded as asciicast v2 files here */
 };
 
 static void main_usage(FILE *out)
@@ -78,8 +80,10 @@ static void main_usage(FILE *out)
         "usage: podterm [flags]\n"
         "  --listen HOST:PORT          address to serve on (default " MAIN_DEFAULT_LISTEN
         "; port 0: any free port)\n"
-        "  --config FILE               local pods (YAML; default: default/local, container "
-        "shell)\n"
+        "  --config FILE               YAML: any of these flags under flags: (the command "
+        "line wins),\n"
+        "                              local pods under pods: (default: default/local, "
+        "container shell)\n"
         "  --jwt-key-file FILE         accept JWT bearer tokens: HMAC secret (HS256/384/512) "
         "or PEM public key (RS*/ES*)\n"
         "  --token-auth-file FILE      accept static tokens: CSV token,user,uid,\"g1,g2\"\n"
@@ -92,8 +96,14 @@ static void main_usage(FILE *out)
         "                              is on and no --allowed-host is given)\n"
         "  --insecure-allow-anonymous  serve without authentication on a non-loopback "
         "address\n"
-        "  --log-level N               libwebsockets log bitmask (default 3: errors, "
-        "warnings)\n"
+        "  -v, --v N                   log verbosity: 0 start-up and errors, 1 (default) also "
+        "a line per\n"
+        "                              request and per session, 5+ also libwebsockets' notices\n"
+        "  --log-format FORMAT         text (default) or json: one object per line (ts, level, "
+        "msg, auditID, ...)\n"
+        "  --log-level N               libwebsockets log bitmask, overriding what -v sets"
+        " (default 3: errors,\n"
+        "                              warnings)\n"
         "  --shutdown-grace DURATION   on SIGTERM, how long open sessions get to finish before "
         "they are\n"
         "                              closed (Go duration such as 25s or 1m30s, or seconds; "
@@ -238,46 +248,152 @@ static int main_check_gateway_flags(const struct main_flags *f)
         fprintf(stderr, "podterm: --audit-log-required needs --audit-log-path\n");
         return -1;
     }
-    if (main_gateway_mode(f) && f->config_file) {
-        fprintf(stderr, "podterm: --config (local pods) does not apply in gateway mode\n");
+    if (main_gateway_mode(f) && f->file_flags.has_pods) {
+        fprintf(stderr, "podterm: the --config file's pods: and namespaces: (local pods) do "
+                        "not apply in gateway mode\n");
         return -1;
     }
     return 0;
 }
 
+/* Every flag; config_flags.c accepts the same names in the --config file's
+ * flags: mapping (main_flag_specs), except those main_flag_file_only_cli names. */
+static const struct option main_options[] = {
+    {"listen", required_argument, 0, 'l'},
+    {"config", required_argument, 0, 'c'},
+    {"jwt-key-file", required_argument, 0, 'j'},
+    {"token-auth-file", required_argument, 0, 't'},
+    {"allowed-origin", required_argument, 0, 'o'},
+    {"allowed-host", required_argument, 0, 'H'},
+    {"insecure-allow-anonymous", no_argument, 0, 'A'},
+    {"log-level", required_argument, 0, 'L'},
+    {"kubeconfig", required_argument, 0, 'K'},
+    {"context", required_argument, 0, 'C'},
+    {"in-cluster", no_argument, 0, 'I'},
+    {"pass-through-token", no_argument, 0, 'P'},
+    {"tls-cert-file", required_argument, 0, 'T'},
+    {"tls-private-key-file", required_argument, 0, 'k'},
+    {"client-ca-file", required_argument, 0, 'a'},
+    {"authorization-rbac-file", required_argument, 0, 'R'},
+    {"v", required_argument, 0, 'v'},
+    {"log-format", required_argument, 0, 'F'},
+    {"audit-log-path", required_argument, 0, 'G'},
+    {"audit-log-maxsize", required_argument, 0, 'M'},
+    {"audit-log-maxbackup", required_argument, 0, 'B'},
+    {"audit-policy-file", required_argument, 0, 'Y'},
+    {"audit-log-required", no_argument, 0, 'Q'},
+    {"shutdown-grace", required_argument, 0, 'g'},
+    {"recording-dir", required_argument, 0, 'D'},
+    {"version", no_argument, 0, 'V'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* Flags that may be given more than once (a list in the config file). */
+static const char *const main_flags_repeatable[] = {"allowed-origin", "allowed-host",
+                                                    "authorization-rbac-file"};
+/* Flags the config file cannot hold: the file itself, and the ones that
+ * print and exit. */
+static const char *const main_flags_cli_only[] = {"config", "version", "help"};
+
+static bool main_name_in(const char *name, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
+#define MAIN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MAIN_OPTIONS_MAX 64 /* entries of main_options */
+
+/* The config file's flags: every entry of main_options but the CLI-only ones. */
+static size_t main_flag_specs(struct config_flag_spec *specs, size_t cap)
+{
+    size_t n = 0;
+    for (const struct option *o = main_options; o->name && n < cap; o++) {
+        if (main_name_in(o->name, main_flags_cli_only, MAIN_ARRAY_LEN(main_flags_cli_only)))
+            continue;
+        specs[n].name = o->name;
+        specs[n].kind =
+            o->has_arg == no_argument ? CONFIG_FLAG_SWITCH
+            : main_name_in(o->name, main_flags_repeatable, MAIN_ARRAY_LEN(main_flags_repeatable))
+                ? CONFIG_FLAG_LIST
+                : CONFIG_FLAG_VALUE;
+        n++;
+    }
+    return n;
+}
+
+/* The --config file named on the command line, found by getopt itself (so
+ * "--conf FILE" and "--config=FILE" count as they do in the real parse),
+ * or NULL. Nothing else is acted on, nothing is printed. */
+static const char *main_config_path(int argc, char **argv)
+{
+    const char *path = NULL;
+    int saved_opterr = opterr, c;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "v:", main_options, NULL)) != -1)
+        if (c == 'c')
+            path = optarg;
+    opterr = saved_opterr;
+    optind = 0; /* glibc: 0 starts a fresh scan */
+    return path;
+}
+
+/* argv with the config file's flags put first, so the command line's own come
+ * later and win. NULL (message printed) on error; else *argc_out is set and
+ * the caller frees the array (its strings belong to argv and f->file_flags). */
+static char **main_argv_with_file(int argc, char **argv, struct main_flags *f, int *argc_out)
+{
+    const char *path = main_config_path(argc, argv);
+    if (path) {
+        struct config_flag_spec specs[MAIN_OPTIONS_MAX];
+        size_t nspecs = main_flag_specs(specs, MAIN_OPTIONS_MAX);
+        char err[MAIN_ERR_MAX];
+        if (config_flags_load(path, specs, nspecs, &f->file_flags, err, sizeof(err)) < 0) {
+            fprintf(stderr, "podterm: %s\n", err);
+            return NULL;
+        }
+    }
+    size_t n = (size_t)argc + f->file_flags.len;
+    char **all = calloc(n + 1, sizeof(*all));
+    if (!all) {
+        fprintf(stderr, "podterm: out of memory\n");
+        return NULL;
+    }
+    all[0] = argv[0];
+    if (f->file_flags.len) /* args is NULL without a file */
+        memcpy(all + 1, f->file_flags.args, f->file_flags.len * sizeof(*all));
+    memcpy(all + 1 + f->file_flags.len, argv + 1, (size_t)(argc - 1) * sizeof(*all));
+    *argc_out = (int)n;
+    return all;
+}
+
+static int main_parse_args(int argc, char **argv, struct main_flags *f);
+
+/* The exit status when the flags cannot be used: 2 for a usage error, 1 when
+ * the --config file cannot be read or holds a bad flags: entry; 0 to go on. */
 static int main_parse_flags(int argc, char **argv, struct main_flags *f)
 {
-    static const struct option opts[] = {
-        {"listen", required_argument, 0, 'l'},
-        {"config", required_argument, 0, 'c'},
-        {"jwt-key-file", required_argument, 0, 'j'},
-        {"token-auth-file", required_argument, 0, 't'},
-        {"allowed-origin", required_argument, 0, 'o'},
-        {"allowed-host", required_argument, 0, 'H'},
-        {"insecure-allow-anonymous", no_argument, 0, 'A'},
-        {"log-level", required_argument, 0, 'L'},
-        {"kubeconfig", required_argument, 0, 'K'},
-        {"context", required_argument, 0, 'C'},
-        {"in-cluster", no_argument, 0, 'I'},
-        {"pass-through-token", no_argument, 0, 'P'},
-        {"tls-cert-file", required_argument, 0, 'T'},
-        {"tls-private-key-file", required_argument, 0, 'k'},
-        {"client-ca-file", required_argument, 0, 'a'},
-        {"authorization-rbac-file", required_argument, 0, 'R'},
-        {"v", required_argument, 0, 'v'},
-        {"log-format", required_argument, 0, 'F'},
-        {"audit-log-path", required_argument, 0, 'G'},
-        {"audit-log-maxsize", required_argument, 0, 'M'},
-        {"audit-log-maxbackup", required_argument, 0, 'B'},
-        {"audit-policy-file", required_argument, 0, 'Y'},
-        {"audit-log-required", no_argument, 0, 'Q'},
-        {"shutdown-grace", required_argument, 0, 'g'},
-        {"recording-dir", required_argument, 0, 'D'},
-        {"version", no_argument, 0, 'V'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
     memset(f, 0, sizeof(*f));
+    int all_argc;
+    char **all = main_argv_with_file(argc, argv, f, &all_argc);
+    if (!all)
+        return 1; /* the file, not the usage: as for every other file podterm reads */
+    int rc = main_parse_args(all_argc, all, f);
+    free(all);
+    if (rc < 0) {
+        config_flags_free(&f->file_flags);
+        return 2;
+    }
+    return 0;
+}
+
+/* The flags, from the file and then the command line (main_argv_with_file). */
+static int main_parse_args(int argc, char **argv, struct main_flags *f)
+{
     f->log_level = LLL_ERR | LLL_WARN;
     f->log.verbosity = LOG_V_DEFAULT;
     f->log.format = LOG_FORMAT_TEXT;
@@ -285,7 +401,7 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
     f->shutdown_grace_ms = MAIN_SHUTDOWN_GRACE_MS;
     main_parse_listen(MAIN_DEFAULT_LISTEN, f);
     int c;
-    while ((c = getopt_long(argc, argv, "v:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "v:", main_options, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (main_parse_listen(optarg, f) < 0) {
@@ -644,8 +760,9 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "mint-token") == 0)
         return main_mint_token(argc - 1, argv + 1);
     struct main_flags f;
-    if (main_parse_flags(argc, argv, &f) < 0)
-        return 2;
+    int usage_rc = main_parse_flags(argc, argv, &f);
+    if (usage_rc != 0)
+        return usage_rc;
     signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error code, not a crash */
     main_raise_fd_limit();
 
@@ -666,16 +783,19 @@ int main(int argc, char **argv)
         auth_free(auth);
         return 1;
     }
-    struct config_cluster *cluster = f.config_file
-                                         ? config_cluster_load(f.config_file, err, sizeof(err))
-                                         : config_cluster_default();
+    /* A --config file with only flags: leaves local mode its default pod. */
+    bool pods_file = f.config_file && f.file_flags.has_pods;
+    struct config_cluster *cluster =
+        pods_file ? config_cluster_load(f.config_file, err, sizeof(err)) : config_cluster_default();
     if (!cluster) {
-        fprintf(stderr, "podterm: %s\n", f.config_file ? err : "out of memory");
+        fprintf(stderr, "podterm: %s\n", pods_file ? err : "out of memory");
         auth_free(auth);
+        config_flags_free(&f.file_flags);
         return 1;
     }
     int rc = main_serve(&f, cluster, auth);
     config_cluster_free(cluster);
     auth_free(auth);
+    config_flags_free(&f.file_flags);
     return rc;
 }

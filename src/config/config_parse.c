@@ -409,11 +409,20 @@ static int parse_root_namespaces(struct config_parse *p, struct fy_node *v, int 
     return 0;
 }
 
+/* flags: podterm's own flags, read before the pods by config_flags.c. */
+static int parse_root_flags(struct config_parse *p, struct fy_node *v, int line, void *obj)
+{
+    (void)p, (void)v, (void)line, (void)obj;
+    return 0;
+}
+
 int config_parse_root(struct config_parse *p, struct fy_node *root)
 {
-    static const struct parse_field fields[] = {{"namespaces", parse_root_namespaces},
+    static const struct parse_field fields[] = {{"flags", parse_root_flags},
+                                                {"namespaces", parse_root_namespaces},
                                                 {"pods", parse_root_pods}};
-    if (parse_mapping(p, root, yaml_node_line(root, 1), "the top level", fields, 2, NULL) < 0)
+    if (parse_mapping(p, root, yaml_node_line(root, 1), "the top level", fields,
+                      sizeof(fields) / sizeof(fields[0]), NULL) < 0)
         return -1;
     if (!p->cluster->pods_len)
         return config_fail(p, yaml_node_line(root, 1),

@@ -153,12 +153,21 @@ size_t yaml_key_index(const void *table, size_t stride, size_t n, const char *k,
 int yaml_key_unknown(const struct yaml_src *src, int line, const char *noun, const char *k,
                      size_t klen, const char *what, const void *table, size_t stride, size_t n)
 {
+    /* Whole names only: a long table (podterm's flags) ends in ", ..." rather
+     * than in half a name. */
+    static const char more[] = ", ...";
     char expected[YAML_KEYS_SHOWN_MAX];
     size_t off = 0;
     expected[0] = '\0';
-    for (size_t i = 0; i < n && off < sizeof(expected); i++)
-        off += (size_t)snprintf(expected + off, sizeof(expected) - off, "%s%s", i ? ", " : "",
-                                yaml_table_key(table, stride, i));
+    for (size_t i = 0; i < n; i++) {
+        const char *key = yaml_table_key(table, stride, i);
+        size_t need = (i ? 2 : 0) + strlen(key);
+        if (off + need + sizeof(more) > sizeof(expected)) {
+            memcpy(expected + off, more, sizeof(more));
+            break;
+        }
+        off += (size_t)snprintf(expected + off, sizeof(expected) - off, "%s%s", i ? ", " : "", key);
+    }
     return yaml_fail(src, line, "unknown %s \"%.*s\" in %s (expected %s)", noun,
                      (int)(klen < YAML_SHOWN_MAX ? klen : YAML_SHOWN_MAX), k ? k : "", what,
                      expected);

@@ -313,3 +313,51 @@ def pod_specs(objs):
             yield f"{where} {o['kind']}/{o['metadata']['name']}", o["spec"]["template"]["spec"]
         elif o["kind"] == "Pod":
             yield f"{where} Pod/{o['metadata']['name']}", o["spec"]
+
+
+# ---- podterm's effective flags ----
+
+# Flags that may be repeated (a list in the config file); main.c's
+# main_flags_repeatable.
+REPEATABLE_FLAGS = {"allowed-origin", "allowed-host", "authorization-rbac-file"}
+
+
+def config_file_args(flags):
+    """A config file's flags: mapping as podterm turns it into arguments
+    (src/config/config_flags.c): a switch true is --name, false nothing; a
+    list (repeatable flags only) one --name=value each; else --name=value."""
+    args = []
+    for name, v in flags.items():
+        if isinstance(v, bool):
+            if v:
+                args.append(f"--{name}")
+        elif isinstance(v, list):
+            assert name in REPEATABLE_FLAGS, f"flag {name} takes one value, not a list"
+            args += [f"--{name}={x}" for x in v]
+        else:
+            assert isinstance(v, (str, int, float)), f"flag {name}: {v!r}"
+            args.append(f"--{name}={v}")
+    return args
+
+
+def podterm_args(dep, objs):
+    """The arguments podterm acts on in this Deployment: the flags of the
+    --config file (read from the ConfigMap mounted where the argument points),
+    then the container's own arguments, which win."""
+    spec = dep["spec"]["template"]["spec"]
+    c = spec["containers"][0]
+    cli = [a for a in c.get("args", []) if not a.startswith("--config=")]
+    paths = [a.split("=", 1)[1] for a in c.get("args", []) if a.startswith("--config=")]
+    assert len(paths) <= 1, paths
+    if not paths:
+        return cli
+    folder, name = os.path.split(paths[0])
+    mount = [m for m in c["volumeMounts"] if m["mountPath"] == folder]
+    assert len(mount) == 1, f"--config={paths[0]}: no volume mounted at {folder}"
+    vol = [v for v in spec["volumes"] if v["name"] == mount[0]["name"]][0]
+    cm_name = vol["configMap"]["name"]
+    cms = [o for _, o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"] == cm_name]
+    assert len(cms) == 1, f"ConfigMap {cm_name}: {len(cms)} objects"
+    doc = yaml.safe_load(cms[0]["data"][name])
+    assert set(doc) <= {"flags"}, f"{cm_name}: gateway mode's config holds flags only"
+    return config_file_args(doc.get("flags") or {}) + cli

@@ -21,6 +21,7 @@ VARIANTS = {
         "audit": {"required": True, "policy": "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"},
         "replicaCount": 3,
         "extraArgs": ["--audit-log-maxsize=100"],
+        "extraFlags": {"v": 2, "log-format": "json"},
         "nodeSelector": {"kubernetes.io/os": "linux"},
         "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "tools", "effect": "NoSchedule"}],
     },
@@ -60,7 +61,7 @@ def test_rendering_passes_the_checks(variant):
     tm.check_restricted(objs)
     tm.check_images(objs)
     dep = tm._get("Deployment", objs)
-    tm.check_pod_runtime(dep)
+    tm.check_pod_runtime(dep, objs)
     if VARIANTS[variant].get("rbac", {}).get("create", True):
         tm.check_rbac(objs)
 
@@ -89,13 +90,16 @@ def test_defaults_render_the_plain_manifests():
 def test_values_reach_the_objects():
     objs = rendered(VARIANTS["jwt-audit-policy"], release="term", namespace="tools")
     dep = tm._get("Deployment", objs)
-    c = dep["spec"]["template"]["spec"]["containers"][0]
+    args = dl.podterm_args(dep, objs)
     assert dep["spec"]["replicas"] == 3
-    assert "--jwt-key-file=/etc/podterm/auth/jwt.key" in c["args"]
-    assert not any(a.startswith("--token-auth-file") for a in c["args"])
-    assert "--audit-log-required" in c["args"]
-    assert "--audit-policy-file=/etc/podterm/audit/audit-policy.yaml" in c["args"]
-    assert c["args"][-2:] == ["--allowed-host=term.tools.svc", "--audit-log-maxsize=100"]
+    assert "--jwt-key-file=/etc/podterm/auth/jwt.key" in args
+    assert not any(a.startswith("--token-auth-file") for a in args)
+    assert "--audit-log-required" in args
+    assert "--audit-policy-file=/etc/podterm/audit/audit-policy.yaml" in args
+    # extraFlags end the file's flags; extraArgs come after the file and win
+    # (toYaml sorts the keys, as Helm's does)
+    assert args[-4:] == ["--allowed-host=term.tools.svc", "--log-format=json", "--v=2",
+                         "--audit-log-maxsize=100"]
     audit = [o for _, o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "term-audit"]
     assert yaml.safe_load(audit[0]["data"]["audit-policy.yaml"])["kind"] == "Policy"
     spec = dep["spec"]["template"]["spec"]
@@ -111,15 +115,16 @@ def test_grace_follows_the_drain_values():
     spec = tm._get("Deployment", objs)["spec"]["template"]["spec"]
     assert spec["terminationGracePeriodSeconds"] == 63
     assert spec["containers"][0]["lifecycle"]["preStop"]["exec"]["command"] == ["/bin/sleep", "3"]
-    assert "--shutdown-grace=50s" in spec["containers"][0]["args"]
+    assert "--shutdown-grace=50s" in dl.podterm_args(tm._get("Deployment", objs), objs)
 
 
 def test_minimal_has_no_rbac_policy_or_networkpolicy():
     kinds = sorted(o["kind"] for _, o in rendered(VARIANTS["minimal"]))
-    assert kinds == ["Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"]
-    c = tm._get("Deployment", rendered(VARIANTS["minimal"]))["spec"]["template"]["spec"]["containers"][0]
-    assert not any(a.startswith(("--authorization-rbac-file", "--audit-log-path")) for a in c["args"])
-    assert "--pass-through-token" in c["args"]
+    assert kinds == ["ConfigMap", "Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"]
+    objs = rendered(VARIANTS["minimal"])
+    args = dl.podterm_args(tm._get("Deployment", objs), objs)
+    assert not any(a.startswith(("--authorization-rbac-file", "--audit-log-path")) for a in args)
+    assert "--pass-through-token" in args
 
 
 # ---- the renderer itself: its subset is honest ----

@@ -31,7 +31,7 @@ ALLOWED_RULES = {
 def test_every_file_parses_and_has_objects():
     files = dl.manifest_files()
     names = {os.path.relpath(f, dl.MANIFESTS) for f in files}
-    assert {"namespace.yaml", "rbac.yaml", "policy.yaml", "deployment.yaml", "service.yaml",
+    assert {"namespace.yaml", "rbac.yaml", "config.yaml", "policy.yaml", "deployment.yaml", "service.yaml",
             "poddisruptionbudget.yaml", "networkpolicy.yaml", "optional/ingress.yaml"} <= names
     for f in files:
         with open(f) as fh:
@@ -41,7 +41,7 @@ def test_every_file_parses_and_has_objects():
 def test_the_kinds_the_issue_asks_for_are_there():
     kinds = sorted(o["kind"] for _, o in PLAIN)
     assert kinds == sorted(["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
-                            "ConfigMap", "Deployment", "Service", "PodDisruptionBudget",
+                            "ConfigMap", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget",
                             "NetworkPolicy", "Ingress"])
     # no Secret is committed: the Deployment only refers to them
     assert all(o["kind"] != "Secret" for _, o in PLAIN)
@@ -59,8 +59,8 @@ def test_objects_are_unique_and_in_the_namespace():
     assert ns == {"podterm"}
 
 
-def _get(kind, objs=PLAIN):
-    found = [o for _, o in objs if o["kind"] == kind]
+def _get(kind, objs=PLAIN, name=None):
+    found = [o for _, o in objs if o["kind"] == kind and name in (None, o["metadata"]["name"])]
     assert len(found) == 1, f"{kind}: {len(found)} objects"
     return found[0]
 
@@ -96,17 +96,18 @@ def test_restricted_check_catches_each_rule(mutate, expect):
     assert any(expect in v for v in dl.restricted_violations(spec))
 
 
-def check_pod_runtime(dep):
+def check_pod_runtime(dep, objs=PLAIN):
     """Probes, read-only root, non-root uid, grace above the drain."""
     spec = dep["spec"]["template"]["spec"]
     c = spec["containers"][0]
+    args = dl.podterm_args(dep, objs)
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     for probe, path in (("livenessProbe", "/livez"), ("readinessProbe", "/readyz"), ("startupProbe", "/livez")):
         get = c[probe]["httpGet"]
         assert (get["path"], get["scheme"]) == (path, "HTTPS"), probe
         assert get["port"] in ports or get["port"] in ports.values(), probe
     # served on the port the probes use
-    listen = [a for a in c["args"] if a.startswith("--listen=")]
+    listen = [a for a in args if a.startswith("--listen=")]
     assert listen == [f"--listen=0.0.0.0:{ports['https']}"]
     sc = c["securityContext"]
     assert sc["readOnlyRootFilesystem"] is True
@@ -119,7 +120,7 @@ def check_pod_runtime(dep):
     # kubelet SIGKILLs at terminationGracePeriodSeconds, counted from the preStop hook's start
     pre = c["lifecycle"]["preStop"]["exec"]["command"]
     assert pre[0] == "/bin/sleep"
-    grace = [a.split("=", 1)[1] for a in c["args"] if a.startswith("--shutdown-grace=")]
+    grace = [a.split("=", 1)[1] for a in args if a.startswith("--shutdown-grace=")]
     assert len(grace) <= 1 and all(re.fullmatch(r"[0-9]+s", g) for g in grace), grace
     drain = int(grace[0][:-1]) if grace else dl.SHUTDOWN_GRACE_DEFAULT
     assert spec["terminationGracePeriodSeconds"] > int(pre[1]) + drain
@@ -130,7 +131,7 @@ def check_pod_runtime(dep):
     assert term["labelSelector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"]
     # the files podterm is told to read are on mounted volumes
     mounts = [m["mountPath"] for m in c["volumeMounts"]]
-    for a in c["args"]:
+    for a in args:
         if a.startswith(("--tls-cert-file=", "--tls-private-key-file=", "--token-auth-file=",
                          "--jwt-key-file=", "--authorization-rbac-file=", "--audit-policy-file=")):
             path = a.split("=", 1)[1]
@@ -142,7 +143,7 @@ def test_deployment_probes_grace_and_runtime():
     assert dep["spec"]["replicas"] == 2
     assert dep["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     check_pod_runtime(dep)
-    args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
+    args = dl.podterm_args(dep, PLAIN)
     assert "--in-cluster" in args and "--audit-log-path=-" in args
 
 
@@ -168,7 +169,7 @@ def test_ingress_keeps_websockets_open():
     for k in ("proxy-read-timeout", "proxy-send-timeout"):
         assert int(ann["nginx.ingress.kubernetes.io/" + k]) >= 3600
     host = ing["spec"]["rules"][0]["host"]
-    args = _get("Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    args = dl.podterm_args(_get("Deployment"), PLAIN)
     # podterm answers only the Host names it is told (README --allowed-host)
     assert f"--allowed-host={host}" in args
     assert ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == _get("Service")["metadata"]["name"]
@@ -233,7 +234,7 @@ def test_images_are_pinned():
 
 
 def test_configmap_policy_parses_as_podterm_objects():
-    cm = _get("ConfigMap")
+    cm = _get("ConfigMap", name="podterm-policy")
     kinds = []
     for k, v in cm["data"].items():
         assert k.endswith((".yaml", ".yml", ".json")), k  # podterm reads only these from a folder
@@ -285,7 +286,7 @@ def test_configmap_policy_loads_in_podterm(tmp_path):
     # The ConfigMap's files, laid out as the kubelet mounts them (each key a
     # symlink into ..data), must load: a policy that does not load stops
     # podterm at start-up, so a typo here would crash-loop the Deployment.
-    cm = _get("ConfigMap")
+    cm = _get("ConfigMap", name="podterm-policy")
     data = tmp_path / "policy" / "..2026_11_30_00_00_00.000000000"
     data.mkdir(parents=True)
     for k, v in cm["data"].items():
@@ -303,3 +304,30 @@ def test_configmap_policy_loads_in_podterm(tmp_path):
     code, err = _start_with_policy(str(tmp_path / "policy"), str(tokens))
     assert code not in (None, 0), err
     assert "policy.yaml" in err
+
+
+@pytest.mark.skipif(_podterm_bin() is None, reason="no podterm binary (set PODTERM_BIN)")
+@pytest.mark.parametrize("source", ["plain", "chart"])
+def test_config_file_loads_in_podterm(tmp_path, source):
+    """The ConfigMap's config.yaml is read by podterm itself: every flag is
+    known and of the right shape. It cannot serve here (in-cluster needs a
+    cluster), so --kubeconfig is added to provoke the one refusal that comes
+    only after the whole file was read and every flag parsed."""
+    import test_chart
+    objs = PLAIN if source == "plain" else test_chart.rendered(test_chart.VARIANTS["jwt-audit-policy"])
+    dep = _get("Deployment", objs)
+    path = [a for a in dep["spec"]["template"]["spec"]["containers"][0]["args"]
+            if a.startswith("--config=")][0].split("=", 1)[1]
+    cm_name = [v for v in dep["spec"]["template"]["spec"]["volumes"] if v["name"] == "config"][0]
+    cm = _get("ConfigMap", objs, name=cm_name["configMap"]["name"])
+    conf = tmp_path / os.path.basename(path)
+    conf.write_text(cm["data"][os.path.basename(path)])
+    p = subprocess.run([_podterm_bin(), "--config", str(conf), "--kubeconfig", "kc"],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert (p.returncode, p.stdout, p.stderr) == (
+        2, "", "podterm: --in-cluster and --kubeconfig/--context exclude each other\n")
+    # and a flag the file does not know is refused by that same reading
+    conf.write_text(cm["data"][os.path.basename(path)] + "  no-such-flag: 1\n")
+    p = subprocess.run([_podterm_bin(), "--config", str(conf)], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and 'unknown flag "no-such-flag" in flags' in p.stderr, p.stderr

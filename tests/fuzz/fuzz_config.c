@@ -1,6 +1,12 @@
-/* fuzz_config.c - libFuzzer target for the local-pod --config loader
+/* fuzz_config.c - libFuzzer target for the --config file's two loaders: its
+ * flags: (config_flags_load, read first by main.c) and its local pods
  * (config_cluster_load: YAML through libfyaml into the pod model). The input
  * is the file.
+ *
+ * Flags: a load fails with a message starting with the path, or yields at
+ * most CONFIG_FLAGS_MAX arguments, each "--" and a known name, then nothing
+ * (a switch) or "=" and a value without NUL of at most CONFIG_FLAG_VALUE_MAX
+ * bytes, and switches never carry a value.
  *
  * Invariants: a load either fails with a non-empty, NUL-terminated message
  * that starts with the file's path, or yields a model that keeps every promise
@@ -15,6 +21,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "config/config_flags.h"
 #include "fuzz_memfile.h"
 
 #define FUZZ_IN_MAX (64 * 1024)
@@ -70,11 +77,53 @@ static void check_cluster(const struct config_cluster *cl)
     }
 }
 
+static const struct config_flag_spec flag_specs[] = {
+    {"listen", CONFIG_FLAG_VALUE},
+    {"in-cluster", CONFIG_FLAG_SWITCH},
+    {"allowed-host", CONFIG_FLAG_LIST},
+    {"v", CONFIG_FLAG_VALUE},
+};
+#define FLAG_SPECS_LEN (sizeof(flag_specs) / sizeof(flag_specs[0]))
+
+static void check_flags(const char *path)
+{
+    struct config_flags f;
+    char err[512];
+    memset(err, 'x', sizeof(err));
+    if (config_flags_load(path, flag_specs, FLAG_SPECS_LEN, &f, err, sizeof(err)) < 0) {
+        if (strnlen(err, sizeof(err)) == sizeof(err) || strncmp(err, path, strlen(path)) != 0 ||
+            f.args || f.len)
+            __builtin_trap();
+        return;
+    }
+    if (f.len > CONFIG_FLAGS_MAX)
+        __builtin_trap();
+    for (size_t i = 0; i < f.len; i++) {
+        const char *a = f.args[i];
+        if (strncmp(a, "--", 2) != 0)
+            __builtin_trap();
+        size_t k = 0;
+        for (; k < FLAG_SPECS_LEN; k++) {
+            size_t n = strlen(flag_specs[k].name);
+            if (strncmp(a + 2, flag_specs[k].name, n) == 0 && (a[2 + n] == '\0' || a[2 + n] == '='))
+                break;
+        }
+        if (k == FLAG_SPECS_LEN)
+            __builtin_trap();
+        const char *eq = a + 2 + strlen(flag_specs[k].name);
+        if ((flag_specs[k].kind == CONFIG_FLAG_SWITCH) != (*eq == '\0') ||
+            (*eq && strlen(eq + 1) > CONFIG_FLAG_VALUE_MAX))
+            __builtin_trap();
+    }
+    config_flags_free(&f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > FUZZ_IN_MAX)
         return 0;
     const char *path = fuzz_memfile_set(&file, data, size);
+    check_flags(path);
     char err[512];
     memset(err, 'x', sizeof(err));
     struct config_cluster *cl = config_cluster_load(path, err, sizeof(err));

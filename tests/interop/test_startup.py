@@ -56,14 +56,12 @@ def assert_refused(args, rc, stderr, env=None):
     (["--pass-through-token"],
      "podterm: --pass-through-token needs gateway mode (--kubeconfig, --context or "
      "--in-cluster)\n"),
-    (["--kubeconfig", "kc", "--config", "pods.yaml"],
-     "podterm: --config (local pods) does not apply in gateway mode\n"),
     ([a for i in range(17) for a in ("--allowed-origin", f"http://o{i}.test")],
      "podterm: at most 16 --allowed-origin flags\n"),
 ], ids=["listen-no-colon", "listen-port-range", "listen-no-host", "listen-no-port",
         "listen-port-junk", "positional", "cert-without-key", "key-without-cert",
         "client-ca-without-tls", "in-cluster-and-kubeconfig", "in-cluster-and-context",
-        "pass-through-local", "config-in-gateway", "origins-17"])
+        "pass-through-local", "origins-17"])
 def test_usage_errors_exit_2(args, message):
     assert_refused(args, 2, message)
 

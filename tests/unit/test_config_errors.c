@@ -28,7 +28,8 @@ static const struct bad_case bad_cases[] = {
      "containers)"},
     {POD_HEAD "  - name: c\n    args: [x]\n",
      "5: unknown key \"args\" in container (expected name, command, workingDir, env, tty, stdin)"},
-    {"pod:\n- name: p\n", "1: unknown key \"pod\" in the top level (expected namespaces, pods)"},
+    {"pod:\n- name: p\n",
+     "1: unknown key \"pod\" in the top level (expected flags, namespaces, pods)"},
     {POD_HEAD "  - name: c\n  - name: d\n  - name: c\n",
      "6: container name \"c\" appears twice in the pod (line 4)"},
     {"pods:\n- {name: p, containers: [{name: c}]}\n- name: q\n  containers: [{name: c}]\n"
@@ -84,7 +85,7 @@ static const struct bad_case bad_cases[] = {
     {"pods:\n- name: p\n  name: q\n", "3: YAML syntax: duplicate key"},
     {"pods: [\n", "2: YAML syntax: flow sequence without a closing bracket"},
     {"base: &b {name: c}\npods:\n- name: p\n  containers: [*b]\n",
-     "1: unknown key \"base\" in the top level (expected namespaces, pods)"},
+     "1: unknown key \"base\" in the top level (expected flags, namespaces, pods)"},
     {"pods:\n- name: p\n  containers:\n  - &b {name: c}\n  - *b\n",
      "5: container: YAML aliases are not supported"},
     {"pods:\n- {name: p, containers: [{name: c}]}\n---\npods: []\n",
