@@ -50,7 +50,7 @@ else
     # bench builds what `make build` ships: -O2 with debug info (also what perf needs).
     cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="${BENCH_BUILD_TYPE:-RelWithDebInfo}" \
         -DPODTERM_TESTS=OFF >/dev/null &&
-        cmake --build "$build" -j "$(nproc)" --target podterm podterm-loadgen podterm-baseline \
+        cmake --build "$build" -j "$(nproc)" --target podterm podterm-loadgen podterm-baseline podterm-metrics-cost \
             >"$work/build.log" 2>&1 || {
         cat "$work/build.log" >&2
         log "build failed"
@@ -277,6 +277,10 @@ if [ "$big_n" -gt 0 ]; then
 fi
 stop_server
 
+# ---- 8. what Prometheus counting costs (bench/metrics_cost.c) ----
+
+collect metrics. "$tools/podterm-metrics-cost"
+
 # ---- smoke: the other engine once more, then only correctness counts ----
 
 if [ "$smoke" = 1 ]; then
@@ -325,6 +329,13 @@ r=$(ratio setup1.rate spawn1.rate)
 row "set-up, exec true to status, sequential (/s)" "$(g setup1.rate)" "$(g spawn1.rate) spawn+wait" "$r" ">= 1000/s" "$(check "$(g setup1.rate) >= 1000 && !${R[setup1.failed]:-0}")"
 r=$(ratio setup8.rate spawn8.rate)
 row "set-up, exec true to status, 8 parallel (/s)" "$(g setup8.rate)" "$(g spawn8.rate) spawn+wait" "$r" ">= 1000/s" "$(check "$(g setup8.rate) >= 1000 && !${R[setup8.failed]:-0}")"
+# Counting at the rates this run measured: one byte-count add per output frame,
+# taking one frame per 4 KiB (a PTY read's usual size; podterm's frames are up to
+# 64 KiB, so this overstates it), and one request + one session per set-up.
+share=$(calc "$(g metrics.frame_ns) * $(g tty.mbps) * 1000000 / 4096 / 10000000" | awk '{ printf "%.4f", $1 }')
+row "metrics counting: ns per output frame / share of a core at tty MB/s (%)" "$(g metrics.frame_ns) / $share" "-" "-" "< 0.1 %" "$(check "$share < 0.1 && !${R[metrics.failed]:-0}")"
+share=$(calc "($(g metrics.request_ns) + $(g metrics.session_ns)) * $(g setup8.rate) / 10000000" | awk '{ printf "%.4f", $1 }')
+row "metrics counting: ns per request+session / share at set-up rate (%)" "$(g metrics.request_ns)+$(g metrics.session_ns) / $share" "-" "-" "< 0.1 %" "$(check "$share < 0.1 && !${R[metrics.failed]:-0}")"
 row "$idle_n idle tty sessions: server RSS per session (KiB)" "$(g idle.rss_per_session_kib)" "$(g idle.rss0_kib) KiB at start" "-" "<= 12" "$(check "$(g idle.rss_per_session_kib) <= 12 && !${R[idle.failed]:-0}")"
 row "$idle_n idle tty sessions: server CPU (%) / wakeups/s" "$(g idle.idle_cpu_pct) / $(g idle.idle_wakeups_per_s)" "-" "-" "0 % (<= 1 tick)" "$(check "$(g idle.idle_cpu_pct) <= 1.0001 / $idle_secs")"
 row "slow consumer ${pause_secs} s: server RSS growth (KiB)" "$(g slow.rss_growth_kib)" "$(g slow.rss0_kib) KiB at start" "-" "< 256" "$(check "$(g slow.rss_growth_kib) < 256 && !${R[slow.failed]:-0}")"

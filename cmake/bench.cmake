@@ -9,3 +9,7 @@ target_link_libraries(podterm-loadgen PRIVATE PkgConfig::LWS PkgConfig::SSL PkgC
 
 add_executable(podterm-baseline ${CMAKE_SOURCE_DIR}/bench/baseline.c)
 target_link_libraries(podterm-baseline PRIVATE PkgConfig::ZLIB)
+
+# The Prometheus registry's update costs, timed in isolation (bench/metrics_cost.c).
+add_executable(podterm-metrics-cost ${CMAKE_SOURCE_DIR}/bench/metrics_cost.c)
+target_link_libraries(podterm-metrics-cost PRIVATE podterm_metrics)
