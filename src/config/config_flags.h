@@ -20,9 +20,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CONFIG_FLAGS_MAX 256          /* arguments one file may produce */
-#define CONFIG_FLAG_VALUE_MAX 4096    /* bytes of one flag's value */
-#define CONFIG_FLAG_NAME_MAX 64       /* bytes of one flag's name */
+#define CONFIG_FLAGS_MAX 256       /* arguments one file may produce */
+#define CONFIG_FLAG_VALUE_MAX 4096 /* bytes of one flag's value */
+#define CONFIG_FLAG_NAME_MAX 64    /* bytes of one flag's name */
 
 enum config_flag_kind {
     CONFIG_FLAG_SWITCH, /* no value: true or false */

@@ -15,10 +15,8 @@
 #include "unit_tmpdir.h"
 
 static const struct config_flag_spec specs[] = {
-    {"listen", CONFIG_FLAG_VALUE},
-    {"in-cluster", CONFIG_FLAG_SWITCH},
-    {"allowed-host", CONFIG_FLAG_LIST},
-    {"v", CONFIG_FLAG_VALUE},
+    {"listen", CONFIG_FLAG_VALUE},         {"in-cluster", CONFIG_FLAG_SWITCH},
+    {"allowed-host", CONFIG_FLAG_LIST},    {"v", CONFIG_FLAG_VALUE},
     {"audit-log-path", CONFIG_FLAG_VALUE},
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
@@ -41,9 +39,8 @@ static void flags_become_arguments_in_order(void **state)
 {
     (void)state;
     static const char *const want[] = {
-        "--listen=0.0.0.0:8443",         "--in-cluster",
-        "--allowed-host=a.example",      "--allowed-host=b.example",
-        "--v=4",                         "--audit-log-path=-",
+        "--listen=0.0.0.0:8443",    "--in-cluster", "--allowed-host=a.example",
+        "--allowed-host=b.example", "--v=4",        "--audit-log-path=-",
     };
     load_ok("flags:\n"
             "  listen: 0.0.0.0:8443\n"
