@@ -32,7 +32,10 @@
 
 #define MAIN_ERR_MAX 1024
 #define MAIN_SHUTDOWN_GRACE_MS 25000 /* below Kubernetes' default 30 s termination grace */
-#define MAIN_SHUTDOWN_GRACE_MAX_MS (24ull * 3600 * 1000)
+#define MAIN_DURATION_MAX_MS (24ull * 3600 * 1000) /* any duration flag */
+/* Under every common proxy's idle cut-off (nginx 60 s, AWS ELB 60 s,
+ * Cloudflare 100 s). */
+#define MAIN_PING_INTERVAL_MS 20000
 #define MAIN_DEFAULT_LISTEN "127.0.0.1:8080"
 #define PODTERM_VERSION "0.1.0"
 #ifndef PODTERM_COMMIT /* set by CMakeLists.txt for the podterm target */
@@ -71,6 +74,7 @@ struct main_flags {
     struct config_flags file_flags; /* the --config file's flags: (their strings live here) */
     uint64_t shutdown_grace_ms;     /* SIGTERM: how long open sessions get to finish */
     const char *recording_dir;      /* sessions recorded as asciicast v2 files here */
+    uint64_t ping_interval_ms;      /* keepalive of every WebSocket, both sides (0: off) */
 };
 
 static void main_usage(FILE *out)
@@ -126,6 +130,10 @@ static void main_usage(FILE *out)
         "  --audit-log-required        refuse requests (503) while the audit log cannot be "
         "written\n"
         "sessions:\n"
+        "  --ping-interval DURATION    ping every WebSocket, client and upstream side, this "
+        "often, and close\n"
+        "                              one that sent nothing for as long after a ping (default "
+        "20s; 0: never)\n"
         "  --recording-dir DIR         record every tty exec/attach as DIR/<session id>.cast "
         "(asciicast v2)\n"
         "gateway mode (proxy a real cluster instead of local pods):\n"
@@ -177,11 +185,11 @@ static int main_parse_count(const char *arg, const char *flag, unsigned *out)
     return 0;
 }
 
-/* --shutdown-grace: a Go duration ("25s", "1m30s", "500ms", "1.5s") or a
+/* --shutdown-grace, --ping-interval: a Go duration ("25s", "1m30s", "500ms", "1.5s") or a
  * plain number of seconds. Numbers are digits and one '.', as Go's
  * time.ParseDuration reads them (no sign, exponent or hex). */
 #define MAIN_GRACE_NUMBER_MAX 32
-static int main_parse_grace(const char *arg, uint64_t *out_ms)
+static int main_parse_duration(const char *arg, uint64_t *out_ms)
 {
     double total = 0;
     const char *p = arg;
@@ -213,7 +221,7 @@ static int main_parse_grace(const char *arg, uint64_t *out_ms)
         }
         total += v * unit_ms;
     } while (*p);
-    if (total > (double)MAIN_SHUTDOWN_GRACE_MAX_MS)
+    if (total > (double)MAIN_DURATION_MAX_MS)
         return -1;
     *out_ms = (uint64_t)total;
     return 0;
@@ -284,6 +292,7 @@ static const struct option main_options[] = {
     {"audit-log-required", no_argument, 0, 'Q'},
     {"shutdown-grace", required_argument, 0, 'g'},
     {"recording-dir", required_argument, 0, 'D'},
+    {"ping-interval", required_argument, 0, 'p'},
     {"version", no_argument, 0, 'V'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -399,6 +408,7 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
     f->log.format = LOG_FORMAT_TEXT;
     f->log.out = stderr;
     f->shutdown_grace_ms = MAIN_SHUTDOWN_GRACE_MS;
+    f->ping_interval_ms = MAIN_PING_INTERVAL_MS;
     main_parse_listen(MAIN_DEFAULT_LISTEN, f);
     int c;
     while ((c = getopt_long(argc, argv, "v:", main_options, NULL)) != -1) {
@@ -504,7 +514,7 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
             f->audit_required = true;
             break;
         case 'g':
-            if (main_parse_grace(optarg, &f->shutdown_grace_ms) < 0) {
+            if (main_parse_duration(optarg, &f->shutdown_grace_ms) < 0) {
                 fprintf(stderr,
                         "podterm: --shutdown-grace wants a duration such as 25s, 2m or 500ms "
                         "(or seconds), up to 24h, got \"%s\"\n",
@@ -514,6 +524,15 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
             break;
         case 'D':
             f->recording_dir = optarg;
+            break;
+        case 'p':
+            if (main_parse_duration(optarg, &f->ping_interval_ms) < 0) {
+                fprintf(stderr,
+                        "podterm: --ping-interval wants a duration such as 20s or 1m (or "
+                        "seconds; 0 turns pings off), up to 24h, got \"%s\"\n",
+                        optarg);
+                return -1;
+            }
             break;
         case 'V':
             main_print_version();
@@ -616,6 +635,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
             .in_cluster = f->in_cluster,
             .pass_through_token = f->pass_through_token,
             .metrics = &metrics,
+            .ping_interval_ms = f->ping_interval_ms,
         };
         if (!(gw = gateway_new(&loop, &go, err, sizeof(err)))) {
             fprintf(stderr, "podterm: %s\n", err);
@@ -668,6 +688,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .policy_configured = f->rbac_files_len > 0,
         .audit_configured = f->audit_path != NULL,
         .recording_dir = f->recording_dir,
+        .ping_interval_ms = f->ping_interval_ms,
     };
     memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
     memcpy(opts.allowed_hosts, f->hosts, sizeof(f->hosts));

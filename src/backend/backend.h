@@ -46,6 +46,9 @@ struct backend_exit {
     enum backend_exit_type type;
     int code;
     char message[BACKEND_ERR_MAX];
+    /* Why an error exit happened, when the backend knows better than
+     * "error": "upstream-lost" (session_tap.h's end reasons). NULL: none. */
+    const char *reason;
 };
 
 struct backend_stream_cbs {

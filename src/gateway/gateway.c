@@ -1009,7 +1009,7 @@ struct gateway *gateway_new(uv_loop_t *loop, const struct gateway_opts *opts, ch
     if (gw->client)
         snprintf(gw->describe, sizeof(gw->describe), "%s%s%s (%s)", gw->client->scheme,
                  gw->client->authority, t->prefix, t->source);
-    gw->backend = kube_backend_new(loop);
+    gw->backend = kube_backend_new(loop, opts->ping_interval_ms);
     if (gw->client && !gw->backend)
         snprintf(err, err_cap, "out of memory");
     if (!gw->client || !gw->backend) {

@@ -45,7 +45,8 @@ struct gateway_opts {
      * with Impersonate-User/-Group for the user podterm authenticated (none
      * when podterm serves anonymously on loopback). */
     bool pass_through_token;
-    struct metrics *metrics; /* NULL: not counted (borrowed) */
+    struct metrics *metrics;   /* NULL: not counted (borrowed) */
+    uint64_t ping_interval_ms; /* --ping-interval for upstream streams (kube_backend.h) */
 };
 
 struct gateway;

@@ -15,7 +15,8 @@ static const char *const request_bounds_text[] = {"0.005", "0.01", "0.025", "0.0
 static const char *const verb_names[METRICS_VERBS] = {
     "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "other"};
 static const char *const result_names[METRICS_RESULTS] = {
-    "exit", "error", "client-closed", "shutdown", "idle-timeout", "max-duration"};
+    "exit",         "error",        "client-closed",       "shutdown",
+    "idle-timeout", "max-duration", "client-unresponsive", "upstream-lost"};
 static const int codes[METRICS_CODES - 1] = {101, 200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
                                              413, 414, 421, 422, 429, 431, 499, 500, 502, 503, 504};
 

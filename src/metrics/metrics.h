@@ -27,6 +27,8 @@ enum metrics_result {
     METRICS_RESULT_SHUTDOWN,
     METRICS_RESULT_IDLE_TIMEOUT,
     METRICS_RESULT_MAX_DURATION,
+    METRICS_RESULT_CLIENT_UNRESPONSIVE, /* no answer to a keepalive ping */
+    METRICS_RESULT_UPSTREAM_LOST,       /* gateway: the API server's connection failed */
     METRICS_RESULTS
 };
 

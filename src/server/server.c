@@ -137,6 +137,10 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
         return session_on_established(session, wsi);
     case LWS_CALLBACK_RECEIVE:
         return session ? session_on_receive(session, in, len) : -1;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (session)
+            session_on_pong(session);
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return session ? session_on_writeable(session) : 0;
     case LWS_CALLBACK_CLOSED:

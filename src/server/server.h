@@ -41,6 +41,9 @@ struct server_opts {
     bool policy_configured;
     bool audit_configured;
     const char *recording_dir; /* --recording-dir: NULL, sessions are not recorded */
+    /* --ping-interval: every client WebSocket is pinged this often, and one
+     * that sent nothing for an interval after a ping is closed; 0: never. */
+    uint64_t ping_interval_ms;
 };
 
 struct server;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "session/exec_request.h"
 
@@ -40,6 +41,8 @@ void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const cha
 #define SESSION_TOO_LARGE_REASON "message too large"
 #define SESSION_OOM_MESSAGE "podterm: out of memory"
 #define SESSION_SHUTDOWN_MESSAGE "podterm is shutting down"
+/* The ping's payload: any bytes do; a name helps whoever reads a capture. */
+#define SESSION_PING_PAYLOAD "podterm"
 
 struct session {
     enum wsi_data_type type; /* WSI_DATA_SESSION: first, see server_internal.h */
@@ -88,6 +91,13 @@ struct session {
     bool peer_gone;  /* the client hung up while we were not reading (rx paused) */
     bool failed;     /* podterm itself could not go on (out of memory): exit holds why */
     bool going_away; /* ended by the server's shutdown: Close 1001, then hang up */
+
+    /* keepalive (--ping-interval): a ping every interval keeps proxies from
+     * cutting an idle session; a client that has sent nothing at all (no
+     * pong, no data) for an interval after a ping is gone. */
+    uint64_t rx_ms;    /* when the client last sent anything */
+    uint64_t ping_ms;  /* when the last ping was queued (0: none yet) */
+    bool ping_pending; /* a ping waits for the writeable callback */
 };
 
 static void session_fill(struct session *s);
@@ -125,6 +135,7 @@ static void session_tap_end(struct session *s)
     s->tapped_end = true;
     const char *reason = s->end_reason                                     ? s->end_reason
                          : s->failed                                       ? "error"
+                         : s->exited && s->exit.reason                     ? s->exit.reason
                          : s->exited && s->exit.type == BACKEND_EXIT_ERROR ? "error"
                          : s->exited && s->status_sent                     ? "exit"
                          : s->server->shutting_down                        ? "shutdown"
@@ -338,6 +349,13 @@ static int session_write_next(struct session *s)
     }
     if (!s->initial_sent)
         return session_write_initial(s) < 0 ? -1 : 1;
+    if (s->ping_pending) {
+        s->ping_pending = false;
+        uint8_t ping[LWS_PRE + sizeof(SESSION_PING_PAYLOAD)];
+        size_t n = sizeof(SESSION_PING_PAYLOAD) - 1;
+        memcpy(ping + LWS_PRE, SESSION_PING_PAYLOAD, n);
+        return lws_write(s->wsi, ping + LWS_PRE, n, LWS_WRITE_PING) < (int)n ? -1 : 1;
+    }
     if (s->out_len) {
         size_t len = s->out_len;
         s->out_len = 0;
@@ -482,8 +500,14 @@ static void session_event(void *user, const struct proto_event *ev, const uint8_
     }
 }
 
+void session_on_pong(struct session *s)
+{
+    s->rx_ms = uv_now(s->server->loop);
+}
+
 int session_on_receive(struct session *s, const void *in, size_t len)
 {
+    s->rx_ms = uv_now(s->server->loop);
     bool first = !s->in_message;
     bool final = lws_is_final_fragment(s->wsi);
     if (first)
@@ -582,6 +606,27 @@ void session_shutdown_all(struct server *server)
     }
 }
 
+/* Keepalive: true when the client is gone (it sent nothing, not even the
+ * pong, for a whole interval after a ping); else queues the next ping when
+ * one is due. Pings go out whatever else flows, so that a proxy counting
+ * idle time in either direction sees traffic both ways (the ping, then the
+ * pong) at least once per interval. */
+static bool session_keepalive(struct session *s, uint64_t now)
+{
+    uint64_t interval = s->server->opts.ping_interval_ms;
+    if (!interval || s->status_sent)
+        return false;
+    if (s->ping_ms && s->rx_ms < s->ping_ms && now - s->ping_ms >= interval)
+        return true;
+    uint64_t last = s->ping_ms ? s->ping_ms : s->started_ms;
+    if (now - last >= interval && !s->ping_pending) {
+        s->ping_ms = now;
+        s->ping_pending = true;
+        lws_callback_on_writable(s->wsi);
+    }
+    return false;
+}
+
 void session_sweep(uv_timer_t *timer)
 {
     struct server *server = timer->data;
@@ -591,12 +636,24 @@ void session_sweep(uv_timer_t *timer)
             session_check_limits(s, now);
         if (!s->wsi || s->close_sent || s->too_large || s->peer_gone)
             continue;
-        if (session_frame_too_large(s))
+        if (session_frame_too_large(s)) {
             s->too_large = true;
-        else if (s->rx_paused && session_peer_hung_up(s))
+        } else if (s->rx_paused && session_peer_hung_up(s)) {
             s->peer_gone = true;
-        else
+        } else if (session_keepalive(s, now)) {
+            /* Nobody to send a Status or a Close to, and a socket it does
+             * not read may never turn writeable again: shut the socket down
+             * under lws, which then sees the error, closes the wsi and frees
+             * the session, ending the process as any client's
+             * disappearance does. */
+            s->peer_gone = true;
+            s->end_reason = "client-unresponsive";
+            int fd = lws_get_socket_fd(s->wsi);
+            if (fd >= 0)
+                shutdown(fd, SHUT_RDWR);
+        } else {
             continue;
+        }
         lws_callback_on_writable(s->wsi);
     }
 }
@@ -652,7 +709,7 @@ struct session *session_new(struct server *server, enum proto_kind kind, struct 
 int session_on_established(struct session *s, struct lws *wsi)
 {
     s->wsi = wsi;
-    s->started_ms = s->active_ms = uv_now(s->server->loop);
+    s->started_ms = s->active_ms = s->rx_ms = uv_now(s->server->loop);
     struct backend_exec_request breq = {
         .ns = s->req.ns,
         .pod = s->req.pod,

@@ -40,6 +40,8 @@ int session_on_established(struct session *session, struct lws *wsi);
 /* The frame sweep's timer callback (server.c owns the handle). */
 void session_sweep(uv_timer_t *timer);
 int session_on_receive(struct session *session, const void *in, size_t len);
+/* The client answered a ping (keepalive, --ping-interval). */
+void session_on_pong(struct session *session);
 int session_on_writeable(struct session *session);
 void session_on_closed(struct session *session);
 /* The drain's grace is over: every open session ends with a Status saying

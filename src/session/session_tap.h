@@ -15,7 +15,9 @@
  *   resize: a terminal size the client asked for (tty sessions)
  *   end:    once, when the session is freed: the exit code (-1 none) and
  *           why it ended: "exit", "error", "client-closed", "shutdown",
- *           "idle-timeout", "max-duration" */
+ *           "idle-timeout", "max-duration", "client-unresponsive" (no answer
+ *           to a keepalive ping), "upstream-lost" (gateway mode: the API
+ *           server's connection failed or it stopped answering pings) */
 #define SESSION_TAPS_MAX 4
 
 struct session_tap_ops {

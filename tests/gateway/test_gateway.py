@@ -402,20 +402,31 @@ def test_upstream_killed_mid_session(pki, podterm):
     assert t.close_code == 1000
 
 
-def test_upstream_stalled_mid_session(pki, podterm):
-    """An API server that stops answering (SIGSTOP: TCP stays up, no pong)."""
+@pytest.mark.parametrize("interval", [1, 2])
+def test_upstream_stalled_mid_session(pki, podterm, interval):
+    """An API server that stops answering (SIGSTOP: TCP stays up, no pong) is
+    given up one to two ping intervals later (--ping-interval), with a
+    Status that says so and the end reason upstream-lost in the log."""
     up = podterm(tls_args(pki), name="gw-stall-up")
     kc = kubeconfig(pki, "stall.kubeconfig", up.url.rstrip("/"), ca=f"{pki}/ca.crt")
-    gw = podterm(["--kubeconfig", kc], name="gw-stall")
+    gw = podterm(["--kubeconfig", kc, "--ping-interval", f"{interval}s"], name="gw-stall")
     resp, ws = ws_open(gw.port, exec_path(["sleep", "100"]), V4)
     try:
         with ws:
             ws.recv_message(time.monotonic() + 10)
+            # Idle for several intervals first (the client answering the
+            # gateway's pings meanwhile): an idle upstream that answers its
+            # pings is not a dead one.
+            assert not ws.wait_closed(3 * interval)
             os.kill(up.pid, signal.SIGSTOP)
             t, took = recv_until_close(ws, 40)
-        assert took < 25, took
+        assert interval - 0.5 < took < 2 * interval + 3, took
         st = json.loads(t.status())
         assert "stopped responding" in st["message"], st
+        deadline = time.monotonic() + 5  # the line comes when the session is freed
+        while "endReason=" not in gw.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "endReason=upstream-lost" in gw.output(), gw.output()
     finally:
         os.kill(up.pid, signal.SIGCONT)
 
@@ -468,3 +479,27 @@ def test_memory_bounded_when_client_does_not_read(gateway):
     out = t.data(1)
     assert len(out) == 50000000 and out == b"y\n" * 25000000
     assert json.loads(t.status()) == {"metadata": {}, "status": "Success"}
+
+
+def test_idle_session_through_cutting_proxy_in_gateway_mode(pki, podterm):
+    """Keepalive in gateway mode, both sides: the gateway pings its client
+    (through a proxy that cuts 3 s of silence) and the API server upstream,
+    so a 9 s idle session outlives the proxy and continues."""
+    from keepalive_tools import IdleCutProxy, frames_for
+    up = podterm(tls_args(pki), name="gw-keepalive-up")
+    kc = kubeconfig(pki, "keepalive.kubeconfig", up.url.rstrip("/"), ca=f"{pki}/ca.crt")
+    gw = podterm(["--kubeconfig", kc, "--ping-interval", "1s"], name="gw-keepalive")
+    proxy = IdleCutProxy(gw.port, 3)
+    try:
+        resp, ws = ws_open(proxy.port, exec_path(["cat"], stdin=True), V5)
+        with ws:
+            frames, eof = frames_for(ws, 9)
+            assert not eof and proxy.cuts == 0, frames
+            assert sum(f.opcode == 0x9 for f in frames) >= 7, frames
+            ws.send_binary(b"\x00through the gateway\n")
+            ws.send_binary(b"\xff\x00")
+            t = ws.collect(10)
+        assert t.data(1) == b"through the gateway\n", t
+        assert json.loads(t.status())["status"] == "Success", t
+    finally:
+        proxy.close()

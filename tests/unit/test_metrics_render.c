@@ -69,7 +69,9 @@ static void test_sessions(void **state)
                   "podterm_sessions_total{result=\"client-closed\"} 1\n"
                   "podterm_sessions_total{result=\"shutdown\"} 0\n"
                   "podterm_sessions_total{result=\"idle-timeout\"} 0\n"
-                  "podterm_sessions_total{result=\"max-duration\"} 0\n");
+                  "podterm_sessions_total{result=\"max-duration\"} 0\n"
+                  "podterm_sessions_total{result=\"client-unresponsive\"} 0\n"
+                  "podterm_sessions_total{result=\"upstream-lost\"} 0\n");
     assert_family(out, "# HELP podterm_session_duration_seconds ",
                   "# HELP podterm_session_duration_seconds How long ended sessions ran.\n"
                   "# TYPE podterm_session_duration_seconds histogram\n"
@@ -183,6 +185,9 @@ static void test_label_sets(void **state)
     assert_int_equal(metrics_verb_index("deletecollection"), METRICS_VERB_DELETECOLLECTION);
     assert_int_equal(metrics_verb_index(NULL), METRICS_VERB_OTHER);
     assert_int_equal(metrics_result_index("max-duration"), METRICS_RESULT_MAX_DURATION);
+    assert_int_equal(metrics_result_index("client-unresponsive"),
+                     METRICS_RESULT_CLIENT_UNRESPONSIVE);
+    assert_int_equal(metrics_result_index("upstream-lost"), METRICS_RESULT_UPSTREAM_LOST);
     assert_int_equal(metrics_result_index(NULL), METRICS_RESULT_ERROR);
     assert_int_equal(metrics_code_index(200), 1);
     assert_int_equal(metrics_code_index(-1), METRICS_CODES - 1);

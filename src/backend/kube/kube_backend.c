@@ -10,8 +10,9 @@
  * says -EAGAIN and the session stops reading the client.
  *
  * Faults: EOF, reset or a TLS error ends the stream with an error exit (a
- * Status on channel 3 for the client); so does an upstream that sends
- * nothing, not even pongs, for KUBE_STALL_MS while we were reading. */
+ * Status on channel 3 for the client, end reason "upstream-lost"); so does
+ * an upstream that sends nothing, not even the pong, for a whole ping
+ * interval (--ping-interval) after a ping while we were reading. */
 #include "backend/kube/kube_backend.h"
 
 #include <errno.h>
@@ -30,6 +31,7 @@
 struct kube_backend {
     struct backend base;
     uv_loop_t *loop;
+    uint64_t ping_interval_ms; /* 0: no pings, no stall verdict */
     size_t streams;
     bool freed; /* backend_free came while streams were still closing */
 };
@@ -66,6 +68,7 @@ struct kube_stream {
     char upstream_err[TLS_SOCK_ERR_MAX + 64];
     bool exited_sent, stopped;
     uint64_t last_rx_ms;
+    uint64_t ping_ms; /* when the last ping was queued (0: none yet) */
 
     uv_timer_t kick, ping;
     int handles_open;
@@ -370,6 +373,7 @@ static void stream_exit(struct kube_stream *s)
         exit.type = BACKEND_EXIT_ERROR;
         snprintf(exit.message, sizeof(exit.message), "%.*s", (int)sizeof(exit.message) - 1,
                  s->upstream_err[0] ? s->upstream_err : KUBE_LOST);
+        exit.reason = "upstream-lost";
     } else if (s->wire != KUBE_WIRE_CHANNEL) {
         memset(&exit, 0, sizeof(exit));
         exit.type = BACKEND_EXIT_ERROR;
@@ -429,10 +433,14 @@ static void stream_on_ping(uv_timer_t *t)
     uint64_t now = uv_now(s->kb->loop);
     if (s->rx_full || s->tx_off < s->tx_len)
         s->last_rx_ms = now; /* we are the ones not reading, or TCP is pushing back */
-    else if (now - s->last_rx_ms > KUBE_STALL_MS) {
+    else if (s->ping_ms && s->last_rx_ms < s->ping_ms) {
+        /* Nothing since the last ping, not even its pong: judged against
+         * the ping's own time, not the timer's, whose jitter can exceed
+         * a pong's round trip. */
         stream_end(s, "the API server stopped responding");
         return;
     }
+    s->ping_ms = now;
     stream_queue(s, WSF_PING, -1, NULL, 0);
 }
 
@@ -588,13 +596,14 @@ static const struct backend_ops kube_ops = {
     .free = kube_backend_free,
 };
 
-struct backend *kube_backend_new(uv_loop_t *loop)
+struct backend *kube_backend_new(uv_loop_t *loop, uint64_t ping_interval_ms)
 {
     struct kube_backend *kb = calloc(1, sizeof(*kb));
     if (!kb)
         return NULL;
     kb->base.ops = &kube_ops;
     kb->loop = loop;
+    kb->ping_interval_ms = ping_interval_ms;
     return &kb->base;
 }
 
@@ -633,7 +642,8 @@ struct backend_stream *kube_stream_new(struct backend *backend, struct tls_sock 
     tls_sock_set_cb(sock, stream_on_sock, s);
     /* Nothing is read until the session binds (kube_start): output waits in TCP. */
     tls_sock_want(sock, false, false);
-    uv_timer_start(&s->ping, stream_on_ping, KUBE_PING_INTERVAL_MS, KUBE_PING_INTERVAL_MS);
+    if (kb->ping_interval_ms)
+        uv_timer_start(&s->ping, stream_on_ping, kb->ping_interval_ms, kb->ping_interval_ms);
     return &s->base;
 }
 

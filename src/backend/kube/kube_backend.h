@@ -18,8 +18,6 @@
 #define KUBE_TX_MAX (64 * 1024)         /* frames waiting to go upstream */
 #define KUBE_RX_MAX (16 * 1024)         /* upstream bytes read but not yet decoded */
 #define KUBE_STATUS_BUF_MAX (16 * 1024) /* the channel 3 Status */
-#define KUBE_PING_INTERVAL_MS 5000      /* like kubectl: keeps proxies and the apiserver awake */
-#define KUBE_STALL_MS 15000             /* no byte from a read, unpaused upstream for this: dead */
 
 /* What the upstream API server picked (PROTOCOL.md 2.2). */
 enum kube_wire {
@@ -38,7 +36,11 @@ struct kube_stream_desc {
     bool want_stdin, want_stdout, want_stderr, tty;
 };
 
-struct backend *kube_backend_new(uv_loop_t *loop);
+/* ping_interval_ms (--ping-interval): each stream pings its API server this
+ * often (keeping proxies and load balancers in between from cutting an idle
+ * session) and ends when nothing at all came back for an interval after a
+ * ping; 0: neither. */
+struct backend *kube_backend_new(uv_loop_t *loop, uint64_t ping_interval_ms);
 size_t kube_backend_stream_count(const struct backend *backend);
 
 /* Wrap a 101'd upstream WebSocket. Takes sock, desc (its argv) and copies
