@@ -30,9 +30,12 @@ void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const cha
 #define SESSION_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
 
 #define SESSION_OUT_PAYLOAD (64 * 1024) /* largest output payload per frame */
-#define SESSION_IN_MAX (64 * 1024)      /* stdin bytes waiting for the process */
-#define SESSION_WRITES_PER_WAKE 16      /* frames written per writeable callback at most */
-#define SESSION_ARGV_TEXT_MAX 512       /* "[sh -c exit 3]" in exit messages */
+/* Coalescing (session_fill): another read is appended to a waiting message
+ * only while at least this much room is left, so reads stay PTY-sized. */
+#define SESSION_COALESCE_ROOM_MIN (4 * 1024)
+#define SESSION_IN_MAX (64 * 1024) /* stdin bytes waiting for the process */
+#define SESSION_WRITES_PER_WAKE 16 /* frames written per writeable callback at most */
+#define SESSION_ARGV_TEXT_MAX 512  /* "[sh -c exit 3]" in exit messages */
 /* How often the sweep looks at every session (see session_sweep): the bound
  * on how long an oversized frame header waits for its 1009, and a client
  * that hung up while its input was paused waits to be noticed. */
@@ -63,12 +66,13 @@ struct session {
     char limit_message[SESSION_LIMIT_MESSAGE_MAX];
     const char *end_reason;
 
-    /* output: one frame at a time */
+    /* output: one message at a time, its payload growing while it waits */
     uint8_t *out;     /* LWS_PRE + frame; NULL while idle */
-    size_t out_len;   /* frame bytes ready at out + LWS_PRE (0: none) */
+    size_t out_pay;   /* payload bytes waiting at out + LWS_PRE + the largest head (0: none) */
+    int out_ch;       /* their channel */
     int next_channel; /* 1 or 2: alternate so neither stream starves */
     bool ch_open[3];  /* [1], [2]: not yet at end of stream */
-    bool reading;     /* backend notifications on */
+    bool reading[3];  /* [1], [2]: backend notifications on */
     bool initial_sent;
     uint64_t unacked; /* flow kind: payload bytes not yet acknowledged */
 
@@ -164,14 +168,18 @@ void session_limits_set(struct session *s, unsigned max_duration_s, const char *
              idle_policy ? idle_policy : "");
 }
 
+static void session_want_channel(struct session *s, int ch, bool on)
+{
+    if (!s->stream || !s->ch_open[ch] || s->reading[ch] == on)
+        return;
+    s->reading[ch] = on;
+    backend_stream_want_read(s->stream, ch, on);
+}
+
 static void session_want_output(struct session *s, bool on)
 {
-    if (!s->stream || s->reading == on)
-        return;
-    s->reading = on;
-    for (int ch = 1; ch <= 2; ch++)
-        if (s->ch_open[ch])
-            backend_stream_want_read(s->stream, ch, on);
+    session_want_channel(s, 1, on);
+    session_want_channel(s, 2, on);
 }
 
 /* End the session with an InternalError Status (then Close 1000) when
@@ -190,7 +198,7 @@ static void session_fail(struct session *s, const char *message)
     s->exit.code = 0;
     snprintf(s->exit.message, sizeof(s->exit.message), "%s", message);
     s->ch_open[1] = s->ch_open[2] = false;
-    s->out_len = 0;
+    s->out_pay = 0;
     if (s->wsi)
         lws_callback_on_writable(s->wsi);
 }
@@ -231,45 +239,61 @@ static const struct backend_stream_cbs session_cbs = {
 
 /* ---- output ---- */
 
-/* Read one chunk of process output into the frame buffer, if there is room. */
+/* Read process output into the waiting message.
+ *
+ * Coalescing: a PTY read returns about 4 KiB, and every message costs the
+ * client a fixed price (Node's ws, Go, Python and browsers pay per frame), so
+ * while the client's socket cannot take the message, later output of the
+ * same channel is appended to it, up to SESSION_OUT_PAYLOAD. Nothing waits
+ * for that: the writeable callback sends whatever is there as soon as the
+ * socket takes it, so a keystroke's echo goes out as fast as before. Only the
+ * waiting message's channel is read meanwhile (the other's readiness would
+ * fire again and again), which keeps the order of what was read. */
 static void session_fill(struct session *s)
 {
-    if (s->out_len || !s->stream || s->closed || s->failed)
+    if (!s->stream || s->closed || s->failed)
         return;
-    if (s->kind == PROTO_KIND_PODTERM && s->unacked >= PROTO_FLOW_WINDOW) {
-        session_want_output(s, false); /* the page is behind: wait for its acks */
-        return;
-    }
     size_t head = proto_frame_head(s->kind, SESSION_OUT_PAYLOAD);
     size_t cap = LWS_PRE + proto_frame_size(s->kind, SESSION_OUT_PAYLOAD);
     if (!s->out && !(s->out = malloc(cap))) {
         session_fail(s, SESSION_OOM_MESSAGE);
         return;
     }
-    for (int tries = 0; tries < 2; tries++) {
-        int ch = s->next_channel;
-        s->next_channel = ch == 1 ? 2 : 1;
-        if (!s->ch_open[ch])
-            continue;
-        ssize_t n =
-            backend_stream_read(s->stream, ch, s->out + LWS_PRE + head, SESSION_OUT_PAYLOAD);
-        if (n > 0) {
-            /* Shift so the header lands right before the payload. */
-            size_t h = proto_frame_head(s->kind, (size_t)n);
-            uint8_t *frame = s->out + LWS_PRE;
-            if (h != head)
-                memmove(frame + h, frame + head, (size_t)n);
-            session_tap_output(s, ch, frame + h, (size_t)n);
-            s->out_len = proto_frame_encode_inplace(s->kind, (uint8_t)ch, frame, (size_t)n);
-            s->unacked += (uint64_t)n;
-            session_want_output(s, false);
-            lws_callback_on_writable(s->wsi);
+    uint8_t *payload = s->out + LWS_PRE + head;
+    for (int tries = 0; tries < 2;) {
+        if (s->kind == PROTO_KIND_PODTERM && s->unacked >= PROTO_FLOW_WINDOW) {
+            session_want_output(s, false); /* the page is behind: wait for its acks */
             return;
         }
-        if (n == 0) {
+        int ch = s->out_pay ? s->out_ch : s->next_channel;
+        size_t room = SESSION_OUT_PAYLOAD - s->out_pay;
+        ssize_t n = 0;
+        if (s->ch_open[ch] && room >= SESSION_COALESCE_ROOM_MIN)
+            n = backend_stream_read(s->stream, ch, payload + s->out_pay, room);
+        else if (s->ch_open[ch])
+            n = -EAGAIN; /* full: wait for the socket */
+        if (n > 0) {
+            session_tap_output(s, ch, payload + s->out_pay, (size_t)n);
+            s->out_pay += (size_t)n;
+            s->out_ch = ch;
+            s->unacked += (uint64_t)n;
+            lws_callback_on_writable(s->wsi);
+            continue; /* more may be there already */
+        }
+        if (n == 0 && s->ch_open[ch]) {
             s->ch_open[ch] = false;
+            s->reading[ch] = false;
             backend_stream_want_read(s->stream, ch, false);
         }
+        if (s->out_pay) {
+            /* A message waits: listen to its channel only, and only while
+             * there is room to append. */
+            session_want_channel(s, ch, room >= SESSION_COALESCE_ROOM_MIN);
+            session_want_channel(s, ch == 1 ? 2 : 1, false);
+            return;
+        }
+        s->next_channel = ch == 1 ? 2 : 1;
+        tries++;
     }
     /* Nothing to send now: give the buffer back while idle, listen again. */
     free(s->out);
@@ -281,6 +305,23 @@ static int session_write_frame(struct session *s, uint8_t *frame, size_t len)
 {
     enum lws_write_protocol type = proto_frame_is_text(s->kind) ? LWS_WRITE_TEXT : LWS_WRITE_BINARY;
     return lws_write(s->wsi, frame, len, type) < (int)len ? -1 : 0;
+}
+
+/* The waiting payload as one message: the header goes right before it (the
+ * payload sat after the largest header) or base64 expands it in place. */
+static int session_write_output(struct session *s)
+{
+    size_t n = s->out_pay;
+    int ch = s->out_ch;
+    size_t head = proto_frame_head(s->kind, SESSION_OUT_PAYLOAD);
+    size_t h = proto_frame_head(s->kind, n);
+    uint8_t *frame = s->out + LWS_PRE;
+    if (h != head)
+        memmove(frame + h, frame + head, n);
+    size_t len = proto_frame_encode_inplace(s->kind, (uint8_t)ch, frame, n);
+    s->out_pay = 0;
+    s->next_channel = ch == 1 ? 2 : 1;
+    return session_write_frame(s, frame, len);
 }
 
 /* The first message: one empty payload on the lowest enabled output channel. */
@@ -356,10 +397,8 @@ static int session_write_next(struct session *s)
         memcpy(ping + LWS_PRE, SESSION_PING_PAYLOAD, n);
         return lws_write(s->wsi, ping + LWS_PRE, n, LWS_WRITE_PING) < (int)n ? -1 : 1;
     }
-    if (s->out_len) {
-        size_t len = s->out_len;
-        s->out_len = 0;
-        if (session_write_frame(s, s->out + LWS_PRE, len) < 0)
+    if (s->out_pay) {
+        if (session_write_output(s) < 0)
             return -1;
         session_fill(s); /* lws has the bytes: the buffer is free for the next chunk */
         return 1;
