@@ -192,6 +192,20 @@ best out. mbps "$repeat" loadgen --label out --proto channel.k8s.io \
     --expect-gen "$pipe_bytes" run -- "$gen" gen "$pipe_bytes"
 best out64. mbps "$repeat" loadgen --label out64 --proto base64.channel.k8s.io \
     --expect-gen "$pipe_bytes" run -- "$gen" gen "$pipe_bytes"
+# The same tty stream read by Node's ws, a client that pays per message (issue 13).
+bytes_of() { # "200M" -> 209715200, as the generator reads sizes
+    local n=${1%[KkMmGg]} s=1
+    case $1 in *[Kk]) s=1024 ;; *[Mm]) s=1048576 ;; *[Gg]) s=1073741824 ;; esac
+    echo $((n * s))
+}
+have_node=0
+command -v node >/dev/null && [ -d "$root/tests/node_modules/ws" ] && have_node=1
+if [ "$have_node" = 1 ]; then
+    best nodetty. mbps "$repeat" node "$root/bench/node_client.mjs" "$port" "$server_pid" \
+        "$(bytes_of "$tty_bytes")" tty -- "$gen" gen "$tty_bytes"
+else
+    log "no node or tests/node_modules/ws (scripts/deps.sh test): the Node client rows are skipped"
+fi
 if [ "$smoke" = 1 ]; then
     # The same stream read straight from a PTY / pipe has the same bytes and CRC.
     collect ptycrc. "$base" pty --crc -- "$gen" gen "$tty_bytes"
@@ -317,6 +331,11 @@ ratio() { calc "$(g "$1") / $(g "$2")" | awk '{ printf "%.2f", $1 }'; }
 
 r=$(ratio tty.mbps pty.mbps)
 row "tty exec output, channel.k8s.io (MB/s)" "$(g tty.mbps)" "$(g pty.mbps) raw PTY" "$r" ">= 0.95" "$(check "$r >= 0.95 && !${R[tty.failed]:-0}")"
+if [ "$have_node" = 1 ]; then
+    r=$(ratio nodetty.mbps pty.mbps)
+    row "tty exec output read by Node ws (MB/s; $(g nodetty.avg_message) B/message)" "$(g nodetty.mbps)" "$(g pty.mbps) raw PTY" "$r" ">= 0.8" "$(check "$r >= 0.8 && !${R[nodetty.failed]:-0}")"
+    row "  server CPU per GB of that output (s; client $(g nodetty.client_cpu) of a core)" "$(g nodetty.server_cpu_s_per_gb)" "-" "-" "<= 4" "$(check "$(g nodetty.server_cpu_s_per_gb) <= 4")"
+fi
 r=$(ratio out.mbps pipe.mbps)
 row "non-tty exec output, channel.k8s.io (MB/s)" "$(g out.mbps)" "$(g pipe.mbps) pipe" "$r" ">= 0.5" "$(check "$r >= 0.5 && !${R[out.failed]:-0}")"
 r=$(ratio tty64.mbps tty.mbps)
