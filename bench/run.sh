@@ -34,6 +34,7 @@ log() { echo "bench: $*" >&2; }
 
 cleanup() {
     stop_server
+    [ -n "${up_pid:-}" ] && kill "$up_pid" 2>/dev/null
     [ -n "${pty_max_old:-}" ] && echo "$pty_max_old" >/proc/sys/kernel/pty/max 2>/dev/null
     rm -rf "$work"
 }
@@ -80,7 +81,7 @@ start_server() { # [podterm flags...]
     server_pid=$!
     local i
     for i in $(seq 1 200); do
-        port=$(sed -n 's|^podterm: serving http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/server.log")
+        port=$(sed -n 's|^podterm: serving https\{0,1\}://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/server.log")
         [ -n "$port" ] && return 0
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.05
@@ -291,7 +292,34 @@ if [ "$big_n" -gt 0 ]; then
 fi
 stop_server
 
-# ---- 8. what Prometheus counting costs (bench/metrics_cost.c) ----
+# ---- 8. gateway: memory per idle proxied session (fresh TLS upstream + gateway) ----
+
+gw_n=$idle_n
+up_pid=
+if command -v openssl >/dev/null &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+        -keyout "$work/up.key" -out "$work/up.crt" -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 2>/dev/null; then
+    start_server --tls-cert-file "$work/up.crt" --tls-private-key-file "$work/up.key"
+    up_pid=$server_pid up_port=$port server_pid=
+    printf '%s\n' "apiVersion: v1" "kind: Config" "current-context: c" \
+        "contexts: [{name: c, context: {cluster: k, user: u}}]" \
+        "clusters: [{name: k, cluster: {server: \"https://127.0.0.1:$up_port\", certificate-authority: \"$work/up.crt\"}}]" \
+        "users: [{name: u, user: {token: bench}}]" >"$work/gw.kubeconfig"
+    start_server --kubeconfig "$work/gw.kubeconfig"
+    "$lg" --port "$port" --label warm run -- true >/dev/null
+    collect gwidle. loadgen --label gwidle --tty --stdin --sessions "$gw_n" --parallel 32 \
+        --idle-secs "$idle_secs" idle -- cat
+    stop_server
+    kill "$up_pid" 2>/dev/null
+    wait "$up_pid" 2>/dev/null
+    up_pid=
+    gw_ran=1
+else
+    log "no openssl: the gateway rows are skipped"
+fi
+
+# ---- 9. what Prometheus counting costs (bench/metrics_cost.c) ----
 
 collect metrics. "$tools/podterm-metrics-cost"
 
@@ -357,6 +385,7 @@ share=$(calc "($(g metrics.request_ns) + $(g metrics.session_ns)) * $(g setup8.r
 row "metrics counting: ns per request+session / share at set-up rate (%)" "$(g metrics.request_ns)+$(g metrics.session_ns) / $share" "-" "-" "< 0.1 %" "$(check "$share < 0.1 && !${R[metrics.failed]:-0}")"
 row "$idle_n idle tty sessions: server RSS per session (KiB)" "$(g idle.rss_per_session_kib)" "$(g idle.rss0_kib) KiB at start" "-" "<= 12" "$(check "$(g idle.rss_per_session_kib) <= 12 && !${R[idle.failed]:-0}")"
 row "$idle_n idle tty sessions: server CPU (%) / wakeups/s" "$(g idle.idle_cpu_pct) / $(g idle.idle_wakeups_per_s)" "-" "-" "0 % (<= 1 tick)" "$(check "$(g idle.idle_cpu_pct) <= 1.0001 / $idle_secs")"
+[ -n "${gw_ran:-}" ] && row "$gw_n idle proxied tty sessions (gateway, TLS upstream): RSS per session (KiB)" "$(g gwidle.rss_per_session_kib)" "$(g idle.rss_per_session_kib) local mode" "-" "report (16: issue 13)" "-"
 row "slow consumer ${pause_secs} s: server RSS growth (KiB)" "$(g slow.rss_growth_kib)" "$(g slow.rss0_kib) KiB at start" "-" "< 256" "$(check "$(g slow.rss_growth_kib) < 256 && !${R[slow.failed]:-0}")"
 row "slow consumer: Ctrl-C to child gone (ms)" "$(g slow.stop_ms)" "-" "-" "< 1000" "$(check "$(g slow.stop_ms) >= 0 && $(g slow.stop_ms) < 1000")"
 row "flood ${flood_n}x$flood_bytes pipes, bytes+crc+exit (MB/s aggregate)" "$(g flood.mbps)" "errors $(g flood.errors)" "-" "0 errors" "$(check "${R[flood.errors]:-1} == 0 && !${R[flood.failed]:-0}")"

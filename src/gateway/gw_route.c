@@ -132,5 +132,10 @@ int gw_exec_desc(const struct http_query *q, bool attach, struct kube_stream_des
             d->argc++;
         }
     }
+    /* The stream keeps argv for its whole life: GW_ARGV_MAX slots are 8 KiB
+     * per open session, the command itself a few pointers. */
+    char **fit = d->argv ? realloc(d->argv, (d->argc + 1) * sizeof(*d->argv)) : NULL;
+    if (fit)
+        d->argv = fit;
     return 0;
 }

@@ -164,9 +164,17 @@ int http_query_decode(const char *query, size_t len, struct http_query *q)
     memset(q, 0, sizeof(*q));
     if (!query || !len)
         return 0;
-    /* Each item's key and value take at most their escaped length plus a NUL. */
-    q->arena = malloc(len + 2 * HTTP_QUERY_ITEMS_MAX + 2);
-    q->items = calloc(HTTP_QUERY_ITEMS_MAX, sizeof(*q->items));
+    /* Sized to this query, not to the bound: an admission keeps its query
+     * for the whole session, so every byte here is per open session. Items
+     * are '&'-separated; each key and value takes at most its escaped
+     * length plus a NUL. */
+    size_t cap = 1;
+    for (const char *p = query; (p = memchr(p, '&', len - (size_t)(p - query))); p++)
+        cap++;
+    if (cap > HTTP_QUERY_ITEMS_MAX)
+        cap = HTTP_QUERY_ITEMS_MAX;
+    q->arena = malloc(len + 2 * cap + 2);
+    q->items = calloc(cap, sizeof(*q->items));
     if (!q->arena || !q->items) {
         http_query_free(q);
         return -1;
@@ -174,7 +182,7 @@ int http_query_decode(const char *query, size_t len, struct http_query *q)
     char *a = q->arena;
     size_t pos = 0;
     struct http_query_item it;
-    while (q->len < HTTP_QUERY_ITEMS_MAX && http_query_next(query, len, &pos, &it)) {
+    while (q->len < cap && http_query_next(query, len, &pos, &it)) {
         size_t raw = it.key_len + (it.value ? it.value_len + 1 : 0);
         if (raw == 0 || memchr(it.key, ';', raw))
             continue;

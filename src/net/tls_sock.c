@@ -206,7 +206,10 @@ struct tls_sock *tls_sock_new(uv_loop_t *loop, int fd, SSL *ssl, tls_sock_cb cb,
     s->handles_open = 2;
     if (ssl) {
         SSL_set_fd(ssl, fd);
-        SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        /* RELEASE_BUFFERS: an idle proxied session holds no 2 x 17 KiB of
+         * OpenSSL record buffers (issue 13: memory per idle session). */
+        SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
     }
     s->state = TS_CONNECTING;
     tls_sock_update(s);

@@ -47,7 +47,7 @@ struct kube_stream {
 
     struct wsf_decoder dec;
     int channel; /* current upstream message's channel, -1 before its first byte */
-    uint8_t rx[KUBE_RX_MAX];
+    uint8_t *rx; /* KUBE_RX_MAX bytes while undecoded bytes wait; NULL when idle */
     size_t rx_len;
     bool rx_full;
 
@@ -55,7 +55,7 @@ struct kube_stream {
     size_t out_off[3], out_len[3];
     bool want[3];
 
-    char status[KUBE_STATUS_BUF_MAX];
+    char *status; /* KUBE_STATUS_BUF_MAX bytes once channel 3 speaks (at the end) */
     size_t status_len;
 
     uint8_t *tx;
@@ -161,6 +161,8 @@ static void stream_flush(struct kube_stream *s)
     }
     if (s->tx_off == s->tx_len) {
         s->tx_off = s->tx_len = 0;
+        free(s->tx); /* nor a send buffer: pings and keystrokes are small and rare */
+        s->tx = NULL;
         if (s->writer_waiting) {
             s->writer_waiting = false;
             s->kick_write = true;
@@ -205,8 +207,10 @@ static size_t stream_on_data(struct kube_stream *s, const struct wsf_event *ev)
         return took + n;
     }
     if (ch == 3) {
-        size_t n = sizeof(s->status) - 1 - s->status_len < len
-                       ? sizeof(s->status) - 1 - s->status_len
+        if (!s->status && !(s->status = calloc(1, KUBE_STATUS_BUF_MAX)))
+            return ev->len; /* the exit then says the status was lost */
+        size_t n = KUBE_STATUS_BUF_MAX - 1 - s->status_len < len
+                       ? KUBE_STATUS_BUF_MAX - 1 - s->status_len
                        : len;
         memcpy(s->status + s->status_len, data, n);
         s->status_len += n;
@@ -242,6 +246,10 @@ static void stream_decode(struct kube_stream *s)
     }
     memmove(s->rx, s->rx + n, s->rx_len - (size_t)n);
     s->rx_len -= (size_t)n;
+    if (!s->rx_len) {
+        free(s->rx); /* an idle stream holds no receive buffer */
+        s->rx = NULL;
+    }
     if (s->dec.closed && !s->upstream_done) {
         /* Upstream closes right after the status (PROTOCOL.md 3.9): answer and end. */
         stream_queue(s, WSF_CLOSE, -1, (const uint8_t *)"\x03\xe8", 2);
@@ -255,10 +263,14 @@ static void stream_pump(struct kube_stream *s)
         stream_decode(s);
         if (s->upstream_done)
             return;
-        s->rx_full = s->rx_len == sizeof(s->rx);
+        s->rx_full = s->rx_len == KUBE_RX_MAX;
         if (s->rx_full)
             break;
-        ssize_t n = tls_sock_read(s->sock, s->rx + s->rx_len, sizeof(s->rx) - s->rx_len);
+        if (!s->rx && !(s->rx = malloc(KUBE_RX_MAX))) {
+            stream_end(s, KUBE_OOM_MESSAGE);
+            return;
+        }
+        ssize_t n = tls_sock_read(s->sock, s->rx + s->rx_len, KUBE_RX_MAX - s->rx_len);
         if (n == -EAGAIN)
             break;
         if (n <= 0) {
@@ -550,6 +562,8 @@ static void stream_closed(uv_handle_t *h)
         for (int ch = 1; ch <= 2; ch++)
             free(s->out[ch]);
         free(s->tx);
+        free(s->rx);
+        free(s->status);
         for (size_t i = 0; s->desc.argv && s->desc.argv[i]; i++)
             free(s->desc.argv[i]);
         free(s->desc.argv);
@@ -618,8 +632,11 @@ struct backend_stream *kube_stream_new(struct backend *backend, struct tls_sock 
 {
     struct kube_backend *kb = (struct kube_backend *)backend;
     struct kube_stream *s = calloc(1, sizeof(*s));
-    if (!s || extra_len > sizeof(s->rx)) {
+    if (s && extra_len && (extra_len > KUBE_RX_MAX || !(s->rx = malloc(KUBE_RX_MAX)))) {
         free(s);
+        s = NULL;
+    }
+    if (!s) {
         tls_sock_close(sock);
         return NULL;
     }
@@ -631,7 +648,8 @@ struct backend_stream *kube_stream_new(struct backend *backend, struct tls_sock 
     desc->argv = NULL; /* ours now */
     s->channel = -1;
     wsf_decoder_init(&s->dec);
-    memcpy(s->rx, extra, extra_len);
+    if (extra_len)
+        memcpy(s->rx, extra, extra_len);
     s->rx_len = extra_len;
     s->last_rx_ms = uv_now(kb->loop);
     uv_timer_init(kb->loop, &s->kick);
