@@ -206,10 +206,7 @@ struct tls_sock *tls_sock_new(uv_loop_t *loop, int fd, SSL *ssl, tls_sock_cb cb,
     s->handles_open = 2;
     if (ssl) {
         SSL_set_fd(ssl, fd);
-        /* RELEASE_BUFFERS: an idle proxied session holds no 2 x 17 KiB of
-         * OpenSSL record buffers (issue 13: memory per idle session). */
-        SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                              SSL_MODE_RELEASE_BUFFERS);
+        SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     }
     s->state = TS_CONNECTING;
     tls_sock_update(s);
@@ -295,6 +292,15 @@ static void tls_sock_closed(uv_handle_t *h)
         close(s->fd);
         free(s);
     }
+}
+
+void tls_sock_trim(struct tls_sock *s)
+{
+    /* Fails, harmlessly, while a record is half read or half written. Not
+     * SSL_MODE_RELEASE_BUFFERS: that frees them after every record, and a
+     * busy stream would allocate them again for the next one. */
+    if (s && s->ssl && s->state == TS_OPEN)
+        (void)!SSL_free_buffers(s->ssl);
 }
 
 void tls_sock_close(struct tls_sock *s)

@@ -44,6 +44,9 @@ const char *tls_sock_error(const struct tls_sock *s);
 void tls_sock_set_cb(struct tls_sock *s, tls_sock_cb cb, void *user);
 SSL *tls_sock_ssl(struct tls_sock *s);
 /* Close the socket; no callback fires after this. Freed once uv is done. */
+/* Give OpenSSL's record buffers (about 2 x 17 KiB) back while the connection
+ * is idle; they come back by themselves at the next read or write. */
+void tls_sock_trim(struct tls_sock *s);
 void tls_sock_close(struct tls_sock *s);
 
 #endif

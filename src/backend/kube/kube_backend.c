@@ -58,7 +58,7 @@ struct kube_stream {
     char *status; /* KUBE_STATUS_BUF_MAX bytes once channel 3 speaks (at the end) */
     size_t status_len;
 
-    uint8_t *tx;
+    uint8_t *tx; /* KUBE_TX_MAX bytes while frames wait (see stream_buffers_trim) */
     size_t tx_off, tx_len;
     bool writer_waiting;
     bool stdin_closed;
@@ -161,8 +161,6 @@ static void stream_flush(struct kube_stream *s)
     }
     if (s->tx_off == s->tx_len) {
         s->tx_off = s->tx_len = 0;
-        free(s->tx); /* nor a send buffer: pings and keystrokes are small and rare */
-        s->tx = NULL;
         if (s->writer_waiting) {
             s->writer_waiting = false;
             s->kick_write = true;
@@ -246,10 +244,6 @@ static void stream_decode(struct kube_stream *s)
     }
     memmove(s->rx, s->rx + n, s->rx_len - (size_t)n);
     s->rx_len -= (size_t)n;
-    if (!s->rx_len) {
-        free(s->rx); /* an idle stream holds no receive buffer */
-        s->rx = NULL;
-    }
     if (s->dec.closed && !s->upstream_done) {
         /* Upstream closes right after the status (PROTOCOL.md 3.9): answer and end. */
         stream_queue(s, WSF_CLOSE, -1, (const uint8_t *)"\x03\xe8", 2);
@@ -437,6 +431,24 @@ static void stream_schedule(struct kube_stream *s)
         uv_timer_start(&s->kick, stream_on_kick, 0, 0);
 }
 
+/* An idle stream holds no receive or send buffer (16 + 64 KiB): given back
+ * once per ping interval (after the ping went out) when empty, rather than
+ * each time they drain, which while data flows would free and allocate them
+ * per read. */
+static void stream_buffers_trim(struct kube_stream *s)
+{
+    if (!s->rx_len) {
+        free(s->rx);
+        s->rx = NULL;
+    }
+    if (s->tx_off == s->tx_len) {
+        free(s->tx);
+        s->tx = NULL;
+        s->tx_off = s->tx_len = 0;
+        tls_sock_trim(s->sock);
+    }
+}
+
 static void stream_on_ping(uv_timer_t *t)
 {
     struct kube_stream *s = t->data;
@@ -453,7 +465,8 @@ static void stream_on_ping(uv_timer_t *t)
         return;
     }
     s->ping_ms = now;
-    stream_queue(s, WSF_PING, -1, NULL, 0);
+    stream_queue(s, WSF_PING, -1, NULL, 0); /* written at once unless TCP pushes back */
+    stream_buffers_trim(s);
 }
 
 /* ---- backend ops ---- */
