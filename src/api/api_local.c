@@ -139,9 +139,9 @@ static char *api_json_text(const json_t *json, size_t *len)
     return text;
 }
 
-/* Answer with json (consumed); one that could not be built (NULL) or serialized
- * (out of memory) is a 500 Status, not a dropped connection. */
-static int api_send(struct lws *wsi, int code, json_t *json)
+/* api.h: answer with json (consumed); one that could not be built (NULL) or
+ * serialized (out of memory) is a 500 Status, not a dropped connection. */
+int api_send(struct lws *wsi, int code, json_t *json)
 {
     size_t len = 0;
     char *text = api_json_text(json, &len);
