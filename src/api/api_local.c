@@ -179,10 +179,15 @@ static int api_discovery(struct lws *wsi, const char *path)
                                   "v1", "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0",
                                   "serverAddress", host));
     }
+    /* The one group: podterm's sessions (api_sessions.h), so discovery
+     * (kubectl api-resources, auth can-i, get) knows its resources. */
     if (strcmp(path, "/apis") == 0 || strcmp(path, "/apis/") == 0)
-        return api_send(
-            wsi, 200,
-            json_pack("{s:s, s:s, s:[]}", "kind", "APIGroupList", "apiVersion", "v1", "groups"));
+        return api_send(wsi, 200,
+                        json_pack("{s:s, s:s, s:[{s:s, s:[{s:s, s:s}], s:{s:s, s:s}}]}", "kind",
+                                  "APIGroupList", "apiVersion", "v1", "groups", "name",
+                                  "podterm.dev", "versions", "groupVersion", "podterm.dev/v1alpha1",
+                                  "version", "v1alpha1", "preferredVersion", "groupVersion",
+                                  "podterm.dev/v1alpha1", "version", "v1alpha1"));
     if (strcmp(path, "/api/v1") == 0 || strcmp(path, "/api/v1/") == 0)
         return api_send(wsi, 200,
                         json_pack("{s:s, s:s, s:[{s:s, s:s, s:b, s:s, s:[s, s], s:[s]}, "
