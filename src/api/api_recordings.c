@@ -81,9 +81,8 @@ long api_recordings_newest(const char *dir, char (**ids)[AUDIT_ID_LEN + 1])
     return (long)n;
 }
 
-/* Open <dir>/<id>.cast for reading: a regular file, never through a link.
- * Returns the fd (st filled) or -1. */
-static int api_rec_open(const char *dir, const char *id, struct stat *st)
+/* api_sessions.h: a regular file, never through a link, never blocking. */
+int api_recording_open(const char *dir, const char *id, struct stat *st)
 {
     char path[API_REC_PATH_MAX];
     if (!api_session_id_valid(id, strlen(id)) ||
@@ -120,7 +119,7 @@ int api_recording_read(const char *dir, const char *id, struct api_session *s)
 {
     api_session_clear(s);
     struct stat st;
-    int fd = api_rec_open(dir, id, &st);
+    int fd = api_recording_open(dir, id, &st);
     if (fd < 0)
         return -1;
     size_t size = (size_t)st.st_size;
@@ -150,7 +149,7 @@ int api_recording_load(const char *dir, const char *id, char **out, size_t *len)
     *out = NULL;
     *len = 0;
     struct stat st;
-    int fd = api_rec_open(dir, id, &st);
+    int fd = api_recording_open(dir, id, &st);
     if (fd < 0)
         return -1;
     if ((uint64_t)st.st_size > API_RECORDING_SERVE_MAX) {
@@ -176,7 +175,7 @@ int api_recording_load(const char *dir, const char *id, char **out, size_t *len)
 bool api_recording_exists(const char *dir, const char *id)
 {
     struct stat st;
-    int fd = dir ? api_rec_open(dir, id, &st) : -1;
+    int fd = dir ? api_recording_open(dir, id, &st) : -1;
     if (fd < 0)
         return false;
     close(fd);

@@ -204,8 +204,7 @@ static int api_sessions_list(struct server *server, struct lws *wsi, const struc
 
 /* ---- one session ---- */
 
-/* Find id, live or recorded: 1 found (s filled), 0 not, -1 out of memory. */
-static int api_session_lookup(struct server *server, const char *id, struct api_session *s)
+int api_session_lookup(struct server *server, const char *id, struct api_session *s)
 {
     const char *dir = server->opts.recording_dir;
     if (api_live_find(server, id, s)) {

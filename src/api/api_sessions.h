@@ -30,8 +30,9 @@
  * header and a tail, whatever the directory holds. */
 #define API_RECORDINGS_SCAN_MAX 20000
 #define API_RECORDINGS_LIST_MAX 500
-/* A recording served whole up to this size (the recorder's default cap);
- * a larger file gets a 413 Status naming the bound. */
+/* A GET of a recording is streamed by the front door (api_stream.c); what
+ * lws answers itself (HEAD, or when the stream could not start) is read
+ * whole up to this size (the recorder's default cap), a 413 beyond it. */
 #define API_RECORDING_SERVE_MAX (64u << 20)
 
 struct server;
@@ -40,6 +41,17 @@ struct session_view;
 /* api_sessions.c: the paths above. Returns 1 when it answered, 0 when the
  * path is not one of them, -1 to close. */
 int api_sessions_handle(struct server *server, struct lws *wsi, const char *path);
+
+/* Find a session, live or recorded: 1 found (s filled), 0 not, -1 out of
+ * memory. */
+int api_session_lookup(struct server *server, const char *id, struct api_session *s);
+
+/* api_stream.c: the front door's hand-over of a GET of a recording the
+ * requester may read (front.c): true when it took fd and adm and streams
+ * the file (bounded buffer, idle timeout) off lws; false, and nothing
+ * taken, when lws is to answer (a Status, or another method). */
+struct admission;
+bool api_recording_stream_take(struct server *server, int fd, struct admission *adm);
 
 /* api_live.c: a running session (a view from session_list_snapshot) as
  * the API shows it; false when it has no admission to say who runs it. */
@@ -61,6 +73,10 @@ int api_recording_read(const char *dir, const char *id, struct api_session *s);
 /* The whole file into a new buffer for free(): 0; -1 absent (as above);
  * -2 larger than API_RECORDING_SERVE_MAX; -3 out of memory or unreadable. */
 int api_recording_load(const char *dir, const char *id, char **out, size_t *len);
+/* Open <dir>/<id>.cast for reading (O_NOFOLLOW, O_NONBLOCK, O_CLOEXEC): the
+ * fd of a regular file, st filled; -1 otherwise. */
+struct stat;
+int api_recording_open(const char *dir, const char *id, struct stat *st);
 /* Is there a recording of this id (a regular file; dir NULL: no)? */
 bool api_recording_exists(const char *dir, const char *id);
 

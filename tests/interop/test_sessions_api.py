@@ -446,3 +446,85 @@ def test_watch_and_other_verbs_need_rbac(rbac_server):
     assert json.loads(body)["message"] == (
         'sessions.podterm.dev is forbidden: User "bob" cannot watch resource "sessions" in API '
         'group "podterm.dev" at the cluster scope')
+
+
+# ---------------------------------------------------------------- bounds
+
+def test_large_recording_is_streamed_whole(podterm, tmp_path):
+    """A recording over 64 MiB (a sparse file: no disk used) is listed (its
+    header and tail are read, not the rest) and streamed whole with its exact
+    Content-Length. Handed to lws as one reply it broke off after 256 KiB
+    in the ASan build (and lws cuts slow readers after seconds)."""
+    rec = str(tmp_path / "rec")
+    os.mkdir(rec)
+    size = (64 << 20) + 1
+    path = write_cast(rec, ID_EXITED, header(ID_EXITED, "system:anonymous", ["yes"]).encode(),
+                      time.time())
+    with open(path, "r+b") as f:
+        f.truncate(size)
+    srv = podterm(["--recording-dir", rec], config=CLUSTER_CONFIG)
+    listed = items(srv.port)
+    assert [(i["metadata"]["name"], i["status"]["phase"], "exitCode" in i["status"])
+            for i in listed] == [(ID_EXITED, "Ended", False)], listed
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    try:
+        conn.request("GET", f"{SESSIONS}/{ID_EXITED}/recording")
+        r = conn.getresponse()
+        assert (r.status, r.getheader("Content-Type"), r.getheader("Content-Length")) == (
+            200, "application/x-asciicast", str(size))
+        body = r.read()
+    finally:
+        conn.close()
+    with open(path, "rb") as f:
+        assert body == f.read()
+
+
+def test_reader_that_stops_reading_is_dropped(podterm, tmp_path):
+    """A reader that asks for a recording and takes nothing is dropped after
+    the stream's idle bound (10 s); the server holds nothing of it after."""
+    import socket
+    rec = str(tmp_path / "rec")
+    os.mkdir(rec)
+    path = write_cast(rec, ID_EXITED, header(ID_EXITED, "system:anonymous", ["yes"]).encode(),
+                      time.time())
+    with open(path, "r+b") as f:
+        f.truncate(32 << 20)
+    srv = podterm(["--recording-dir", rec], config=CLUSTER_CONFIG)
+    baseline = srv.fd_count()
+    c = socket.create_connection(("127.0.0.1", srv.port))
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.sendall(f"GET {SESSIONS}/{ID_EXITED}/recording HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+              .encode())
+    try:
+        time.sleep(1)
+        assert srv.fd_count() > baseline  # the socket and the file, held while it streams
+        deadline = time.monotonic() + 30
+        while srv.fd_count() > baseline and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert srv.fd_count() <= baseline, srv.fds()
+        assert "code=499" in srv.output().split(f"{ID_EXITED}/recording")[-1].split("\n")[0], (
+            srv.output()[-2000:])
+    finally:
+        c.close()
+    # and the server serves on
+    assert items(srv.port)[0]["metadata"]["name"] == ID_EXITED
+
+
+def test_list_reads_the_newest_recordings_only(podterm, tmp_path):
+    """More recordings than a list reads (500): the newest 500, newest first."""
+    rec = str(tmp_path / "rec")
+    os.mkdir(rec)
+    now = int(time.time())
+    ids = [f"0a1b2c3d-1111-4222-8333-{i:012x}" for i in range(520)]
+    for i, sid in enumerate(ids):
+        write_cast(rec, sid, cast_exited(sid, "system:anonymous"), now - 1000 + i)
+    srv = podterm(["--recording-dir", rec], config=CLUSTER_CONFIG)
+    t0 = time.monotonic()
+    listed = items(srv.port)
+    took = time.monotonic() - t0
+    assert [i["metadata"]["name"] for i in listed] == ids[::-1][:500]
+    assert took < 10, f"a list of 500 recordings took {took:.2f} s"
+    # the oldest are still there, one by one
+    r = get(srv.port, f"{SESSIONS}/{ids[0]}")
+    assert r.status == 200 and r.json()["status"]["exitCode"] == 3, r
