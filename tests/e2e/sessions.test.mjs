@@ -121,6 +121,10 @@ pods:
     assert.equal(new URL(page.url()).hash, `#/-/sessions/${ID}`);
     await page.waitForFunction(() => window.podterm.replay()?.state === 'ready', null, { timeout: 15000 });
     assert.equal(await page.locator('#replay-title').innerText(), 'Replay: system:anonymous in default/local/shell');
+    // twice the speed: the player is made again (at the same place, the start)
+    await page.selectOption('#replay-speed', '2');
+    await page.waitForFunction(() => window.podterm.replay()?.state === 'ready', null, { timeout: 10000 });
+    assert.equal(await page.locator('.ap-player').count(), 1);
     // the player's own controls: its start overlay and play button
     await page.locator('.ap-player').click();
     await page.waitForFunction(() => window.podterm.replay()?.state === 'ended', null, { timeout: 20000 });
@@ -130,14 +134,6 @@ pods:
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.mouse.move(550, 500); // over the player: its control bar shows
     await screenshot(page, 'replay-player');
-
-    // another speed: the player is made again at the same place, and plays on
-    await page.selectOption('#replay-speed', '2');
-    await page.waitForFunction(() => ['ready', 'paused', 'ended'].includes(window.podterm.replay()?.state), null, { timeout: 10000 });
-    await page.evaluate(() => window.podterm.replayPlay());
-    await page.waitForFunction(() => window.podterm.replay()?.state === 'ended', null, { timeout: 20000 });
-    const again = (await page.evaluate(() => window.podterm.replay().text)).split('\n');
-    assert.equal(again[2], 'FAIL e2e: replay-final-line-7');
     assert.deepEqual(page.errors, []);
   });
 
