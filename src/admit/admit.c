@@ -289,6 +289,17 @@ static bool admit_path_canonical(const char *path)
     return true;
 }
 
+/* A user may always get and replay their own sessions (podterm.dev's
+ * sessions and sessions/recording) and list them: where RBAC says no, the
+ * handler answers for the requester's own sessions only. */
+static bool admit_owner_may(const struct admit_attrs *x)
+{
+    return x->resource_request && strcmp(x->api_group, "podterm.dev") == 0 &&
+           strcmp(x->resource, "sessions") == 0 &&
+           (strcmp(x->verb, "get") == 0 || strcmp(x->verb, "list") == 0) &&
+           (!x->subresource[0] || strcmp(x->subresource, "recording") == 0);
+}
+
 /* RBAC, when configured. exec/attach need create (kube-apiserver >= 1.35
  * checks it for WebSocket upgrades); get is accepted too, for policies
  * written for older apiservers. */
@@ -323,13 +334,20 @@ static bool admit_authorize(struct admit *a, struct admission *adm)
     if (d.allowed)
         return true;
     authz_forbidden_message(&adm->user, &at, "", adm->message, sizeof(adm->message));
-    adm->code = 403;
-    adm->phrase = "Forbidden";
-    adm->reason = "Forbidden";
     if (x->resource_request) {
         snprintf(adm->details_name, sizeof(adm->details_name), "%s", x->name);
         adm->details_kind = x->resource;
     }
+    if (admit_owner_may(x)) {
+        adm->owner_only = true;
+        adm->decision = "allow";
+        snprintf(adm->authz_reason, sizeof(adm->authz_reason), "%s",
+                 "podterm: the requester's own sessions only (RBAC does not grant this)");
+        return true;
+    }
+    adm->code = 403;
+    adm->phrase = "Forbidden";
+    adm->reason = "Forbidden";
     return false;
 }
 

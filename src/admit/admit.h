@@ -114,6 +114,11 @@ struct admission {
     uint64_t bytes_stdin, bytes_stdout;
     int exit_code; /* -1: none */
     const char *end_reason;
+    /* RBAC denied a get or list of podterm.dev's sessions: let through
+     * "owner only", answered for the requester's own sessions alone
+     * (src/api/api_sessions.c); message, details_name and details_kind
+     * below hold the Forbidden RBAC gave, for the sessions of others. */
+    bool owner_only;
     /* Refused (admit_request returned ADMIT_REFUSED): the Status to answer. */
     int code;
     const char *phrase; /* HTTP reason phrase */

@@ -3,6 +3,7 @@
 #ifndef PODTERM_API_H
 #define PODTERM_API_H
 
+#include <jansson.h>
 #include <libwebsockets.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +16,10 @@ int http_routes_handle(struct server *server, struct lws *wsi, const char *path)
 /* api_local.c: the Kubernetes REST subset for local mode. Returns 1 when it
  * answered, 0 if the path is not an API path, -1 to close. */
 int api_local_handle(struct server *server, struct lws *wsi, const char *path);
+
+/* api_local.c: answer with json (consumed): 1, or -1 to close; JSON that
+ * could not be built (NULL) or serialized is a 500 Status. */
+int api_send(struct lws *wsi, int code, json_t *json);
 
 /* api_review.c: POST .../selfsubjectaccessreviews and selfsubjectrulesreviews,
  * answered by the front door itself (front.c) with the body it read. */

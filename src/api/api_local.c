@@ -139,9 +139,9 @@ static char *api_json_text(const json_t *json, size_t *len)
     return text;
 }
 
-/* Answer with json (consumed); one that could not be built (NULL) or serialized
- * (out of memory) is a 500 Status, not a dropped connection. */
-static int api_send(struct lws *wsi, int code, json_t *json)
+/* api.h: answer with json (consumed); one that could not be built (NULL) or
+ * serialized (out of memory) is a 500 Status, not a dropped connection. */
+int api_send(struct lws *wsi, int code, json_t *json)
 {
     size_t len = 0;
     char *text = api_json_text(json, &len);
@@ -179,10 +179,15 @@ static int api_discovery(struct lws *wsi, const char *path)
                                   "v1", "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0",
                                   "serverAddress", host));
     }
+    /* The one group: podterm's sessions (api_sessions.h), so discovery
+     * (kubectl api-resources, auth can-i, get) knows its resources. */
     if (strcmp(path, "/apis") == 0 || strcmp(path, "/apis/") == 0)
-        return api_send(
-            wsi, 200,
-            json_pack("{s:s, s:s, s:[]}", "kind", "APIGroupList", "apiVersion", "v1", "groups"));
+        return api_send(wsi, 200,
+                        json_pack("{s:s, s:s, s:[{s:s, s:[{s:s, s:s}], s:{s:s, s:s}}]}", "kind",
+                                  "APIGroupList", "apiVersion", "v1", "groups", "name",
+                                  "podterm.dev", "versions", "groupVersion", "podterm.dev/v1alpha1",
+                                  "version", "v1alpha1", "preferredVersion", "groupVersion",
+                                  "podterm.dev/v1alpha1", "version", "v1alpha1"));
     if (strcmp(path, "/api/v1") == 0 || strcmp(path, "/api/v1/") == 0)
         return api_send(wsi, 200,
                         json_pack("{s:s, s:s, s:[{s:s, s:s, s:b, s:s, s:[s, s], s:[s]}, "

@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "api/api_health.h"
+#include "api/api_sessions.h"
 #include "server/http_reply.h"
 #include "session/session.h"
 #include "http/head_rewrite.h"
@@ -97,6 +98,10 @@ int http_routes_handle(struct server *server, struct lws *wsi, const char *path)
         return health < 0 ? -1 : 0;
     if (strcmp(path, "/metrics") == 0)
         return http_metrics(server, wsi);
+    /* The sessions API: podterm's own, in both modes (never relayed). */
+    int sessions = api_sessions_handle(server, wsi, path);
+    if (sessions != 0)
+        return sessions < 0 ? -1 : 0;
     const char *method = http_method(wsi);
     bool is_api = strcmp(path, "/version") == 0 || strncmp(path, "/api", 4) == 0;
     if (is_api && server->opts.gateway) {

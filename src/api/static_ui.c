@@ -76,12 +76,15 @@ int static_ui_handle(struct lws *wsi, const char *path)
     bool gz = static_accepts_gzip(wsi);
     /* connect-src 'self' covers the page's own ws:/wss: origin (CSP3 matches
      * the WebSocket schemes against the page's http/https); listing ws: wss:
-     * would let injected script talk to any host. */
+     * would let injected script talk to any host. 'wasm-unsafe-eval' lets
+     * the replay's player (asciinema-player) compile its bundled terminal
+     * emulator, which is WebAssembly; it allows no eval() of script. */
     snprintf(headers, sizeof(headers),
              "etag: %s\r\ncache-control: %s\r\nvary: Accept-Encoding\r\n"
              "x-content-type-options: nosniff\r\n"
-             "content-security-policy: default-src 'self'; connect-src 'self'; "
-             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'\r\n"
+             "content-security-policy: default-src 'self'; script-src 'self' "
+             "'wasm-unsafe-eval'; connect-src 'self'; style-src 'self' 'unsafe-inline'; "
+             "img-src 'self' data:; frame-ancestors 'none'\r\n"
              "%s",
              a->etag, cache, gz ? "content-encoding: gzip\r\n" : "");
     if (gz) {

@@ -11,8 +11,21 @@
 
 #define GW_ARGV_MAX 1024 /* command= values */
 
+/* podterm's own API group (the sessions API, src/api/api_sessions.h): served
+ * by podterm in gateway mode too, never relayed (the cluster has no such
+ * group, and the sessions are this replica's). */
+#define GW_OWN_GROUP "/apis/podterm.dev"
+
+static bool gw_path_is_own(const char *path, size_t len)
+{
+    size_t n = strlen(GW_OWN_GROUP);
+    return len >= n && memcmp(path, GW_OWN_GROUP, n) == 0 && (len == n || path[n] == '/');
+}
+
 bool gw_path_is_api(const char *path, size_t len)
 {
+    if (gw_path_is_own(path, len))
+        return false;
     return (len == 8 && memcmp(path, "/version", 8) == 0) ||
            (len >= 4 && memcmp(path, "/api", 4) == 0 && (len == 4 || path[4] == '/')) ||
            (len >= 5 && memcmp(path, "/apis", 5) == 0 && (len == 5 || path[5] == '/'));

@@ -17,7 +17,8 @@ enum gw_route {
     GW_ROUTE_EXEC, /* pods/{name}/exec or attach */
 };
 
-/* Is path an API path the gateway owns (/version, /api..., /apis...)? */
+/* Is path an API path the gateway owns (/version, /api..., /apis...)? Not
+ * /apis/podterm.dev and below: podterm answers those itself. */
 bool gw_path_is_api(const char *path, size_t len);
 /* Match the allowed subset; for EXEC fills ns, pod (GW_NAME_MAX + 1) and attach. */
 enum gw_route gw_route_match(const char *path, size_t len, char *ns, char *pod, bool *attach);

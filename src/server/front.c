@@ -14,6 +14,7 @@
 
 #include "admit/admit.h"
 #include "api/api.h"
+#include "api/api_sessions.h"
 #include "gateway/gateway.h"
 #include "http/head_rewrite.h"
 #include "http/http1.h"
@@ -298,6 +299,9 @@ void front_on_head(void *ctx, int fd, const char *head, size_t len, const char *
         break;
     case ADMIT_OK:
         if (front_review(server, fd, head, len, head_len, rq, adm))
+            break;
+        /* A recording is streamed off lws (api_stream.c says why). */
+        if (api_recording_stream_take(server, fd, adm))
             break;
         if (!rewritten || !front_to_gateway(server, fd, head, len, peer, hr, adm))
             front_adopt(server, fd, head, len, NULL, adm);

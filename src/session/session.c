@@ -724,6 +724,15 @@ static void session_list_remove(struct session *s)
     }
 }
 
+size_t session_list_snapshot(struct server *server, struct session_view *out, size_t cap)
+{
+    size_t n = 0;
+    for (struct session *s = server->session_list; s; s = s->next, n++)
+        if (n < cap)
+            out[n] = (struct session_view){s, &s->req, s->taps, s->taps_len};
+    return n;
+}
+
 /* ---- lifetime ---- */
 
 struct session *session_new(struct server *server, enum proto_kind kind, struct exec_request *req)

@@ -44,6 +44,17 @@ int session_on_receive(struct session *session, const void *in, size_t len);
 void session_on_pong(struct session *session);
 int session_on_writeable(struct session *session);
 void session_on_closed(struct session *session);
+/* The sessions running now, for the sessions API (src/api/api_live.c): a
+ * view of each of server->session_list, newest first, at most cap of them
+ * into out; returns how many are running in all. The views borrow the
+ * sessions: they are good until the loop runs again. */
+struct session_view {
+    struct session *session; /* for a later watch or join of this one */
+    const struct exec_request *req;
+    const struct session_tap *taps;
+    size_t taps_len;
+};
+size_t session_list_snapshot(struct server *server, struct session_view *out, size_t cap);
 /* The drain's grace is over: every open session ends with a Status saying
  * so and Close 1001 (a session already ending keeps its own Status). */
 void session_shutdown_all(struct server *server);

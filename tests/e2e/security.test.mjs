@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newPage, screenshot, startPodterm, tempDir, waitForState, waitForText } from './harness.mjs';
 
+// 'wasm-unsafe-eval': the replay's player compiles its terminal from WebAssembly (no script eval).
 const CSP =
-  "default-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 
 function get(url, headers = {}) {
   return new Promise((resolve, reject) => {

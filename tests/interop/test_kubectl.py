@@ -73,7 +73,11 @@ def test_discovery_and_pod_shapes(kube):
     assert api["serverAddressByClientCIDRs"][0]["clientCIDR"] == "0.0.0.0/0", api
     resp, apis = http_get_json(port, "/apis")
     assert resp.status == 200, resp
-    assert (apis["kind"], apis["apiVersion"], apis["groups"]) == ("APIGroupList", "v1", []), apis
+    # one group: podterm's own sessions API
+    assert (apis["kind"], apis["apiVersion"], apis["groups"]) == ("APIGroupList", "v1", [
+        {"name": "podterm.dev",
+         "versions": [{"groupVersion": "podterm.dev/v1alpha1", "version": "v1alpha1"}],
+         "preferredVersion": {"groupVersion": "podterm.dev/v1alpha1", "version": "v1alpha1"}}]), apis
     resp, v1 = http_get_json(port, "/api/v1")
     assert (v1["kind"], v1["groupVersion"]) == ("APIResourceList", "v1"), v1
     res = {r["name"]: r for r in v1["resources"]}

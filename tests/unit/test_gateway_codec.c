@@ -227,6 +227,14 @@ static void test_allowlist(void **state)
     assert_int_equal(M("/api/v1/nodes"), GW_ROUTE_NONE);
 #undef M
     assert_true(gw_path_is_api("/apis/x", 7));
+    /* podterm's own group is answered by podterm, never relayed */
+    const char *own[] = {"/apis/podterm.dev", "/apis/podterm.dev/",
+                         "/apis/podterm.dev/v1alpha1/sessions",
+                         "/apis/podterm.dev/v1alpha1/sessions/x/recording"};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        assert_false(gw_path_is_api(own[i], strlen(own[i])));
+    assert_true(gw_path_is_api("/apis/podterm.devx", 18));
+    assert_true(gw_path_is_api("/apis/podterm.de", 16));
     assert_false(gw_path_is_api("/apix", 5));
     assert_false(gw_path_is_api("/", 1));
 }

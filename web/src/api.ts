@@ -178,3 +178,46 @@ export async function whyExecRefused(target: ExecTarget, signal?: AbortSignal): 
     return null;
   }
 }
+
+// ---- the sessions API (podterm's own group, served in both modes) ----
+
+export const SESSIONS_PATH = '/apis/podterm.dev/v1alpha1/sessions';
+
+export interface SessionItem {
+  metadata: { name: string; creationTimestamp?: string };
+  spec: {
+    user: string;
+    namespace: string;
+    pod: string;
+    container: string;
+    command: string[];
+    tty: boolean;
+    stdin: boolean;
+    kind: 'exec' | 'attach';
+  };
+  status: {
+    phase: 'Running' | 'Ended';
+    started?: string;
+    ended?: string;
+    exitCode?: number;
+    endReason?: string;
+    watchers?: number;
+    recorded?: boolean;
+  };
+}
+
+/** Live and ended sessions, newest first (without RBAC on sessions: the user's own). */
+export async function listSessions(signal?: AbortSignal): Promise<SessionItem[]> {
+  const list = await getJson<List<SessionItem>>(SESSIONS_PATH, signal);
+  return list.items ?? [];
+}
+
+export function getSession(id: string, signal?: AbortSignal): Promise<SessionItem> {
+  return getJson<SessionItem>(`${SESSIONS_PATH}/${enc(id)}`, signal);
+}
+
+/** A session's recording (asciicast v2 text), with the terminal's credentials. */
+export async function getRecording(id: string, signal?: AbortSignal): Promise<string> {
+  const { text } = await send('GET', `${SESSIONS_PATH}/${enc(id)}/recording`, undefined, signal);
+  return text;
+}

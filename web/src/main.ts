@@ -8,6 +8,8 @@ import { getToken, setToken } from './api';
 import { cancelConfirm, confirmCommand } from './confirm';
 import { append, byId, h } from './dom';
 import { PickerView } from './picker';
+import { ReplayView } from './replay';
+import { SessionsView } from './sessions';
 import { parseRoute, routeHash, joinCommand, type Route } from './route';
 import { ShellView, type ShellRoute, type ShellState } from './shell';
 import { plainText } from './text';
@@ -16,7 +18,7 @@ import type { ThemeName } from './terminal';
 const THEME_KEY = 'podterm.theme';
 
 class App {
-  private view: ShellView | PickerView | null = null;
+  private view: ShellView | PickerView | SessionsView | ReplayView | null = null;
   private theme: ThemeName = loadTheme();
   private screenReader = false;
   private firstRoute = true;
@@ -35,6 +37,7 @@ class App {
   private readonly btnFind = byId<HTMLButtonElement>('btn-find');
   private readonly btnReconnect = byId<HTMLButtonElement>('btn-reconnect');
   private readonly btnPods = byId<HTMLButtonElement>('btn-pods');
+  private readonly btnSessions = byId<HTMLButtonElement>('btn-sessions');
   private readonly btnTheme = byId<HTMLButtonElement>('btn-theme');
   private readonly btnSr = byId<HTMLButtonElement>('btn-sr');
 
@@ -63,7 +66,10 @@ class App {
     });
     this.btnPods.addEventListener('click', () => {
       const r = parseRoute(location.hash);
-      location.hash = routeHash({ view: 'picker', namespace: r.namespace });
+      location.hash = routeHash({ view: 'picker', namespace: r.view === 'picker' || r.view === 'shell' ? r.namespace : '' });
+    });
+    this.btnSessions.addEventListener('click', () => {
+      location.hash = routeHash({ view: 'sessions' });
     });
     document.addEventListener('keydown', (ev) => {
       // Outside the terminal (toolbar, banner): the same find shortcut.
@@ -86,7 +92,9 @@ class App {
     this.view = null;
     this.confirmSeq++;
     cancelConfirm();
-    if (r.view === 'shell' && r.command.length && !own) this.confirmShell(r);
+    if (r.view === 'sessions') this.showSessions();
+    else if (r.view === 'replay') this.showReplay(r.id);
+    else if (r.view === 'shell' && r.command.length && !own) this.confirmShell(r);
     else if (r.view === 'shell') this.showShell(r);
     else this.showPicker(r.namespace, autoOpen);
   }
@@ -119,6 +127,36 @@ class App {
     this.view = picker;
     this.main.replaceChildren(picker.element);
     picker.start();
+  }
+
+  private showSessions(): void {
+    document.title = 'Sessions — podterm';
+    this.where.replaceChildren();
+    this.setState('idle', '');
+    this.setShellButtons(false);
+    this.btnPods.hidden = false;
+    const view = new SessionsView({
+      askToken: (m) => this.askToken(m),
+      replay: (id) => this.navigate({ view: 'replay', id }, false),
+    });
+    this.view = view;
+    this.main.replaceChildren(view.element);
+    view.start();
+  }
+
+  private showReplay(id: string): void {
+    document.title = 'Replay — podterm';
+    this.where.replaceChildren();
+    this.setState('idle', '');
+    this.setShellButtons(false);
+    this.btnPods.hidden = false;
+    const view = new ReplayView(id, {
+      askToken: (m) => this.askToken(m),
+      back: () => this.navigate({ view: 'sessions' }, false),
+    });
+    this.view = view;
+    this.main.replaceChildren(view.element);
+    view.start();
   }
 
   private showShell(r: ShellRoute): void {
@@ -231,6 +269,8 @@ class App {
       protocol: () => (this.view instanceof ShellView ? this.view.protocol : ''),
       renderer: () => (this.view instanceof ShellView ? this.view.view.renderer : ''),
       size: () => (this.view instanceof ShellView ? { cols: this.view.view.term.cols, rows: this.view.view.term.rows } : null),
+      replay: () => (this.view instanceof ReplayView ? { state: this.view.state, text: this.view.text() } : null),
+      replayPlay: () => (this.view instanceof ReplayView ? this.view.play() : undefined),
     };
   }
 }

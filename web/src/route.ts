@@ -5,13 +5,20 @@
 //   #/NS/POD                         a shell in POD's first container
 //   #/NS/POD/CONTAINER               a shell in CONTAINER
 //   ...?command=ARG&command=ARG      the argv to run (default: bash, else sh)
+//   #/-/sessions                     live and past sessions
+//   #/-/sessions/ID                  replay session ID's recording
+//
+// "-" cannot be a namespace (a DNS label starts with a letter or digit), so
+// the sessions' routes never shadow a namespace's.
 //
 // Segments are percent-encoded; command repeats once per argv element, like
 // the exec API's query.
 
 export type Route =
   | { view: 'picker'; namespace: string }
-  | { view: 'shell'; namespace: string; pod: string; container: string; command: string[] };
+  | { view: 'shell'; namespace: string; pod: string; container: string; command: string[] }
+  | { view: 'sessions' }
+  | { view: 'replay'; id: string };
 
 export function parseRoute(hash: string): Route {
   let h = hash.startsWith('#') ? hash.slice(1) : hash;
@@ -23,6 +30,11 @@ export function parseRoute(hash: string): Route {
   }
   const parts = h.split('/').filter((p) => p !== '').map(safeDecode);
   const command = new URLSearchParams(query).getAll('command').filter((c) => c !== '');
+  if (parts[0] === '-') {
+    if (parts[1] === 'sessions' && parts[2]) return { view: 'replay', id: parts[2] };
+    if (parts[1] === 'sessions') return { view: 'sessions' };
+    return { view: 'picker', namespace: '' };
+  }
   if (parts.length >= 2) {
     return { view: 'shell', namespace: parts[0], pod: parts[1], container: parts[2] ?? '', command };
   }
@@ -32,6 +44,8 @@ export function parseRoute(hash: string): Route {
 export function routeHash(r: Route): string {
   const e = encodeURIComponent;
   if (r.view === 'picker') return r.namespace ? `#/${e(r.namespace)}` : '#/';
+  if (r.view === 'sessions') return '#/-/sessions';
+  if (r.view === 'replay') return `#/-/sessions/${e(r.id)}`;
   let h = `#/${e(r.namespace)}/${e(r.pod)}`;
   if (r.container) h += `/${e(r.container)}`;
   if (r.command.length) {
