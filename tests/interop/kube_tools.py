@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import time
+import uuid
 
 KDIR = os.path.dirname(os.path.realpath(shutil.which("kubectl") or "/usr/bin/kubectl"))
 WS_VERSIONS = ["1.30", "1.31", "1.32", "1.33"]
@@ -96,3 +97,20 @@ def make_pki(d, ca_name="podterm-test-ca"):
        f"{d}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", f"{d}/server.ext", "-out",
        f"{d}/server.crt")
     return d
+
+
+def kube_env(tmp, port, ca, token):
+    """Environment for kubectl against podterm on 127.0.0.1:port over TLS (CA file ca)
+    with a bearer token, in a fresh HOME under tmp (kubectl caches discovery there)."""
+    home = os.path.join(tmp, f"home-{uuid.uuid4().hex[:8]}")
+    os.makedirs(home)
+    cfg = os.path.join(home, "kubeconfig")
+    with open(cfg, "w") as f:
+        f.write("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                "contexts:\n- name: c\n  context: {cluster: k, user: u, namespace: default}\n"
+                f"clusters:\n- name: k\n  cluster: {{server: 'https://127.0.0.1:{port}', "
+                f"certificate-authority: '{ca}'}}\n"
+                f"users:\n- name: u\n  user: {{token: '{token}'}}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
+    env.update(HOME=home, KUBECONFIG=cfg)
+    return env

@@ -20,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from kube_tools import kbin, make_pki
+from kube_tools import kbin, kube_env, make_pki
 from podterm_client import assert_status_response, http_request
 from podterm_server import CLUSTER_CONFIG, Podterm
 
@@ -205,21 +205,6 @@ class Prometheus:
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-
-
-def kube_env(tmp, port, ca, token):
-    home = os.path.join(tmp, "home")
-    os.makedirs(home)
-    cfg = os.path.join(home, "kubeconfig")
-    with open(cfg, "w") as f:
-        f.write("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-                "contexts:\n- name: c\n  context: {cluster: k, user: u, namespace: default}\n"
-                f"clusters:\n- name: k\n  cluster: {{server: 'https://127.0.0.1:{port}', "
-                f"certificate-authority: '{ca}'}}\n"
-                f"users:\n- name: u\n  user: {{token: '{token}'}}\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
-    env.update(HOME=home, KUBECONFIG=cfg)
-    return env
 
 
 def https_status(port, ca, path, token=None):

@@ -17,7 +17,7 @@ import time
 import uuid
 
 import pytest
-from kube_tools import fresh_env, kbin, make_pki
+from kube_tools import fresh_env, kbin, kube_env, make_pki
 from podterm_client import assert_status_response, http_request
 from podterm_server import CLUSTER_CONFIG
 
@@ -282,21 +282,6 @@ def forbidden(user, sid, sub=""):
     resource = "sessions" + sub
     return (f'sessions.podterm.dev "{sid}" is forbidden: User "{user}" cannot get resource '
             f'"{resource}" in API group "podterm.dev" at the cluster scope')
-
-
-def kube_env(tmp, port, ca, token):
-    home = os.path.join(tmp, f"home-{uuid.uuid4().hex[:8]}")
-    os.makedirs(home)
-    cfg = os.path.join(home, "kubeconfig")
-    with open(cfg, "w") as f:
-        f.write("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-                "contexts:\n- name: c\n  context: {cluster: k, user: u, namespace: default}\n"
-                f"clusters:\n- name: k\n  cluster: {{server: 'https://127.0.0.1:{port}', "
-                f"certificate-authority: '{ca}'}}\n"
-                f"users:\n- name: u\n  user: {{token: '{token}'}}\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
-    env.update(HOME=home, KUBECONFIG=cfg)
-    return env
 
 
 def https_get(port, ca, path, token):
