@@ -310,6 +310,14 @@ if command -v openssl >/dev/null &&
     "$lg" --port "$port" --label warm run -- true >/dev/null
     collect gwidle. loadgen --label gwidle --tty --stdin --sessions "$gw_n" --parallel 32 \
         --idle-secs "$idle_secs" idle -- cat
+    # Throughput and echo through the gateway, against the direct figures of
+    # rows 1 and 2 (the same upstream build, local mode).
+    best gwtty. mbps "$repeat" loadgen --label gwtty --proto channel.k8s.io --tty \
+        --expect-gen "$tty_bytes" run -- "$gen" gen "$tty_bytes"
+    best gwout. mbps "$repeat" loadgen --label gwout --proto channel.k8s.io \
+        --expect-gen "$pipe_bytes" run -- "$gen" gen "$pipe_bytes"
+    collect gwlat. loadgen --label gwlat --proto v4.channel.k8s.io --tty --stdin \
+        --samples "$lat_samples" latency -- "${echo_cmd[@]}"
     stop_server
     kill "$up_pid" 2>/dev/null
     wait "$up_pid" 2>/dev/null
@@ -385,6 +393,14 @@ share=$(calc "($(g metrics.request_ns) + $(g metrics.session_ns)) * $(g setup8.r
 row "metrics counting: ns per request+session / share at set-up rate (%)" "$(g metrics.request_ns)+$(g metrics.session_ns) / $share" "-" "-" "< 0.1 %" "$(check "$share < 0.1 && !${R[metrics.failed]:-0}")"
 row "$idle_n idle tty sessions: server RSS per session (KiB)" "$(g idle.rss_per_session_kib)" "$(g idle.rss0_kib) KiB at start" "-" "<= 12" "$(check "$(g idle.rss_per_session_kib) <= 12 && !${R[idle.failed]:-0}")"
 row "$idle_n idle tty sessions: server CPU (%) / wakeups/s" "$(g idle.idle_cpu_pct) / $(g idle.idle_wakeups_per_s)" "-" "-" "0 % (<= 1 tick)" "$(check "$(g idle.idle_cpu_pct) <= 1.0001 / $idle_secs")"
+if [ -n "${gw_ran:-}" ]; then
+    r=$(ratio gwtty.mbps tty.mbps)
+    row "gateway: tty exec output via TLS upstream (MB/s)" "$(g gwtty.mbps)" "$(g tty.mbps) direct" "$r" ">= 0.8" "$(check "$r >= 0.8 && !${R[gwtty.failed]:-0}")"
+    r=$(ratio gwout.mbps out.mbps)
+    row "gateway: non-tty exec output via TLS upstream (MB/s)" "$(g gwout.mbps)" "$(g out.mbps) direct" "$r" ">= 0.8" "$(check "$r >= 0.8 && !${R[gwout.failed]:-0}")"
+    d=$(calc "$(g gwlat.p99_us) - $(g lat.p99_us)")
+    row "gateway: keystroke echo p99 (us; p50 $(g gwlat.p50_us))" "$(g gwlat.p99_us)" "$(g lat.p99_us) direct" "+$d us" "< +300 us" "$(check "$d < 300 && !${R[gwlat.failed]:-0}")"
+fi
 [ -n "${gw_ran:-}" ] && row "$gw_n idle proxied tty sessions (gateway, TLS upstream): RSS per session (KiB)" "$(g gwidle.rss_per_session_kib)" "$(g idle.rss_per_session_kib) local mode" "-" "report (16: issue 13)" "-"
 row "slow consumer ${pause_secs} s: server RSS growth (KiB)" "$(g slow.rss_growth_kib)" "$(g slow.rss0_kib) KiB at start" "-" "< 256" "$(check "$(g slow.rss_growth_kib) < 256 && !${R[slow.failed]:-0}")"
 row "slow consumer: Ctrl-C to child gone (ms)" "$(g slow.stop_ms)" "-" "-" "< 1000" "$(check "$(g slow.stop_ms) >= 0 && $(g slow.stop_ms) < 1000")"
