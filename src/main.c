@@ -26,6 +26,7 @@
 #include "backend/local/local.h"
 #include "config/config.h"
 #include "log/log.h"
+#include "record/record.h"
 #include "gateway/gateway.h"
 #include "server/server.h"
 
@@ -69,6 +70,8 @@ struct main_flags {
     bool audit_required;
     uint64_t shutdown_grace_ms; /* SIGTERM: how long open sessions get to finish */
     const char *recording_dir;  /* sessions recorded as asciicast v2 files here */
+    bool recording_all, record_input, recording_required;
+    uint64_t recording_max_bytes;
 };
 
 static void main_usage(FILE *out)
@@ -118,6 +121,15 @@ static void main_usage(FILE *out)
         "sessions:\n"
         "  --recording-dir DIR         record every tty exec/attach as DIR/<session id>.cast "
         "(asciicast v2)\n"
+        "  --recording-all             record non-tty sessions too\n"
+        "  --record-input              record what users type as well (off by default: "
+        "passwords)\n"
+        "  --recording-max-bytes N     largest recording file; reaching it ends the recording "
+        "(not the\n"
+        "                              session) with a marker (default 64 MiB)\n"
+        "  --recording-required        refuse sessions (503) while recordings cannot be "
+        "written, and end\n"
+        "                              open ones whose recording fails\n"
         "gateway mode (proxy a real cluster instead of local pods):\n"
         "  --kubeconfig FILE           cluster credentials (default: $KUBECONFIG, then "
         "~/.kube/config)\n"
@@ -155,6 +167,22 @@ static void main_print_version(void)
 }
 
 /* A count flag: a decimal number, 0 to 1000000. */
+/* --recording-max-bytes: a byte count, no smaller than a header needs. */
+static int main_parse_bytes(const char *arg, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (!arg[0] || arg[0] == '-' || *end || errno || v < RECORD_MAX_BYTES_MIN) {
+        fprintf(stderr,
+                "podterm: --recording-max-bytes wants a number of bytes from %d, got \"%s\"\n",
+                RECORD_MAX_BYTES_MIN, arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static int main_parse_count(const char *arg, const char *flag, unsigned *out)
 {
     char *end;
@@ -238,6 +266,12 @@ static int main_check_gateway_flags(const struct main_flags *f)
         fprintf(stderr, "podterm: --audit-log-required needs --audit-log-path\n");
         return -1;
     }
+    if ((f->recording_all || f->record_input || f->recording_required || f->recording_max_bytes) &&
+        !f->recording_dir) {
+        fprintf(stderr, "podterm: --recording-all, --record-input, --recording-max-bytes and "
+                        "--recording-required need --recording-dir\n");
+        return -1;
+    }
     if (main_gateway_mode(f) && f->config_file) {
         fprintf(stderr, "podterm: --config (local pods) does not apply in gateway mode\n");
         return -1;
@@ -273,6 +307,10 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         {"audit-log-required", no_argument, 0, 'Q'},
         {"shutdown-grace", required_argument, 0, 'g'},
         {"recording-dir", required_argument, 0, 'D'},
+        {"recording-all", no_argument, 0, 1000},
+        {"record-input", no_argument, 0, 1001},
+        {"recording-max-bytes", required_argument, 0, 1002},
+        {"recording-required", no_argument, 0, 1003},
         {"version", no_argument, 0, 'V'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -398,6 +436,19 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
             break;
         case 'D':
             f->recording_dir = optarg;
+            break;
+        case 1000:
+            f->recording_all = true;
+            break;
+        case 1001:
+            f->record_input = true;
+            break;
+        case 1002:
+            if (main_parse_bytes(optarg, &f->recording_max_bytes) < 0)
+                return -1;
+            break;
+        case 1003:
+            f->recording_required = true;
             break;
         case 'V':
             main_print_version();
@@ -525,6 +576,9 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .pass_through = f->pass_through_token,
         .log = &f->log,
         .metrics = &metrics,
+        .recording_dir = f->recording_dir,
+        .recording_all = f->recording_all,
+        .recording_required = f->recording_required,
     };
     struct admit *admit = admit_new(&loop, &ao, err, sizeof(err));
     if (!admit) {
@@ -552,6 +606,10 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .policy_configured = f->rbac_files_len > 0,
         .audit_configured = f->audit_path != NULL,
         .recording_dir = f->recording_dir,
+        .recording_all = f->recording_all,
+        .record_input = f->record_input,
+        .recording_max_bytes = f->recording_max_bytes,
+        .recording_required = f->recording_required,
     };
     memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
     memcpy(opts.allowed_hosts, f->hosts, sizeof(f->hosts));
@@ -647,6 +705,9 @@ int main(int argc, char **argv)
     if (main_parse_flags(argc, argv, &f) < 0)
         return 2;
     signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error code, not a crash */
+    /* A file-size limit (RLIMIT_FSIZE) reached by a recording or the audit
+     * log is a write error (EFBIG) to report, not a reason to die. */
+    signal(SIGXFSZ, SIG_IGN);
     main_raise_fd_limit();
 
     char err[MAIN_ERR_MAX];

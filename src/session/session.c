@@ -571,6 +571,14 @@ static void session_check_limits(struct session *s, uint64_t now)
     session_fail(s, msg);
 }
 
+void session_end_error(struct session *s, const char *reason, const char *message)
+{
+    if (s->exited || s->failed)
+        return; /* ending already: its own Status goes out */
+    s->end_reason = reason;
+    session_fail(s, message);
+}
+
 void session_shutdown_all(struct server *server)
 {
     for (struct session *s = server->session_list; s; s = s->next) {

@@ -42,6 +42,11 @@ void session_sweep(uv_timer_t *timer);
 int session_on_receive(struct session *session, const void *in, size_t len);
 int session_on_writeable(struct session *session);
 void session_on_closed(struct session *session);
+/* End the session from outside its own steps (an observer's failure seen
+ * on the loop, such as a recording that must be written and cannot be):
+ * reason for the taps' end, message in the InternalError Status the
+ * client gets. A session ending already keeps its own Status. */
+void session_end_error(struct session *session, const char *reason, const char *message);
 /* The drain's grace is over: every open session ends with a Status saying
  * so and Close 1001 (a session already ending keeps its own Status). */
 void session_shutdown_all(struct server *server);
