@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 #include <uv.h>
 
@@ -270,6 +272,15 @@ static int main_check_gateway_flags(const struct main_flags *f)
         !f->recording_dir) {
         fprintf(stderr, "podterm: --recording-all, --record-input, --recording-max-bytes and "
                         "--recording-required need --recording-dir\n");
+        return -1;
+    }
+    /* A typo in the folder would otherwise show only in the audit of each
+     * session (or, with --recording-required, as 503s). */
+    struct stat st;
+    if (f->recording_dir && (stat(f->recording_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+                             access(f->recording_dir, W_OK | X_OK) != 0)) {
+        fprintf(stderr, "podterm: --recording-dir %s: not a folder podterm can write to\n",
+                f->recording_dir);
         return -1;
     }
     if (main_gateway_mode(f) && f->config_file) {

@@ -1,6 +1,6 @@
 /* record.h - recording sessions as asciicast v2 files, one per session:
- * <dir>/<session id>.cast (the contract: docs/architecture.md,
- * "Recordings").
+ * <dir>/<session id>.cast (the format: docs/operating.md, "Recording
+ * sessions").
  *
  * upgrade.c asks record_open before the 101 (so a session that must be
  * recorded and cannot be is refused with a Status, not cut after it

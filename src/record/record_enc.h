@@ -1,6 +1,6 @@
 /* record_enc.h - the asciicast v2 encoder, sans I/O: a session's facts in,
  * complete lines out ('\n'-terminated, each one JSON value, valid UTF-8).
- * The file format is docs/architecture.md's recording contract.
+ * The file format: docs/operating.md, "Recording sessions".
  *
  * Output and input are arbitrary bytes, cut anywhere by the PTY: a
  * character split across two chunks is held back (at most 3 bytes per

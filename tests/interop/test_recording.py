@@ -382,3 +382,10 @@ def test_flags_need_recording_dir(podterm, tmp_path):
     assert r.returncode == 2
     assert r.stderr == ("podterm: --recording-max-bytes wants a number of bytes from 4096, "
                         "got \"100\"\n"), r.stderr
+    for bad in (str(tmp_path / "missing"), str(tmp_path / "a-file")):
+        if bad.endswith("a-file"):
+            (tmp_path / "a-file").write_text("")
+        r = subprocess.run([BIN, "--listen", "127.0.0.1:0", "--recording-dir", bad],
+                           capture_output=True, text=True, timeout=20)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr == f"podterm: --recording-dir {bad}: not a folder podterm can write to\n"
