@@ -1,7 +1,6 @@
 /* record_enc.c - asciicast v2 event lines (record_enc.h). */
 #include "record/record_enc.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,75 +81,123 @@ size_t record_utf8_repair(const uint8_t *src, size_t n, char *out)
     return len;
 }
 
-/* ---- one line into a bounded buffer ---- */
+/* ---- JSON strings ----
+ *
+ * Output is escaped here, in the same pass that repairs its UTF-8, rather
+ * than by jansson: through jansson (a json_t per event, its dump's
+ * per-character callbacks) recording cost 8.5 ns per output byte, most of a
+ * core at a terminal's full speed. The escapes are jansson's own (a dump
+ * without flags: \" \\ \b \f \n \r \t, other controls as \u00XX in
+ * capitals, everything else as is), which fuzz_record_enc checks byte for
+ * byte against jansson. */
 
-struct record_line {
-    char *p;
-    size_t len, cap;
-};
-
-static int record_line_put(const char *buf, size_t size, void *data)
+/* Bytes copied as they are: printable ASCII but '"' and '\\', and DEL. */
+static bool record_json_plain(uint8_t c)
 {
-    struct record_line *l = data;
-    if (size > l->cap - l->len)
-        return -1;
-    memcpy(l->p + l->len, buf, size);
-    l->len += size;
-    return 0;
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-/* [t, "type", "text"] with text already UTF-8 (jansson escapes it). */
-static int record_event_line(double t, const char *type, const char *text, size_t n, char *out,
+static size_t record_json_escape(uint8_t c, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *short_form = c == '"'    ? "\\\""
+                             : c == '\\' ? "\\\\"
+                             : c == '\b' ? "\\b"
+                             : c == '\f' ? "\\f"
+                             : c == '\n' ? "\\n"
+                             : c == '\r' ? "\\r"
+                             : c == '\t' ? "\\t"
+                                         : NULL;
+    if (short_form) {
+        memcpy(out, short_form, 2);
+        return 2;
+    }
+    memcpy(out, "\\u00", 4);
+    out[4] = hex[c >> 4];
+    out[5] = hex[c & 0xf];
+    return 6;
+}
+
+/* src[0, n) as the inside of a JSON string, UTF-8 repaired as
+ * record_repair does (keep_tail, *held the same), into out (room: 6 * n). */
+static size_t record_json_body(const uint8_t *src, size_t n, bool keep_tail, char *out,
+                               size_t *held)
+{
+    size_t i = 0, o = 0;
+    *held = 0;
+    while (i < n) {
+        size_t run = i; /* the common case: a run copied at once */
+        while (run < n && record_json_plain(src[run]))
+            run++;
+        memcpy(out + o, src + i, run - i);
+        o += run - i;
+        i = run;
+        if (i == n)
+            break;
+        if (src[i] < 0x80) {
+            o += record_json_escape(src[i++], out + o);
+            continue;
+        }
+        size_t k = util_utf8_seq(src + i, n - i, NULL);
+        if (k) {
+            memcpy(out + o, src + i, k);
+            o += k;
+            i += k;
+            continue;
+        }
+        if (keep_tail && n - i < RECORD_UTF8_SEQ_MAX && record_utf8_prefix(src + i, n - i)) {
+            *held = n - i;
+            break;
+        }
+        memcpy(out + o, RECORD_REPLACEMENT, 3);
+        o += 3;
+        i++;
+    }
+    return o;
+}
+
+/* [t, "type", "<body>"]\n around a body written by record_json_body. */
+static int record_line_head(double t, const char *type, char *out, size_t cap)
+{
+    int head = snprintf(out, cap, "[%.6f, \"%s\", \"", t, type);
+    return head < 0 || (size_t)head >= cap ? -1 : head;
+}
+
+/* An event of a few bytes (a size, a label, what finish gives up on),
+ * repaired and escaped like output. */
+static int record_event_line(double t, const char *type, const uint8_t *raw, size_t n, char *out,
                              size_t cap)
 {
-    struct record_line l = {out, 0, cap};
-    int head = snprintf(out, cap, "[%.6f, \"%s\", ", t, type);
-    if (head < 0 || (size_t)head >= cap)
+    int head = record_line_head(t, type, out, cap);
+    if (head < 0 || 6 * n + 3 > cap - (size_t)head)
         return -1;
-    l.len = (size_t)head;
-    json_t *s = json_stringn_nocheck(text, n);
-    if (!s)
-        return -1;
-    int rc = json_dump_callback(s, record_line_put, &l, JSON_ENCODE_ANY);
-    json_decref(s);
-    if (rc < 0 || record_line_put("]\n", 2, &l) < 0)
-        return -1;
-    return (int)l.len;
+    size_t held;
+    size_t len = (size_t)head + record_json_body(raw, n, false, out + head, &held);
+    memcpy(out + len, "\"]\n", 3);
+    return (int)(len + 3);
 }
 
 int record_enc_resize(double t, unsigned width, unsigned height, char *out, size_t cap)
 {
     char size[32];
     int n = snprintf(size, sizeof(size), "%ux%u", width, height);
-    return record_event_line(t, "r", size, (size_t)n, out, cap);
+    return record_event_line(t, "r", (const uint8_t *)size, (size_t)n, out, cap);
 }
 
 int record_enc_marker(double t, const char *label, char *out, size_t cap)
 {
-    char text[3 * RECORD_LABEL_MAX + 1];
-    size_t n = strnlen(label, RECORD_LABEL_MAX);
-    size_t len = record_utf8_repair((const uint8_t *)label, n, text);
-    return record_event_line(t, "m", text, len, out, cap);
+    return record_event_line(t, "m", (const uint8_t *)label, strnlen(label, RECORD_LABEL_MAX), out,
+                             cap);
 }
 
 /* ---- output and input ---- */
-
-/* One event of up to RECORD_EVENT_IN_MAX (+ carry) bytes: its line fits
- * RECORD_LINE_MAX by construction, on the stack (no allocation per event). */
-static int record_emit_text(enum record_stream s, double t, const char *text, size_t n,
-                            record_emit_fn emit, void *user)
-{
-    char line[RECORD_LINE_MAX];
-    int len =
-        record_event_line(t, s == RECORD_STREAM_STDIN ? "i" : "o", text, n, line, sizeof(line));
-    return len < 0 ? -1 : emit(user, line, (size_t)len);
-}
 
 int record_enc_data(struct record_enc *e, enum record_stream s, double t, const uint8_t *data,
                     size_t len, record_emit_fn emit, void *user)
 {
     uint8_t in[RECORD_CARRY_MAX + RECORD_EVENT_IN_MAX];
-    char text[3 * sizeof(in)];
+    char line[RECORD_LINE_MAX]; /* fits one event of sizeof(in) bytes by construction */
+    const char *type = s == RECORD_STREAM_STDIN ? "i" : "o";
     while (len > 0) {
         size_t take = len > RECORD_EVENT_IN_MAX ? RECORD_EVENT_IN_MAX : len;
         size_t n = e->carry_len[s];
@@ -159,13 +206,18 @@ int record_enc_data(struct record_enc *e, enum record_stream s, double t, const 
         n += take;
         data += take;
         len -= take;
+        int head = record_line_head(t, type, line, sizeof(line));
+        if (head < 0)
+            return -1;
         size_t held;
-        size_t tlen = record_repair(in, n, true, text, &held);
+        size_t body = record_json_body(in, n, true, line + head, &held);
         memcpy(e->carry[s], in + n - held, held);
         e->carry_len[s] = held;
-        if (tlen == 0)
+        if (body == 0)
             continue;
-        int rc = record_emit_text(s, t, text, tlen, emit, user);
+        size_t end = (size_t)head + body;
+        memcpy(line + end, "\"]\n", 3);
+        int rc = emit(user, line, end + 3);
         if (rc != 0)
             return rc;
     }
@@ -178,10 +230,11 @@ int record_enc_finish(struct record_enc *e, double t, record_emit_fn emit, void 
         size_t n = e->carry_len[s];
         if (n == 0)
             continue;
-        char text[3 * RECORD_CARRY_MAX + 1];
-        size_t tlen = record_utf8_repair(e->carry[s], n, text);
+        char line[RECORD_MARKER_LINE_MAX];
         e->carry_len[s] = 0;
-        int rc = record_emit_text((enum record_stream)s, t, text, tlen, emit, user);
+        int len = record_event_line(t, s == RECORD_STREAM_STDIN ? "i" : "o", e->carry[s], n, line,
+                                    sizeof(line));
+        int rc = len < 0 ? -1 : emit(user, line, (size_t)len);
         if (rc != 0)
             return rc;
     }

@@ -66,6 +66,12 @@ static int record_buf_reserve(struct record_buf *b, size_t need)
     return 0;
 }
 
+static void record_buf_release(struct record_buf *b)
+{
+    free(b->data);
+    *b = (struct record_buf){0};
+}
+
 int record_writer_append(struct record_writer *w, const char *line, size_t len)
 {
     if (w->failed || w->closing)
@@ -129,8 +135,8 @@ static void record_writer_overflow_report(struct record_writer *w)
     if (w->closing || !w->failed_cb)
         return;
     char why[RECORD_WHY_MAX];
-    snprintf(why, sizeof(why), "the disk fell behind the terminal (%d KiB waiting)",
-             RECORD_BUF_MAX / 1024 * 2);
+    snprintf(why, sizeof(why), "the disk fell behind the terminal (%d MiB waiting)",
+             2 * RECORD_BUF_MAX / (1024 * 1024));
     w->failed_cb(w->user, why, false);
 }
 
@@ -168,6 +174,10 @@ static void record_writer_kick(struct record_writer *w)
         record_write_start(w);
         return;
     }
+    /* Everything is on disk: an idle recording keeps no buffer. */
+    record_buf_release(&w->pending);
+    record_buf_release(&w->inflight);
+    w->inflight_off = 0;
     if (w->closing) {
         w->writing = true; /* no further step */
         w->req.data = w;

@@ -5,7 +5,8 @@
  * audit/audit_log.c), so a slow or full disk never stalls the event loop
  * and a busy terminal's lines go out in few, large writes. The memory of a
  * recording is therefore at most two buffers (the one being written and the
- * one filling): 2 * RECORD_BUF_MAX, allocated as output flows.
+ * one filling): 2 * RECORD_BUF_MAX, allocated as output flows and freed
+ * when all of it is written.
  *
  * A failed write (ENOSPC, EFBIG past RLIMIT_FSIZE, EIO) is reported once
  * through failed(user, why, true) from the loop, never from inside an
@@ -20,7 +21,13 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define RECORD_BUF_MAX (128 * 1024) /* each of the two buffers: a recording's memory bound */
+/* Each of the two buffers: a recording's memory bound is twice this. Sized
+ * for a terminal at full speed (~70 MB/s of PTY output here) while a write
+ * waits for a thread-pool thread on a loaded machine: 128 KiB (two PTY
+ * reads) overflowed within a second under load; 1 MiB is ~15 ms of output.
+ * Both are freed whenever everything is written, so an idle recording
+ * holds none. */
+#define RECORD_BUF_MAX (1024 * 1024)
 #define RECORD_BUF_MIN 4096         /* first allocation, doubled as needed */
 #define RECORD_WHY_MAX 256          /* why a write failed */
 

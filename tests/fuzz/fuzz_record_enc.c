@@ -36,6 +36,13 @@ static void fuzz_check_line(struct fuzz_sink *s, const char *line, size_t len)
     if (!v || !json_is_array(v) || json_array_size(v) != 3 || !json_is_real(json_array_get(v, 0)) ||
         !json_is_string(json_array_get(v, 1)) || !json_is_string(json_array_get(v, 2)))
         __builtin_trap();
+    /* the text is escaped as jansson itself escapes it, byte for byte */
+    char *dumped = json_dumps(json_array_get(v, 2), JSON_ENCODE_ANY);
+    size_t dn = dumped ? strlen(dumped) : 0;
+    if (!dumped || dn + 2 > len || memcmp(line + len - 2 - dn, dumped, dn) != 0 ||
+        memcmp(line + len - 2, "]\n", 2) != 0)
+        __builtin_trap();
+    free(dumped);
     const char *type = json_string_value(json_array_get(v, 1));
     if (s) {
         if (strcmp(type, s->current == RECORD_STREAM_STDIN ? "i" : "o") != 0)

@@ -261,6 +261,20 @@ static void test_marker_label_cut(void **state)
     assert_int_equal(n, (int)strlen("[0.000000, \"m\", \"\"]\n") + RECORD_LABEL_MAX);
 }
 
+/* A label of bytes that start no character: each becomes U+FFFD (3 bytes
+ * for 1), and the line still fits its bound (fuzz_record_enc found it
+ * refused when the bound was counted after the repair). */
+static void test_marker_of_invalid_bytes(void **state)
+{
+    char label[RECORD_LABEL_MAX + 1];
+    memset(label, 0xff, RECORD_LABEL_MAX);
+    label[RECORD_LABEL_MAX] = '\0';
+    char line[RECORD_MARKER_LINE_MAX];
+    int n = record_enc_marker(1, label, line, sizeof(line));
+    assert_int_equal(n, (int)strlen("[1.000000, \"m\", \"\"]\n") + 3 * RECORD_LABEL_MAX);
+    assert_memory_equal(line + 17, "\xef\xbf\xbd\xef\xbf\xbd", 6);
+}
+
 static void test_command_text(void **state)
 {
     const char *argv[] = {"ls", "-la", "a b", "it's", "$x", "safe_@%+=:,./-", ""};
@@ -288,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_emit_stops),
         cmocka_unit_test(test_resize_and_marker),
         cmocka_unit_test(test_marker_label_cut),
+        cmocka_unit_test(test_marker_of_invalid_bytes),
         cmocka_unit_test(test_command_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
