@@ -25,6 +25,10 @@
 #define RECORD_LAST_LINE_RESERVE RECORD_MARKER_LINE_MAX
 #define RECORD_WHY_TEXT_MAX (RECORD_WHY_MAX + 64)
 #define RECORD_END_MESSAGE_MAX (RECORD_WHY_TEXT_MAX + 128)
+/* With --recording-required the session's output is held (the process
+ * waits) once this much waits for the disk: the rest of the buffer still
+ * takes the chunk being encoded, whatever its bytes (6 per byte at worst). */
+#define RECORD_HOLD_AT (RECORD_BUF_MAX / 2)
 
 struct record {
     uv_loop_t *loop;
@@ -39,6 +43,7 @@ struct record {
     bool header_written;
     bool stopped; /* nothing more is recorded */
     bool halted;  /* appends refused: waiting for the writer to say why */
+    bool holding; /* the session's output is held until the disk catches up */
     /* the header's facts, copied: the session's own copy is gone at its end */
     struct record_header header;
     char id[AUDIT_ID_LEN + 1];
@@ -95,9 +100,26 @@ static void record_stop(struct record *r, const char *why, bool failure, bool di
     }
 }
 
+static void record_release(struct record *r)
+{
+    if (r->holding && r->session)
+        session_output_hold(r->session, false);
+    r->holding = false;
+}
+
 static void record_writer_failed(void *user, const char *why, bool disk_error)
 {
-    record_stop(user, why, true, disk_error);
+    struct record *r = user;
+    record_stop(r, why, true, disk_error);
+    record_release(r); /* the session ends or goes on unrecorded: never wait for a dead disk */
+}
+
+/* A write went through: a held session may read again (from the loop). */
+static void record_writer_wrote(void *user)
+{
+    struct record *r = user;
+    if (r->holding && record_writer_pending(r->w) < RECORD_HOLD_AT)
+        record_release(r);
 }
 
 /* ---- lines ---- */
@@ -117,6 +139,14 @@ static int record_emit(void *user, const char *line, size_t len)
     if (record_writer_append(r->w, line, len) < 0) {
         r->halted = true; /* the writer reports why from its callback */
         return 1;
+    }
+    /* A required recording loses nothing: past the mark the process waits
+     * for the disk. Without --recording-required the session never waits;
+     * a disk that stays behind stops the recording instead. */
+    if (r->opts.required && !r->holding && r->session &&
+        record_writer_pending(r->w) >= RECORD_HOLD_AT) {
+        r->holding = true;
+        session_output_hold(r->session, true);
     }
     return 0;
 }
@@ -290,7 +320,7 @@ int record_open(uv_loop_t *loop, const struct record_opts *o, struct admission *
         record_free(r);
         return record_open_failed(o, adm, why, err, err_cap);
     }
-    if (!(r->w = record_writer_new(loop, fd, record_writer_failed, r))) {
+    if (!(r->w = record_writer_new(loop, fd, record_writer_failed, record_writer_wrote, r))) {
         unlink(r->path);
         record_free(r);
         return record_open_failed(o, adm, "out of memory", err, err_cap);

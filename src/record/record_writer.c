@@ -24,13 +24,14 @@ struct record_writer {
     size_t inflight_off;
     uint64_t bytes;
     record_writer_failed_fn failed_cb;
+    record_writer_wrote_fn wrote_cb;
     void *user;
 };
 
 static void record_writer_kick(struct record_writer *w);
 
 struct record_writer *record_writer_new(uv_loop_t *loop, int fd, record_writer_failed_fn failed,
-                                        void *user)
+                                        record_writer_wrote_fn wrote, void *user)
 {
     struct record_writer *w = calloc(1, sizeof(*w));
     if (!w) {
@@ -40,8 +41,14 @@ struct record_writer *record_writer_new(uv_loop_t *loop, int fd, record_writer_f
     w->loop = loop;
     w->fd = fd;
     w->failed_cb = failed;
+    w->wrote_cb = wrote;
     w->user = user;
     return w;
+}
+
+size_t record_writer_pending(const struct record_writer *w)
+{
+    return w->pending.len;
 }
 
 uint64_t record_writer_bytes(const struct record_writer *w)
@@ -153,7 +160,11 @@ static void record_write_cb(uv_fs_t *req)
         if (w->overflowed && w->inflight_off == w->inflight.len)
             record_writer_overflow_report(w);
     }
-    record_writer_kick(w);
+    /* (before the kick: a closing writer may be gone after it) */
+    bool notify = r > 0 && !w->closing && w->wrote_cb;
+    record_writer_kick(w); /* the next batch is in flight before anyone hears of this one */
+    if (notify)
+        w->wrote_cb(w->user);
 }
 
 /* The next step: the rest of a short write, the next batch, or the close. */

@@ -28,8 +28,8 @@
  * Both are freed whenever everything is written, so an idle recording
  * holds none. */
 #define RECORD_BUF_MAX (1024 * 1024)
-#define RECORD_BUF_MIN 4096         /* first allocation, doubled as needed */
-#define RECORD_WHY_MAX 256          /* why a write failed */
+#define RECORD_BUF_MIN 4096 /* first allocation, doubled as needed */
+#define RECORD_WHY_MAX 256  /* why a write failed */
 
 struct record_writer;
 
@@ -38,10 +38,15 @@ struct record_writer;
  * the terminal (lines were lost; the writer goes on). */
 typedef void (*record_writer_failed_fn)(void *user, const char *why, bool disk_error);
 
+/* After each write that went through, from the loop (not after close). */
+typedef void (*record_writer_wrote_fn)(void *user);
+
 /* Takes fd (opened by the caller, close-on-exec); NULL when out of memory
  * (fd is then closed). */
 struct record_writer *record_writer_new(uv_loop_t *loop, int fd, record_writer_failed_fn failed,
-                                        void *user);
+                                        record_writer_wrote_fn wrote, void *user);
+/* Bytes waiting for the next write (the buffer filling). */
+size_t record_writer_pending(const struct record_writer *w);
 /* Queue one complete line. -1 when it does not fit what is left of the
  * buffer (the disk fell behind the terminal) or the writer failed: the line
  * is not written. */

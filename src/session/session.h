@@ -42,6 +42,11 @@ void session_sweep(uv_timer_t *timer);
 int session_on_receive(struct session *session, const void *in, size_t len);
 int session_on_writeable(struct session *session);
 void session_on_closed(struct session *session);
+/* A tap that cannot keep up (a required recording waiting for its disk)
+ * holds the output: the process is not read, so it waits, until the tap
+ * lets go. hold=true may come from inside a tap (it only sets a flag);
+ * hold=false only from the loop, outside the session's steps. */
+void session_output_hold(struct session *session, bool hold);
 /* End the session from outside its own steps (an observer's failure seen
  * on the loop, such as a recording that must be written and cannot be):
  * reason for the taps' end, message in the InternalError Status the

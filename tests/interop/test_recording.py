@@ -19,6 +19,7 @@ import resource
 import shlex
 import stat
 import subprocess
+import threading
 import time
 
 import pytest
@@ -88,7 +89,7 @@ def read_cast(path, complete=True):
     return header, events
 
 
-def wait_recording_closed(path, last):
+def wait_recording_closed(path, last, timeout=20):
     """The file once its last line is `last` (the writer flushes after the end)."""
     def done():
         try:
@@ -96,7 +97,7 @@ def wait_recording_closed(path, last):
         except (AssertionError, ValueError, IndexError):
             return None
         return events if events and events[-1][1:] == ["m", last] else None
-    return wait_for(done, f"{path.name} ending with {last!r}")
+    return wait_for(done, f"{path.name} ending with {last!r}", timeout)
 
 
 def audit_complete(tmp_path, audit_id, timeout=10):
@@ -389,3 +390,76 @@ def test_flags_need_recording_dir(podterm, tmp_path):
                            capture_output=True, text=True, timeout=20)
         assert r.returncode == 2, r.stderr
         assert r.stderr == f"podterm: --recording-dir {bad}: not a folder podterm can write to\n"
+
+
+@pytest.fixture
+def slow_disk():
+    """slow(pid, path): every write of that process (its threads too:
+    libuv's pool does the recording's writes) to the file at path waits
+    100 ms first, by strace's fault injection (-P: that file only).
+    Stopped by PID at the end."""
+    tracers = []
+
+    def slow(pid, path):
+        p = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-p", str(pid),
+                              "-P", str(path), "-e", "trace=write,writev,pwrite64,pwritev",
+                              "-e", "inject=write,writev,pwrite64,pwritev:delay_enter=100000"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        tracers.append(p)
+        wait_for(lambda: "TracerPid:\t0\n" not in open(f"/proc/{pid}/status").read(),
+                 "strace attached")
+
+    yield slow
+    for p in tracers:
+        p.terminate()
+        p.wait(10)
+
+
+BURST = 20_000_000
+
+
+def burst_through_slow_disk(srv, rec, tmp_path, slow_disk):
+    """A tty session writing BURST bytes at full speed once its recording's
+    writes are slowed; returns (transcript, cast path)."""
+    go = tmp_path / "go"
+    result = {}
+
+    def run():
+        script = (f"while [ ! -e {go} ]; do sleep 0.05; done; "
+                  f"head -c {BURST} /dev/zero | tr '\\0' x")
+        result["t"] = tty_exec(srv, script, timeout=240)[1]
+
+    th = threading.Thread(target=run)
+    th.start()
+    [path] = wait_for(lambda: casts(rec), "the recording's file")
+    slow_disk(srv.pid, path)
+    go.touch()
+    th.join(300)
+    assert "t" in result, "the session did not end"
+    return result["t"], path
+
+
+def test_required_recording_waits_for_a_slow_disk(podterm, tmp_path, slow_disk):
+    """With --recording-required the terminal waits for the disk instead of
+    the recording dropping lines: 20 MB at full speed through writes that
+    each wait 100 ms; every byte is in the file, nothing stopped."""
+    srv, rec = start(podterm, tmp_path, "--recording-required", audit=False)
+    t, path = burst_through_slow_disk(srv, rec, tmp_path, slow_disk)
+    assert status_of(t)["status"] == "Success", t.status()
+    assert output_of(t) == b"x" * BURST
+    events = wait_recording_closed(path, "exit 0: exit", timeout=120)
+    out = "".join(ev[2] for ev in events if ev[1] == "o")
+    assert len(out) == BURST and out == "x" * BURST
+
+
+def test_slow_disk_without_required_stops_recording_not_session(podterm, tmp_path, slow_disk):
+    """Without --recording-required the session never waits for the disk:
+    the recording stops with its marker, the client gets every byte."""
+    srv, rec = start(podterm, tmp_path, audit=False)
+    t, path = burst_through_slow_disk(srv, rec, tmp_path, slow_disk)
+    assert status_of(t)["status"] == "Success", t.status()
+    assert output_of(t) == b"x" * BURST
+    marker = "recording stopped: the disk fell behind the terminal (2 MiB waiting)"
+    events = wait_recording_closed(path, marker, timeout=120)
+    assert [ev[2] for ev in events if ev[1] == "m"] == [marker]
