@@ -153,17 +153,20 @@ static void record_write_cb(uv_fs_t *req)
     ssize_t r = req->result;
     uv_fs_req_cleanup(req);
     w->writing = false;
+    bool overflow = false;
     if (r <= 0) { /* 0 bytes for a non-empty write would loop forever: a failure too */
         record_writer_fail(w, r);
     } else {
         w->inflight_off += (size_t)r;
-        if (w->overflowed && w->inflight_off == w->inflight.len)
-            record_writer_overflow_report(w);
+        overflow = w->overflowed && w->inflight_off == w->inflight.len;
     }
-    /* (before the kick: a closing writer may be gone after it) */
-    bool notify = r > 0 && !w->closing && w->wrote_cb;
-    record_writer_kick(w); /* the next batch is in flight before anyone hears of this one */
-    if (notify)
+    bool alive = !w->closing; /* a closing writer may be gone after the kick */
+    record_writer_kick(w);    /* the next batch is in flight before anyone hears of this one */
+    if (!alive)
+        return;
+    if (overflow) /* after the kick: the buffer is free again for the caller's last line */
+        record_writer_overflow_report(w);
+    if (r > 0 && w->wrote_cb)
         w->wrote_cb(w->user);
 }
 
