@@ -474,10 +474,29 @@ void admission_session_end(struct admission *adm, int exit_code, const char *end
         adm->end_reason = end_reason;
 }
 
+void admission_hold(struct admission *adm)
+{
+    if (adm)
+        adm->holds++;
+}
+
+void admission_release(struct admission *adm)
+{
+    if (!adm || !adm->holds)
+        return;
+    if (--adm->holds == 0 && adm->finish_pending)
+        admission_finish(adm, adm->finish_code);
+}
+
 void admission_finish(struct admission *adm, int code)
 {
     if (!adm)
         return;
+    if (adm->holds) { /* finished when the last holder lets go */
+        adm->finish_pending = true;
+        adm->finish_code = code;
+        return;
+    }
     admit_audit_emit(adm, AUDIT_STAGE_RESPONSE_COMPLETE, code);
     admit_log_line(adm,
                    adm->started_at.tv_sec || adm->started_at.tv_nsec ? ADMIT_LOG_SESSION_END

@@ -127,6 +127,10 @@ struct admission {
     /* The recorder's word for podterm.dev/recording ("" not recorded):
      * "<id>.cast", or "stopped: <why>". */
     char recording[ADMIT_RECORDING_MAX];
+    /* admission_hold: finishing waits for the holders (finish_code kept). */
+    unsigned holds;
+    bool finish_pending;
+    int finish_code;
     /* Refused (admit_request returned ADMIT_REFUSED): the Status to answer. */
     int code;
     const char *phrase; /* HTTP reason phrase */
@@ -165,6 +169,12 @@ uint64_t admit_audit_dropped(const struct admit *admit);
  * created or written (recording turns unhealthy, see
  * ADMIT_RECORDING_RETRY_MS). */
 void admission_recording_set(struct admission *adm, const char *value, bool disk_failed);
+/* Someone still has facts for the audit's ResponseComplete (a recording
+ * being flushed after its session ended): admission_finish waits until
+ * every admission_hold is released, then finishes with the code it was
+ * given. */
+void admission_hold(struct admission *adm);
+void admission_release(struct admission *adm);
 /* Can recordings be written (the directory writable, no recent failure)? */
 bool admit_recording_healthy(const struct admit *admit);
 

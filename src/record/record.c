@@ -206,6 +206,19 @@ static void record_tap_resize(void *user, unsigned width, unsigned height)
         record_emit(r, line, (size_t)n);
 }
 
+/* The writer flushed and closed the file: the admission may finish now. */
+static void record_closed(void *user, const char *why)
+{
+    struct record *r = user;
+    if (why && !r->stopped) {
+        char label[RECORD_WHY_TEXT_MAX + 32];
+        snprintf(label, sizeof(label), "stopped: %s", why);
+        admission_recording_set(r->adm, label, true);
+    }
+    admission_release(r->adm);
+    record_free(r);
+}
+
 static void record_tap_end(void *user, int exit_code, const char *reason)
 {
     struct record *r = user;
@@ -228,9 +241,9 @@ static void record_tap_end(void *user, int exit_code, const char *reason)
     if (r->halted && !r->stopped)
         admission_recording_set(r->adm, "stopped: lines were lost (the disk fell behind or failed)",
                                 false);
-    r->adm = NULL;
-    record_writer_close(r->w); /* flushes, closes and frees itself */
-    record_free(r);
+    /* The audit's ResponseComplete waits for the file (admission_hold):
+     * the last writes may still fail, and the event must say so. */
+    record_writer_close(r->w, record_closed, r);
 }
 
 static const struct session_tap_ops record_tap_ops = {
@@ -327,6 +340,7 @@ int record_open(uv_loop_t *loop, const struct record_opts *o, struct admission *
     }
     r->start_ns = uv_hrtime();
     admission_recording_set(adm, r->name, false);
+    admission_hold(adm); /* until the file is closed: record_closed */
     *out = r;
     return 0;
 }
@@ -336,7 +350,9 @@ void record_abandon(struct record *r)
     if (!r)
         return;
     unlink(r->path);
-    record_writer_close(r->w);
+    admission_recording_set(r->adm, "", false);
+    admission_release(r->adm);
+    record_writer_close(r->w, NULL, NULL);
     record_free(r);
 }
 

@@ -26,6 +26,9 @@ struct record_writer {
     record_writer_failed_fn failed_cb;
     record_writer_wrote_fn wrote_cb;
     void *user;
+    record_writer_closed_fn closed_cb;
+    void *closed_user;
+    char why[RECORD_WHY_MAX]; /* the first failure */
 };
 
 static void record_writer_kick(struct record_writer *w);
@@ -98,13 +101,25 @@ int record_writer_append(struct record_writer *w, const char *line, size_t len)
     return 0;
 }
 
-static void record_writer_freed(uv_fs_t *req)
+static void record_writer_free(struct record_writer *w)
 {
-    struct record_writer *w = req->data;
-    uv_fs_req_cleanup(req);
+    if (w->closed_cb)
+        w->closed_cb(w->closed_user, w->failed ? w->why : NULL);
     free(w->pending.data);
     free(w->inflight.data);
     free(w);
+}
+
+static void record_writer_freed(uv_fs_t *req)
+{
+    struct record_writer *w = req->data;
+    ssize_t r = req->result;
+    uv_fs_req_cleanup(req);
+    if (r < 0 && !w->failed) { /* close(2) reports a deferred write error (NFS) */
+        w->failed = true;
+        snprintf(w->why, sizeof(w->why), "cannot close the recording: %s", uv_strerror((int)r));
+    }
+    record_writer_free(w);
 }
 
 static void record_write_cb(uv_fs_t *req);
@@ -126,12 +141,10 @@ static void record_writer_fail(struct record_writer *w, ssize_t r)
 {
     w->failed = true;
     w->pending.len = w->inflight.len = w->inflight_off = 0;
-    if (w->closing || !w->failed_cb)
-        return;
-    char why[RECORD_WHY_MAX];
-    snprintf(why, sizeof(why), "cannot write the recording: %s",
+    snprintf(w->why, sizeof(w->why), "cannot write the recording: %s",
              r < 0 ? uv_strerror((int)r) : "nothing was written");
-    w->failed_cb(w->user, why, true);
+    if (!w->closing && w->failed_cb) /* once closing, closed_cb says it */
+        w->failed_cb(w->user, w->why, true);
 }
 
 /* Lines were refused for want of room: the file is incomplete from here,
@@ -197,17 +210,17 @@ static void record_writer_kick(struct record_writer *w)
         w->req.data = w;
         if (uv_fs_close(w->loop, &w->req, w->fd, record_writer_freed) < 0) {
             close(w->fd);
-            free(w->pending.data);
-            free(w->inflight.data);
-            free(w);
+            record_writer_free(w);
         }
     }
 }
 
-void record_writer_close(struct record_writer *w)
+void record_writer_close(struct record_writer *w, record_writer_closed_fn closed, void *user)
 {
     if (!w || w->closing)
         return;
     w->closing = true;
+    w->closed_cb = closed;
+    w->closed_user = user;
     record_writer_kick(w);
 }

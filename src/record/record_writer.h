@@ -11,8 +11,10 @@
  * A failed write (ENOSPC, EFBIG past RLIMIT_FSIZE, EIO) is reported once
  * through failed(user, why, true) from the loop, never from inside an
  * append; the rest is dropped. A line refused for want of room is
- * reported the same way (false) when the write in flight ends. After record_writer_close nothing is
- * reported: the writer writes what it holds, closes the file and frees itself. */
+ * reported the same way (false) when the write in flight ends. After
+ * record_writer_close the writer writes what it holds, closes the file,
+ * tells closed(user, why) (why: NULL, or the failure that cut the file
+ * short) and frees itself. */
 #ifndef PODTERM_RECORD_WRITER_H
 #define PODTERM_RECORD_WRITER_H
 
@@ -53,7 +55,10 @@ size_t record_writer_pending(const struct record_writer *w);
 int record_writer_append(struct record_writer *w, const char *line, size_t len);
 /* Bytes queued so far (written or not): what the file will hold. */
 uint64_t record_writer_bytes(const struct record_writer *w);
-/* Write what is queued, close the file, free w. */
-void record_writer_close(struct record_writer *w);
+/* Once the file is closed: why is NULL when every byte was written, or
+ * the first failure (the file is short). From the loop. */
+typedef void (*record_writer_closed_fn)(void *user, const char *why);
+/* Write what is queued, close the file, call closed (may be NULL), free w. */
+void record_writer_close(struct record_writer *w, record_writer_closed_fn closed, void *user);
 
 #endif

@@ -463,3 +463,27 @@ def test_slow_disk_without_required_stops_recording_not_session(podterm, tmp_pat
     marker = "recording stopped: the disk fell behind the terminal (2 MiB waiting)"
     events = wait_recording_closed(path, marker, timeout=120)
     assert [ev[2] for ev in events if ev[1] == "m"] == [marker]
+
+
+def test_write_failure_after_session_end_reaches_audit(podterm, tmp_path, slow_disk):
+    """The last writes of a recording happen after its session ended; when
+    they fail, the audit's ResponseComplete (which waits for the file) still
+    says the recording stopped. Writes slowed so that the EFBIG surely
+    comes after the process exited."""
+    srv, rec = start(podterm, tmp_path, fsize=FSIZE)
+    go = tmp_path / "go"
+    result = {}
+
+    def run():
+        result["t"] = tty_exec(srv, f"while [ ! -e {go} ]; do sleep 0.05; done; {BIG}")[1]
+
+    th = threading.Thread(target=run)
+    th.start()
+    [path] = wait_for(lambda: casts(rec), "the recording's file")
+    slow_disk(srv.pid, path)
+    go.touch()
+    th.join(120)
+    assert output_of(result["t"]) == BIG_OUT
+    ann = audit_complete(tmp_path, path.name[:-len(".cast")], timeout=60)
+    assert ann["podterm.dev/recording"] == "stopped: " + EFBIG_WHY, ann
+    assert ann["podterm.dev/end-reason"] == "exit", ann
