@@ -362,7 +362,8 @@ void record_attach(struct record *r, struct session *session)
         return;
     r->session = session;
     if (session_tap_add(session, &record_tap_ops, r) < 0) {
-        admission_recording_set(r->adm, "stopped: no room for the recorder's tap", false);
+        struct admission *adm = r->adm;
         record_abandon(r);
+        admission_recording_set(adm, "stopped: no room for the recorder's tap", false);
     }
 }
