@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 #include <uv.h>
 
@@ -27,6 +29,7 @@
 #include "config/config.h"
 #include "config/config_flags.h"
 #include "log/log.h"
+#include "record/record.h"
 #include "gateway/gateway.h"
 #include "server/server.h"
 
@@ -75,6 +78,8 @@ struct main_flags {
     uint64_t shutdown_grace_ms;     /* SIGTERM: how long open sessions get to finish */
     const char *recording_dir;      /* sessions recorded as asciicast v2 files here */
     uint64_t ping_interval_ms;      /* keepalive of every WebSocket, both sides (0: off) */
+    bool recording_all, record_input, recording_required;
+    uint64_t recording_max_bytes;
 };
 
 static void main_usage(FILE *out)
@@ -136,6 +141,15 @@ static void main_usage(FILE *out)
         "20s; 0: never)\n"
         "  --recording-dir DIR         record every tty exec/attach as DIR/<session id>.cast "
         "(asciicast v2)\n"
+        "  --recording-all             record non-tty sessions too\n"
+        "  --record-input              record what users type as well (off by default: "
+        "passwords)\n"
+        "  --recording-max-bytes N     largest recording file; reaching it ends the recording "
+        "(not the\n"
+        "                              session) with a marker (default 64 MiB)\n"
+        "  --recording-required        refuse sessions (503) while recordings cannot be "
+        "written, and end\n"
+        "                              open ones whose recording fails\n"
         "gateway mode (proxy a real cluster instead of local pods):\n"
         "  --kubeconfig FILE           cluster credentials (default: $KUBECONFIG, then "
         "~/.kube/config)\n"
@@ -173,6 +187,22 @@ static void main_print_version(void)
 }
 
 /* A count flag: a decimal number, 0 to 1000000. */
+/* --recording-max-bytes: a byte count, no smaller than a header needs. */
+static int main_parse_bytes(const char *arg, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (!arg[0] || arg[0] == '-' || *end || errno || v < RECORD_MAX_BYTES_MIN) {
+        fprintf(stderr,
+                "podterm: --recording-max-bytes wants a number of bytes from %d, got \"%s\"\n",
+                RECORD_MAX_BYTES_MIN, arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static int main_parse_count(const char *arg, const char *flag, unsigned *out)
 {
     char *end;
@@ -256,6 +286,21 @@ static int main_check_gateway_flags(const struct main_flags *f)
         fprintf(stderr, "podterm: --audit-log-required needs --audit-log-path\n");
         return -1;
     }
+    if ((f->recording_all || f->record_input || f->recording_required || f->recording_max_bytes) &&
+        !f->recording_dir) {
+        fprintf(stderr, "podterm: --recording-all, --record-input, --recording-max-bytes and "
+                        "--recording-required need --recording-dir\n");
+        return -1;
+    }
+    /* A typo in the folder would otherwise show only in the audit of each
+     * session (or, with --recording-required, as 503s). */
+    struct stat st;
+    if (f->recording_dir && (stat(f->recording_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+                             access(f->recording_dir, W_OK | X_OK) != 0)) {
+        fprintf(stderr, "podterm: --recording-dir %s: not a folder podterm can write to\n",
+                f->recording_dir);
+        return -1;
+    }
     if (main_gateway_mode(f) && f->file_flags.has_pods) {
         fprintf(stderr, "podterm: the --config file's pods: and namespaces: (local pods) do "
                         "not apply in gateway mode\n");
@@ -293,6 +338,10 @@ static const struct option main_options[] = {
     {"shutdown-grace", required_argument, 0, 'g'},
     {"recording-dir", required_argument, 0, 'D'},
     {"ping-interval", required_argument, 0, 'p'},
+    {"recording-all", no_argument, 0, 1000},
+    {"record-input", no_argument, 0, 1001},
+    {"recording-max-bytes", required_argument, 0, 1002},
+    {"recording-required", no_argument, 0, 1003},
     {"version", no_argument, 0, 'V'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -534,6 +583,19 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
                 return -1;
             }
             break;
+        case 1000:
+            f->recording_all = true;
+            break;
+        case 1001:
+            f->record_input = true;
+            break;
+        case 1002:
+            if (main_parse_bytes(optarg, &f->recording_max_bytes) < 0)
+                return -1;
+            break;
+        case 1003:
+            f->recording_required = true;
+            break;
         case 'V':
             main_print_version();
             exit(0);
@@ -661,6 +723,9 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .pass_through = f->pass_through_token,
         .log = &f->log,
         .metrics = &metrics,
+        .recording_dir = f->recording_dir,
+        .recording_all = f->recording_all,
+        .recording_required = f->recording_required,
     };
     struct admit *admit = admit_new(&loop, &ao, err, sizeof(err));
     if (!admit) {
@@ -689,6 +754,10 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .audit_configured = f->audit_path != NULL,
         .recording_dir = f->recording_dir,
         .ping_interval_ms = f->ping_interval_ms,
+        .recording_all = f->recording_all,
+        .record_input = f->record_input,
+        .recording_max_bytes = f->recording_max_bytes,
+        .recording_required = f->recording_required,
     };
     memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
     memcpy(opts.allowed_hosts, f->hosts, sizeof(f->hosts));
@@ -785,6 +854,9 @@ int main(int argc, char **argv)
     if (usage_rc != 0)
         return usage_rc;
     signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error code, not a crash */
+    /* A file-size limit (RLIMIT_FSIZE) reached by a recording or the audit
+     * log is a write error (EFBIG) to report, not a reason to die. */
+    signal(SIGXFSZ, SIG_IGN);
     main_raise_fd_limit();
 
     char err[MAIN_ERR_MAX];

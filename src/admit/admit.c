@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "admit/admit_internal.h"
 #include "admit/host_allow.h"
@@ -74,6 +75,35 @@ void admit_free(struct admit *admit)
     authz_free(admit->authz);
     audit_policy_free(admit->audit_policy);
     free(admit);
+}
+
+void admission_recording_set(struct admission *adm, const char *value, bool disk_failed)
+{
+    if (!adm)
+        return;
+    snprintf(adm->recording, sizeof(adm->recording), "%s", value);
+    if (disk_failed) {
+        adm->admit->recording_failed = true;
+        adm->admit->recording_failed_ms = uv_now(adm->admit->loop);
+    }
+}
+
+bool admit_recording_healthy(const struct admit *a)
+{
+    if (!a->opts.recording_dir)
+        return true;
+    /* A failure counts for a while only: nothing else would ever write
+     * again to find the disk fixed while every recorded session is refused. */
+    if (a->recording_failed && uv_now(a->loop) - a->recording_failed_ms < ADMIT_RECORDING_RETRY_MS)
+        return false;
+    return access(a->opts.recording_dir, W_OK | X_OK) == 0;
+}
+
+/* Would this session be recorded (record.h decides the same)? */
+static bool admit_recorded(const struct admit *a, const struct admission *adm)
+{
+    return a->opts.recording_dir && adm->exec && adm->exec_described &&
+           (adm->tty || a->opts.recording_all);
 }
 
 bool admit_audit_healthy(const struct admit *a)
@@ -422,6 +452,10 @@ static enum admit_result admit_request_checks(struct admit *a, const struct admi
         return ADMIT_REFUSED;
     if (adm->exec && !admit_exec_check(a, adm))
         return ADMIT_REFUSED;
+    if (a->opts.recording_required && admit_recorded(a, adm) && !admit_recording_healthy(a))
+        return admit_refuse(adm, 503, "Service Unavailable", "ServiceUnavailable",
+                            "session recordings cannot be written and --recording-required is "
+                            "set: podterm starts no session it cannot record");
     return ADMIT_OK;
 }
 
@@ -458,10 +492,29 @@ void admission_session_end(struct admission *adm, int exit_code, const char *end
         adm->end_reason = end_reason;
 }
 
+void admission_hold(struct admission *adm)
+{
+    if (adm)
+        adm->holds++;
+}
+
+void admission_release(struct admission *adm)
+{
+    if (!adm || !adm->holds)
+        return;
+    if (--adm->holds == 0 && adm->finish_pending)
+        admission_finish(adm, adm->finish_code);
+}
+
 void admission_finish(struct admission *adm, int code)
 {
     if (!adm)
         return;
+    if (adm->holds) { /* finished when the last holder lets go */
+        adm->finish_pending = true;
+        adm->finish_code = code;
+        return;
+    }
     admit_audit_emit(adm, AUDIT_STAGE_RESPONSE_COMPLETE, code);
     admit_log_line(adm,
                    adm->started_at.tv_sec || adm->started_at.tv_nsec ? ADMIT_LOG_SESSION_END

@@ -36,6 +36,10 @@
 #define ADMIT_ANNOTATION_MAX 4096 /* the command annotation (argv as JSON) */
 #define ADMIT_RBAC_FILES_MAX 16   /* --authorization-rbac-file values */
 #define ADMIT_RELOAD_MS 2000      /* how often policy files are checked for changes */
+#define ADMIT_RECORDING_MAX 320   /* the podterm.dev/recording annotation */
+/* After a recording failed to write, --recording-required refuses recorded
+ * sessions this long, then lets the next one try the disk again. */
+#define ADMIT_RECORDING_RETRY_MS 30000
 
 struct admit_opts {
     const struct auth *auth; /* NULL or not enabled: anonymous */
@@ -61,6 +65,12 @@ struct admit_opts {
     bool gateway;            /* gateway mode: podterm impersonates the user upstream */
     bool pass_through;       /* gateway mode with --pass-through-token: it does not */
     struct metrics *metrics; /* NULL: not counted (borrowed, outlives the admit) */
+    /* --recording-dir (NULL: off), --recording-all, --recording-required:
+     * with required, sessions that would be recorded are refused (503)
+     * while recordings cannot be written. */
+    const char *recording_dir;
+    bool recording_all;
+    bool recording_required;
 };
 
 struct admit;
@@ -119,6 +129,13 @@ struct admission {
      * (src/api/api_sessions.c); message, details_name and details_kind
      * below hold the Forbidden RBAC gave, for the sessions of others. */
     bool owner_only;
+    /* The recorder's word for podterm.dev/recording ("" not recorded):
+     * "<id>.cast", or "stopped: <why>". */
+    char recording[ADMIT_RECORDING_MAX];
+    /* admission_hold: finishing waits for the holders (finish_code kept). */
+    unsigned holds;
+    bool finish_pending;
+    int finish_code;
     /* Refused (admit_request returned ADMIT_REFUSED): the Status to answer. */
     int code;
     const char *phrase; /* HTTP reason phrase */
@@ -151,6 +168,20 @@ extern const struct session_tap_ops admission_tap_ops;
  * events lost so far, for /metrics. */
 struct metrics *admit_metrics(const struct admit *admit);
 uint64_t admit_audit_dropped(const struct admit *admit);
+
+/* The session's recording (src/record/): value for the audit's
+ * podterm.dev/recording annotation; disk_failed: a recording could not be
+ * created or written (recording turns unhealthy, see
+ * ADMIT_RECORDING_RETRY_MS). */
+void admission_recording_set(struct admission *adm, const char *value, bool disk_failed);
+/* Someone still has facts for the audit's ResponseComplete (a recording
+ * being flushed after its session ended): admission_finish waits until
+ * every admission_hold is released, then finishes with the code it was
+ * given. */
+void admission_hold(struct admission *adm);
+void admission_release(struct admission *adm);
+/* Can recordings be written (the directory writable, no recent failure)? */
+bool admit_recording_healthy(const struct admit *admit);
 
 /* Is the audit log able to take events? (503 with --audit-log-required when not) */
 bool admit_audit_healthy(const struct admit *admit);

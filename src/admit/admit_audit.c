@@ -116,6 +116,8 @@ void admit_audit_emit(struct admission *adm, enum audit_stage stage, int code)
         admit_annotate(&ev, "podterm.dev/end-reason",
                        adm->end_reason ? adm->end_reason : "client-closed");
     }
+    if (stage == AUDIT_STAGE_RESPONSE_COMPLETE && adm->recording[0])
+        admit_annotate(&ev, "podterm.dev/recording", adm->recording);
     size_t len = 0;
     char *line = audit_event_line(&ev, &len);
     if (line)

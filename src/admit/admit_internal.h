@@ -22,6 +22,9 @@ struct admit {
     struct audit_log *audit_log; /* NULL: no audit */
     void (*close_cb)(void *);
     void *close_user;
+    /* recordings: when one last failed to write (uv_now ms), if ever */
+    bool recording_failed;
+    uint64_t recording_failed_ms;
 };
 
 /* admit.c: seconds between two CLOCK_MONOTONIC readings; the metrics'

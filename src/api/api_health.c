@@ -87,6 +87,12 @@ int api_health_handle(struct server *server, struct lws *wsi, const char *path)
      * take it out of service while requests cannot be audited. */
     if (server->opts.audit_configured && endpoint[0] != 'l')
         checks[n++] = (struct api_health_check){"audit", admit_audit_healthy(server->opts.admit)};
+    /* --recording-required refuses sessions while recordings cannot be
+     * written (the directory, a recent write failure): out of service then,
+     * as for the audit. */
+    if (server->opts.recording_required && endpoint[0] == 'r')
+        checks[n++] =
+            (struct api_health_check){"recording", admit_recording_healthy(server->opts.admit)};
     if (endpoint[0] == 'r')
         checks[n++] = (struct api_health_check){"shutdown", !server->draining};
     char body[API_HEALTH_BODY_MAX];

@@ -40,10 +40,14 @@ struct server_opts {
      * given, an audit log was asked for. */
     bool policy_configured;
     bool audit_configured;
-    const char *recording_dir; /* --recording-dir: NULL, sessions are not recorded */
     /* --ping-interval: every client WebSocket is pinged this often, and one
      * that sent nothing for an interval after a ping is closed; 0: never. */
     uint64_t ping_interval_ms;
+    const char *recording_dir;    /* --recording-dir: NULL, sessions are not recorded */
+    bool recording_all;           /* --recording-all: non-tty sessions too */
+    bool record_input;            /* --record-input: keystrokes too (off: passwords) */
+    uint64_t recording_max_bytes; /* --recording-max-bytes: per file (0: record.h's default) */
+    bool recording_required;      /* --recording-required: no session that cannot be recorded */
 };
 
 struct server;

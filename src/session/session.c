@@ -73,6 +73,7 @@ struct session {
     int next_channel; /* 1 or 2: alternate so neither stream starves */
     bool ch_open[3];  /* [1], [2]: not yet at end of stream */
     bool reading[3];  /* [1], [2]: backend notifications on */
+    bool output_held; /* an observer is behind (session_output_hold): the process waits */
     bool initial_sent;
     uint64_t unacked; /* flow kind: payload bytes not yet acknowledged */
 
@@ -263,6 +264,10 @@ static void session_fill(struct session *s)
     for (int tries = 0; tries < 2;) {
         if (s->kind == PROTO_KIND_PODTERM && s->unacked >= PROTO_FLOW_WINDOW) {
             session_want_output(s, false); /* the page is behind: wait for its acks */
+            return;
+        }
+        if (s->output_held) {              /* checked per read: a tap may hold from inside one */
+            session_want_output(s, false); /* a tap is behind: wait for it */
             return;
         }
         int ch = s->out_pay ? s->out_ch : s->next_channel;
@@ -632,6 +637,23 @@ static void session_check_limits(struct session *s, uint64_t now)
         return;
     }
     session_fail(s, msg);
+}
+
+void session_output_hold(struct session *s, bool hold)
+{
+    if (s->output_held == hold)
+        return;
+    s->output_held = hold;
+    if (!hold)
+        session_fill(s); /* from the loop: read again (or listen) */
+}
+
+void session_end_error(struct session *s, const char *reason, const char *message)
+{
+    if (s->exited || s->failed)
+        return; /* ending already: its own Status goes out */
+    s->end_reason = reason;
+    session_fail(s, message);
 }
 
 void session_shutdown_all(struct server *server)

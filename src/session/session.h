@@ -55,6 +55,16 @@ struct session_view {
     size_t taps_len;
 };
 size_t session_list_snapshot(struct server *server, struct session_view *out, size_t cap);
+/* A tap that cannot keep up (a required recording waiting for its disk)
+ * holds the output: the process is not read, so it waits, until the tap
+ * lets go. hold=true may come from inside a tap (it only sets a flag);
+ * hold=false only from the loop, outside the session's steps. */
+void session_output_hold(struct session *session, bool hold);
+/* End the session from outside its own steps (an observer's failure seen
+ * on the loop, such as a recording that must be written and cannot be):
+ * reason for the taps' end, message in the InternalError Status the
+ * client gets. A session ending already keeps its own Status. */
+void session_end_error(struct session *session, const char *reason, const char *message);
 /* The drain's grace is over: every open session ends with a Status saying
  * so and Close 1001 (a session already ending keeps its own Status). */
 void session_shutdown_all(struct server *server);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "admit/admit.h"
+#include "record/record.h"
 #include "server/http_reply.h"
 #include "session/exec_request.h"
 #include "session/session.h"
@@ -92,6 +93,37 @@ static void upgrade_admission_attach(struct session *session, struct upgrade_off
         admission_finish(adm, 101);
 }
 
+/* --recording-dir: the session's file is created before the 101, so that
+ * with --recording-required a session that cannot be recorded is refused
+ * rather than cut once it runs. 0 (*rec may be NULL: not recorded) or the
+ * refusal's upgrade_refuse_status result. */
+static int upgrade_record_open(struct server *server, struct lws *wsi, struct upgrade_offer *offer,
+                               const struct exec_request *req, struct record **rec)
+{
+    const struct server_opts *o = &server->opts;
+    struct record_opts ro = {
+        .dir = o->recording_dir,
+        .all = o->recording_all,
+        .input = o->record_input,
+        .max_bytes = o->recording_max_bytes,
+        .required = o->recording_required,
+    };
+    char err[RECORD_ERR_MAX];
+    if (record_open(server->loop, &ro, offer->admission, req, rec, err, sizeof(err)) == 0)
+        return 0;
+    return upgrade_refuse_status(wsi, 503, "ServiceUnavailable", err);
+}
+
+/* The recorder's tap goes first: at the session's end it tells the
+ * admission what became of the recording before the admission's tap
+ * writes the audit's ResponseComplete. */
+static void upgrade_taps_attach(struct session *session, struct upgrade_offer *offer,
+                                struct record *rec)
+{
+    record_attach(rec, session);
+    upgrade_admission_attach(session, offer);
+}
+
 /* Gateway mode: gateway.c opened the upstream stream before this upgrade
  * (so upstream refusals reached the client as they were); the session takes
  * it over. The request was validated upstream. */
@@ -121,15 +153,20 @@ static int upgrade_gateway(struct server *server, struct lws *wsi, struct upgrad
                                      "too many sessions; try again later");
     /* The gateway described the request it opened upstream; the session
      * takes both over. */
+    struct record *rec;
+    int rc = upgrade_record_open(server, wsi, offer, &offer->prepared_req, &rec);
+    if (rc != 0)
+        return rc;
     struct exec_request req = offer->prepared_req;
     memset(&offer->prepared_req, 0, sizeof(offer->prepared_req));
     struct session *session = session_new(server, kind, &req);
     if (!session) {
         exec_request_clear(&req);
+        record_abandon(rec);
         return upgrade_refuse_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE);
     }
     offer->prepared = NULL; /* the session's now */
-    upgrade_admission_attach(session, offer);
+    upgrade_taps_attach(session, offer, rec);
     wsi_data_release(wsi);
     lws_set_opaque_user_data(wsi, session);
     return 0;
@@ -172,12 +209,18 @@ int upgrade_confirm(struct server *server, struct lws *wsi)
         return upgrade_refuse_status(wsi, 503, "ServiceUnavailable",
                                      "too many sessions; try again later");
     }
+    struct record *rec;
+    if ((rc = upgrade_record_open(server, wsi, offer, &req, &rec)) != 0) {
+        exec_request_clear(&req);
+        return rc;
+    }
     struct session *session = session_new(server, kind, &req);
     if (!session) {
         exec_request_clear(&req);
+        record_abandon(rec);
         return upgrade_refuse_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE);
     }
-    upgrade_admission_attach(session, offer);
+    upgrade_taps_attach(session, offer, rec);
     wsi_data_release(wsi);
     lws_set_opaque_user_data(wsi, session);
     return 0;
