@@ -19,13 +19,16 @@
 #define LISTENER_BACKLOG 1024
 /* Connections still sending their request head: each holds a LISTENER_HEAD_MAX
  * buffer, so a flood of half-open connections is capped at ~16 MiB. Slowloris:
- * one peer address holds at most LISTENER_PENDING_PER_PEER of them (its
- * oldest goes when it opens another), and when all LISTENER_PENDING_MAX are
- * taken (many addresses) the oldest pending connection goes, never the new
- * one: a client that sends its head promptly always gets through, however
- * many half-sent heads others hold. */
-#define LISTENER_PENDING_MAX 1024
+ * one peer address holds at most LISTENER_PENDING_PER_PEER of them that have
+ * waited LISTENER_PEER_STALE_MS (its oldest goes when it opens another), and
+ * when all LISTENER_PENDING_MAX are taken (many addresses) the oldest pending
+ * connection goes, never the new one: a client that sends its head promptly
+ * always gets through, however many half-sent heads others hold. A burst of
+ * fresh connections from one address (a load test, an office behind one NAT
+ * address) is not a slowloris: its heads arrive within milliseconds, so it
+ * may exceed the per-peer count until they are stale, bounded by the total. */
 #define LISTENER_PENDING_PER_PEER 64
+#define LISTENER_PEER_STALE_MS 1000
 #define LISTENER_TOO_LARGE_MESSAGE "request header fields too large (limit 16384 bytes)"
 
 struct listener {
@@ -56,6 +59,7 @@ struct pending {
     bool linked; /* in the listener's list of live pending connections */
     struct pending *older, *newer;
     struct listener_peer peer;
+    uint64_t since_ms; /* uv_now when accepted */
     size_t len;
     /* LISTENER_HEAD_MAX bytes, freed when the connection leaves the list (not
      * when libuv's close callbacks run, a loop turn later), so the memory
@@ -206,6 +210,34 @@ static void pending_timeout(uv_timer_t *t)
     pending_drop(t->data);
 }
 
+static bool listener_peer_same(const struct listener_peer *a, const struct listener_peer *b);
+
+/* p has waited LISTENER_PEER_STALE_MS for its head: its peer's stale pending
+ * connections beyond LISTENER_PENDING_PER_PEER go now, oldest first (a burst
+ * that arrived fresh is held to the bound from here on). Then p keeps
+ * waiting, up to LISTENER_HEAD_TIMEOUT_MS in all. */
+static void pending_stale(uv_timer_t *t)
+{
+    struct pending *p = t->data;
+    struct listener *l = p->listener;
+    size_t same = 0;
+    for (struct pending *q = l->oldest; q && p->peer.family; q = q->newer)
+        same += listener_peer_same(&q->peer, &p->peer);
+    uint64_t now = uv_now(l->loop);
+    for (struct pending *q = l->oldest, *next; q && same > LISTENER_PENDING_PER_PEER; q = next) {
+        next = q->newer;
+        if (!listener_peer_same(&q->peer, &p->peer))
+            continue;
+        if (now - q->since_ms < LISTENER_PEER_STALE_MS)
+            break; /* the rest are fresher still */
+        pending_drop(q);
+        same--;
+    }
+    if (p->linked)
+        uv_timer_start(&p->timer, pending_timeout,
+                       LISTENER_HEAD_TIMEOUT_MS - LISTENER_PEER_STALE_MS, 0);
+}
+
 static void listener_closed_free(uv_handle_t *h)
 {
     free(h->data);
@@ -229,8 +261,9 @@ static bool listener_peer_same(const struct listener_peer *a, const struct liste
 }
 
 /* Make room for p (not linked yet): the oldest of its peer's pending
- * connections when that peer is at its bound, else the oldest of all when
- * every slot is taken. Linear in LISTENER_PENDING_MAX, once per connection. */
+ * connections when that peer is at its bound and that one is stale, else the
+ * oldest of all when every slot is taken. Linear in LISTENER_PENDING_MAX,
+ * once per connection. */
 static void listener_pending_evict(struct listener *l, const struct pending *p)
 {
     struct pending *peer_oldest = NULL;
@@ -239,7 +272,8 @@ static void listener_pending_evict(struct listener *l, const struct pending *p)
         if (listener_peer_same(&q->peer, &p->peer) && same++ == 0)
             peer_oldest = q;
     }
-    if (same >= LISTENER_PENDING_PER_PEER)
+    if (same >= LISTENER_PENDING_PER_PEER &&
+        p->since_ms - peer_oldest->since_ms >= LISTENER_PEER_STALE_MS)
         pending_drop(peer_oldest);
     else if (l->live >= LISTENER_PENDING_MAX)
         pending_drop(l->oldest);
@@ -294,11 +328,12 @@ static void listener_pending_start(struct listener *l, uv_stream_t *server_strea
     if (fd < 0 && uv_tcp_getpeername(&p->tcp, (struct sockaddr *)&ss, &ss_len) == 0)
         peer = (const struct sockaddr *)&ss;
     listener_peer_set(&p->peer, peer);
+    p->since_ms = uv_now(l->loop);
     listener_pending_evict(l, p);
     pending_link(p);
     /* Keystrokes and echoes are tiny writes: never let Nagle hold them back. */
     uv_tcp_nodelay(&p->tcp, 1);
-    uv_timer_start(&p->timer, pending_timeout, LISTENER_HEAD_TIMEOUT_MS, 0);
+    uv_timer_start(&p->timer, pending_stale, LISTENER_PEER_STALE_MS, 0);
     uv_read_start((uv_stream_t *)&p->tcp, pending_alloc, pending_read);
 }
 

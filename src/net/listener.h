@@ -23,7 +23,10 @@
 
 #define LISTENER_HEAD_MAX (16 * 1024)  /* request line + headers */
 #define LISTENER_HEAD_TIMEOUT_MS 10000 /* a client must send its whole request head in this */
-#define LISTENER_PEER_MAX 48           /* a textual IPv6 address and its NUL */
+/* Connections still sending their head, all peers together (listener.c);
+ * the lws context takes as many heads at once (server.c). */
+#define LISTENER_PENDING_MAX 1024
+#define LISTENER_PEER_MAX 48 /* a textual IPv6 address and its NUL */
 
 /* A complete head arrived: fd is the callee's (close-on-exec), head[0, len)
  * holds the head and any bytes after it (valid during the call only), peer

@@ -162,7 +162,11 @@ static struct lws_context *server_lws_create(struct server *server, char *err, s
     info.foreign_loops = loops;
     info.user = server;
     info.max_http_header_data = LISTENER_HEAD_MAX;
-    info.max_http_header_pool = 64;
+    /* Every head the listener hands over must find a header table at once:
+     * lws 4.1 drops an adopted connection that waited for one, unanswered
+     * (a burst of 300 GET /version from one client lost 171). Each is
+     * allocated when used, so the bound is the listener's own. */
+    info.max_http_header_pool = LISTENER_PENDING_MAX;
     info.fd_limit_per_thread = 0; /* lws sizes its fd table from RLIMIT_NOFILE */
     struct lws_context *ctx = lws_create_context(&info);
     if (!ctx) {
