@@ -513,3 +513,34 @@ def test_list_reads_the_newest_recordings_only(podterm, tmp_path):
     # the oldest are still there, one by one
     r = get(srv.port, f"{SESSIONS}/{ids[0]}")
     assert r.status == 200 and r.json()["status"]["exitCode"] == 3, r
+
+
+def test_a_recorded_session_is_listed_and_replayed_from_its_own_file(podterm, tmp_path):
+    """The recorder and the sessions API together (both issue 11): a real tty
+    exec recorded by podterm is listed, once ended, with its exit code and end
+    reason, and its recording is served byte for byte as written."""
+    from podterm_client import V5, exec_path, ws_open
+    rec = str(tmp_path / "rec")
+    os.mkdir(rec)
+    srv = podterm(["--recording-dir", rec])
+    resp, ws = ws_open(srv.port, exec_path(["sh", "-c", "echo recorded; exit 4"], tty=True), V5)
+    with ws:
+        t = ws.collect(10)
+    assert b"recorded" in t.data(1), t
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        ended = [i for i in items(srv.port) if i["status"]["phase"] == "Ended"]
+        if ended and "exitCode" in ended[0]["status"]:
+            break
+        time.sleep(0.1)
+    assert len(ended) == 1, items(srv.port)
+    item = ended[0]
+    sid = item["metadata"]["name"]
+    assert item["spec"]["command"] == ["sh", "-c", "echo recorded; exit 4"], item
+    assert (item["status"]["exitCode"], item["status"]["endReason"],
+            item["status"]["recorded"]) == (4, "exit", True), item
+    r = get(srv.port, f"{SESSIONS}/{sid}/recording")
+    assert r.status == 200 and r.header("Content-Type") == "application/x-asciicast", r
+    with open(os.path.join(rec, f"{sid}.cast"), "rb") as f:
+        assert r.body == f.read()
+    assert r.body.rstrip(b"\n").rsplit(b"\n", 1)[1].endswith(b', "m", "exit 4: exit"]'), r.body
