@@ -1,0 +1,369 @@
+/* screen.c - the screen model: libvterm fed with a session's output, with
+ * its memory counted and bounded (screen.h).
+ *
+ * Deferred text. libvterm costs ~60 ns a byte on plain text at 80x24 (more
+ * on bigger screens: every line that scrolls moves the whole buffer), which
+ * would cap a tty session at ~15 MB/s where the PTY gives ~70. But a fast
+ * stream is mostly text that scrolls away before anyone looks. So printable
+ * ASCII, CR and LF met between sequences are kept in a bounded buffer
+ * instead of parsed; when it fills, the part of it that cannot reach the
+ * screen is dropped unparsed, and the rest goes to libvterm before anything
+ * else does (any other byte, a resize, a repaint). Dropping a prefix is
+ * exact when what follows starts from the same cursor column and scrolls
+ * every row of the screen away:
+ *  - cut just before a CR (the column is 0 after it) followed by at least
+ *    2 x rows line advances (LF, or a wrap at the right margin): at most
+ *    rows-1 of them bring the cursor to the bottom, rows more scroll out
+ *    every row the dropped bytes could have touched;
+ *  - or, with no CR or LF at all, cut a multiple of the width (the column
+ *    and a pending wrap are then what they were) leaving at least
+ *    2 x rows + 1 full widths of text, with auto-wrap on.
+ * Both need the scroll region to be the whole screen, no left/right margin
+ * mode and no LNM; deferring without dropping is always exact. The fuzz
+ * target checks the result against libvterm fed every byte. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "screen/screen_internal.h"
+
+/* The deferred text buffer: room for four times what a cut keeps, within
+ * these bounds (a screen too big for the upper one is fed directly). */
+#define SCREEN_PENDING_MIN (16u * 1024u)
+#define SCREEN_PENDING_MAX (256u * 1024u)
+/* The allocator's header before each block, to count frees. */
+#define SCREEN_ALLOC_HEADER 16u
+
+static void *screen_alloc(size_t size, void *allocdata)
+{
+    struct screen *s = allocdata;
+    uint8_t *p = calloc(1, size + SCREEN_ALLOC_HEADER);
+    if (!p)
+        return NULL;
+    memcpy(p, &size, sizeof(size));
+    s->vt_bytes += size;
+    return p + SCREEN_ALLOC_HEADER;
+}
+
+static void screen_alloc_free(void *ptr, void *allocdata)
+{
+    struct screen *s = allocdata;
+    if (!ptr)
+        return;
+    uint8_t *p = (uint8_t *)ptr - SCREEN_ALLOC_HEADER;
+    size_t size;
+    memcpy(&size, p, sizeof(size));
+    s->vt_bytes -= size;
+    free(p);
+}
+
+static VTermAllocatorFunctions screen_allocator = {screen_alloc, screen_alloc_free};
+
+static int screen_on_termprop(VTermProp prop, VTermValue *val, void *user)
+{
+    struct screen *s = user;
+    if (prop == VTERM_PROP_ALTSCREEN)
+        s->alt_active = val->boolean;
+    return 1;
+}
+
+static const VTermScreenCallbacks screen_callbacks = {.settermprop = screen_on_termprop};
+
+static unsigned screen_clamp(unsigned v, unsigned min, unsigned max)
+{
+    return v < min ? min : v > max ? max : v;
+}
+
+struct screen *screen_new(unsigned width, unsigned height)
+{
+    struct screen *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->cols = screen_clamp(width, SCREEN_COLS_MIN, SCREEN_COLS_MAX);
+    s->rows = screen_clamp(height, 1, SCREEN_ROWS_MAX);
+    s->defer = true;
+    screen_modes_init(&s->modes, s->rows);
+    return s;
+}
+
+void screen_free(struct screen *s)
+{
+    if (!s)
+        return;
+    if (s->vt)
+        vterm_free(s->vt);
+    free(s->pending);
+    free(s);
+}
+
+/* libvterm's cells are allocated on the first output: an idle session
+ * holds none. */
+static int screen_vt_create(struct screen *s)
+{
+    s->vt = vterm_new_with_allocator((int)s->rows, (int)s->cols, &screen_allocator, s);
+    if (!s->vt) {
+        s->failed = true;
+        return -1;
+    }
+    vterm_set_utf8(s->vt, 1);
+    s->vts = vterm_obtain_screen(s->vt);
+    vterm_screen_set_callbacks(s->vts, &screen_callbacks, s);
+    vterm_screen_reset(s->vts, 1);
+    return 0;
+}
+
+static void screen_vt_write(struct screen *s, const uint8_t *data, size_t len)
+{
+    /* The alternate buffer costs a second screen of cells: allocated only
+     * once an application asks for it (the modes parser has seen the
+     * request in these bytes, before libvterm gets them). */
+    if (!s->alt_enabled && (s->modes.dec & SCREEN_DEC_ALT)) {
+        vterm_screen_enable_altscreen(s->vts, 1);
+        s->alt_enabled = true;
+    }
+    vterm_input_write(s->vt, (const char *)data, len);
+}
+
+int screen_flush(struct screen *s)
+{
+    if (s->pending_len && s->vt)
+        screen_vt_write(s, s->pending, s->pending_len);
+    s->pending_len = 0;
+    return s->failed ? -1 : 0;
+}
+
+static bool screen_byte_deferrable(uint8_t c)
+{
+    return (c >= 0x20 && c < 0x7f) || c == '\r' || c == '\n';
+}
+
+static bool screen_can_drop(const struct screen *s)
+{
+    const struct screen_modes *m = &s->modes;
+    return s->defer && !(m->dec & SCREEN_DEC_LRMM) && !(m->ansi & SCREEN_ANSI_LNM) && m->top <= 1 &&
+           (m->bottom == 0 || m->bottom >= s->rows);
+}
+
+/* Line advances from a CR at p to the end, counted low: an LF in the
+ * pending-wrap state is taken to clear it. */
+static size_t screen_cut_at_cr(const struct screen *s, const uint8_t *p, size_t len)
+{
+    size_t need = 2 * (size_t)s->rows;
+    bool awm = s->modes.dec & SCREEN_DEC_AWM;
+    /* pass 1: advances from the first CR to the end, and at each CR */
+    size_t first = len;
+    for (size_t i = 0; i < len; i++)
+        if (p[i] == '\r') {
+            first = i;
+            break;
+        }
+    if (first == len)
+        return 0;
+    size_t adv = 0, col = 0;
+    for (size_t i = first; i < len; i++) {
+        uint8_t c = p[i];
+        if (c == '\r') {
+            col = 0;
+        } else if (c == '\n') {
+            adv++;
+            if (col >= s->cols)
+                col = s->cols - 1;
+        } else {
+            if (col >= s->cols && awm) {
+                adv++;
+                col = 0;
+            }
+            if (col < s->cols)
+                col++;
+        }
+    }
+    if (adv < need)
+        return 0;
+    /* pass 2: the last CR with at least `need` advances after it */
+    size_t total = adv, cut = 0;
+    adv = 0;
+    col = 0;
+    for (size_t i = first; i < len && total - adv >= need; i++) {
+        uint8_t c = p[i];
+        if (c == '\r') {
+            cut = i;
+            col = 0;
+        } else if (c == '\n') {
+            adv++;
+            if (col >= s->cols)
+                col = s->cols - 1;
+        } else {
+            if (col >= s->cols && awm) {
+                adv++;
+                col = 0;
+            }
+            if (col < s->cols)
+                col++;
+        }
+    }
+    return cut;
+}
+
+/* With no CR or LF at all: a multiple of the width. */
+static size_t screen_cut_in_text(const struct screen *s, const uint8_t *p, size_t len)
+{
+    if (!(s->modes.dec & SCREEN_DEC_AWM))
+        return 0;
+    if (memchr(p, '\r', len) || memchr(p, '\n', len))
+        return 0;
+    size_t keep = (2 * (size_t)s->rows + 1) * s->cols;
+    if (len <= keep)
+        return 0;
+    return (len - keep) / s->cols * s->cols;
+}
+
+/* The pending buffer is full: drop what cannot reach the screen, or give
+ * it all to libvterm. */
+static void screen_pending_trim(struct screen *s)
+{
+    size_t cut = 0;
+    if (screen_can_drop(s)) {
+        cut = screen_cut_at_cr(s, s->pending, s->pending_len);
+        if (!cut)
+            cut = screen_cut_in_text(s, s->pending, s->pending_len);
+    }
+    if (cut >= s->pending_cap / 4) {
+        memmove(s->pending, s->pending + cut, s->pending_len - cut);
+        s->pending_len -= cut;
+    } else {
+        screen_flush(s);
+    }
+}
+
+static size_t screen_pending_cap(const struct screen *s)
+{
+    size_t want = 2 * (2 * (size_t)s->rows + 2) * ((size_t)s->cols + 2);
+    return want < SCREEN_PENDING_MIN ? SCREEN_PENDING_MIN : want;
+}
+
+static int screen_defer(struct screen *s, const uint8_t *data, size_t len)
+{
+    if (!s->defer || screen_pending_cap(s) > SCREEN_PENDING_MAX) {
+        screen_vt_write(s, data, len);
+        return 0;
+    }
+    if (!s->pending) {
+        s->pending_cap = screen_pending_cap(s);
+        s->pending = malloc(s->pending_cap);
+        if (!s->pending) {
+            s->failed = true;
+            return -1;
+        }
+    }
+    while (len > 0) {
+        if (s->pending_len == s->pending_cap)
+            screen_pending_trim(s);
+        size_t n = s->pending_cap - s->pending_len;
+        if (n > len)
+            n = len;
+        memcpy(s->pending + s->pending_len, data, n);
+        s->pending_len += n;
+        data += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* An over-long CSI ends, for libvterm, with this: an intermediate and a
+ * final no function has, so that it is ignored. */
+#define SCREEN_CSI_CUT "/~"
+
+/* Bytes that are not deferred text, through the modes parser and on to
+ * libvterm, up to where text between sequences starts again. Returns how
+ * many were taken. */
+static size_t screen_feed_sequences(struct screen *s, const uint8_t *data, size_t len)
+{
+    size_t i = 0, j = 0; /* data[i..j) goes to libvterm */
+    do {
+        uint8_t c = data[j];
+        bool dropping = s->modes.overlong;
+        screen_modes_feed(&s->modes, &c, 1);
+        if (dropping) {
+            /* the rest of a cut CSI and its final byte; an ESC, CAN or SUB
+             * that ends it otherwise still goes to libvterm */
+            if (s->modes.state == SCREEN_PARSE_CSI || (c >= 0x40 && c <= 0x7e))
+                i = j + 1;
+        } else if (s->modes.overlong) {
+            screen_vt_write(s, data + i, j - i);
+            screen_vt_write(s, (const uint8_t *)SCREEN_CSI_CUT, sizeof(SCREEN_CSI_CUT) - 1);
+            i = j + 1;
+        }
+        j++;
+    } while (j < len && !(screen_modes_ground(&s->modes) && screen_byte_deferrable(data[j])));
+    if (j > i)
+        screen_vt_write(s, data + i, j - i);
+    return j;
+}
+
+int screen_feed(struct screen *s, const uint8_t *data, size_t len)
+{
+    if (s->failed || (!s->vt && screen_vt_create(s) < 0))
+        return -1;
+    size_t i = 0;
+    while (i < len) {
+        if (screen_modes_ground(&s->modes)) {
+            size_t j = i;
+            while (j < len && screen_byte_deferrable(data[j]))
+                j++;
+            if (j > i) {
+                if (screen_defer(s, data + i, j - i) < 0)
+                    return -1;
+                i = j;
+                continue;
+            }
+        }
+        /* Anything else: libvterm gets what was deferred first, then these
+         * bytes up to the next text between sequences. */
+        screen_flush(s);
+        i += screen_feed_sequences(s, data + i, len - i);
+    }
+    return s->failed ? -1 : 0;
+}
+
+int screen_resize(struct screen *s, unsigned width, unsigned height)
+{
+    if (s->failed)
+        return -1;
+    unsigned cols = screen_clamp(width, SCREEN_COLS_MIN, SCREEN_COLS_MAX);
+    unsigned rows = screen_clamp(height, 1, SCREEN_ROWS_MAX);
+    if (cols == s->cols && rows == s->rows)
+        return 0;
+    screen_flush(s);
+    /* the deferred text's room depends on the size */
+    free(s->pending);
+    s->pending = NULL;
+    s->pending_cap = 0;
+    s->cols = cols;
+    s->rows = rows;
+    screen_modes_resize(&s->modes, rows);
+    if (s->vt)
+        vterm_set_size(s->vt, (int)rows, (int)cols);
+    return s->failed ? -1 : 0;
+}
+
+VTermScreen *screen_vterm(struct screen *s)
+{
+    screen_flush(s);
+    return s->vts;
+}
+
+void screen_set_defer(struct screen *s, bool on)
+{
+    screen_flush(s);
+    s->defer = on;
+}
+
+void screen_size(const struct screen *s, unsigned *width, unsigned *height)
+{
+    *width = s->cols;
+    *height = s->rows;
+}
+
+size_t screen_memory(const struct screen *s)
+{
+    return sizeof(*s) + s->vt_bytes + (s->pending ? s->pending_cap : 0);
+}
