@@ -69,6 +69,7 @@ struct main_flags {
     bool audit_required;
     uint64_t shutdown_grace_ms; /* SIGTERM: how long open sessions get to finish */
     const char *recording_dir;  /* sessions recorded as asciicast v2 files here */
+    bool screen_model_off;      /* --screen-model off */
 };
 
 static void main_usage(FILE *out)
@@ -118,6 +119,11 @@ static void main_usage(FILE *out)
         "sessions:\n"
         "  --recording-dir DIR         record every tty exec/attach as DIR/<session id>.cast "
         "(asciicast v2)\n"
+        "  --screen-model on|off       keep each tty session's screen on the server, to repaint "
+        "it for\n"
+        "                              watchers and resume (default on; off: no repaint for "
+        "watchers and\n"
+        "                              resume, for operators who prefer the CPU)\n"
         "gateway mode (proxy a real cluster instead of local pods):\n"
         "  --kubeconfig FILE           cluster credentials (default: $KUBECONFIG, then "
         "~/.kube/config)\n"
@@ -273,6 +279,7 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
         {"audit-log-required", no_argument, 0, 'Q'},
         {"shutdown-grace", required_argument, 0, 'g'},
         {"recording-dir", required_argument, 0, 'D'},
+        {"screen-model", required_argument, 0, 'S'},
         {"version", no_argument, 0, 'V'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -398,6 +405,13 @@ static int main_parse_flags(int argc, char **argv, struct main_flags *f)
             break;
         case 'D':
             f->recording_dir = optarg;
+            break;
+        case 'S':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                fprintf(stderr, "podterm: --screen-model wants on or off, got \"%s\"\n", optarg);
+                return -1;
+            }
+            f->screen_model_off = strcmp(optarg, "off") == 0;
             break;
         case 'V':
             main_print_version();
@@ -552,6 +566,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .policy_configured = f->rbac_files_len > 0,
         .audit_configured = f->audit_path != NULL,
         .recording_dir = f->recording_dir,
+        .screen_model = !f->screen_model_off,
     };
     memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
     memcpy(opts.allowed_hosts, f->hosts, sizeof(f->hosts));

@@ -41,6 +41,7 @@ struct server_opts {
     bool policy_configured;
     bool audit_configured;
     const char *recording_dir; /* --recording-dir: NULL, sessions are not recorded */
+    bool screen_model;         /* --screen-model on: tty sessions keep a screen model */
 };
 
 struct server;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "admit/admit.h"
+#include "screen/screen_tap.h"
 #include "server/http_reply.h"
 #include "session/exec_request.h"
 #include "session/session.h"
@@ -92,6 +93,15 @@ static void upgrade_admission_attach(struct session *session, struct upgrade_off
         admission_finish(adm, 101);
 }
 
+/* A tty session keeps its screen on the server (screen_tap.h), for
+ * watchers and resume; without memory for it the session goes on, with no
+ * repaint to offer. */
+static void upgrade_screen_attach(struct server *server, struct session *session, bool tty)
+{
+    if (tty && server->opts.screen_model)
+        screen_tap_attach(session);
+}
+
 /* Gateway mode: gateway.c opened the upstream stream before this upgrade
  * (so upstream refusals reached the client as they were); the session takes
  * it over. The request was validated upstream. */
@@ -123,6 +133,7 @@ static int upgrade_gateway(struct server *server, struct lws *wsi, struct upgrad
      * takes both over. */
     struct exec_request req = offer->prepared_req;
     memset(&offer->prepared_req, 0, sizeof(offer->prepared_req));
+    bool tty = req.tty;
     struct session *session = session_new(server, kind, &req);
     if (!session) {
         exec_request_clear(&req);
@@ -130,6 +141,7 @@ static int upgrade_gateway(struct server *server, struct lws *wsi, struct upgrad
     }
     offer->prepared = NULL; /* the session's now */
     upgrade_admission_attach(session, offer);
+    upgrade_screen_attach(server, session, tty);
     wsi_data_release(wsi);
     lws_set_opaque_user_data(wsi, session);
     return 0;
@@ -172,12 +184,14 @@ int upgrade_confirm(struct server *server, struct lws *wsi)
         return upgrade_refuse_status(wsi, 503, "ServiceUnavailable",
                                      "too many sessions; try again later");
     }
+    bool tty = req.tty;
     struct session *session = session_new(server, kind, &req);
     if (!session) {
         exec_request_clear(&req);
         return upgrade_refuse_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE);
     }
     upgrade_admission_attach(session, offer);
+    upgrade_screen_attach(server, session, tty);
     wsi_data_release(wsi);
     lws_set_opaque_user_data(wsi, session);
     return 0;
