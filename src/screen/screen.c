@@ -21,6 +21,7 @@
  * Both need the scroll region to be the whole screen, no left/right margin
  * mode and no LNM; deferring without dropping is always exact. The fuzz
  * target checks the result against libvterm fed every byte. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,6 +325,52 @@ int screen_feed(struct screen *s, const uint8_t *data, size_t len)
     return s->failed ? -1 : 0;
 }
 
+/* Bytes of our own for libvterm between two of the output's: a sequence
+ * the output left unfinished is abandoned first (CAN), in libvterm and in
+ * the modes parser alike. */
+static void screen_vt_inject(struct screen *s, const char *cmd, size_t len)
+{
+    if (!screen_modes_ground(&s->modes)) {
+        screen_modes_feed(&s->modes, (const uint8_t *)"\x18", 1);
+        vterm_input_write(s->vt, "\x18", 1);
+    }
+    screen_feed_sequences(s, (const uint8_t *)cmd, len);
+}
+
+/* Put libvterm's cursor at row, col (0-based), clamped to the screen. */
+static void screen_vt_cursor_set(struct screen *s, int row, int col)
+{
+    row = row < 0 ? 0 : row >= (int)s->rows ? (int)s->rows - 1 : row;
+    col = col < 0 ? 0 : col >= (int)s->cols ? (int)s->cols - 1 : col;
+    char cmd[32];
+    int n = snprintf(cmd, sizeof(cmd), "\x1b[%d;%dH", row + 1, col + 1);
+    if (n > 0 && (size_t)n < sizeof(cmd))
+        screen_vt_inject(s, cmd, (size_t)n);
+}
+
+/* A resize ends any scroll region, as in xterm and xterm.js. libvterm 0.1.4
+ * keeps one that no longer fits and then scrolls with a negative length (a
+ * crash, found by fuzz_screen), so it is told before it resizes: DECSTBM
+ * with no arguments, then the cursor put back (DECSTBM moves it home). */
+static void screen_vt_region_reset(struct screen *s)
+{
+    VTermPos pos;
+    vterm_state_get_cursorpos(vterm_obtain_state(s->vt), &pos);
+    screen_vt_inject(s, "\x1b[r", 3);
+    screen_vt_cursor_set(s, pos.row, pos.col);
+}
+
+/* libvterm 0.1.4 can leave the cursor off the screen after a resize (a row
+ * above it), and the next erase there writes through NULL (a crash, found
+ * by fuzz_screen): the cursor goes to the nearest cell. */
+static void screen_vt_cursor_fit(struct screen *s)
+{
+    VTermPos pos;
+    vterm_state_get_cursorpos(vterm_obtain_state(s->vt), &pos);
+    if (pos.row < 0 || pos.row >= (int)s->rows || pos.col < 0 || pos.col >= (int)s->cols)
+        screen_vt_cursor_set(s, pos.row, pos.col);
+}
+
 int screen_resize(struct screen *s, unsigned width, unsigned height)
 {
     if (s->failed)
@@ -333,6 +380,8 @@ int screen_resize(struct screen *s, unsigned width, unsigned height)
     if (cols == s->cols && rows == s->rows)
         return 0;
     screen_flush(s);
+    if (s->vt && (s->modes.top || s->modes.bottom))
+        screen_vt_region_reset(s);
     /* the deferred text's room depends on the size */
     free(s->pending);
     s->pending = NULL;
@@ -340,8 +389,10 @@ int screen_resize(struct screen *s, unsigned width, unsigned height)
     s->cols = cols;
     s->rows = rows;
     screen_modes_resize(&s->modes, rows);
-    if (s->vt)
+    if (s->vt) {
         vterm_set_size(s->vt, (int)rows, (int)cols);
+        screen_vt_cursor_fit(s);
+    }
     return s->failed ? -1 : 0;
 }
 

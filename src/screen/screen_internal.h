@@ -87,8 +87,7 @@ static inline bool screen_modes_ground(const struct screen_modes *m)
 {
     return m->state == SCREEN_PARSE_GROUND;
 }
-/* The terminal was resized: a scroll region that no longer fits is dropped
- * (as libvterm does). */
+/* The terminal was resized: the scroll region ends (as in xterm). */
 void screen_modes_resize(struct screen_modes *m, unsigned rows);
 
 /* ---- screen.c ---- */

@@ -305,7 +305,7 @@ void screen_modes_feed(struct screen_modes *m, const uint8_t *data, size_t len)
 
 void screen_modes_resize(struct screen_modes *m, unsigned rows)
 {
+    /* as xterm and xterm.js: a resize ends the scroll region */
     m->rows = rows;
-    if (m->bottom > rows || m->top > rows)
-        m->top = m->bottom = 0;
+    m->top = m->bottom = 0;
 }

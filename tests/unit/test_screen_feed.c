@@ -180,12 +180,57 @@ static void test_feed_csi_overlong(void **state)
     screen_free(s);
 }
 
+/* libvterm 0.1.4 keeps a scroll region past the bottom of a screen made
+ * smaller and then scrolls with a negative length (it crashed): a resize
+ * ends the region, as in xterm, also when the output stopped mid-sequence. */
+static void test_feed_resize_region(void **state)
+{
+    static const char *tails[] = {"", "\x1b[3", "\x1b]2;half a title"};
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        struct screen *s = screen_new(105, 28);
+        const char *set = "\x1b[9;10r\x1b[10;5Hx";
+        feed(s, set, strlen(set));
+        feed(s, tails[i], strlen(tails[i]));
+        assert_int_equal(screen_resize(s, 20, 5), 0);
+        assert_int_equal(s->modes.top, 0);
+        feed(s, "\n\n\n\ny", 5);
+        VTermPos pos;
+        vterm_state_get_cursorpos(vterm_obtain_state(s->vt), &pos);
+        assert_int_equal(pos.row, 4);
+        struct screen *b = screen_check_repaint(s);
+        const char *why = screen_check_same(s, b, true);
+        if (why)
+            fail_msg("%s", why);
+        screen_free(b);
+        screen_free(s);
+    }
+}
+
+/* libvterm 0.1.4 leaves the cursor above the screen when rows go, and an
+ * erase there wrote through NULL (it crashed): after a resize the cursor
+ * is on the screen. */
+static void test_feed_resize_cursor(void **state)
+{
+    struct screen *s = screen_new(2, 48);
+    const char *text = "after resizees\r\n\x1b[1;1H  1 ";
+    feed(s, text, strlen(text));
+    assert_int_equal(screen_resize(s, 2, 1), 0);
+    VTermPos pos;
+    vterm_state_get_cursorpos(vterm_obtain_state(s->vt), &pos);
+    assert_true(pos.row == 0 && pos.col >= 0 && pos.col < 2);
+    feed(s, "\x1b[X\x1b[K\x1b[1P", 11);
+    assert_int_equal(screen_resize(s, 2, 50), 0);
+    feed(s, "\x1b[X", 3);
+    screen_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_feed_defer_text),   cmocka_unit_test(test_feed_defer_modes),
-        cmocka_unit_test(test_feed_memory),       cmocka_unit_test(test_feed_size_cap),
-        cmocka_unit_test(test_feed_csi_overlong),
+        cmocka_unit_test(test_feed_defer_text),    cmocka_unit_test(test_feed_defer_modes),
+        cmocka_unit_test(test_feed_memory),        cmocka_unit_test(test_feed_size_cap),
+        cmocka_unit_test(test_feed_csi_overlong),  cmocka_unit_test(test_feed_resize_region),
+        cmocka_unit_test(test_feed_resize_cursor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
