@@ -140,8 +140,8 @@ static bool screen_byte_deferrable(uint8_t c)
 static bool screen_can_drop(const struct screen *s)
 {
     const struct screen_modes *m = &s->modes;
-    return s->defer && !(m->dec & SCREEN_DEC_LRMM) && !(m->ansi & SCREEN_ANSI_LNM) && m->top <= 1 &&
-           (m->bottom == 0 || m->bottom >= s->rows);
+    return s->defer && !(m->dec & SCREEN_DEC_LRMM) && !(m->ansi & SCREEN_ANSI_LNM) &&
+           !m->region_set;
 }
 
 /* Line advances from a CR at p to the end, counted low: an LF in the
@@ -380,7 +380,7 @@ int screen_resize(struct screen *s, unsigned width, unsigned height)
     if (cols == s->cols && rows == s->rows)
         return 0;
     screen_flush(s);
-    if (s->vt && (s->modes.top || s->modes.bottom))
+    if (s->vt && s->modes.region_seen)
         screen_vt_region_reset(s);
     /* the deferred text's room depends on the size */
     free(s->pending);

@@ -62,6 +62,9 @@ struct screen_modes {
     bool keypad;          /* DECKPAM (ESC =) */
     unsigned rows;        /* the screen's height, for DECSTBM's defaults */
     unsigned top, bottom; /* DECSTBM, 1-based; 0,0: the whole screen */
+    bool region_seen;     /* a DECSTBM since the last resize, even one ignored here
+                           * (libvterm 0.1.4 keeps a bottom past the screen's) */
+    bool region_set;      /* libvterm may hold a region other than the whole screen */
     char title[SCREEN_TITLE_MAX + 1];
     size_t title_len;
     /* parser */

@@ -122,6 +122,10 @@ static void screen_modes_csi(struct screen_modes *m, uint8_t final)
     } else if (final == 'r' && !m->leader) {
         /* as xterm: missing or 0 is the edge, a bottom past the screen is
          * its last row, and a region of fewer than two rows is ignored */
+        m->region_seen = true;
+        /* libvterm keeps what it was given here, even what xterm ignores:
+         * only an explicit reset makes its region the whole screen again */
+        m->region_set = m->nparams > 0 && (m->params[0] || (m->nparams > 1 && m->params[1]));
         unsigned top = m->nparams > 0 && m->params[0] ? m->params[0] : 1;
         unsigned bottom = m->nparams > 1 && m->params[1] ? m->params[1] : m->rows;
         if (bottom > m->rows)
@@ -187,6 +191,7 @@ static void screen_modes_esc(struct screen_modes *m, uint8_t c)
         break;
     case 'c':
         screen_modes_hard_reset(m);
+        m->region_set = false; /* libvterm's RIS resets its region too */
         break;
     default:
         break;
@@ -308,4 +313,5 @@ void screen_modes_resize(struct screen_modes *m, unsigned rows)
     /* as xterm and xterm.js: a resize ends the scroll region */
     m->rows = rows;
     m->top = m->bottom = 0;
+    m->region_seen = m->region_set = false;
 }

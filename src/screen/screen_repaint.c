@@ -272,6 +272,13 @@ static void repaint_row(struct screen_out *o, VTermScreen *vts, unsigned row, un
         }
         for (size_t i = 0; i < VTERM_MAX_CHARS_PER_CELL && cell.chars[i]; i++)
             out_utf8(o, cell.chars[i]);
+        /* A combining mark libvterm left alone in a cell joins the cell
+         * before on the terminal, and the cursor does not move: what
+         * follows is positioned again (box drawing, common and never
+         * combining, is spared the extra bytes). */
+        if (cell.width == 1 && cell.chars[0] >= 0x300 &&
+            !(cell.chars[0] >= 0x2500 && cell.chars[0] <= 0x25ff))
+            positioned = false;
         col += cell.width > 0 ? (unsigned)cell.width : 1;
     }
 }
