@@ -15,6 +15,12 @@
 #include "screen/screen_internal.h"
 
 static char screen_check_why[256];
+/* fuzz_screen's round trip: a row is compared up to its first cell holding
+ * a character past U+02FF or two columns wide. There libvterm 0.1.4's own
+ * width and combining tables and its resize leave cells no terminal can be
+ * painted into (a mark alone in a cell, a narrow character two columns
+ * wide); the unit tests and the tmux test compare those exactly. */
+static bool screen_check_ascii_rows;
 
 static inline bool screen_check_color(const VTermColor *a, const VTermColor *b)
 {
@@ -81,7 +87,7 @@ static inline const char *screen_check_same(struct screen *a, struct screen *b, 
     if (a->cols != b->cols || a->rows != b->rows)
         return WHY("size %ux%u vs %ux%u", a->cols, a->rows, b->cols, b->rows);
     for (unsigned r = 0; r < a->rows; r++)
-        for (unsigned c = 0; c < a->cols; c++) {
+        for (unsigned c = 0, skip = 0; c < a->cols; c++) {
             VTermScreenCell x, y;
             memset(&x, 0, sizeof(x));
             memset(&y, 0, sizeof(y));
@@ -93,8 +99,26 @@ static inline const char *screen_check_same(struct screen *a, struct screen *b, 
              * painted alone: any terminal joins it to the cell before. With
              * a UTF-8 locale (fuzz_screen sets one) such a cell, and the
              * marks of the cell before it, are not compared. */
+            if (screen_check_ascii_rows &&
+                ((x.chars[0] >= 0x300 && x.chars[0] != (uint32_t)-1) || x.width != 1 ||
+                 y.width != 1 || (y.chars[0] >= 0x300 && y.chars[0] != (uint32_t)-1)))
+                break;
             if (screen_check_lone_mark(&x))
                 continue;
+            /* After a resize to a narrow screen libvterm 0.1.4 can leave a
+             * narrow character marked two columns wide; a terminal gets it
+             * one column wide (checked with a UTF-8 locale, as above). */
+            if (skip) {
+                skip = 0;
+                continue;
+            }
+            if (x.width == 2 && x.chars[0] != (uint32_t)-1 && x.chars[0] <= 0x10ffff &&
+                wcwidth((wchar_t)x.chars[0]) == 1) {
+                if (screen_check_cp(x.chars[0]) != screen_check_cp(y.chars[0]))
+                    return WHY("cell %u,%u text U+%04X vs U+%04X", r, c, x.chars[0], y.chars[0]);
+                skip = 1;
+                continue;
+            }
             VTermScreenCell next;
             memset(&next, 0, sizeof(next));
             if (c + 1 < a->cols)
@@ -161,7 +185,9 @@ static inline const char *screen_check_same(struct screen *a, struct screen *b, 
     if (ma->top != mb->top || ma->bottom != mb->bottom)
         return WHY("scroll region %u-%u vs %u-%u", ma->top, ma->bottom, mb->top, mb->bottom);
     if (ma->title_len != mb->title_len || memcmp(ma->title, mb->title, ma->title_len) != 0)
-        return WHY("title \"%.100s\" vs \"%.100s\"", ma->title, mb->title);
+        return WHY("title of %zu vs %zu bytes, first %#x vs %#x", ma->title_len, mb->title_len,
+                   ma->title_len ? (unsigned char)ma->title[0] : 0u,
+                   mb->title_len ? (unsigned char)mb->title[0] : 0u);
     if (!keys)
         return NULL;
     char ka[512], kb[512];
