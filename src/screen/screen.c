@@ -302,6 +302,10 @@ static size_t screen_feed_sequences(struct screen *s, const uint8_t *data, size_
 
 int screen_feed(struct screen *s, const uint8_t *data, size_t len)
 {
+    /* No cells for nothing: a session's first, empty, output frame must
+     * not cost an idle session the model's memory. */
+    if (len == 0)
+        return s->failed ? -1 : 0;
     if (s->failed || (!s->vt && screen_vt_create(s) < 0))
         return -1;
     size_t i = 0;
