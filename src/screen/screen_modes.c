@@ -285,7 +285,12 @@ static void screen_modes_byte(struct screen_modes *m, uint8_t c)
         screen_modes_esc(m, c);
         return;
     case SCREEN_PARSE_ESC_INTER:
-        if (c >= 0x30)
+        /* as libvterm 0.1.4: '[', ']' and 'P' start a CSI, an OSC and a
+         * DCS even after intermediates (found by fuzz_screen: a CSI this
+         * parser missed reached libvterm's argument overflow) */
+        if (c == '[' || c == ']' || c == 'P')
+            screen_modes_esc(m, c);
+        else if (c >= 0x30)
             m->state = SCREEN_PARSE_GROUND;
         return;
     case SCREEN_PARSE_CSI:
