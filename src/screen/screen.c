@@ -137,6 +137,56 @@ static bool screen_byte_deferrable(uint8_t c)
     return (c >= 0x20 && c < 0x7f) || c == '\r' || c == '\n';
 }
 
+/* The longest SGR or EL deferred with the text (longer ones go the slow way). */
+#define SCREEN_DEFER_SEQ_MAX SCREEN_CARRY_MAX
+
+/* A complete SGR (CSI Pm m) or EL (CSI Ps K) at p: its length; 0 for
+ * anything else; SCREEN_SEQ_PARTIAL when [p, p+len) is the start of one.
+ * Both change no cursor position and nothing the modes parser keeps, so
+ * they may wait in the deferred text: coloured output (ls, grep,
+ * compilers) stays fast. At most SCREEN_VTERM_SEPS_MAX - 1 separators
+ * (libvterm's limit). */
+#define SCREEN_SEQ_PARTIAL ((size_t)-1)
+
+static size_t screen_seq_scan(const uint8_t *p, size_t len)
+{
+    if (len < 1 || p[0] != 0x1b)
+        return 0;
+    if (len < 2)
+        return SCREEN_SEQ_PARTIAL;
+    if (p[1] != '[')
+        return 0;
+    unsigned seps = 0;
+    for (size_t i = 2; i < SCREEN_DEFER_SEQ_MAX; i++) {
+        if (i >= len)
+            return SCREEN_SEQ_PARTIAL;
+        uint8_t c = p[i];
+        if (c == ';' || c == ':') {
+            if (++seps >= SCREEN_VTERM_SEPS_MAX)
+                return 0;
+        } else if (c == 'm' || (c == 'K' && seps == 0)) {
+            return i + 1;
+        } else if (c < '0' || c > '9') {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static size_t screen_seq_deferrable(const uint8_t *p, size_t len)
+{
+    size_t n = screen_seq_scan(p, len);
+    return n == SCREEN_SEQ_PARTIAL ? 0 : n;
+}
+
+/* An SGR that starts from the default pen (its first parameter is 0 or
+ * empty): the pen after it does not depend on any before. */
+static bool screen_sgr_resets(const uint8_t *p, size_t n)
+{
+    return p[n - 1] == 'm' &&
+           (p[2] == 'm' || p[2] == ';' || (p[2] == '0' && (p[3] == ';' || p[3] == 'm')));
+}
+
 static bool screen_can_drop(const struct screen *s)
 {
     const struct screen_modes *m = &s->modes;
@@ -144,72 +194,70 @@ static bool screen_can_drop(const struct screen *s)
            !m->region_set;
 }
 
-/* Line advances from a CR at p to the end, counted low: an LF in the
+/* One step of the line-advance count over deferred text: the byte or
+ * deferred sequence at p[*i]. Counted low: an LF, SGR or EL in the
  * pending-wrap state is taken to clear it. */
+static inline void screen_count_step(const struct screen *s, const uint8_t *p, size_t len,
+                                     size_t *i, size_t *col, size_t *adv)
+{
+    uint8_t c = p[*i];
+    if (c == 0x1b) {
+        size_t n = screen_seq_deferrable(p + *i, len - *i);
+        *i += n ? n : 1;
+        if (*col >= s->cols)
+            *col = s->cols - 1;
+        return;
+    }
+    (*i)++;
+    if (c == '\r') {
+        *col = 0;
+    } else if (c == '\n') {
+        (*adv)++;
+        if (*col >= s->cols)
+            *col = s->cols - 1;
+    } else {
+        if (*col >= s->cols && (s->modes.dec & SCREEN_DEC_AWM)) {
+            (*adv)++;
+            *col = 0;
+        }
+        if (*col < s->cols)
+            (*col)++;
+    }
+}
+
+/* Where to cut: the last CR with at least 2 x rows line advances after it
+ * (0: none). */
 static size_t screen_cut_at_cr(const struct screen *s, const uint8_t *p, size_t len)
 {
     size_t need = 2 * (size_t)s->rows;
-    bool awm = s->modes.dec & SCREEN_DEC_AWM;
-    /* pass 1: advances from the first CR to the end, and at each CR */
-    size_t first = len;
-    for (size_t i = 0; i < len; i++)
-        if (p[i] == '\r') {
-            first = i;
-            break;
-        }
-    if (first == len)
+    const uint8_t *cr = memchr(p, '\r', len);
+    if (!cr)
         return 0;
+    size_t first = (size_t)(cr - p);
+    /* pass 1: advances from the first CR to the end */
     size_t adv = 0, col = 0;
-    for (size_t i = first; i < len; i++) {
-        uint8_t c = p[i];
-        if (c == '\r') {
-            col = 0;
-        } else if (c == '\n') {
-            adv++;
-            if (col >= s->cols)
-                col = s->cols - 1;
-        } else {
-            if (col >= s->cols && awm) {
-                adv++;
-                col = 0;
-            }
-            if (col < s->cols)
-                col++;
-        }
-    }
+    for (size_t i = first; i < len;)
+        screen_count_step(s, p, len, &i, &col, &adv);
     if (adv < need)
         return 0;
     /* pass 2: the last CR with at least `need` advances after it */
     size_t total = adv, cut = 0;
     adv = 0;
     col = 0;
-    for (size_t i = first; i < len && total - adv >= need; i++) {
-        uint8_t c = p[i];
-        if (c == '\r') {
+    for (size_t i = first; i < len && total - adv >= need;) {
+        if (p[i] == '\r')
             cut = i;
-            col = 0;
-        } else if (c == '\n') {
-            adv++;
-            if (col >= s->cols)
-                col = s->cols - 1;
-        } else {
-            if (col >= s->cols && awm) {
-                adv++;
-                col = 0;
-            }
-            if (col < s->cols)
-                col++;
-        }
+        screen_count_step(s, p, len, &i, &col, &adv);
     }
     return cut;
 }
 
-/* With no CR or LF at all: a multiple of the width. */
+/* With no CR, LF or sequence at all: a multiple of the width. */
 static size_t screen_cut_in_text(const struct screen *s, const uint8_t *p, size_t len)
 {
     if (!(s->modes.dec & SCREEN_DEC_AWM))
         return 0;
-    if (memchr(p, '\r', len) || memchr(p, '\n', len))
+    if (memchr(p, '\r', len) || memchr(p, '\n', len) || memchr(p, 0x1b, len))
         return 0;
     size_t keep = (2 * (size_t)s->rows + 1) * s->cols;
     if (len <= keep)
@@ -217,19 +265,54 @@ static size_t screen_cut_in_text(const struct screen *s, const uint8_t *p, size_
     return (len - keep) / s->cols * s->cols;
 }
 
+/* Drop p[0, cut) but the SGRs that make the pen at cut: those from the last
+ * one that starts from the default pen on, moved to the front. Returns the
+ * bytes kept of the prefix, or (size_t)-1 when they would take more than
+ * max. */
+static size_t screen_keep_pen(uint8_t *p, size_t cut, size_t max)
+{
+    size_t from = 0;
+    for (const uint8_t *e = memchr(p, 0x1b, cut); e;
+         e = memchr(e + 1, 0x1b, cut - (size_t)(e + 1 - p))) {
+        size_t n = screen_seq_deferrable(e, cut - (size_t)(e - p));
+        if (n && screen_sgr_resets(e, n))
+            from = (size_t)(e - p);
+        if (e + 1 >= p + cut)
+            break;
+    }
+    size_t kept = 0;
+    for (size_t i = from; i < cut;) {
+        const uint8_t *e = memchr(p + i, 0x1b, cut - i);
+        if (!e)
+            break;
+        i = (size_t)(e - p);
+        size_t n = screen_seq_deferrable(p + i, cut - i);
+        if (n && p[i + n - 1] == 'm') {
+            if (kept + n > max)
+                return (size_t)-1;
+            memmove(p + kept, p + i, n);
+            kept += n;
+        }
+        i += n ? n : 1;
+    }
+    return kept;
+}
+
 /* The pending buffer is full: drop what cannot reach the screen, or give
  * it all to libvterm. */
 static void screen_pending_trim(struct screen *s)
 {
-    size_t cut = 0;
+    size_t cut = 0, kept = 0;
     if (screen_can_drop(s)) {
         cut = screen_cut_at_cr(s, s->pending, s->pending_len);
-        if (!cut)
+        if (cut)
+            kept = screen_keep_pen(s->pending, cut, s->pending_cap / 8);
+        else
             cut = screen_cut_in_text(s, s->pending, s->pending_len);
     }
-    if (cut >= s->pending_cap / 4) {
-        memmove(s->pending, s->pending + cut, s->pending_len - cut);
-        s->pending_len -= cut;
+    if (kept != (size_t)-1 && cut >= kept + s->pending_cap / 4) {
+        memmove(s->pending + kept, s->pending + cut, s->pending_len - cut);
+        s->pending_len -= cut - kept;
     } else {
         screen_flush(s);
     }
@@ -300,6 +383,42 @@ static size_t screen_feed_sequences(struct screen *s, const uint8_t *data, size_
     return j;
 }
 
+/* The start of an SGR or EL the output split across writes waits in
+ * s->carry for the rest, so that the split does not flush the deferred
+ * text; what turns out to be something else takes the usual way. */
+static void screen_carry_flush(struct screen *s)
+{
+    if (!s->carry_len)
+        return;
+    size_t n = s->carry_len;
+    s->carry_len = 0;
+    screen_flush(s);
+    for (size_t i = 0; i < n;)
+        i += screen_feed_sequences(s, s->carry + i, n - i);
+}
+
+/* Bytes of data completing the carried sequence; returns how many it took. */
+static size_t screen_carry_take(struct screen *s, const uint8_t *data, size_t len)
+{
+    size_t took = 0;
+    while (took < len && s->carry_len < sizeof(s->carry)) {
+        s->carry[s->carry_len++] = data[took++];
+        size_t n = screen_seq_scan(s->carry, s->carry_len);
+        if (n == SCREEN_SEQ_PARTIAL)
+            continue;
+        if (n == s->carry_len) {
+            s->carry_len = 0;
+            screen_defer(s, s->carry, n);
+        } else {
+            screen_carry_flush(s);
+        }
+        return took;
+    }
+    if (s->carry_len == sizeof(s->carry))
+        screen_carry_flush(s);
+    return took;
+}
+
 int screen_feed(struct screen *s, const uint8_t *data, size_t len)
 {
     /* No cells for nothing: a session's first, empty, output frame must
@@ -311,9 +430,27 @@ int screen_feed(struct screen *s, const uint8_t *data, size_t len)
     size_t i = 0;
     while (i < len) {
         if (screen_modes_ground(&s->modes)) {
+            if (s->carry_len) {
+                i += screen_carry_take(s, data + i, len - i);
+                continue;
+            }
             size_t j = i;
-            while (j < len && screen_byte_deferrable(data[j]))
-                j++;
+            while (j < len) {
+                size_t n = screen_byte_deferrable(data[j]) ? 1
+                           : data[j] == 0x1b               ? screen_seq_scan(data + j, len - j)
+                                                           : 0;
+                if (n == SCREEN_SEQ_PARTIAL && s->defer) {
+                    /* the rest comes with the next write */
+                    if (j > i && screen_defer(s, data + i, j - i) < 0)
+                        return -1;
+                    memcpy(s->carry, data + j, len - j);
+                    s->carry_len = len - j;
+                    return s->failed ? -1 : 0;
+                }
+                if (!n || n == SCREEN_SEQ_PARTIAL)
+                    break;
+                j += n;
+            }
             if (j > i) {
                 if (screen_defer(s, data + i, j - i) < 0)
                     return -1;
@@ -383,6 +520,7 @@ int screen_resize(struct screen *s, unsigned width, unsigned height)
     unsigned rows = screen_clamp(height, 1, SCREEN_ROWS_MAX);
     if (cols == s->cols && rows == s->rows)
         return 0;
+    screen_carry_flush(s);
     screen_flush(s);
     if (s->vt && s->modes.region_seen)
         screen_vt_region_reset(s);
@@ -408,6 +546,7 @@ VTermScreen *screen_vterm(struct screen *s)
 
 void screen_set_defer(struct screen *s, bool on)
 {
+    screen_carry_flush(s);
     screen_flush(s);
     s->defer = on;
 }

@@ -94,6 +94,8 @@ static inline bool screen_modes_ground(const struct screen_modes *m)
 void screen_modes_resize(struct screen_modes *m, unsigned rows);
 
 /* ---- screen.c ---- */
+/* The longest SGR or EL deferred with the text (longer ones go the slow way). */
+#define SCREEN_CARRY_MAX 48u
 struct screen {
     VTerm *vt; /* NULL until the first output or a resize */
     VTermScreen *vts;
@@ -105,6 +107,8 @@ struct screen {
     /* Text not yet given to libvterm (see screen.c: deferred text). */
     uint8_t *pending;
     size_t pending_len, pending_cap;
+    uint8_t carry[SCREEN_CARRY_MAX]; /* the start of an SGR or EL split across writes */
+    size_t carry_len;
     bool defer;  /* deferred text may be trimmed (default on) */
     bool failed; /* an allocation failed: the model is stale */
 };

@@ -73,14 +73,20 @@ static void test_feed_defer_text(void **state)
         size_t line = x % 200;
         pattern(buf + n, line, x);
         n += line;
-        static const char *ends[] = {"\r\n", "\n", "\r", "\x1b[1m", "\x1b[0m\r\n", "\t"};
-        const char *e = ends[(x >> 9) % 6];
+        static const char *ends[] = {"\r\n",          "\n",          "\r",
+                                     "\x1b[1m",       "\x1b[0m\r\n", "\t",
+                                     "\x1b[K\r\n",    "\x1b[31m",    "\x1b[38;2;1;2;3m\x1b[48;5;9m",
+                                     "\x1b[m\x1b[2K", "\x1b[;4m",    "\x1b[39;49m\r\n"};
+        const char *e = ends[(x >> 9) % 12];
         memcpy(buf + n, e, strlen(e));
         n += strlen(e);
     }
     defer_vs_direct(80, 24, buf, n, 4096);
     defer_vs_direct(80, 24, buf, n, 333);
     defer_vs_direct(132, 50, buf, n, 16384);
+    /* sequences split across writes at every place */
+    defer_vs_direct(80, 24, buf, 300000, 7);
+    defer_vs_direct(80, 24, buf, 100000, 1);
     free(buf);
 }
 
@@ -179,6 +185,14 @@ static void test_feed_csi_overlong(void **state)
     assert_int_equal(c.chars[0], 'Y');
     assert_int_equal(c.fg.indexed.idx, 2); /* an ESC ending a cut CSI still counts */
     assert_false(s->modes.dec & SCREEN_DEC_CKM);
+    /* libvterm starts a CSI at '[' after intermediates too (ESC % [) */
+    char esc[256];
+    size_t m = (size_t)snprintf(esc, sizeof(esc), "\x1b%%[");
+    for (int i = 0; i < 40; i++)
+        esc[m++] = ':';
+    memcpy(esc + m, "4mZ", 3);
+    feed(s, esc, m + 3);
+    assert_non_null(screen_vterm(s)); /* what was deferred reaches libvterm */
     screen_free(s);
 }
 
