@@ -5,8 +5,8 @@
  * on bigger screens: every line that scrolls moves the whole buffer), which
  * would cap a tty session at ~15 MB/s where the PTY gives ~70. But a fast
  * stream is mostly text that scrolls away before anyone looks. So printable
- * ASCII, CR and LF met between sequences are kept in a bounded buffer
- * instead of parsed; when it fills, the part of it that cannot reach the
+ * ASCII, CR, LF, SGR and EL met between other sequences are kept in a
+ * bounded buffer instead of parsed; when it fills, the part of it that cannot reach the
  * screen is dropped unparsed, and the rest goes to libvterm before anything
  * else does (any other byte, a resize, a repaint). Dropping a prefix is
  * exact when what follows starts from the same cursor column and scrolls
@@ -14,10 +14,12 @@
  *  - cut just before a CR (the column is 0 after it) followed by at least
  *    2 x rows line advances (LF, or a wrap at the right margin): at most
  *    rows-1 of them bring the cursor to the bottom, rows more scroll out
- *    every row the dropped bytes could have touched;
- *  - or, with no CR or LF at all, cut a multiple of the width (the column
- *    and a pending wrap are then what they were) leaving at least
- *    2 x rows + 1 full widths of text, with auto-wrap on.
+ *    every row the dropped bytes could have touched; the SGRs of the
+ *    dropped part that make the pen at the cut are kept (SGR and EL move
+ *    no cursor; they are counted as ending a pending wrap, to count low);
+ *  - or, with no CR, LF or sequence at all, cut a multiple of the width
+ *    (the column and a pending wrap are then what they were) leaving at
+ *    least 2 x rows + 1 full widths of text, with auto-wrap on.
  * Both need the scroll region to be the whole screen, no left/right margin
  * mode and no LNM; deferring without dropping is always exact. The fuzz
  * target checks the result against libvterm fed every byte. */
@@ -27,7 +29,7 @@
 
 #include "screen/screen_internal.h"
 
-/* The deferred text buffer: room for four times what a cut keeps, within
+/* The deferred text buffer: room for twice what a cut keeps, within
  * these bounds (a screen too big for the upper one is fed directly). */
 #define SCREEN_PENDING_MIN (16u * 1024u)
 #define SCREEN_PENDING_MAX (256u * 1024u)
