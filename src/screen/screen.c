@@ -6,9 +6,9 @@
  * would cap a tty session at ~15 MB/s where the PTY gives ~70. But a fast
  * stream is mostly text that scrolls away before anyone looks. So printable
  * ASCII, CR, LF, SGR and EL met between other sequences are kept in a
- * bounded buffer instead of parsed; when it fills, the part of it that cannot reach the
- * screen is dropped unparsed, and the rest goes to libvterm before anything
- * else does (any other byte, a resize, a repaint). Dropping a prefix is
+ * bounded buffer instead of parsed; when it fills, the part of it that
+ * cannot reach the screen is dropped unparsed, and the rest goes to
+ * libvterm before anything else does (any other byte, a resize, a repaint). Dropping a prefix is
  * exact when what follows starts from the same cursor column and scrolls
  * every row of the screen away:
  *  - cut just before a CR (the column is 0 after it) followed by at least
