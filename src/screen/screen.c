@@ -110,6 +110,12 @@ static int screen_vt_create(struct screen *s)
     vterm_set_utf8(s->vt, 1);
     s->vts = vterm_obtain_screen(s->vt);
     vterm_screen_set_callbacks(s->vts, &screen_callbacks, s);
+    /* libvterm 0.1.4 loops forever on REP (CSI b) before any character was
+     * printed (found by fuzz_screen; a program's first bytes could hang the
+     * server): one is printed, then the screen reset. A REP first thing
+     * then repeats that "x" where a terminal repeats nothing. */
+    vterm_screen_reset(s->vts, 1);
+    vterm_input_write(s->vt, "x", 1);
     vterm_screen_reset(s->vts, 1);
     return 0;
 }

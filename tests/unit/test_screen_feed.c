@@ -242,13 +242,26 @@ static void test_feed_resize_cursor(void **state)
     screen_free(s);
 }
 
+/* libvterm 0.1.4 looped forever on REP before any character was printed
+ * (ctest's timeout fails this test then). */
+static void test_feed_rep_first(void **state)
+{
+    struct screen *s = screen_new(80, 24);
+    feed(s, "\x1b[b\x1b[5b", 7);
+    assert_non_null(screen_vterm(s));
+    VTermPos pos;
+    vterm_state_get_cursorpos(vterm_obtain_state(s->vt), &pos);
+    assert_int_equal(pos.row, 0);
+    screen_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feed_defer_text),    cmocka_unit_test(test_feed_defer_modes),
         cmocka_unit_test(test_feed_memory),        cmocka_unit_test(test_feed_size_cap),
         cmocka_unit_test(test_feed_csi_overlong),  cmocka_unit_test(test_feed_resize_region),
-        cmocka_unit_test(test_feed_resize_cursor),
+        cmocka_unit_test(test_feed_resize_cursor), cmocka_unit_test(test_feed_rep_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
