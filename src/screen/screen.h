@@ -20,7 +20,14 @@
  * primary screen while the alternate one is active (the repaint switches to
  * the alternate screen on a cleared primary), the cursor saved by DECSC or
  * ?1049, character set designations (cells hold the translated characters),
- * the pending-wrap flag of a cursor in the last column, scrollback. */
+ * the pending-wrap flag of a cursor in the last column, scrollback, a
+ * combining mark libvterm left alone in a cell (a terminal joins it to the
+ * cell before).
+ *
+ * libvterm 0.1.4 crashes or hangs on some output (CSIs of 17+ arguments,
+ * wide characters on one column, scroll regions and cursors left off the
+ * screen by a resize, REP before the first character); screen.c keeps each
+ * of those away from it, and fuzz_screen looks for more. */
 #ifndef PODTERM_SCREEN_H
 #define PODTERM_SCREEN_H
 
