@@ -115,7 +115,12 @@ static int screen_vt_create(struct screen *s)
      * server): one is printed, then the screen reset. A REP first thing
      * then repeats that "x" where a terminal repeats nothing. */
     vterm_screen_reset(s->vts, 1);
-    vterm_input_write(s->vt, "x", 1);
+    /* in the last cell, where no later combining mark can join it (libvterm
+     * remembers where the last character went) */
+    char prime[32];
+    int n = snprintf(prime, sizeof(prime), "\x1b[%u;%uHx", s->rows, s->cols);
+    if (n > 0 && (size_t)n < sizeof(prime))
+        vterm_input_write(s->vt, prime, (size_t)n);
     vterm_screen_reset(s->vts, 1);
     return 0;
 }
@@ -273,11 +278,11 @@ static size_t screen_cut_in_text(const struct screen *s, const uint8_t *p, size_
     return (len - keep) / s->cols * s->cols;
 }
 
-/* Drop p[0, cut) but the SGRs that make the pen at cut: those from the last
- * one that starts from the default pen on, moved to the front. Returns the
- * bytes kept of the prefix, or (size_t)-1 when they would take more than
- * max. */
-static size_t screen_keep_pen(uint8_t *p, size_t cut, size_t max)
+/* The SGRs of p[0, cut) that make the pen at cut: those from the last one
+ * that starts from the default pen on. Returns their total length, or
+ * (size_t)-1 when more than max; with move, also moves them to the front
+ * (only once the cut is decided: it overwrites the prefix). */
+static size_t screen_keep_pen(uint8_t *p, size_t cut, size_t max, bool move)
 {
     size_t from = 0;
     for (const uint8_t *e = memchr(p, 0x1b, cut); e;
@@ -298,7 +303,8 @@ static size_t screen_keep_pen(uint8_t *p, size_t cut, size_t max)
         if (n && p[i + n - 1] == 'm') {
             if (kept + n > max)
                 return (size_t)-1;
-            memmove(p + kept, p + i, n);
+            if (move)
+                memmove(p + kept, p + i, n);
             kept += n;
         }
         i += n ? n : 1;
@@ -314,11 +320,13 @@ static void screen_pending_trim(struct screen *s)
     if (screen_can_drop(s)) {
         cut = screen_cut_at_cr(s, s->pending, s->pending_len);
         if (cut)
-            kept = screen_keep_pen(s->pending, cut, s->pending_cap / 8);
+            kept = screen_keep_pen(s->pending, cut, s->pending_cap / 8, false);
         else
             cut = screen_cut_in_text(s, s->pending, s->pending_len);
     }
     if (kept != (size_t)-1 && cut >= kept + s->pending_cap / 4) {
+        if (kept)
+            screen_keep_pen(s->pending, cut, kept, true);
         memmove(s->pending + kept, s->pending + cut, s->pending_len - cut);
         s->pending_len -= cut - kept;
     } else {

@@ -101,6 +101,10 @@ static void test_repaint_wide_combining(void **state)
                "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e e\xcc\x81 a\xcc\x81\xcc\x82 \xf0\x9f\x98\x80"
                "\r\n0123456789012345678\xe6\x97\xa5x",
                "\xe6\x97\xa5\r\n");
+    /* a combining mark alone in the second cell of a fresh screen: the
+     * repaint's mark once joined a character libvterm remembered from the
+     * model's own start-up (an "x" that appeared in the first cell) */
+    round_trip(20, 5, "ab\x1b[2J\x1b[1;2H\xcc\x81", "ok");
     struct screen *s = screen_new(20, 5);
     feed(s, "e\xcc\x81\xe6\x97\xa5");
     VTermScreenCell c;
