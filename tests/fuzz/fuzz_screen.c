@@ -2,8 +2,9 @@
  * arbitrary output and resizes in, a repaint out.
  *
  * Input: a size, then commands: 0x00 W H (resize to W x H, each 1..255
- * taken modulo a bound), 0x01 L (the next L bytes as one write), any other
- * byte starts a run of output up to the next 0x00/0x01 command byte.
+ * taken modulo a bound), 0x01 L (the next L bytes as one write), 0x02 N L
+ * (the next L bytes written 64 x (1 + N % 16) times), any other byte starts
+ * a run of output up to the next command byte.
  * Checks:
  *  - no crash, no leak, and the model's memory within its stated bound;
  *  - differential: a second model that gives libvterm every byte (no
@@ -72,6 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             screen_resize(a, nw, nh);
             screen_resize(b, nw, nh);
             i += 3;
+        } else if (data[i] == 0x02 && i + 2 < size) {
+            /* the next L bytes written 64 x N times: enough output to fill
+             * the deferred text and make it drop what scrolls away */
+            size_t reps = 64u * (1u + data[i + 1] % 16u), n = data[i + 2];
+            if (n > size - i - 3)
+                n = size - i - 3;
+            for (size_t r = 0; r < reps && n; r++)
+                fuzz_feed(a, b, data + i + 3, n);
+            i += 3 + n;
         } else if (data[i] == 0x01 && i + 1 < size) {
             size_t n = data[i + 1];
             if (n > size - i - 2)
@@ -80,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             i += 2 + n;
         } else {
             size_t j = i + 1;
-            while (j < size && data[j] > 0x01)
+            while (j < size && data[j] > 0x02)
                 j++;
             fuzz_feed(a, b, data + i, j - i);
             i = j;
