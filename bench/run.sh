@@ -188,6 +188,14 @@ best tty. mbps "$repeat" loadgen --label tty --proto channel.k8s.io --tty \
     --expect-gen "$tty_bytes" run -- "$gen" gen "$tty_bytes"
 best tty64. mbps "$repeat" loadgen --label tty64 --proto base64.channel.k8s.io --tty \
     --expect-gen "$tty_bytes" run -- "$gen" gen "$tty_bytes"
+# The screen model (issue 11, on by default) parses every tty byte: the same
+# tty run against a server started with --screen-model off gives its cost.
+start_server --screen-model off
+"$lg" --port "$port" --label warm run -- true >/dev/null
+best ttyoff. mbps "$repeat" loadgen --label ttyoff --proto channel.k8s.io --tty \
+    --expect-gen "$tty_bytes" run -- "$gen" gen "$tty_bytes"
+start_server
+"$lg" --port "$port" --label warm run -- true >/dev/null
 best pipe. mbps "$repeat" "$base" pipe -- "$gen" gen "$pipe_bytes"
 best out. mbps "$repeat" loadgen --label out --proto channel.k8s.io \
     --expect-gen "$pipe_bytes" run -- "$gen" gen "$pipe_bytes"
@@ -213,6 +221,7 @@ if [ "$smoke" = 1 ]; then
     collect pipecrc. "$base" pipe --crc -- "$gen" gen "$pipe_bytes"
     same_stream tty. ptycrc.
     same_stream tty64. ptycrc.
+    same_stream ttyoff. ptycrc.
     same_stream out. pipecrc.
     same_stream out64. pipecrc.
 fi
@@ -372,6 +381,9 @@ if [ "$have_node" = 1 ]; then
     row "tty exec output read by Node ws (MB/s; $(g nodetty.avg_message) B/message)" "$(g nodetty.mbps)" "$(g pty.mbps) raw PTY" "$r" ">= 0.8" "$(check "$r >= 0.8 && !${R[nodetty.failed]:-0}")"
     row "  server CPU per GB of that output (s; client $(g nodetty.client_cpu) of a core)" "$(g nodetty.server_cpu_s_per_gb)" "-" "-" "<= 4" "$(check "$(g nodetty.server_cpu_s_per_gb) <= 4")"
 fi
+row "tty exec output, --screen-model off (MB/s)" "$(g ttyoff.mbps)" "$(g pty.mbps) raw PTY" "$(ratio ttyoff.mbps pty.mbps)" "report" "-"
+r=$(ratio tty.mbps ttyoff.mbps)
+row "tty exec output, screen model on / off (MB/s)" "$(g tty.mbps)" "$(g ttyoff.mbps) model off" "$r" "report" "-"
 r=$(ratio out.mbps pipe.mbps)
 row "non-tty exec output, channel.k8s.io (MB/s)" "$(g out.mbps)" "$(g pipe.mbps) pipe" "$r" ">= 0.5" "$(check "$r >= 0.5 && !${R[out.failed]:-0}")"
 r=$(ratio tty64.mbps tty.mbps)
@@ -428,6 +440,6 @@ printf '%s\n' "${rows[@]}" | awk -F'|' '
     BEGIN { printf "| %-58s | %-14s | %-22s | %-8s | %-15s | %-4s |\n", "figure", "podterm", "baseline (same run)", "ratio", "target", "pass"
             printf "|%s|%s|%s|%s|%s|%s|\n", "------------------------------------------------------------", "----------------", "------------------------", "----------", "-----------------", "------" }
     { printf "| %-58s | %-14s | %-22s | %-8s | %-15s | %-4s |\n", $1, $2, $3, $4, $5, $6 }'
-echo "client CPU (fraction of a core): tty $(g tty.client_cpu), pipe $(g out.client_cpu); server CPU: tty $(g tty.server_cpu), pipe $(g out.server_cpu)"
+echo "client CPU (fraction of a core): tty $(g tty.client_cpu), pipe $(g out.client_cpu); server CPU: tty $(g tty.server_cpu) (screen model off $(g ttyoff.server_cpu)), pipe $(g out.server_cpu)"
 [ "$fail" = 0 ] && echo "bench: all targets met" || echo "bench: targets missed or checks failed"
 exit "$fail"

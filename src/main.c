@@ -80,6 +80,7 @@ struct main_flags {
     uint64_t ping_interval_ms;      /* keepalive of every WebSocket, both sides (0: off) */
     bool recording_all, record_input, recording_required;
     uint64_t recording_max_bytes;
+    bool screen_model_off; /* --screen-model off */
 };
 
 static void main_usage(FILE *out)
@@ -150,6 +151,11 @@ static void main_usage(FILE *out)
         "  --recording-required        refuse sessions (503) while recordings cannot be "
         "written, and end\n"
         "                              open ones whose recording fails\n"
+        "  --screen-model on|off       keep each tty session's screen on the server, to repaint "
+        "it for\n"
+        "                              watchers and resume (default on; off: no repaint for "
+        "watchers and\n"
+        "                              resume, for operators who prefer the CPU)\n"
         "gateway mode (proxy a real cluster instead of local pods):\n"
         "  --kubeconfig FILE           cluster credentials (default: $KUBECONFIG, then "
         "~/.kube/config)\n"
@@ -342,6 +348,7 @@ static const struct option main_options[] = {
     {"record-input", no_argument, 0, 1001},
     {"recording-max-bytes", required_argument, 0, 1002},
     {"recording-required", no_argument, 0, 1003},
+    {"screen-model", required_argument, 0, 'S'},
     {"version", no_argument, 0, 'V'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -596,6 +603,13 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
         case 1003:
             f->recording_required = true;
             break;
+        case 'S':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                fprintf(stderr, "podterm: --screen-model wants on or off, got \"%s\"\n", optarg);
+                return -1;
+            }
+            f->screen_model_off = strcmp(optarg, "off") == 0;
+            break;
         case 'V':
             main_print_version();
             exit(0);
@@ -758,6 +772,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .record_input = f->record_input,
         .recording_max_bytes = f->recording_max_bytes,
         .recording_required = f->recording_required,
+        .screen_model = !f->screen_model_off,
     };
     memcpy(opts.allowed_origins, f->origins, sizeof(f->origins));
     memcpy(opts.allowed_hosts, f->hosts, sizeof(f->hosts));

@@ -48,6 +48,7 @@ struct server_opts {
     bool record_input;            /* --record-input: keystrokes too (off: passwords) */
     uint64_t recording_max_bytes; /* --recording-max-bytes: per file (0: record.h's default) */
     bool recording_required;      /* --recording-required: no session that cannot be recorded */
+    bool screen_model;            /* --screen-model on: tty sessions keep a screen model */
 };
 
 struct server;

@@ -159,6 +159,14 @@ int session_tap_add(struct session *s, const struct session_tap_ops *ops, void *
     return 0;
 }
 
+void *session_tap_user(struct session *s, const struct session_tap_ops *ops)
+{
+    for (size_t i = 0; i < s->taps_len; i++)
+        if (s->taps[i].ops == ops)
+            return s->taps[i].user;
+    return NULL;
+}
+
 void session_limits_set(struct session *s, unsigned max_duration_s, const char *max_policy,
                         unsigned idle_timeout_s, const char *idle_policy)
 {

@@ -31,6 +31,9 @@ struct session *session_new(struct server *server, enum proto_kind kind, struct 
 void session_free(struct session *session);
 /* -1 when SESSION_TAPS_MAX are attached already. */
 int session_tap_add(struct session *session, const struct session_tap_ops *ops, void *user);
+/* The user pointer of the session's tap with these ops, or NULL: how the
+ * owner of a kind of tap finds its own (screen_tap.c's model). */
+void *session_tap_user(struct session *session, const struct session_tap_ops *ops);
 
 /* End the session (with a Status naming the policy) after max_duration_s,
  * or after idle_timeout_s without input or output; 0: no such limit. */

@@ -16,6 +16,7 @@
 
 #include "admit/admit.h"
 #include "record/record.h"
+#include "screen/screen_tap.h"
 #include "server/http_reply.h"
 #include "session/exec_request.h"
 #include "session/session.h"
@@ -93,6 +94,15 @@ static void upgrade_admission_attach(struct session *session, struct upgrade_off
         admission_finish(adm, 101);
 }
 
+/* A tty session keeps its screen on the server (screen_tap.h), for
+ * watchers and resume; without memory for it the session goes on, with no
+ * repaint to offer. */
+static void upgrade_screen_attach(struct server *server, struct session *session, bool tty)
+{
+    if (tty && server->opts.screen_model)
+        screen_tap_attach(session);
+}
+
 /* --recording-dir: the session's file is created before the 101, so that
  * with --recording-required a session that cannot be recorded is refused
  * rather than cut once it runs. 0 (*rec may be NULL: not recorded) or the
@@ -117,11 +127,12 @@ static int upgrade_record_open(struct server *server, struct lws *wsi, struct up
 /* The recorder's tap goes first: at the session's end it tells the
  * admission what became of the recording before the admission's tap
  * writes the audit's ResponseComplete. */
-static void upgrade_taps_attach(struct session *session, struct upgrade_offer *offer,
-                                struct record *rec)
+static void upgrade_taps_attach(struct server *server, struct session *session,
+                                struct upgrade_offer *offer, struct record *rec, bool tty)
 {
     record_attach(rec, session);
     upgrade_admission_attach(session, offer);
+    upgrade_screen_attach(server, session, tty);
 }
 
 /* Gateway mode: gateway.c opened the upstream stream before this upgrade
@@ -159,6 +170,7 @@ static int upgrade_gateway(struct server *server, struct lws *wsi, struct upgrad
         return rc;
     struct exec_request req = offer->prepared_req;
     memset(&offer->prepared_req, 0, sizeof(offer->prepared_req));
+    bool tty = req.tty;
     struct session *session = session_new(server, kind, &req);
     if (!session) {
         exec_request_clear(&req);
@@ -166,7 +178,7 @@ static int upgrade_gateway(struct server *server, struct lws *wsi, struct upgrad
         return upgrade_refuse_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE);
     }
     offer->prepared = NULL; /* the session's now */
-    upgrade_taps_attach(session, offer, rec);
+    upgrade_taps_attach(server, session, offer, rec, tty);
     wsi_data_release(wsi);
     lws_set_opaque_user_data(wsi, session);
     return 0;
@@ -214,13 +226,14 @@ int upgrade_confirm(struct server *server, struct lws *wsi)
         exec_request_clear(&req);
         return rc;
     }
+    bool tty = req.tty;
     struct session *session = session_new(server, kind, &req);
     if (!session) {
         exec_request_clear(&req);
         record_abandon(rec);
         return upgrade_refuse_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE);
     }
-    upgrade_taps_attach(session, offer, rec);
+    upgrade_taps_attach(server, session, offer, rec, tty);
     wsi_data_release(wsi);
     lws_set_opaque_user_data(wsi, session);
     return 0;
