@@ -685,6 +685,8 @@ static bool session_keepalive(struct session *s, uint64_t now)
     uint64_t interval = s->server->opts.ping_interval_ms;
     if (!interval || s->status_sent)
         return false;
+    if (s->rx_paused)
+        s->rx_ms = now; /* we are the ones not reading (stdin backpressure): no verdict */
     if (s->ping_ms && s->rx_ms < s->ping_ms && now - s->ping_ms >= interval)
         return true;
     uint64_t last = s->ping_ms ? s->ping_ms : s->started_ms;

@@ -1,6 +1,7 @@
 """Keepalive: pings are answered with the same payload while an exec runs
 (PROTOCOL.md 3.9; checklist 19, first half; the kubectl half is in
 test_kubectl.py)."""
+import socket
 import time
 
 import pytest
@@ -170,4 +171,28 @@ def test_idle_cutting_proxy_keeps_session_with_pings(interval, survives):
         assert proxy.cuts == (0 if survives else 1)
     finally:
         proxy.close()
+        assert srv.stop() == []
+
+
+def test_client_held_back_by_stdin_backpressure_is_not_unresponsive():
+    """A process that never reads stdin, a client that pasted more than it
+    takes: podterm stops reading the socket (backpressure), so the client's
+    pongs wait behind its own bytes. That is podterm not reading, not the
+    client gone: the session stays (before: dropped as client-unresponsive
+    after two intervals)."""
+    srv = Podterm(["--ping-interval", "1s"], name="keepalive-paused")
+    try:
+        resp, ws = ws_open(srv.port, exec_path(["sleep", "60"], stdin=True), V5)
+        with ws:
+            ws.conn.sock.settimeout(2)
+            chunk = b"\x00" + b"p" * 65535
+            try:
+                for _ in range(4096):  # at most 256 MiB: TCP pushes back long before
+                    ws.send_binary(chunk)
+            except (socket.timeout, TimeoutError):
+                pass
+            frames, eof = frames_for(ws, 4)
+            assert not eof, frames
+        assert "client-unresponsive" not in srv.output(), srv.output()
+    finally:
         assert srv.stop() == []
