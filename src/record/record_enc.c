@@ -43,6 +43,29 @@ static bool record_utf8_prefix(const uint8_t *s, size_t n)
     return true;
 }
 
+/* The character at src[*i], which is not ASCII, into out: as it is when
+ * well-formed, else U+FFFD for its first byte; or, with keep_tail, an
+ * unfinished character at the very end is held back (*held its length,
+ * *i moved to the end). Returns the bytes written. */
+static size_t record_utf8_next(const uint8_t *src, size_t n, size_t *i, bool keep_tail, char *out,
+                               size_t *held)
+{
+    size_t k = util_utf8_seq(src + *i, n - *i, NULL);
+    if (k) {
+        memcpy(out, src + *i, k);
+        *i += k;
+        return k;
+    }
+    if (keep_tail && n - *i < RECORD_UTF8_SEQ_MAX && record_utf8_prefix(src + *i, n - *i)) {
+        *held = n - *i;
+        *i = n;
+        return 0;
+    }
+    memcpy(out, RECORD_REPLACEMENT, 3);
+    (*i)++;
+    return 3;
+}
+
 /* src[0, n) as well-formed UTF-8 into out (room for 3 * n). With
  * keep_tail, an unfinished character at the very end is not replaced but
  * left out, its length in *held. Returns the bytes written. */
@@ -55,20 +78,7 @@ static size_t record_repair(const uint8_t *src, size_t n, bool keep_tail, char *
             out[o++] = (char)src[i++];
             continue;
         }
-        size_t k = util_utf8_seq(src + i, n - i, NULL);
-        if (k) {
-            memcpy(out + o, src + i, k);
-            o += k;
-            i += k;
-            continue;
-        }
-        if (keep_tail && n - i < RECORD_UTF8_SEQ_MAX && record_utf8_prefix(src + i, n - i)) {
-            *held = n - i;
-            break;
-        }
-        memcpy(out + o, RECORD_REPLACEMENT, 3);
-        o += 3;
-        i++;
+        o += record_utf8_next(src, n, &i, keep_tail, out + o, held);
     }
     return o;
 }
@@ -138,20 +148,7 @@ static size_t record_json_body(const uint8_t *src, size_t n, bool keep_tail, cha
             o += record_json_escape(src[i++], out + o);
             continue;
         }
-        size_t k = util_utf8_seq(src + i, n - i, NULL);
-        if (k) {
-            memcpy(out + o, src + i, k);
-            o += k;
-            i += k;
-            continue;
-        }
-        if (keep_tail && n - i < RECORD_UTF8_SEQ_MAX && record_utf8_prefix(src + i, n - i)) {
-            *held = n - i;
-            break;
-        }
-        memcpy(out + o, RECORD_REPLACEMENT, 3);
-        o += 3;
-        i++;
+        o += record_utf8_next(src, n, &i, keep_tail, out + o, held);
     }
     return o;
 }

@@ -12,6 +12,7 @@ import time
 
 from kube_tools import Tmux, kbin
 from podterm_client import exec_path, ws_exec
+from test_recording import wait_for
 
 from conftest import UPSTREAM_TOKEN, kubeconfig
 
@@ -25,16 +26,6 @@ touch "$1/drawn"
 while [ ! -e "$1/go-exit" ]; do sleep 0.05; done
 exit 4
 """
-
-
-def wait_for(pred, what, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"{what} within {timeout} s")
 
 
 def cast_events(path):
