@@ -133,6 +133,18 @@ def _check_config_map(obj, where):
         _need(isinstance(v, str), where, f"data {k} must be a string")
 
 
+def _check_pvc(obj, where):
+    _need(obj["apiVersion"] == "v1", where, "apiVersion")
+    spec = obj.get("spec") or {}
+    modes = spec.get("accessModes")
+    _need(isinstance(modes, list) and modes and
+          set(modes) <= {"ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"},
+          where, "accessModes")
+    storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+    _need(isinstance(storage, str) and re.match(r"^[0-9]+(\.[0-9]+)?([KMGTPE]i?)?$", storage),
+          where, "resources.requests.storage")
+
+
 def _check_containers(spec, where):
     cs = spec.get("containers")
     _need(isinstance(cs, list) and cs, where, "no containers")
@@ -202,6 +214,7 @@ CHECKS = {
     "ClusterRole": _check_cluster_role,
     "ClusterRoleBinding": _check_binding,
     "ConfigMap": _check_config_map,
+    "PersistentVolumeClaim": _check_pvc,
     "Deployment": _check_deployment,
     "Service": _check_service,
     "PodDisruptionBudget": _check_pdb,

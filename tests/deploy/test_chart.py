@@ -25,6 +25,8 @@ VARIANTS = {
         "nodeSelector": {"kubernetes.io/os": "linux"},
         "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "tools", "effect": "NoSchedule"}],
     },
+    "recordings": {"recordings": {"enabled": True, "required": True, "size": "50Gi",
+                                  "storageClassName": "shared-nfs"}},
     "minimal": {"rbac": {"create": False}, "policy": {"enabled": False}, "networkPolicy": {"enabled": False},
                 "audit": {"enabled": False}, "extraArgs": ["--pass-through-token"]},
 }
@@ -108,6 +110,29 @@ def test_values_reach_the_objects():
     assert spec["serviceAccountName"] == "term"
     crb = tm._get("ClusterRoleBinding", objs)
     assert crb["subjects"][0] == {"kind": "ServiceAccount", "name": "term", "namespace": "tools"}
+
+
+def test_recordings_get_a_claim_the_flag_and_a_writable_mount():
+    objs = rendered(VARIANTS["recordings"])
+    pvc = tm._get("PersistentVolumeClaim", objs)
+    assert pvc["metadata"]["name"] == "podterm-recordings"
+    assert pvc["spec"] == {"accessModes": ["ReadWriteMany"], "storageClassName": "shared-nfs",
+                           "resources": {"requests": {"storage": "50Gi"}}}
+    dep = tm._get("Deployment", objs)
+    args = dl.podterm_args(dep, objs)
+    assert "--recording-dir=/var/lib/podterm/recordings" in args
+    assert "--recording-required" in args
+    vol = [v for v in dep["spec"]["template"]["spec"]["volumes"] if v["name"] == "recordings"]
+    assert vol == [{"name": "recordings", "persistentVolumeClaim": {"claimName": "podterm-recordings"}}]
+    # an existing claim: used, none created
+    objs = rendered({"recordings": {"enabled": True, "existingClaim": "team-recordings"}})
+    assert not [o for _, o in objs if o["kind"] == "PersistentVolumeClaim"]
+    vol = [v for v in tm._get("Deployment", objs)["spec"]["template"]["spec"]["volumes"]
+           if v["name"] == "recordings"]
+    assert vol[0]["persistentVolumeClaim"] == {"claimName": "team-recordings"}
+    # off by default: no claim, no flag
+    assert "--recording-dir=/var/lib/podterm/recordings" not in dl.podterm_args(
+        tm._get("Deployment", rendered()), rendered())
 
 
 def test_grace_follows_the_drain_values():

@@ -127,13 +127,30 @@ def test_build_stage_has_the_build_libraries_of_deps_sh():
     assert {"cmake", "gcc", "make", "pkg-config"} <= set(build)
 
 
+def _without_test_blocks(text):
+    """The CMake text without its if(PODTERM_TESTS) ... endif() blocks (nested
+    ifs counted): what they name is configured only with the tests, which are
+    OFF in the image."""
+    out, depth = [], 0
+    for line in text.splitlines():
+        word = line.strip()
+        if depth:
+            depth += word.startswith("if(") - word.startswith("endif(")
+            continue
+        if word.startswith("if(PODTERM_TESTS)"):
+            depth = 1
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
 def _cmake_sources():
     """Every path under the source tree that the configure step names."""
     files = [os.path.join(dl.ROOT, "CMakeLists.txt")] + glob.glob(os.path.join(dl.ROOT, "cmake", "*.cmake"))
     paths = set()
     for f in files:
         with open(f) as fh:
-            text = fh.read()
+            text = _without_test_blocks(fh.read())
         paths |= set(re.findall(r"\$\{CMAKE_SOURCE_DIR\}/([A-Za-z0-9_./-]+)", text))
     return sorted(p for p in paths if "*" not in p)
 

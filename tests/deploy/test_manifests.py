@@ -113,10 +113,15 @@ def check_pod_runtime(dep, objs=PLAIN):
     assert sc["readOnlyRootFilesystem"] is True
     uid = sc.get("runAsUser", spec["securityContext"].get("runAsUser"))
     assert isinstance(uid, int) and uid > 0
-    # the only writable place is an emptyDir at /tmp
+    # the only writable places: an emptyDir at /tmp, and the recordings'
+    # claim where --recording-dir points, when there is one
     writable = [m for m in c["volumeMounts"] if not m.get("readOnly")]
     vols = {v["name"]: v for v in spec["volumes"]}
-    assert [(m["mountPath"], "emptyDir" in vols[m["name"]]) for m in writable] == [("/tmp", True)]
+    rec = [a.split("=", 1)[1] for a in args if a.startswith("--recording-dir=")]
+    want = [("/tmp", "emptyDir")] + [(d, "persistentVolumeClaim") for d in rec]
+    assert [(m["mountPath"], next(k for k in ("emptyDir", "persistentVolumeClaim", "configMap",
+                                               "secret") if k in vols[m["name"]]))
+            for m in writable] == want
     # kubelet SIGKILLs at terminationGracePeriodSeconds, counted from the preStop hook's start
     pre = c["lifecycle"]["preStop"]["exec"]["command"]
     assert pre[0] == "/bin/sleep"
