@@ -426,6 +426,7 @@ static char **main_argv_with_file(int argc, char **argv, struct main_flags *f, i
     char **all = calloc(n + 1, sizeof(*all));
     if (!all) {
         fprintf(stderr, "podterm: out of memory\n");
+        config_flags_free(&f->file_flags);
         return NULL;
     }
     all[0] = argv[0];
@@ -860,6 +861,48 @@ static int main_mint_token(int argc, char **argv)
     return 0;
 }
 
+/* Everything after the flags; main frees what the flags hold on every path. */
+static int main_run(struct main_flags *f)
+{
+    signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error code, not a crash */
+    /* A file-size limit (RLIMIT_FSIZE) reached by a recording or the audit
+     * log is a write error (EFBIG) to report, not a reason to die. */
+    signal(SIGXFSZ, SIG_IGN);
+    main_raise_fd_limit();
+
+    char err[MAIN_ERR_MAX];
+    struct auth *auth = auth_new(f->jwt_key_file, f->token_auth_file, err, sizeof(err));
+    if (!auth) {
+        fprintf(stderr, "podterm: %s\n", err);
+        return 1;
+    }
+    /* With --pass-through-token the cluster authenticates every request. */
+    if (!auth_enabled(auth) && !f->pass_through_token && !main_is_loopback(f->host) &&
+        !f->insecure_allow_anonymous) {
+        fprintf(stderr,
+                "podterm: refusing to serve shells without authentication on %s: use "
+                "--jwt-key-file or --token-auth-file, listen on 127.0.0.1, or pass "
+                "--insecure-allow-anonymous\n",
+                f->host);
+        auth_free(auth);
+        return 1;
+    }
+    /* A --config file with only flags: leaves local mode its default pod. */
+    bool pods_file = f->config_file && f->file_flags.has_pods;
+    struct config_cluster *cluster = pods_file
+                                         ? config_cluster_load(f->config_file, err, sizeof(err))
+                                         : config_cluster_default();
+    if (!cluster) {
+        fprintf(stderr, "podterm: %s\n", pods_file ? err : "out of memory");
+        auth_free(auth);
+        return 1;
+    }
+    int rc = main_serve(f, cluster, auth);
+    config_cluster_free(cluster);
+    auth_free(auth);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "mint-token") == 0)
@@ -868,42 +911,7 @@ int main(int argc, char **argv)
     int usage_rc = main_parse_flags(argc, argv, &f);
     if (usage_rc != 0)
         return usage_rc;
-    signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error code, not a crash */
-    /* A file-size limit (RLIMIT_FSIZE) reached by a recording or the audit
-     * log is a write error (EFBIG) to report, not a reason to die. */
-    signal(SIGXFSZ, SIG_IGN);
-    main_raise_fd_limit();
-
-    char err[MAIN_ERR_MAX];
-    struct auth *auth = auth_new(f.jwt_key_file, f.token_auth_file, err, sizeof(err));
-    if (!auth) {
-        fprintf(stderr, "podterm: %s\n", err);
-        return 1;
-    }
-    /* With --pass-through-token the cluster authenticates every request. */
-    if (!auth_enabled(auth) && !f.pass_through_token && !main_is_loopback(f.host) &&
-        !f.insecure_allow_anonymous) {
-        fprintf(stderr,
-                "podterm: refusing to serve shells without authentication on %s: use "
-                "--jwt-key-file or --token-auth-file, listen on 127.0.0.1, or pass "
-                "--insecure-allow-anonymous\n",
-                f.host);
-        auth_free(auth);
-        return 1;
-    }
-    /* A --config file with only flags: leaves local mode its default pod. */
-    bool pods_file = f.config_file && f.file_flags.has_pods;
-    struct config_cluster *cluster =
-        pods_file ? config_cluster_load(f.config_file, err, sizeof(err)) : config_cluster_default();
-    if (!cluster) {
-        fprintf(stderr, "podterm: %s\n", pods_file ? err : "out of memory");
-        auth_free(auth);
-        config_flags_free(&f.file_flags);
-        return 1;
-    }
-    int rc = main_serve(&f, cluster, auth);
-    config_cluster_free(cluster);
-    auth_free(auth);
+    int rc = main_run(&f);
     config_flags_free(&f.file_flags);
     return rc;
 }
