@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "record/record_enc.h"
 
@@ -286,6 +287,57 @@ static void test_command_text(void **state)
     free(t);
 }
 
+/* jansson's allocations failing one after the other, at every point of the
+ * header's building: NULL each time (never a crash, a leak or a partial
+ * line), and the whole header again once memory is back. */
+static size_t oom_budget;
+static void *oom_malloc(size_t n)
+{
+    if (!oom_budget)
+        return NULL;
+    oom_budget--;
+    return malloc(n);
+}
+
+static void test_header_out_of_memory(void **state)
+{
+    (void)state;
+    const char *argv[] = {"sh", "-c", "echo 'hi there'"};
+    struct record_header h = {.width = 80,
+                              .height = 24,
+                              .timestamp = 1764490000,
+                              .id = "0a1b2c3d-1111-4222-8333-444455556666",
+                              .user = "alice",
+                              .kind = "exec",
+                              .ns = "default",
+                              .pod = "web",
+                              .container = "app",
+                              .argv = argv,
+                              .argc = 3,
+                              .tty = true};
+    size_t len;
+    char *whole = record_enc_header(&h, &len);
+    assert_non_null(whole);
+    size_t failures = 0;
+    for (size_t budget = 0; budget < 200; budget++) {
+        oom_budget = budget;
+        json_set_alloc_funcs(oom_malloc, free);
+        size_t n = 0;
+        char *line = record_enc_header(&h, &n);
+        json_set_alloc_funcs(malloc, free);
+        if (!line) {
+            failures++;
+            continue;
+        }
+        assert_int_equal(n, len);
+        assert_memory_equal(line, whole, len);
+        free(line);
+        break; /* enough memory from here on */
+    }
+    assert_true(failures >= 10);
+    free(whole);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_marker_label_cut),
         cmocka_unit_test(test_marker_of_invalid_bytes),
         cmocka_unit_test(test_command_text),
+        cmocka_unit_test(test_header_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
