@@ -152,6 +152,10 @@ int session_resume_upgrade(struct server *server, struct lws *wsi, struct upgrad
 {
     struct admission *adm = offer->admission;
     const char *id = adm ? adm->attrs.name : "";
+    /* A refused offer keeps no resume item: say what was wrong with it first. */
+    if (offer->negotiation_rc != PROTO_OK || offer->neg.kind == PROTO_KIND_NONE)
+        return resume_refuse(wsi, 403, "Forbidden",
+                             "none of the offered WebSocket subprotocols is supported", NULL);
     if (!offer->neg.has_resume)
         return resume_refuse(wsi, 400, "BadRequest", RESUME_NO_TOKEN, NULL);
     struct session *s = session_find(server, id);
@@ -167,9 +171,6 @@ int session_resume_upgrade(struct server *server, struct lws *wsi, struct upgrad
         return resume_refuse(wsi, 403, "Forbidden", RESUME_FORBIDDEN, NULL);
     if (s->status_sent || s->close_sent || s->peer_closed || (s->wsi && (s->exited || s->failed)))
         return resume_refuse(wsi, 409, "Conflict", RESUME_ENDING, NULL);
-    if (offer->negotiation_rc != PROTO_OK || offer->neg.kind == PROTO_KIND_NONE)
-        return resume_refuse(wsi, 403, "Forbidden",
-                             "none of the offered WebSocket subprotocols is supported", NULL);
     if (s->wsi) {
         /* The old connection looks alive to us but the page has moved on. */
         struct lws *old = s->wsi;
@@ -221,8 +222,8 @@ static int resume_write_info(struct session *s)
 {
     char json[SESSION_INFO_MAX];
     int n = snprintf(json, sizeof(json),
-                     "{\"type\":\"session\",\"id\":\"%s\",\"resume\":\"%s\",\"grace\":%.3g}",
-                     s->id, s->resume_token, (double)s->grace_ms / 1000.0);
+                     "{\"type\":\"session\",\"id\":\"%s\",\"resume\":\"%s\",\"grace\":%.3g}", s->id,
+                     s->resume_token, (double)s->grace_ms / 1000.0);
     s->info_pending = false;
     uint8_t buf[LWS_PRE + SESSION_INFO_MAX + 8];
     int len = n > 0 && (size_t)n < sizeof(json)
