@@ -130,6 +130,9 @@ bool session_resume_expired(struct session *s, uint64_t now);
  * message and the repaint of a resumed connection. 1 wrote one, 0 none
  * due, -1 the connection failed. */
 int session_resume_write_next(struct session *s);
+/* The session is being freed: a resume's connection waiting for
+ * ESTABLISHED no longer points to it (and is hung up). */
+void session_resume_forget(struct session *s);
 /* LWS_CALLBACK_ESTABLISHED of a resume's connection: it takes the session. */
 int session_resume_attach(struct session *s, struct lws *wsi);
 

@@ -35,6 +35,8 @@
 #define RESUME_NO_TOKEN                                                                            \
     "a resume offers its token as the Sec-WebSocket-Protocol item " PROTO_RESUME_PREFIX "<token>"
 
+static void resume_wsi_drop(struct lws *wsi);
+
 static int resume_token_new(struct session *s)
 {
     uint8_t b[SESSION_RESUME_BYTES];
@@ -100,8 +102,10 @@ static void resume_connection_reset(struct session *s)
 
 bool session_resume_detach(struct session *s)
 {
+    /* Draining: the listener is closed, nobody could come back to this replica. */
     if (!s->grace_ms || s->peer_closed || s->exited || s->failed || s->status_sent ||
-        s->close_sent || s->too_large || s->server->shutting_down || !session_screen(s))
+        s->close_sent || s->too_large || s->server->shutting_down || s->server->draining ||
+        !session_screen(s))
         return false;
     resume_connection_reset(s);
     if (!s->detached_ms) { /* a failed resume does not extend the grace */
@@ -110,6 +114,24 @@ bool session_resume_detach(struct session *s)
     }
     session_fill(s); /* read on, for the taps */
     return true;
+}
+
+void session_resume_forget(struct session *s)
+{
+    if (s->pending_wsi) /* a resume between its upgrade and ESTABLISHED */
+        resume_wsi_drop(s->pending_wsi);
+    s->pending_wsi = NULL;
+}
+
+void session_resume_end_all(struct server *server)
+{
+    for (struct session *s = server->session_list, *next; s; s = next) {
+        next = s->next;
+        if (!s->wsi && s->detached_ms) {
+            s->end_reason = "shutdown"; /* nobody to tell: it ends now */
+            session_free(s);
+        }
+    }
 }
 
 bool session_resume_expired(struct session *s, uint64_t now)

@@ -183,3 +183,29 @@ def test_takeover_of_a_connection_that_looks_alive(srv):
     assert int(re.search(rb"again PID=(\d+)", out).group(1)) == pid
     ws2.send_channel(0, b"exit\n")
     ws2.collect(10)
+
+
+def test_drain_ends_detached_sessions_at_once(tmp_path):
+    """SIGTERM: nobody can come back to a server that stopped listening, so a
+    detached session does not hold the drain (a 10 s grace here) and its
+    process ends; the server exits 0 with nothing leaked."""
+    audit = tmp_path / "audit.log"
+    s = Podterm(["--session-grace", "60s", "--shutdown-grace", "10s",
+                 "--audit-log-path", str(audit)], name="resume-drain")
+    try:
+        ws, info, pid = open_shell(s.port, token=None)
+        drop(ws)
+        time.sleep(0.5)
+        assert os.path.exists(f"/proc/{pid}"), "detached, still running"
+        t0 = time.monotonic()
+        problems = s.stop()
+        took = time.monotonic() - t0
+        assert problems == [], problems
+        assert took < 3, took
+        assert not os.path.exists(f"/proc/{pid}")
+        events = [json.loads(line) for line in audit.read_text().splitlines()]
+        ends = [e for e in events if e["auditID"] == info["id"] and
+                e["stage"] == "ResponseComplete"]
+        assert ends[0]["annotations"]["podterm.dev/end-reason"] == "shutdown", ends
+    finally:
+        s.stop()
