@@ -274,6 +274,17 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
     memset(id, 0, sizeof(*id));
     const struct auth *auth = a->opts.auth;
     bool need = rq->websocket || adm->api;
+    if (need && rq->client_cert) {
+        /* kube-apiserver's union tries the x509 authenticator first: a
+         * verified certificate is the user, whatever token comes with it. */
+        *id = *rq->client_cert;
+        if (a->opts.metrics)
+            a->opts.metrics->auth_attempts[1][METRICS_AUTH_X509]++;
+        adm->authenticated = true;
+        if (id->groups_len < AUTH_GROUPS_MAX)
+            strcpy(id->groups[id->groups_len++], "system:authenticated");
+        return true;
+    }
     if (!auth || !auth_enabled(auth) || !need) {
         strcpy(id->user, "system:anonymous");
         strcpy(id->groups[0], "system:unauthenticated");

@@ -88,6 +88,9 @@ struct admit_request {
     bool websocket;                  /* a WebSocket upgrade (head_rewrite.h) */
     int negotiation_rc;              /* PROTO_OK or a proto_err (WebSocket only) */
     const char *subprotocol_token;   /* NULL or the token item */
+    /* The user a verified client certificate names (--client-ca-file,
+     * auth_x509.h), or NULL: tried before any token, as kube-apiserver does. */
+    const struct auth_identity *client_cert;
 };
 
 /* One request from admission until its response is complete. Owned by
