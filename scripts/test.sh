@@ -36,19 +36,26 @@ passed=0
 failed=0
 failed_names=()
 
+# Count one suite's result (exit status rc, seconds taken) and say it.
+suite_result() {
+    local name=$1 rc=$2 secs=$3
+    if [ "$rc" = 0 ]; then
+        passed=$((passed + 1))
+        echo "=== suite: $name passed ($secs s)"
+    else
+        failed=$((failed + 1))
+        failed_names+=("$name")
+        echo "=== suite: $name FAILED ($secs s)"
+    fi
+}
+
 run_suite() {
     local name=$1
     shift
     echo "=== suite: $name"
     local t0=$SECONDS
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "=== suite: $name passed ($((SECONDS - t0)) s)"
-    else
-        failed=$((failed + 1))
-        failed_names+=("$name")
-        echo "=== suite: $name FAILED ($((SECONDS - t0)) s)"
-    fi
+    "$@"
+    suite_result "$name" $? $((SECONDS - t0))
 }
 
 build_gcc() {
@@ -176,14 +183,7 @@ run_side_by_side() {
             echo "=== suite: $s (side by side: $*)"
             cat "$dir/$s.log"
             [ -f "$dir/$s.rc" ] && read -r rc secs <"$dir/$s.rc"
-            if [ "$rc" = 0 ]; then
-                passed=$((passed + 1))
-                echo "=== suite: $s passed ($secs s)"
-            else
-                failed=$((failed + 1))
-                failed_names+=("$s")
-                echo "=== suite: $s FAILED ($secs s)"
-            fi
+            suite_result "$s" "$rc" "$secs"
         done
     done
     rm -f "$dir"/*.rc

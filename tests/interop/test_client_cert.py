@@ -6,32 +6,14 @@ authorized by RBAC on that user and those groups, and the audit says who it
 was. A certificate takes precedence over a bearer token sent with it (the
 apiserver tries x509 first); one without a CommonName names nobody."""
 import json
-import os
 import subprocess
 import time
 
 import pytest
-from kube_tools import kbin, make_pki
-from podterm_client import http_request
+from kube_tools import exec_role, kbin, kube_env, make_pki, sign_cert
 from podterm_server import CLUSTER_CONFIG, Podterm
 
-RBAC = """\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: exec}
-rules:
-- apiGroups: [""]
-  resources: ["pods"]
-  verbs: ["get", "list"]
-- apiGroups: [""]
-  resources: ["pods/exec"]
-  verbs: ["create"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: devs-exec}
-subjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]
-roleRef: {kind: ClusterRole, name: exec, apiGroup: rbac.authorization.k8s.io}
+RBAC = exec_role("devs") + """\
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -46,19 +28,8 @@ roleRef: {kind: ClusterRole, name: metrics, apiGroup: rbac.authorization.k8s.io}
 """
 
 
-def sh(*args):
-    subprocess.run(args, check=True, capture_output=True, timeout=60)
-
-
-def client_cert(d, name, subj, ca="ca"):
-    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", subj, "-keyout",
-       f"{d}/{name}.key", "-out", f"{d}/{name}.csr")
-    with open(f"{d}/{name}.ext", "w") as f:
-        f.write("extendedKeyUsage=clientAuth\n")
-    sh("openssl", "x509", "-req", "-in", f"{d}/{name}.csr", "-CA", f"{d}/{ca}.crt", "-CAkey",
-       f"{d}/{ca}.key", "-CAcreateserial", "-days", "2", "-extfile", f"{d}/{name}.ext",
-       "-out", f"{d}/{name}.crt")
-    return f"{d}/{name}.crt", f"{d}/{name}.key"
+def client_cert(d, name, subj):
+    return sign_cert(d, name, subj, "extendedKeyUsage=clientAuth")
 
 
 @pytest.fixture(scope="module")
@@ -91,21 +62,7 @@ def srv(pki, tmp_path_factory):
 
 def kubectl(srv, pki, user, *args, token=None, version="1.33"):
     d, certs = pki
-    home = os.path.join(d, f"home-{user}-{len(args)}-{token is not None}")
-    os.makedirs(home, exist_ok=True)
-    crt, key = certs[user]
-    cfg = os.path.join(home, "kubeconfig")
-    user_entry = f"client-certificate: '{crt}', client-key: '{key}'"
-    if token:
-        user_entry += f", token: '{token}'"
-    with open(cfg, "w") as f:
-        f.write("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-                "contexts:\n- name: c\n  context: {cluster: k, user: u, namespace: default}\n"
-                f"clusters:\n- name: k\n  cluster: {{server: 'https://127.0.0.1:{srv.port}', "
-                f"certificate-authority: '{d}/ca.crt'}}\n"
-                f"users:\n- name: u\n  user: {{{user_entry}}}\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
-    env.update(HOME=home, KUBECONFIG=cfg)
+    env = kube_env(d, srv.port, f"{d}/ca.crt", token=token, cert=certs[user])
     return subprocess.run([kbin(version), *args], env=env, capture_output=True, timeout=60)
 
 
