@@ -344,6 +344,44 @@ static bool admit_owner_may(const struct admit_attrs *x)
             strcmp(x->subresource, "join") == 0);
 }
 
+unsigned admit_policy_generation(const struct admit *a)
+{
+    return a->authz_generation;
+}
+
+/* The RBAC attributes of an admission, as admit_authorize asks them. */
+static struct authz_attrs admit_authz_attrs(const struct admit_attrs *x)
+{
+    return (struct authz_attrs){
+        .verb = x->verb,
+        .resource_request = x->resource_request,
+        .api_group = x->api_group,
+        .ns = x->ns,
+        .resource = x->resource,
+        .subresource = x->subresource,
+        .name = x->name,
+        .path = x->path,
+    };
+}
+
+bool admission_recheck(const struct admission *adm, char *message, size_t cap)
+{
+    const struct admit *a = adm->admit;
+    if (!a || !a->authz || !adm->exec)
+        return true;
+    struct authz_attrs at = admit_authz_attrs(&adm->attrs);
+    struct authz_decision d;
+    authz_check(a->authz, &adm->user, &at, &d);
+    if (!d.allowed) { /* get counts too, as at admission */
+        struct authz_attrs get = at;
+        get.verb = "get";
+        authz_check(a->authz, &adm->user, &get, &d);
+    }
+    if (!d.allowed)
+        authz_forbidden_message(&adm->user, &at, "", message, cap);
+    return d.allowed;
+}
+
 /* RBAC, when configured. exec/attach need create (kube-apiserver >= 1.35
  * checks it for WebSocket upgrades); get is accepted too, for policies
  * written for older apiservers. */
@@ -356,16 +394,7 @@ static bool admit_authorize(struct admit *a, struct admission *adm)
         return true;
     }
     const struct admit_attrs *x = &adm->attrs;
-    struct authz_attrs at = {
-        .verb = x->verb,
-        .resource_request = x->resource_request,
-        .api_group = x->api_group,
-        .ns = x->ns,
-        .resource = x->resource,
-        .subresource = x->subresource,
-        .name = x->name,
-        .path = x->path,
-    };
+    struct authz_attrs at = admit_authz_attrs(x);
     struct authz_decision d;
     authz_check(a->authz, &adm->user, &at, &d);
     if (!d.allowed && adm->exec) {

@@ -11,7 +11,8 @@ static bool x509_name_copy(X509_NAME_ENTRY *e, char *out)
 {
     unsigned char *utf8 = NULL;
     int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
-    bool ok = n > 0 && (size_t)n < AUTH_NAME_MAX && auth_name_is_valid((char *)utf8, (size_t)n, false);
+    bool ok =
+        n > 0 && (size_t)n < AUTH_NAME_MAX && auth_name_is_valid((char *)utf8, (size_t)n, false);
     if (ok) {
         memcpy(out, utf8, (size_t)n);
         out[n] = '\0';

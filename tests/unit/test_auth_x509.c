@@ -31,8 +31,8 @@ static X509 *cert_with(const char *const (*attrs)[2], size_t n)
 
 static void test_cn_and_organizations(void **state)
 {
-    static const char *const a[][2] = {{"O", "devs"}, {"CN", "alice"}, {"O", "ops"},
-                                       {"OU", "ignored"}};
+    static const char *const a[][2] = {
+        {"O", "devs"}, {"CN", "alice"}, {"O", "ops"}, {"OU", "ignored"}};
     X509 *x = cert_with(a, 4);
     struct auth_identity id;
     assert_int_equal(auth_x509_identity(x, &id), AUTH_OK);
