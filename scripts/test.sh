@@ -138,7 +138,8 @@ suite_bench_smoke() {
 
 suite_coverage() {
     # Merge the profiles every process of the suites wrote; report src/ only,
-    # over podterm and the unit tests (which link parts the server may not).
+    # over podterm, the unit tests (which link parts the server may not) and
+    # the fault-injection build.
     [ "$coverage" = ON ] || { echo "coverage: PODTERM_COVERAGE=OFF, nothing measured"; return 1; }
     local raw=("$profiles"/*.profraw)
     [ -e "${raw[0]}" ] || { echo "coverage: no profiles in $profiles (run the suites first)"; return 1; }
@@ -148,7 +149,9 @@ suite_coverage() {
     # sanitizer abort that fails its suite anyway) leaves a corrupt file:
     # llvm-profdata names it and merges the rest.
     llvm-profdata-14 merge -sparse --failure-mode=all -f "$list" -o "$data" || return 1
-    for t in "$asan"/test_*; do
+    # The fault-injection build (tests/faults/) reaches the out-of-memory
+    # paths no client can: its profiles count for the same sources.
+    for t in "$asan"/test_* "$asan"/podterm-faults; do
         [ -x "$t" ] && objects+=(-object "$t")
     done
     echo "coverage: ${#raw[@]} profiles merged into $data"
