@@ -215,6 +215,17 @@ if [ "$have_node" = 1 ]; then
 else
     log "no node or tests/node_modules/ws (scripts/deps.sh test): the Node client rows are skipped"
 fi
+# The same pipe stream read by kubectl and by python3-kubernetes (issue 13:
+# podterm must never be the reason a client is slow: compare the server's CPU
+# per GB with the client's).
+if command -v kubectl >/dev/null; then
+    best kubectl. mbps "$repeat" /usr/bin/python3 "$root/bench/std_clients.py" kubectl "$port" \
+        "$server_pid" "$(bytes_of "$pipe_bytes")" -- "$gen" gen "$pipe_bytes"
+fi
+if /usr/bin/python3 -c 'import kubernetes' 2>/dev/null; then
+    best python. mbps "$repeat" /usr/bin/python3 "$root/bench/std_clients.py" python "$port" \
+        "$server_pid" "$(bytes_of "$tty_bytes")" -- "$gen" gen "$tty_bytes"
+fi
 if [ "$smoke" = 1 ]; then
     # The same stream read straight from a PTY / pipe has the same bytes and CRC.
     collect ptycrc. "$base" pty --crc -- "$gen" gen "$tty_bytes"
@@ -418,6 +429,16 @@ share=$(calc "($(g metrics.request_ns) + $(g metrics.session_ns)) * $(g setup8.r
 row "metrics counting: ns per request+session / share at set-up rate (%)" "$(g metrics.request_ns)+$(g metrics.session_ns) / $share" "-" "-" "< 0.1 %" "$(check "$share < 0.1 && !${R[metrics.failed]:-0}")"
 row "$idle_n idle tty sessions: server RSS per session (KiB)" "$(g idle.rss_per_session_kib)" "$(g idle.rss0_kib) KiB at start" "-" "<= 12" "$(check "$(g idle.rss_per_session_kib) <= 12 && !${R[idle.failed]:-0}")"
 row "$idle_n idle tty sessions: server CPU (%) / wakeups/s" "$(g idle.idle_cpu_pct) / $(g idle.idle_wakeups_per_s)" "-" "-" "0 % (<= 1 tick)" "$(check "$(g idle.idle_cpu_pct) <= 1.0001 / $idle_secs")"
+if [ -n "${R[kubectl.mbps]:-}" ]; then
+    r=$(ratio kubectl.mbps pipe.mbps)
+    row "non-tty exec output read by kubectl (MB/s; kubectl $(g kubectl.client_cpu) of a core)" "$(g kubectl.mbps)" "$(g pipe.mbps) pipe" "$r" "report" "$(check "!${R[kubectl.failed]:-0}")"
+    row "  server CPU per GB of that output (s)" "$(g kubectl.server_cpu_s_per_gb)" "-" "-" "report" "-"
+fi
+if [ -n "${R[python.mbps]:-}" ]; then
+    r=$(ratio python.mbps pipe.mbps)
+    row "non-tty exec output read by python3-kubernetes (MB/s; client $(g python.client_cpu) of a core)" "$(g python.mbps)" "$(g pipe.mbps) pipe" "$r" "report" "$(check "!${R[python.failed]:-0}")"
+    row "  server CPU per GB of that output (s)" "$(g python.server_cpu_s_per_gb)" "-" "-" "report" "-"
+fi
 if [ -n "${gw_ran:-}" ]; then
     r=$(ratio gwtty.mbps tty.mbps)
     row "gateway (plain to it, TLS upstream): tty exec output (MB/s)" "$(g gwtty.mbps)" "$(g tty.mbps) local, plain" "$r" "report" "$(check "!${R[gwtty.failed]:-0}")"
