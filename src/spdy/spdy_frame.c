@@ -57,11 +57,10 @@ static int frame_start(struct spdy_parser *p, spdy_frame_cb cb, void *user)
     p->in_frame = true;
     p->skip = false;
     if (!p->h.control) {
-        if (p->h.length == 0) {
-            p->in_frame = false;
-            return cb(user, &p->h, NULL, 0, true, true);
-        }
-        return SPDY_OK;
+        /* announced at once, so that a frame to refuse is refused before
+         * its payload arrives */
+        p->in_frame = p->h.length > 0;
+        return cb(user, &p->h, NULL, 0, true, p->h.length == 0);
     }
     if (p->h.version == SPDY_VERSION && !type_known(p->h.type)) {
         p->skip = true; /* section 2.2.1: unknown control frames are ignored */
@@ -98,12 +97,11 @@ int spdy_parser_feed(struct spdy_parser *p, const uint8_t *in, size_t len, spdy_
         size_t take = p->h.length - p->got;
         if (take > len - i)
             take = len - i;
-        bool first = p->got == 0;
         p->got += (uint32_t)take;
         bool last = p->got == p->h.length;
         int rc = SPDY_OK;
         if (!p->h.control) {
-            rc = cb(user, &p->h, in + i, take, first, last);
+            rc = cb(user, &p->h, in + i, take, false, last);
         } else if (!p->skip) {
             memcpy(p->payload + p->got - take, in + i, take);
             if (last)
@@ -178,8 +176,7 @@ int spdy_parse_settings(const uint8_t *p, size_t len,
 
 /* ---- writers ---- */
 
-int spdy_write_control_head(uint8_t *out, size_t cap, uint16_t type, uint8_t flags,
-                            uint32_t length)
+int spdy_write_control_head(uint8_t *out, size_t cap, uint16_t type, uint8_t flags, uint32_t length)
 {
     if (cap < SPDY_HEAD_LEN || length > SPDY_LENGTH_MAX)
         return SPDY_ERR_SPACE;
@@ -202,8 +199,8 @@ int spdy_write_data_head(uint8_t *out, size_t cap, uint32_t stream_id, uint8_t f
 }
 
 /* A control frame whose payload is fixed words then an optional block. */
-static int write_words(uint8_t *out, size_t cap, uint16_t type, uint8_t flags,
-                       const uint32_t *w, size_t nw, const uint8_t *block, size_t block_len)
+static int write_words(uint8_t *out, size_t cap, uint16_t type, uint8_t flags, const uint32_t *w,
+                       size_t nw, const uint8_t *block, size_t block_len)
 {
     size_t len = 4 * nw + block_len;
     if (len > SPDY_LENGTH_MAX || cap < SPDY_HEAD_LEN + len)

@@ -19,7 +19,7 @@
 
 #define SPDY_VERSION 3
 #define SPDY_HEAD_LEN 8
-#define SPDY_LENGTH_MAX 0xffffffu  /* 24-bit length field */
+#define SPDY_LENGTH_MAX 0xffffffu /* 24-bit length field */
 #define SPDY_STREAM_ID_MAX 0x7fffffffu
 #define SPDY_WINDOW_MAX 0x7fffffff /* 2^31-1: largest window and WINDOW_UPDATE delta */
 /* Largest control frame payload podterm gathers. kubectl's SYN_STREAMs are
@@ -90,17 +90,18 @@ enum spdy_err {
 /* One frame's head, decoded. */
 struct spdy_frame_head {
     bool control;
-    uint16_t version;   /* control only */
-    uint16_t type;      /* control only (enum spdy_type or unknown) */
+    uint16_t version; /* control only */
+    uint16_t type;    /* control only (enum spdy_type or unknown) */
     uint8_t flags;
     uint32_t length;    /* payload bytes */
     uint32_t stream_id; /* data only */
 };
 
 /* Called once per control frame (payload whole, first and last true) and
- * once or more per data frame (payload pieces in order; first on the first
- * piece, last on the final one; a zero-length data frame is one call with
- * len 0). A non-zero return stops the parser and is returned by feed.
+ * for a data frame once as soon as its head is complete (first true, len 0;
+ * last true too when the frame is empty), then once per payload piece in
+ * order (first false, last on the final one). A non-zero return stops the
+ * parser and is returned by feed.
  * Unknown control types are skipped without a call. */
 typedef int (*spdy_frame_cb)(void *user, const struct spdy_frame_head *h, const uint8_t *payload,
                              size_t len, bool first, bool last);

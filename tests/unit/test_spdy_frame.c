@@ -29,8 +29,8 @@ struct log {
     size_t n;
 };
 
-static int on_frame(void *user, const struct spdy_frame_head *h, const uint8_t *payload,
-                    size_t len, bool first, bool last)
+static int on_frame(void *user, const struct spdy_frame_head *h, const uint8_t *payload, size_t len,
+                    bool first, bool last)
 {
     struct log *l = user;
     if (first) {
@@ -79,9 +79,8 @@ static void test_frame_write_exact(void **state)
                         "\x80\x03\x00\x04\x00\x00\x00\x0c\x00\x00\x00\x01"
                         "\x00\x00\x00\x07\x00\x01\x00\x00",
                         20);
-    assert_int_equal(spdy_write_syn_stream(b, sizeof(b), SPDY_FLAG_FIN, 1, 0, 0,
-                                           (const uint8_t *)"AB", 2),
-                     20);
+    assert_int_equal(
+        spdy_write_syn_stream(b, sizeof(b), SPDY_FLAG_FIN, 1, 0, 0, (const uint8_t *)"AB", 2), 20);
     assert_memory_equal(b,
                         "\x80\x03\x00\x01\x01\x00\x00\x0c\x00\x00\x00\x01"
                         "\x00\x00\x00\x00\x00\x00"
@@ -106,16 +105,16 @@ static void test_frame_read_exact(void **state)
 {
     static const uint8_t in[] =
         "\x80\x03\x00\x01\x02\x00\x00\x0c\x00\x00\x00\x05\x00\x00\x00\x00\x60\x00"
-        "AB" /* SYN */
-        "\x80\x03\x00\x02\x00\x00\x00\x05\x00\x00\x00\x05Z"                          /* REPLY */
-        "\x80\x03\x00\x03\x00\x00\x00\x08\x80\x00\x00\x05\x00\x00\x00\x07"           /* RST */
-        "\x80\x03\x00\x04\x01\x00\x00\x14\x00\x00\x00\x02"                           /* SETTINGS */
+        "AB"                                                               /* SYN */
+        "\x80\x03\x00\x02\x00\x00\x00\x05\x00\x00\x00\x05Z"                /* REPLY */
+        "\x80\x03\x00\x03\x00\x00\x00\x08\x80\x00\x00\x05\x00\x00\x00\x07" /* RST */
+        "\x80\x03\x00\x04\x01\x00\x00\x14\x00\x00\x00\x02"                 /* SETTINGS */
         "\x01\x00\x00\x04\x00\x00\x00\x64\x00\x00\x00\x07\x00\x00\x80\x00"
-        "\x80\x03\x00\x06\x00\x00\x00\x04\x00\x00\x00\x01"                           /* PING */
-        "\x80\x03\x00\x07\x00\x00\x00\x08\x00\x00\x00\x05\x00\x00\x00\x00"           /* GOAWAY */
-        "\x80\x03\x00\x08\x01\x00\x00\x04\x00\x00\x00\x05"                           /* HEADERS */
-        "\x80\x03\x00\x09\x00\x00\x00\x08\x00\x00\x00\x05\x80\x00\x00\x10"           /* WINDOW */
-        "\x00\x00\x00\x05\x01\x00\x00\x03hi\n";                                      /* DATA */
+        "\x80\x03\x00\x06\x00\x00\x00\x04\x00\x00\x00\x01"                 /* PING */
+        "\x80\x03\x00\x07\x00\x00\x00\x08\x00\x00\x00\x05\x00\x00\x00\x00" /* GOAWAY */
+        "\x80\x03\x00\x08\x01\x00\x00\x04\x00\x00\x00\x05"                 /* HEADERS */
+        "\x80\x03\x00\x09\x00\x00\x00\x08\x00\x00\x00\x05\x80\x00\x00\x10" /* WINDOW */
+        "\x00\x00\x00\x05\x01\x00\x00\x03hi\n";                            /* DATA */
     struct log l;
     parse_all(in, sizeof(in) - 1, sizeof(in), &l);
     assert_int_equal(l.n, 9);
@@ -147,6 +146,7 @@ static void test_frame_read_exact(void **state)
     assert_int_equal(l.r[8].h.flags, SPDY_FLAG_FIN);
     assert_int_equal(l.r[8].len, 3);
     assert_memory_equal(l.r[8].payload, "hi\n", 3);
+    assert_int_equal(l.r[8].calls, 2); /* the head at once, then the payload */
     /* lengths that do not fit their type are refused */
     assert_int_equal(spdy_parse_ping(l.r[2].payload, 8, &a), SPDY_ERR_FRAME);
     assert_int_equal(spdy_parse_u32_pair(l.r[4].payload, 4, &a, &b), SPDY_ERR_FRAME);
@@ -251,8 +251,8 @@ static void test_frame_unknown_and_bounds(void **state)
 
     /* SYN_STREAM of SPDY_CONTROL_MAX + 1 bytes */
     uint32_t big = SPDY_CONTROL_MAX + 1;
-    uint8_t syn[8] = {0x80, 0x03, 0x00, 0x01, 0x00, (uint8_t)(big >> 16), (uint8_t)(big >> 8),
-                      (uint8_t)big};
+    uint8_t syn[8] = {
+        0x80, 0x03, 0x00, 0x01, 0x00, (uint8_t)(big >> 16), (uint8_t)(big >> 8), (uint8_t)big};
     assert_int_equal(spdy_parser_feed(p, syn, 8, on_frame, &l), SPDY_ERR_FRAME_SIZE);
     /* exactly SPDY_CONTROL_MAX is gathered */
     spdy_parser_init(p);
@@ -289,10 +289,9 @@ static void test_frame_data_streams(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frame_write_exact),   cmocka_unit_test(test_frame_read_exact),
-        cmocka_unit_test(test_frame_settings),      cmocka_unit_test(test_frame_chunking),
-        cmocka_unit_test(test_frame_unknown_and_bounds),
-        cmocka_unit_test(test_frame_data_streams),
+        cmocka_unit_test(test_frame_write_exact),        cmocka_unit_test(test_frame_read_exact),
+        cmocka_unit_test(test_frame_settings),           cmocka_unit_test(test_frame_chunking),
+        cmocka_unit_test(test_frame_unknown_and_bounds), cmocka_unit_test(test_frame_data_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,9 +19,8 @@
  * SPDY, spdystream's compressor) sent for `exec -i p -- cat`, captured from
  * a real run: streamtype error, stdin, stdout, stderr, one shared context. */
 static const uint8_t KUBECTL_BLOCKS[4][32] = {
-    {0x78, 0xf9, 0xe3, 0xc6, 0xa7, 0xc2, 0x62, 0x60, 0x60, 0x60, 0x04, 0xa7, 0xb3, 0x92, 0xa2,
-     0xd4, 0xc4, 0x5c, 0x68, 0x51, 0xc2, 0x9a, 0x0a, 0x0a, 0x68, 0x00, 0x00, 0x00, 0x00, 0xff,
-     0xff},
+    {0x78, 0xf9, 0xe3, 0xc6, 0xa7, 0xc2, 0x62, 0x60, 0x60, 0x60, 0x04, 0xa7, 0xb3, 0x92, 0xa2, 0xd4,
+     0xc4, 0x5c, 0x68, 0x51, 0xc2, 0x9a, 0x0a, 0x0a, 0x68, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff},
     {0xc2, 0x2e, 0x55, 0x5c, 0x92, 0x92, 0x99, 0x07, 0x00, 0x00, 0x00, 0xff, 0xff},
     {0xc2, 0x2a, 0xc5, 0x56, 0x5c, 0x92, 0x92, 0x5f, 0x5a, 0x02, 0x00, 0x00, 0x00, 0xff, 0xff},
     {0xc2, 0x29, 0x97, 0x5a, 0x54, 0x04, 0x00, 0x00, 0x00, 0xff, 0xff},
@@ -145,7 +144,10 @@ static void test_headers_roundtrip(void **state)
     /* exact plain bytes of one pair: 32-bit count and lengths */
     uint8_t plain[64];
     assert_int_equal(spdy_headers_serialize(set[0], 1, plain, sizeof(plain)), 27);
-    assert_memory_equal(plain, "\0\0\0\x01\0\0\0\x0astreamtype\0\0\0\x05" "error", 27);
+    assert_memory_equal(plain,
+                        "\0\0\0\x01\0\0\0\x0astreamtype\0\0\0\x05"
+                        "error",
+                        27);
     inflateEnd(&z);
     inflater_free(in);
     spdy_deflater_end(d);
@@ -162,26 +164,62 @@ static int parse_bytes(const char *b, size_t len)
 static void test_headers_rules(void **state)
 {
 #define P(lit) parse_bytes(lit, sizeof(lit) - 1)
-    assert_int_equal(P("\0\0\0\x01\0\0\0\x01" "a\0\0\0\x01" "b"), SPDY_OK);
+    assert_int_equal(P("\0\0\0\x01\0\0\0\x01"
+                       "a\0\0\0\x01"
+                       "b"),
+                     SPDY_OK);
     assert_int_equal(P("\0\0\0\0"), SPDY_OK);
     /* uppercase name, empty name, control byte in a name */
-    assert_int_equal(P("\0\0\0\x01\0\0\0\x01" "A\0\0\0\x01" "b"), SPDY_ERR_HEADERS);
-    assert_int_equal(P("\0\0\0\x01\0\0\0\0\0\0\0\x01" "b"), SPDY_ERR_HEADERS);
-    assert_int_equal(P("\0\0\0\x01\0\0\0\x01\x01\0\0\0\x01" "b"), SPDY_ERR_HEADERS);
+    assert_int_equal(P("\0\0\0\x01\0\0\0\x01"
+                       "A\0\0\0\x01"
+                       "b"),
+                     SPDY_ERR_HEADERS);
+    assert_int_equal(P("\0\0\0\x01\0\0\0\0\0\0\0\x01"
+                       "b"),
+                     SPDY_ERR_HEADERS);
+    assert_int_equal(P("\0\0\0\x01\0\0\0\x01\x01\0\0\0\x01"
+                       "b"),
+                     SPDY_ERR_HEADERS);
     /* the same name twice */
-    assert_int_equal(P("\0\0\0\x02\0\0\0\x01" "a\0\0\0\x01" "b\0\0\0\x01" "a\0\0\0\x01" "c"),
+    assert_int_equal(P("\0\0\0\x02\0\0\0\x01"
+                       "a\0\0\0\x01"
+                       "b\0\0\0\x01"
+                       "a\0\0\0\x01"
+                       "c"),
                      SPDY_ERR_HEADERS);
     /* NUL-separated values: none at the ends, no two in a row */
-    assert_int_equal(P("\0\0\0\x01\0\0\0\x01" "a\0\0\0\x03" "b\0c"), SPDY_OK);
-    assert_int_equal(P("\0\0\0\x01\0\0\0\x01" "a\0\0\0\x02\0c"), SPDY_ERR_HEADERS);
-    assert_int_equal(P("\0\0\0\x01\0\0\0\x01" "a\0\0\0\x02" "c\0"), SPDY_ERR_HEADERS);
-    assert_int_equal(P("\0\0\0\x01\0\0\0\x01" "a\0\0\0\x04" "b\0\0c"), SPDY_ERR_HEADERS);
+    assert_int_equal(P("\0\0\0\x01\0\0\0\x01"
+                       "a\0\0\0\x03"
+                       "b\0c"),
+                     SPDY_OK);
+    assert_int_equal(P("\0\0\0\x01\0\0\0\x01"
+                       "a\0\0\0\x02\0c"),
+                     SPDY_ERR_HEADERS);
+    assert_int_equal(P("\0\0\0\x01\0\0\0\x01"
+                       "a\0\0\0\x02"
+                       "c\0"),
+                     SPDY_ERR_HEADERS);
+    assert_int_equal(P("\0\0\0\x01\0\0\0\x01"
+                       "a\0\0\0\x04"
+                       "b\0\0c"),
+                     SPDY_ERR_HEADERS);
     /* lengths past the end, bytes after the last pair, a short count */
-    assert_int_equal(P("\0\0\0\x01\0\0\0\x09" "a\0\0\0\x01" "b"), SPDY_ERR_HEADERS);
-    assert_int_equal(P("\0\0\0\x01\xff\xff\xff\xff" "a"), SPDY_ERR_HEADERS);
-    assert_int_equal(P("\0\0\0\x01\0\0\0\x01" "a\0\0\0\x01" "bX"), SPDY_ERR_HEADERS);
+    assert_int_equal(P("\0\0\0\x01\0\0\0\x09"
+                       "a\0\0\0\x01"
+                       "b"),
+                     SPDY_ERR_HEADERS);
+    assert_int_equal(P("\0\0\0\x01\xff\xff\xff\xff"
+                       "a"),
+                     SPDY_ERR_HEADERS);
+    assert_int_equal(P("\0\0\0\x01\0\0\0\x01"
+                       "a\0\0\0\x01"
+                       "bX"),
+                     SPDY_ERR_HEADERS);
     assert_int_equal(P("\0\0\0"), SPDY_ERR_HEADERS);
-    assert_int_equal(P("\0\0\0\x02\0\0\0\x01" "a\0\0\0\x01" "b"), SPDY_ERR_HEADERS);
+    assert_int_equal(P("\0\0\0\x02\0\0\0\x01"
+                       "a\0\0\0\x01"
+                       "b"),
+                     SPDY_ERR_HEADERS);
 #undef P
     /* more than SPDY_HEADERS_MAX pairs */
     uint8_t many[4 + (SPDY_HEADERS_MAX + 1) * 12];
@@ -205,7 +243,8 @@ static void test_headers_rules(void **state)
     assert_int_equal(spdy_headers_serialize(bad, 1, out, sizeof(out)), SPDY_ERR_HEADERS);
     const struct spdy_nv dup[] = {{"a", 1, "x", 1}, {"a", 1, "y", 1}};
     assert_int_equal(spdy_headers_serialize(dup, 2, out, sizeof(out)), SPDY_ERR_HEADERS);
-    const struct spdy_nv big[] = {{"a", 1, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 60}};
+    const struct spdy_nv big[] = {
+        {"a", 1, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 60}};
     assert_int_equal(spdy_headers_serialize(big, 1, out, sizeof(out)), SPDY_ERR_SPACE);
 }
 
