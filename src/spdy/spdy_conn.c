@@ -525,8 +525,7 @@ struct spdy_conn *spdy_conn_new(const struct spdy_conn_config *cfg, spdy_event_c
     c->conn_send_window = SPDY_INITIAL_WINDOW;
     c->conn_recv_window = SPDY_INITIAL_WINDOW;
     spdy_parser_init(&c->parser);
-    if (spdy_inflater_init(&c->inflater) != SPDY_OK ||
-        spdy_deflater_init(&c->deflater) != SPDY_OK) {
+    if (spdy_inflater_init(&c->inflater) != SPDY_OK) {
         spdy_conn_free(c);
         return NULL;
     }
@@ -581,6 +580,10 @@ static int write_block_frame(struct spdy_conn *c, uint16_t type, uint8_t flags, 
     uint8_t *p = DATA_ROOM(c, &cap);
     if (cap < SPDY_CONTROL_MAX + SPDY_HEAD_LEN)
         return SPDY_ERR_SPACE;
+    /* deflate's state (and the dictionary's hashing) only for connections
+     * that send a header block */
+    if (!c->deflater.ready && spdy_deflater_init(&c->deflater) != SPDY_OK)
+        return SPDY_ERR_NOMEM;
     size_t fixed = type == SPDY_SYN_STREAM ? 10 : 4;
     int blen = spdy_deflater_block(&c->deflater, nv, n, c->scratch, SPDY_CONTROL_MAX - fixed);
     if (blen == SPDY_ERR_HEADERS)

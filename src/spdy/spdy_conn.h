@@ -133,7 +133,8 @@ bool spdy_conn_is_done(const struct spdy_conn *c);
 /* Open a stream (odd ids as client, even as server), SYN_STREAM with these
  * headers; flags FIN and/or UNIDIRECTIONAL. Returns the id, or
  * SPDY_ERR_STATE (table full, GOAWAY seen or sent, ids used up),
- * SPDY_ERR_SPACE, SPDY_ERR_HEADERS, SPDY_ERR_CLOSED. */
+ * SPDY_ERR_SPACE, SPDY_ERR_HEADERS, SPDY_ERR_CLOSED, SPDY_ERR_NOMEM (the
+ * deflate context is made on the first header block sent). */
 int spdy_conn_open_stream(struct spdy_conn *c, const struct spdy_nv *nv, size_t n, uint8_t flags);
 /* SYN_REPLY to the peer's stream (once); fin half-closes our side. */
 int spdy_conn_reply(struct spdy_conn *c, uint32_t id, const struct spdy_nv *nv, size_t n, bool fin);
