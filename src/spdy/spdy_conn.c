@@ -690,6 +690,8 @@ int spdy_conn_send_data(struct spdy_conn *c, uint32_t id, const uint8_t *data, s
     struct spdy_stream *s = stream_find(c, id);
     if (!can_send(s))
         return SPDY_ERR_STATE;
+    if (len == 0 && !fin)
+        return 0; /* an empty frame would say nothing */
     size_t take = spdy_conn_send_window(c, id);
     if (take > len)
         take = len;
