@@ -9,9 +9,11 @@
  *            + stderr/resize as requested), the kubelet's count
  *   STATUS   the bytes to write on the error stream at the end ("" for
  *            none: the pre-v4 protocols' success)
- * The "process" is cat: stdin comes back on stdout; at stdin's EOF stdout
- * and stderr are closed, STATUS goes out on the error stream, which is
- * closed, and the tool exits once its output is written. */
+ * The "process" is cat: stdin comes back on stdout; at stdin's EOF (its
+ * FIN, or with a tty a ^D, as the line discipline would take it) stdout and stderr
+ * are closed, STATUS goes out on the error stream, which is closed, and the
+ * tool exits once its output is written. What arrives on a resize stream
+ * is copied to the tool's stderr, for the test to compare. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,7 @@
 struct exec {
     struct spdy_conn *c;
     int expected, opened;
-    uint32_t error_id, stdin_id, stdout_id, stderr_id;
+    uint32_t error_id, stdin_id, stdout_id, stderr_id, resize_id;
     const char *status;
     bool done;
 };
@@ -93,6 +95,8 @@ static void on_event(void *user, const struct spdy_event *ev)
             x->stdout_id = ev->stream_id;
         else if (t->value_len == 6 && memcmp(t->value, "stderr", 6) == 0)
             x->stderr_id = ev->stream_id;
+        else if (t->value_len == 6 && memcmp(t->value, "resize", 6) == 0)
+            x->resize_id = ev->stream_id;
         /* apimachinery replies to every stream at once, empty headers */
         if (spdy_conn_reply(x->c, ev->stream_id, NULL, 0, false) != SPDY_OK)
             exit(6);
@@ -102,10 +106,14 @@ static void on_event(void *user, const struct spdy_event *ev)
         break;
     }
     case SPDY_EV_DATA:
-        if (ev->stream_id == x->stdin_id && x->stdout_id) {
+        if (ev->stream_id == x->resize_id && fwrite(ev->data, 1, ev->len, stderr) != ev->len)
+            exit(8);
+        if (ev->stream_id == x->stdin_id && x->stdout_id && !x->done) {
             send_all(x, x->stdout_id, ev->data, ev->len, false);
-            spdy_conn_consume(x->c, ev->stream_id, ev->len);
+            if (x->resize_id && memchr(ev->data, 0x04, ev->len))
+                finish(x); /* a tty (it has a resize stream) */
         }
+        spdy_conn_consume(x->c, ev->stream_id, ev->len);
         break;
     case SPDY_EV_FIN:
         if (ev->stream_id == x->stdin_id && !x->done)

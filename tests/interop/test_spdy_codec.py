@@ -197,3 +197,26 @@ def test_spdy_codec_v2_text_status(stub, tmp_path):
     assert r.returncode == 1
     assert (b"command terminated with non-zero exit code: error executing command "
             b"[sh -c exit 3], exit code 3") in r.stderr
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs script (util-linux)")
+@pytest.mark.parametrize("kubectl", _kubectls())
+def test_spdy_codec_tty_resize(kubectl, stub, tmp_path):
+    """exec -it under a pseudo-terminal of 100x30: error, stdin, stdout and
+    resize streams (no stderr with a tty); the terminal's size arrives on
+    the resize stream as JSON; ^D ends the "process"."""
+    srv = stub()
+    env = fresh_env(str(tmp_path), srv.port)
+    cmd = f"stty cols 100 rows 30; exec {kubectl} exec -it p -- cat"
+    proc = subprocess.Popen(["script", "-qec", cmd, "/dev/null"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 30
+    while not srv.offers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # kubectl puts the terminal in raw mode once streams are up
+    out, err = proc.communicate(b"hi\x04", timeout=60)
+    assert proc.returncode == 0, (out, err)
+    rcs = srv.tool_results()
+    assert len(rcs) == 1 and rcs[0][0] == 0, rcs
+    assert '{"Width":100,"Height":30}' in rcs[0][1]
+    assert b"hi" in out
