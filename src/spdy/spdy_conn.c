@@ -378,6 +378,17 @@ static int on_goaway(struct spdy_conn *c, const struct spdy_frame_head *h, const
         return conn_fail(c, SPDY_ERR_FRAME, SPDY_GOAWAY_PROTOCOL_ERROR, "malformed GOAWAY");
     c->goaway_recv = true;
     emit(c, (struct spdy_event){.type = SPDY_EV_GOAWAY, .last_id = last, .status = status});
+    /* section 2.6.6: our streams above its last good id were never
+     * processed; the caller may open them again elsewhere */
+    for (size_t i = 0; i < SPDY_STREAMS_MAX && !c->failed; i++) {
+        struct spdy_stream *s = &c->streams[i];
+        if (s->id && s->local && s->id > last) {
+            uint32_t id = s->id;
+            memset(s, 0, sizeof(*s));
+            emit(c, (struct spdy_event){
+                        .type = SPDY_EV_RESET, .stream_id = id, .status = SPDY_RST_REFUSED_STREAM});
+        }
+    }
     return c->failed;
 }
 

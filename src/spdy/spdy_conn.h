@@ -87,7 +87,8 @@ enum spdy_event_type {
     SPDY_EV_FIN,         /* the peer half-closed the stream (after the frame's own event) */
     SPDY_EV_RESET,       /* the stream is gone: status; local: we reset it, else the peer */
     SPDY_EV_PING_ACK,    /* the peer answered our ping ping_id */
-    SPDY_EV_GOAWAY,      /* the peer goes away: last_id (its last accepted), status */
+    SPDY_EV_GOAWAY,      /* the peer goes away: last_id (its last accepted), status; then
+                          * a RESET (REFUSED_STREAM) for each of our streams above last_id */
     SPDY_EV_ERROR,       /* connection error: err, reason; GOAWAY is queued */
 };
 

@@ -852,6 +852,31 @@ static void test_conn_local_state(void **state)
     peer_free(p);
 }
 
+/* The peer's GOAWAY names the last stream it took: ours above it were never
+ * processed and are gone (REFUSED_STREAM), those at or below it go on. */
+static void test_conn_goaway_refuses_later_streams(void **state)
+{
+    struct log l;
+    struct spdy_conn *c = conn_new(SPDY_ROLE_CLIENT, SPDY_FLOW_ADVISORY, &l);
+    for (int i = 0; i < 3; i++) {
+        struct spdy_nv nv = {"streamtype", 10, "stdin", 5};
+        assert_int_equal(spdy_conn_open_stream(c, &nv, 1, 0), 2 * i + 1);
+    }
+    spdy_conn_out_consume(c, SPDY_OUT_MAX);
+    assert_int_equal(spdy_conn_feed(c,
+                                    (const uint8_t *)"\x80\x03\x00\x07\x00\x00\x00\x08"
+                                                     "\x00\x00\x00\x01\x00\x00\x00\x00",
+                                    16),
+                     SPDY_OK);
+    assert_string_equal(l.text, "goaway 1 0\nreset 3 3\nreset 5 3\n");
+    assert_true(spdy_conn_stream_open(c, 1));
+    assert_false(spdy_conn_is_done(c));
+    assert_int_equal(spdy_conn_open_stream(c, NULL, 0, 0), SPDY_ERR_STATE);
+    assert_int_equal(spdy_conn_reset(c, 1, SPDY_RST_CANCEL), SPDY_OK);
+    assert_true(spdy_conn_is_done(c));
+    spdy_conn_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -871,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_conn_flood),
         cmocka_unit_test(test_conn_out_backpressure),
         cmocka_unit_test(test_conn_local_state),
+        cmocka_unit_test(test_conn_goaway_refuses_later_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
