@@ -2,14 +2,31 @@
  *
  * Why: kubectl 1.27-1.29 (and 1.30+ when its WebSocket upgrade is refused)
  * and every program on client-go's remotecommand.NewSPDYExecutor run exec,
- * attach and cp over SPDY/3.1 after a `101 Switching Protocols` (`Upgrade:
- * SPDY/3.1`, `X-Stream-Protocol-Version` chosen from v4/v3/v2/channel.k8s.io).
- * The client then opens one stream per channel with a SYN_STREAM whose
- * `streamtype` header names it (error, stdin, stdout, stderr, resize); the
- * server answers each with an empty SYN_REPLY; bytes flow as DATA frames; a
- * DATA frame with FIN and no payload is a half-close (stdin EOF, the end of
- * stdout); the server writes the Status on the error stream and closes it.
- * Both ends ping every few seconds.
+ * attach and cp over SPDY/3.1. What they and the kubelet do (client-go
+ * tools/remotecommand, the kubelet's cri/streaming/remotecommand, both on
+ * apimachinery's httpstream/spdy and moby/spdystream; checked with kubectl
+ * 1.27, 1.28, 1.29 and 1.32 in tests/interop/test_spdy_codec.py):
+ *  - Upgrade: `POST` with `Connection: Upgrade`, `Upgrade: SPDY/3.1` and one
+ *    `X-Stream-Protocol-Version` line per offer (v4.channel.k8s.io,
+ *    v3.channel.k8s.io, v2.channel.k8s.io, channel.k8s.io; v5 is WebSocket
+ *    only). The 101 repeats `Upgrade: SPDY/3.1` and names the choice in
+ *    `X-Stream-Protocol-Version`; frames follow at once, no SETTINGS.
+ *  - Streams: the client opens error, then stdin, stdout, stderr (not with a
+ *    tty) and resize (tty, v3+) as it was asked to, ids 1, 3, 5, ..., each a
+ *    SYN_STREAM whose only header is `streamtype`. It waits for each one's
+ *    SYN_REPLY (apimachinery replies at once, no headers). The kubelet waits
+ *    up to 30 s for all the streams the query asked for, counting replies
+ *    sent, and fails with "timed out waiting for client to create streams".
+ *  - Data: stdin and resize flow to the server (resize: a stream of JSON
+ *    objects {"Width":W,"Height":H}), stdout, stderr and error to the
+ *    client. A DATA frame with FIN and no payload is a half-close: stdin's
+ *    EOF (v2+).
+ *  - End: the Status goes on the error stream (v4: metav1.Status JSON, with
+ *    an ExitCode cause for a non-zero exit; v1-v3: its message as text, on
+ *    failure only), then the server closes its streams and the connection.
+ *    kubectl returns once error, stdout and stderr have all ended (FIN or
+ *    the connection's close).
+ *  - kubectl pings every 5 s (odd ids); replies are owed, and sent here.
  *
  * Shape (as nghttp2/spdylay): the caller feeds received bytes in
  * (spdy_conn_feed), learns about streams through one event callback, calls
