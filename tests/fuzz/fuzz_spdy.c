@@ -12,10 +12,19 @@
  * ids odd and increasing); pending output never passes SPDY_OUT_MAX; in
  * strict mode no window we give the peer is ever below zero; and all we
  * write, fed to a second connection of the other role, is valid SPDY there:
- * every header block inflates in its context (no connection error). */
+ * every header block inflates in its context (no connection error).
+ *
+ * Differentially, the same bytes are also taken as one compressed header
+ * block: our bounded inflater must agree with a plain zlib inflate with the
+ * dictionary - it accepts exactly the blocks zlib decodes whole to fewer
+ * bytes than the bound (SPDY_INFLATE_RATIO per input byte, at least
+ * SPDY_INFLATE_FLOOR, at most SPDY_HEADER_BLOCK_MAX) whose pairs parse, and
+ * then reports the same pairs. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "spdy/spdy_conn.h"
 
@@ -215,6 +224,74 @@ static uint64_t run(const uint8_t *data, size_t size, uint8_t mode, unsigned see
     return h;
 }
 
+/* What zlib alone makes of the block: bytes out (up to cap), and whether it
+ * took every input byte without an error or an end of stream. */
+static bool zlib_inflate(const uint8_t *in, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
+    z_stream z = {0};
+    if (inflateInit(&z) != Z_OK)
+        abort();
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    bool ok = false;
+    for (;;) {
+        int rc = inflate(&z, Z_SYNC_FLUSH);
+        if (rc == Z_NEED_DICT) {
+            if (z.adler != SPDY_DICT_ADLER ||
+                inflateSetDictionary(&z, spdy_dict, SPDY_DICT_LEN) != Z_OK)
+                break;
+            continue;
+        }
+        if ((rc != Z_OK && rc != Z_BUF_ERROR) || z.avail_out == 0)
+            break;
+        if (z.avail_in == 0) {
+            ok = true;
+            break;
+        }
+        if (rc == Z_BUF_ERROR)
+            break;
+    }
+    *n = cap - z.avail_out;
+    inflateEnd(&z);
+    return ok;
+}
+
+static void check_inflate(const uint8_t *block, size_t len)
+{
+    static uint8_t ref[2 * SPDY_HEADER_BLOCK_MAX];
+    static struct spdy_inflater in;
+    static struct spdy_headers ours, theirs;
+    if (len == 0 || spdy_inflater_init(&in) != SPDY_OK)
+        return;
+    int rc = spdy_inflater_block(&in, block, len, &ours);
+    size_t n;
+    bool zok = zlib_inflate(block, len, ref, sizeof(ref), &n);
+    size_t lim = len > SPDY_HEADER_BLOCK_MAX / SPDY_INFLATE_RATIO ? SPDY_HEADER_BLOCK_MAX
+                                                                  : len * SPDY_INFLATE_RATIO;
+    if (lim < SPDY_INFLATE_FLOOR)
+        lim = SPDY_INFLATE_FLOOR;
+    if (lim > SPDY_HEADER_BLOCK_MAX)
+        lim = SPDY_HEADER_BLOCK_MAX;
+    if (in.z.total_out > lim)
+        abort(); /* the bound held, zip bomb or not */
+    int prc = zok && n < lim ? spdy_headers_parse(ref, n, &theirs) : SPDY_ERR_COMPRESSION;
+    if (rc != prc)
+        abort(); /* accepted iff zlib decodes it whole, within the bound */
+    if (rc == SPDY_OK) {
+        if (ours.n != theirs.n)
+            abort();
+        for (size_t i = 0; i < ours.n; i++)
+            if (ours.nv[i].name_len != theirs.nv[i].name_len ||
+                ours.nv[i].value_len != theirs.nv[i].value_len ||
+                memcmp(ours.nv[i].name, theirs.nv[i].name, ours.nv[i].name_len) != 0 ||
+                memcmp(ours.nv[i].value, theirs.nv[i].value, ours.nv[i].value_len) != 0)
+                abort();
+    }
+    spdy_inflater_end(&in);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -225,5 +302,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t chunked = run(data + 1, size - 1, mode, seed);
     if (whole != chunked)
         abort(); /* chunking changed what the connection said */
+    check_inflate(data + 1, size - 1);
     return 0;
 }
