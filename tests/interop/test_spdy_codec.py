@@ -45,10 +45,10 @@ def _tool():
 
 
 def _kubectls():
-    """kubectl on PATH (1.30+: SPDY once WebSockets are refused), and
-    kubectl.1.27-1.29 (SPDY by default) when present."""
+    """kubectl on PATH (1.30+: SPDY once WebSockets are refused), kubectl.1.27-1.29
+    (SPDY by default) and kubectl.1.33 (whose fallback offers v5 first) when present."""
     out = [pytest.param(shutil.which("kubectl"), id="kubectl")]
-    for v in ("1.27", "1.28", "1.29"):
+    for v in ("1.27", "1.28", "1.29", "1.33"):
         path = os.path.join(KDIR, f"kubectl.{v}")
         out.append(pytest.param(path, id=f"kubectl.{v}", marks=pytest.mark.skipif(
             not os.access(path, os.X_OK), reason=f"{path} missing")))
