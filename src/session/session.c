@@ -359,13 +359,8 @@ static int session_write_next(struct session *s)
     int rc = session_resume_write_next(s);
     if (rc != 0)
         return rc;
-    if (s->ping_pending) {
-        s->ping_pending = false;
-        uint8_t ping[LWS_PRE + sizeof(SESSION_PING_PAYLOAD)];
-        size_t n = sizeof(SESSION_PING_PAYLOAD) - 1;
-        memcpy(ping + LWS_PRE, SESSION_PING_PAYLOAD, n);
-        return lws_write(s->wsi, ping + LWS_PRE, n, LWS_WRITE_PING) < (int)n ? -1 : 1;
-    }
+    if ((rc = session_keepalive_write(&s->ka, s->wsi)) != 0)
+        return rc;
     if (s->out_pay) {
         if (session_write_output(s) < 0)
             return -1;
@@ -510,12 +505,12 @@ static void session_event(void *user, const struct proto_event *ev, const uint8_
 
 void session_on_pong(struct session *s)
 {
-    s->rx_ms = uv_now(s->server->loop);
+    s->ka.rx_ms = uv_now(s->server->loop);
 }
 
 int session_on_receive(struct session *s, const void *in, size_t len)
 {
-    s->rx_ms = uv_now(s->server->loop);
+    s->ka.rx_ms = uv_now(s->server->loop);
     bool first = !s->in_message;
     bool final = lws_is_final_fragment(s->wsi);
     if (first)
@@ -637,27 +632,13 @@ void session_shutdown_all(struct server *server)
     }
 }
 
-/* Keepalive: true when the client is gone (it sent nothing, not even the
- * pong, for a whole interval after a ping); else queues the next ping when
- * one is due. Pings go out whatever else flows, so that a proxy counting
- * idle time in either direction sees traffic both ways (the ping, then the
- * pong) at least once per interval. */
+/* Keepalive (session_keepalive.h): true when the client is gone. */
 static bool session_keepalive(struct session *s, uint64_t now)
 {
-    uint64_t interval = s->server->opts.ping_interval_ms;
-    if (!interval || s->status_sent)
+    if (s->status_sent)
         return false;
-    if (s->rx_paused)
-        s->rx_ms = now; /* we are the ones not reading (stdin backpressure): no verdict */
-    if (s->ping_ms && s->rx_ms < s->ping_ms && now - s->ping_ms >= interval)
-        return true;
-    uint64_t last = s->ping_ms ? s->ping_ms : s->started_ms;
-    if (now - last >= interval && !s->ping_pending) {
-        s->ping_ms = now;
-        s->ping_pending = true;
-        lws_callback_on_writable(s->wsi);
-    }
-    return false;
+    return session_keepalive_check(&s->ka, s->wsi, now, s->server->opts.ping_interval_ms,
+                                   s->started_ms, s->rx_paused);
 }
 
 void session_sweep(uv_timer_t *timer)
@@ -686,9 +667,7 @@ void session_sweep(uv_timer_t *timer)
              * disappearance does. */
             s->peer_gone = true;
             s->end_reason = "client-unresponsive";
-            int fd = lws_get_socket_fd(s->wsi);
-            if (fd >= 0)
-                shutdown(fd, SHUT_RDWR);
+            session_keepalive_hang_up(s->wsi);
         } else {
             continue;
         }
@@ -758,7 +737,8 @@ int session_on_established(struct session *s, struct lws *wsi)
     if (s->pending_wsi == wsi)
         return session_resume_attach(s, wsi);
     s->wsi = wsi;
-    s->started_ms = s->active_ms = s->rx_ms = uv_now(s->server->loop);
+    s->started_ms = s->active_ms = uv_now(s->server->loop);
+    session_keepalive_start(&s->ka, s->started_ms);
     struct backend_exec_request breq = {
         .ns = s->req.ns,
         .pod = s->req.pod,

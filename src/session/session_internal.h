@@ -9,6 +9,7 @@
 #include "audit/audit.h"
 #include "session/exec_request.h"
 #include "session/session.h"
+#include "session/session_keepalive.h"
 
 /* Exported by libwebsockets 4.1 but declared only in its private headers. */
 void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const char *caller);
@@ -30,8 +31,6 @@ void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const cha
 #define SESSION_TOO_LARGE_REASON "message too large"
 #define SESSION_OOM_MESSAGE "podterm: out of memory"
 #define SESSION_SHUTDOWN_MESSAGE "podterm is shutting down"
-/* The ping's payload: any bytes do; a name helps whoever reads a capture. */
-#define SESSION_PING_PAYLOAD "podterm"
 /* Resume: a token is SESSION_RESUME_BYTES random bytes in hex, within the
  * negotiation's PROTO_RESUME_MAX. */
 #define SESSION_RESUME_BYTES 32
@@ -93,12 +92,8 @@ struct session {
     bool failed;     /* podterm itself could not go on (out of memory): exit holds why */
     bool going_away; /* ended by the server's shutdown: Close 1001, then hang up */
 
-    /* keepalive (--ping-interval): a ping every interval keeps proxies from
-     * cutting an idle session; a client that has sent nothing at all (no
-     * pong, no data) for an interval after a ping is gone. */
-    uint64_t rx_ms;    /* when the client last sent anything */
-    uint64_t ping_ms;  /* when the last ping was queued (0: none yet) */
-    bool ping_pending; /* a ping waits for the writeable callback */
+    /* keepalive (--ping-interval, session_keepalive.h) */
+    struct session_keepalive ka;
 
     /* resume (--session-grace, session_resume.c): a web terminal's session
      * outlives a connection that dropped without a Close */
