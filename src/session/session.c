@@ -33,6 +33,8 @@ static void session_tap_output(struct session *s, int channel, const uint8_t *da
     for (size_t i = 0; i < s->taps_len; i++)
         if (s->taps[i].ops->output)
             s->taps[i].ops->output(s->taps[i].user, channel, data, len);
+    if (s->watchers)
+        session_watch_output(s, channel, data, len);
 }
 
 static void session_tap_input(struct session *s, const uint8_t *data, size_t len)
@@ -48,6 +50,8 @@ static void session_tap_resize(struct session *s, unsigned width, unsigned heigh
     for (size_t i = 0; i < s->taps_len; i++)
         if (s->taps[i].ops->resize)
             s->taps[i].ops->resize(s->taps[i].user, width, height);
+    if (s->watchers)
+        session_watch_resize(s); /* after the model's resize (a tap above) */
 }
 
 /* Once, when the session is freed: how it ended. */
@@ -357,7 +361,7 @@ static int session_write_next(struct session *s)
     if (!s->initial_sent)
         return session_write_initial(s) < 0 ? -1 : 1;
     int rc = session_resume_write_next(s);
-    if (rc != 0)
+    if (rc != 0 || (rc = session_watch_owner_write_next(s)) != 0)
         return rc;
     if ((rc = session_keepalive_write(&s->ka, s->wsi)) != 0)
         return rc;
@@ -449,17 +453,19 @@ static void session_flush_stdin(struct session *s)
     }
     s->in_off = s->in_len = 0;
     session_rx_pause(s, false);
+    if (s->watchers)
+        session_watch_stdin_drained(s);
     if (s->stdin_close_pending)
         session_close_stdin(s);
 }
 
-static void session_stdin(struct session *s, const uint8_t *data, size_t len)
+bool session_stdin_write(struct session *s, const uint8_t *data, size_t len)
 {
     if (!s->req.want_stdin || s->stdin_closed || len == 0)
-        return; /* PROTOCOL.md 3.1: stdin data without stdin=true is dropped */
+        return false; /* PROTOCOL.md 3.1: stdin data without stdin=true is dropped */
     if (!s->in && !(s->in = malloc(SESSION_IN_MAX))) {
         session_fail(s, SESSION_OOM_MESSAGE);
-        return;
+        return false;
     }
     if (s->in_len + len > SESSION_IN_MAX) {
         /* Cannot happen while rx is paused whenever the buffer is non-empty;
@@ -468,14 +474,16 @@ static void session_stdin(struct session *s, const uint8_t *data, size_t len)
         s->in_len -= s->in_off;
         s->in_off = 0;
         if (s->in_len + len > SESSION_IN_MAX)
-            return;
+            return true;
     }
     memcpy(s->in + s->in_len, data, len);
     s->in_len += len;
     session_tap_input(s, data, len);
     session_flush_stdin(s);
-    if (s->in_off < s->in_len)
-        session_rx_pause(s, true);
+    if (s->in_off == s->in_len)
+        return false;
+    session_rx_pause(s, true);
+    return true;
 }
 
 static void session_event(void *user, const struct proto_event *ev, const uint8_t *data)
@@ -483,7 +491,7 @@ static void session_event(void *user, const struct proto_event *ev, const uint8_
     struct session *s = user;
     switch (ev->type) {
     case PROTO_EV_STDIN:
-        session_stdin(s, data, ev->out_len);
+        session_stdin_write(s, data, ev->out_len);
         break;
     case PROTO_EV_RESIZE:
         if (s->stream && s->req.tty) {
@@ -649,6 +657,10 @@ void session_sweep(uv_timer_t *timer)
         next = s->next;
         if (s->stream && (s->wsi || s->detached_ms))
             session_check_limits(s, now);
+        if (s->watchers && (s->exited || s->failed))
+            session_watch_end(s); /* nothing more to show (detached: freed later) */
+        else if (s->watchers)
+            session_watch_sweep(s, now);
         if (!s->wsi && s->detached_ms && session_resume_expired(s, now)) {
             session_free(s); /* nobody came back: the process ends (SIGHUP) */
             continue;
@@ -707,7 +719,8 @@ size_t session_list_snapshot(struct server *server, struct session_view *out, si
     size_t n = 0;
     for (struct session *s = server->session_list; s; s = s->next, n++)
         if (n < cap)
-            out[n] = (struct session_view){s, &s->req, s->taps, s->taps_len};
+            out[n] = (struct session_view){s, &s->req, s->taps, s->taps_len,
+                                           session_watch_count(s)};
     return n;
 }
 
@@ -792,6 +805,7 @@ void session_free(struct session *s)
 {
     if (!s)
         return;
+    session_watch_end(s); /* first: a repaint owed is taken while the model is there */
     if (s->stream)
         backend_stream_stop(s->stream);
     exec_request_clear(&s->req);

@@ -109,11 +109,20 @@ struct session {
     struct lws *pending_wsi;     /* a resume's connection, upgraded, not yet established */
     uint8_t *repaint;            /* the screen, for a resumed connection */
     size_t repaint_len, repaint_off;
+
+    /* watchers and joiners (session_watch.c): connections of their own,
+     * listed here oldest first; the session never frees one */
+    struct watcher *watchers;
+    bool watchers_info_pending; /* the owner's channel-7 watchers message waits */
 };
 
-/* session.c, for session_resume.c */
+/* session.c, for session_resume.c and session_watch.c */
 void session_fill(struct session *s);
 int session_write_frame(struct session *s, uint8_t *frame, size_t len);
+/* Stdin for the process through the session's buffer (a joiner's keys):
+ * true when some of it still waits for the process (the caller stops
+ * reading its socket until session_watch_stdin_drained). */
+bool session_stdin_write(struct session *s, const uint8_t *data, size_t len);
 
 /* session_resume.c, for session.c */
 /* The connection dropped without a Close: true when the session is kept
@@ -128,6 +137,26 @@ bool session_resume_expired(struct session *s, uint64_t now);
 int session_resume_write_next(struct session *s);
 /* LWS_CALLBACK_ESTABLISHED of a resume's connection: it takes the session. */
 int session_resume_attach(struct session *s, struct lws *wsi);
+
+/* session_watch.c, for session.c: the session's hooks. */
+struct watcher;
+/* Output as the owner gets it: queued for each watcher. */
+void session_watch_output(struct session *s, int channel, const uint8_t *data, size_t len);
+/* The owner resized (the model has the new size): size and repaint. */
+void session_watch_resize(struct session *s);
+/* The process has taken all waiting stdin: joiners are read again. */
+void session_watch_stdin_drained(struct session *s);
+/* The owner's write sequence: the channel-7 watchers message when due
+ * (session_write_next's 1/0/-1). */
+int session_watch_owner_write_next(struct session *s);
+/* A resumed owner is told who watches, if anyone does. */
+void session_watch_resumed(struct session *s);
+/* The sweep: the watchers' keepalive. */
+void session_watch_sweep(struct session *s, uint64_t now);
+/* The session ends (freed, or its process gone): watchers finish alone. */
+void session_watch_end(struct session *s);
+/* Watchers connected now, for the sessions API. */
+size_t session_watch_count(const struct session *s);
 
 
 #endif

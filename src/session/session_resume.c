@@ -211,6 +211,7 @@ int session_resume_attach(struct session *s, struct lws *wsi)
     } else {
         s->repaint_len = (size_t)n;
         s->info_pending = s->kind == PROTO_KIND_PODTERM && resume_token_new(s) == 0;
+        session_watch_resumed(s);
     }
     session_fill(s);
     lws_callback_on_writable(wsi);

@@ -1,0 +1,307 @@
+"""Watch and join (issue 11): .../sessions/{id}/watch (read-only) and
+.../sessions/{id}/join (read-write) on a live tty session.
+
+A watcher gets [0x01], (flow protocol) a channel-7 size, the repaint of the
+owner's screen (the same bytes the screen model gives for what the owner
+received), then the owner's live output byte for byte. A joiner's keys reach
+the process; a watcher's do not. RBAC on sessions/watch and sessions/join,
+the owner always. A watcher that stops reading never slows the owner and
+costs a bounded amount of memory: when it reads again it gets a fresh
+repaint instead of what it missed. The owner's page is told who watches;
+the sessions API counts them; when the session ends, watchers get a
+Success Status and Close 1000. Refusals: 404, 409 (no screen), 503 (too
+many watchers)."""
+import json
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from podterm_client import (OP_BINARY, OP_CLOSE, V4, V5, assert_clean_end, exec_path,
+                            http_request, token_item, ws_open)
+from podterm_server import BIN, CLUSTER_CONFIG, Podterm
+
+FLOW = "v1.flow.podterm.dev"
+BASE = "/apis/podterm.dev/v1alpha1/sessions"
+TOKENS = {"alice": "watch-alice-token-5a1c3", "bob": "watch-bob-token-b0b42",
+          "carol": "watch-carol-token-ca401"}
+TOKEN_CSV = "".join(f'{t},{u},{1000 + i},"users"\n' for i, (u, t) in enumerate(TOKENS.items()))
+# Everyone may exec; carol may watch (not join) anyone's session; bob nothing more.
+RBAC = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: exec}
+rules:
+- apiGroups: [""]
+  resources: ["pods", "pods/exec"]
+  verbs: ["get", "create"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: users-exec}
+subjects: [{kind: Group, name: users, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: ClusterRole, name: exec, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: session-watcher}
+rules:
+- apiGroups: ["podterm.dev"]
+  resources: ["sessions/watch"]
+  verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: carol-watches}
+subjects: [{kind: User, name: carol, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: ClusterRole, name: session-watcher, apiGroup: rbac.authorization.k8s.io}
+"""
+SUCCESS = b'{"metadata":{},"status":"Success"}'
+REPAINT_START = b"\x1b[!p"  # the repaint's first step: a soft reset of the modes
+
+
+def screen_tool():
+    return os.path.join(os.path.dirname(os.path.abspath(BIN)), "podterm-screen")
+
+
+def model_repaint(data, width=80, height=24):
+    """What the screen model repaints after these bytes (podterm-screen)."""
+    r = subprocess.run([screen_tool(), str(width), str(height)], input=data,
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r
+    return r.stdout
+
+
+class Peer:
+    """One WebSocket end with what it received so far: stdout, channel-7
+    messages, the order of both."""
+
+    def __init__(self, ws, ack=True):
+        self.ws = ws
+        self.out = b""
+        self.infos = []
+        self.msgs = []  # (channel, payload) in order
+        self.ack = ack
+        self.closed = None
+
+    def step(self, deadline):
+        op, payload = self.ws.recv_message(deadline)
+        if op == OP_CLOSE:
+            self.closed = payload
+            return
+        assert op == OP_BINARY, (op, payload)
+        ch, data = payload[0], payload[1:]
+        self.msgs.append((ch, data))
+        if ch == 1:
+            self.out += data
+            if self.ack and data and self.ws.protocol == FLOW:
+                self.ws.send_channel(6, str(len(data)).encode())
+        elif ch == 7:
+            self.infos.append(json.loads(data))
+
+    def until(self, pred, timeout=15.0, what="output"):
+        deadline = time.monotonic() + timeout
+        while not pred(self):
+            self.step(deadline)
+            assert self.closed is None, f"closed waiting for {what}: {self.out[-300:]!r}"
+
+    def until_out(self, needle, timeout=15.0):
+        start = len(self.out)
+        self.until(lambda p: needle in p.out[start:], timeout, repr(needle))
+
+
+def sid_of(owner):
+    infos = [i for i in owner.infos if i.get("type") == "session"]
+    assert infos, owner.infos
+    return infos[0]["id"]
+
+
+def open_owner(port, token=None, kind=FLOW, cmd=("sh",), grace=True):
+    offer = ([token_item(token)] if token else []) + [kind]
+    resp, ws = ws_open(port, exec_path(list(cmd), stdin=True, tty=True), offer)
+    assert resp.status == 101, resp
+    owner = Peer(ws)
+    ws.send_channel(4, b'{"Width":80,"Height":24}')
+    ws.send_channel(0, b"PS1='$ '; echo READY-$((6*7))\n")
+    owner.until_out(b"READY-42\r\n$ ")
+    if kind == FLOW and grace:
+        owner.until(lambda p: any(i.get("type") == "session" for i in p.infos))
+    return owner
+
+
+def watch_path(sid, mode="watch"):
+    return f"{BASE}/{sid}/{mode}"
+
+
+def open_watcher(port, sid, mode="watch", token=None, kind=FLOW, ack=True):
+    offer = ([token_item(token)] if token else []) + [kind]
+    resp, ws = ws_open(port, watch_path(sid, mode), offer)
+    assert resp.status == 101, resp
+    assert resp.header("Sec-WebSocket-Protocol") == kind
+    return Peer(ws, ack)
+
+
+def status_body(code, reason, message, sid=None):
+    details = {"name": sid} if sid else {}
+    details.update(group="podterm.dev", kind="sessions")
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "details": details, "code": code}
+
+
+def assert_refused(resp, code, reason, message, sid=None):
+    assert resp.status == code, resp
+    assert resp.json() == status_body(code, reason, message, sid), resp.body
+
+
+def session_item(port, sid, token=None):
+    headers = [("Authorization", f"Bearer {token}")] if token else []
+    r = http_request(port, "GET", f"{BASE}/{sid}", headers)
+    assert r.status == 200, r
+    return r.json()
+
+
+def wait_for(pred, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def srv():
+    s = Podterm(["--session-grace", "5s"], name="watch")
+    yield s
+    assert s.stop() == []
+
+
+# ---------------------------------------------------------------- watching
+
+def test_watcher_gets_size_repaint_then_live_output(srv):
+    owner = open_owner(srv.port)
+    sid = sid_of(owner)
+    # colours, a cursor move and a marker: the owner's screen as the model has it
+    owner.ws.send_channel(0, b"printf '\\033[31mRED\\033[0m'; tput cup 10 20; "
+                             b"printf MARK-$((40+2)); tput cup 12 0\n")
+    owner.until_out(b"MARK-42")
+    owner.until(lambda p: p.out.endswith(b"$ "))
+    seen = owner.out
+    w = open_watcher(srv.port, sid)
+    w.until(lambda p: len(p.msgs) >= 3, what="initial, size, repaint")
+    assert w.msgs[0] == (1, b"")
+    assert w.msgs[1] == (7, b'{"type":"size","width":80,"height":24}')
+    assert w.msgs[2][0] == 1
+    # the repaint, whole (it may come in several messages): the model's own
+    repaint = model_repaint(seen)
+    w.until(lambda p: len(p.out) >= len(repaint), what="the whole repaint")
+    assert w.out == repaint
+    assert b"MARK-42" in w.out and b"RED" in w.out
+    # live output from now on: the owner's bytes, byte for byte
+    before_owner, before_w = len(owner.out), len(w.out)
+    owner.ws.send_channel(0, b"echo LIVE-$((2+3)); seq 1 200\n")
+    owner.until_out(b"\r\n200\r\n$ ")
+    live = owner.out[before_owner:]
+    w.until(lambda p: len(p.out) - before_w >= len(live), what="the live bytes")
+    assert w.out[before_w:] == live
+    # the owner's page was told who watches
+    assert {"type": "watchers", "watchers": [{"user": "system:anonymous", "mode": "watch"}]} \
+        in owner.infos
+    owner.ws.send_channel(0, b"exit 3\n")
+    t = w.ws.collect(15)
+    assert_clean_end(t)
+    assert t.messages[-1] == (OP_BINARY, b"\x03" + SUCCESS), t.messages[-3:]
+
+
+def test_join_types_into_the_process_and_watch_does_not(srv):
+    owner = open_owner(srv.port)
+    sid = sid_of(owner)
+    watcher = open_watcher(srv.port, sid, "watch")
+    joiner = open_watcher(srv.port, sid, "join", kind=V5)
+    for p in (watcher, joiner):
+        p.until(lambda p: b"READY-42" in p.out, what="the repaint")
+    # v5 has no channel 7: initial, then the repaint straight away
+    assert joiner.msgs[0] == (1, b"") and joiner.msgs[1][1].startswith(REPAINT_START)
+    watcher.ws.send_channel(0, b"echo FROM-WATCHER-$((1+1))\n")
+    joiner.ws.send_channel(0, b"echo FROM-JOINER-$((2+2))\n")
+    owner.until_out(b"FROM-JOINER-4\r\n$ ")
+    watcher.until_out(b"FROM-JOINER-4\r\n$ ")
+    # the owner's own keys still work, and the watcher's never arrived
+    owner.ws.send_channel(0, b"echo OWNER-$((3+3))\n")
+    owner.until_out(b"OWNER-6\r\n$ ")
+    assert b"FROM-WATCHER" not in owner.out
+    # resizes from watchers are ignored: the model (and the owner) keep 80x24
+    joiner.ws.send_channel(4, b'{"Width":40,"Height":10}')
+    joiner.ws.send_channel(0, b"stty size\n")
+    owner.until_out(b"24 80\r\n$ ")
+    owner.ws.send_channel(0, b"exit\n")
+    for p in (watcher, joiner):
+        t = p.ws.collect(15)
+        assert_clean_end(t)
+        assert t.messages[-1] == (OP_BINARY, b"\x03" + SUCCESS)
+
+
+def test_owner_is_told_who_watches_and_the_api_counts_them(srv):
+    owner = open_owner(srv.port)
+    sid = sid_of(owner)
+    assert session_item(srv.port, sid)["status"]["watchers"] == 0
+    a = open_watcher(srv.port, sid, "watch")
+    owner.until(lambda p: p.infos[-1].get("type") == "watchers")
+    assert owner.msgs[-1] == (7, b'{"type":"watchers","watchers":'
+                                 b'[{"user":"system:anonymous","mode":"watch"}]}')
+    b = open_watcher(srv.port, sid, "join", kind=V4)
+    owner.until(lambda p: len(p.infos[-1].get("watchers", [])) == 2)
+    assert owner.msgs[-1] == (7, b'{"type":"watchers","watchers":'
+                                 b'[{"user":"system:anonymous","mode":"watch"},'
+                                 b'{"user":"system:anonymous","mode":"join"}]}')
+    assert session_item(srv.port, sid)["status"]["watchers"] == 2
+    a.ws.send_close(1000)
+    a.ws.wait_closed()
+    owner.until(lambda p: len(p.infos[-1].get("watchers", [None, None])) == 1)
+    assert owner.msgs[-1] == (7, b'{"type":"watchers","watchers":'
+                                 b'[{"user":"system:anonymous","mode":"join"}]}')
+    b.ws.close()  # gone without a Close
+    owner.until(lambda p: p.infos[-1].get("watchers") == [])
+    assert owner.msgs[-1] == (7, b'{"type":"watchers","watchers":[]}')
+    assert session_item(srv.port, sid)["status"]["watchers"] == 0
+    owner.ws.send_channel(0, b"exit\n")
+    owner.ws.collect(15)
+
+
+def test_refusals(srv):
+    other = "0a1b2c3d-1111-4222-8333-444455556666"
+    for mode in ("watch", "join"):
+        resp, _ = ws_open(srv.port, watch_path(other, mode), [FLOW])
+        assert_refused(resp, 404, "NotFound", f'sessions.podterm.dev "{other}" not found', other)
+    # not a tty: no screen to watch (its id from the sessions API)
+    resp, plain = ws_open(srv.port, exec_path(["sh"], stdin=True), [V5])
+    assert resp.status == 101
+    r = http_request(srv.port, "GET", BASE)
+    [item] = [i for i in r.json()["items"] if i["status"]["phase"] == "Running"]
+    assert item["spec"]["tty"] is False
+    nid = item["metadata"]["name"]
+    resp, _ = ws_open(srv.port, watch_path(nid), [FLOW])
+    assert_refused(resp, 409, "Conflict", "the session has no screen to watch (not a tty "
+                   "session, or --screen-model is off)", nid)
+    plain.send_channel(0, b"exit\n")
+    plain.collect(15)
+    # at most 16 watchers of one session; the 17th is told to come back later
+    owner = open_owner(srv.port)
+    sid = sid_of(owner)
+    watchers = [open_watcher(srv.port, sid, "watch" if i % 2 else "join") for i in range(16)]
+    resp, _ = ws_open(srv.port, watch_path(sid), [FLOW])
+    assert_refused(resp, 503, "ServiceUnavailable",
+                   "too many watchers of this session; try again later", sid)
+    watchers.pop().ws.send_close(1000)
+    wait_for(lambda: session_item(srv.port, sid)["status"]["watchers"] == 15, what="15 watchers")
+    watchers.append(open_watcher(srv.port, sid))
+    # no subprotocol the server speaks
+    resp, _ = ws_open(srv.port, watch_path(sid), ["nope.example"])
+    assert_refused(resp, 403, "Forbidden",
+                   "none of the offered WebSocket subprotocols is supported")
+    owner.ws.send_channel(0, b"exit\n")
+    for w in watchers:
+        t = w.ws.collect(15)
+        assert t.close_code == 1000, t
