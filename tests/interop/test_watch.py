@@ -243,6 +243,83 @@ def test_join_types_into_the_process_and_watch_does_not(srv):
         assert t.messages[-1] == (OP_BINARY, b"\x03" + SUCCESS)
 
 
+def test_join_stdin_waits_for_the_process_nothing_dropped(srv):
+    """A process that does not read yet: the joiner's keys wait (its socket
+    is not read meanwhile) and all of them arrive, more than the session's
+    stdin buffer holds."""
+    owner = open_owner(srv.port)
+    sid = sid_of(owner)
+    joiner = open_watcher(srv.port, sid, "join")
+    joiner.until(lambda p: b"READY-42" in p.out, what="the repaint")
+    owner.ws.send_channel(0, b"stty raw -echo; sleep 2; head -c 300000 | wc -c; stty sane\n")
+    time.sleep(0.5)  # the shell is in sleep: nobody reads the terminal
+    chunk = b"k" * 10000
+    sender = threading.Thread(target=lambda: [joiner.ws.send_channel(0, chunk)
+                                              for _ in range(30)])
+    sender.start()
+    owner.until_out(b"300000\n$ ", timeout=60)  # (raw mode: no \r) then stty sane, the prompt
+    sender.join(30)
+    assert not sender.is_alive()
+    owner.ws.send_channel(0, b"exit\n")
+    assert joiner.ws.collect(15).close_code == 1000
+
+
+class Pump:
+    """Reads a Peer in a thread (answering pings as it goes) until stopped."""
+
+    def __init__(self, peer):
+        self.peer = peer
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopping.is_set() and self.peer.closed is None:
+            try:
+                self.peer.step(time.monotonic() + 0.2)
+            except TimeoutError:
+                pass
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(5)
+
+
+def test_silent_watcher_is_dropped_by_the_keepalive():
+    srv = Podterm(["--ping-interval", "1s"], name="watch-keepalive")
+    pumps = []
+    try:
+        owner = open_owner(srv.port)
+        sid = sid_of(owner)
+        alive = open_watcher(srv.port, sid)
+        pumps = [Pump(owner), Pump(alive)]  # both answer pings
+        silent = stalled_watcher(srv.port, sid)  # reads nothing, sends nothing
+        wait_for(lambda: len(owner.infos[-1].get("watchers", [])) == 2, what="two watchers")
+        t0 = time.monotonic()
+        wait_for(lambda: len(owner.infos[-1].get("watchers", [None, None])) == 1, timeout=10,
+                 what="the silent watcher dropped")
+        took = time.monotonic() - t0
+        assert took < 4, took  # a ping after 1 s, the verdict 1 s later (+ the sweep)
+        assert owner.infos[-1]["watchers"] == [{"user": "system:anonymous", "mode": "watch"}]
+        deadline = time.monotonic() + 10
+        with pytest.raises((EOFError, ConnectionResetError)):
+            while True:
+                silent.ws.recv_frame(deadline)
+        # the one that answers is still there three intervals later
+        time.sleep(3)
+        owner.ws.send_channel(0, b"echo STILL-$((1+1))\n")
+        wait_for(lambda: b"STILL-2\r\n" in alive.out, what="live output to the one that answers")
+        assert owner.infos[-1]["watchers"] == [{"user": "system:anonymous", "mode": "watch"}]
+        for p in pumps:
+            p.stop()
+        owner.ws.send_channel(0, b"exit\n")
+        assert alive.ws.collect(15).close_code == 1000
+    finally:
+        for p in pumps:
+            p.stop()
+        assert srv.stop() == []
+
+
 def test_owner_is_told_who_watches_and_the_api_counts_them(srv):
     owner = open_owner(srv.port)
     sid = sid_of(owner)
@@ -452,3 +529,39 @@ def test_stalled_watcher_never_slows_the_owner_and_gets_a_repaint():
         assert w.ws.collect(30).close_code == 1000
     finally:
         assert srv.stop() == []
+
+
+def test_watch_while_detached_then_the_resumed_owner_is_told():
+    srv = Podterm(["--token-auth-file", "{dir}/tokens.csv", "--session-grace", "5s"],
+                  files={"tokens.csv": TOKEN_CSV}, name="watch-detached")
+    try:
+        watch_while_detached(srv)
+    finally:
+        assert srv.stop() == []
+
+
+def watch_while_detached(srv):
+    alice = [token_item(TOKENS["alice"])]
+    owner = open_owner(srv.port, TOKENS["alice"])
+    info = [i for i in owner.infos if i.get("type") == "session"][0]
+    sid = info["id"]
+    owner.ws.conn.sock.shutdown(socket.SHUT_RDWR)  # the network goes: no Close
+    owner.ws.close()
+    # nobody on the owner's side: a joiner (the owner, from elsewhere) still
+    # sees the screen and types
+    joiner = open_watcher(srv.port, sid, "join", TOKENS["alice"])
+    joiner.until(lambda p: b"READY-42" in p.out, what="the repaint")
+    joiner.ws.send_channel(0, b"echo WHILE-AWAY-$((4+4))\n")
+    joiner.until_out(b"WHILE-AWAY-8\r\n$ ")
+    # the owner comes back: repainted, and told who is there
+    resp, ws = ws_open(srv.port, f"{BASE}/{sid}/resume",
+                       alice + [f"resume.podterm.dev.{info['resume']}", FLOW])
+    assert resp.status == 101, resp
+    back = Peer(ws)
+    back.until(lambda p: any(i.get("type") == "watchers" for i in p.infos) and
+               b"WHILE-AWAY-8" in p.out, what="the repaint and the watchers message")
+    assert (7, b'{"type":"watchers","watchers":[{"user":"alice","mode":"join"}]}') in back.msgs
+    assert back.msgs[0] == (1, b"")
+    back.ws.send_channel(0, b"exit\n")
+    assert joiner.ws.collect(15).close_code == 1000
+    back.ws.collect(15)
