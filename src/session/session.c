@@ -719,8 +719,8 @@ size_t session_list_snapshot(struct server *server, struct session_view *out, si
     size_t n = 0;
     for (struct session *s = server->session_list; s; s = s->next, n++)
         if (n < cap)
-            out[n] = (struct session_view){s, &s->req, s->taps, s->taps_len,
-                                           session_watch_count(s)};
+            out[n] =
+                (struct session_view){s, &s->req, s->taps, s->taps_len, session_watch_count(s)};
     return n;
 }
 

@@ -97,17 +97,17 @@ struct session {
 
     /* resume (--session-grace, session_resume.c): a web terminal's session
      * outlives a connection that dropped without a Close */
-    char id[AUDIT_ID_LEN + 1];   /* its audit id ("" until set) */
-    uint64_t grace_ms;           /* 0: not resumable */
+    char id[AUDIT_ID_LEN + 1]; /* its audit id ("" until set) */
+    uint64_t grace_ms;         /* 0: not resumable */
     char resume_token[SESSION_RESUME_TOKEN_LEN + 1];
-    uint64_t detached_ms;        /* when the connection dropped (0: attached) */
-    bool peer_closed;            /* the client sent a Close: ended on purpose */
-    bool info_pending;           /* the channel-7 session message waits */
-    bool repaint_pending;        /* a resumed connection waits for its screen */
-    unsigned resumes;            /* connections that took the session over */
-    char *owner;                 /* the user who opened it: the only one who may resume */
-    struct lws *pending_wsi;     /* a resume's connection, upgraded, not yet established */
-    uint8_t *repaint;            /* the screen, for a resumed connection */
+    uint64_t detached_ms;    /* when the connection dropped (0: attached) */
+    bool peer_closed;        /* the client sent a Close: ended on purpose */
+    bool info_pending;       /* the channel-7 session message waits */
+    bool repaint_pending;    /* a resumed connection waits for its screen */
+    unsigned resumes;        /* connections that took the session over */
+    char *owner;             /* the user who opened it: the only one who may resume */
+    struct lws *pending_wsi; /* a resume's connection, upgraded, not yet established */
+    uint8_t *repaint;        /* the screen, for a resumed connection */
     size_t repaint_len, repaint_off;
 
     /* watchers and joiners (session_watch.c): connections of their own,
@@ -157,6 +157,5 @@ void session_watch_sweep(struct session *s, uint64_t now);
 void session_watch_end(struct session *s);
 /* Watchers connected now, for the sessions API. */
 size_t session_watch_count(const struct session *s);
-
 
 #endif

@@ -222,8 +222,8 @@ static int resume_write_info(struct session *s)
 {
     char json[SESSION_INFO_MAX];
     int n = snprintf(json, sizeof(json),
-                     "{\"type\":\"session\",\"id\":\"%s\",\"resume\":\"%s\",\"grace\":%.3g}",
-                     s->id, s->resume_token, (double)s->grace_ms / 1000.0);
+                     "{\"type\":\"session\",\"id\":\"%s\",\"resume\":\"%s\",\"grace\":%.3g}", s->id,
+                     s->resume_token, (double)s->grace_ms / 1000.0);
     s->info_pending = false;
     uint8_t buf[LWS_PRE + SESSION_INFO_MAX + 8];
     int len = n > 0 && (size_t)n < sizeof(json)
