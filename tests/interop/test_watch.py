@@ -447,7 +447,7 @@ def test_rbac_owner_always_others_need_a_grant(rbac_srv):
 
 # ---------------------------------------------------------------- a stalled watcher
 
-FLOOD = 16_000_000
+FLOOD = 8_000_000
 
 
 def stalled_watcher(port, sid):
@@ -505,11 +505,19 @@ def test_stalled_watcher_never_slows_the_owner_and_gets_a_repaint():
         owner = open_owner(srv.port)
         sid = sid_of(owner)
         flood(owner)  # warm-up: the process, the model and the allocator at their working size
-        alone = min(flood(owner), flood(owner))
+        # Alone and watched in turns, the best of each: the machine's load
+        # changes over seconds, and turns see the same load on both sides.
+        alone, watched = [], []
         rss_before = rss_kb(srv.pid)
+        for _ in range(3):
+            alone.append(flood(owner))
+            w = stalled_watcher(srv.port, sid)
+            watched.append(flood(owner))
+            w.ws.close()
         w = stalled_watcher(srv.port, sid)
-        watched = min(flood(owner), flood(owner))
+        watched.append(flood(owner))
         rss_after = rss_kb(srv.pid)
+        alone, watched = min(alone), min(watched)
         print(f"owner: {FLOOD / alone / 1e6:.1f} MB/s alone, {FLOOD / watched / 1e6:.1f} MB/s "
               f"with a stalled watcher; server RSS {rss_before} -> {rss_after} kB")
         assert watched <= alone / 0.7, (alone, watched)
