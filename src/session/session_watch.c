@@ -61,17 +61,12 @@ struct watcher {
 
 /* ---- the set, and the owner's view of it ---- */
 
-static size_t watch_count(const struct session *s)
+size_t session_watch_count(const struct session *s)
 {
     size_t n = 0;
     for (const struct watcher *w = s->watchers; w; w = w->next)
         n += w->established;
     return n;
-}
-
-size_t session_watch_count(const struct session *s)
-{
-    return watch_count(s);
 }
 
 /* The owner's page learns who watches (flow protocol only: channel 7). */
@@ -87,7 +82,7 @@ static void watch_owner_tell(struct session *s)
 void session_watch_resumed(struct session *s)
 {
     s->watchers_info_pending = false; /* a change while detached: the list below says it */
-    if (watch_count(s))
+    if (session_watch_count(s))
         watch_owner_tell(s);
 }
 

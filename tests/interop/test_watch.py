@@ -595,3 +595,26 @@ def test_stalled_watcher_of_an_ended_session_is_hung_up(srv):
     with pytest.raises((EOFError, ConnectionResetError)):
         while True:
             w.ws.recv_frame(deadline)
+
+
+def test_watchers_message_escapes_user_names():
+    """User names are untrusted text: escaped as JSON, and bytes that are not
+    UTF-8 shown as '?' (the message stays valid JSON)."""
+    users = "tok-eve-1,eve\\\u00fc<x>,1,\"users\"\n".encode() + b"tok-bad-2,bad\xffname,2,\"users\"\n"
+    srv = Podterm(["--token-auth-file", "{dir}/tokens.csv", "--session-grace", "5s"],
+                  files={"tokens.csv": users}, name="watch-names")
+    try:
+        owner = open_owner(srv.port, "tok-eve-1")
+        sid = sid_of(owner)
+        w1 = open_watcher(srv.port, sid, "join", "tok-eve-1")
+        owner.until(lambda p: p.infos[-1].get("type") == "watchers")
+        assert owner.msgs[-1] == (7, '{"type":"watchers","watchers":[{"user":"eve\\\\\u00fc<x>",'
+                                     '"mode":"join"}]}'.encode())
+        resp, w2 = ws_open(srv.port, watch_path(sid), [token_item("tok-bad-2"), FLOW])
+        assert resp.status == 101, resp  # the token file takes a name that is not UTF-8
+        owner.until(lambda p: len(p.infos[-1].get("watchers", [])) == 2)
+        assert owner.msgs[-1][1].endswith(b'{"user":"bad?name","mode":"watch"}]}')
+        owner.ws.send_channel(0, b"exit\n")
+        assert w1.ws.collect(15).close_code == 1000
+    finally:
+        assert srv.stop() == []
