@@ -618,3 +618,24 @@ def test_watchers_message_escapes_user_names():
         assert w1.ws.collect(15).close_code == 1000
     finally:
         assert srv.stop() == []
+
+
+def test_owner_resize_sends_size_and_repaint(srv):
+    owner = open_owner(srv.port)
+    sid = sid_of(owner)
+    w = open_watcher(srv.port, sid)
+    w.until(lambda p: b"READY-42" in p.out, what="the repaint")
+    first = len(w.msgs)
+    owner.ws.send_channel(4, b'{"Width":100,"Height":30}')
+    w.until(lambda p: any(ch == 1 and d.startswith(REPAINT_START) for ch, d in p.msgs[first:]),
+            what="the repaint at the new size")
+    assert w.msgs[first] == (7, b'{"type":"size","width":100,"height":30}'), w.msgs[first:]
+    assert w.msgs[first + 1][1].startswith(REPAINT_START)
+    # the same size again (a page's fit does that) changes nothing for the watcher
+    owner.ws.send_channel(4, b'{"Width":100,"Height":30}')
+    owner.ws.send_channel(0, b"stty size\n")
+    owner.until_out(b"30 100\r\n$ ")
+    w.until_out(b"30 100\r\n$ ")
+    assert [m for m in w.msgs[first + 2:] if m[0] == 7 or m[1].startswith(REPAINT_START)] == []
+    owner.ws.send_channel(0, b"exit\n")
+    assert w.ws.collect(15).close_code == 1000
