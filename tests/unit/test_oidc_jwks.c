@@ -43,7 +43,7 @@ static void test_jwks(void **state)
 {
     EVP_PKEY *rsa = EVP_RSA_gen(2048), *small = EVP_RSA_gen(1024), *ec = EVP_EC_gen("P-384");
     char a[FX_JWK_MAX], b[FX_JWK_MAX], c[FX_JWK_MAX], d[FX_JWK_MAX], e[FX_JWK_MAX];
-    char doc[6 * FX_JWK_MAX], err[OIDC_ERR_MAX];
+    char doc[8 * FX_JWK_MAX], err[OIDC_ERR_MAX];
     fx_jwk(rsa, "r1", ",\"alg\":\"RS256\",\"use\":\"sig\"", a);
     fx_jwk(small, "small", "", b);
     fx_jwk(ec, "e1", "", c);
