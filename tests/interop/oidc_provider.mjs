@@ -7,7 +7,8 @@
 // (a JWK set; the tests write it, and restart the provider with another to
 // rotate keys). Every request's method and path is appended to REQUEST_LOG,
 // so a test can count how often podterm fetched the keys. Two users in two
-// groups are its accounts; client "podterm" may use client_credentials.
+// groups are its accounts; client "podterm" may use client_credentials;
+// GET /test/id-token?sub=NAME returns an ID token the provider issued.
 // Prints "listening" once it serves.
 import fs from 'node:fs';
 import https from 'node:https';
@@ -37,12 +38,32 @@ const provider = new Provider(issuer, {
   },
 });
 
+// GET /test/id-token?sub=alice: an ID token for that account, issued and
+// signed by the provider itself (its IdToken model and keystore), as its
+// code flow would hand it to the client. For the tests only: loopback.
+async function mintIdToken(req, res) {
+  const sub = new URL(req.url, issuer).searchParams.get('sub');
+  const account = accounts[sub];
+  if (!account) {
+    res.writeHead(404).end();
+    return;
+  }
+  const client = await provider.Client.find('podterm');
+  const token = new provider.IdToken({ ...account }, { client });
+  token.scope = 'openid email groups';
+  res.writeHead(200, { 'content-type': 'text/plain' }).end(await token.issue({ use: 'idtoken' }));
+}
+
 const callback = provider.callback();
 const server = https.createServer({
   cert: fs.readFileSync(certFile),
   key: fs.readFileSync(keyFile),
 }, (req, res) => {
   fs.appendFileSync(requestLog, `${req.method} ${req.url}\n`);
+  if (req.url.startsWith('/test/id-token?')) {
+    mintIdToken(req, res).catch((e) => res.writeHead(500).end(String(e)));
+    return;
+  }
   callback(req, res);
 });
 server.listen(Number(port), '127.0.0.1', () => {

@@ -1,17 +1,20 @@
 """A real OpenID provider for the OIDC tests (oidc_provider.mjs, the npm
 oidc-provider) on a loopback HTTPS port with its own test CA, and ID tokens
-for it: signed here with the private keys the provider was configured with
-(its discovery document and JWKS, which podterm fetches, are the
-provider's own). Also the attack tokens: alg none, HS256 keyed with the
-public key."""
+for it: issued by the provider itself (Provider.id_token), or signed here
+with the private keys the provider was configured with when a test needs
+claims the provider would not issue (expired, another audience, ...). Its
+discovery document and JWKS, which podterm fetches, are the provider's own.
+Also the attack tokens: alg none, HS256 keyed with the public key."""
 import base64
 import hashlib
 import hmac
 import json
 import os
 import socket
+import ssl
 import subprocess
 import time
+import urllib.request
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -119,6 +122,13 @@ class Provider:
     def restart(self, keys):
         self.stop()
         self.start(keys)
+
+    def id_token(self, sub):
+        """An ID token for the account sub, issued and signed by the provider."""
+        ctx = ssl.create_default_context(cafile=self.ca)
+        with urllib.request.urlopen(f"{self.issuer}/test/id-token?sub={sub}", context=ctx,
+                                    timeout=30) as r:
+            return r.read().decode()
 
     def requests(self, path):
         with open(self.request_log) as f:

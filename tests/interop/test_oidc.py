@@ -24,6 +24,7 @@ from kube_tools import kbin, make_pki
 from oidc_tools import Provider, SigningKey, unsigned
 from podterm_server import BIN, CLUSTER_CONFIG, SANITIZER_MARKERS, Podterm, sanitizer_env
 
+JWT_SECRET = "oidc-suite-hmac-secret-0123456789abcdef-0123456789\n"
 KID_REFRESH_MIN_S = 10  # OIDC_KID_REFRESH_MIN_MS (src/oidc/oidc_internal.h)
 UNAUTHORIZED = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
@@ -71,11 +72,13 @@ def serve(pki, idp, *extra, audit=None, name="oidc"):
             "--oidc-issuer-url", idp.issuer, "--oidc-client-id", "podterm",
             "--oidc-ca-file", idp.ca, "--oidc-groups-claim", "groups",
             "--oidc-groups-prefix", "oidc:", "--token-auth-file", "{dir}/tokens.csv",
+            "--jwt-key-file", "{dir}/jwt.secret",
             "--authorization-rbac-file", "{dir}/rbac.yaml", *extra]
     if audit:
         args += ["--audit-log-path", audit]
     return Podterm(args, config=CLUSTER_CONFIG, name=name,
                    files={"tokens.csv": "static-token-sam,sam,1,oidc:devs\n",
+                          "jwt.secret": JWT_SECRET,
                           "rbac.yaml": RBAC.format(issuer=idp.issuer)})
 
 
@@ -169,7 +172,7 @@ def assert_no_token_logged(srv):
 
 @pytest.mark.parametrize("version", ["1.30", "1.33"])
 def test_kubectl_with_an_id_token_is_the_prefixed_user_and_groups(pki, idp, srv, version):
-    token = used(idp.keys[0].sign(idp.claims("alice", groups=["devs"])))
+    token = used(idp.id_token("alice"))  # issued by the provider: groups ["devs"]
     r = kubectl(pki, srv, token, "exec", "local", "-c", "shell", "--", "sh", "-c",
                 "echo hi-from-oidc; exit 7", version=version)
     assert (r.returncode, r.stdout) == (7, b"hi-from-oidc\n"), r
@@ -181,7 +184,7 @@ def test_kubectl_with_an_id_token_is_the_prefixed_user_and_groups(pki, idp, srv,
 
 @pytest.mark.parametrize("version", ["1.30", "1.33"])
 def test_rbac_denies_an_oidc_user_without_a_grant(pki, idp, srv, version):
-    token = used(idp.keys[0].sign(idp.claims("bob", groups="qa")))
+    token = used(idp.id_token("bob"))  # issued by the provider: groups ["qa"]
     r = kubectl(pki, srv, token, "exec", "local", "-c", "shell", "--", "true", version=version)
     assert r.returncode == 1, r
     assert r.stderr.decode() == (
@@ -190,17 +193,37 @@ def test_rbac_denies_an_oidc_user_without_a_grant(pki, idp, srv, version):
 
 
 def test_a_user_binding_names_the_prefixed_user(pki, idp, srv):
-    token = used(idp.keys[0].sign(idp.claims("carol")))
+    """carol has no grant by group; a User binding names her as the apiserver
+    would: issuer#sub. Her one group comes as a string, not a list."""
+    token = used(idp.keys[0].sign(idp.claims("carol", groups="qa")))
     r = kubectl(pki, srv, token, "exec", "local", "-c", "shell", "--", "sh", "-c", "exit 4")
     assert r.returncode == 4, r
+    srv.execs = getattr(srv, "execs", 0) + 1
+    assert exec_users(srv, srv.execs)[-1] == {"username": f"{idp.issuer}#carol",
+                                              "groups": ["oidc:qa", "system:authenticated"]}
     r = kubectl(pki, srv, token, "auth", "can-i", "create", "pods", "--subresource=exec")
     assert r.stdout == b"yes\n", r
 
 
-def test_static_tokens_still_work_beside_oidc(pki, idp, srv):
+def test_static_tokens_and_the_jwt_key_still_work_beside_oidc(pki, idp, srv):
+    """All three on at once, tried static -> JWT key -> OIDC: each kind of
+    token signs its own user in (the ID token, a JWT the JWT key refuses,
+    goes on to OIDC)."""
     r = kubectl(pki, srv, "static-token-sam", "exec", "local", "-c", "shell", "--", "sh", "-c",
                 "exit 5")
     assert r.returncode == 5, r
+    secret = os.path.join(srv.dir, "jwt.secret")
+    jwt = subprocess.run([BIN, "mint-token", "--jwt-key-file", secret, "--sub", "dana",
+                          "--group", "oidc:devs"], capture_output=True, env=sanitizer_env(),
+                         timeout=20, check=True).stdout.decode().strip()
+    r = kubectl(pki, srv, used(jwt), "exec", "local", "-c", "shell", "--", "sh", "-c", "exit 6")
+    assert r.returncode == 6, r
+    r = kubectl(pki, srv, used(idp.id_token("alice")), "exec", "local", "-c", "shell", "--",
+                "sh", "-c", "exit 8")
+    assert r.returncode == 8, r
+    srv.execs = getattr(srv, "execs", 0) + 3
+    assert [u["username"] for u in exec_users(srv, srv.execs)[-3:]] == [
+        "sam", "dana", f"{idp.issuer}#alice"]
 
 
 def test_refused_tokens(pki, idp, srv):
@@ -246,6 +269,9 @@ def test_email_claim_needs_a_verified_email(pki, idp, tmp_path):
         assert pods(pki, s, unverified) == (401, UNAUTHORIZED)
         no_email = used(key.sign(idp.claims("3", groups=["devs"])))
         assert pods(pki, s, no_email) == (401, UNAUTHORIZED)
+        # The provider's own tokens: alice's email is verified, bob's is not.
+        assert pods(pki, s, used(idp.id_token("alice")))[0] == 200
+        assert pods(pki, s, used(idp.id_token("bob"))) == (401, UNAUTHORIZED)
     finally:
         assert_no_token_logged(s)
         assert s.stop() == []
