@@ -40,6 +40,7 @@ struct oidc_fetch {
     char *buf; /* the response so far (OIDC_RESPONSE_MAX) */
     size_t len;
     char *out; /* a chunked body, decoded (OIDC_DOC_MAX) */
+    struct oidc_http http;
 };
 
 static void oidc_fetch_closed(uv_handle_t *h)
@@ -89,7 +90,7 @@ static void oidc_fetch_read(struct oidc_fetch *f)
         const char *body = NULL;
         size_t body_len = 0;
         int status = 0;
-        int rc = oidc_http_response(f->buf, f->len, n == 0, f->out, &body, &body_len, &status);
+        int rc = oidc_http_feed(&f->http, f->buf, f->len, n == 0, &body, &body_len, &status);
         if (rc == OIDC_HTTP_DONE) {
             oidc_fetch_finish(f, body, body_len, NULL);
             return;
@@ -220,6 +221,7 @@ struct oidc_fetch *oidc_fetch_start(uv_loop_t *loop, SSL_CTX *ctx, const char *u
         return NULL;
     }
     snprintf(f->target, sizeof(f->target), "%s", url);
+    oidc_http_init(&f->http, f->out);
     bool v6 = strchr(f->url.host, ':') != NULL;
     int n = snprintf(f->req, sizeof(f->req),
                      "GET %s HTTP/1.1\r\nHost: %s%s%s:%d\r\nAccept: application/json\r\n"

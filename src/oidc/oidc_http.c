@@ -1,14 +1,17 @@
 /* oidc_http.c - is this HTTP/1.1 response complete, and what is its body?
  * Sans-I/O, on top of the gateway's response head parser and chunked
- * decoder (http1.h): the fetch feeds it everything read so far. The body is
- * framed by Content-Length, chunked encoding, or the end of the connection
- * (we send Connection: close). Anything but 200 is an error; no redirects:
- * the issuer's URLs are what the operator and the discovery document say. */
+ * decoder (http1.h). The fetch feeds it the whole response read so far
+ * after every read; the parser remembers how far it got, so each byte is
+ * looked at a bounded number of times however the provider splits its
+ * response (one byte per TLS record must not cost the loop quadratic time).
+ * The body is framed by Content-Length, chunked encoding, or the end of the
+ * connection (we send Connection: close). Anything but 200 is an error; no
+ * redirects: the issuer's URLs are what the operator and the discovery
+ * document say. */
 #include "oidc/oidc_internal.h"
 
 #include <stdint.h>
-
-#include "http/http1.h"
+#include <string.h>
 
 const char *oidc_http_strerror(int rc)
 {
@@ -26,54 +29,82 @@ const char *oidc_http_strerror(int rc)
     }
 }
 
-int oidc_http_response(const char *buf, size_t len, bool eof, char *out, const char **body,
-                       size_t *body_len, int *status)
+void oidc_http_init(struct oidc_http *h, char *out)
 {
-    struct http1_response r;
-    *status = 0;
-    int head = http1_response_parse(buf, len, &r);
-    if (head < 0)
+    memset(h, 0, sizeof(*h));
+    h->out = out;
+}
+
+/* The head, once a line end has arrived since the last try (a head parse
+ * is at most HTTP1_HEAD_MAX bytes, and is retried only on new lines). */
+static int oidc_http_head(struct oidc_http *h, const char *buf, size_t len, bool eof)
+{
+    bool new_line = memchr(buf + h->fed, '\n', len - h->fed) != NULL;
+    h->fed = len;
+    if (!new_line && !eof)
+        return OIDC_HTTP_MORE;
+    int head = http1_response_parse(buf, len, &h->r);
+    if (head < 0 || (head == 0 && eof))
         return OIDC_HTTP_ERR_HEAD;
     if (head == 0)
-        return eof ? OIDC_HTTP_ERR_HEAD : OIDC_HTTP_MORE;
-    *status = r.status;
-    if (r.status != 200)
-        return OIDC_HTTP_ERR_STATUS;
-    const char *b = buf + head;
-    size_t have = len - (size_t)head;
-    if (r.chunked) {
-        /* Decoded again from the start on each call: bodies are small and
-         * bounded, and this keeps the core stateless. */
-        struct http1_chunked c = {0};
-        size_t produced = 0;
-        while (have && !c.done) {
-            size_t step = have < OIDC_DOC_MAX - produced ? have : OIDC_DOC_MAX - produced;
-            size_t n = 0;
-            if (step == 0)
-                return OIDC_HTTP_ERR_SIZE;
-            long used =
-                http1_chunked_feed(&c, (const uint8_t *)b, step, (uint8_t *)out + produced, &n);
-            if (used < 0)
-                return OIDC_HTTP_ERR_BODY;
-            produced += n;
-            b += used;
-            have -= (size_t)used;
-            if (used == 0)
-                break;
-        }
-        if (!c.done)
-            return eof ? OIDC_HTTP_ERR_BODY : OIDC_HTTP_MORE;
-        *body = out;
-        *body_len = produced;
-        return OIDC_HTTP_DONE;
-    }
-    if (r.content_length >= 0) {
-        if (r.content_length > OIDC_DOC_MAX)
+        return OIDC_HTTP_MORE;
+    h->head_len = (size_t)head;
+    h->fed = h->head_len; /* the body starts here */
+    return OIDC_HTTP_DONE;
+}
+
+/* Chunked: only the bytes not fed before go through the decoder. */
+static int oidc_http_chunked(struct oidc_http *h, const char *buf, size_t len, bool eof)
+{
+    while (h->fed < len && !h->chunked.done) {
+        size_t room = OIDC_DOC_MAX - h->produced, step = len - h->fed;
+        if (room == 0)
             return OIDC_HTTP_ERR_SIZE;
-        if (have < (size_t)r.content_length)
+        size_t n = 0;
+        long used =
+            http1_chunked_feed(&h->chunked, (const uint8_t *)buf + h->fed,
+                               step < room ? step : room, (uint8_t *)h->out + h->produced, &n);
+        if (used <= 0)
+            return OIDC_HTTP_ERR_BODY;
+        h->produced += n;
+        h->fed += (size_t)used;
+    }
+    if (!h->chunked.done)
+        return eof ? OIDC_HTTP_ERR_BODY : OIDC_HTTP_MORE;
+    return OIDC_HTTP_DONE;
+}
+
+int oidc_http_feed(struct oidc_http *h, const char *buf, size_t len, bool eof, const char **body,
+                   size_t *body_len, int *status)
+{
+    if (len < h->fed)
+        return OIDC_HTTP_ERR_BODY; /* the caller's buffer never shrinks */
+    if (!h->head_len) {
+        int rc = oidc_http_head(h, buf, len, eof);
+        *status = h->r.status;
+        if (rc != OIDC_HTTP_DONE)
+            return rc;
+    }
+    *status = h->r.status;
+    if (h->r.status != 200)
+        return OIDC_HTTP_ERR_STATUS;
+    const char *b = buf + h->head_len;
+    size_t have = len - h->head_len;
+    if (h->r.chunked) {
+        int rc = oidc_http_chunked(h, buf, len, eof);
+        if (rc == OIDC_HTTP_DONE) {
+            *body = h->out;
+            *body_len = h->produced;
+        }
+        return rc;
+    }
+    if (h->r.content_length >= 0) {
+        if (h->r.content_length > OIDC_DOC_MAX)
+            return OIDC_HTTP_ERR_SIZE;
+        if (have < (size_t)h->r.content_length)
             return eof ? OIDC_HTTP_ERR_BODY : OIDC_HTTP_MORE;
         *body = b;
-        *body_len = (size_t)r.content_length;
+        *body_len = (size_t)h->r.content_length;
         return OIDC_HTTP_DONE;
     }
     if (have > OIDC_DOC_MAX)
@@ -83,4 +114,12 @@ int oidc_http_response(const char *buf, size_t len, bool eof, char *out, const c
     *body = b;
     *body_len = have;
     return OIDC_HTTP_DONE;
+}
+
+int oidc_http_response(const char *buf, size_t len, bool eof, char *out, const char **body,
+                       size_t *body_len, int *status)
+{
+    struct oidc_http h;
+    oidc_http_init(&h, out);
+    return oidc_http_feed(&h, buf, len, eof, body, body_len, status);
 }

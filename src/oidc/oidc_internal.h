@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
+#include "http/http1.h"
 #include "oidc/oidc.h"
 
 #define OIDC_URL_MAX 1024                            /* the issuer URL, jwks_uri */
@@ -86,8 +87,23 @@ enum oidc_http_rc {
     OIDC_HTTP_ERR_SIZE = -3,   /* body longer than OIDC_DOC_MAX */
     OIDC_HTTP_ERR_BODY = -4,   /* chunked framing broken, or cut short at EOF */
 };
-/* The response in buf[0, len): eof says the peer closed. A chunked body is
- * decoded into out (OIDC_DOC_MAX bytes). */
+/* An incremental reader of one response: fed the whole response so far
+ * (buf only ever grows, at the same address or a copy of it), it looks at
+ * each new byte a bounded number of times. */
+struct oidc_http {
+    char *out;       /* a chunked body, decoded (OIDC_DOC_MAX bytes) */
+    size_t fed;      /* bytes of buf already looked at */
+    size_t head_len; /* 0 until the head is complete */
+    struct http1_response r;
+    struct http1_chunked chunked;
+    size_t produced; /* bytes of out */
+};
+void oidc_http_init(struct oidc_http *h, char *out);
+/* buf[0, len) is the response so far; eof says the peer closed. On
+ * OIDC_HTTP_DONE, *body is inside buf or h->out. *status once the head is in. */
+int oidc_http_feed(struct oidc_http *h, const char *buf, size_t len, bool eof, const char **body,
+                   size_t *body_len, int *status);
+/* The same for a whole response at once. */
 int oidc_http_response(const char *buf, size_t len, bool eof, char *out, const char **body,
                        size_t *body_len, int *status);
 const char *oidc_http_strerror(int rc);

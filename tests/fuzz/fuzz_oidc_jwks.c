@@ -7,7 +7,8 @@
  * OpenSSL key, a NUL-terminated kid, distinct non-empty kids; a refused one
  * leaves the set empty. A discovery document that parses gives an https URL
  * that parses again. A complete response's body lies in the input or the
- * decode buffer and is at most OIDC_DOC_MAX bytes. A parsed URL has a port
+ * decode buffer and is at most OIDC_DOC_MAX bytes; fed in pieces (sizes
+ * taken from the input) the response reads exactly as it does whole. A parsed URL has a port
  * in 1..65535 and a path starting with '/'. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +50,35 @@ static void check_discovery(const char *in, size_t len)
         __builtin_trap();
 }
 
+/* The same response fed in growing prefixes (sizes from the input): done
+ * with the same body when whole it is done (maybe at an earlier prefix);
+ * still waiting when whole it is; an error when whole it is one, except
+ * that a head error may be noticed only at its next line end or at the end
+ * of the stream (it waits meanwhile). */
+static void check_split(const char *in, size_t len, int eof, int want_rc, const char *want_body,
+                        size_t want_len)
+{
+    static char out2[OIDC_DOC_MAX];
+    struct oidc_http h;
+    oidc_http_init(&h, out2);
+    const char *body = NULL;
+    size_t body_len = 0, at = 0;
+    int status, rc = OIDC_HTTP_MORE;
+    for (size_t i = 0; rc == OIDC_HTTP_MORE && at < len; i++) {
+        at += 1 + (unsigned char)in[i % len] % 7;
+        if (at > len)
+            at = len;
+        rc = oidc_http_feed(&h, in, at, eof && at == len, &body, &body_len, &status);
+    }
+    if (want_rc == OIDC_HTTP_DONE) {
+        if (rc != OIDC_HTTP_DONE || body_len != want_len || memcmp(body, want_body, body_len))
+            __builtin_trap();
+    } else if (rc == OIDC_HTTP_DONE || (want_rc == OIDC_HTTP_MORE && rc != OIDC_HTTP_MORE) ||
+               (want_rc < 0 && rc == OIDC_HTTP_MORE && eof)) {
+        __builtin_trap();
+    }
+}
+
 static void check_response(const char *in, size_t len)
 {
     static char out[OIDC_DOC_MAX];
@@ -57,6 +87,8 @@ static void check_response(const char *in, size_t len)
         size_t body_len = 0;
         int status;
         int rc = oidc_http_response(in, len, eof, out, &body, &body_len, &status);
+        if (len)
+            check_split(in, len, eof, rc, body, body_len);
         if (rc != OIDC_HTTP_DONE)
             continue;
         bool in_input = body >= in && body + body_len <= in + len;

@@ -128,6 +128,35 @@ static void test_http_response(void **state)
     assert_string_equal(oidc_http_strerror(OIDC_HTTP_ERR_SIZE), "response body too large");
 }
 
+/* Fed one byte at a time, as a provider sending one-byte TLS records would:
+ * the same body, and each byte looked at a bounded number of times. */
+static void test_http_trickle(void **state)
+{
+    static char out[OIDC_DOC_MAX];
+    const char *r = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n"
+                    "0\r\n\r\n";
+    struct oidc_http h;
+    oidc_http_init(&h, out);
+    const char *body = NULL;
+    size_t len = 0, i;
+    int status = 0, rc = OIDC_HTTP_MORE;
+    for (i = 1; i <= strlen(r) && rc == OIDC_HTTP_MORE; i++)
+        rc = oidc_http_feed(&h, r, i, false, &body, &len, &status);
+    assert_int_equal(rc, OIDC_HTTP_DONE);
+    assert_int_equal(i - 1, strlen(r));
+    assert_int_equal(status, 200);
+    assert_int_equal(len, 5);
+    assert_memory_equal(body, "abcde", 5);
+    /* A status other than 200 stays an error however it is fed on. */
+    const char *nf = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    oidc_http_init(&h, out);
+    assert_int_equal(oidc_http_feed(&h, nf, strlen(nf), false, &body, &len, &status),
+                     OIDC_HTTP_ERR_STATUS);
+    assert_int_equal(oidc_http_feed(&h, nf, strlen(nf), true, &body, &len, &status),
+                     OIDC_HTTP_ERR_STATUS);
+    assert_int_equal(status, 404);
+}
+
 static void test_urls(void **state)
 {
     struct oidc_url u;
@@ -150,9 +179,8 @@ static void test_urls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_discovery),
-        cmocka_unit_test(test_jwks),
-        cmocka_unit_test(test_http_response),
+        cmocka_unit_test(test_discovery),     cmocka_unit_test(test_jwks),
+        cmocka_unit_test(test_http_response), cmocka_unit_test(test_http_trickle),
         cmocka_unit_test(test_urls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
