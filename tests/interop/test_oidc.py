@@ -14,8 +14,10 @@ tokens are refused until it comes up. No token ever reaches the log."""
 import http.client
 import json
 import os
+import socket
 import ssl
 import subprocess
+import threading
 import time
 import uuid
 
@@ -352,6 +354,72 @@ def test_key_rotation_and_the_unknown_kid_rate_limit(pki, tmp_path):
     finally:
         p.stop()
         assert_no_token_logged(s)
+        assert s.stop() == []
+
+
+class HostileIssuer:
+    """A TLS server on loopback that plays a broken provider: "silent" never
+    answers after the handshake, "endless" streams a body without end."""
+
+    def __init__(self, d, mode):
+        make_pki(d, ca_name="oidc-hostile-ca")
+        self.ca = f"{d}/ca.crt"
+        self.mode = mode
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(f"{d}/server.crt", f"{d}/server.key")
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.issuer = f"https://127.0.0.1:{self.port}"
+        self.stopping = False
+        self.conns = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+                c = self.ctx.wrap_socket(c, server_side=True)
+                c.recv(4096)
+            except OSError:
+                continue
+            self.conns.append(c)
+            if self.mode == "endless":
+                try:
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+                    while not self.stopping:
+                        c.sendall(b" " * 16384)
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+@pytest.mark.parametrize("mode,error", [("silent", "timed out"),
+                                        ("endless", "response body too large")])
+def test_a_broken_provider_costs_a_timer_not_the_loop(pki, tmp_path, mode, error):
+    """A provider that never answers is given up after the fetch deadline
+    (10 s), one that streams without end at the size bound; meanwhile
+    podterm answers at once (the loop is never blocked) and stays unready."""
+    bad = HostileIssuer(str(tmp_path), mode)
+    s = serve(pki, bad, name=f"oidc-{mode}")
+    try:
+        want = f"podterm: oidc: GET {bad.issuer}/.well-known/openid-configuration: {error}"
+        deadline = time.monotonic() + 30
+        while want not in s.output():
+            t0 = time.monotonic()
+            assert request(pki, s, "/livez")[0] == 200
+            assert time.monotonic() - t0 < 2, "the loop was blocked"
+            assert time.monotonic() < deadline, s.output()
+            time.sleep(0.2)
+        assert readyz(pki, s)[0] == 500
+    finally:
+        bad.stop()
         assert s.stop() == []
 
 
