@@ -25,6 +25,7 @@
 #include "metrics/metrics.h"
 #include "auth/auth.h"
 #include "auth/jwt_mint.h"
+#include "oidc/oidc.h"
 #include "backend/local/local.h"
 #include "config/config.h"
 #include "config/config_flags.h"
@@ -85,6 +86,7 @@ struct main_flags {
     bool recording_all, record_input, recording_required;
     uint64_t recording_max_bytes;
     bool screen_model_off; /* --screen-model off */
+    struct oidc_opts oidc; /* --oidc-*: issuer_url NULL when off */
 };
 
 static void main_usage(FILE *out)
@@ -128,6 +130,20 @@ static void main_usage(FILE *out)
         "  --client-ca-file FILE       with TLS, accept only clients whose certificate this "
         "PEM CA bundle signed;\n"
         "                              the certificate's CN is the user, each O a group\n"
+        "OpenID Connect (ID tokens as bearer tokens, as kube-apiserver's --oidc-* flags):\n"
+        "  --oidc-issuer-url URL       accept ID tokens of this issuer (https://; its keys are "
+        "fetched from\n"
+        "                              URL/.well-known/openid-configuration and its jwks_uri)\n"
+        "  --oidc-client-id ID         the audience the tokens must be for\n"
+        "  --oidc-username-claim C     the claim that names the user (default sub)\n"
+        "  --oidc-username-prefix P    put before user names (default: the issuer URL and # "
+        "unless the\n"
+        "                              claim is email; - for none)\n"
+        "  --oidc-groups-claim C       the claim that lists the user's groups (default: none)\n"
+        "  --oidc-groups-prefix P      put before group names\n"
+        "  --oidc-required-claim K=V   the token must hold claim K with value V (repeatable)\n"
+        "  --oidc-ca-file FILE         PEM CA bundle for the issuer's TLS (default: the system's)\n"
+        "  --oidc-signing-algs A,B     algorithms accepted (default RS256; RS*, PS*, ES*)\n"
         "authorization and audit:\n"
         "  --authorization-rbac-file P Kubernetes RBAC objects (Role, ClusterRole, RoleBinding,\n"
         "                              ClusterRoleBinding) and podterm ExecPolicy: a YAML/JSON "
@@ -316,6 +332,13 @@ static int main_check_gateway_flags(const struct main_flags *f)
                 f->recording_dir);
         return -1;
     }
+    const struct oidc_opts *o = &f->oidc;
+    if (!o->issuer_url &&
+        (o->client_id || o->username_claim || o->username_prefix || o->groups_claim ||
+         o->groups_prefix || o->required_claims_len || o->ca_file || o->signing_algs)) {
+        fprintf(stderr, "podterm: the --oidc-* flags need --oidc-issuer-url\n");
+        return -1;
+    }
     if (main_gateway_mode(f) && f->file_flags.has_pods) {
         fprintf(stderr, "podterm: the --config file's pods: and namespaces: (local pods) do "
                         "not apply in gateway mode\n");
@@ -360,14 +383,23 @@ static const struct option main_options[] = {
     {"recording-max-bytes", required_argument, 0, 1002},
     {"recording-required", no_argument, 0, 1003},
     {"screen-model", required_argument, 0, 'S'},
+    {"oidc-issuer-url", required_argument, 0, 1010},
+    {"oidc-client-id", required_argument, 0, 1011},
+    {"oidc-username-claim", required_argument, 0, 1012},
+    {"oidc-username-prefix", required_argument, 0, 1013},
+    {"oidc-groups-claim", required_argument, 0, 1014},
+    {"oidc-groups-prefix", required_argument, 0, 1015},
+    {"oidc-required-claim", required_argument, 0, 1016},
+    {"oidc-ca-file", required_argument, 0, 1017},
+    {"oidc-signing-algs", required_argument, 0, 1018},
     {"version", no_argument, 0, 'V'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
 
 /* Flags that may be given more than once (a list in the config file). */
-static const char *const main_flags_repeatable[] = {"allowed-origin", "allowed-host",
-                                                    "authorization-rbac-file"};
+static const char *const main_flags_repeatable[] = {
+    "allowed-origin", "allowed-host", "authorization-rbac-file", "oidc-required-claim"};
 /* Flags the config file cannot hold: the file itself, and the ones that
  * print and exit. */
 static const char *const main_flags_cli_only[] = {"config", "version", "help"};
@@ -635,6 +667,38 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
             }
             f->screen_model_off = strcmp(optarg, "off") == 0;
             break;
+        case 1010:
+            f->oidc.issuer_url = optarg;
+            break;
+        case 1011:
+            f->oidc.client_id = optarg;
+            break;
+        case 1012:
+            f->oidc.username_claim = optarg;
+            break;
+        case 1013:
+            f->oidc.username_prefix = optarg;
+            break;
+        case 1014:
+            f->oidc.groups_claim = optarg;
+            break;
+        case 1015:
+            f->oidc.groups_prefix = optarg;
+            break;
+        case 1016:
+            if (f->oidc.required_claims_len == OIDC_REQUIRED_CLAIMS_MAX) {
+                fprintf(stderr, "podterm: at most %d --oidc-required-claim flags\n",
+                        OIDC_REQUIRED_CLAIMS_MAX);
+                return -1;
+            }
+            f->oidc.required_claims[f->oidc.required_claims_len++] = optarg;
+            break;
+        case 1017:
+            f->oidc.ca_file = optarg;
+            break;
+        case 1018:
+            f->oidc.signing_algs = optarg;
+            break;
         case 'V':
             main_print_version();
             exit(0);
@@ -677,6 +741,7 @@ struct main_state {
     struct backend *backend; /* local mode */
     struct gateway *gateway; /* gateway mode (owns its backend) */
     uv_signal_t sigterm, sigint;
+    struct oidc *oidc; /* NULL: no --oidc-issuer-url */
     uint64_t shutdown_grace_ms;
     bool draining;
 };
@@ -685,6 +750,7 @@ static void main_shutdown(struct main_state *st)
 {
     uv_close((uv_handle_t *)&st->sigterm, NULL);
     uv_close((uv_handle_t *)&st->sigint, NULL);
+    oidc_close(st->oidc, NULL, NULL); /* no more key fetches */
     server_shutdown(st->server);
     /* Sessions are gone now: stop what they left (exec children get SIGHUP then
      * SIGKILL, attached main processes are killed). Done here, inside the
@@ -729,6 +795,13 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
      * gateway borrow them. */
     struct metrics metrics;
     metrics_init(&metrics, main_gateway_mode(f));
+    /* Started first: its keys are fetched while the rest starts up. */
+    struct oidc *oidc = NULL;
+    if (f->oidc.issuer_url && !(oidc = oidc_new(&loop, &f->oidc, err, sizeof(err)))) {
+        fprintf(stderr, "podterm: %s\n", err);
+        uv_loop_close(&loop);
+        return 1;
+    }
     if (main_gateway_mode(f)) {
         struct gateway_opts go = {
             .kubeconfig = f->kubeconfig,
@@ -740,12 +813,16 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         };
         if (!(gw = gateway_new(&loop, &go, err, sizeof(err)))) {
             fprintf(stderr, "podterm: %s\n", err);
+            oidc_close(oidc, NULL, NULL);
+            uv_run(&loop, UV_RUN_DEFAULT);
+            oidc_free(oidc);
             uv_loop_close(&loop);
             return 1;
         }
     }
     struct admit_opts ao = {
         .auth = auth,
+        .oidc = oidc,
         .allowed_hosts = f->hosts,
         .allowed_hosts_len = f->hosts_len,
         .allowed_origins = f->origins,
@@ -771,7 +848,9 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         fprintf(stderr, "podterm: %s\n", err);
         if (gw)
             gateway_free(gw);
+        oidc_close(oidc, NULL, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
+        oidc_free(oidc);
         uv_loop_close(&loop);
         return 1;
     }
@@ -813,13 +892,16 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         else
             backend_free(backend);
         admit_close(admit, NULL, NULL);
+        oidc_close(oidc, NULL, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
         admit_free(admit);
+        oidc_free(oidc);
         uv_loop_close(&loop);
         return 1;
     }
     st.backend = backend;
     st.gateway = gw;
+    st.oidc = oidc;
     st.shutdown_grace_ms = f->shutdown_grace_ms;
     uv_signal_init(&loop, &st.sigterm);
     uv_signal_init(&loop, &st.sigint);
@@ -836,6 +918,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     admit_close(admit, NULL, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     admit_free(admit);
+    oidc_free(oidc);
     int rc = uv_loop_close(&loop);
     if (rc != 0)
         fprintf(stderr, "podterm: event loop closed with handles open (%s)\n", uv_strerror(rc));
@@ -903,11 +986,12 @@ static int main_run(struct main_flags *f)
         return 1;
     }
     /* With --pass-through-token the cluster authenticates every request. */
-    if (!auth_enabled(auth) && !f->pass_through_token && !main_is_loopback(f->host) &&
-        !f->insecure_allow_anonymous) {
+    if (!auth_enabled(auth) && !f->oidc.issuer_url && !f->pass_through_token &&
+        !main_is_loopback(f->host) && !f->insecure_allow_anonymous) {
         fprintf(stderr,
                 "podterm: refusing to serve shells without authentication on %s: use "
-                "--jwt-key-file or --token-auth-file, listen on 127.0.0.1, or pass "
+                "--jwt-key-file, --token-auth-file or --oidc-issuer-url, listen on 127.0.0.1, or "
+                "pass "
                 "--insecure-allow-anonymous\n",
                 f->host);
         auth_free(auth);

@@ -130,6 +130,17 @@ bool admit_rbac_enabled(const struct admit *a)
     return a->authz != NULL;
 }
 
+const struct oidc *admit_oidc(const struct admit *a)
+{
+    return a->opts.oidc;
+}
+
+/* Is any token authenticator on (static tokens, a JWT key, OIDC)? */
+static bool admit_auth_on(const struct admit_opts *o)
+{
+    return (o->auth && auth_enabled(o->auth)) || o->oidc;
+}
+
 void admit_review_access(const struct admit *a, const struct auth_identity *id,
                          const struct authz_attrs *at, struct authz_decision *d)
 {
@@ -174,7 +185,7 @@ static bool admit_host_refused(struct admit *a, const struct admit_request *rq,
 {
     const struct admit_opts *o = &a->opts;
     struct host_policy policy = {
-        .enforce = !o->auth || !auth_enabled(o->auth) || o->allowed_hosts_len > 0,
+        .enforce = !admit_auth_on(o) || o->allowed_hosts_len > 0,
         .names = o->allowed_hosts,
         .names_len = o->allowed_hosts_len,
     };
@@ -285,7 +296,7 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
             strcpy(id->groups[id->groups_len++], "system:authenticated");
         return true;
     }
-    if (!auth || !auth_enabled(auth) || !need) {
+    if (!admit_auth_on(&a->opts) || !need) {
         strcpy(id->user, "system:anonymous");
         strcpy(id->groups[0], "system:unauthenticated");
         id->groups_len = 1;
@@ -295,8 +306,14 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
     enum metrics_auth_method method = rq->http->h[HTTP_H_AUTHORIZATION].p ? METRICS_AUTH_BEARER
                                       : rq->subprotocol_token             ? METRICS_AUTH_SUBPROTOCOL
                                                                           : METRICS_AUTH_NONE;
-    bool ok = admit_token(rq, token, sizeof(token)) &&
+    /* kube-apiserver's union, in its order: x509 (above), static tokens,
+     * the JWT key, then OIDC. A token one of them refuses goes on to the
+     * next; the first that accepts decides who is asking. */
+    bool have = admit_token(rq, token, sizeof(token));
+    bool ok = have && auth && auth_enabled(auth) &&
               auth_token_check(auth, token, time(NULL), id) == AUTH_OK;
+    if (have && !ok && a->opts.oidc)
+        ok = oidc_token_check(a->opts.oidc, token, time(NULL), id) == AUTH_OK;
     if (a->opts.metrics)
         a->opts.metrics->auth_attempts[ok][method]++;
     if (!ok) {

@@ -29,6 +29,7 @@
 #include "config/config.h"
 #include "http/http_request.h"
 #include "metrics/metrics.h"
+#include "oidc/oidc.h"
 #include "session/session_tap.h"
 
 #define ADMIT_MESSAGE_MAX 1024    /* a refusal's Status message */
@@ -42,7 +43,10 @@
 #define ADMIT_RECORDING_RETRY_MS 30000
 
 struct admit_opts {
-    const struct auth *auth; /* NULL or not enabled: anonymous */
+    const struct auth *auth; /* NULL or not enabled: anonymous (unless oidc) */
+    /* --oidc-issuer-url: ID tokens, tried after auth (NULL: none; borrowed,
+     * outlives the admit). Not const: an unknown key id starts a refresh. */
+    struct oidc *oidc;
     const char *const *allowed_hosts;
     size_t allowed_hosts_len;
     const char *const *allowed_origins;
@@ -206,6 +210,8 @@ unsigned admit_policy_generation(const struct admit *admit);
  * RBAC's Forbidden message in message. ExecPolicy's limits are not asked
  * again. */
 bool admission_recheck(const struct admission *adm, char *message, size_t cap);
+/* The OIDC authenticator, or NULL (for /readyz's oidc check). */
+const struct oidc *admit_oidc(const struct admit *admit);
 
 /* The response began (an upgrade's 101): the audit's ResponseStarted. */
 void admission_started(struct admission *adm, int code);

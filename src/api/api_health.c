@@ -93,6 +93,12 @@ int api_health_handle(struct server *server, struct lws *wsi, const char *path)
     if (server->opts.recording_required && endpoint[0] == 'r')
         checks[n++] =
             (struct api_health_check){"recording", admit_recording_healthy(server->opts.admit)};
+    /* --oidc-issuer-url: until the issuer's first JWKS is in, every OIDC
+     * token is refused, so the replica is not ready (the reason is in the
+     * server's log, withheld here as the others are). */
+    const struct oidc *oidc = admit_oidc(server->opts.admit);
+    if (oidc && endpoint[0] == 'r')
+        checks[n++] = (struct api_health_check){"oidc", oidc_ready(oidc, NULL, 0)};
     if (endpoint[0] == 'r')
         checks[n++] = (struct api_health_check){"shutdown", !server->draining};
     char body[API_HEALTH_BODY_MAX];

@@ -12,8 +12,8 @@ import pytest
 from podterm_server import BIN, SANITIZER_MARKERS, Podterm, sanitizer_env
 
 ANON_REFUSAL = ("podterm: refusing to serve shells without authentication on {host}: use "
-                "--jwt-key-file or --token-auth-file, listen on 127.0.0.1, or pass "
-                "--insecure-allow-anonymous\n")
+                "--jwt-key-file, --token-auth-file or --oidc-issuer-url, listen on 127.0.0.1, "
+                "or pass --insecure-allow-anonymous\n")
 TEST_NET = "192.0.2.1"  # RFC 5737: never assigned to this machine, so bind fails, no traffic
 RUN_TIMEOUT_S = 20
 
