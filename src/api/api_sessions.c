@@ -111,16 +111,26 @@ static int api_sessions_group(struct lws *wsi)
                               API_SESSIONS_VERSION));
 }
 
+/* One subresource's entry: reached with get (WebSocket upgrades included,
+ * as exec's are listed with the verbs RBAC checks). */
+static json_t *api_subresource(const char *name)
+{
+    return json_pack("{s:s, s:s, s:b, s:s, s:[s]}", "name", name, "singularName", "", "namespaced",
+                     0, "kind", "Session", "verbs", "get");
+}
+
 static int api_sessions_resources(struct lws *wsi)
 {
+    json_t *list = json_pack("[{s:s, s:s, s:b, s:s, s:[s, s]}]", "name", "sessions", "singularName",
+                             "session", "namespaced", 0, "kind", "Session", "verbs", "get", "list");
+    static const char *const subs[] = {"sessions/recording", "sessions/watch", "sessions/join",
+                                       "sessions/resume"};
+    for (size_t i = 0; list && i < sizeof(subs) / sizeof(subs[0]); i++)
+        list = api_json_push(list, api_subresource(subs[i]));
     return api_send(wsi, 200,
-                    json_pack("{s:s, s:s, s:s, s:[{s:s, s:s, s:b, s:s, s:[s, s]}, "
-                              "{s:s, s:s, s:b, s:s, s:[s]}]}",
-                              "kind", "APIResourceList", "apiVersion", "v1", "groupVersion",
-                              API_SESSIONS_GV, "resources", "name", "sessions", "singularName",
-                              "session", "namespaced", 0, "kind", "Session", "verbs", "get", "list",
-                              "name", "sessions/recording", "singularName", "", "namespaced", 0,
-                              "kind", "Session", "verbs", "get"));
+                    api_json_put(json_pack("{s:s, s:s, s:s}", "kind", "APIResourceList",
+                                           "apiVersion", "v1", "groupVersion", API_SESSIONS_GV),
+                                 "resources", list));
 }
 
 /* ---- the list ---- */

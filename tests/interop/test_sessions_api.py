@@ -221,8 +221,9 @@ def test_discovery_and_other_paths(server):
         "resources": [
             {"name": "sessions", "singularName": "session", "namespaced": False,
              "kind": "Session", "verbs": ["get", "list"]},
-            {"name": "sessions/recording", "singularName": "", "namespaced": False,
-             "kind": "Session", "verbs": ["get"]}]}
+            *({"name": f"sessions/{sub}", "singularName": "", "namespaced": False,
+               "kind": "Session", "verbs": ["get"]}
+              for sub in ("recording", "watch", "join", "resume"))]}
     r = get(server.port, "/apis/podterm.dev")
     assert r.status == 200 and r.json()["preferredVersion"] == {
         "groupVersion": "podterm.dev/v1alpha1", "version": "v1alpha1"}, r
