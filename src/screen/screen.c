@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "screen/screen_internal.h"
 
@@ -36,12 +37,37 @@
 /* The allocator's header before each block, to count frees. */
 #define SCREEN_ALLOC_HEADER 16u
 
+/* libvterm's cell buffers (36 bytes a cell: 69 KiB at 80x24) are mapped
+ * on their own, so that a model that hibernates gives the memory back to
+ * the system at once: glibc keeps blocks under its 128 KiB mmap threshold
+ * in the heap, where freeing them does not lower the RSS. Not under the
+ * sanitizers, whose allocator must see every block to check it. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SCREEN_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SCREEN_SANITIZED 1
+#endif
+#ifdef SCREEN_SANITIZED
+#define SCREEN_MMAP_MIN SIZE_MAX
+#else
+#define SCREEN_MMAP_MIN (16u * 1024u)
+#endif
+
 static void *screen_alloc(size_t size, void *allocdata)
 {
     struct screen *s = allocdata;
-    uint8_t *p = calloc(1, size + SCREEN_ALLOC_HEADER);
-    if (!p)
+    size_t total = size + SCREEN_ALLOC_HEADER;
+    uint8_t *p;
+    if (size >= SCREEN_MMAP_MIN) {
+        p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+    } else if (!(p = calloc(1, total))) {
         return NULL;
+    }
     memcpy(p, &size, sizeof(size));
     s->vt_bytes += size;
     return p + SCREEN_ALLOC_HEADER;
@@ -56,7 +82,10 @@ static void screen_alloc_free(void *ptr, void *allocdata)
     size_t size;
     memcpy(&size, p, sizeof(size));
     s->vt_bytes -= size;
-    free(p);
+    if (size >= SCREEN_MMAP_MIN)
+        munmap(p, size + SCREEN_ALLOC_HEADER);
+    else
+        free(p);
 }
 
 static VTermAllocatorFunctions screen_allocator = {screen_alloc, screen_alloc_free};
@@ -95,7 +124,43 @@ void screen_free(struct screen *s)
     if (s->vt)
         vterm_free(s->vt);
     free(s->pending);
+    free(s->image);
     free(s);
+}
+
+int screen_hibernate(struct screen *s)
+{
+    if (s->failed || !s->vt || s->carry_len || !screen_modes_ground(&s->modes))
+        return 0; /* nothing to give back, or a sequence the repaint would lose */
+    long n = screen_repaint(s, NULL, 0);
+    uint8_t *image = n > 0 ? malloc((size_t)n) : NULL;
+    if (!image || screen_repaint(s, image, (size_t)n) != n) {
+        free(image);
+        return -1;
+    }
+    vterm_free(s->vt);
+    s->vt = NULL;
+    s->vts = NULL;
+    s->vt_bytes = 0;
+    s->alt_enabled = s->alt_active = false; /* the image enters it again */
+    free(s->pending);
+    s->pending = NULL;
+    s->pending_len = s->pending_cap = 0;
+    s->image = image;
+    s->image_len = (size_t)n;
+    return 0;
+}
+
+/* Output or a resize after hibernating: a fresh libvterm fed the image. */
+static int screen_wake(struct screen *s)
+{
+    uint8_t *image = s->image;
+    size_t n = s->image_len;
+    s->image = NULL;
+    s->image_len = 0;
+    int rc = screen_feed(s, image, n);
+    free(image);
+    return rc;
 }
 
 /* libvterm's cells are allocated on the first output: an idle session
@@ -441,6 +506,8 @@ int screen_feed(struct screen *s, const uint8_t *data, size_t len)
      * not cost an idle session the model's memory. */
     if (len == 0)
         return s->failed ? -1 : 0;
+    if (s->image && screen_wake(s) < 0)
+        return -1;
     if (s->failed || (!s->vt && screen_vt_create(s) < 0))
         return -1;
     size_t i = 0;
@@ -536,6 +603,8 @@ int screen_resize(struct screen *s, unsigned width, unsigned height)
     unsigned rows = screen_clamp(height, 1, SCREEN_ROWS_MAX);
     if (cols == s->cols && rows == s->rows)
         return 0;
+    if (s->image && screen_wake(s) < 0)
+        return -1;
     screen_carry_flush(s);
     screen_flush(s);
     if (s->vt && s->modes.region_seen)
@@ -556,6 +625,8 @@ int screen_resize(struct screen *s, unsigned width, unsigned height)
 
 VTermScreen *screen_vterm(struct screen *s)
 {
+    if (s->image)
+        screen_wake(s);
     screen_flush(s);
     return s->vts;
 }
@@ -575,5 +646,5 @@ void screen_size(const struct screen *s, unsigned *width, unsigned *height)
 
 size_t screen_memory(const struct screen *s)
 {
-    return sizeof(*s) + s->vt_bytes + (s->pending ? s->pending_cap : 0);
+    return sizeof(*s) + s->vt_bytes + (s->pending ? s->pending_cap : 0) + s->image_len;
 }

@@ -70,7 +70,17 @@ size_t screen_repaint_bound(const struct screen *s);
 /* The current (clamped) size. */
 void screen_size(const struct screen *s, unsigned *width, unsigned *height);
 /* Bytes held by the model now (the struct, libvterm's allocations, the
- * pending buffer), counted by its own allocator. */
+ * pending buffer, a hibernating model's repaint), counted by its own
+ * allocator. */
 size_t screen_memory(const struct screen *s);
+/* An idle session's model gives its cells back: the screen is kept as its
+ * repaint (a few KiB for a shell's 80x24, against libvterm's 36 bytes a
+ * cell), which a fresh libvterm is fed on the next output or resize;
+ * screen_repaint meanwhile returns those very bytes. What a repaint cannot
+ * carry (screen.h's list above: the primary screen under the alternate one,
+ * saved cursors, a pending wrap) is lost at that point, for later watchers
+ * and resumes only. Does nothing when the model holds no cells, or is in
+ * the middle of a sequence. -1 when out of memory (the model stays awake). */
+int screen_hibernate(struct screen *s);
 
 #endif

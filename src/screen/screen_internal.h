@@ -111,6 +111,10 @@ struct screen {
     size_t carry_len;
     bool defer;  /* deferred text may be trimmed (default on) */
     bool failed; /* an allocation failed: the model is stale */
+    /* Hibernating (screen_hibernate): no libvterm, the screen kept as its
+     * repaint, which wakes it on the next output or resize. */
+    uint8_t *image;
+    size_t image_len;
 };
 
 /* The model with every deferred byte applied (NULL before any output). */

@@ -305,6 +305,11 @@ size_t screen_repaint_bound(const struct screen *s)
 
 long screen_repaint(struct screen *s, uint8_t *out, size_t cap)
 {
+    if (s->image) { /* hibernating: the repaint it was put to sleep with */
+        if (cap)
+            memcpy(out, s->image, s->image_len < cap ? s->image_len : cap);
+        return (long)s->image_len;
+    }
     if (screen_flush(s) < 0)
         return -1;
     struct screen_out o = {out, cap, 0};

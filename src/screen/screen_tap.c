@@ -43,3 +43,10 @@ struct screen *session_screen(struct session *session)
     struct screen *s = session_tap_user(session, &screen_tap_ops);
     return s && !s->failed ? s : NULL;
 }
+
+void session_screen_idle(struct session *session)
+{
+    struct screen *s = session_screen(session);
+    if (s && s->vt)
+        screen_hibernate(s); /* out of memory: it stays awake, and is tried again */
+}

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "screen/screen_tap.h"
 #include "session/exec_request.h"
 
 /* ---- taps ---- */
@@ -653,6 +654,8 @@ void session_sweep(uv_timer_t *timer)
         next = s->next;
         if (s->stream && (s->wsi || s->detached_ms))
             session_check_limits(s, now);
+        if (now - s->active_ms >= SCREEN_TAP_IDLE_MS)
+            session_screen_idle(s);
         if (s->watchers && (s->exited || s->failed))
             session_watch_end(s); /* nothing more to show (detached: freed later) */
         else if (s->watchers)

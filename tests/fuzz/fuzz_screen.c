@@ -12,7 +12,9 @@
  *  - round trip: the repaint, fed into a fresh model of the same size,
  *    reproduces the cells (each row up to its first character past U+02FF
  *    or two columns wide: screen_check.h says why), the cursor, the pen,
- *    the modes and the title; and it never exceeds screen_repaint_bound. */
+ *    the modes and the title; and it never exceeds screen_repaint_bound;
+ *  - hibernation: the model asleep repaints the same bytes, holds only them,
+ *    and wakes into the round trip's screen. */
 #include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -112,6 +114,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     screen_check_ascii_rows = false;
     if (why && screen_vterm(a))
         fuzz_fail(why);
+    /* Hibernating: the repaint is unchanged, memory falls to the struct and
+     * the repaint, and the model wakes into the repaint's screen (c's). */
+    uint8_t *r1 = malloc((size_t)need + 1), *r2 = malloc((size_t)need + 1);
+    if (!r1 || !r2)
+        abort();
+    long n1 = screen_repaint(a, r1, (size_t)need + 1);
+    if (screen_hibernate(a) == 0 && a->image) {
+        if (screen_memory(a) != sizeof(*a) + (size_t)n1)
+            fuzz_fail("a hibernating model holds more than its repaint");
+        if (screen_repaint(a, r2, (size_t)need + 1) != n1 || memcmp(r1, r2, (size_t)n1) != 0)
+            fuzz_fail("a hibernating model repaints differently");
+        screen_check_ascii_rows = true;
+        why = screen_check_same(a, c, false); /* screen_vterm wakes it */
+        screen_check_ascii_rows = false;
+        if (why)
+            fuzz_fail(why);
+    }
+    free(r1);
+    free(r2);
     screen_free(a);
     screen_free(b);
     screen_free(c);

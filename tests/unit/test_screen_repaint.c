@@ -290,6 +290,53 @@ static void test_repaint_bound(void **state)
     screen_free(s);
 }
 
+/* An idle model hibernates: its cells go, its repaint stays (a few KiB for
+ * a shell's screen), repaints meanwhile are those very bytes, and the next
+ * output wakes it into the same screen; a model mid-sequence stays awake. */
+static void test_hibernate(void **state)
+{
+    struct screen *a = screen_new(80, 24), *b = screen_new(80, 24);
+    assert_non_null(a);
+    assert_non_null(b);
+    const char *out = "\x1b]0;build\x07$ make\r\n\x1b[32mok\x1b[0m  unit\r\n"
+                      "\x1b[1;31mFAIL\x1b[0m e2e\r\n\x1b[?2004h$ vi notes";
+    feed(a, out);
+    feed(b, out);
+    size_t awake = screen_memory(a);
+    long n = screen_repaint(a, NULL, 0);
+    assert_true(n > 0);
+    uint8_t *before = malloc((size_t)n);
+    assert_int_equal(screen_repaint(a, before, (size_t)n), n);
+    assert_int_equal(screen_hibernate(a), 0);
+    size_t asleep = screen_memory(a);
+    assert_true(asleep < 4096);               /* the struct and the repaint */
+    assert_true(awake > 80 * 24 * 30);        /* libvterm's cells */
+    assert_int_equal(screen_hibernate(a), 0); /* asleep already: nothing to do */
+    assert_int_equal(screen_memory(a), asleep);
+    uint8_t *asleep_bytes = malloc((size_t)n);
+    assert_int_equal(screen_repaint(a, asleep_bytes, (size_t)n), n);
+    assert_memory_equal(asleep_bytes, before, (size_t)n);
+    /* output wakes it: the same screen as the model that never slept */
+    feed(a, "\r\n\x1b[7mtyped on\x1b[0m");
+    feed(b, "\r\n\x1b[7mtyped on\x1b[0m");
+    assert_same(a, b);
+    assert_true(screen_memory(a) > asleep);
+    /* a resize wakes it too */
+    assert_int_equal(screen_hibernate(a), 0);
+    assert_int_equal(screen_resize(a, 100, 30), 0);
+    assert_int_equal(screen_resize(b, 100, 30), 0);
+    assert_same(a, b);
+    /* in the middle of a sequence it stays awake (the repaint would lose it) */
+    feed(a, "\x1b[3");
+    size_t mid = screen_memory(a);
+    assert_int_equal(screen_hibernate(a), 0);
+    assert_int_equal(screen_memory(a), mid);
+    free(before);
+    free(asleep_bytes);
+    screen_free(a);
+    screen_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,7 +344,7 @@ int main(void)
         cmocka_unit_test(test_repaint_alternate), cmocka_unit_test(test_repaint_scroll_region),
         cmocka_unit_test(test_repaint_resize),    cmocka_unit_test(test_repaint_cursor_hidden),
         cmocka_unit_test(test_repaint_title),     cmocka_unit_test(test_repaint_modes),
-        cmocka_unit_test(test_repaint_bound),
+        cmocka_unit_test(test_repaint_bound),     cmocka_unit_test(test_hibernate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
