@@ -61,6 +61,10 @@ const TYPE_AHEAD_MAX = 1024; // keystrokes kept while no shell can take them
 // Resume attempts the server refused while it answers the API and says the
 // session still runs (a token it no longer takes): a few, then the page stops.
 const RESUME_REFUSALS_MAX = 3;
+// The server's grace starts when it sees the drop, which may be a little
+// before or after the page does: a session gone this close to the page's own
+// deadline ran out of grace.
+const GRACE_SLACK_MS = 1000;
 
 /** What the server said about resuming the current session. */
 interface Resumable {
@@ -434,21 +438,27 @@ export class ShellView {
       },
       (err) => {
         if (abort.signal.aborted || !this.resuming) return;
-        if (err instanceof ApiError && (err.code === 404 || err.code === 403)) this.resumeEnded(null);
+        if (err instanceof ApiError && (err.code === 404 || err.code === 403)) this.resumeEnded(null, true);
         else if (err instanceof ApiError && err.code === 401) this.resumeFailed(`The session could not be resumed: ${err.message}`);
         else this.scheduleResume(); // offline, or a server that cannot answer yet
       },
     );
   }
 
-  /** The session is over: how, when the API said; else it was not resumed in time. */
-  private resumeEnded(item: SessionItem | null): void {
+  /**
+   * The session is over: how, when the API said; gone (a 404: a restarted
+   * server, or one that forgot it) says no more unless the grace was over.
+   */
+  private resumeEnded(item: SessionItem | null, gone = false): void {
     const res = this.resuming;
     if (!res) return;
     const reason = item?.status.endReason ?? '';
+    const late = performance.now() >= res.deadline - GRACE_SLACK_MS;
     let text: string;
-    if (!item || reason === 'grace-expired') {
+    if ((!item && (!gone || late)) || reason === 'grace-expired') {
       text = `The session ended: not resumed within ${res.grace} s.`;
+    } else if (!item) {
+      text = 'The session ended.';
     } else {
       const code = item.status.exitCode;
       const parts = [reason, code !== undefined && code >= 0 ? `exit code ${code}` : ''].filter(Boolean);
