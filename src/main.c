@@ -39,6 +39,8 @@
 /* Under every common proxy's idle cut-off (nginx 60 s, AWS ELB 60 s,
  * Cloudflare 100 s). */
 #define MAIN_PING_INTERVAL_MS 20000
+/* --session-grace: a minute covers a Wi-Fi blink, a laptop lid, a proxy restart. */
+#define MAIN_SESSION_GRACE_MS 60000
 #define MAIN_DEFAULT_LISTEN "127.0.0.1:8080"
 #define PODTERM_VERSION "0.1.0"
 #ifndef PODTERM_COMMIT /* set by CMakeLists.txt for the podterm target */
@@ -78,6 +80,7 @@ struct main_flags {
     uint64_t shutdown_grace_ms;     /* SIGTERM: how long open sessions get to finish */
     const char *recording_dir;      /* sessions recorded as asciicast v2 files here */
     uint64_t ping_interval_ms;      /* keepalive of every WebSocket, both sides (0: off) */
+    uint64_t session_grace_ms;      /* a dropped web terminal waits this long for a resume */
     bool recording_all, record_input, recording_required;
     uint64_t recording_max_bytes;
     bool screen_model_off; /* --screen-model off */
@@ -140,6 +143,9 @@ static void main_usage(FILE *out)
         "often, and close\n"
         "                              one that sent nothing for as long after a ping (default "
         "20s; 0: never)\n"
+        "  --session-grace DURATION    keep a web terminal's session this long after its "
+        "connection drops,\n"
+        "                              for the page to resume it (default 60s; 0: off)\n"
         "  --recording-dir DIR         record every tty exec/attach as DIR/<session id>.cast "
         "(asciicast v2)\n"
         "  --recording-all             record non-tty sessions too\n"
@@ -344,6 +350,7 @@ static const struct option main_options[] = {
     {"shutdown-grace", required_argument, 0, 'g'},
     {"recording-dir", required_argument, 0, 'D'},
     {"ping-interval", required_argument, 0, 'p'},
+    {"session-grace", required_argument, 0, 1004},
     {"recording-all", no_argument, 0, 1000},
     {"record-input", no_argument, 0, 1001},
     {"recording-max-bytes", required_argument, 0, 1002},
@@ -466,6 +473,7 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
     f->log.out = stderr;
     f->shutdown_grace_ms = MAIN_SHUTDOWN_GRACE_MS;
     f->ping_interval_ms = MAIN_PING_INTERVAL_MS;
+    f->session_grace_ms = MAIN_SESSION_GRACE_MS;
     main_parse_listen(MAIN_DEFAULT_LISTEN, f);
     int c;
     while ((c = getopt_long(argc, argv, "v:", main_options, NULL)) != -1) {
@@ -587,6 +595,15 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
                 fprintf(stderr,
                         "podterm: --ping-interval wants a duration such as 20s or 1m (or "
                         "seconds; 0 turns pings off), up to 24h, got \"%s\"\n",
+                        optarg);
+                return -1;
+            }
+            break;
+        case 1004:
+            if (main_parse_duration(optarg, &f->session_grace_ms) < 0) {
+                fprintf(stderr,
+                        "podterm: --session-grace wants a duration such as 60s or 5m (or "
+                        "seconds; 0 turns resume off), up to 24h, got \"%s\"\n",
                         optarg);
                 return -1;
             }
@@ -769,6 +786,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .audit_configured = f->audit_path != NULL,
         .recording_dir = f->recording_dir,
         .ping_interval_ms = f->ping_interval_ms,
+        .session_grace_ms = f->session_grace_ms,
         .recording_all = f->recording_all,
         .record_input = f->record_input,
         .recording_max_bytes = f->recording_max_bytes,

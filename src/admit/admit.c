@@ -319,15 +319,18 @@ static bool admit_path_canonical(const char *path)
     return true;
 }
 
-/* A user may always get and replay their own sessions (podterm.dev's
- * sessions and sessions/recording) and list them: where RBAC says no, the
- * handler answers for the requester's own sessions only. */
+/* A user may always get, replay, resume, watch and join their own sessions
+ * (podterm.dev's sessions and their recording, resume, watch and join) and
+ * list them: where RBAC says no, the handler answers for the requester's
+ * own sessions only. */
 static bool admit_owner_may(const struct admit_attrs *x)
 {
     return x->resource_request && strcmp(x->api_group, "podterm.dev") == 0 &&
            strcmp(x->resource, "sessions") == 0 &&
            (strcmp(x->verb, "get") == 0 || strcmp(x->verb, "list") == 0) &&
-           (!x->subresource[0] || strcmp(x->subresource, "recording") == 0);
+           (!x->subresource[0] || strcmp(x->subresource, "recording") == 0 ||
+            strcmp(x->subresource, "resume") == 0 || strcmp(x->subresource, "watch") == 0 ||
+            strcmp(x->subresource, "join") == 0);
 }
 
 /* RBAC, when configured. exec/attach need create (kube-apiserver >= 1.35

@@ -28,6 +28,7 @@ enum proto_channel {
     PROTO_CH_ERROR = 3,
     PROTO_CH_RESIZE = 4,
     PROTO_CH_ACK = 6,     /* podterm kind only: client -> server flow-control ack */
+    PROTO_CH_INFO = 7,    /* podterm kind only: server -> client JSON (session, watchers) */
     PROTO_CH_CLOSE = 255, /* v5 close signal prefix */
 };
 
@@ -80,12 +81,19 @@ bool proto_kind_has_close_signal(enum proto_kind kind);
 /* ---- Negotiation (PROTOCOL.md 2.3, 2.5) ---- */
 
 #define PROTO_TOKEN_PREFIX "base64url.bearer.authorization.k8s.io."
+/* The web terminal's resume item (docs/flow-control.md, "Resume"): the
+ * token that takes a dropped session over, in a header of its own kind like
+ * the bearer item, so that it is never in a URL. Tokens are base64url. */
+#define PROTO_RESUME_PREFIX "resume.podterm.dev."
+#define PROTO_RESUME_MAX 64 /* characters of a resume token (podterm issues 43) */
 
 struct proto_negotiation {
     enum proto_kind kind;
     bool offered;                    /* a Sec-WebSocket-Protocol header was present */
     bool has_token;                  /* a bearer token item was present and decoded */
     char token[PROTO_TOKEN_MAX + 1]; /* NUL-terminated decoded token when has_token */
+    bool has_resume;                 /* a resume item was present */
+    char resume[PROTO_RESUME_MAX + 1];
 };
 
 /* Negotiate from the Sec-WebSocket-Protocol header lines as received (lines[0] is
@@ -100,6 +108,9 @@ struct proto_negotiation {
  *    token may be written into an upstream header) or decodes to more than
  *    PROTO_TOKEN_MAX bytes -> TOKEN_ENCODING; then a token
  *    with no other item -> TOKEN_ALONE;
+ *  - a resume item (PROTO_RESUME_PREFIX + 1..PROTO_RESUME_MAX base64url
+ *    characters) is kept in out->resume and never selected; a second one
+ *    -> TOKEN_TWICE, a malformed one -> TOKEN_ENCODING;
  *  - without a token, only the first line is used for selection; with one, the
  *    remaining items of all lines joined in order (as the apiserver rewrites it);
  *  - v5.channel.k8s.io anywhere wins; otherwise the first supported item in the

@@ -55,6 +55,32 @@ static bool item_is_token(const struct item *it)
     return it->len >= plen && memcmp(it->s, PROTO_TOKEN_PREFIX, plen) == 0;
 }
 
+static bool item_is_resume(const struct item *it)
+{
+    size_t plen = strlen(PROTO_RESUME_PREFIX);
+    return it->len >= plen && memcmp(it->s, PROTO_RESUME_PREFIX, plen) == 0;
+}
+
+/* Kept as sent: only compared, never decoded. */
+static int resume_take(const struct item *it, struct proto_negotiation *out)
+{
+    size_t plen = strlen(PROTO_RESUME_PREFIX), n = it->len - plen;
+    if (out->has_resume)
+        return PROTO_ERR_TOKEN_TWICE;
+    if (n == 0 || n > PROTO_RESUME_MAX)
+        return PROTO_ERR_TOKEN_ENCODING;
+    for (size_t i = 0; i < n; i++) {
+        char c = it->s[plen + i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return PROTO_ERR_TOKEN_ENCODING;
+    }
+    memcpy(out->resume, it->s + plen, n);
+    out->resume[n] = '\0';
+    out->has_resume = true;
+    return PROTO_OK;
+}
+
 static int token_take(const struct item *it, struct proto_negotiation *out)
 {
     size_t plen = strlen(PROTO_TOKEN_PREFIX);
@@ -88,6 +114,11 @@ static int negotiate(const char *const *lines, size_t nlines, struct proto_negot
      * whether anything is left to answer with. */
     size_t token_at = n;
     for (size_t i = 0; i < n; i++) {
+        if (item_is_resume(&items[i])) {
+            if ((rc = resume_take(&items[i], out)) != PROTO_OK)
+                return rc;
+            continue;
+        }
         if (!item_is_token(&items[i]))
             continue;
         if (token_at != n)
@@ -103,7 +134,7 @@ static int negotiate(const char *const *lines, size_t nlines, struct proto_negot
      * rewrote the header to the remaining items of every line. */
     int first = -1;
     for (size_t i = 0; i < n; i++) {
-        if (i == token_at || (token_at == n && items[i].line != 0))
+        if (i == token_at || (token_at == n && items[i].line != 0) || item_is_resume(&items[i]))
             continue;
         int k = proto_kind_from_name(items[i].s, items[i].len);
         if (k == PROTO_KIND_V5) {
@@ -125,7 +156,8 @@ int proto_negotiate(const char *const *lines, size_t nlines, struct proto_negoti
     int rc = negotiate(lines, nlines, out);
     if (rc != PROTO_OK) { /* a refused offer leaves no token behind */
         explicit_bzero(out->token, sizeof(out->token));
-        out->has_token = false;
+        explicit_bzero(out->resume, sizeof(out->resume));
+        out->has_token = out->has_resume = false;
     }
     return rc;
 }

@@ -66,7 +66,7 @@ void wsi_data_release(struct lws *wsi)
     if (*tag == WSI_DATA_ANSWERED)
         return; /* server.answered_mark: not allocated */
     if (*tag == WSI_DATA_SESSION) {
-        session_on_closed((struct session *)tag);
+        session_on_closed((struct session *)tag, wsi);
         return;
     }
     struct upgrade_offer *offer = (struct upgrade_offer *)tag;
@@ -137,6 +137,10 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
         return session_on_established(session, wsi);
     case LWS_CALLBACK_RECEIVE:
         return session ? session_on_receive(session, in, len) : -1;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (session)
+            session_on_peer_close(session);
+        return 0; /* lws answers the Close */
     case LWS_CALLBACK_RECEIVE_PONG:
         if (session)
             session_on_pong(session);

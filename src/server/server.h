@@ -43,6 +43,10 @@ struct server_opts {
     /* --ping-interval: every client WebSocket is pinged this often, and one
      * that sent nothing for an interval after a ping is closed; 0: never. */
     uint64_t ping_interval_ms;
+    /* --session-grace: a web terminal's session (tty, v1.flow.podterm.dev,
+     * with a screen model) whose connection dropped without a Close is kept
+     * this long for the page to resume it; 0: never. */
+    uint64_t session_grace_ms;
     const char *recording_dir;    /* --recording-dir: NULL, sessions are not recorded */
     bool recording_all;           /* --recording-all: non-tty sessions too */
     bool record_input;            /* --record-input: keystrokes too (off: passwords) */

@@ -14,6 +14,7 @@
 
 #include "server/http_reply.h"
 #include "session/session.h"
+#include "session/session_internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -23,89 +24,6 @@
 #include <sys/socket.h>
 
 #include "session/exec_request.h"
-
-/* Exported by libwebsockets 4.1 but declared only in its private headers. */
-void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const char *caller);
-/* lws_write's Close opcode: private in 4.1 too (the gap at 4 in lws-write.h). */
-#define SESSION_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
-
-#define SESSION_OUT_PAYLOAD (64 * 1024) /* largest output payload per frame */
-/* Coalescing (session_fill): another read is appended to a waiting message
- * only while at least this much room is left, so reads stay PTY-sized. */
-#define SESSION_COALESCE_ROOM_MIN (4 * 1024)
-#define SESSION_IN_MAX (64 * 1024) /* stdin bytes waiting for the process */
-#define SESSION_WRITES_PER_WAKE 16 /* frames written per writeable callback at most */
-#define SESSION_ARGV_TEXT_MAX 512  /* "[sh -c exit 3]" in exit messages */
-/* How often the sweep looks at every session (see session_sweep): the bound
- * on how long an oversized frame header waits for its 1009, and a client
- * that hung up while its input was paused waits to be noticed. */
-#define SESSION_SWEEP_MS 100
-#define SESSION_LIMIT_MESSAGE_MAX 512
-#define SESSION_TOO_LARGE_REASON "message too large"
-#define SESSION_OOM_MESSAGE "podterm: out of memory"
-#define SESSION_SHUTDOWN_MESSAGE "podterm is shutting down"
-/* The ping's payload: any bytes do; a name helps whoever reads a capture. */
-#define SESSION_PING_PAYLOAD "podterm"
-
-struct session {
-    enum wsi_data_type type; /* WSI_DATA_SESSION: first, see server_internal.h */
-    struct server *server;
-    struct session *prev, *next; /* server->session_list */
-    struct lws *wsi;
-    enum proto_kind kind;
-    struct exec_request req;
-    struct backend_stream *stream;
-    struct proto_decoder dec;
-    /* Observers (session.h): told of input, output, resizes and the end. */
-    struct session_tap taps[SESSION_TAPS_MAX];
-    size_t taps_len;
-    bool tapped_end;
-    /* Limits (ExecPolicy): 0 none; checked by the sweep. */
-    uint64_t started_ms, active_ms;
-    unsigned max_duration_s, idle_timeout_s;
-    char limit_message[SESSION_LIMIT_MESSAGE_MAX];
-    const char *end_reason;
-
-    /* output: one message at a time, its payload growing while it waits */
-    uint8_t *out;     /* LWS_PRE + frame; NULL while idle */
-    size_t out_pay;   /* payload bytes waiting at out + LWS_PRE + the largest head (0: none) */
-    int out_ch;       /* their channel */
-    int next_channel; /* 1 or 2: alternate so neither stream starves */
-    bool ch_open[3];  /* [1], [2]: not yet at end of stream */
-    bool reading[3];  /* [1], [2]: backend notifications on */
-    bool output_held; /* an observer is behind (session_output_hold): the process waits */
-    bool initial_sent;
-    uint64_t unacked; /* flow kind: payload bytes not yet acknowledged */
-
-    /* input */
-    uint8_t *in; /* stdin the process has not taken yet */
-    size_t in_len, in_off;
-    bool rx_paused;
-    bool stdin_closed;
-    bool stdin_close_pending;
-    bool in_message;
-    uint64_t message_bytes;
-
-    /* end */
-    bool exited;
-    struct backend_exit exit;
-    bool status_sent;
-    bool close_sent;
-    bool closed;     /* the client side is gone */
-    bool too_large;  /* a frame header announced more than SERVER_MESSAGE_MAX */
-    bool peer_gone;  /* the client hung up while we were not reading (rx paused) */
-    bool failed;     /* podterm itself could not go on (out of memory): exit holds why */
-    bool going_away; /* ended by the server's shutdown: Close 1001, then hang up */
-
-    /* keepalive (--ping-interval): a ping every interval keeps proxies from
-     * cutting an idle session; a client that has sent nothing at all (no
-     * pong, no data) for an interval after a ping is gone. */
-    uint64_t rx_ms;    /* when the client last sent anything */
-    uint64_t ping_ms;  /* when the last ping was queued (0: none yet) */
-    bool ping_pending; /* a ping waits for the writeable callback */
-};
-
-static void session_fill(struct session *s);
 
 /* ---- taps ---- */
 
@@ -258,10 +176,45 @@ static const struct backend_stream_cbs session_cbs = {
  * socket takes it, so a keystroke's echo goes out as fast as before. Only the
  * waiting message's channel is read meanwhile (the other's readiness would
  * fire again and again), which keeps the order of what was read. */
-static void session_fill(struct session *s)
+/* No connection takes the output (detached, waiting for a resume): the
+ * process is read as usual, so that it runs on, and what it writes reaches
+ * the taps only (the screen the resumed page is repainted from, the
+ * recording). Bounded per event; readiness is level-triggered, so the rest
+ * comes on the next turn of the loop. */
+static void session_fill_detached(struct session *s)
+{
+    uint8_t buf[SESSION_DETACHED_READ];
+    for (int i = 0, idle = 0; i < SESSION_DETACHED_READS_PER_WAKE && idle < 2; i++) {
+        if (s->output_held) {
+            session_want_output(s, false); /* a tap is behind: wait for it */
+            return;
+        }
+        int ch = s->next_channel;
+        s->next_channel = ch == 1 ? 2 : 1;
+        ssize_t n = s->ch_open[ch] ? backend_stream_read(s->stream, ch, buf, sizeof(buf)) : -EAGAIN;
+        if (n > 0) {
+            session_tap_output(s, ch, buf, (size_t)n);
+            idle = 0;
+            continue;
+        }
+        if (n == 0 && s->ch_open[ch]) {
+            s->ch_open[ch] = false;
+            s->reading[ch] = false;
+            backend_stream_want_read(s->stream, ch, false);
+        }
+        idle++;
+    }
+    session_want_output(s, true);
+}
+
+void session_fill(struct session *s)
 {
     if (!s->stream || s->closed || s->failed)
         return;
+    if (!s->wsi) {
+        session_fill_detached(s);
+        return;
+    }
     size_t head = proto_frame_head(s->kind, SESSION_OUT_PAYLOAD);
     size_t cap = LWS_PRE + proto_frame_size(s->kind, SESSION_OUT_PAYLOAD);
     if (!s->out && !(s->out = malloc(cap))) {
@@ -314,7 +267,7 @@ static void session_fill(struct session *s)
     session_want_output(s, true);
 }
 
-static int session_write_frame(struct session *s, uint8_t *frame, size_t len)
+int session_write_frame(struct session *s, uint8_t *frame, size_t len)
 {
     enum lws_write_protocol type = proto_frame_is_text(s->kind) ? LWS_WRITE_TEXT : LWS_WRITE_BINARY;
     return lws_write(s->wsi, frame, len, type) < (int)len ? -1 : 0;
@@ -403,6 +356,9 @@ static int session_write_next(struct session *s)
     }
     if (!s->initial_sent)
         return session_write_initial(s) < 0 ? -1 : 1;
+    int rc = session_resume_write_next(s);
+    if (rc != 0)
+        return rc;
     if (s->ping_pending) {
         s->ping_pending = false;
         uint8_t ping[LWS_PRE + sizeof(SESSION_PING_PAYLOAD)];
@@ -666,7 +622,13 @@ void session_end_error(struct session *s, const char *reason, const char *messag
 
 void session_shutdown_all(struct server *server)
 {
-    for (struct session *s = server->session_list; s; s = s->next) {
+    for (struct session *s = server->session_list, *next; s; s = next) {
+        next = s->next;
+        if (!s->wsi && s->detached_ms) {
+            s->end_reason = "shutdown"; /* nobody to tell: it ends now */
+            session_free(s);
+            continue;
+        }
         if (s->exited || s->failed || !s->wsi)
             continue; /* ending already (its own Status goes out), or not yet open */
         s->end_reason = "shutdown";
@@ -702,9 +664,14 @@ void session_sweep(uv_timer_t *timer)
 {
     struct server *server = timer->data;
     uint64_t now = uv_now(server->loop);
-    for (struct session *s = server->session_list; s; s = s->next) {
-        if (s->wsi && s->stream)
+    for (struct session *s = server->session_list, *next; s; s = next) {
+        next = s->next;
+        if (s->stream && (s->wsi || s->detached_ms))
             session_check_limits(s, now);
+        if (!s->wsi && s->detached_ms && session_resume_expired(s, now)) {
+            session_free(s); /* nobody came back: the process ends (SIGHUP) */
+            continue;
+        }
         if (!s->wsi || s->close_sent || s->too_large || s->peer_gone)
             continue;
         if (session_frame_too_large(s)) {
@@ -788,6 +755,8 @@ struct session *session_new(struct server *server, enum proto_kind kind, struct 
 
 int session_on_established(struct session *s, struct lws *wsi)
 {
+    if (s->pending_wsi == wsi)
+        return session_resume_attach(s, wsi);
     s->wsi = wsi;
     s->started_ms = s->active_ms = s->rx_ms = uv_now(s->server->loop);
     struct backend_exec_request breq = {
@@ -819,10 +788,23 @@ int session_on_established(struct session *s, struct lws *wsi)
     return 0;
 }
 
-void session_on_closed(struct session *s)
+void session_on_peer_close(struct session *s)
 {
-    s->closed = true;
+    s->peer_closed = true;
+}
+
+void session_on_closed(struct session *s, struct lws *wsi)
+{
+    if (wsi != s->wsi) {
+        /* A resume that never got established: the session stays as it was. */
+        if (wsi == s->pending_wsi)
+            s->pending_wsi = NULL;
+        return;
+    }
     s->wsi = NULL;
+    if (session_resume_detach(s))
+        return;
+    s->closed = true;
     session_free(s);
 }
 
@@ -833,6 +815,8 @@ void session_free(struct session *s)
     if (s->stream)
         backend_stream_stop(s->stream);
     exec_request_clear(&s->req);
+    free(s->owner);
+    free(s->repaint);
     free(s->out);
     free(s->in);
     session_list_remove(s);

@@ -35,6 +35,20 @@ int session_tap_add(struct session *session, const struct session_tap_ops *ops, 
  * owner of a kind of tap finds its own (screen_tap.c's model). */
 void *session_tap_user(struct session *session, const struct session_tap_ops *ops);
 
+/* session_resume.c: the session's id (its audit id) and owner (the user
+ * who opened it), set once by upgrade.c; with grace_ms > 0 the session can
+ * be resumed (the caller checked it is a web terminal's tty session with a
+ * screen model) after its connection drops, for that long. */
+void session_identify(struct session *session, const char *id, const char *owner,
+                      uint64_t grace_ms);
+const char *session_id(const struct session *session);
+/* The live session with this id, or NULL. */
+struct session *session_find(struct server *server, const char *id);
+/* The upgrade of .../sessions/{id}/resume (upgrade_confirm's contract):
+ * the same user with the session's current token takes it over. */
+struct upgrade_offer;
+int session_resume_upgrade(struct server *server, struct lws *wsi, struct upgrade_offer *offer);
+
 /* End the session (with a Status naming the policy) after max_duration_s,
  * or after idle_timeout_s without input or output; 0: no such limit. */
 void session_limits_set(struct session *session, unsigned max_duration_s, const char *max_policy,
@@ -46,7 +60,11 @@ int session_on_receive(struct session *session, const void *in, size_t len);
 /* The client answered a ping (keepalive, --ping-interval). */
 void session_on_pong(struct session *session);
 int session_on_writeable(struct session *session);
-void session_on_closed(struct session *session);
+/* The client sent a Close: its session ends with the connection (no resume). */
+void session_on_peer_close(struct session *session);
+/* wsi: the connection that closed (the session's, or a resume's that was
+ * never established). */
+void session_on_closed(struct session *session, struct lws *wsi);
 /* The sessions running now, for the sessions API (src/api/api_live.c): a
  * view of each of server->session_list, newest first, at most cap of them
  * into out; returns how many are running in all. The views borrow the

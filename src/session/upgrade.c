@@ -130,9 +130,35 @@ static int upgrade_record_open(struct server *server, struct lws *wsi, struct up
 static void upgrade_taps_attach(struct server *server, struct session *session,
                                 struct upgrade_offer *offer, struct record *rec, bool tty)
 {
+    const struct admission *adm = offer->admission;
+    char id[AUDIT_ID_LEN + 1] = "";
+    if (adm)
+        memcpy(id, adm->audit_id, sizeof(id));
+    const char *owner = adm ? adm->user.user : NULL;
     record_attach(rec, session);
-    upgrade_admission_attach(session, offer);
     upgrade_screen_attach(server, session, tty);
+    /* A web terminal (the flow protocol) can come back after a drop, when
+     * there is a screen to repaint it from. */
+    bool resumable = tty && offer->neg.kind == PROTO_KIND_PODTERM && session_screen(session);
+    session_identify(session, id, owner, resumable ? server->opts.session_grace_ms : 0);
+    upgrade_admission_attach(session, offer);
+}
+
+/* .../sessions/{id}/{resume,watch,join}: a live session taken over or
+ * looked at, in both modes (these paths are never the gateway's). */
+static bool upgrade_is_sessions_path(const struct upgrade_offer *offer)
+{
+    const struct admission *adm = offer->admission;
+    return adm && adm->attrs.resource_request && strcmp(adm->attrs.api_group, "podterm.dev") == 0;
+}
+
+static int upgrade_sessions(struct server *server, struct lws *wsi, struct upgrade_offer *offer)
+{
+    const char *sub = offer->admission->attrs.subresource;
+    if (strcmp(offer->admission->attrs.resource, "sessions") == 0 && strcmp(sub, "resume") == 0)
+        return session_resume_upgrade(server, wsi, offer);
+    return upgrade_refuse_status(wsi, 404, "NotFound",
+                                 "the server could not find the requested resource");
 }
 
 /* Gateway mode: gateway.c opened the upstream stream before this upgrade
@@ -200,6 +226,8 @@ int upgrade_confirm(struct server *server, struct lws *wsi)
     int rc;
     if ((rc = upgrade_check_handshake(wsi)) != 0)
         return rc;
+    if (upgrade_is_sessions_path(offer))
+        return upgrade_sessions(server, wsi, offer);
     if (server->opts.gateway)
         return upgrade_gateway(server, wsi, offer, kind, nrc);
 

@@ -1,0 +1,138 @@
+/* session_internal.h - the session's state, shared by the files that make
+ * one session: session.c (the bridge), session_resume.c (a dropped web
+ * terminal taken over by a new connection). Not for use elsewhere. */
+#ifndef PODTERM_SESSION_INTERNAL_H
+#define PODTERM_SESSION_INTERNAL_H
+
+#include "server/server_internal.h"
+
+#include "audit/audit.h"
+#include "session/exec_request.h"
+#include "session/session.h"
+
+/* Exported by libwebsockets 4.1 but declared only in its private headers. */
+void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const char *caller);
+/* lws_write's Close opcode: private in 4.1 too (the gap at 4 in lws-write.h). */
+#define SESSION_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
+
+#define SESSION_OUT_PAYLOAD (64 * 1024) /* largest output payload per frame */
+/* Coalescing (session_fill): another read is appended to a waiting message
+ * only while at least this much room is left, so reads stay PTY-sized. */
+#define SESSION_COALESCE_ROOM_MIN (4 * 1024)
+#define SESSION_IN_MAX (64 * 1024) /* stdin bytes waiting for the process */
+#define SESSION_WRITES_PER_WAKE 16 /* frames written per writeable callback at most */
+#define SESSION_ARGV_TEXT_MAX 512  /* "[sh -c exit 3]" in exit messages */
+/* How often the sweep looks at every session (see session_sweep): the bound
+ * on how long an oversized frame header waits for its 1009, and a client
+ * that hung up while its input was paused waits to be noticed. */
+#define SESSION_SWEEP_MS 100
+#define SESSION_LIMIT_MESSAGE_MAX 512
+#define SESSION_TOO_LARGE_REASON "message too large"
+#define SESSION_OOM_MESSAGE "podterm: out of memory"
+#define SESSION_SHUTDOWN_MESSAGE "podterm is shutting down"
+/* The ping's payload: any bytes do; a name helps whoever reads a capture. */
+#define SESSION_PING_PAYLOAD "podterm"
+/* Resume: a token is SESSION_RESUME_BYTES random bytes in hex, within the
+ * negotiation's PROTO_RESUME_MAX. */
+#define SESSION_RESUME_BYTES 32
+#define SESSION_RESUME_TOKEN_LEN (2 * SESSION_RESUME_BYTES)
+/* The info message (channel 7) a session sends its page. */
+#define SESSION_INFO_MAX 256
+/* Output read per readable event while no connection takes it (detached):
+ * it feeds the taps (screen, recording) and is dropped. */
+#define SESSION_DETACHED_READ (16 * 1024)
+#define SESSION_DETACHED_READS_PER_WAKE 16
+
+struct session {
+    enum wsi_data_type type; /* WSI_DATA_SESSION: first, see server_internal.h */
+    struct server *server;
+    struct session *prev, *next; /* server->session_list */
+    struct lws *wsi;
+    enum proto_kind kind;
+    struct exec_request req;
+    struct backend_stream *stream;
+    struct proto_decoder dec;
+    /* Observers (session.h): told of input, output, resizes and the end. */
+    struct session_tap taps[SESSION_TAPS_MAX];
+    size_t taps_len;
+    bool tapped_end;
+    /* Limits (ExecPolicy): 0 none; checked by the sweep. */
+    uint64_t started_ms, active_ms;
+    unsigned max_duration_s, idle_timeout_s;
+    char limit_message[SESSION_LIMIT_MESSAGE_MAX];
+    const char *end_reason;
+
+    /* output: one message at a time, its payload growing while it waits */
+    uint8_t *out;     /* LWS_PRE + frame; NULL while idle */
+    size_t out_pay;   /* payload bytes waiting at out + LWS_PRE + the largest head (0: none) */
+    int out_ch;       /* their channel */
+    int next_channel; /* 1 or 2: alternate so neither stream starves */
+    bool ch_open[3];  /* [1], [2]: not yet at end of stream */
+    bool reading[3];  /* [1], [2]: backend notifications on */
+    bool output_held; /* an observer is behind (session_output_hold): the process waits */
+    bool initial_sent;
+    uint64_t unacked; /* flow kind: payload bytes not yet acknowledged */
+
+    /* input */
+    uint8_t *in; /* stdin the process has not taken yet */
+    size_t in_len, in_off;
+    bool rx_paused;
+    bool stdin_closed;
+    bool stdin_close_pending;
+    bool in_message;
+    uint64_t message_bytes;
+
+    /* end */
+    bool exited;
+    struct backend_exit exit;
+    bool status_sent;
+    bool close_sent;
+    bool closed;     /* the client side is gone */
+    bool too_large;  /* a frame header announced more than SERVER_MESSAGE_MAX */
+    bool peer_gone;  /* the client hung up while we were not reading (rx paused) */
+    bool failed;     /* podterm itself could not go on (out of memory): exit holds why */
+    bool going_away; /* ended by the server's shutdown: Close 1001, then hang up */
+
+    /* keepalive (--ping-interval): a ping every interval keeps proxies from
+     * cutting an idle session; a client that has sent nothing at all (no
+     * pong, no data) for an interval after a ping is gone. */
+    uint64_t rx_ms;    /* when the client last sent anything */
+    uint64_t ping_ms;  /* when the last ping was queued (0: none yet) */
+    bool ping_pending; /* a ping waits for the writeable callback */
+
+    /* resume (--session-grace, session_resume.c): a web terminal's session
+     * outlives a connection that dropped without a Close */
+    char id[AUDIT_ID_LEN + 1];   /* its audit id ("" until set) */
+    uint64_t grace_ms;           /* 0: not resumable */
+    char resume_token[SESSION_RESUME_TOKEN_LEN + 1];
+    uint64_t detached_ms;        /* when the connection dropped (0: attached) */
+    bool peer_closed;            /* the client sent a Close: ended on purpose */
+    bool info_pending;           /* the channel-7 session message waits */
+    bool repaint_pending;        /* a resumed connection waits for its screen */
+    unsigned resumes;            /* connections that took the session over */
+    char *owner;                 /* the user who opened it: the only one who may resume */
+    struct lws *pending_wsi;     /* a resume's connection, upgraded, not yet established */
+    uint8_t *repaint;            /* the screen, for a resumed connection */
+    size_t repaint_len, repaint_off;
+};
+
+/* session.c, for session_resume.c */
+void session_fill(struct session *s);
+int session_write_frame(struct session *s, uint8_t *frame, size_t len);
+
+/* session_resume.c, for session.c */
+/* The connection dropped without a Close: true when the session is kept
+ * for a resume (detached: no wsi), false when it ends now. */
+bool session_resume_detach(struct session *s);
+/* The sweep's look at a detached session: true when its grace is over
+ * (the caller frees it). */
+bool session_resume_expired(struct session *s, uint64_t now);
+/* The writeable callback's steps after the initial frame: the info
+ * message and the repaint of a resumed connection. 1 wrote one, 0 none
+ * due, -1 the connection failed. */
+int session_resume_write_next(struct session *s);
+/* LWS_CALLBACK_ESTABLISHED of a resume's connection: it takes the session. */
+int session_resume_attach(struct session *s, struct lws *wsi);
+
+
+#endif

@@ -1,0 +1,236 @@
+"""Resume (issue 11): a web terminal's session (tty, v1.flow.podterm.dev)
+outlives a connection that dropped without a Close. The page learns an id
+and a token on channel 7, reconnects to .../sessions/{id}/resume offering
+the token as a subprotocol item, and gets the screen repainted: same
+process, same screen, input goes on. A Close ends the session as always;
+API clients' subprotocols are never resumable; another user, an old token
+or a late page is refused; after the grace the process is ended and the
+audit says why."""
+import json
+import os
+import re
+import socket
+import time
+
+import pytest
+
+from podterm_client import (OP_BINARY, OP_CLOSE, V5, assert_status_response, exec_path,
+                            token_item, ws_open)
+from podterm_server import Podterm
+
+FLOW = "v1.flow.podterm.dev"
+BASE = "/apis/podterm.dev/v1alpha1/sessions"
+TOKENS = "alice-token-1,alice,1001\nbob-token-2,bob,1002\n"
+
+
+def resume_path(sid):
+    return f"{BASE}/{sid}/resume"
+
+
+def offer(token, resume=None, kind=FLOW):
+    items = [token_item(token)] if token else []
+    if resume is not None:
+        items.append(f"resume.podterm.dev.{resume}")
+    return items + [kind]
+
+
+def read_until(ws, pred, timeout=10.0, what="output"):
+    """Reads messages until pred(stdout so far, infos) holds; returns both."""
+    deadline = time.monotonic() + timeout
+    out, infos = b"", []
+    while not pred(out, infos):
+        op, payload = ws.recv_message(deadline)
+        assert op != OP_CLOSE, f"closed while waiting for {what}: {out!r} {infos!r}"
+        if op == OP_BINARY and payload[:1] == b"\x01":
+            out += payload[1:]
+        elif op == OP_BINARY and payload[:1] == b"\x07":
+            infos.append(json.loads(payload[1:]))
+    return out, infos
+
+
+def ack_all(ws, out):
+    if out:
+        ws.send_channel(6, str(len(out)).encode())
+
+
+def open_shell(port, token="alice-token-1"):
+    resp, ws = ws_open(port, exec_path(["sh"], stdin=True, tty=True), offer(token))
+    assert resp.status == 101 and resp.header("Sec-WebSocket-Protocol") == FLOW, resp
+    ws.send_channel(4, b'{"Width":80,"Height":24}')
+    ws.send_channel(0, b"echo PID=$$; PS1='$ '\n")
+    out, infos = read_until(ws, lambda o, i: re.search(rb"PID=\d+", o) and i)
+    ack_all(ws, out)
+    info = infos[0]
+    assert sorted(info) == ["grace", "id", "resume", "type"], info
+    assert info["type"] == "session"
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+                        info["id"]), info
+    assert re.fullmatch(r"[0-9a-f]{64}", info["resume"]), info
+    pid = int(re.search(rb"PID=(\d+)", out).group(1))
+    return ws, info, pid
+
+
+def drop(ws):
+    """The network goes away: no Close frame, the TCP connection just ends."""
+    ws.conn.sock.shutdown(socket.SHUT_RDWR)
+    ws.conn.close()
+
+
+@pytest.fixture
+def srv():
+    s = Podterm(["--token-auth-file", "{dir}/tokens.csv", "--session-grace", "5s",
+                 "--audit-log-path", "{dir}/audit.log"],
+                files={"tokens.csv": TOKENS}, name="resume")
+    yield s
+    assert s.stop() == []
+
+
+def audit_events(srv):
+    with open(os.path.join(srv.dir, "audit.log")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def test_dropped_connection_is_resumed_with_the_same_process_and_screen(srv):
+    ws, info, pid = open_shell(srv.port)
+    ws.send_channel(0, b"printf 'half-typed'")  # no newline: on the line, not run
+    read_until(ws, lambda o, i: b"half-typed" in o)
+    drop(ws)
+    # While nobody is connected the process runs on (and its output feeds the screen).
+    time.sleep(0.3)
+    assert pid in srv.children() or os.path.exists(f"/proc/{pid}")
+    resp, ws2 = ws_open(srv.port, resume_path(info["id"]),
+                        offer("alice-token-1", info["resume"]))
+    assert resp.status == 101 and resp.header("Sec-WebSocket-Protocol") == FLOW, resp
+    op, first = ws2.recv_message(time.monotonic() + 5)
+    assert (op, first) == (OP_BINARY, b"\x01")  # the initial empty stdout message
+    out, infos = read_until(ws2, lambda o, i: i and b"half-typed" in o, what="repaint")
+    assert infos[0]["type"] == "session" and infos[0]["id"] == info["id"]
+    assert infos[0]["resume"] != info["resume"], "a resume hands out a new token"
+    # The repaint is a whole screen: modes set, cleared, the line with the text.
+    assert out.startswith(b"\x1b["), out[:40]
+    assert b"half-typed" in out
+    ack_all(ws2, out)
+    ws2.send_channel(0, b"\x15echo again PID=$$\n")  # ^U clears the half-typed line
+    out, _ = read_until(ws2, lambda o, i: re.search(rb"again PID=\d+", o))
+    assert int(re.search(rb"again PID=(\d+)", out).group(1)) == pid
+    ws2.send_channel(0, b"exit 7\n")
+    t = ws2.collect(10)
+    assert json.loads(t.status())["details"]["causes"][0]["message"] == "7", t.status()
+    # The old token is spent.
+    resp, none = ws_open(srv.port, resume_path(info["id"]), offer("alice-token-1", info["resume"]))
+    assert none is None and resp.status == 404, resp
+
+
+def test_resume_refusals(srv):
+    ws, info, pid = open_shell(srv.port)
+    drop(ws)
+    sid, tok = info["id"], info["resume"]
+    # Another user with the right token: 403, the same words as a wrong token.
+    forbidden = "the resume token is not valid for this session and user"
+    resp, _ = ws_open(srv.port, resume_path(sid), offer("bob-token-2", tok))
+    assert_status_response(resp, 403, "Forbidden", forbidden)
+    resp, _ = ws_open(srv.port, resume_path(sid), offer("alice-token-1", "0" * 64))
+    assert_status_response(resp, 403, "Forbidden", forbidden)
+    # No token item at all.
+    resp, _ = ws_open(srv.port, resume_path(sid), offer("alice-token-1"))
+    assert_status_response(resp, 400, "BadRequest",
+                           "a resume offers its token as the Sec-WebSocket-Protocol item "
+                           "resume.podterm.dev.<token>")
+    # A token item that is not one (bad characters): refused like a bad bearer item.
+    resp, _ = ws_open(srv.port, resume_path(sid), offer("alice-token-1", "a+b"))
+    assert resp.status == 401, resp
+    # Unknown session.
+    other = "0a1b2c3d-1111-4222-8333-444455556666"
+    resp, _ = ws_open(srv.port, resume_path(other), offer("alice-token-1", tok))
+    assert_status_response(resp, 404, "NotFound",
+                           f'sessions.podterm.dev "{other}" not found')
+    # Without credentials: the front door's 401 before anything else.
+    resp, _ = ws_open(srv.port, resume_path(sid), offer(None, tok))
+    assert resp.status == 401, resp
+    # After all that the owner still gets in.
+    resp, ws2 = ws_open(srv.port, resume_path(sid), offer("alice-token-1", tok))
+    assert resp.status == 101, resp
+    ws2.send_channel(0, b"exit 0\n")
+    t = ws2.collect(10)
+    assert json.loads(t.status())["status"] == "Success"
+
+
+def test_close_frame_ends_the_session(srv):
+    ws, info, pid = open_shell(srv.port)
+    ws.send_close(1001)
+    ws.wait_closed()
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{pid}"), "a Close ends the session at once"
+    resp, _ = ws_open(srv.port, resume_path(info["id"]), offer("alice-token-1", info["resume"]))
+    assert resp.status == 404, resp
+
+
+def test_grace_expiry_ends_the_process_and_the_audit_says_so(srv):
+    ws, info, pid = open_shell(srv.port)
+    t0 = time.monotonic()
+    drop(ws)
+    deadline = t0 + 15
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    took = time.monotonic() - t0
+    assert not os.path.exists(f"/proc/{pid}")
+    assert 4.5 < took < 8, took  # --session-grace 5s (+ the sweep)
+    resp, _ = ws_open(srv.port, resume_path(info["id"]), offer("alice-token-1", info["resume"]))
+    assert resp.status == 404, resp
+    deadline = time.monotonic() + 5
+    ends = []
+    while not ends and time.monotonic() < deadline:
+        ends = [e for e in audit_events(srv) if e["auditID"] == info["id"] and
+                e["stage"] == "ResponseComplete"]
+        time.sleep(0.1)
+    ann = ends[0].get("annotations", {})
+    assert ann.get("podterm.dev/end-reason") == "grace-expired", ends[0]
+
+
+def test_output_while_detached_is_in_the_repaint(srv):
+    """The process writes while nobody is connected: the resumed page sees
+    the screen as it is now, not as it was at the drop."""
+    ws, info, pid = open_shell(srv.port)
+    ws.send_channel(0, b"sleep 1; echo LATE-LINE\n")
+    drop(ws)
+    time.sleep(1.8)
+    resp, ws2 = ws_open(srv.port, resume_path(info["id"]), offer("alice-token-1", info["resume"]))
+    assert resp.status == 101, resp
+    out, _ = read_until(ws2, lambda o, i: b"LATE-LINE" in o, what="the late line in the repaint")
+    ws2.send_channel(0, b"exit\n")
+    ws2.collect(10)
+
+
+@pytest.mark.parametrize("kind", [V5, "v4.channel.k8s.io"])
+def test_api_clients_are_never_resumable(srv, kind):
+    resp, ws = ws_open(srv.port, exec_path(["sh"], stdin=True, tty=True), offer("alice-token-1", kind=kind))
+    assert resp.status == 101
+    ws.send_channel(0, b"echo PID=$$\n")
+    deadline = time.monotonic() + 10
+    out = b""
+    while not re.search(rb"PID=\d+", out):
+        op, payload = ws.recv_message(deadline)
+        assert payload[:1] != b"\x07", "no channel 7 outside the flow protocol"
+        out += payload[1:]
+    pid = int(re.search(rb"PID=(\d+)", out).group(1))
+    drop(ws)
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{pid}"), "closing an API client's connection ends it"
+
+
+def test_takeover_of_a_connection_that_looks_alive(srv):
+    """The page comes back before the server noticed the old connection die
+    (no FIN reached it): the new connection takes over, the old one is hung up."""
+    ws, info, pid = open_shell(srv.port)
+    resp, ws2 = ws_open(srv.port, resume_path(info["id"]), offer("alice-token-1", info["resume"]))
+    assert resp.status == 101, resp
+    assert ws.wait_closed(5), "the old connection is hung up"
+    ws2.send_channel(0, b"echo again PID=$$\n")
+    out, _ = read_until(ws2, lambda o, i: re.search(rb"again PID=\d+", o))
+    assert int(re.search(rb"again PID=(\d+)", out).group(1)) == pid
+    ws2.send_channel(0, b"exit\n")
+    ws2.collect(10)
