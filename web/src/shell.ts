@@ -374,7 +374,7 @@ export class ShellView {
       }
       const detail = ` (${left} s left)`;
       if (this.resumeDetail.textContent !== detail) this.resumeDetail.textContent = detail;
-      this.ctx.setState('reconnecting', 'Reconnecting', `${detail.trimStart()}…`);
+      this.ctx.setState('reconnecting', 'Reconnecting', `${detail}…`);
     };
     tick();
     this.countdownTimer = window.setInterval(tick, 250);
