@@ -120,6 +120,39 @@ describe('watch and join', () => {
     for (const p of [a, b, c]) assert.deepEqual(p.errors, []);
   });
 
+  test('a join opened from a link is read-only until typing is allowed', async () => {
+    const a = await newPage(browser);
+    const idPromise = sessionId(a);
+    await a.goto(`${server.url}#/default/local/shell`);
+    await preparePrompt(a);
+    const id = await idPromise;
+
+    const c = await newPage(browser);
+    await c.goto(`${server.url}#/-/sessions/${id}/join`);
+    await waitForState(c, 'connected', 15000);
+    assert.equal(await c.locator('#watch-title').innerText(), "Watching system:anonymous's session (read-only)");
+    assert.equal(
+      await c.locator('.banner-text').innerText(),
+      "This link joins system:anonymous's session: what you type would go to their terminal. It is read-only until you allow typing.",
+    );
+    await c.locator('.term').click();
+    await c.keyboard.type('echo early-$((5*5))\n');
+    await run(a, 'echo mark-$((1+1))');
+    await waitForText(a, /^mark-2$/);
+    await waitForText(c, /^mark-2$/);
+    for (const l of await lines(a)) assert.ok(!l.includes('early-'), l);
+
+    await c.getByRole('button', { name: 'Allow typing' }).click();
+    assert.equal(await c.locator('#watch-title').innerText(), "Joined system:anonymous's session (read-write)");
+    assert.equal(await c.locator('.banner').isVisible(), false);
+    await c.keyboard.type('echo late-$((5*5))\n');
+    await waitForText(a, /^late-25$/);
+    assert.deepEqual(a.errors, []);
+    assert.deepEqual(c.errors, []);
+    await c.close();
+    await a.close();
+  });
+
   test('an unknown session: the Status, not a terminal', async () => {
     const page = await newPage(browser);
     const missing = '0a1b2c3d-9999-4222-8333-444455556666';

@@ -96,7 +96,7 @@ class App {
     this.setWatchers('');
     if (r.view === 'sessions') this.showSessions();
     else if (r.view === 'replay') this.showReplay(r.id);
-    else if (r.view === 'watch') this.showWatch(r.id, r.mode);
+    else if (r.view === 'watch') this.showWatch(r.id, r.mode, !own);
     else if (r.view === 'shell' && r.command.length && !own) this.confirmShell(r);
     else if (r.view === 'shell') this.showShell(r);
     else this.showPicker(r.namespace, autoOpen);
@@ -163,15 +163,20 @@ class App {
     view.start();
   }
 
-  /** Someone's live session; nothing runs, so a link may open it directly. */
-  private showWatch(id: string, mode: WatchMode): void {
+  /**
+   * Someone's live session. Nothing runs by opening it, so a link may; but
+   * a join from a link (fromLink) starts read-only until the person allows
+   * typing: anyone can make such a link, and a screen that looks like one's
+   * own shell or a password prompt must not get one's keys unasked.
+   */
+  private showWatch(id: string, mode: WatchMode, fromLink: boolean): void {
     document.title = `${mode === 'watch' ? 'Watching' : 'Joined'} — podterm`;
     this.where.replaceChildren();
     this.setState('connecting', '');
     this.setShellButtons(false);
     this.btnFind.hidden = false;
     this.btnPods.hidden = false;
-    const view = new WatchView(id, mode, {
+    const view = new WatchView(id, mode, fromLink && mode === 'join', {
       theme: () => this.theme,
       setState: (s, label, detail) => this.setState(s, label, detail),
       askToken: (m) => this.askToken(m),

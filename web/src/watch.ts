@@ -4,7 +4,8 @@
 // size (channel-7 `size` messages), so this one never fits itself to the
 // window nor sends a resize. A watcher's keys go nowhere: xterm's input is
 // off. When the owner's session ends, the server says so (Status, Close) and
-// the view shows how it ended, from the sessions API.
+// the view shows how it ended, from the sessions API. A join opened from a
+// link (not from the Sessions view) sends no key until the person allows it.
 
 import { ApiError, getSession, getToken, NetworkError, type SessionItem } from './api';
 import { h } from './dom';
@@ -43,21 +44,26 @@ export class WatchView {
   private retryTimer = 0;
   private attempt = 0;
   private disposed = false;
+  private user = '';
+  // Join only: whether keys go to the session (false until allowed, for a join from a link).
+  private typing: boolean;
 
   constructor(
     private readonly id: string,
     readonly mode: WatchMode,
+    askFirst: boolean,
     private readonly ctx: WatchContext,
   ) {
+    this.typing = mode === 'join' && !askFirst;
     this.view = new TermView(
       mode === 'watch' ? 'Watched terminal (read-only)' : 'Joined terminal',
       ctx.theme(),
       {
         data: (d) => {
-          if (this.mode === 'join') this.session?.input(d);
+          if (this.typing) this.session?.input(d);
         },
         binary: (d) => {
-          if (this.mode === 'join') this.session?.inputBinary(d);
+          if (this.typing) this.session?.inputBinary(d);
         },
         resize: () => {}, // the owner's terminal decides the size
         leave: () => ctx.focusToolbar(),
@@ -107,7 +113,8 @@ export class WatchView {
   }
 
   private describe(s: SessionItem): void {
-    this.title.textContent = plainText(watchTitle(this.mode, s.spec.user));
+    this.user = s.spec.user;
+    this.title.textContent = plainText(this.mode === 'join' && !this.typing ? watchTitle('watch', s.spec.user) : watchTitle(this.mode, s.spec.user));
     const cmd = sessionCommand(s);
     this.where.textContent = plainText(`${sessionWhere(s)}${cmd ? ` $ ${cmd}` : ''}`);
   }
@@ -118,7 +125,8 @@ export class WatchView {
       {
         open: () => {
           this.hideBanner();
-          this.ctx.setState('connected', this.mode === 'watch' ? 'Watching' : 'Joined');
+          this.ctx.setState('connected', this.mode === 'join' && this.typing ? 'Joined' : 'Watching');
+          if (this.mode === 'join' && !this.typing) this.askToType();
           this.view.focus();
         },
         output: (data, done) => this.view.write(data, done),
@@ -168,6 +176,23 @@ export class WatchView {
         else this.apiFailed(err);
       },
     );
+  }
+
+  /** A join from a link: read-only until the person says their keys may go to this session. */
+  private askToType(): void {
+    this.showBanner(
+      `This link joins ${this.user}'s session: what you type would go to their terminal. It is read-only until you allow typing.`,
+      [['Allow typing', () => this.allowTyping()], this.backButton()],
+      'warn',
+    );
+  }
+
+  private allowTyping(): void {
+    this.typing = true;
+    this.hideBanner();
+    this.title.textContent = plainText(watchTitle('join', this.user));
+    this.ctx.setState('connected', 'Joined');
+    this.view.focus();
   }
 
   private retry(): void {
