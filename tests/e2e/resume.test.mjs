@@ -157,6 +157,9 @@ describe('resume after a network drop', () => {
     await run(page, 'echo PID=$$');
     await waitForText(page, /^PID=\d+$/);
     const pid = await lastMatch(page, /^PID=(\d+)$/);
+    // More lines than the screen has: the first ones are in xterm's scrollback.
+    await run(page, "seq -f 'scroll-%04g' 1 60");
+    await waitForText(page, /^scroll-0060$/);
     const [first] = await waitUntil('the session message', () => sessionMessages(seen).length === 1 && sessionMessages(seen));
     assert.equal(first.grace, 60);
     assert.match(first.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -213,6 +216,11 @@ describe('resume after a network drop', () => {
       await page.keyboard.press('Enter');
       await page.waitForFunction((p) => window.podterm.cursorLine() === p, PROMPT, { timeout: 10000, polling: 50 });
       assert.equal(readFileSync(file, 'utf8'), 'unsaved-alpha-1234-more-beta\n');
+      // The same terminal: its scrollback from before the cut is still
+      // there. (The main screen under vim is not: the server's repaint
+      // clears it, its model has only the screen in use.)
+      const after = await lines(page);
+      assert.ok(after.includes('scroll-0001') && after.includes('scroll-0020'), JSON.stringify(after.filter((l) => l !== '')));
 
       await run(page, 'echo PID2=$$');
       await waitForText(page, /^PID2=\d+$/);
