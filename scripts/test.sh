@@ -2,7 +2,8 @@
 # Runs the test suites and prints one closing line "N passed, N failed"
 # (N counting suites); exits non-zero if any suite failed.
 #
-# Usage: scripts/test.sh [unit|fuzz|interop|gateway|admission|e2e|coverage ...]   (default: all)
+# Usage: scripts/test.sh [unit|fuzz|interop|gateway|admission|hostile|e2e|bench_smoke|faults|
+#                        deploy|coverage ...]   (default: all, the socket suites two at a time)
 #
 # Every suite runs against the ASan+UBSan build, so memory errors found by real
 # clients fail the run. PODTERM_BIN overrides the binary the interop and e2e
@@ -68,30 +69,30 @@ suite_unit() {
 
 suite_fuzz() {
     # Every libFuzzer target briefly, from its committed seeds (FUZZ_SECONDS
-    # each, default 7: about two minutes in all); a crash, leak or timeout
+    # each, default 3, one target per core); a crash, leak or timeout
     # fails the suite. `make fuzz` runs the long campaign.
     cmake -S . -B "$fuzz" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
         -DPODTERM_SANITIZE=ON -DPODTERM_FUZZ=ON -DPODTERM_TESTS=OFF >/dev/null &&
         cmake --build "$fuzz" -j "$jobs" || return 1
-    FUZZ_BUILD=$fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-3} FUZZ_KEEP=0 tests/fuzz/run.sh
+    FUZZ_BUILD=$fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-3} FUZZ_KEEP=0 FUZZ_JOBS=$jobs tests/fuzz/run.sh
 }
 
 suite_interop() {
     [ -d tests/interop ] || return 0
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/interop
+    PODTERM_TEST_LOGS=$root/tests/out/interop /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/interop
 }
 
 suite_gateway() {
     # Gateway mode against an upstream podterm serving TLS (tests/gateway/conftest.py).
     [ -d tests/gateway ] || return 0
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/gateway
+    PODTERM_TEST_LOGS=$root/tests/out/gateway /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/gateway
 }
 
 suite_admission() {
     # Authorization (RBAC, ExecPolicy) and the audit log, local and gateway
     # mode, with real kubectl (tests/admission/conftest.py).
     [ -d tests/admission ] || return 0
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/admission
+    PODTERM_TEST_LOGS=$root/tests/out/admission /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/admission
 }
 
 suite_deploy() {
@@ -113,7 +114,7 @@ suite_hostile() {
     # Hostile peers over real sockets against local, TLS and gateway fronts
     # (tests/hostile/conftest.py); HOSTILE_SEED replays another random seed.
     [ -d tests/hostile ] || return 0
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/hostile
+    PODTERM_TEST_LOGS=$root/tests/out/hostile /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/hostile
 }
 
 suite_e2e() {
@@ -148,25 +149,69 @@ suite_coverage() {
         "$root/src" | /usr/bin/python3 scripts/coverage_report.py tests/coverage-floor.txt
 }
 
+# Suites side by side (a full run only): each of the socket suites keeps a
+# core busy for about two thirds of its time (it waits on timers, lws's
+# close handshakes and its clients), so two of them share the machine's
+# cores and take little longer than the longer one alone. Each writes to
+# its own log; both are printed, one after the other, when both are done,
+# and each counts as a suite of its own. Arguments: groups of suites, the
+# suites of one group one after the other ("gateway hostile").
+run_side_by_side() {
+    local dir=tests/out/suite-logs group s pids=()
+    mkdir -p "$dir"
+    for group in "$@"; do
+        (
+            for s in $group; do
+                t0=$SECONDS
+                "suite_$s" >"$dir/$s.log" 2>&1
+                echo "$? $((SECONDS - t0))" >"$dir/$s.rc"
+            done
+        ) &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    for group in "$@"; do
+        for s in $group; do
+            local rc=1 secs=?
+            echo "=== suite: $s (side by side: $*)"
+            cat "$dir/$s.log"
+            [ -f "$dir/$s.rc" ] && read -r rc secs <"$dir/$s.rc"
+            if [ "$rc" = 0 ]; then
+                passed=$((passed + 1))
+                echo "=== suite: $s passed ($secs s)"
+            else
+                failed=$((failed + 1))
+                failed_names+=("$s")
+                echo "=== suite: $s FAILED ($secs s)"
+            fi
+        done
+    done
+    rm -f "$dir"/*.rc
+}
+
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz interop gateway admission hostile e2e bench_smoke)
 # A run of any suite starts a fresh measurement; "coverage" alone reads the last one.
 if [ "$coverage" = ON ] && [ "${suites[*]}" != coverage ]; then
     rm -rf "$profiles"
     mkdir -p "$profiles"
 fi
-# After a full run (no suites named), the coverage step closes it.
-[ $# -eq 0 ] && [ "$coverage" = ON ] && coverage_step=1
 
-[ $# -eq 0 ] && suites+=(faults) # fault injection (tests/faults/) runs in every full run
-[ $# -eq 0 ] && suites+=(deploy) # and the deploy/ checks (tests/deploy/)
 run_suite build-gcc build_gcc
 run_suite build-asan build_asan
-if [ "$failed" -eq 0 ]; then
+if [ "$failed" -eq 0 ] && [ $# -eq 0 ]; then
+    # The full run: every suite, the fault injection (tests/faults/) and the
+    # deploy/ checks (tests/deploy/) included, then the coverage step.
+    run_suite unit suite_unit
+    run_suite fuzz suite_fuzz
+    run_side_by_side "interop admission" "gateway hostile"
+    for s in e2e bench_smoke faults deploy; do
+        run_suite "$s" "suite_$s"
+    done
+    [ "$coverage" = ON ] && run_suite coverage suite_coverage
+elif [ "$failed" -eq 0 ]; then
     for s in "${suites[@]}"; do
         run_suite "$s" "suite_$s"
     done
-    [ -n "${coverage_step:-}" ] && run_suite coverage suite_coverage
 fi
 
 echo

@@ -287,6 +287,7 @@ void server_shutdown(struct server *server)
     tls_front_close(server->tls);
     server->tls = NULL;
     listener_close(server->listener);
+    session_resume_end_all(server); /* the detached ones: no wsi to close them */
     /* Closes every wsi (sessions get LWS_CALLBACK_CLOSED) and lets lws release
      * its handles on the foreign loop; the caller runs the loop to finish,
      * then server_free completes the destroy (lws 4.1's two-step teardown on
@@ -344,6 +345,7 @@ bool server_drain(struct server *server, uint64_t grace_ms, void (*drained)(void
     server->drained_user = user;
     server->drain_deadline_ms = uv_now(server->loop) + grace_ms + SERVER_DRAIN_CLOSE_MS;
     uv_timer_start(&server->drain_timer, server_drain_step, grace_ms, 0);
+    session_resume_end_all(server); /* may end the drain at once (server_sessions_gone) */
     return true;
 }
 

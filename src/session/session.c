@@ -622,13 +622,8 @@ void session_end_error(struct session *s, const char *reason, const char *messag
 
 void session_shutdown_all(struct server *server)
 {
-    for (struct session *s = server->session_list, *next; s; s = next) {
-        next = s->next;
-        if (!s->wsi && s->detached_ms) {
-            s->end_reason = "shutdown"; /* nobody to tell: it ends now */
-            session_free(s);
-            continue;
-        }
+    session_resume_end_all(server);
+    for (struct session *s = server->session_list; s; s = s->next) {
         if (s->exited || s->failed || !s->wsi)
             continue; /* ending already (its own Status goes out), or not yet open */
         s->end_reason = "shutdown";
@@ -814,6 +809,7 @@ void session_free(struct session *s)
         return;
     if (s->stream)
         backend_stream_stop(s->stream);
+    session_resume_forget(s);
     exec_request_clear(&s->req);
     free(s->owner);
     free(s->repaint);

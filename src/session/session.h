@@ -86,6 +86,9 @@ void session_output_hold(struct session *session, bool hold);
  * reason for the taps' end, message in the InternalError Status the
  * client gets. A session ending already keeps its own Status. */
 void session_end_error(struct session *session, const char *reason, const char *message);
+/* The drain began: detached sessions (waiting for a resume) end now, since
+ * nobody can come back to a server that stopped listening. */
+void session_resume_end_all(struct server *server);
 /* The drain's grace is over: every open session ends with a Status saying
  * so and Close 1001 (a session already ending keeps its own Status). */
 void session_shutdown_all(struct server *server);

@@ -102,17 +102,16 @@ struct session {
 
     /* resume (--session-grace, session_resume.c): a web terminal's session
      * outlives a connection that dropped without a Close */
-    char id[AUDIT_ID_LEN + 1];   /* its audit id ("" until set) */
-    uint64_t grace_ms;           /* 0: not resumable */
+    char id[AUDIT_ID_LEN + 1]; /* its audit id ("" until set) */
+    uint64_t grace_ms;         /* 0: not resumable */
     char resume_token[SESSION_RESUME_TOKEN_LEN + 1];
-    uint64_t detached_ms;        /* when the connection dropped (0: attached) */
-    bool peer_closed;            /* the client sent a Close: ended on purpose */
-    bool info_pending;           /* the channel-7 session message waits */
-    bool repaint_pending;        /* a resumed connection waits for its screen */
-    unsigned resumes;            /* connections that took the session over */
-    char *owner;                 /* the user who opened it: the only one who may resume */
-    struct lws *pending_wsi;     /* a resume's connection, upgraded, not yet established */
-    uint8_t *repaint;            /* the screen, for a resumed connection */
+    uint64_t detached_ms;    /* when the connection dropped (0: attached) */
+    bool peer_closed;        /* the client sent a Close: ended on purpose */
+    bool info_pending;       /* the channel-7 session message waits */
+    unsigned resumes;        /* connections that took the session over */
+    char *owner;             /* the user who opened it: the only one who may resume */
+    struct lws *pending_wsi; /* a resume's connection, upgraded, not yet established */
+    uint8_t *repaint;        /* the screen, for a resumed connection */
     size_t repaint_len, repaint_off;
 };
 
@@ -131,8 +130,10 @@ bool session_resume_expired(struct session *s, uint64_t now);
  * message and the repaint of a resumed connection. 1 wrote one, 0 none
  * due, -1 the connection failed. */
 int session_resume_write_next(struct session *s);
+/* The session is being freed: a resume's connection waiting for
+ * ESTABLISHED no longer points to it (and is hung up). */
+void session_resume_forget(struct session *s);
 /* LWS_CALLBACK_ESTABLISHED of a resume's connection: it takes the session. */
 int session_resume_attach(struct session *s, struct lws *wsi);
-
 
 #endif

@@ -35,6 +35,8 @@
 #define RESUME_NO_TOKEN                                                                            \
     "a resume offers its token as the Sec-WebSocket-Protocol item " PROTO_RESUME_PREFIX "<token>"
 
+static void resume_wsi_drop(struct lws *wsi);
+
 static int resume_token_new(struct session *s)
 {
     uint8_t b[SESSION_RESUME_BYTES];
@@ -100,8 +102,10 @@ static void resume_connection_reset(struct session *s)
 
 bool session_resume_detach(struct session *s)
 {
+    /* Draining: the listener is closed, nobody could come back to this replica. */
     if (!s->grace_ms || s->peer_closed || s->exited || s->failed || s->status_sent ||
-        s->close_sent || s->too_large || s->server->shutting_down || !session_screen(s))
+        s->close_sent || s->too_large || s->server->shutting_down || s->server->draining ||
+        !session_screen(s))
         return false;
     resume_connection_reset(s);
     if (!s->detached_ms) { /* a failed resume does not extend the grace */
@@ -110,6 +114,24 @@ bool session_resume_detach(struct session *s)
     }
     session_fill(s); /* read on, for the taps */
     return true;
+}
+
+void session_resume_forget(struct session *s)
+{
+    if (s->pending_wsi) /* a resume between its upgrade and ESTABLISHED */
+        resume_wsi_drop(s->pending_wsi);
+    s->pending_wsi = NULL;
+}
+
+void session_resume_end_all(struct server *server)
+{
+    for (struct session *s = server->session_list, *next; s; s = next) {
+        next = s->next;
+        if (!s->wsi && s->detached_ms) {
+            s->end_reason = "shutdown"; /* nobody to tell: it ends now */
+            session_free(s);
+        }
+    }
 }
 
 bool session_resume_expired(struct session *s, uint64_t now)
@@ -152,6 +174,10 @@ int session_resume_upgrade(struct server *server, struct lws *wsi, struct upgrad
 {
     struct admission *adm = offer->admission;
     const char *id = adm ? adm->attrs.name : "";
+    /* A refused offer keeps no resume item: say what was wrong with it first. */
+    if (offer->negotiation_rc != PROTO_OK || offer->neg.kind == PROTO_KIND_NONE)
+        return resume_refuse(wsi, 403, "Forbidden",
+                             "none of the offered WebSocket subprotocols is supported", NULL);
     if (!offer->neg.has_resume)
         return resume_refuse(wsi, 400, "BadRequest", RESUME_NO_TOKEN, NULL);
     struct session *s = session_find(server, id);
@@ -167,9 +193,6 @@ int session_resume_upgrade(struct server *server, struct lws *wsi, struct upgrad
         return resume_refuse(wsi, 403, "Forbidden", RESUME_FORBIDDEN, NULL);
     if (s->status_sent || s->close_sent || s->peer_closed || (s->wsi && (s->exited || s->failed)))
         return resume_refuse(wsi, 409, "Conflict", RESUME_ENDING, NULL);
-    if (offer->negotiation_rc != PROTO_OK || offer->neg.kind == PROTO_KIND_NONE)
-        return resume_refuse(wsi, 403, "Forbidden",
-                             "none of the offered WebSocket subprotocols is supported", NULL);
     if (s->wsi) {
         /* The old connection looks alive to us but the page has moved on. */
         struct lws *old = s->wsi;
@@ -221,8 +244,8 @@ static int resume_write_info(struct session *s)
 {
     char json[SESSION_INFO_MAX];
     int n = snprintf(json, sizeof(json),
-                     "{\"type\":\"session\",\"id\":\"%s\",\"resume\":\"%s\",\"grace\":%.3g}",
-                     s->id, s->resume_token, (double)s->grace_ms / 1000.0);
+                     "{\"type\":\"session\",\"id\":\"%s\",\"resume\":\"%s\",\"grace\":%.3g}", s->id,
+                     s->resume_token, (double)s->grace_ms / 1000.0);
     s->info_pending = false;
     uint8_t buf[LWS_PRE + SESSION_INFO_MAX + 8];
     int len = n > 0 && (size_t)n < sizeof(json)

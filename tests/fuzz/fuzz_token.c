@@ -1,6 +1,6 @@
 /* fuzz_token.c - libFuzzer target for every bearer token parser: the
  * Authorization header (auth_bearer_parse), the token subprotocol item
- * (proto_negotiate), unpadded base64url (util_base64url_decode) and JWTs
+ * (proto_negotiate), the resume item beside it, unpadded base64url (util_base64url_decode) and JWTs
  * (auth_jwt_check against an HMAC key). The whole input is tried as each.
  *
  * Differential: base64url against a reference decoder written below (strict
@@ -10,6 +10,7 @@
  * token podterm mints for a name taken from the input verifies to that name.
  * Invariants: a bearer token lies inside the header value, holds no space or
  * control byte; a JWT identity is NUL-terminated and valid names only. */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -146,6 +147,33 @@ static void fuzz_subprotocol(const char *s, size_t n)
         __builtin_trap(); /* a refused token is not kept */
 }
 
+/* The resume item (proto.h): kept exactly as sent when it is 1 to
+ * PROTO_RESUME_MAX base64url characters, refused otherwise, never selected;
+ * a bearer item beside it is unaffected. */
+static void fuzz_resume(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!token_item_char(s[i]))
+            return;
+    static char line[FUZZ_IN_MAX + 128];
+    snprintf(line, sizeof(line), "%sYWJj, %s%.*s, v1.flow.podterm.dev", PROTO_TOKEN_PREFIX,
+             PROTO_RESUME_PREFIX, (int)n, s);
+    const char *lines[1] = {line};
+    static struct proto_negotiation neg;
+    int rc = proto_negotiate(lines, 1, &neg);
+    bool want = n > 0 && n <= PROTO_RESUME_MAX && strlen(line) <= PROTO_OFFER_MAX;
+    for (size_t i = 0; i < n; i++)
+        want = want && (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_');
+    bool got = rc == PROTO_OK && neg.has_resume;
+    if (got != want)
+        __builtin_trap();
+    if (got && (neg.kind != PROTO_KIND_PODTERM || strcmp(neg.resume, s) != 0 || !neg.has_token ||
+                strcmp(neg.token, "abc") != 0))
+        __builtin_trap();
+    if (!got && (neg.has_resume || neg.resume[0] || neg.has_token))
+        __builtin_trap(); /* a refused offer keeps nothing */
+}
+
 static void check_name(const char *s, bool allow_empty)
 {
     size_t n = strnlen(s, AUTH_NAME_MAX);
@@ -198,6 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_base64url((const char *)data, size);
     fuzz_bearer(z, n);
     fuzz_subprotocol(z, n);
+    fuzz_resume(z, n);
     fuzz_jwt(z);
     if (size % 64 == 0) /* minting is slow: a sample is enough for a round trip */
         fuzz_mint(z, n);

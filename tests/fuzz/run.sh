@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the libFuzzer targets one after the other (one process at a time) and
-# prints, per target: executions, executions per second, coverage (cov: edges,
+# Runs the libFuzzer targets, FUZZ_JOBS at a time, and prints, per target
+# in the order given: executions, executions per second, coverage (cov: edges,
 # ft: features, from libFuzzer's final stats) and crashes. Exits non-zero if
 # any target crashed, leaked, timed out or could not run.
 #
@@ -9,6 +9,8 @@
 #   FUZZ_BUILD    build directory with the targets (default build-fuzz)
 #   FUZZ_SECONDS  seconds per target (default 600: a campaign)
 #   FUZZ_MAX_LEN  -max_len (default 4096)
+#   FUZZ_JOBS     targets run at once (default 1; each is one process and
+#                 one core)
 #   FUZZ_KEEP     1: keep the grown corpus in tests/out/fuzz-corpus/<target>
 #                 between runs (default 1; 0 starts from the seeds each time)
 #
@@ -21,6 +23,7 @@ build=${FUZZ_BUILD:-build-fuzz}
 seconds=${FUZZ_SECONDS:-600}
 max_len=${FUZZ_MAX_LEN:-4096}
 keep=${FUZZ_KEEP:-1}
+jobs=${FUZZ_JOBS:-1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # the fuzz targets' own suppressions (libfyaml's leaks; see the file), after
@@ -36,21 +39,26 @@ fi
 [ ${#targets[@]} -gt 0 ] || { echo "fuzz: no targets in $build" >&2; exit 1; }
 
 mkdir -p tests/out/fuzz-logs
-failed=0
-printf '%-22s %12s %9s %7s %7s %8s  %s\n' target execs exec/s cov ft crashes result
-for name in "${targets[@]}"; do
-    bin=$build/$name
-    seeds=tests/fuzz/corpus/$name
-    work=tests/out/fuzz-corpus/$name
-    crashes=tests/out/fuzz-crashes/$name
-    log=tests/out/fuzz-logs/$name.log
+rows=$(mktemp -d)
+trap 'rm -rf "$rows"' EXIT
+
+# One target: its row (and, when it failed, the report's lines that matter)
+# into $rows/<target>; the file's first word says ok or FAILED.
+fuzz_one() {
+    local name=$1
+    local bin=$build/$name
+    local seeds=tests/fuzz/corpus/$name
+    local work=tests/out/fuzz-corpus/$name
+    local crashes=tests/out/fuzz-crashes/$name
+    local log=tests/out/fuzz-logs/$name.log
     [ "$keep" = 1 ] || rm -rf "$work"
     mkdir -p "$work" "$crashes"
-    args=(-max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048
+    local args=(-max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048
         -print_final_stats=1 -artifact_prefix="$crashes/")
     [ -f "tests/fuzz/$name.dict" ] && args+=(-dict="tests/fuzz/$name.dict")
-    dirs=("$work")
+    local dirs=("$work")
     [ -d "$seeds" ] && dirs+=("$seeds")
+    local before after rc new execs rate cov ft result
     before=$(find "$crashes" -type f | wc -l)
     # stdin from /dev/null: loaders may be pointed at /proc/self/fd/0 by an input
     # (in a subshell whose stderr is dropped: bash's own "Aborted" line for a
@@ -67,14 +75,34 @@ for name in "${targets[@]}"; do
     result=ok
     if [ "$rc" -ne 0 ] || [ "$new" -gt 0 ]; then
         result="FAILED (exit $rc, log $log)"
-        failed=$((failed + 1))
     fi
-    printf '%-22s %12s %9s %7s %7s %8s  %s\n' "$name" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
-        "${ft:-?}" "$new" "$result"
-    if [ "$result" != ok ]; then
-        # the report, and the frames in podterm's own code
-        grep -E '^(==[0-9]+==ERROR|SUMMARY|artifact_prefix)| #[0-9]+ .*/(src|tests/fuzz)/' "$log" |
-            head -n 8 | sed 's/^/    /'
+    {
+        printf '%-22s %12s %9s %7s %7s %8s  %s\n' "$name" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
+            "${ft:-?}" "$new" "$result"
+        if [ "$result" != ok ]; then
+            # the report, and the frames in podterm's own code
+            grep -E '^(==[0-9]+==ERROR|SUMMARY|artifact_prefix)| #[0-9]+ .*/(src|tests/fuzz)/' "$log" |
+                head -n 8 | sed 's/^/    /'
+        fi
+    } >"$rows/$name"
+}
+
+printf '%-22s %12s %9s %7s %7s %8s  %s\n' target execs exec/s cov ft crashes result
+for name in "${targets[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+        wait -n
+    done
+    fuzz_one "$name" &
+done
+wait
+failed=0
+for name in "${targets[@]}"; do
+    if [ -s "$rows/$name" ]; then
+        cat "$rows/$name"
+    else
+        printf '%-22s  FAILED (no result)\n' "$name"
     fi
+    read -r _ _ _ _ _ _ result _ <"$rows/$name" 2>/dev/null || result=FAILED
+    [ "$result" = ok ] || failed=$((failed + 1))
 done
 [ "$failed" -eq 0 ]

@@ -2,7 +2,7 @@
 
 A Podterm is one server process on 127.0.0.1 with a free port, started in its own
 temp dir (which is also the cwd of the default container), its stderr kept in
-tests/out/interop/ for debugging. stop() ends it by PID (SIGTERM, SIGKILL after
+tests/out/interop/ (or $PODTERM_TEST_LOGS) for debugging. stop() ends it by PID (SIGTERM, SIGKILL after
 5 s) and reports what went wrong: a non-zero exit, a SIGKILL, or a sanitizer
 report in its output.
 """
@@ -16,7 +16,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("PODTERM_BIN", os.path.join(ROOT, "build-asan", "podterm"))
-OUT_DIR = os.path.join(ROOT, "tests", "out", "interop")
+# Server logs; scripts/test.sh gives each suite its own folder, so that
+# suites run side by side never clear each other's.
+OUT_DIR = os.environ.get("PODTERM_TEST_LOGS", os.path.join(ROOT, "tests", "out", "interop"))
 START_TIMEOUT_S = 20
 STOP_TIMEOUT_S = 5
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")

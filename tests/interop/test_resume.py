@@ -9,71 +9,15 @@ audit says why."""
 import json
 import os
 import re
-import socket
 import time
 
 import pytest
 
-from podterm_client import (OP_BINARY, OP_CLOSE, V5, assert_status_response, exec_path,
-                            token_item, ws_open)
+from podterm_client import OP_BINARY, V5, assert_status_response, exec_path, ws_open
 from podterm_server import Podterm
+from resume_tools import FLOW, ack_all, drop, offer, open_shell, read_until, resume_path
 
-FLOW = "v1.flow.podterm.dev"
-BASE = "/apis/podterm.dev/v1alpha1/sessions"
 TOKENS = "alice-token-1,alice,1001\nbob-token-2,bob,1002\n"
-
-
-def resume_path(sid):
-    return f"{BASE}/{sid}/resume"
-
-
-def offer(token, resume=None, kind=FLOW):
-    items = [token_item(token)] if token else []
-    if resume is not None:
-        items.append(f"resume.podterm.dev.{resume}")
-    return items + [kind]
-
-
-def read_until(ws, pred, timeout=10.0, what="output"):
-    """Reads messages until pred(stdout so far, infos) holds; returns both."""
-    deadline = time.monotonic() + timeout
-    out, infos = b"", []
-    while not pred(out, infos):
-        op, payload = ws.recv_message(deadline)
-        assert op != OP_CLOSE, f"closed while waiting for {what}: {out!r} {infos!r}"
-        if op == OP_BINARY and payload[:1] == b"\x01":
-            out += payload[1:]
-        elif op == OP_BINARY and payload[:1] == b"\x07":
-            infos.append(json.loads(payload[1:]))
-    return out, infos
-
-
-def ack_all(ws, out):
-    if out:
-        ws.send_channel(6, str(len(out)).encode())
-
-
-def open_shell(port, token="alice-token-1"):
-    resp, ws = ws_open(port, exec_path(["sh"], stdin=True, tty=True), offer(token))
-    assert resp.status == 101 and resp.header("Sec-WebSocket-Protocol") == FLOW, resp
-    ws.send_channel(4, b'{"Width":80,"Height":24}')
-    ws.send_channel(0, b"echo PID=$$; PS1='$ '\n")
-    out, infos = read_until(ws, lambda o, i: re.search(rb"PID=\d+", o) and i)
-    ack_all(ws, out)
-    info = infos[0]
-    assert sorted(info) == ["grace", "id", "resume", "type"], info
-    assert info["type"] == "session"
-    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
-                        info["id"]), info
-    assert re.fullmatch(r"[0-9a-f]{64}", info["resume"]), info
-    pid = int(re.search(rb"PID=(\d+)", out).group(1))
-    return ws, info, pid
-
-
-def drop(ws):
-    """The network goes away: no Close frame, the TCP connection just ends."""
-    ws.conn.sock.shutdown(socket.SHUT_RDWR)
-    ws.conn.close()
 
 
 @pytest.fixture
@@ -139,6 +83,11 @@ def test_resume_refusals(srv):
     # A token item that is not one (bad characters): refused like a bad bearer item.
     resp, _ = ws_open(srv.port, resume_path(sid), offer("alice-token-1", "a+b"))
     assert resp.status == 401, resp
+    # Nothing to speak but the resume item: the subprotocol refusal, token or not.
+    resp, _ = ws_open(srv.port, resume_path(sid), f"resume.podterm.dev.{tok}",
+                      headers=[("Authorization", "Bearer alice-token-1")])
+    assert_status_response(resp, 403, "Forbidden",
+                           "none of the offered WebSocket subprotocols is supported")
     # Unknown session.
     other = "0a1b2c3d-1111-4222-8333-444455556666"
     resp, _ = ws_open(srv.port, resume_path(other), offer("alice-token-1", tok))
@@ -234,3 +183,29 @@ def test_takeover_of_a_connection_that_looks_alive(srv):
     assert int(re.search(rb"again PID=(\d+)", out).group(1)) == pid
     ws2.send_channel(0, b"exit\n")
     ws2.collect(10)
+
+
+def test_drain_ends_detached_sessions_at_once(tmp_path):
+    """SIGTERM: nobody can come back to a server that stopped listening, so a
+    detached session does not hold the drain (a 10 s grace here) and its
+    process ends; the server exits 0 with nothing leaked."""
+    audit = tmp_path / "audit.log"
+    s = Podterm(["--session-grace", "60s", "--shutdown-grace", "10s",
+                 "--audit-log-path", str(audit)], name="resume-drain")
+    try:
+        ws, info, pid = open_shell(s.port, token=None)
+        drop(ws)
+        time.sleep(0.5)
+        assert os.path.exists(f"/proc/{pid}"), "detached, still running"
+        t0 = time.monotonic()
+        problems = s.stop()
+        took = time.monotonic() - t0
+        assert problems == [], problems
+        assert took < 3, took
+        assert not os.path.exists(f"/proc/{pid}")
+        events = [json.loads(line) for line in audit.read_text().splitlines()]
+        ends = [e for e in events if e["auditID"] == info["id"] and
+                e["stage"] == "ResponseComplete"]
+        assert ends[0]["annotations"]["podterm.dev/end-reason"] == "shutdown", ends
+    finally:
+        s.stop()
