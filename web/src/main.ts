@@ -196,6 +196,7 @@ class App {
 
   private setWatchers(text: string): void {
     if (this.watchers.textContent !== text) this.watchers.textContent = text;
+    this.watchers.title = text; // the whole list when the header cuts it short
     this.watchers.hidden = text === '';
   }
 
