@@ -66,6 +66,7 @@ struct lg {
     const char *host;
     int port;
     const char *proto; /* offered subprotocol; NULL: none */
+    bool tls;          /* wss:// (lws engine only): the TLS upstream of the gateway rows */
     bool base64;       /* base64 framing (base64.channel.k8s.io, v4.base64...) */
     bool json_status;  /* v4/v5: JSON Status on channel 3 */
     char path[LG_PATH_MAX];

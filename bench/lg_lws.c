@@ -139,6 +139,10 @@ static int lg_lws_connect(struct lg_conn *c)
     info.ietf_version_or_minus_one = -1;
     info.opaque_user_data = c;
     info.pwsi = &l->wsi;
+    /* --tls: the bench's own self-signed upstream on loopback */
+    if (lg->tls)
+        info.ssl_connection =
+            LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
     c->state = LG_CONNECTING;
     c->t_start = now_sec();
     if (!lws_client_connect_via_info(&info)) {
@@ -216,6 +220,8 @@ static int lg_lws_init(struct lg *lg)
     info.protocols = lg_lws_protocols;
     info.fd_limit_per_thread = 0; /* sized from RLIMIT_NOFILE */
     info.timeout_secs = 30;
+    if (lg->tls)
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     lws_set_log_level(LLL_ERR, NULL);
     e->ctx = lws_create_context(&info);
     if (!e->ctx) {

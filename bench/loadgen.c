@@ -457,13 +457,13 @@ static void raise_nofile(void)
 
 static void usage(void)
 {
-    fprintf(
-        stderr,
-        "usage: podterm-loadgen --port N [--host H] [--engine raw|lws] [--proto NAME|--no-proto]\n"
-        "  [--target NS/POD/CONTAINER] [--attach] [--tty] [--stdin] [--no-stdout] [--stderr]\n"
-        "  [--sessions N] [--parallel P] [--samples N] [--idle-secs S] [--pause-secs S]\n"
-        "  [--expect-bytes N] [--expect-crc HEX] [--expect-gen BYTES] [--expect-exit N]\n"
-        "  [--server-pid PID] [--timeout S] [--label L] run|latency|idle|slow -- CMD...\n");
+    fprintf(stderr,
+            "usage: podterm-loadgen --port N [--host H] [--engine raw|lws [--tls]]\n"
+            "  [--proto NAME|--no-proto]\n"
+            "  [--target NS/POD/CONTAINER] [--attach] [--tty] [--stdin] [--no-stdout] [--stderr]\n"
+            "  [--sessions N] [--parallel P] [--samples N] [--idle-secs S] [--pause-secs S]\n"
+            "  [--expect-bytes N] [--expect-crc HEX] [--expect-gen BYTES] [--expect-exit N]\n"
+            "  [--server-pid PID] [--timeout S] [--label L] run|latency|idle|slow -- CMD...\n");
 }
 
 static int parse_target(struct opts *o, char *t)
@@ -519,7 +519,8 @@ int main(int argc, char **argv)
         O_PID,
         O_TIMEOUT,
         O_LABEL,
-        O_ATTACH
+        O_ATTACH,
+        O_TLS
     };
     static const struct option longopts[] = {
         {"port", 1, 0, O_PORT},
@@ -545,6 +546,7 @@ int main(int argc, char **argv)
         {"timeout", 1, 0, O_TIMEOUT},
         {"label", 1, 0, O_LABEL},
         {"attach", 0, 0, O_ATTACH},
+        {"tls", 0, 0, O_TLS},
         {0, 0, 0, 0},
     };
     int opt;
@@ -564,6 +566,9 @@ int main(int argc, char **argv)
             break;
         case O_PROTO:
             r.lg.proto = optarg;
+            break;
+        case O_TLS:
+            r.lg.tls = true;
             break;
         case O_NOPROTO:
             r.lg.proto = NULL;
@@ -655,6 +660,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
     srandom((unsigned)getpid());
+    if (r.lg.tls && r.lg.eng == &lg_engine_raw) {
+        fprintf(stderr, "loadgen: --tls needs the lws engine\n");
+        return 2;
+    }
     if (r.lg.eng->init(&r.lg) < 0) {
         fprintf(stderr, "loadgen: cannot start the %s engine\n", r.lg.eng->name);
         return 1;

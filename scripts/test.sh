@@ -36,19 +36,26 @@ passed=0
 failed=0
 failed_names=()
 
+# Count one suite's result (exit status rc, seconds taken) and say it.
+suite_result() {
+    local name=$1 rc=$2 secs=$3
+    if [ "$rc" = 0 ]; then
+        passed=$((passed + 1))
+        echo "=== suite: $name passed ($secs s)"
+    else
+        failed=$((failed + 1))
+        failed_names+=("$name")
+        echo "=== suite: $name FAILED ($secs s)"
+    fi
+}
+
 run_suite() {
     local name=$1
     shift
     echo "=== suite: $name"
     local t0=$SECONDS
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "=== suite: $name passed ($((SECONDS - t0)) s)"
-    else
-        failed=$((failed + 1))
-        failed_names+=("$name")
-        echo "=== suite: $name FAILED ($((SECONDS - t0)) s)"
-    fi
+    "$@"
+    suite_result "$name" $? $((SECONDS - t0))
 }
 
 build_gcc() {
@@ -131,7 +138,8 @@ suite_bench_smoke() {
 
 suite_coverage() {
     # Merge the profiles every process of the suites wrote; report src/ only,
-    # over podterm and the unit tests (which link parts the server may not).
+    # over podterm, the unit tests (which link parts the server may not) and
+    # the fault-injection build.
     [ "$coverage" = ON ] || { echo "coverage: PODTERM_COVERAGE=OFF, nothing measured"; return 1; }
     local raw=("$profiles"/*.profraw)
     [ -e "${raw[0]}" ] || { echo "coverage: no profiles in $profiles (run the suites first)"; return 1; }
@@ -141,7 +149,9 @@ suite_coverage() {
     # sanitizer abort that fails its suite anyway) leaves a corrupt file:
     # llvm-profdata names it and merges the rest.
     llvm-profdata-14 merge -sparse --failure-mode=all -f "$list" -o "$data" || return 1
-    for t in "$asan"/test_*; do
+    # The fault-injection build (tests/faults/) reaches the out-of-memory
+    # paths no client can: its profiles count for the same sources.
+    for t in "$asan"/test_* "$asan"/podterm-faults; do
         [ -x "$t" ] && objects+=(-object "$t")
     done
     echo "coverage: ${#raw[@]} profiles merged into $data"
@@ -176,14 +186,7 @@ run_side_by_side() {
             echo "=== suite: $s (side by side: $*)"
             cat "$dir/$s.log"
             [ -f "$dir/$s.rc" ] && read -r rc secs <"$dir/$s.rc"
-            if [ "$rc" = 0 ]; then
-                passed=$((passed + 1))
-                echo "=== suite: $s passed ($secs s)"
-            else
-                failed=$((failed + 1))
-                failed_names+=("$s")
-                echo "=== suite: $s FAILED ($secs s)"
-            fi
+            suite_result "$s" "$rc" "$secs"
         done
     done
     rm -f "$dir"/*.rc

@@ -81,6 +81,7 @@ struct main_flags {
     const char *recording_dir;      /* sessions recorded as asciicast v2 files here */
     uint64_t ping_interval_ms;      /* keepalive of every WebSocket, both sides (0: off) */
     uint64_t session_grace_ms;      /* a dropped web terminal waits this long for a resume */
+    bool terminate_on_revoke;       /* a reloaded policy ends the sessions it no longer allows */
     bool recording_all, record_input, recording_required;
     uint64_t recording_max_bytes;
     bool screen_model_off; /* --screen-model off */
@@ -125,12 +126,14 @@ static void main_usage(FILE *out)
         "reloaded when it changes)\n"
         "  --tls-private-key-file FILE the certificate's PEM private key\n"
         "  --client-ca-file FILE       with TLS, accept only clients whose certificate this "
-        "PEM CA bundle signed\n"
+        "PEM CA bundle signed;\n"
+        "                              the certificate's CN is the user, each O a group\n"
         "authorization and audit:\n"
         "  --authorization-rbac-file P Kubernetes RBAC objects (Role, ClusterRole, RoleBinding,\n"
         "                              ClusterRoleBinding) and podterm ExecPolicy: a YAML/JSON "
         "file or a\n"
         "                              folder of them (repeatable; reloaded when they change)\n"
+        "  --terminate-on-revoke       end live sessions a reloaded policy no longer allows\n"
         "  --audit-log-path FILE       audit.k8s.io/v1 Event lines to FILE (- for stdout)\n"
         "  --audit-log-maxsize MB      rotate the audit log at this size (default 0: never)\n"
         "  --audit-log-maxbackup N     rotated audit logs kept (default 0: all)\n"
@@ -351,6 +354,7 @@ static const struct option main_options[] = {
     {"recording-dir", required_argument, 0, 'D'},
     {"ping-interval", required_argument, 0, 'p'},
     {"session-grace", required_argument, 0, 1004},
+    {"terminate-on-revoke", no_argument, 0, 1005},
     {"recording-all", no_argument, 0, 1000},
     {"record-input", no_argument, 0, 1001},
     {"recording-max-bytes", required_argument, 0, 1002},
@@ -608,6 +612,9 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
                 return -1;
             }
             break;
+        case 1005:
+            f->terminate_on_revoke = true;
+            break;
         case 1000:
             f->recording_all = true;
             break;
@@ -787,6 +794,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         .recording_dir = f->recording_dir,
         .ping_interval_ms = f->ping_interval_ms,
         .session_grace_ms = f->session_grace_ms,
+        .terminate_on_revoke = f->terminate_on_revoke,
         .recording_all = f->recording_all,
         .record_input = f->record_input,
         .recording_max_bytes = f->recording_max_bytes,

@@ -274,6 +274,17 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
     memset(id, 0, sizeof(*id));
     const struct auth *auth = a->opts.auth;
     bool need = rq->websocket || adm->api;
+    if (need && rq->client_cert) {
+        /* kube-apiserver's union tries the x509 authenticator first: a
+         * verified certificate is the user, whatever token comes with it. */
+        *id = *rq->client_cert;
+        if (a->opts.metrics)
+            a->opts.metrics->auth_attempts[1][METRICS_AUTH_X509]++;
+        adm->authenticated = true;
+        if (id->groups_len < AUTH_GROUPS_MAX)
+            strcpy(id->groups[id->groups_len++], "system:authenticated");
+        return true;
+    }
     if (!auth || !auth_enabled(auth) || !need) {
         strcpy(id->user, "system:anonymous");
         strcpy(id->groups[0], "system:unauthenticated");
@@ -333,6 +344,44 @@ static bool admit_owner_may(const struct admit_attrs *x)
             strcmp(x->subresource, "join") == 0);
 }
 
+unsigned admit_policy_generation(const struct admit *a)
+{
+    return a->authz_generation;
+}
+
+/* The RBAC attributes of an admission, as admit_authorize asks them. */
+static struct authz_attrs admit_authz_attrs(const struct admit_attrs *x)
+{
+    return (struct authz_attrs){
+        .verb = x->verb,
+        .resource_request = x->resource_request,
+        .api_group = x->api_group,
+        .ns = x->ns,
+        .resource = x->resource,
+        .subresource = x->subresource,
+        .name = x->name,
+        .path = x->path,
+    };
+}
+
+bool admission_recheck(const struct admission *adm, char *message, size_t cap)
+{
+    const struct admit *a = adm->admit;
+    if (!a || !a->authz || !adm->exec)
+        return true;
+    struct authz_attrs at = admit_authz_attrs(&adm->attrs);
+    struct authz_decision d;
+    authz_check(a->authz, &adm->user, &at, &d);
+    if (!d.allowed) { /* get counts too, as at admission */
+        struct authz_attrs get = at;
+        get.verb = "get";
+        authz_check(a->authz, &adm->user, &get, &d);
+    }
+    if (!d.allowed)
+        authz_forbidden_message(&adm->user, &at, "", message, cap);
+    return d.allowed;
+}
+
 /* RBAC, when configured. exec/attach need create (kube-apiserver >= 1.35
  * checks it for WebSocket upgrades); get is accepted too, for policies
  * written for older apiservers. */
@@ -345,16 +394,7 @@ static bool admit_authorize(struct admit *a, struct admission *adm)
         return true;
     }
     const struct admit_attrs *x = &adm->attrs;
-    struct authz_attrs at = {
-        .verb = x->verb,
-        .resource_request = x->resource_request,
-        .api_group = x->api_group,
-        .ns = x->ns,
-        .resource = x->resource,
-        .subresource = x->subresource,
-        .name = x->name,
-        .path = x->path,
-    };
+    struct authz_attrs at = admit_authz_attrs(x);
     struct authz_decision d;
     authz_check(a->authz, &adm->user, &at, &d);
     if (!d.allowed && adm->exec) {

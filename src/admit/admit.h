@@ -88,6 +88,9 @@ struct admit_request {
     bool websocket;                  /* a WebSocket upgrade (head_rewrite.h) */
     int negotiation_rc;              /* PROTO_OK or a proto_err (WebSocket only) */
     const char *subprotocol_token;   /* NULL or the token item */
+    /* The user a verified client certificate names (--client-ca-file,
+     * auth_x509.h), or NULL: tried before any token, as kube-apiserver does. */
+    const struct auth_identity *client_cert;
 };
 
 /* One request from admission until its response is complete. Owned by
@@ -196,6 +199,13 @@ void admit_review_access(const struct admit *admit, const struct auth_identity *
 /* NULL without RBAC (the caller answers with a "*" rule set). */
 char *admit_review_rules(const struct admit *admit, const struct auth_identity *id, const char *ns);
 bool admit_rbac_enabled(const struct admit *admit);
+/* Changes each time the RBAC/ExecPolicy files reload with a new policy. */
+unsigned admit_policy_generation(const struct admit *admit);
+/* An exec/attach admitted earlier, asked again of the policy in force now
+ * (--terminate-on-revoke): true while RBAC still allows it; false with
+ * RBAC's Forbidden message in message. ExecPolicy's limits are not asked
+ * again. */
+bool admission_recheck(const struct admission *adm, char *message, size_t cap);
 
 /* The response began (an upgrade's 101): the audit's ResponseStarted. */
 void admission_started(struct admission *adm, int code);

@@ -14,8 +14,9 @@ struct admit {
     /* RBAC and ExecPolicy: NULL when no --authorization-rbac-file was given.
      * Replaced whole when the files change and load cleanly. */
     struct authz *authz;
-    uint64_t authz_signature; /* of the files' names, sizes and times at the last load */
-    uint64_t authz_failed;    /* signature of the last broken edit (logged once) */
+    uint64_t authz_signature;  /* of the files' names, sizes and times at the last load */
+    uint64_t authz_failed;     /* signature of the last broken edit (logged once) */
+    unsigned authz_generation; /* policies loaded since start-up (admit_policy_generation) */
     uv_timer_t reload;
     bool reload_running;
     struct audit_policy *audit_policy;

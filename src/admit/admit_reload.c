@@ -78,6 +78,7 @@ static void admit_reload_tick(uv_timer_t *t)
     a->authz = next;
     a->authz_signature = sig;
     a->authz_failed = 0;
+    a->authz_generation++;
     fprintf(stderr, "podterm: authorization policy reloaded\n");
 }
 

@@ -60,6 +60,7 @@ enum metrics_auth_method {
     METRICS_AUTH_BEARER,      /* Authorization: Bearer */
     METRICS_AUTH_SUBPROTOCOL, /* the WebSocket subprotocol token item */
     METRICS_AUTH_NONE,        /* no credential presented */
+    METRICS_AUTH_X509,        /* a client certificate (--client-ca-file) */
     METRICS_AUTH_METHODS
 };
 

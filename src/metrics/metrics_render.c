@@ -104,7 +104,8 @@ static void render_http(struct out *o, const struct metrics *m)
               &m->http_duration);
     histogram(o, "podterm_websocket_upgrade_duration_seconds",
               "Time from admission to a session's 101 Switching Protocols.", &m->upgrade_duration);
-    static const char *const methods[METRICS_AUTH_METHODS] = {"bearer", "subprotocol", "none"};
+    static const char *const methods[METRICS_AUTH_METHODS] = {"bearer", "subprotocol", "none",
+                                                              "x509"};
     family(o, "podterm_authentication_attempts_total", "counter",
            "Credentials checked, by result and where the token came from.");
     for (int r = 1; r >= 0; r--)

@@ -43,6 +43,11 @@ struct tf_conn {
     uint8_t up[TLS_FRONT_BUF], down[TLS_FRONT_BUF]; /* client->plain, plain->client */
     size_t up_off, up_len, down_off, down_len;
     bool tls_eof, pl_eof, up_shut;
+    /* The socketpair end the listener reads the requests from, by its
+     * socket's inode: the listener hands on a dup of it (another number,
+     * the same socket), and an inode is never reused while it is open. */
+    dev_t plain_dev;
+    ino_t plain_ino;
 };
 
 /* ---- certificates ---- */
@@ -239,6 +244,11 @@ static void front_accept_one(struct tls_front *f, int fd, const struct sockaddr 
     f->nconns++;
     tls_sock_want(c->tls, true, false);
     tls_sock_want(c->pl, true, false);
+    struct stat st;
+    if (fstat(sv[1], &st) == 0) {
+        c->plain_dev = st.st_dev;
+        c->plain_ino = st.st_ino;
+    }
     f->plain(f->plain_ctx, sv[1], peer);
 }
 
@@ -360,4 +370,19 @@ size_t tls_front_conns(const struct tls_front *f)
 unsigned tls_front_reloads(const struct tls_front *f)
 {
     return f->reloads;
+}
+
+X509 *tls_front_peer_cert(struct tls_front *f, int plain_fd)
+{
+    struct stat st;
+    if (!f || fstat(plain_fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+        return NULL;
+    for (struct tf_conn *c = f->conns; c; c = c->next) {
+        if (c->plain_ino != st.st_ino || c->plain_dev != st.st_dev)
+            continue;
+        SSL *ssl = tls_sock_ssl(c->tls);
+        X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+        return cert && SSL_get_verify_result(ssl) == X509_V_OK ? cert : NULL;
+    }
+    return NULL;
 }

@@ -16,6 +16,7 @@
 #define PODTERM_GATEWAY_TLS_FRONT_H
 
 #include <stddef.h>
+#include <openssl/x509.h>
 #include <uv.h>
 
 #define TLS_FRONT_BUF (16 * 1024) /* bytes in flight per direction per connection */
@@ -47,6 +48,11 @@ void tls_front_close(struct tls_front *f);
 void tls_front_stop_accepting(struct tls_front *f);
 /* Connections open (the drain waits for them to pass on what they hold). */
 size_t tls_front_conns(const struct tls_front *f);
+/* The verified client certificate of the connection whose requests the
+ * listener reads from plain_fd, or a dup of it (--client-ca-file), or NULL. Borrowed: valid
+ * while that connection is open. Known once its first request arrived (the
+ * handshake is done by then). */
+X509 *tls_front_peer_cert(struct tls_front *f, int plain_fd);
 /* Times the certificate was reloaded (tests). */
 unsigned tls_front_reloads(const struct tls_front *f);
 

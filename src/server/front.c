@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "admit/admit.h"
+#include "auth/auth_x509.h"
 #include "api/api.h"
 #include "api/api_sessions.h"
 #include "gateway/gateway.h"
@@ -21,6 +22,7 @@
 #include "http/http_request.h"
 #include "net/listener.h"
 #include "net/net_exchange.h"
+#include "net/tls_front.h"
 #include "session/exec_request.h"
 
 #define FRONT_OOM_MESSAGE "podterm: out of memory"
@@ -278,10 +280,17 @@ void front_on_head(void *ctx, int fd, const char *head, size_t len, const char *
         close(fd);
         goto out;
     }
+    /* A client certificate the TLS front verified is a user (kube's x509
+     * authenticator): CN and Organizations. One that names no valid user is
+     * as none (the apiserver's x509 authenticator passes on it too). */
+    struct auth_identity cert_id;
+    X509 *cert = server->tls ? tls_front_peer_cert(server->tls, fd) : NULL;
+    bool has_cert = cert && auth_x509_identity(cert, &cert_id) == AUTH_OK;
     struct admit_request in = {
         .head = head,
         .head_len = head_len,
         .http = rq,
+        .client_cert = has_cert ? &cert_id : NULL,
         .peer = peer,
         .websocket = hr->websocket,
         .negotiation_rc = hr->negotiation_rc,

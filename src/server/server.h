@@ -53,6 +53,9 @@ struct server_opts {
     uint64_t recording_max_bytes; /* --recording-max-bytes: per file (0: record.h's default) */
     bool recording_required;      /* --recording-required: no session that cannot be recorded */
     bool screen_model;            /* --screen-model on: tty sessions keep a screen model */
+    /* --terminate-on-revoke: live sessions a reloaded policy no longer
+     * allows end (session_revoke.c). */
+    bool terminate_on_revoke;
 };
 
 struct server;

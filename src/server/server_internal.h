@@ -64,6 +64,7 @@ struct server {
     char url[SERVER_URL_MAX];
     size_t sessions;
     struct session *session_list; /* every session, for the frame sweep (session.c) */
+    unsigned policy_generation;   /* the policy sessions were last checked against */
     uv_timer_t session_sweep;     /* runs while there are sessions */
     bool shutting_down;
     /* SIGTERM's drain (server_drain): readiness is false from its start. */

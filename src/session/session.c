@@ -659,6 +659,7 @@ void session_sweep(uv_timer_t *timer)
 {
     struct server *server = timer->data;
     uint64_t now = uv_now(server->loop);
+    session_revoke_check(server);
     for (struct session *s = server->session_list, *next; s; s = next) {
         next = s->next;
         if (s->stream && (s->wsi || s->detached_ms))

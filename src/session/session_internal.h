@@ -119,6 +119,10 @@ struct session {
 void session_fill(struct session *s);
 int session_write_frame(struct session *s, uint8_t *frame, size_t len);
 
+/* session_revoke.c, for the sweep: the policy changed (--terminate-on-revoke):
+ * sessions it no longer allows end. */
+void session_revoke_check(struct server *server);
+
 /* session_resume.c, for session.c */
 /* The connection dropped without a Close: true when the session is kept
  * for a resume (detached: no wsi), false when it ends now. */

@@ -522,6 +522,54 @@ def exec_status(port, user):
     return resp.status
 
 
+def open_running(port, user):
+    """A session that prints "up" and then waits: (ws, the bytes seen)."""
+    resp, ws = ws_open(port, exec_path(["sh", "-c", "echo up; sleep 60"]), V5, bearer(user))
+    assert ws is not None, resp
+    deadline = time.monotonic() + 10
+    out = b""
+    while b"up\n" not in out:
+        op, payload = ws.recv_message(deadline)
+        out += payload[1:] if payload[:1] == b"\x01" else b""
+    return ws
+
+
+@pytest.mark.parametrize("terminate", [True, False])
+def test_terminate_on_revoke_ends_the_sessions_the_new_policy_refuses(podterm, terminate):
+    """--terminate-on-revoke: bob's grant removed while his shell runs ends
+    it with a Status in RBAC's words; alice, still allowed, goes on; the
+    audit says "revoked". Without the flag a policy change applies to new
+    sessions only."""
+    extra = ["--terminate-on-revoke"] if terminate else []
+    srv = podterm(auth_args("--audit-log-path", "{dir}/audit.log", *extra),
+                  files=auth_files(RBAC + BOB_EXEC))
+    bob = open_running(srv.port, "bob")
+    alice = open_running(srv.port, "alice")
+    replace_file(os.path.join(srv.dir, "rbac.yaml"), RBAC)
+    assert wait_until(lambda: exec_status(srv.port, "bob") == 403, 10)
+    if terminate:
+        t = bob.collect(10)
+        status = json.loads(t.status())
+        assert status["message"] == ("Internal error occurred: session ended: access revoked: " +
+                                     forbidden_message("bob", "create", "pods/exec", "default",
+                                                       "local")), status
+        assert status["reason"] == "InternalError", status
+        def ends():
+            with open(os.path.join(srv.dir, "audit.log")) as f:
+                events = [json.loads(line) for line in f]
+            return [e["annotations"].get("podterm.dev/end-reason") for e in events
+                    if e["stage"] == "ResponseComplete" and e["user"]["username"] == "bob" and
+                    e.get("objectRef", {}).get("subresource") == "exec"]
+        assert wait_until(lambda: "revoked" in ends(), 5), ends()  # written as the session ends
+    else:
+        with pytest.raises(TimeoutError):
+            bob.recv_message(time.monotonic() + 1.5)
+    with pytest.raises(TimeoutError):
+        alice.recv_message(time.monotonic() + 0.5)  # alice's session runs on
+    bob.close()
+    alice.close()
+
+
 def test_reload_grants_and_a_broken_edit_keeps_the_old_policy(podterm):
     srv = podterm(auth_args(), files=auth_files())
     path = os.path.join(srv.dir, "rbac.yaml")

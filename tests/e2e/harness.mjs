@@ -66,7 +66,7 @@ export async function startPodterm(opts = {}) {
     const timer = setTimeout(() => reject(new Error(`podterm did not start in 20 s:\n${stderr}`)), 20000);
     proc.stderr.on('data', (chunk) => {
       stderr += chunk;
-      const m = /podterm: serving (http:\/\/[^\s]+)/.exec(stderr);
+      const m = /podterm: serving (https?:\/\/[^\s]+)/.exec(stderr);
       if (m) {
         clearTimeout(timer);
         resolveUrl(m[1]);

@@ -81,27 +81,68 @@ RACE_FRACTION_MAX = 0.05
 RACE_RUNS_FREE = 2
 
 
+def _sh(*args):
+    subprocess.run(args, check=True, capture_output=True, timeout=60)
+
+
+def sign_cert(d, name, subj, ext, ca="ca"):
+    """name.crt and name.key in d for subj, signed by the CA d/ca.crt with the
+    extension line ext. Returns (crt path, key path)."""
+    _sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", subj, "-keyout",
+        f"{d}/{name}.key", "-out", f"{d}/{name}.csr")
+    with open(f"{d}/{name}.ext", "w") as f:
+        f.write(ext + "\n")
+    _sh("openssl", "x509", "-req", "-in", f"{d}/{name}.csr", "-CA", f"{d}/{ca}.crt", "-CAkey",
+        f"{d}/{ca}.key", "-CAcreateserial", "-days", "2", "-extfile", f"{d}/{name}.ext",
+        "-out", f"{d}/{name}.crt")
+    return f"{d}/{name}.crt", f"{d}/{name}.key"
+
+
 def make_pki(d, ca_name="podterm-test-ca"):
     """A CA (ca.crt) and a server certificate for 127.0.0.1 (server.crt,
     server.key) in d, made by openssl: kubectl sends a kubeconfig's token
     over TLS only, so suites that sign in with tokens serve HTTPS. Returns d."""
-    def sh(*args):
-        subprocess.run(args, check=True, capture_output=True, timeout=60)
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-       f"/CN={ca_name}", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt")
-    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=server", "-keyout",
-       f"{d}/server.key", "-out", f"{d}/server.csr")
-    with open(f"{d}/server.ext", "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    sh("openssl", "x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.crt", "-CAkey",
-       f"{d}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", f"{d}/server.ext", "-out",
-       f"{d}/server.crt")
+    _sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        f"/CN={ca_name}", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt")
+    sign_cert(d, "server", "/CN=server", "subjectAltName=IP:127.0.0.1")
     return d
 
 
-def kube_env(tmp, port, ca, token):
+# RBAC objects tests share: a ClusterRole to open pods (get/list pods,
+# create pods/exec) and its binding to a group, formatted with the group.
+EXEC_ROLE = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: exec}}
+rules:
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list"]
+- apiGroups: [""]
+  resources: ["pods/exec"]
+  verbs: ["create"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: {group}-exec}}
+subjects: [{{kind: Group, name: {group}, apiGroup: rbac.authorization.k8s.io}}]
+roleRef: {{kind: ClusterRole, name: exec, apiGroup: rbac.authorization.k8s.io}}
+"""
+
+
+def exec_role(group):
+    return EXEC_ROLE.format(group=group)
+
+
+def kube_env(tmp, port, ca, token=None, cert=None):
     """Environment for kubectl against podterm on 127.0.0.1:port over TLS (CA file ca)
-    with a bearer token, in a fresh HOME under tmp (kubectl caches discovery there)."""
+    with a bearer token and/or a client certificate (cert: (crt path, key path)), in a
+    fresh HOME under tmp (kubectl caches discovery there)."""
+    user = []
+    if cert:
+        user += [f"client-certificate: '{cert[0]}'", f"client-key: '{cert[1]}'"]
+    if token:
+        user.append(f"token: '{token}'")
     home = os.path.join(tmp, f"home-{uuid.uuid4().hex[:8]}")
     os.makedirs(home)
     cfg = os.path.join(home, "kubeconfig")
@@ -110,7 +151,7 @@ def kube_env(tmp, port, ca, token):
                 "contexts:\n- name: c\n  context: {cluster: k, user: u, namespace: default}\n"
                 f"clusters:\n- name: k\n  cluster: {{server: 'https://127.0.0.1:{port}', "
                 f"certificate-authority: '{ca}'}}\n"
-                f"users:\n- name: u\n  user: {{token: '{token}'}}\n")
+                f"users:\n- name: u\n  user: {{{', '.join(user)}}}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
     env.update(HOME=home, KUBECONFIG=cfg)
     return env

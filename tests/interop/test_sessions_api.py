@@ -17,7 +17,7 @@ import time
 import uuid
 
 import pytest
-from kube_tools import fresh_env, kbin, kube_env, make_pki
+from kube_tools import exec_role, fresh_env, kbin, kube_env, make_pki
 from podterm_client import assert_status_response, http_request
 from podterm_server import CLUSTER_CONFIG
 
@@ -244,23 +244,7 @@ def test_discovery_and_other_paths(server):
 TOKENS = {"alice": "sess-alice-token-5a1c3", "bob": "sess-bob-token-b0b42",
           "carol": "sess-carol-token-ca401"}
 TOKEN_CSV = "".join(f'{t},{u},{1000 + i},"users"\n' for i, (u, t) in enumerate(TOKENS.items()))
-RBAC = """\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: exec}
-rules:
-- apiGroups: [""]
-  resources: ["pods"]
-  verbs: ["get", "list"]
-- apiGroups: [""]
-  resources: ["pods/exec"]
-  verbs: ["create"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: users-exec}
-subjects: [{kind: Group, name: users, apiGroup: rbac.authorization.k8s.io}]
-roleRef: {kind: ClusterRole, name: exec, apiGroup: rbac.authorization.k8s.io}
+RBAC = exec_role("users") + """\
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
