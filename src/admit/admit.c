@@ -518,7 +518,8 @@ void admission_started(struct admission *adm, int code)
     if (!adm)
         return;
     clock_gettime(CLOCK_MONOTONIC, &adm->started_at);
-    adm->session_counted = code == 101 && adm->admit->opts.metrics;
+    /* exec/attach only: a watcher's or a resume's 101 is no new session */
+    adm->session_counted = code == 101 && adm->exec && adm->admit->opts.metrics;
     if (adm->session_counted)
         metrics_session_start(adm->admit->opts.metrics, admission_metrics_kind(adm), adm->tty,
                               admission_seconds(&adm->received_mono, &adm->started_at));

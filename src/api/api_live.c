@@ -39,6 +39,7 @@ bool api_live_session(const struct session_view *v, struct api_session *out)
     out->stdin_open = r->want_stdin;
     out->started = adm->received.tv_sec;
     out->running = true;
+    out->watchers = (unsigned)v->watchers;
     out->command = json_array();
     for (size_t i = 0; out->command && i < r->argc; i++)
         if (json_array_append_new(out->command, json_string(r->argv[i])) < 0) {

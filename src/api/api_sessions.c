@@ -71,10 +71,8 @@ static json_t *api_session_json(const struct api_session *s, bool with_type)
     return api_json_put(o, "status", st);
 }
 
-/* A Status about one session: details name the group, as the apiserver's
- * do for a resource outside the core group. */
-static int api_session_status(struct lws *wsi, int code, const char *reason, const char *message,
-                              const char *id)
+int api_session_status(struct lws *wsi, int code, const char *reason, const char *message,
+                       const char *id)
 {
     json_t *details = json_object();
     if (id)
@@ -88,15 +86,14 @@ static int api_session_status(struct lws *wsi, int code, const char *reason, con
     return api_send(wsi, code, st);
 }
 
-static int api_session_not_found(struct lws *wsi, const char *id)
+int api_session_not_found(struct lws *wsi, const char *id)
 {
     char msg[API_SESSIONS_MESSAGE_MAX];
     snprintf(msg, sizeof(msg), "sessions.%s \"%s\" not found", API_SESSIONS_GROUP, id);
     return api_session_status(wsi, 404, "NotFound", msg, id);
 }
 
-/* The Forbidden RBAC gave this owner-only request. */
-static int api_session_forbidden(struct lws *wsi, const struct admission *adm)
+int api_session_forbidden(struct lws *wsi, const struct admission *adm)
 {
     return api_session_status(wsi, 403, "Forbidden", adm->message,
                               adm->details_name[0] ? adm->details_name : NULL);

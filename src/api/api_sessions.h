@@ -42,6 +42,17 @@ struct session_view;
  * path is not one of them, -1 to close. */
 int api_sessions_handle(struct server *server, struct lws *wsi, const char *path);
 
+/* The sessions API's refusals, also for the upgrades of a live session
+ * (session_watch.c): a Status about one session, whose details name the
+ * group as the apiserver's do for a resource outside the core group (id
+ * NULL: no name); its NotFound; and the Forbidden RBAC gave an "owner
+ * only" request (adm->message, word for word). 1 answered, -1 to close. */
+struct admission;
+int api_session_status(struct lws *wsi, int code, const char *reason, const char *message,
+                       const char *id);
+int api_session_not_found(struct lws *wsi, const char *id);
+int api_session_forbidden(struct lws *wsi, const struct admission *adm);
+
 /* Find a session, live or recorded: 1 found (s filled), 0 not, -1 out of
  * memory. */
 int api_session_lookup(struct server *server, const char *id, struct api_session *s);
@@ -50,7 +61,6 @@ int api_session_lookup(struct server *server, const char *id, struct api_session
  * requester may read (front.c): true when it took fd and adm and streams
  * the file (bounded buffer, idle timeout) off lws; false, and nothing
  * taken, when lws is to answer (a Status, or another method). */
-struct admission;
 bool api_recording_stream_take(struct server *server, int fd, struct admission *adm);
 
 /* api_live.c: a running session (a view from session_list_snapshot) as

@@ -19,6 +19,7 @@
 #include "session/exec_request.h"
 #include "server/http_reply.h"
 #include "session/session.h"
+#include "session/session_watch.h"
 
 static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                            size_t len);
@@ -69,6 +70,10 @@ void wsi_data_release(struct lws *wsi)
         session_on_closed((struct session *)tag, wsi);
         return;
     }
+    if (*tag == WSI_DATA_WATCHER) {
+        session_watch_on_closed((struct watcher *)tag);
+        return;
+    }
     struct upgrade_offer *offer = (struct upgrade_offer *)tag;
     if (offer->prepared) /* gateway: the upgrade was refused after upstream said yes */
         backend_stream_stop(offer->prepared);
@@ -108,6 +113,7 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
     struct server *server = server_from_wsi(wsi);
     enum wsi_data_type *tag = lws_get_opaque_user_data(wsi);
     struct session *session = tag && *tag == WSI_DATA_SESSION ? (struct session *)tag : NULL;
+    struct watcher *watcher = tag && *tag == WSI_DATA_WATCHER ? (struct watcher *)tag : NULL;
     bool answered = tag && *tag == WSI_DATA_ANSWERED; /* see server.answered_mark */
 
     switch (reason) {
@@ -132,10 +138,14 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
         return rc;
     }
     case LWS_CALLBACK_ESTABLISHED:
+        if (watcher)
+            return session_watch_on_established(watcher);
         if (!session)
             return -1;
         return session_on_established(session, wsi);
     case LWS_CALLBACK_RECEIVE:
+        if (watcher)
+            return session_watch_on_receive(watcher, in, len);
         return session ? session_on_receive(session, in, len) : -1;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (session)
@@ -144,8 +154,12 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
     case LWS_CALLBACK_RECEIVE_PONG:
         if (session)
             session_on_pong(session);
+        else if (watcher)
+            session_watch_on_pong(watcher);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (watcher)
+            return session_watch_on_writeable(watcher);
         return session ? session_on_writeable(session) : 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_WSI_DESTROY:

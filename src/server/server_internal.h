@@ -39,9 +39,10 @@ struct session;
 
 /* What a wsi's opaque user data points to: the front door's record (the
  * admission and the negotiation result) until the request is answered or the
- * upgrade decided, then the session; or, on a plain HTTP connection that got
- * its reply, server.answered_mark. */
-enum wsi_data_type { WSI_DATA_OFFER = 1, WSI_DATA_SESSION, WSI_DATA_ANSWERED };
+ * upgrade decided, then the session (or, for a watch or join of one, the
+ * watcher: session_watch.h); or, on a plain HTTP connection that got its
+ * reply, server.answered_mark. */
+enum wsi_data_type { WSI_DATA_OFFER = 1, WSI_DATA_SESSION, WSI_DATA_ANSWERED, WSI_DATA_WATCHER };
 
 struct upgrade_offer {
     enum wsi_data_type type; /* WSI_DATA_OFFER */

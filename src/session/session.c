@@ -33,6 +33,8 @@ static void session_tap_output(struct session *s, int channel, const uint8_t *da
     for (size_t i = 0; i < s->taps_len; i++)
         if (s->taps[i].ops->output)
             s->taps[i].ops->output(s->taps[i].user, channel, data, len);
+    if (s->watchers)
+        session_watch_output(s, channel, data, len);
 }
 
 static void session_tap_input(struct session *s, const uint8_t *data, size_t len)
@@ -48,6 +50,8 @@ static void session_tap_resize(struct session *s, unsigned width, unsigned heigh
     for (size_t i = 0; i < s->taps_len; i++)
         if (s->taps[i].ops->resize)
             s->taps[i].ops->resize(s->taps[i].user, width, height);
+    if (s->watchers)
+        session_watch_resize(s); /* after the model's resize (a tap above) */
 }
 
 /* Once, when the session is freed: how it ended. */
@@ -357,15 +361,10 @@ static int session_write_next(struct session *s)
     if (!s->initial_sent)
         return session_write_initial(s) < 0 ? -1 : 1;
     int rc = session_resume_write_next(s);
-    if (rc != 0)
+    if (rc != 0 || (rc = session_watch_owner_write_next(s)) != 0)
         return rc;
-    if (s->ping_pending) {
-        s->ping_pending = false;
-        uint8_t ping[LWS_PRE + sizeof(SESSION_PING_PAYLOAD)];
-        size_t n = sizeof(SESSION_PING_PAYLOAD) - 1;
-        memcpy(ping + LWS_PRE, SESSION_PING_PAYLOAD, n);
-        return lws_write(s->wsi, ping + LWS_PRE, n, LWS_WRITE_PING) < (int)n ? -1 : 1;
-    }
+    if ((rc = session_keepalive_write(&s->ka, s->wsi)) != 0)
+        return rc;
     if (s->out_pay) {
         if (session_write_output(s) < 0)
             return -1;
@@ -454,17 +453,19 @@ static void session_flush_stdin(struct session *s)
     }
     s->in_off = s->in_len = 0;
     session_rx_pause(s, false);
+    if (s->watchers)
+        session_watch_stdin_drained(s);
     if (s->stdin_close_pending)
         session_close_stdin(s);
 }
 
-static void session_stdin(struct session *s, const uint8_t *data, size_t len)
+bool session_stdin_write(struct session *s, const uint8_t *data, size_t len)
 {
     if (!s->req.want_stdin || s->stdin_closed || len == 0)
-        return; /* PROTOCOL.md 3.1: stdin data without stdin=true is dropped */
+        return false; /* PROTOCOL.md 3.1: stdin data without stdin=true is dropped */
     if (!s->in && !(s->in = malloc(SESSION_IN_MAX))) {
         session_fail(s, SESSION_OOM_MESSAGE);
-        return;
+        return false;
     }
     if (s->in_len + len > SESSION_IN_MAX) {
         /* Cannot happen while rx is paused whenever the buffer is non-empty;
@@ -473,14 +474,16 @@ static void session_stdin(struct session *s, const uint8_t *data, size_t len)
         s->in_len -= s->in_off;
         s->in_off = 0;
         if (s->in_len + len > SESSION_IN_MAX)
-            return;
+            return true;
     }
     memcpy(s->in + s->in_len, data, len);
     s->in_len += len;
     session_tap_input(s, data, len);
     session_flush_stdin(s);
-    if (s->in_off < s->in_len)
-        session_rx_pause(s, true);
+    if (s->in_off == s->in_len)
+        return false;
+    session_rx_pause(s, true);
+    return true;
 }
 
 static void session_event(void *user, const struct proto_event *ev, const uint8_t *data)
@@ -488,7 +491,7 @@ static void session_event(void *user, const struct proto_event *ev, const uint8_
     struct session *s = user;
     switch (ev->type) {
     case PROTO_EV_STDIN:
-        session_stdin(s, data, ev->out_len);
+        session_stdin_write(s, data, ev->out_len);
         break;
     case PROTO_EV_RESIZE:
         if (s->stream && s->req.tty) {
@@ -510,12 +513,12 @@ static void session_event(void *user, const struct proto_event *ev, const uint8_
 
 void session_on_pong(struct session *s)
 {
-    s->rx_ms = uv_now(s->server->loop);
+    s->ka.rx_ms = uv_now(s->server->loop);
 }
 
 int session_on_receive(struct session *s, const void *in, size_t len)
 {
-    s->rx_ms = uv_now(s->server->loop);
+    s->ka.rx_ms = uv_now(s->server->loop);
     bool first = !s->in_message;
     bool final = lws_is_final_fragment(s->wsi);
     if (first)
@@ -632,27 +635,13 @@ void session_shutdown_all(struct server *server)
     }
 }
 
-/* Keepalive: true when the client is gone (it sent nothing, not even the
- * pong, for a whole interval after a ping); else queues the next ping when
- * one is due. Pings go out whatever else flows, so that a proxy counting
- * idle time in either direction sees traffic both ways (the ping, then the
- * pong) at least once per interval. */
+/* Keepalive (session_keepalive.h): true when the client is gone. */
 static bool session_keepalive(struct session *s, uint64_t now)
 {
-    uint64_t interval = s->server->opts.ping_interval_ms;
-    if (!interval || s->status_sent)
+    if (s->status_sent)
         return false;
-    if (s->rx_paused)
-        s->rx_ms = now; /* we are the ones not reading (stdin backpressure): no verdict */
-    if (s->ping_ms && s->rx_ms < s->ping_ms && now - s->ping_ms >= interval)
-        return true;
-    uint64_t last = s->ping_ms ? s->ping_ms : s->started_ms;
-    if (now - last >= interval && !s->ping_pending) {
-        s->ping_ms = now;
-        s->ping_pending = true;
-        lws_callback_on_writable(s->wsi);
-    }
-    return false;
+    return session_keepalive_check(&s->ka, s->wsi, now, s->server->opts.ping_interval_ms,
+                                   s->started_ms, s->rx_paused);
 }
 
 void session_sweep(uv_timer_t *timer)
@@ -664,6 +653,10 @@ void session_sweep(uv_timer_t *timer)
         next = s->next;
         if (s->stream && (s->wsi || s->detached_ms))
             session_check_limits(s, now);
+        if (s->watchers && (s->exited || s->failed))
+            session_watch_end(s); /* nothing more to show (detached: freed later) */
+        else if (s->watchers)
+            session_watch_sweep(s, now);
         if (!s->wsi && s->detached_ms && session_resume_expired(s, now)) {
             session_free(s); /* nobody came back: the process ends (SIGHUP) */
             continue;
@@ -682,9 +675,7 @@ void session_sweep(uv_timer_t *timer)
              * disappearance does. */
             s->peer_gone = true;
             s->end_reason = "client-unresponsive";
-            int fd = lws_get_socket_fd(s->wsi);
-            if (fd >= 0)
-                shutdown(fd, SHUT_RDWR);
+            session_keepalive_hang_up(s->wsi);
         } else {
             continue;
         }
@@ -724,7 +715,8 @@ size_t session_list_snapshot(struct server *server, struct session_view *out, si
     size_t n = 0;
     for (struct session *s = server->session_list; s; s = s->next, n++)
         if (n < cap)
-            out[n] = (struct session_view){s, &s->req, s->taps, s->taps_len};
+            out[n] =
+                (struct session_view){s, &s->req, s->taps, s->taps_len, session_watch_count(s)};
     return n;
 }
 
@@ -754,7 +746,8 @@ int session_on_established(struct session *s, struct lws *wsi)
     if (s->pending_wsi == wsi)
         return session_resume_attach(s, wsi);
     s->wsi = wsi;
-    s->started_ms = s->active_ms = s->rx_ms = uv_now(s->server->loop);
+    s->started_ms = s->active_ms = uv_now(s->server->loop);
+    session_keepalive_start(&s->ka, s->started_ms);
     struct backend_exec_request breq = {
         .ns = s->req.ns,
         .pod = s->req.pod,
@@ -808,6 +801,7 @@ void session_free(struct session *s)
 {
     if (!s)
         return;
+    session_watch_end(s); /* first: a repaint owed is taken while the model is there */
     if (s->stream)
         backend_stream_stop(s->stream);
     session_resume_forget(s);

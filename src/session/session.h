@@ -74,6 +74,7 @@ struct session_view {
     const struct exec_request *req;
     const struct session_tap *taps;
     size_t taps_len;
+    size_t watchers; /* watch and join connections now */
 };
 size_t session_list_snapshot(struct server *server, struct session_view *out, size_t cap);
 /* A tap that cannot keep up (a required recording waiting for its disk)

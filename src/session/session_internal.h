@@ -9,6 +9,7 @@
 #include "audit/audit.h"
 #include "session/exec_request.h"
 #include "session/session.h"
+#include "session/session_keepalive.h"
 
 /* Exported by libwebsockets 4.1 but declared only in its private headers. */
 void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const char *caller);
@@ -30,8 +31,6 @@ void lws_close_free_wsi(struct lws *wsi, enum lws_close_status reason, const cha
 #define SESSION_TOO_LARGE_REASON "message too large"
 #define SESSION_OOM_MESSAGE "podterm: out of memory"
 #define SESSION_SHUTDOWN_MESSAGE "podterm is shutting down"
-/* The ping's payload: any bytes do; a name helps whoever reads a capture. */
-#define SESSION_PING_PAYLOAD "podterm"
 /* Resume: a token is SESSION_RESUME_BYTES random bytes in hex, within the
  * negotiation's PROTO_RESUME_MAX. */
 #define SESSION_RESUME_BYTES 32
@@ -93,12 +92,8 @@ struct session {
     bool failed;     /* podterm itself could not go on (out of memory): exit holds why */
     bool going_away; /* ended by the server's shutdown: Close 1001, then hang up */
 
-    /* keepalive (--ping-interval): a ping every interval keeps proxies from
-     * cutting an idle session; a client that has sent nothing at all (no
-     * pong, no data) for an interval after a ping is gone. */
-    uint64_t rx_ms;    /* when the client last sent anything */
-    uint64_t ping_ms;  /* when the last ping was queued (0: none yet) */
-    bool ping_pending; /* a ping waits for the writeable callback */
+    /* keepalive (--ping-interval, session_keepalive.h) */
+    struct session_keepalive ka;
 
     /* resume (--session-grace, session_resume.c): a web terminal's session
      * outlives a connection that dropped without a Close */
@@ -113,11 +108,20 @@ struct session {
     struct lws *pending_wsi; /* a resume's connection, upgraded, not yet established */
     uint8_t *repaint;        /* the screen, for a resumed connection */
     size_t repaint_len, repaint_off;
+
+    /* watchers and joiners (session_watch.c): connections of their own,
+     * listed here oldest first; the session never frees one */
+    struct watcher *watchers;
+    bool watchers_info_pending; /* the owner's channel-7 watchers message waits */
 };
 
-/* session.c, for session_resume.c */
+/* session.c, for session_resume.c and session_watch.c */
 void session_fill(struct session *s);
 int session_write_frame(struct session *s, uint8_t *frame, size_t len);
+/* Stdin for the process through the session's buffer (a joiner's keys):
+ * true when some of it still waits for the process (the caller stops
+ * reading its socket until session_watch_stdin_drained). */
+bool session_stdin_write(struct session *s, const uint8_t *data, size_t len);
 
 /* session_revoke.c, for the sweep: the policy changed (--terminate-on-revoke):
  * sessions it no longer allows end. */
@@ -139,5 +143,25 @@ int session_resume_write_next(struct session *s);
 void session_resume_forget(struct session *s);
 /* LWS_CALLBACK_ESTABLISHED of a resume's connection: it takes the session. */
 int session_resume_attach(struct session *s, struct lws *wsi);
+
+/* session_watch.c, for session.c: the session's hooks. */
+struct watcher;
+/* Output as the owner gets it: queued for each watcher. */
+void session_watch_output(struct session *s, int channel, const uint8_t *data, size_t len);
+/* The owner resized (the model has the new size): size and repaint. */
+void session_watch_resize(struct session *s);
+/* The process has taken all waiting stdin: joiners are read again. */
+void session_watch_stdin_drained(struct session *s);
+/* The owner's write sequence: the channel-7 watchers message when due
+ * (session_write_next's 1/0/-1). */
+int session_watch_owner_write_next(struct session *s);
+/* A resumed owner is told who watches, if anyone does. */
+void session_watch_resumed(struct session *s);
+/* The sweep: the watchers' keepalive. */
+void session_watch_sweep(struct session *s, uint64_t now);
+/* The session ends (freed, or its process gone): watchers finish alone. */
+void session_watch_end(struct session *s);
+/* Watchers connected now, for the sessions API. */
+size_t session_watch_count(const struct session *s);
 
 #endif

@@ -94,8 +94,7 @@ static void resume_connection_reset(struct session *s)
     s->in_message = false;
     s->message_bytes = 0;
     s->initial_sent = false;
-    s->ping_ms = 0;
-    s->ping_pending = false;
+    session_keepalive_start(&s->ka, 0);
     s->peer_gone = false;
     s->end_reason = NULL; /* "client-unresponsive" is what a drop looks like: not an end */
 }
@@ -220,7 +219,8 @@ int session_resume_attach(struct session *s, struct lws *wsi)
     s->wsi = wsi;
     s->detached_ms = 0;
     s->resumes++;
-    s->rx_ms = s->active_ms = uv_now(s->server->loop);
+    s->active_ms = uv_now(s->server->loop);
+    session_keepalive_start(&s->ka, s->active_ms);
     proto_decoder_init(&s->dec, s->kind);
     /* The repaint is taken now, before anything more is read: what the
      * process writes from here on follows it on the wire, exactly once. */
@@ -234,6 +234,7 @@ int session_resume_attach(struct session *s, struct lws *wsi)
     } else {
         s->repaint_len = (size_t)n;
         s->info_pending = s->kind == PROTO_KIND_PODTERM && resume_token_new(s) == 0;
+        session_watch_resumed(s);
     }
     session_fill(s);
     lws_callback_on_writable(wsi);

@@ -20,6 +20,7 @@
 #include "server/http_reply.h"
 #include "session/exec_request.h"
 #include "session/session.h"
+#include "session/session_watch.h"
 
 /* The Status message (500 InternalError, as exec_request.c answers) when a
  * session cannot be allocated: refused with an answer, never a hang-up. */
@@ -155,8 +156,11 @@ static bool upgrade_is_sessions_path(const struct upgrade_offer *offer)
 static int upgrade_sessions(struct server *server, struct lws *wsi, struct upgrade_offer *offer)
 {
     const char *sub = offer->admission->attrs.subresource;
-    if (strcmp(offer->admission->attrs.resource, "sessions") == 0 && strcmp(sub, "resume") == 0)
+    bool sessions = strcmp(offer->admission->attrs.resource, "sessions") == 0;
+    if (sessions && strcmp(sub, "resume") == 0)
         return session_resume_upgrade(server, wsi, offer);
+    if (sessions && (strcmp(sub, "watch") == 0 || strcmp(sub, "join") == 0))
+        return session_watch_upgrade(server, wsi, offer, strcmp(sub, "join") == 0);
     return upgrade_refuse_status(wsi, 404, "NotFound",
                                  "the server could not find the requested resource");
 }
