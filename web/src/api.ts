@@ -4,7 +4,7 @@
 // apiserver's metav1.Status message, which is what a person should see.
 
 import { parseRulesReview, type RulesReview } from './access';
-import { execPath, type ExecTarget } from './protocol';
+import { execPath, SESSIONS_PATH, type ExecTarget } from './protocol';
 
 const TOKEN_KEY = 'podterm.token';
 
@@ -180,8 +180,6 @@ export async function whyExecRefused(target: ExecTarget, signal?: AbortSignal): 
 }
 
 // ---- the sessions API (podterm's own group, served in both modes) ----
-
-export const SESSIONS_PATH = '/apis/podterm.dev/v1alpha1/sessions';
 
 export interface SessionItem {
   metadata: { name: string; creationTimestamp?: string };

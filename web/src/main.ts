@@ -13,12 +13,13 @@ import { SessionsView } from './sessions';
 import { parseRoute, routeHash, joinCommand, type Route } from './route';
 import { ShellView, type ShellRoute, type ShellState } from './shell';
 import { plainText } from './text';
-import type { ThemeName } from './terminal';
+import type { TermView, ThemeName } from './terminal';
+import { WatchView, type WatchMode } from './watch';
 
 const THEME_KEY = 'podterm.theme';
 
 class App {
-  private view: ShellView | PickerView | SessionsView | ReplayView | null = null;
+  private view: ShellView | PickerView | SessionsView | ReplayView | WatchView | null = null;
   private theme: ThemeName = loadTheme();
   private screenReader = false;
   private firstRoute = true;
@@ -32,6 +33,7 @@ class App {
   private readonly main = byId('main');
   private readonly where = byId('where');
   private readonly state = byId('state');
+  private readonly watchers = byId('watchers');
   private readonly stateLabel = h('span');
   private readonly stateDetail = h('span', { 'aria-hidden': 'true' });
   private readonly btnFind = byId<HTMLButtonElement>('btn-find');
@@ -56,11 +58,9 @@ class App {
     this.btnSr.addEventListener('click', () => {
       this.screenReader = !this.screenReader;
       this.btnSr.setAttribute('aria-pressed', String(this.screenReader));
-      if (this.view instanceof ShellView) this.view.view.setScreenReader(this.screenReader);
+      this.term()?.setScreenReader(this.screenReader);
     });
-    this.btnFind.addEventListener('click', () => {
-      if (this.view instanceof ShellView) this.view.view.openSearch();
-    });
+    this.btnFind.addEventListener('click', () => this.term()?.openSearch());
     this.btnReconnect.addEventListener('click', () => {
       if (this.view instanceof ShellView) this.view.connect();
     });
@@ -73,9 +73,10 @@ class App {
     });
     document.addEventListener('keydown', (ev) => {
       // Outside the terminal (toolbar, banner): the same find shortcut.
-      if (ev.ctrlKey && ev.shiftKey && ev.code === 'KeyF' && this.view instanceof ShellView) {
+      const term = this.term();
+      if (ev.ctrlKey && ev.shiftKey && ev.code === 'KeyF' && term) {
         ev.preventDefault();
-        this.view.view.openSearch();
+        term.openSearch();
       }
     });
     window.addEventListener('hashchange', () => this.route());
@@ -92,8 +93,10 @@ class App {
     this.view = null;
     this.confirmSeq++;
     cancelConfirm();
+    this.setWatchers('');
     if (r.view === 'sessions') this.showSessions();
     else if (r.view === 'replay') this.showReplay(r.id);
+    else if (r.view === 'watch') this.showWatch(r.id, r.mode, !own);
     else if (r.view === 'shell' && r.command.length && !own) this.confirmShell(r);
     else if (r.view === 'shell') this.showShell(r);
     else this.showPicker(r.namespace, autoOpen);
@@ -138,6 +141,7 @@ class App {
     const view = new SessionsView({
       askToken: (m) => this.askToken(m),
       replay: (id) => this.navigate({ view: 'replay', id }, false),
+      watch: (id, mode) => this.navigate({ view: 'watch', id, mode }, false),
     });
     this.view = view;
     this.main.replaceChildren(view.element);
@@ -159,6 +163,43 @@ class App {
     view.start();
   }
 
+  /**
+   * Someone's live session. Nothing runs by opening it, so a link may; but
+   * a join from a link (fromLink) starts read-only until the person allows
+   * typing: anyone can make such a link, and a screen that looks like one's
+   * own shell or a password prompt must not get one's keys unasked.
+   */
+  private showWatch(id: string, mode: WatchMode, fromLink: boolean): void {
+    document.title = `${mode === 'watch' ? 'Watching' : 'Joined'} — podterm`;
+    this.where.replaceChildren();
+    this.setState('connecting', '');
+    this.setShellButtons(false);
+    this.btnFind.hidden = false;
+    this.btnPods.hidden = false;
+    const view = new WatchView(id, mode, fromLink && mode === 'join', {
+      theme: () => this.theme,
+      setState: (s, label, detail) => this.setState(s, label, detail),
+      askToken: (m) => this.askToken(m),
+      back: () => this.navigate({ view: 'sessions' }, false),
+      focusToolbar: () => this.btnFind.focus(),
+    });
+    this.view = view;
+    this.main.replaceChildren(view.element);
+    view.start();
+    if (this.screenReader) view.view.setScreenReader(true);
+  }
+
+  /** The terminal on screen (a shell, or a watched session), if any. */
+  private term(): TermView | null {
+    return this.view instanceof ShellView || this.view instanceof WatchView ? this.view.view : null;
+  }
+
+  private setWatchers(text: string): void {
+    if (this.watchers.textContent !== text) this.watchers.textContent = text;
+    this.watchers.title = text; // the whole list when the header cuts it short
+    this.watchers.hidden = text === '';
+  }
+
   private showShell(r: ShellRoute): void {
     this.setShellButtons(true);
     const shell = new ShellView(r, {
@@ -168,6 +209,7 @@ class App {
       backToPicker: (ns) => this.navigate({ view: 'picker', namespace: ns }, false),
       focusToolbar: () => this.btnFind.focus(),
       describe: (route, command) => this.describe(route, command),
+      setWatchers: (text) => this.setWatchers(text),
     });
     this.view = shell;
     this.describe(r, r.command);
@@ -222,7 +264,7 @@ class App {
     document.documentElement.dataset.theme = this.theme;
     const light = this.theme === 'light';
     this.btnTheme.setAttribute('aria-pressed', String(light));
-    if (this.view instanceof ShellView) this.view.view.setTheme(this.theme);
+    this.term()?.setTheme(this.theme);
   }
 
   /** The token prompt (one at a time). Resolves true when a token was entered. */
@@ -261,14 +303,18 @@ class App {
   /** For tests and debugging: what the page shows, without reaching into xterm's DOM. */
   debug() {
     return {
-      lines: () => (this.view instanceof ShellView ? this.view.view.lines() : []),
-      cellWidths: (text: string) => (this.view instanceof ShellView ? this.view.view.cellWidths(text) : null),
-      cursorLine: () => (this.view instanceof ShellView ? this.view.view.cursorLine() : ''),
-      stats: () => (this.view instanceof ShellView ? this.view.stats : null),
+      lines: () => this.term()?.lines() ?? [],
+      cellWidths: (text: string) => this.term()?.cellWidths(text) ?? null,
+      cursorLine: () => this.term()?.cursorLine() ?? '',
+      stats: () => (this.view instanceof ShellView || this.view instanceof WatchView ? this.view.stats : null),
       state: () => this.state.dataset.state ?? '',
-      protocol: () => (this.view instanceof ShellView ? this.view.protocol : ''),
-      renderer: () => (this.view instanceof ShellView ? this.view.view.renderer : ''),
-      size: () => (this.view instanceof ShellView ? { cols: this.view.view.term.cols, rows: this.view.view.term.rows } : null),
+      protocol: () => (this.view instanceof ShellView || this.view instanceof WatchView ? this.view.protocol : ''),
+      renderer: () => this.term()?.renderer ?? '',
+      size: () => {
+        const t = this.term();
+        return t ? { cols: t.term.cols, rows: t.term.rows } : null;
+      },
+      watchers: () => (this.watchers.hidden ? '' : this.watchers.textContent ?? ''),
       replay: () => (this.view instanceof ReplayView ? { state: this.view.state, text: this.view.text() } : null),
       replayPlay: () => (this.view instanceof ReplayView ? this.view.play() : undefined),
     };

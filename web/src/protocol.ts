@@ -20,6 +20,13 @@ export const CH_STDERR = 2;
 export const CH_STATUS = 3;
 export const CH_RESIZE = 4;
 export const CH_ACK = 6;
+/** Server -> client JSON notes on the flow protocol: session, watchers, size (never on v4/v5). */
+export const CH_INFO = 7;
+
+/** The subprotocol item carrying a resume token (an item of its own, never in a URL). */
+export const RESUME_PROTOCOL_PREFIX = 'resume.podterm.dev.';
+/** podterm's sessions API (its own group, both modes). */
+export const SESSIONS_PATH = '/apis/podterm.dev/v1alpha1/sessions';
 
 /** The page acks once this many rendered bytes are unacknowledged (or its write queue drains). */
 export const ACK_THRESHOLD = 32 * 1024;
@@ -68,6 +75,90 @@ export function offeredProtocols(token: string | null): string[] {
   const list = [...CHANNEL_PROTOCOLS];
   if (token) list.unshift(TOKEN_PROTOCOL_PREFIX + base64url(token));
   return list;
+}
+
+/**
+ * The offer of a resume: [bearer item,] the resume item, the flow protocol
+ * only (resume exists on it alone). The token is checked to be base64url, so
+ * nothing a server sent can add items or break the header.
+ */
+export function resumeProtocols(token: string | null, resume: string): string[] {
+  if (!isResumeToken(resume)) throw new Error('not a resume token');
+  const list = [RESUME_PROTOCOL_PREFIX + resume, FLOW_PROTOCOL];
+  if (token) list.unshift(TOKEN_PROTOCOL_PREFIX + base64url(token));
+  return list;
+}
+
+/** A resume token as the server issues them: base64url, at most RESUME_TOKEN_MAX characters. */
+export const RESUME_TOKEN_MAX = 256;
+export function isResumeToken(s: string): boolean {
+  return s.length > 0 && s.length <= RESUME_TOKEN_MAX && /^[A-Za-z0-9_-]+$/.test(s);
+}
+
+/** Where a WebSocket of the sessions API goes: ws(s)://host/apis/.../sessions/ID/SUB */
+export function sessionSocketUrl(location: { protocol: string; host: string }, id: string, sub: 'resume' | 'watch' | 'join'): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}${SESSIONS_PATH}/${encodeURIComponent(id)}/${sub}`;
+}
+
+/** One watcher of a session, as the owner is told. */
+export interface Watcher {
+  user: string;
+  mode: 'watch' | 'join';
+}
+
+/** The channel-7 messages the page acts on; anything else parses to null and is ignored. */
+export type InfoMessage =
+  | { type: 'session'; id: string; resume: string; grace: number }
+  | { type: 'watchers'; watchers: Watcher[] }
+  | { type: 'size'; width: number; height: number };
+
+/** Largest terminal size a size message may set (the resize frame's own bound). */
+const SIZE_MAX = 65535;
+
+export function parseInfo(payload: Uint8Array): InfoMessage | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const m = v as Record<string, unknown>;
+  const int = (x: unknown, min: number, max: number) =>
+    typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max;
+  switch (m.type) {
+    case 'session':
+      if (typeof m.id !== 'string' || !m.id || typeof m.resume !== 'string' || !isResumeToken(m.resume)) return null;
+      if (!int(m.grace, 1, 86400)) return null;
+      return { type: 'session', id: m.id, resume: m.resume, grace: m.grace as number };
+    case 'watchers': {
+      if (!Array.isArray(m.watchers)) return null;
+      const watchers: Watcher[] = [];
+      for (const w of m.watchers as unknown[]) {
+        const o = w as { user?: unknown; mode?: unknown } | null;
+        if (!o || typeof o.user !== 'string' || (o.mode !== 'watch' && o.mode !== 'join')) continue;
+        watchers.push({ user: o.user, mode: o.mode });
+      }
+      return { type: 'watchers', watchers };
+    }
+    case 'size':
+      if (!int(m.width, 1, SIZE_MAX) || !int(m.height, 1, SIZE_MAX)) return null;
+      return { type: 'size', width: m.width as number, height: m.height as number };
+    default:
+      return null;
+  }
+}
+
+/** "Watched by bob (watch), carol (join)", or '' for nobody. */
+export function watchersText(watchers: Watcher[]): string {
+  if (watchers.length === 0) return '';
+  return 'Watched by ' + watchers.map((w) => `${w.user} (${w.mode})`).join(', ');
+}
+
+/** Resume attempts: 0.5 s, 1 s, 2 s, then every 3 s (the grace is short; no jitter needed for one page). */
+export function resumeDelay(attempt: number): number {
+  return Math.min(3000, 500 * 2 ** Math.max(0, attempt));
 }
 
 export interface ExecTarget {

@@ -7,6 +7,8 @@
 //   ...?command=ARG&command=ARG      the argv to run (default: bash, else sh)
 //   #/-/sessions                     live and past sessions
 //   #/-/sessions/ID                  replay session ID's recording
+//   #/-/sessions/ID/watch            watch live session ID (read-only)
+//   #/-/sessions/ID/join             join live session ID (its keyboard too)
 //
 // "-" cannot be a namespace (a DNS label starts with a letter or digit), so
 // the sessions' routes never shadow a namespace's.
@@ -18,7 +20,8 @@ export type Route =
   | { view: 'picker'; namespace: string }
   | { view: 'shell'; namespace: string; pod: string; container: string; command: string[] }
   | { view: 'sessions' }
-  | { view: 'replay'; id: string };
+  | { view: 'replay'; id: string }
+  | { view: 'watch'; id: string; mode: 'watch' | 'join' };
 
 export function parseRoute(hash: string): Route {
   let h = hash.startsWith('#') ? hash.slice(1) : hash;
@@ -31,6 +34,9 @@ export function parseRoute(hash: string): Route {
   const parts = h.split('/').filter((p) => p !== '').map(safeDecode);
   const command = new URLSearchParams(query).getAll('command').filter((c) => c !== '');
   if (parts[0] === '-') {
+    if (parts[1] === 'sessions' && parts[2] && (parts[3] === 'watch' || parts[3] === 'join')) {
+      return { view: 'watch', id: parts[2], mode: parts[3] };
+    }
     if (parts[1] === 'sessions' && parts[2]) return { view: 'replay', id: parts[2] };
     if (parts[1] === 'sessions') return { view: 'sessions' };
     return { view: 'picker', namespace: '' };
@@ -46,6 +52,7 @@ export function routeHash(r: Route): string {
   if (r.view === 'picker') return r.namespace ? `#/${e(r.namespace)}` : '#/';
   if (r.view === 'sessions') return '#/-/sessions';
   if (r.view === 'replay') return `#/-/sessions/${e(r.id)}`;
+  if (r.view === 'watch') return `#/-/sessions/${e(r.id)}/${r.mode}`;
   let h = `#/${e(r.namespace)}/${e(r.pod)}`;
   if (r.container) h += `/${e(r.container)}`;
   if (r.command.length) {

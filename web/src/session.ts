@@ -1,23 +1,38 @@
-// One exec WebSocket: opens it, demultiplexes channels, sends input, resizes
-// and acks, and reports how it ended. It knows nothing about the DOM; the
-// shell view (shell.ts) decides what to show and whether to reconnect.
+// One terminal WebSocket (an exec, a resume, a watch or a join): opens it,
+// demultiplexes channels, sends input, resizes and acks, and reports how it
+// ended. It knows nothing about the DOM; the shell view (shell.ts) and the
+// watch view (watch.ts) decide what to show and whether to reconnect.
 
 import { FlowControl, type FlowSink } from './flow';
 import {
   ackFrame,
+  CH_INFO,
   CH_STATUS,
   CH_STDERR,
   CH_STDOUT,
   execUrl,
   FLOW_PROTOCOL,
   offeredProtocols,
+  parseInfo,
   parseStatus,
   resizeFrame,
   stdinBinaryFrame,
   stdinFrame,
   type ExecTarget,
   type ExitInfo,
+  type InfoMessage,
 } from './protocol';
+
+/** Where a socket goes and what it offers. */
+export interface Endpoint {
+  url: string;
+  protocols: string[];
+}
+
+/** An exec of target, with the page's bearer token (if any) in the offer. */
+export function execEndpoint(target: ExecTarget, token: string | null): Endpoint {
+  return { url: execUrl(window.location, target), protocols: offeredProtocols(token) };
+}
 
 export type SessionEnd =
   | { kind: 'exited'; info: ExitInfo } // the process ended; the server said how
@@ -29,6 +44,8 @@ export interface SessionEvents {
   /** Render bytes; call done() when they are on screen. */
   output(data: Uint8Array, done: () => void): void;
   dropped(total: number): void;
+  /** A channel-7 message the page knows (flow protocol only). */
+  info?(msg: InfoMessage): void;
   end(how: SessionEnd): void;
 }
 
@@ -47,16 +64,14 @@ export class ExecSession {
   private earlyBytes = 0;
 
   constructor(
-    readonly target: ExecTarget,
-    private readonly token: string | null,
+    private readonly endpoint: Endpoint,
     private readonly events: SessionEvents,
   ) {}
 
   start(): void {
-    const url = execUrl(window.location, this.target);
     let ws: WebSocket;
     try {
-      ws = new WebSocket(url, offeredProtocols(this.token));
+      ws = new WebSocket(this.endpoint.url, this.endpoint.protocols);
     } catch {
       this.finish({ kind: 'refused' });
       return;
@@ -98,6 +113,9 @@ export class ExecSession {
     } else if (channel === CH_STATUS) {
       if (payload.length === 0) return; // the initial empty frame may be on channel 3
       this.status = parseStatus(payload);
+    } else if (channel === CH_INFO) {
+      const msg = parseInfo(payload);
+      if (msg) this.events.info?.(msg);
     }
   }
 

@@ -1,8 +1,10 @@
 // The Sessions view: live sessions (who, where, what, since when) and past
 // ones (also when and how they ended), from podterm's sessions API
 // (/apis/podterm.dev/v1alpha1/sessions). A recorded session has a Replay
-// that opens the ReplayView (replay.ts) on its recording. Without RBAC on
-// sessions the server lists the user's own sessions only.
+// that opens the ReplayView (replay.ts) on its recording; a live tty session
+// has Watch and Join, which open the WatchView (watch.ts) on it. Without RBAC
+// on sessions the server lists the user's own sessions only (and the server
+// decides each watch or join).
 //
 // Everything shown comes from outside the page (user names, commands, end
 // reasons): set as text only, and through plainText so a crafted command
@@ -19,6 +21,7 @@ export const SESSIONS_REFRESH_MS = 3000;
 export interface SessionsContext {
   askToken(message: string): Promise<boolean>;
   replay(id: string): void;
+  watch(id: string, mode: 'watch' | 'join'): void;
 }
 
 /** "2026-11-30T09:43:59Z" as "2026-11-30 09:43:59 UTC" (the API's times are UTC). */
@@ -63,7 +66,7 @@ export class SessionsView {
       h('h2', { id: 'sessions-title' }, 'Sessions'),
       this.message,
       h('h3', {}, 'Live'),
-      table('Live sessions', ['User', 'Pod', 'Command', 'Started', ''], this.live),
+      table('Live sessions', ['User', 'Pod', 'Command', 'Started', 'Watchers', ''], this.live),
       this.liveEmpty,
       h('h3', {}, 'Past'),
       table('Past sessions', ['User', 'Pod', 'Command', 'Started', 'Ended', 'Exit code', 'Reason', ''], this.past),
@@ -123,7 +126,16 @@ export class SessionsView {
     const replay = s.status.recorded
       ? h('button', { type: 'button', class: 'replay', 'data-id': id, 'aria-label': `Replay the session of ${plainText(s.spec.user)} in ${plainText(sessionWhere(s))}`, onclick: () => this.ctx.replay(id) }, 'Replay')
       : null;
+    const who = `the session of ${plainText(s.spec.user)} in ${plainText(sessionWhere(s))}`;
+    // Only a terminal (tty) has a screen to show; the server refuses the rest.
+    const live = !ended && s.spec.tty
+      ? [
+          h('button', { type: 'button', class: 'watch', 'data-id': id, 'aria-label': `Watch ${who}`, onclick: () => this.ctx.watch(id, 'watch') }, 'Watch'),
+          h('button', { type: 'button', class: 'join', 'data-id': id, 'aria-label': `Join ${who}`, onclick: () => this.ctx.watch(id, 'join') }, 'Join'),
+        ]
+      : [];
     const cells = [cell(s.spec.user), cell(sessionWhere(s)), cell(sessionCommand(s), 'cmd'), cell(sessionTime(s.status.started))];
+    if (!ended) cells.push(cell(String(s.status.watchers ?? 0)));
     if (ended) {
       cells.push(
         cell(sessionTime(s.status.ended)),
@@ -131,7 +143,7 @@ export class SessionsView {
         cell(s.status.endReason ?? 'unknown'),
       );
     }
-    cells.push(h('td', {}, replay));
+    cells.push(h('td', { class: 'row-actions' }, ...live, replay));
     return h('tr', { 'data-id': id, 'data-phase': s.status.phase }, ...cells);
   }
 }

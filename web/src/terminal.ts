@@ -70,6 +70,13 @@ export interface TermHandlers {
   leave(): void;
 }
 
+export interface TermOptions {
+  /** Fit the terminal to its box (a shell); off when someone else's terminal decides the size (watch, join). */
+  fit?: boolean;
+  /** No keyboard input at all (watch). */
+  readOnly?: boolean;
+}
+
 export class TermView {
   readonly element: HTMLElement;
   readonly term: Terminal;
@@ -84,8 +91,12 @@ export class TermView {
   private observer: ResizeObserver | null = null;
   private fitPending = 0;
 
-  constructor(label: string, theme: ThemeName, private readonly handlers: TermHandlers) {
+  private readonly fits: boolean;
+
+  constructor(label: string, theme: ThemeName, private readonly handlers: TermHandlers, opts: TermOptions = {}) {
+    this.fits = opts.fit ?? true;
     this.term = new Terminal({
+      disableStdin: opts.readOnly ?? false,
       allowProposedApi: true, // unicode11 widths and search decorations
       cursorBlink: true,
       cursorStyle: 'underline',
@@ -164,9 +175,16 @@ export class TermView {
     t.onResize(({ cols, rows }) => this.handlers.resize(cols, rows));
     t.attachCustomKeyEventHandler((ev) => this.key(ev));
 
+    if (!this.fits) return;
     this.observer = new ResizeObserver(() => this.scheduleFit());
     this.observer.observe(this.screen);
     this.fitNow();
+  }
+
+  /** The size another terminal has (watch, join): set, not fitted. */
+  resizeTo(cols: number, rows: number): void {
+    if (cols === this.term.cols && rows === this.term.rows) return;
+    this.term.resize(cols, rows);
   }
 
   private loadWebgl(): void {
@@ -291,7 +309,7 @@ export class TermView {
   }
 
   fitNow(): void {
-    if (!this.screen.isConnected || this.screen.clientWidth === 0) return;
+    if (!this.fits || !this.screen.isConnected || this.screen.clientWidth === 0) return;
     try {
       this.fit.fit();
     } catch {
