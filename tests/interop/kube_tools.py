@@ -1,5 +1,6 @@
 """Finding the kubectl binaries, giving each run a fresh HOME/KUBECONFIG, and a
 tmux terminal to run kubectl -it in (the gateway suite uses these too)."""
+import json
 import os
 import shutil
 import subprocess
@@ -124,14 +125,29 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {{name: {group}-exec}}
+metadata: {{name: {name}-exec}}
 subjects: [{{kind: Group, name: {group}, apiGroup: rbac.authorization.k8s.io}}]
 roleRef: {{kind: ClusterRole, name: exec, apiGroup: rbac.authorization.k8s.io}}
 """
 
 
-def exec_role(group):
-    return EXEC_ROLE.format(group=group)
+def exec_role(group, name=None):
+    """The exec ClusterRole bound to group (YAML text; quote names with a
+    colon); name: the binding's prefix, the group by default."""
+    return EXEC_ROLE.format(group=group, name=name or group)
+
+
+def audit_exec_users(audit_path, n, timeout=10):
+    """The users of the completed execs in an audit log, once there are n
+    (a session's ResponseComplete may come just after its client exits)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with open(audit_path) as f:
+            events = [json.loads(line) for line in f if line.strip()]
+        users = [e["user"] for e in events if e["stage"] == "ResponseComplete" and
+                 e.get("objectRef", {}).get("subresource") == "exec"]
+        if len(users) >= n or time.monotonic() > deadline:
+            return users
 
 
 def kube_env(tmp, port, ca, token=None, cert=None):

@@ -5,12 +5,10 @@ Organization a group. kubectl with a client-certificate kubeconfig is
 authorized by RBAC on that user and those groups, and the audit says who it
 was. A certificate takes precedence over a bearer token sent with it (the
 apiserver tries x509 first); one without a CommonName names nobody."""
-import json
 import subprocess
-import time
 
 import pytest
-from kube_tools import exec_role, kbin, kube_env, make_pki, sign_cert
+from kube_tools import audit_exec_users, exec_role, kbin, kube_env, make_pki, sign_cert
 from podterm_server import CLUSTER_CONFIG, Podterm
 
 RBAC = exec_role("devs") + """\
@@ -67,16 +65,7 @@ def kubectl(srv, pki, user, *args, token=None, version="1.33"):
 
 
 def exec_users(srv, n, timeout=10):
-    """The users of the last n completed execs in the audit log (the
-    session's ResponseComplete may come just after kubectl exits)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with open(srv.audit_path) as f:
-            events = [json.loads(line) for line in f if line.strip()]
-        users = [e["user"] for e in events if e["stage"] == "ResponseComplete" and
-                 e.get("objectRef", {}).get("subresource") == "exec"]
-        if len(users) >= n or time.monotonic() > deadline:
-            return users
+    return audit_exec_users(srv.audit_path, n, timeout)
 
 
 @pytest.mark.parametrize("version", ["1.30", "1.33"])

@@ -19,10 +19,9 @@ import ssl
 import subprocess
 import threading
 import time
-import uuid
 
 import pytest
-from kube_tools import kbin, make_pki
+from kube_tools import audit_exec_users, exec_role, kbin, kube_env, make_pki
 from oidc_tools import Provider, SigningKey, unsigned
 from podterm_server import BIN, CLUSTER_CONFIG, SANITIZER_MARKERS, Podterm, sanitizer_env
 
@@ -31,23 +30,9 @@ KID_REFRESH_MIN_S = 10  # OIDC_KID_REFRESH_MIN_MS (src/oidc/oidc_internal.h)
 UNAUTHORIZED = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
 
-RBAC = """\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {{name: exec}}
-rules:
-- apiGroups: [""]
-  resources: ["pods"]
-  verbs: ["get", "list"]
-- apiGroups: [""]
-  resources: ["pods/exec"]
-  verbs: ["create"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {{name: devs-exec}}
-subjects: [{{kind: Group, name: "oidc:devs", apiGroup: rbac.authorization.k8s.io}}]
-roleRef: {{kind: ClusterRole, name: exec, apiGroup: rbac.authorization.k8s.io}}
+def rbac(issuer):
+    """exec for the oidc:devs group, and for carol by her prefixed name."""
+    return exec_role('"oidc:devs"', name="devs") + f"""\
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -81,7 +66,7 @@ def serve(pki, idp, *extra, audit=None, name="oidc"):
     return Podterm(args, config=CLUSTER_CONFIG, name=name,
                    files={"tokens.csv": "static-token-sam,sam,1,oidc:devs\n",
                           "jwt.secret": JWT_SECRET,
-                          "rbac.yaml": RBAC.format(issuer=idp.issuer)})
+                          "rbac.yaml": rbac(idp.issuer)})
 
 
 @pytest.fixture(scope="module")
@@ -129,29 +114,12 @@ def assert_refused(pki, srv, token):
 
 
 def kubectl(pki, srv, token, *args, version="1.33"):
-    home = os.path.join(srv.dir, f"home-{uuid.uuid4().hex[:8]}")
-    os.makedirs(home)
-    cfg = os.path.join(home, "kubeconfig")
-    with open(cfg, "w") as f:
-        f.write("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-                "contexts:\n- name: c\n  context: {cluster: k, user: u, namespace: default}\n"
-                f"clusters:\n- name: k\n  cluster: {{server: 'https://127.0.0.1:{srv.port}', "
-                f"certificate-authority: '{pki}/ca.crt'}}\n"
-                f"users:\n- name: u\n  user: {{token: '{token}'}}\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
-    env.update(HOME=home, KUBECONFIG=cfg)
+    env = kube_env(srv.dir, srv.port, f"{pki}/ca.crt", token=token)
     return subprocess.run([kbin(version), *args], env=env, capture_output=True, timeout=60)
 
 
 def exec_users(srv, n, timeout=10):
-    deadline = time.monotonic() + timeout
-    while True:
-        with open(srv.audit_path) as f:
-            events = [json.loads(line) for line in f if line.strip()]
-        users = [e["user"] for e in events if e["stage"] == "ResponseComplete" and
-                 e.get("objectRef", {}).get("subresource") == "exec"]
-        if len(users) >= n or time.monotonic() > deadline:
-            return users
+    return audit_exec_users(srv.audit_path, n, timeout)
 
 
 TOKENS_USED = []
