@@ -749,7 +749,8 @@ int session_on_established(struct session *s, struct lws *wsi)
     if (s->pending_wsi == wsi)
         return session_resume_attach(s, wsi);
     s->wsi = wsi;
-    s->started_ms = s->active_ms = uv_now(s->server->loop);
+    uint64_t now = uv_now(s->server->loop);
+    s->started_ms = s->active_ms = now ? now : 1; /* 0: never established (resume asks) */
     session_keepalive_start(&s->ka, s->started_ms);
     struct backend_exec_request breq = {
         .ns = s->req.ns,
@@ -787,12 +788,13 @@ void session_on_peer_close(struct session *s)
 
 void session_on_closed(struct session *s, struct lws *wsi)
 {
-    if (wsi != s->wsi) {
+    if (s->pending_wsi && wsi == s->pending_wsi) {
         /* A resume that never got established: the session stays as it was. */
-        if (wsi == s->pending_wsi)
-            s->pending_wsi = NULL;
+        s->pending_wsi = NULL;
         return;
     }
+    /* Its own connection, established or not (one closed between the
+     * upgrade and ESTABLISHED has s->wsi NULL still, and ends it too). */
     s->wsi = NULL;
     if (session_resume_detach(s))
         return;

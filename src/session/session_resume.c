@@ -102,9 +102,10 @@ static void resume_connection_reset(struct session *s)
 bool session_resume_detach(struct session *s)
 {
     /* Draining: the listener is closed, nobody could come back to this replica. */
-    if (!s->grace_ms || s->peer_closed || s->exited || s->failed || s->status_sent ||
-        s->close_sent || s->too_large || s->server->shutting_down || s->server->draining ||
-        !session_screen(s))
+    /* Never established (no process started): nothing to come back to. */
+    if (!s->grace_ms || !s->started_ms || s->peer_closed || s->exited || s->failed ||
+        s->status_sent || s->close_sent || s->too_large || s->server->shutting_down ||
+        s->server->draining || !session_screen(s))
         return false;
     resume_connection_reset(s);
     if (!s->detached_ms) { /* a failed resume does not extend the grace */
