@@ -171,16 +171,6 @@ static const struct backend_stream_cbs session_cbs = {
 
 /* ---- output ---- */
 
-/* Read process output into the waiting message.
- *
- * Coalescing: a PTY read returns about 4 KiB, and every message costs the
- * client a fixed price (Node's ws, Go, Python and browsers pay per frame), so
- * while the client's socket cannot take the message, later output of the
- * same channel is appended to it, up to SESSION_OUT_PAYLOAD. Nothing waits
- * for that: the writeable callback sends whatever is there as soon as the
- * socket takes it, so a keystroke's echo goes out as fast as before. Only the
- * waiting message's channel is read meanwhile (the other's readiness would
- * fire again and again), which keeps the order of what was read. */
 /* No connection takes the output (detached, waiting for a resume): the
  * process is read as usual, so that it runs on, and what it writes reaches
  * the taps only (the screen the resumed page is repainted from, the
@@ -212,6 +202,16 @@ static void session_fill_detached(struct session *s)
     session_want_output(s, true);
 }
 
+/* Read process output into the waiting message.
+ *
+ * Coalescing: a PTY read returns about 4 KiB, and every message costs the
+ * client a fixed price (Node's ws, Go, Python and browsers pay per frame), so
+ * while the client's socket cannot take the message, later output of the
+ * same channel is appended to it, up to SESSION_OUT_PAYLOAD. Nothing waits
+ * for that: the writeable callback sends whatever is there as soon as the
+ * socket takes it, so a keystroke's echo goes out as fast as before. Only the
+ * waiting message's channel is read meanwhile (the other's readiness would
+ * fire again and again), which keeps the order of what was read. */
 void session_fill(struct session *s)
 {
     if (!s->stream || s->closed || s->failed)

@@ -99,13 +99,19 @@ static void resume_connection_reset(struct session *s)
     s->end_reason = NULL; /* "client-unresponsive" is what a drop looks like: not an end */
 }
 
+/* Whether the session may wait for a resume when its connection goes. */
+static bool resume_detachable(struct session *s)
+{
+    /* Never established (no process started): nothing to come back to.
+     * Draining: the listener is closed, nobody could come back here. */
+    return s->grace_ms && s->started_ms && !s->peer_closed && !s->exited && !s->failed &&
+           !s->status_sent && !s->close_sent && !s->too_large && !s->server->shutting_down &&
+           !s->server->draining && session_screen(s);
+}
+
 bool session_resume_detach(struct session *s)
 {
-    /* Draining: the listener is closed, nobody could come back to this replica. */
-    /* Never established (no process started): nothing to come back to. */
-    if (!s->grace_ms || !s->started_ms || s->peer_closed || s->exited || s->failed ||
-        s->status_sent || s->close_sent || s->too_large || s->server->shutting_down ||
-        s->server->draining || !session_screen(s))
+    if (!resume_detachable(s))
         return false;
     resume_connection_reset(s);
     if (!s->detached_ms) { /* a failed resume does not extend the grace */
@@ -164,10 +170,9 @@ static void resume_wsi_drop(struct lws *wsi)
     lws_callback_on_writable(wsi);
 }
 
-static int resume_refuse(struct lws *wsi, int code, const char *reason, const char *message,
-                         const char *id)
+static int resume_refuse(struct lws *wsi, int code, const char *reason, const char *message)
 {
-    return http_reply_status(wsi, code, reason, message, id, id ? "sessions" : NULL) < 0 ? -1 : 1;
+    return http_reply_status(wsi, code, reason, message, NULL, NULL) < 0 ? -1 : 1;
 }
 
 int session_resume_upgrade(struct server *server, struct lws *wsi, struct upgrade_offer *offer)
@@ -177,29 +182,29 @@ int session_resume_upgrade(struct server *server, struct lws *wsi, struct upgrad
     /* A refused offer keeps no resume item: say what was wrong with it first. */
     if (offer->negotiation_rc != PROTO_OK || offer->neg.kind == PROTO_KIND_NONE)
         return resume_refuse(wsi, 403, "Forbidden",
-                             "none of the offered WebSocket subprotocols is supported", NULL);
+                             "none of the offered WebSocket subprotocols is supported");
     if (!offer->neg.has_resume)
-        return resume_refuse(wsi, 400, "BadRequest", RESUME_NO_TOKEN, NULL);
+        return resume_refuse(wsi, 400, "BadRequest", RESUME_NO_TOKEN);
     struct session *s = session_find(server, id);
     if (!s) {
         char msg[128 + AUDIT_ID_LEN];
         snprintf(msg, sizeof(msg), "sessions.podterm.dev \"%.*s\" not found", AUDIT_ID_LEN, id);
-        return resume_refuse(wsi, 404, "NotFound", msg, s ? id : NULL);
+        return resume_refuse(wsi, 404, "NotFound", msg);
     }
     if (!s->grace_ms)
-        return resume_refuse(wsi, 409, "Conflict", RESUME_NOT_RESUMABLE, NULL);
+        return resume_refuse(wsi, 409, "Conflict", RESUME_NOT_RESUMABLE);
     if (!adm || !s->owner || strcmp(adm->user.user, s->owner) != 0 ||
         !resume_token_equal(offer->neg.resume, s->resume_token))
-        return resume_refuse(wsi, 403, "Forbidden", RESUME_FORBIDDEN, NULL);
-    if (s->status_sent || s->close_sent || s->peer_closed || (s->wsi && (s->exited || s->failed)))
-        return resume_refuse(wsi, 409, "Conflict", RESUME_ENDING, NULL);
+        return resume_refuse(wsi, 403, "Forbidden", RESUME_FORBIDDEN);
+    if (s->status_sent || s->close_sent || s->peer_closed || (s->wsi && !resume_detachable(s)))
+        return resume_refuse(wsi, 409, "Conflict", RESUME_ENDING);
     if (s->wsi) {
-        /* The old connection looks alive to us but the page has moved on. */
+        /* The old connection looks alive to us but the page has moved on
+         * (detachable, checked above: the session cannot be left orphaned). */
         struct lws *old = s->wsi;
         s->wsi = NULL;
         resume_wsi_drop(old);
-        if (!session_resume_detach(s))
-            return resume_refuse(wsi, 409, "Conflict", RESUME_NOT_RESUMABLE, NULL);
+        session_resume_detach(s);
     }
     if (s->pending_wsi) /* an earlier resume not yet established: the newest wins */
         resume_wsi_drop(s->pending_wsi);
