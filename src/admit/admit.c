@@ -274,6 +274,17 @@ static bool admit_token(const struct admit_request *rq, char *out, size_t cap)
     return true;
 }
 
+/* Now, for a token's exp and nbf: the precise clock, not time(NULL),
+ * which glibc reads from the coarse clock (up to a tick behind): a token
+ * minted at the start of a second by a precise clock (Python's time.time,
+ * Go's time.Now) would be "not yet valid" for that tick. */
+static time_t admit_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec;
+}
+
 /* Who is asking. Without an authenticator everyone is system:anonymous
  * (main.c allows that on loopback only); failures say nothing about the
  * token. The groups get system:authenticated / system:unauthenticated, as
@@ -311,9 +322,9 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
      * next; the first that accepts decides who is asking. */
     bool have = admit_token(rq, token, sizeof(token));
     bool ok = have && auth && auth_enabled(auth) &&
-              auth_token_check(auth, token, time(NULL), id) == AUTH_OK;
+              auth_token_check(auth, token, admit_now(), id) == AUTH_OK;
     if (have && !ok && a->opts.oidc)
-        ok = oidc_token_check(a->opts.oidc, token, time(NULL), id) == AUTH_OK;
+        ok = oidc_token_check(a->opts.oidc, token, admit_now(), id) == AUTH_OK;
     if (a->opts.metrics)
         a->opts.metrics->auth_attempts[ok][method]++;
     if (!ok) {
