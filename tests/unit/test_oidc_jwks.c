@@ -169,9 +169,32 @@ static void test_urls(void **state)
     assert_string_equal(u.path, "/");
     assert_int_equal(oidc_url_parse("https://[::1]:9/x", &u), 0);
     assert_string_equal(u.host, "::1");
-    const char *bad[] = {"http://a/",        "https://",     "https://u@a/",       "https://a:0/",
-                         "https://a:99999/", "https://a/#f", "https://a/\r\nX: y", "https://a b/",
-                         "https://[zz]/",    "HTTPS://a/"};
+    assert_int_equal(oidc_url_parse("https://[::1]/", &u), 0);
+    assert_int_equal(u.port, 443);
+    const char *bad[] = {
+        "http://a/",
+        "https://",
+        "https://u@a/",
+        "https://a:0/",
+        "https://a:99999/",
+        "https://a/#f",
+        "https://a/\r\nX: y",
+        "https://a b/",
+        "https://[zz]/",
+        "HTTPS://a/",
+        "https://[]/",
+        "https://[::1",
+        "https://[::1]x/",
+        "https://:443/",
+        "https://a:/",
+        "https://a:12a/",
+        "https://a:123456/",
+        "https://a\x7f/",
+        "https://a%2f/",
+        "https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(oidc_url_parse(bad[i], &u), -1);
 }

@@ -852,6 +852,85 @@ static void test_conn_local_state(void **state)
     peer_free(p);
 }
 
+/* A SYN_REPLY or HEADERS from the peer (its own compression context). */
+static size_t peer_block(struct peer *p, uint8_t *out, bool reply, uint32_t id, uint8_t flags)
+{
+    struct spdy_nv nv = {"x-note", 6, "v", 1};
+    uint8_t block[256];
+    int n = spdy_deflater_block(&p->d, &nv, 1, block, sizeof(block));
+    assert_true(n > 0);
+    int w = reply ? spdy_write_syn_reply(out, 512, flags, id, block, (size_t)n)
+                  : spdy_write_headers(out, 512, flags, id, block, (size_t)n);
+    assert_true(w > 0);
+    return (size_t)w;
+}
+
+/* A peer that answers the wrong streams or at the wrong time costs only
+ * that stream (RST with the spec's status), and a connection that failed
+ * refuses every later call with SPDY_ERR_CLOSED. */
+static void test_conn_peer_misorders_and_closed_calls(void **state)
+{
+    struct log l;
+    struct peer *p = peer_new();
+    struct spdy_conn *s = conn_new(SPDY_ROLE_SERVER, SPDY_FLOW_ADVISORY, &l);
+    uint8_t f[512];
+    feed(s, f, peer_syn(p, f, 1, 0, "stdout"));
+    feed(s, f, peer_block(p, f, true, 1, 0)); /* a SYN_REPLY to its own stream */
+    assert_non_null(strstr(l.text, "reset 1 1 local\n"));
+    feed(s, f, peer_syn(p, f, 3, 0, "stdin"));
+    assert_int_equal(spdy_conn_reply(s, 3, NULL, 0, false), SPDY_OK);
+    feed(s, f, peer_block(p, f, false, 3, 0));
+    feed(s, f, peer_block(p, f, false, 3, SPDY_FLAG_FIN));
+    assert_non_null(
+        strstr(l.text, "headers 3 flags=0 n=1 type=\nheaders 3 flags=1 n=1 type=\nfin 3\n"));
+    assert_false(spdy_conn_stream_can_recv(s, 3));
+    feed(s, f, peer_block(p, f, false, 3, 0)); /* after its FIN */
+    assert_non_null(strstr(l.text, "reset 3 9 local\n"));
+    feed(s, f, peer_block(p, f, false, 9, 0)); /* a stream never opened */
+    assert_false(spdy_conn_stream_open(s, 9));
+    assert_int_equal(spdy_conn_peer_window(s, 9), 0);
+    assert_int_equal(spdy_conn_our_window(s, 9), 0);
+    assert_true(spdy_conn_our_window(s, 0) > 0);
+    assert_null(spdy_conn_stream_user(s, 9));
+    spdy_conn_stream_set_user(s, 9, &l); /* no stream: nothing kept */
+    spdy_conn_consume(s, 9, 10);
+    spdy_conn_consume(s, 3, 0);
+    assert_int_equal(spdy_conn_send_window(s, 9), 0);
+    int ping = spdy_conn_ping(s);
+    assert_true(ping > 0 && ping % 2 == 0); /* the server's pings are even */
+    assert_int_equal(spdy_conn_goaway(s, SPDY_GOAWAY_OK), SPDY_OK);
+    assert_int_equal(spdy_conn_goaway(s, SPDY_GOAWAY_OK), SPDY_OK); /* once */
+    /* HEADERS for stream 0 breaks the connection */
+    feed(s, f, peer_block(p, f, false, 0, 0));
+    assert_non_null(strstr(l.text, "error "));
+    const uint8_t x = 'x';
+    assert_int_equal(spdy_conn_reply(s, 3, NULL, 0, false), SPDY_ERR_CLOSED);
+    assert_int_equal(spdy_conn_send_headers(s, 3, NULL, 0, false), SPDY_ERR_CLOSED);
+    assert_int_equal(spdy_conn_send_data(s, 3, &x, 1, false), SPDY_ERR_CLOSED);
+    assert_int_equal(spdy_conn_reset(s, 3, SPDY_RST_CANCEL), SPDY_ERR_CLOSED);
+    assert_int_equal(spdy_conn_ping(s), SPDY_ERR_CLOSED);
+    assert_int_equal(spdy_conn_goaway(s, SPDY_GOAWAY_OK), SPDY_ERR_CLOSED);
+    assert_int_equal(spdy_conn_open_stream(s, NULL, 0, 0), SPDY_ERR_CLOSED);
+    assert_int_equal(spdy_conn_send_window(s, 3), 0);
+    spdy_conn_consume(s, 3, 10);
+    spdy_conn_free(s);
+    peer_free(p);
+
+    /* client role: HEADERS before the SYN_REPLY, a second SYN_REPLY */
+    p = peer_new();
+    struct spdy_conn *c = conn_new(SPDY_ROLE_CLIENT, SPDY_FLOW_ADVISORY, &l);
+    struct spdy_nv nv = {"streamtype", 10, "stdin", 5};
+    assert_int_equal(spdy_conn_open_stream(c, &nv, 1, 0), 1);
+    assert_int_equal(spdy_conn_open_stream(c, &nv, 1, 0), 3);
+    feed(c, f, peer_block(p, f, false, 1, 0));
+    assert_non_null(strstr(l.text, "reset 1 1 local\n"));
+    feed(c, f, peer_block(p, f, true, 3, 0));
+    feed(c, f, peer_block(p, f, true, 3, 0));
+    assert_non_null(strstr(l.text, "reply 3 flags=0 n=1 type=\nreset 3 8 local\n"));
+    spdy_conn_free(c);
+    peer_free(p);
+}
+
 /* The peer's GOAWAY names the last stream it took: ours above it were never
  * processed and are gone (REFUSED_STREAM), those at or below it go on. */
 static void test_conn_goaway_refuses_later_streams(void **state)
@@ -897,6 +976,7 @@ int main(void)
         cmocka_unit_test(test_conn_out_backpressure),
         cmocka_unit_test(test_conn_local_state),
         cmocka_unit_test(test_conn_goaway_refuses_later_streams),
+        cmocka_unit_test(test_conn_peer_misorders_and_closed_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
