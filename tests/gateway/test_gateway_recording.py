@@ -19,6 +19,9 @@ from conftest import UPSTREAM_TOKEN, kubeconfig
 KUBECTL = "1.33"
 SCRIPT = r"""
 printf '\033[1;32mgateway\033[0m \033[45mrecorded\033[0m\n'
+# kubectl sends the terminal's size once the stream is up, so the process
+# may start at the PTY's 24x80: wait for 90 columns before saying so.
+while [ "$(stty size)" != "24 90" ]; do sleep 0.05; done
 printf 'READY-%s\n' "$(stty size)"
 while [ "$(stty size)" = "24 90" ]; do sleep 0.05; done
 printf '\033[2J\033[H\033[4mafter resize\033[0m %s\n' "$(stty size)"
