@@ -241,6 +241,10 @@ def test_real_prometheus_scrapes_the_workload(podterm, tmp_path):
                                 f"head -c {size} /dev/zero | tr '\\0' a; "
                                 f"head -c {err} /dev/zero | tr '\\0' e >&2"],
                                env=env, capture_output=True, timeout=60)
+            # kubectl's own log line of its known client race (test_kubectl.py
+            # counts how often it comes) is not the process's stderr
+            r.stderr = b"".join(line for line in r.stderr.splitlines(keepends=True)
+                                if b"Unknown stream id" not in line)
             assert (r.returncode, r.stdout, r.stderr) == (0, b"a" * size, b"e" * err), r
             stdout_read += len(r.stdout)
             stderr_read += len(r.stderr)
