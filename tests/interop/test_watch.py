@@ -23,6 +23,7 @@ import pytest
 
 from podterm_client import (OP_BINARY, OP_CLOSE, V4, V5, assert_clean_end, exec_path,
                             http_request, token_item, ws_open)
+from kube_tools import exec_role
 from podterm_server import BIN, CLUSTER_CONFIG, Podterm
 
 FLOW = "v1.flow.podterm.dev"
@@ -31,20 +32,7 @@ TOKENS = {"alice": "watch-alice-token-5a1c3", "bob": "watch-bob-token-b0b42",
           "carol": "watch-carol-token-ca401"}
 TOKEN_CSV = "".join(f'{t},{u},{1000 + i},"users"\n' for i, (u, t) in enumerate(TOKENS.items()))
 # Everyone may exec; carol may watch (not join) anyone's session; bob nothing more.
-RBAC = """\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: exec}
-rules:
-- apiGroups: [""]
-  resources: ["pods", "pods/exec"]
-  verbs: ["get", "create"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: users-exec}
-subjects: [{kind: Group, name: users, apiGroup: rbac.authorization.k8s.io}]
-roleRef: {kind: ClusterRole, name: exec, apiGroup: rbac.authorization.k8s.io}
+RBAC = exec_role("users") + """\
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
