@@ -148,8 +148,9 @@ describe('resume after a network drop', () => {
     return { server, proxy };
   }
 
-  test('cut under vim with unsaved text, restored within the grace: same vim, same text, same shell', async () => {
-    const { server, proxy } = await serverWithProxy(60);
+  /** A shell through a proxy of its own, its pid printed: { server, proxy, page, seen, pid }. */
+  async function shellThroughProxy(grace) {
+    const { server, proxy } = await serverWithProxy(grace);
     const page = await newPage(browser);
     const seen = watchSockets(page);
     await page.goto(`${proxy.url}#/default/local/shell`);
@@ -157,6 +158,11 @@ describe('resume after a network drop', () => {
     await run(page, 'echo PID=$$');
     await waitForText(page, /^PID=\d+$/);
     const pid = await lastMatch(page, /^PID=(\d+)$/);
+    return { server, proxy, page, seen, pid };
+  }
+
+  test('cut under vim with unsaved text, restored within the grace: same vim, same text, same shell', async () => {
+    const { server, proxy, page, seen, pid } = await shellThroughProxy(60);
     // More lines than the screen has: the first ones are in xterm's scrollback.
     await run(page, "seq -f 'scroll-%04g' 1 60");
     await waitForText(page, /^scroll-0060$/);
@@ -234,14 +240,7 @@ describe('resume after a network drop', () => {
   });
 
   test('cut and restored after the grace: the page says the session ended and why', async () => {
-    const { server, proxy } = await serverWithProxy(3);
-    const page = await newPage(browser);
-    const seen = watchSockets(page);
-    await page.goto(`${proxy.url}#/default/local/shell`);
-    await preparePrompt(page);
-    await run(page, 'echo PID=$$');
-    await waitForText(page, /^PID=\d+$/);
-    const pid = await lastMatch(page, /^PID=(\d+)$/);
+    const { server, proxy, page, seen, pid } = await shellThroughProxy(3);
     const [msg] = await waitUntil('the session message', () => sessionMessages(seen).length === 1 && sessionMessages(seen));
     assert.equal(msg.grace, 3);
 
