@@ -412,6 +412,12 @@ void listener_close(struct listener *l)
     }
 }
 
+void listener_drop_pending(struct listener *l)
+{
+    while (l && l->oldest)
+        pending_drop(l->oldest);
+}
+
 void listener_free(struct listener *l)
 {
     free(l);

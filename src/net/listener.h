@@ -43,6 +43,9 @@ struct listener *listener_new_unbound(uv_loop_t *loop, listener_head_fn on_head,
 void listener_adopt_fd(void *listener, int fd, const struct sockaddr *peer);
 /* Stop accepting; connections still sending their head are dropped. */
 void listener_close(struct listener *listener);
+/* Shutdown: connections whose head has not come yet are dropped now (they
+ * would keep the loop for their LISTENER_HEAD_TIMEOUT_MS otherwise). */
+void listener_drop_pending(struct listener *listener);
 void listener_free(struct listener *listener);
 
 /* Answer a request with a Status, then the caller hangs up. Best effort, no

@@ -301,6 +301,7 @@ void server_shutdown(struct server *server)
     tls_front_close(server->tls);
     server->tls = NULL;
     listener_close(server->listener);
+    listener_drop_pending(server->listener);
     session_resume_end_all(server); /* the detached ones: no wsi to close them */
     /* Closes every wsi (sessions get LWS_CALLBACK_CLOSED) and lets lws release
      * its handles on the foreign loop; the caller runs the loop to finish,

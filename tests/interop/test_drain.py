@@ -189,6 +189,26 @@ def test_no_sessions_ends_at_once(podterm):
     assert srv.proc.returncode == 0 and time.monotonic() - t0 < 3
 
 
+def test_connection_without_a_head_does_not_hold_the_exit(podterm):
+    """A connection that has sent no (or half a) request head is dropped at
+    shutdown: it used to keep podterm for the listener's 10 s head timeout
+    (a proxy that opens a connection ahead of its client does that)."""
+    srv = podterm(["--shutdown-grace", "60s"])
+    idle = socket.create_connection(("127.0.0.1", srv.port))
+    half = socket.create_connection(("127.0.0.1", srv.port))
+    half.sendall(b"GET /api HTTP/1.1\r\nHost: x\r\n")
+    time.sleep(0.3)  # both accepted and waiting for their heads
+    t0 = time.monotonic()
+    os.kill(srv.pid, signal.SIGTERM)
+    srv.proc.wait(10)
+    took = time.monotonic() - t0
+    assert srv.proc.returncode == 0 and took < 3, took
+    for s in (idle, half):
+        s.settimeout(5)
+        assert s.recv(1) == b""  # hung up, not left open
+        s.close()
+
+
 @pytest.mark.parametrize("arg", ["", "-1s", "5x", "1e3", "0x10", "25h"])
 def test_bad_grace_refused(arg):
     from podterm_server import BIN, sanitizer_env
