@@ -221,6 +221,11 @@ fi
 if command -v kubectl >/dev/null; then
     best kubectl. mbps "$repeat" /usr/bin/python3 "$root/bench/std_clients.py" kubectl "$port" \
         "$server_pid" "$(bytes_of "$pipe_bytes")" -- "$gen" gen "$pipe_bytes"
+    # kubectl 1.28 reads the same stream over SPDY/3.1 (issue 14), beside WebSocket.
+    if [ -x "$(dirname "$(readlink -f "$(command -v kubectl)")")/kubectl.1.28" ]; then
+        best kubectl128. mbps "$repeat" /usr/bin/python3 "$root/bench/std_clients.py" kubectl128 \
+            "$port" "$server_pid" "$(bytes_of "$pipe_bytes")" -- "$gen" gen "$pipe_bytes"
+    fi
 fi
 if /usr/bin/python3 -c 'import kubernetes' 2>/dev/null; then
     best python. mbps "$repeat" /usr/bin/python3 "$root/bench/std_clients.py" python "$port" \
@@ -433,6 +438,11 @@ if [ -n "${R[kubectl.mbps]:-}" ]; then
     r=$(ratio kubectl.mbps pipe.mbps)
     row "non-tty exec output read by kubectl (MB/s; kubectl $(g kubectl.client_cpu) of a core)" "$(g kubectl.mbps)" "$(g pipe.mbps) pipe" "$r" "report" "$(check "!${R[kubectl.failed]:-0}")"
     row "  server CPU per GB of that output (s)" "$(g kubectl.server_cpu_s_per_gb)" "-" "-" "report" "-"
+fi
+if [ -n "${R[kubectl128.mbps]:-}" ]; then
+    r=$(ratio kubectl128.mbps kubectl.mbps)
+    row "the same read by kubectl 1.28 over SPDY/3.1 (MB/s; kubectl $(g kubectl128.client_cpu) of a core)" "$(g kubectl128.mbps)" "$(g kubectl.mbps) WebSocket" "$r" "report" "$(check "!${R[kubectl128.failed]:-0}")"
+    row "  server CPU per GB of that output (s)" "$(g kubectl128.server_cpu_s_per_gb)" "-" "-" "report" "-"
 fi
 if [ -n "${R[python.mbps]:-}" ]; then
     r=$(ratio python.mbps pipe.mbps)

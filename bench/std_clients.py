@@ -2,7 +2,7 @@
 browsers, for `make bench` (bench/README.md; issue 13): kubectl (Go, client-go)
 and python3-kubernetes (the official Python client, websocket-client under it).
 
-    /usr/bin/python3 bench/std_clients.py kubectl|python PORT SERVER_PID BYTES -- ARGV...
+    /usr/bin/python3 bench/std_clients.py kubectl|kubectl128|python PORT SERVER_PID BYTES -- ARGV...
 
 Non-tty exec of ARGV in default/local; checks the byte count on stdout and a
 clean end. Prints key=value lines like podterm-loadgen's: <label>.mbps,
@@ -38,14 +38,23 @@ def kubeconfig(port):
     return d, path
 
 
-def run_kubectl(port, argv):
-    """kubectl exec, its stdout read and counted here (as `| wc -c` would)."""
+def kubectl_binary(version=None):
+    """The kubectl on PATH, or kubectl.VERSION beside the file it links to."""
+    path = shutil.which("kubectl") or "kubectl"
+    if version:
+        path = os.path.join(os.path.dirname(os.path.realpath(path)), f"kubectl.{version}")
+    return path
+
+
+def run_kubectl(port, argv, version=None):
+    """kubectl exec, its stdout read and counted here (as `| wc -c` would).
+    version "1.28": that kubectl, which speaks SPDY/3.1 (the others: WebSocket)."""
     d, cfg = kubeconfig(port)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUBECTL_")}
     env.update(KUBECONFIG=cfg, HOME=d)
     try:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        p = subprocess.Popen([shutil.which("kubectl") or "kubectl", "exec", "local", "--", *argv],
+        p = subprocess.Popen([kubectl_binary(version), "exec", "local", "--", *argv],
                              stdout=subprocess.PIPE, env=env)
         n = 0
         while True:
@@ -82,14 +91,16 @@ def run_python(port, argv):
 
 
 def main():
-    if len(sys.argv) < 7 or sys.argv[5] != "--" or sys.argv[1] not in ("kubectl", "python"):
+    clients = {"kubectl": run_kubectl, "python": run_python,
+               "kubectl128": lambda port, argv: run_kubectl(port, argv, "1.28")}
+    if len(sys.argv) < 7 or sys.argv[5] != "--" or sys.argv[1] not in clients:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
     label, port, pid, want = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     argv = sys.argv[6:]
     s0 = server_cpu(pid)
     t0 = time.monotonic()
-    n, ok, cpu = (run_kubectl if label == "kubectl" else run_python)(port, argv)
+    n, ok, cpu = clients[label](port, argv)
     secs = time.monotonic() - t0
     s1 = server_cpu(pid)
     print(f"{label}.bytes={n}")

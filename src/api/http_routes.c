@@ -8,7 +8,6 @@
 #include "api/api_sessions.h"
 #include "server/http_reply.h"
 #include "session/session.h"
-#include "http/head_rewrite.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,24 +19,9 @@
 
 #include <stdlib.h>
 
-#define SPDY_REFUSED                                                                               \
-    "podterm speaks the WebSocket exec/attach protocol only, not SPDY: use kubectl 1.30 or "       \
-    "newer (WebSocket is the default there; do not set "                                           \
-    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false), or kubectl 1.29 with "                              \
-    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true"
-
-/* The listener renamed an Upgrade header to the marker: SPDY (or anything not
- * websocket), or websocket without "Connection: upgrade". */
-static bool http_is_spdy(struct lws *wsi)
-{
-    char v[64];
-    int n = lws_hdr_custom_copy(wsi, v, sizeof(v), HEAD_SPDY_MARKER, (int)strlen(HEAD_SPDY_MARKER));
-    return n > 0 && strncasecmp(v, "websocket", 9) != 0;
-}
-
-/* exec/attach reached as plain HTTP: a SPDY upgrade (kubectl's fallback) or
- * a request with no upgrade at all. Validated like a WebSocket upgrade so the
- * user sees the same 404/400 on the fallback attempt (PROTOCOL.md 5.2). */
+/* exec/attach reached as plain HTTP: no upgrade the apiserver would take
+ * (a SPDY one went to session_spdy.c from the front door). Validated like an
+ * upgrade, so the user sees the same 404/400 first (PROTOCOL.md 5.2). */
 static int http_exec_without_websocket(struct server *server, struct lws *wsi, const char *path)
 {
     struct exec_request req;
@@ -46,8 +30,6 @@ static int http_exec_without_websocket(struct server *server, struct lws *wsi, c
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     exec_request_clear(&req);
-    if (http_is_spdy(wsi))
-        return http_reply_status(wsi, 400, "BadRequest", SPDY_REFUSED, NULL, NULL);
     return http_reply_status(wsi, 400, "BadRequest", "Upgrade request required", NULL, NULL);
 }
 

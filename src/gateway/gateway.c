@@ -32,16 +32,12 @@
 #include "backend/kube/kube_backend.h"
 #include "backend/kube/kube_client.h"
 #include "proto/proto.h"
+#include "spdy/spdy_upgrade.h"
 #include "util/util_token.h"
 
 #define GW_BUF_MAX (16 * 1024 + 256) /* a client head as the listener read it */
 #define GW_DESCRIBE_MAX 8192
 #define GW_UPSTREAM_PROTOCOLS "v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io"
-#define GW_SPDY_REFUSED                                                                            \
-    "podterm speaks the WebSocket exec/attach protocol only, not SPDY: use kubectl 1.30 or "       \
-    "newer (WebSocket is the default there; do not set "                                           \
-    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false), or kubectl 1.29 with "                              \
-    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true"
 
 #define GW_OOM_MESSAGE "out of memory"
 #define GW_CLIENT_KEY_MAX (AUTH_NAME_MAX + 8) /* "user:" + a user name, or "addr:" + an IP */
@@ -66,7 +62,7 @@ struct gateway {
     char describe[GW_DESCRIBE_MAX];
 };
 
-enum gw_state { GW_CREDS, GW_CONNECT, GW_HEAD, GW_RELAY, GW_SPDY_BODY, GW_REPLY, GW_DONE };
+enum gw_state { GW_CREDS, GW_CONNECT, GW_HEAD, GW_RELAY, GW_REPLY, GW_DONE };
 
 struct gw_req {
     struct gateway *gw;
@@ -197,30 +193,6 @@ static void req_free(struct gw_req *r)
 
 static void req_client_flush(struct gw_req *r);
 
-static const char *gw_reason_phrase(int code)
-{
-    switch (code) {
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 400:
-        return "Bad Request";
-    case 429:
-        return "Too Many Requests";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Error";
-    }
-}
-
 /* Answer with a metav1.Status of our own and close. retry_after_s > 0: a
  * Retry-After header and details.retryAfterSeconds, as the apiserver's 429. */
 static void req_reply_status(struct gw_req *r, int code, const char *reason, const char *message,
@@ -242,7 +214,7 @@ static void req_reply_status(struct gw_req *r, int code, const char *reason, con
                         "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: "
                         "no-store\r\n" HTTP1_SECURITY_HEADERS
                         "%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                        code, gw_reason_phrase(code), retry, blen);
+                        code, http1_reason_phrase(code), retry, blen);
     char *all = malloc((size_t)hlen + blen);
     if (all) {
         memcpy(all, head, (size_t)hlen);
@@ -324,7 +296,7 @@ static void req_on_client(void *user, int events)
 static void gw_fd_reply_status(int fd, int code, const char *reason, const char *message)
 {
     char response[HTTP1_STATUS_RESPONSE_MAX];
-    long n = http1_status_response(code, gw_reason_phrase(code), reason, message, response,
+    long n = http1_status_response(code, http1_reason_phrase(code), reason, message, response,
                                    sizeof(response));
     if (n > 0 && write(fd, response, (size_t)n) < 0)
         errno = 0; /* the client is gone: nobody to tell */
@@ -416,17 +388,6 @@ static void req_start_relay(struct gw_req *r)
     req_client_flush(r);
 }
 
-/* kubectl's SPDY fallback was forwarded without the upgrade, so a request
- * that passed every upstream check comes back 400 "Upgrade request
- * required": say instead why podterm will not do SPDY. */
-static void req_spdy_done(struct gw_req *r)
-{
-    if (r->resp.status == 400 && memmem(r->in, r->in_len, "Upgrade request required", 24))
-        req_fail(r, 400, "BadRequest", GW_SPDY_REFUSED);
-    else
-        req_start_relay(r);
-}
-
 /* ---- exec/attach: upstream 101 ---- */
 
 static void req_take_websocket(struct gw_req *r, size_t head_len)
@@ -513,17 +474,14 @@ static void req_on_head(struct gw_req *r, int head_len)
     if (r->resp.status == 101) {
         /* Only an upgrade we asked for, confirmed as RFC 6455 4.1 requires;
          * anything else would hand the client a raw upstream stream. */
-        if (!r->websocket || !r->resp.upgrade_websocket || !r->resp.connection_upgrade) {
+        if (!(r->websocket || r->spdy) || !r->resp.upgrade_websocket ||
+            !r->resp.connection_upgrade) {
             req_fail(r, 502, "InternalError",
                      "the API server switched protocols without a valid WebSocket upgrade "
                      "(Upgrade: websocket and Connection: Upgrade)");
             return;
         }
         req_take_websocket(r, (size_t)head_len);
-        return;
-    }
-    if (r->spdy) {
-        r->state = GW_SPDY_BODY;
         return;
     }
     req_start_relay(r);
@@ -533,30 +491,13 @@ static void req_read_upstream(struct gw_req *r)
 {
     for (;;) {
         if (r->in_len == r->in_cap) {
-            if (r->state == GW_HEAD || r->in_cap >= GATEWAY_SPDY_BODY_MAX) {
-                if (r->state == GW_SPDY_BODY) {
-                    req_spdy_done(r);
-                    return;
-                }
-                req_fail(r, 502, "InternalError", "the API server's response head is too large");
-                return;
-            }
-            uint8_t *in = realloc(r->in, GATEWAY_SPDY_BODY_MAX);
-            if (!in) {
-                req_free(r);
-                return;
-            }
-            r->in = in;
-            r->in_cap = GATEWAY_SPDY_BODY_MAX;
+            req_fail(r, 502, "InternalError", "the API server's response head is too large");
+            return;
         }
         ssize_t n = tls_sock_read(r->up, r->in + r->in_len, r->in_cap - r->in_len);
         if (n == -EAGAIN)
             return;
         if (n <= 0) {
-            if (r->state == GW_SPDY_BODY) {
-                req_spdy_done(r);
-                return;
-            }
             char msg[KUBE_ERR_MAX + TLS_SOCK_ERR_MAX];
             snprintf(msg, sizeof(msg),
                      "the API server %s%s closed the connection before "
@@ -575,8 +516,7 @@ static void req_read_upstream(struct gw_req *r)
             }
             if (h > 0) {
                 req_on_head(r, h);
-                if (r->state != GW_SPDY_BODY)
-                    return;
+                return;
             }
         }
     }
@@ -598,7 +538,7 @@ static void req_on_upstream(void *user, int events)
         req_send_upstream(r);
         return;
     }
-    if (r->state == GW_HEAD || r->state == GW_SPDY_BODY) {
+    if (r->state == GW_HEAD) {
         if (events & TLS_SOCK_READABLE)
             req_read_upstream(r);
     } else if (r->state == GW_RELAY && (events & TLS_SOCK_READABLE)) {
@@ -646,7 +586,9 @@ static int req_build_head(struct gw_req *r)
     struct kube_head out;
     kube_head_init(&out, buf, KUBE_HEAD_MAX);
     const struct kube_target *t = r->gw->client->target;
-    const char *method = r->spdy ? "POST" : "GET";
+    /* Upgrades go up as WebSocket GETs; an exec POST without one as a POST. */
+    bool post = !r->spdy && http_span_is(&r->rq.method, "POST");
+    const char *method = post ? "POST" : "GET";
     if (r->rq.method.n == 4 && memcmp(r->rq.method.p, "HEAD", 4) == 0)
         method = "HEAD";
     kube_head_request_line(&out, method, t->prefix, r->rq.target.p, r->rq.target.n);
@@ -657,7 +599,7 @@ static int req_build_head(struct gw_req *r)
     head_forward(r, &out, HTTP_H_KUBECTL_COMMAND, "Kubectl-Command");
     head_forward(r, &out, HTTP_H_KUBECTL_SESSION, "Kubectl-Session");
     head_identity(r, &out);
-    if (r->websocket) {
+    if (r->websocket || r->spdy) { /* a SPDY client's exec goes upstream as a WebSocket */
         unsigned char key[16];
         RAND_bytes(key, sizeof(key));
         EVP_EncodeBlock((unsigned char *)r->ws_key, key, sizeof(key));
@@ -872,6 +814,14 @@ static bool req_ws_prechecks(struct gw_req *r, const struct gateway_head *h)
            q->h[HTTP_H_WS_KEY].n;
 }
 
+/* A SPDY exec: only when the version can be agreed is the upstream
+ * contacted (session_spdy.c answers the rest with its refusal). */
+static bool req_spdy_prechecks(const struct gw_req *r)
+{
+    const char *end = memmem(r->buf, r->len, "\r\n\r\n", 4);
+    return end && spdy_upgrade_negotiate(r->buf, (size_t)(end + 4 - r->buf), NULL, 0) >= 0;
+}
+
 static void req_hand_back(struct gw_req *r)
 {
     int fd = r->fd;
@@ -888,10 +838,10 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
     bool attach = false;
     r->route = gw_route_match(r->rq.path.p, r->rq.path.n, ns, pod, &attach);
     r->websocket = h->websocket;
-    r->spdy = !h->websocket && r->rq.h[HTTP_H_UPGRADE].p && r->route == GW_ROUTE_EXEC;
+    r->spdy = h->spdy && r->route == GW_ROUTE_EXEC;
     req_client_token(r, h);
-    if (r->websocket && r->route == GW_ROUTE_EXEC) {
-        if (!req_ws_prechecks(r, h)) {
+    if ((r->websocket || r->spdy) && r->route == GW_ROUTE_EXEC) {
+        if (r->websocket ? !req_ws_prechecks(r, h) : !req_spdy_prechecks(r)) {
             req_hand_back(r);
             return;
         }
@@ -910,7 +860,11 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
         return;
     }
     bool get = http_span_is(&r->rq.method, "GET") || http_span_is(&r->rq.method, "HEAD");
-    if (!get && !(r->spdy && http_span_is(&r->rq.method, "POST"))) {
+    /* An exec POST with an Upgrade podterm does not take (no Connection:
+     * upgrade, another protocol) goes up as it is: the apiserver answers. */
+    bool upgrade_post = r->route == GW_ROUTE_EXEC && r->rq.h[HTTP_H_UPGRADE].p &&
+                        http_span_is(&r->rq.method, "POST");
+    if (!get && !upgrade_post) {
         req_fail(r, 405, "MethodNotAllowed",
                  "the server does not allow this method on the requested resource");
         return;

@@ -23,7 +23,6 @@
 
 #define GATEWAY_UPSTREAM_TIMEOUT_MS 30000 /* request sent -> response head */
 #define GATEWAY_RELAY_BUF (16 * 1024)     /* upstream -> client bytes in flight */
-#define GATEWAY_SPDY_BODY_MAX (64 * 1024) /* a refused SPDY request's body we inspect */
 #define GATEWAY_REQUESTS_MAX 4096         /* proxied requests in flight, all clients */
 /* One client (the user podterm authenticated, else the peer address) may have
  * this many requests in flight; one more gets 429 with Retry-After. Each
@@ -74,7 +73,8 @@ struct exec_request;
 struct gateway_head {
     struct admission *admission; /* who asks (admit.h): the gateway's to end */
     bool websocket;
-    int negotiation_rc;            /* PROTO_OK or a proto_err */
+    bool spdy;          /* a SPDY/3.1 exec/attach upgrade: bridged to a WebSocket upstream */
+    int negotiation_rc; /* PROTO_OK or a proto_err */
     const char *subprotocol_token; /* NULL or the decoded token item */
     /* The client's address as text ("" unknown): the listener knows it also
      * for connections that reach it through the TLS terminator's socketpair. */

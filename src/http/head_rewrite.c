@@ -67,6 +67,9 @@ static void head_scan(const char *in, size_t head_len, struct head_rewrite *res,
                 res->websocket = true;
             else
                 res->spdy = true;
+            /* Go's SPDY upgrader: the Upgrade header contains "spdy/3.1", any case. */
+            for (size_t k = 0; k + 8 <= vlen && !res->spdy31; k++)
+                res->spdy31 = strncasecmp(v + k, "spdy/3.1", 8) == 0;
         } else if (line_is(start, end, CONNECTION_HEADER, &v, &vlen)) {
             /* Go's check: the Connection header contains "upgrade", any case. */
             for (size_t k = 0; k + 7 <= vlen && !res->connection_upgrade; k++)

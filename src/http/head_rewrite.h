@@ -38,6 +38,8 @@
 struct head_rewrite {
     bool websocket;          /* Upgrade: websocket and Connection: upgrade */
     bool spdy;               /* any other Upgrade header was renamed to the marker */
+    bool spdy31;             /* an Upgrade header names SPDY/3.1 (a SPDY exec with
+                              * connection_upgrade) */
     bool connection_upgrade; /* Connection header names "upgrade" */
     bool bad_target;         /* the request target has a broken %-escape or %00 */
     bool too_large;          /* the rewritten head did not fit out_cap: answer 431 */

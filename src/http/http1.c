@@ -150,6 +150,34 @@ long http1_response_secure(const char *in, size_t head_len, char *out, size_t ou
     return (long)o;
 }
 
+const char *http1_reason_phrase(int code)
+{
+    switch (code) {
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 414:
+        return "Request-URI Too Long";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
+    }
+}
+
 long http1_status_response(int code, const char *phrase, const char *reason, const char *message,
                            char *out, size_t out_cap)
 {

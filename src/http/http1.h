@@ -40,6 +40,8 @@ int http1_response_parse(const char *buf, size_t len, struct http1_response *r);
  * HTTP1_SECURITY_HEADERS, Connection: close. Returns its length, or -1 when
  * it does not fit out_cap (HTTP1_STATUS_RESPONSE_MAX always suffices). */
 #define HTTP1_STATUS_RESPONSE_MAX (PROTO_STATUS_MAX + 512)
+/* The reason phrase of the status codes podterm answers with ("Error" for others). */
+const char *http1_reason_phrase(int code);
 long http1_status_response(int code, const char *phrase, const char *reason, const char *message,
                            char *out, size_t out_cap);
 /* The same with the Status's details (name and kind; NULL: left out). */

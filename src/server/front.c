@@ -24,6 +24,7 @@
 #include "net/net_exchange.h"
 #include "net/tls_front.h"
 #include "session/exec_request.h"
+#include "session/session.h"
 
 #define FRONT_OOM_MESSAGE "podterm: out of memory"
 #define FRONT_CONTENT_TYPE_MAX 256
@@ -32,6 +33,17 @@
 static const char *front_head_end(const char *buf, size_t len)
 {
     return memmem(buf, len, "\r\n\r\n", 4);
+}
+
+/* An exec/attach upgrade to SPDY/3.1, as Go's SPDY upgrader reads one:
+ * Connection names "upgrade" and Upgrade "spdy/3.1" (with a websocket
+ * Upgrade line too, the WebSocket wins, as lws would pick it). */
+static bool front_is_spdy_exec(const struct head_rewrite *hr, const struct admission *adm)
+{
+    char ns[CONFIG_NAME_MAX + 1], pod[CONFIG_NAME_MAX + 1];
+    bool attach;
+    return !hr->websocket && hr->spdy31 && hr->connection_upgrade && adm && adm->attrs.path &&
+           exec_path_parse(adm->attrs.path, ns, sizeof(ns), pod, sizeof(pod), &attach);
 }
 
 /* Hand fd and the bytes read so far to lws (fd is ours to close until lws
@@ -51,6 +63,15 @@ void front_adopt(void *ctx, int fd, const char *buf, size_t len, struct exec_req
     bool allocated = out && offer && hr;
     size_t n = allocated ? head_rewrite(buf, len, head_len, out, cap, hr) : 0;
     int code = 0;
+    if (n && front_is_spdy_exec(hr, adm)) {
+        /* SPDY/3.1 (kubectl before 1.30, client-go's SPDY executor): not
+         * lws's; the session's SPDY connection takes it from here. */
+        free(out);
+        free(offer);
+        free(hr);
+        session_spdy_take(server, fd, buf, len, prepared_req, adm);
+        return;
+    }
     if (n) {
         offer->type = WSI_DATA_OFFER;
         offer->websocket = hr->websocket;
@@ -237,6 +258,7 @@ static bool front_to_gateway(struct server *server, int fd, const char *head, si
         return false;
     struct gateway_head gh = {
         .websocket = hr->websocket,
+        .spdy = front_is_spdy_exec(hr, adm),
         .negotiation_rc = hr->negotiation_rc,
         .subprotocol_token = hr->neg.has_token ? hr->neg.token : NULL,
         .admission = adm,

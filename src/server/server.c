@@ -303,6 +303,7 @@ void server_shutdown(struct server *server)
     listener_close(server->listener);
     listener_drop_pending(server->listener);
     session_resume_end_all(server); /* the detached ones: no wsi to close them */
+    session_spdy_close_all(server); /* nor has a SPDY connection */
     /* Closes every wsi (sessions get LWS_CALLBACK_CLOSED) and lets lws release
      * its handles on the foreign loop; the caller runs the loop to finish,
      * then server_free completes the destroy (lws 4.1's two-step teardown on

@@ -26,6 +26,29 @@
 #include "screen/screen_tap.h"
 #include "session/exec_request.h"
 
+/* ---- the client's connection: a WebSocket (lws) or a SPDY link ----
+ *
+ * Everything below speaks to the connection through these, so one session
+ * serves both transports (session_spdy.c says how SPDY maps onto it). */
+
+bool session_connected(const struct session *s)
+{
+    return s->wsi || s->spdy;
+}
+
+static void session_want_write(struct session *s)
+{
+    if (s->spdy)
+        session_spdy_want_write(s->spdy);
+    else if (s->wsi)
+        lws_callback_on_writable(s->wsi);
+}
+
+static bool session_choked(struct session *s)
+{
+    return s->spdy ? session_spdy_choked(s->spdy) : lws_send_pipe_choked(s->wsi);
+}
+
 /* ---- taps ---- */
 
 static void session_tap_output(struct session *s, int channel, const uint8_t *data, size_t len)
@@ -131,8 +154,7 @@ static void session_fail(struct session *s, const char *message)
     snprintf(s->exit.message, sizeof(s->exit.message), "%s", message);
     s->ch_open[1] = s->ch_open[2] = false;
     s->out_pay = 0;
-    if (s->wsi)
-        lws_callback_on_writable(s->wsi);
+    session_want_write(s);
 }
 
 /* ---- backend callbacks ---- */
@@ -159,8 +181,7 @@ static void session_backend_exited(void *user, const struct backend_exit *exit)
     s->exited = true;
     s->exit = *exit;
     s->ch_open[1] = s->ch_open[2] = false;
-    if (s->wsi)
-        lws_callback_on_writable(s->wsi);
+    session_want_write(s);
 }
 
 static const struct backend_stream_cbs session_cbs = {
@@ -216,7 +237,7 @@ void session_fill(struct session *s)
 {
     if (!s->stream || s->closed || s->failed)
         return;
-    if (!s->wsi) {
+    if (!session_connected(s)) {
         session_fill_detached(s);
         return;
     }
@@ -248,7 +269,7 @@ void session_fill(struct session *s)
             s->out_pay += (size_t)n;
             s->out_ch = ch;
             s->unacked += (uint64_t)n;
-            lws_callback_on_writable(s->wsi);
+            session_want_write(s);
             continue; /* more may be there already */
         }
         if (n == 0 && s->ch_open[ch]) {
@@ -274,6 +295,8 @@ void session_fill(struct session *s)
 
 int session_write_frame(struct session *s, uint8_t *frame, size_t len)
 {
+    if (s->spdy)
+        return session_spdy_write(s->spdy, frame, len);
     enum lws_write_protocol type = proto_frame_is_text(s->kind) ? LWS_WRITE_TEXT : LWS_WRITE_BINARY;
     return lws_write(s->wsi, frame, len, type) < (int)len ? -1 : 0;
 }
@@ -364,7 +387,7 @@ static int session_write_next(struct session *s)
     int rc = session_resume_write_next(s);
     if (rc != 0 || (rc = session_watch_owner_write_next(s)) != 0)
         return rc;
-    if ((rc = session_keepalive_write(&s->ka, s->wsi)) != 0)
+    if (s->wsi && (rc = session_keepalive_write(&s->ka, s->wsi)) != 0)
         return rc;
     if (s->out_pay) {
         if (session_write_output(s) < 0)
@@ -378,6 +401,12 @@ static int session_write_next(struct session *s)
     }
     if (s->exited && !s->status_sent)
         return session_write_status(s) < 0 ? -1 : 1;
+    if (s->status_sent && !s->close_sent && s->spdy) {
+        /* SPDY: the streams end (FIN) and GOAWAY follows (session_spdy.c). */
+        s->close_sent = true;
+        session_spdy_end(s->spdy);
+        return 0;
+    }
     if (s->status_sent && !s->close_sent && s->going_away) {
         /* Shutting down: Close 1001 written here, then the connection
          * dropped (below) once lws has sent it, instead of lws's polite
@@ -414,10 +443,10 @@ int session_on_writeable(struct session *s)
         int rc = session_write_next(s);
         if (rc <= 0)
             return rc;
-        if (lws_send_pipe_choked(s->wsi))
+        if (session_choked(s))
             break;
     }
-    lws_callback_on_writable(s->wsi);
+    session_want_write(s);
     return 0;
 }
 
@@ -425,13 +454,16 @@ int session_on_writeable(struct session *s)
 
 static void session_rx_pause(struct session *s, bool pause)
 {
-    if (s->rx_paused == pause || !s->wsi)
+    if (s->rx_paused == pause || !session_connected(s))
         return;
     s->rx_paused = pause;
-    lws_rx_flow_control(s->wsi, pause ? 0 : 1);
+    if (s->spdy)
+        session_spdy_rx_pause(s->spdy, pause);
+    else
+        lws_rx_flow_control(s->wsi, pause ? 0 : 1);
 }
 
-static void session_close_stdin(struct session *s)
+void session_stdin_close(struct session *s)
 {
     if (s->stdin_closed)
         return;
@@ -457,7 +489,7 @@ static void session_flush_stdin(struct session *s)
     if (s->watchers)
         session_watch_stdin_drained(s);
     if (s->stdin_close_pending)
-        session_close_stdin(s);
+        session_stdin_close(s);
 }
 
 bool session_stdin_write(struct session *s, const uint8_t *data, size_t len)
@@ -487,6 +519,14 @@ bool session_stdin_write(struct session *s, const uint8_t *data, size_t len)
     return true;
 }
 
+void session_resize(struct session *s, unsigned width, unsigned height)
+{
+    if (s->stream && s->req.tty) {
+        backend_stream_resize(s->stream, width, height);
+        session_tap_resize(s, width, height);
+    }
+}
+
 static void session_event(void *user, const struct proto_event *ev, const uint8_t *data)
 {
     struct session *s = user;
@@ -495,13 +535,10 @@ static void session_event(void *user, const struct proto_event *ev, const uint8_
         session_stdin_write(s, data, ev->out_len);
         break;
     case PROTO_EV_RESIZE:
-        if (s->stream && s->req.tty) {
-            backend_stream_resize(s->stream, ev->width, ev->height);
-            session_tap_resize(s, ev->width, ev->height);
-        }
+        session_resize(s, ev->width, ev->height);
         break;
     case PROTO_EV_CLOSE_STDIN:
-        session_close_stdin(s);
+        session_stdin_close(s);
         break;
     case PROTO_EV_ACK:
         s->unacked = ev->ack_bytes >= s->unacked ? 0 : s->unacked - ev->ack_bytes;
@@ -575,7 +612,8 @@ static bool session_frame_too_large(const struct session *s)
  * (TCP and the TLS terminator's socketpair alike). */
 static bool session_peer_hung_up(const struct session *s)
 {
-    struct pollfd pfd = {.fd = lws_get_socket_fd(s->wsi), .events = POLLRDHUP};
+    struct pollfd pfd = {.fd = s->spdy ? session_spdy_fd(s->spdy) : lws_get_socket_fd(s->wsi),
+                         .events = POLLRDHUP};
     return pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
@@ -628,7 +666,7 @@ void session_shutdown_all(struct server *server)
 {
     session_resume_end_all(server);
     for (struct session *s = server->session_list; s; s = s->next) {
-        if (s->exited || s->failed || !s->wsi)
+        if (s->exited || s->failed || !session_connected(s))
             continue; /* ending already (its own Status goes out), or not yet open */
         s->end_reason = "shutdown";
         s->going_away = true;
@@ -652,7 +690,7 @@ void session_sweep(uv_timer_t *timer)
     session_revoke_check(server);
     for (struct session *s = server->session_list, *next; s; s = next) {
         next = s->next;
-        if (s->stream && (s->wsi || s->detached_ms))
+        if (s->stream && (session_connected(s) || s->detached_ms))
             session_check_limits(s, now);
         if (now - s->active_ms >= SCREEN_TAP_IDLE_MS)
             session_screen_idle(s);
@@ -660,17 +698,18 @@ void session_sweep(uv_timer_t *timer)
             session_watch_end(s); /* nothing more to show (detached: freed later) */
         else if (s->watchers)
             session_watch_sweep(s, now);
-        if (!s->wsi && s->detached_ms && session_resume_expired(s, now)) {
+        if (!session_connected(s) && s->detached_ms && session_resume_expired(s, now)) {
             session_free(s); /* nobody came back: the process ends (SIGHUP) */
             continue;
         }
-        if (!s->wsi || s->close_sent || s->too_large || s->peer_gone)
+        if (!session_connected(s) || s->close_sent || s->too_large || s->peer_gone)
             continue;
-        if (session_frame_too_large(s)) {
+        /* The frame and keepalive checks are lws's; a SPDY link has its own. */
+        if (s->wsi && session_frame_too_large(s)) {
             s->too_large = true;
         } else if (s->rx_paused && session_peer_hung_up(s)) {
             s->peer_gone = true;
-        } else if (session_keepalive(s, now)) {
+        } else if (s->wsi && session_keepalive(s, now)) {
             /* Nobody to send a Status or a Close to, and a socket it does
              * not read may never turn writeable again: shut the socket down
              * under lws, which then sees the error, closes the wsi and frees
@@ -682,7 +721,7 @@ void session_sweep(uv_timer_t *timer)
         } else {
             continue;
         }
-        lws_callback_on_writable(s->wsi);
+        session_want_write(s);
     }
 }
 
@@ -749,6 +788,12 @@ int session_on_established(struct session *s, struct lws *wsi)
     if (s->pending_wsi == wsi)
         return session_resume_attach(s, wsi);
     s->wsi = wsi;
+    session_start(s);
+    return 0;
+}
+
+void session_start(struct session *s)
+{
     uint64_t now = uv_now(s->server->loop);
     s->started_ms = s->active_ms = now ? now : 1; /* 0: never established (resume asks) */
     session_keepalive_start(&s->ka, s->started_ms);
@@ -777,8 +822,7 @@ int session_on_established(struct session *s, struct lws *wsi)
     } else {
         session_want_output(s, true);
     }
-    lws_callback_on_writable(wsi);
-    return 0;
+    session_want_write(s);
 }
 
 void session_on_peer_close(struct session *s)

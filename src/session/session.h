@@ -16,6 +16,7 @@
 struct server;
 struct session;
 struct exec_request;
+struct admission;
 
 /* upgrade.c: LWS_CALLBACK_HTTP_CONFIRM_UPGRADE. Returns 0 to let the
  * upgrade proceed (a session is attached to the wsi), 1 when a response was
@@ -25,6 +26,29 @@ int upgrade_confirm(struct server *server, struct lws *wsi);
  * Returns 0 (validated; req filled) or 1 (a Status response was written). */
 int upgrade_validate_exec(struct server *server, struct lws *wsi, const char *path,
                           struct exec_request *req, bool *is_exec_path);
+
+/* The session of a validated exec/attach request, for either transport
+ * (upgrade.c for WebSockets, session_spdy.c for SPDY): its recording
+ * opened, the session made (it owns req's contents then), the taps and the
+ * admission (offer->admission, whose ResponseStarted this is) attached. NULL
+ * with the refusal in err (503 recording, 500 out of memory): req is then
+ * still the caller's. */
+struct upgrade_offer;
+struct exec_error;
+struct session *upgrade_session_open(struct server *server, struct upgrade_offer *offer,
+                                     enum proto_kind kind, struct exec_request *req,
+                                     struct exec_error *err);
+
+/* session_spdy.c: an exec/attach over SPDY/3.1 (kubectl 1.27-1.29, and any
+ * client-go program on the SPDY executor), handed over by the front door
+ * after admission: the request is validated (or, in gateway mode, prepared
+ * upstream already), answered 101 with the version chosen, and the session
+ * starts once the client has opened the streams it asked for. fd, adm and
+ * prepared's contents are taken in every case. */
+void session_spdy_take(struct server *server, int fd, const char *head, size_t len,
+                       struct exec_request *prepared, struct admission *adm);
+/* Shutdown: every SPDY connection is closed now (their sessions end). */
+void session_spdy_close_all(struct server *server);
 
 /* session.c: one exec/attach bridge. */
 struct session *session_new(struct server *server, enum proto_kind kind, struct exec_request *req);

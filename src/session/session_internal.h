@@ -46,7 +46,8 @@ struct session {
     enum wsi_data_type type; /* WSI_DATA_SESSION: first, see server_internal.h */
     struct server *server;
     struct session *prev, *next; /* server->session_list */
-    struct lws *wsi;
+    struct lws *wsi;             /* the client's WebSocket, or */
+    struct session_spdy *spdy;   /* its SPDY connection (session_spdy.c); NULL both: detached */
     enum proto_kind kind;
     struct exec_request req;
     struct backend_stream *stream;
@@ -115,13 +116,35 @@ struct session {
     bool watchers_info_pending; /* the owner's channel-7 watchers message waits */
 };
 
-/* session.c, for session_resume.c and session_watch.c */
+/* session.c, for session_resume.c, session_watch.c and session_spdy.c */
+/* A connection (WebSocket or SPDY) takes the session's output. */
+bool session_connected(const struct session *s);
+/* The connection is up: the process starts (or the prepared upstream
+ * stream is taken), output is read. */
+void session_start(struct session *s);
+/* Input of the SPDY streams, as the WebSocket decoder's events. */
+void session_stdin_close(struct session *s);
+void session_resize(struct session *s, unsigned width, unsigned height);
 void session_fill(struct session *s);
 int session_write_frame(struct session *s, uint8_t *frame, size_t len);
 /* Stdin for the process through the session's buffer (a joiner's keys):
  * true when some of it still waits for the process (the caller stops
  * reading its socket until session_watch_stdin_drained). */
 bool session_stdin_write(struct session *s, const uint8_t *data, size_t len);
+
+/* session_spdy.c, for session.c: the SPDY connection's side of the
+ * bridge (session.c's lws calls, for the other transport). */
+struct session_spdy;
+void session_spdy_want_write(struct session_spdy *l);
+/* One frame as session.c builds it (the channel byte, then the payload):
+ * DATA on the stream of that channel. 0, or -1 when the connection failed. */
+int session_spdy_write(struct session_spdy *l, const uint8_t *frame, size_t len);
+/* Too much is waiting for the socket for another full frame. */
+bool session_spdy_choked(const struct session_spdy *l);
+void session_spdy_rx_pause(struct session_spdy *l, bool pause);
+/* The Status is out: the streams end, GOAWAY, then the connection closes. */
+void session_spdy_end(struct session_spdy *l);
+int session_spdy_fd(const struct session_spdy *l);
 
 /* session_revoke.c, for the sweep: the policy changed (--terminate-on-revoke):
  * sessions it no longer allows end. */

@@ -106,10 +106,11 @@ static void upgrade_screen_attach(struct server *server, struct session *session
 
 /* --recording-dir: the session's file is created before the 101, so that
  * with --recording-required a session that cannot be recorded is refused
- * rather than cut once it runs. 0 (*rec may be NULL: not recorded) or the
- * refusal's upgrade_refuse_status result. */
-static int upgrade_record_open(struct server *server, struct lws *wsi, struct upgrade_offer *offer,
-                               const struct exec_request *req, struct record **rec)
+ * rather than cut once it runs. 0 (*rec may be NULL: not recorded) or -1
+ * with the 503 in err. */
+static int upgrade_record_open(struct server *server, struct upgrade_offer *offer,
+                               const struct exec_request *req, struct record **rec,
+                               struct exec_error *err)
 {
     const struct server_opts *o = &server->opts;
     struct record_opts ro = {
@@ -119,10 +120,12 @@ static int upgrade_record_open(struct server *server, struct lws *wsi, struct up
         .max_bytes = o->recording_max_bytes,
         .required = o->recording_required,
     };
-    char err[RECORD_ERR_MAX];
-    if (record_open(server->loop, &ro, offer->admission, req, rec, err, sizeof(err)) == 0)
+    char why[RECORD_ERR_MAX];
+    if (record_open(server->loop, &ro, offer->admission, req, rec, why, sizeof(why)) == 0)
         return 0;
-    return upgrade_refuse_status(wsi, 503, "ServiceUnavailable", err);
+    *err = (struct exec_error){.code = 503, .reason = "ServiceUnavailable"};
+    snprintf(err->message, sizeof(err->message), "%s", why);
+    return -1;
 }
 
 /* The recorder's tap goes first: at the session's end it tells the
@@ -143,6 +146,30 @@ static void upgrade_taps_attach(struct server *server, struct session *session,
     bool resumable = tty && offer->neg.kind == PROTO_KIND_PODTERM && session_screen(session);
     session_identify(session, id, owner, resumable ? server->opts.session_grace_ms : 0);
     upgrade_admission_attach(session, offer);
+}
+
+struct session *upgrade_session_open(struct server *server, struct upgrade_offer *offer,
+                                     enum proto_kind kind, struct exec_request *req,
+                                     struct exec_error *err)
+{
+    struct record *rec;
+    if (upgrade_record_open(server, offer, req, &rec, err) != 0)
+        return NULL;
+    bool tty = req->tty;
+    struct session *session = session_new(server, kind, req);
+    if (!session) {
+        record_abandon(rec);
+        *err = (struct exec_error){.code = 500, .reason = "InternalError"};
+        snprintf(err->message, sizeof(err->message), "%s", UPGRADE_OOM_MESSAGE);
+        return NULL;
+    }
+    upgrade_taps_attach(server, session, offer, rec, tty);
+    return session;
+}
+
+static int upgrade_refuse_error(struct lws *wsi, const struct exec_error *err)
+{
+    return upgrade_refuse_status(wsi, err->code, err->reason, err->message);
 }
 
 /* .../sessions/{id}/{resume,watch,join}: a live session taken over or
@@ -194,21 +221,16 @@ static int upgrade_gateway(struct server *server, struct lws *wsi, struct upgrad
                                      "too many sessions; try again later");
     /* The gateway described the request it opened upstream; the session
      * takes both over. */
-    struct record *rec;
-    int rc = upgrade_record_open(server, wsi, offer, &offer->prepared_req, &rec);
-    if (rc != 0)
-        return rc;
     struct exec_request req = offer->prepared_req;
     memset(&offer->prepared_req, 0, sizeof(offer->prepared_req));
-    bool tty = req.tty;
-    struct session *session = session_new(server, kind, &req);
+    struct exec_error err;
+    struct session *session = upgrade_session_open(server, offer, kind, &req, &err);
     if (!session) {
+        req.prepared = NULL; /* still the offer's, stopped with it */
         exec_request_clear(&req);
-        record_abandon(rec);
-        return upgrade_refuse_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE);
+        return upgrade_refuse_error(wsi, &err);
     }
     offer->prepared = NULL; /* the session's now */
-    upgrade_taps_attach(server, session, offer, rec, tty);
     wsi_data_release(wsi);
     lws_set_opaque_user_data(wsi, session);
     return 0;
@@ -253,19 +275,12 @@ int upgrade_confirm(struct server *server, struct lws *wsi)
         return upgrade_refuse_status(wsi, 503, "ServiceUnavailable",
                                      "too many sessions; try again later");
     }
-    struct record *rec;
-    if ((rc = upgrade_record_open(server, wsi, offer, &req, &rec)) != 0) {
-        exec_request_clear(&req);
-        return rc;
-    }
-    bool tty = req.tty;
-    struct session *session = session_new(server, kind, &req);
+    struct exec_error err;
+    struct session *session = upgrade_session_open(server, offer, kind, &req, &err);
     if (!session) {
         exec_request_clear(&req);
-        record_abandon(rec);
-        return upgrade_refuse_status(wsi, 500, "InternalError", UPGRADE_OOM_MESSAGE);
+        return upgrade_refuse_error(wsi, &err);
     }
-    upgrade_taps_attach(server, session, offer, rec, tty);
     wsi_data_release(wsi);
     lws_set_opaque_user_data(wsi, session);
     return 0;

