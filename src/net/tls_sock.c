@@ -138,6 +138,12 @@ static void tls_sock_on_poll(uv_poll_t *p, int status, int events)
         tls_sock_handshake(s);
         return;
     case TS_OPEN: {
+        if ((events & UV_PRIORITIZED) || (status < 0 && !s->want_read && !s->want_write)) {
+            /* An error or a hang-up (see tls_sock_update): the peer is gone. */
+            snprintf(s->err, sizeof(s->err), "connection reset or hung up");
+            tls_sock_dispatch(s, TLS_SOCK_ERROR);
+            return;
+        }
         int ev = 0;
         bool io = (events & (UV_READABLE | UV_WRITABLE)) || status < 0;
         if (s->want_read && io)
@@ -180,10 +186,12 @@ static void tls_sock_update(struct tls_sock *s)
         if (s->want_read && s->ssl && SSL_has_pending(s->ssl))
             uv_timer_start(&s->kick, tls_sock_on_kick, 0, 0);
     }
-    if (ev)
-        uv_poll_start(&s->poll, ev, tls_sock_on_poll);
-    else
-        uv_poll_stop(&s->poll);
+    /* Nothing wanted: still registered for the priority event, which never
+     * comes on these sockets, so that epoll's always-on hang-up and error
+     * still reach the owner (tls_sock_on_poll). A TLS front whose plain side
+     * is not reading would otherwise never learn that its client reset the
+     * connection, and keep the session behind it. */
+    uv_poll_start(&s->poll, ev ? ev : UV_PRIORITIZED, tls_sock_on_poll);
 }
 
 struct tls_sock *tls_sock_new(uv_loop_t *loop, int fd, SSL *ssl, tls_sock_cb cb, void *user)
@@ -314,6 +322,17 @@ void tls_sock_close(struct tls_sock *s)
     s->state = TS_CLOSED;
     uv_close((uv_handle_t *)&s->poll, tls_sock_closed);
     uv_close((uv_handle_t *)&s->kick, tls_sock_closed);
+}
+
+void tls_sock_abort(struct tls_sock *s)
+{
+    if (!s || s->state == TS_CLOSED)
+        return;
+    /* RST instead of FIN: a FIN would queue behind bytes the peer is not
+     * reading, and the peer would never see the end. */
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    (void)setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    tls_sock_close(s);
 }
 
 void tls_sock_set_cb(struct tls_sock *s, tls_sock_cb cb, void *user)

@@ -47,6 +47,9 @@ SSL *tls_sock_ssl(struct tls_sock *s);
 /* Give OpenSSL's record buffers (about 2 x 17 KiB) back while the connection
  * is idle; they come back by themselves at the next read or write. */
 void tls_sock_trim(struct tls_sock *s);
+/* Close with a reset (SO_LINGER 0): for a peer that is not reading, which
+ * a FIN queued behind unread bytes would never reach. */
+void tls_sock_abort(struct tls_sock *s);
 void tls_sock_close(struct tls_sock *s);
 
 #endif

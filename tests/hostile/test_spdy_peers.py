@@ -148,6 +148,34 @@ def test_spdy_window_overflow(target):
         c.close()
 
 
+def test_spdy_stdin_flood_into_a_process_that_does_not_read(target):
+    """64 MiB of stdin DATA for `sleep`: podterm stops reading the socket once
+    its stdin buffer is full (the sender blocks), so memory stays bounded;
+    the client then leaves and everything is released (checked after)."""
+    c, r, d = spdy_open(target, ["sleep", "30"])
+    try:
+        ids = open_streams(c, d, ["error", "stdin", "stdout", "stderr"])
+        r.pump(2, until=lambda x: len(x.replies) == 4)
+        chunk = data_frame(ids["stdin"], b"x" * 32768)
+        sent = [0]
+
+        def flood():
+            c.sock.settimeout(3)
+            try:
+                while sent[0] < 64 << 20:
+                    c.sock.sendall(chunk)
+                    sent[0] += len(chunk)
+            except OSError:
+                pass  # blocked: the server stopped reading
+
+        t = threading.Thread(target=flood, daemon=True)
+        t.start()
+        t.join(20)
+        assert sent[0] < 32 << 20, f"the server took {sent[0]} bytes of stdin nobody reads"
+    finally:
+        c.close()
+
+
 def test_spdy_clients_that_leave_mid_handshake(target):
     """After the 101, after some of the streams, and inside a frame: each
     session is released (the check after the test counts fds and children)."""

@@ -595,8 +595,12 @@ static void kube_stop(struct backend_stream *stream)
     if (s->stopped)
         return;
     s->stopped = true;
-    /* The client is gone: closing the upstream socket ends the exec there too. */
-    if (s->sock)
+    /* The client is gone: closing the upstream socket ends the exec there too.
+     * Before the upstream's end, with a reset: an API server not reading our
+     * stdin (the process is not) would not see a FIN queued behind it. */
+    if (s->sock && !s->upstream_done)
+        tls_sock_abort(s->sock);
+    else if (s->sock)
         tls_sock_close(s->sock);
     s->sock = NULL;
     uv_close((uv_handle_t *)&s->kick, stream_closed);
