@@ -83,6 +83,10 @@ struct gw_req {
     struct http_request rq;
     enum gw_route route;
     bool websocket, spdy, retried;
+    /* The API server refused the WebSocket upgrade without a Status of its
+     * own (a proxy that cannot pass WebSockets): asked again over SPDY/3.1,
+     * as kubectl's fallback does (req_on_head). */
+    bool spdy_upstream;
     struct kube_stream_desc desc;
     char ws_key[32];
     struct admission *adm; /* who asks (admit.h); ended with the answer */
@@ -390,6 +394,8 @@ static void req_start_relay(struct gw_req *r)
 
 /* ---- exec/attach: upstream 101 ---- */
 
+static void req_take_stream(struct gw_req *r, size_t head_len, enum kube_wire wire);
+
 static void req_take_websocket(struct gw_req *r, size_t head_len)
 {
     char accept[29];
@@ -414,6 +420,28 @@ static void req_take_websocket(struct gw_req *r, size_t head_len)
                  "(Sec-WebSocket-Accept)");
         return;
     }
+    req_take_stream(r, head_len, wire);
+}
+
+/* The upstream said 101 over SPDY/3.1: the version it chose decides how its
+ * Status reads. */
+static void req_take_spdy(struct gw_req *r, size_t head_len)
+{
+    const char *head = (const char *)r->in;
+    int v = spdy_upgrade_negotiate(head, head_len, NULL, 0);
+    if (!r->resp.connection_upgrade || !spdy_upgrade_is_spdy(head, head_len) || v < 0) {
+        req_fail(r, 502, "InternalError",
+                 "the API server switched protocols without a valid SPDY/3.1 upgrade "
+                 "(Upgrade: SPDY/3.1, Connection: Upgrade and one of the offered "
+                 "X-Stream-Protocol-Version)");
+        return;
+    }
+    bool json = v == SPDY_VERSION_V5 || v == SPDY_VERSION_V4;
+    req_take_stream(r, head_len, json ? KUBE_WIRE_SPDY_V4 : KUBE_WIRE_SPDY_TEXT);
+}
+
+static void req_take_stream(struct gw_req *r, size_t head_len, enum kube_wire wire)
+{
     /* What the session needs of the request, described before the stream
      * takes the description over. */
     struct exec_request req = {
@@ -456,6 +484,18 @@ static bool req_creds_refreshable(const struct gw_req *r)
     return !r->gw->opts.pass_through_token && (t->exec || t->token_file);
 }
 
+/* A WebSocket upgrade refused by something that is not the API server's
+ * verdict on the request: no metav1.Status JSON (a proxy's text or HTML
+ * 400/403/502), or 426 Upgrade Required. A Status (Forbidden, NotFound, ...)
+ * is the answer the SPDY attempt would get too, so it is relayed as it is;
+ * kubectl retries on every failure, and the API server then admits and
+ * audits the same request twice. */
+static bool req_upgrade_refused(const struct gw_req *r)
+{
+    return r->resp.status == 426 ||
+           strncasecmp(r->resp.content_type, "application/json", strlen("application/json")) != 0;
+}
+
 static void req_on_head(struct gw_req *r, int head_len)
 {
     r->resp_head_len = (size_t)head_len;
@@ -469,6 +509,21 @@ static void req_on_head(struct gw_req *r, int head_len)
         r->up = NULL;
         r->in_len = 0;
         req_start_upstream(r);
+        return;
+    }
+    if (r->resp.status != 101 && (r->websocket || r->spdy) && !r->spdy_upstream &&
+        req_upgrade_refused(r)) {
+        /* kubectl falls back to SPDY when its WebSocket upgrade fails; so
+         * does the gateway, on its own connection, once. */
+        r->spdy_upstream = true;
+        tls_sock_close(r->up);
+        r->up = NULL;
+        r->in_len = 0;
+        req_start_upstream(r);
+        return;
+    }
+    if (r->resp.status == 101 && r->spdy_upstream) {
+        req_take_spdy(r, (size_t)head_len);
         return;
     }
     if (r->resp.status == 101) {
@@ -587,7 +642,7 @@ static int req_build_head(struct gw_req *r)
     kube_head_init(&out, buf, KUBE_HEAD_MAX);
     const struct kube_target *t = r->gw->client->target;
     /* Upgrades go up as WebSocket GETs; an exec POST without one as a POST. */
-    bool post = !r->spdy && http_span_is(&r->rq.method, "POST");
+    bool post = r->spdy_upstream || (!r->spdy && http_span_is(&r->rq.method, "POST"));
     const char *method = post ? "POST" : "GET";
     if (r->rq.method.n == 4 && memcmp(r->rq.method.p, "HEAD", 4) == 0)
         method = "HEAD";
@@ -599,7 +654,15 @@ static int req_build_head(struct gw_req *r)
     head_forward(r, &out, HTTP_H_KUBECTL_COMMAND, "Kubectl-Command");
     head_forward(r, &out, HTTP_H_KUBECTL_SESSION, "Kubectl-Session");
     head_identity(r, &out);
-    if (r->websocket || r->spdy) { /* a SPDY client's exec goes upstream as a WebSocket */
+    if (r->spdy_upstream) { /* the WebSocket was refused: SPDY/3.1, as kubectl's fallback */
+        kube_head_field(&out, "Connection", "Upgrade", 7);
+        kube_head_field(&out, "Upgrade", "SPDY/3.1", 8);
+        for (int v = SPDY_VERSION_V4; v < SPDY_VERSION_COUNT; v++) {
+            const char *name = spdy_version_name((enum spdy_version)v);
+            kube_head_field(&out, "X-Stream-Protocol-Version", name, strlen(name));
+        }
+        kube_head_field(&out, "Content-Length", "0", 1);
+    } else if (r->websocket || r->spdy) { /* a SPDY client's exec goes upstream as a WebSocket */
         unsigned char key[16];
         RAND_bytes(key, sizeof(key));
         EVP_EncodeBlock((unsigned char *)r->ws_key, key, sizeof(key));

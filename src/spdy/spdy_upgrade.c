@@ -60,6 +60,23 @@ static void spdy_offers_end(struct spdy_offers *o)
     o->p[o->used] = '\0';
 }
 
+bool spdy_upgrade_is_spdy(const char *head, size_t head_len)
+{
+    const char *p = memchr(head, '\n', head_len);
+    while (p && (size_t)(p + 1 - head) < head_len) {
+        const char *start = p + 1;
+        const char *nl = memchr(start, '\n', head_len - (size_t)(start - head));
+        if (!nl)
+            break;
+        if ((size_t)(nl - start) >= 8 && strncasecmp(start, "upgrade:", 8) == 0)
+            for (const char *v = start + 8; v + 8 <= nl; v++)
+                if (strncasecmp(v, "spdy/3.1", 8) == 0)
+                    return true;
+        p = nl;
+    }
+    return false;
+}
+
 int spdy_upgrade_negotiate(const char *head, size_t head_len, char *offers, size_t offers_cap)
 {
     char scratch[8];

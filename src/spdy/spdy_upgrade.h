@@ -12,6 +12,7 @@
 #ifndef PODTERM_SPDY_UPGRADE_H
 #define PODTERM_SPDY_UPGRADE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SPDY_UPGRADE_OFFERS_MAX 16  /* X-Stream-Protocol-Version lines looked at */
@@ -36,6 +37,9 @@ enum spdy_version {
  * SPDY_UPGRADE_NO_MATCH; offers (may be NULL) receives the offered names as
  * text ("[a b]", Go's %v of a slice, shortened to fit) for the refusal. */
 int spdy_upgrade_negotiate(const char *head, size_t head_len, char *offers, size_t offers_cap);
+/* A response head (or request head) with an Upgrade header naming
+ * SPDY/3.1, any case (Go's check). */
+bool spdy_upgrade_is_spdy(const char *head, size_t head_len);
 /* The wire name of a version. */
 const char *spdy_version_name(enum spdy_version v);
 /* The server's list as Go prints it: "[v5.channel.k8s.io ... channel.k8s.io]". */

@@ -4,7 +4,7 @@
  * Invariants: no crash; the refusal's text is NUL-terminated inside its
  * buffer for every size from 8 up (the first input byte picks it), starts
  * with '[' and ends with ']'; the choice does not depend on that buffer; and,
- * differentially, it is what a plain reading of the rules gives (each
+ * differentially, it (and spdy_upgrade_is_spdy) is what a plain reading of the rules gives (each
  * X-Stream-Protocol-Version line of the first SPDY_UPGRADE_OFFERS_MAX is one
  * value, trimmed; the client's first known one wins). */
 #include <stdbool.h>
@@ -72,6 +72,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (spdy_upgrade_negotiate(head, len, NULL, 0) != v)
         abort();
     if (v != reference(head, len))
+        abort();
+    /* the Upgrade check: a plain reading says the same */
+    bool spdy = false;
+    for (size_t i = 0, start = 0; i < len; i++) {
+        if (head[i] != '\n')
+            continue;
+        const char *line = head + start;
+        size_t n = i - start;
+        if (start && n >= 8 && strncasecmp(line, "upgrade:", 8) == 0)
+            for (size_t k = 8; k + 8 <= n; k++)
+                spdy = spdy || strncasecmp(line + k, "spdy/3.1", 8) == 0;
+        start = i + 1;
+    }
+    if (spdy != spdy_upgrade_is_spdy(head, len))
         abort();
     free(offers);
     return 0;

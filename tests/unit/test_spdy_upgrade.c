@@ -130,12 +130,26 @@ static void test_offer_text_bounded(void **state)
     assert_string_equal(tiny, "abc");
 }
 
+static void test_is_spdy(void **state)
+{
+    (void)state;
+    const char *ok = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                     "upgrade: spdy/3.1\r\n\r\n";
+    assert_true(spdy_upgrade_is_spdy(ok, strlen(ok)));
+    assert_true(spdy_upgrade_is_spdy(KUBECTL_127, strlen(KUBECTL_127)));
+    const char *ws = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+    assert_false(spdy_upgrade_is_spdy(ws, strlen(ws)));
+    /* only an Upgrade header counts, not the status line or another header */
+    const char *other = "HTTP/1.1 101 SPDY/3.1\r\nX-Upgrade: SPDY/3.1\r\nUpgrade: SPDY/3\r\n\r\n";
+    assert_false(spdy_upgrade_is_spdy(other, strlen(other)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kubectl_offers),     cmocka_unit_test(test_client_order_wins),
         cmocka_unit_test(test_go_header_rules),    cmocka_unit_test(test_none_and_no_match),
-        cmocka_unit_test(test_offer_text_bounded),
+        cmocka_unit_test(test_offer_text_bounded), cmocka_unit_test(test_is_spdy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

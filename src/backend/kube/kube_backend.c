@@ -14,6 +14,7 @@
  * an upstream that sends nothing, not even the pong, for a whole ping
  * interval (--ping-interval) after a ping while we were reading. */
 #include "backend/kube/kube_backend.h"
+#include "backend/kube/kube_internal.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -28,56 +29,7 @@
 #define KUBE_LOST "error: the connection to the API server was lost"
 #define KUBE_OOM_MESSAGE "podterm: out of memory"
 
-struct kube_backend {
-    struct backend base;
-    uv_loop_t *loop;
-    uint64_t ping_interval_ms; /* 0: no pings, no stall verdict */
-    size_t streams;
-    bool freed; /* backend_free came while streams were still closing */
-};
-
-struct kube_stream {
-    struct backend_stream base;
-    struct kube_backend *kb;
-    struct tls_sock *sock;
-    enum kube_wire wire;
-    struct kube_stream_desc desc;
-    const struct backend_stream_cbs *cbs;
-    void *user;
-
-    struct wsf_decoder dec;
-    int channel; /* current upstream message's channel, -1 before its first byte */
-    uint8_t *rx; /* KUBE_RX_MAX bytes while undecoded bytes wait; NULL when idle */
-    size_t rx_len;
-    bool rx_full;
-
-    uint8_t *out[3];
-    size_t out_off[3], out_len[3];
-    bool want[3];
-
-    char *status; /* KUBE_STATUS_BUF_MAX bytes once channel 3 speaks (at the end) */
-    size_t status_len;
-
-    uint8_t *tx; /* KUBE_TX_MAX bytes while frames wait (see stream_buffers_trim) */
-    size_t tx_off, tx_len;
-    bool writer_waiting;
-    bool stdin_closed;
-
-    bool upstream_done;
-    bool got_close;
-    char upstream_err[TLS_SOCK_ERR_MAX + 64];
-    bool exited_sent, stopped;
-    uint64_t last_rx_ms;
-    uint64_t ping_ms; /* when the last ping was queued (0: none yet) */
-
-    uv_timer_t kick, ping;
-    int handles_open;
-    bool kick_read[3], kick_write, kick_exit, kick_pump;
-};
-
 static void stream_pump(struct kube_stream *s);
-static void stream_flush(struct kube_stream *s);
-static void stream_schedule(struct kube_stream *s);
 
 /* ---- upstream frames out ---- */
 
@@ -87,8 +39,6 @@ static uint32_t stream_mask(void)
     RAND_bytes((unsigned char *)&m, sizeof(m));
     return m;
 }
-
-static void stream_end(struct kube_stream *s, const char *err);
 
 static uint8_t *stream_tx_room(struct kube_stream *s, size_t need)
 {
@@ -113,6 +63,14 @@ static uint8_t *stream_tx_room(struct kube_stream *s, size_t need)
 static int stream_queue(struct kube_stream *s, enum wsf_opcode op, int prefix, const uint8_t *data,
                         size_t len)
 {
+    if (s->spdy) { /* pongs and closes are the codec's own business */
+        if (op == WSF_BINARY || op == WSF_PING) {
+            if (kube_spdy_queue(s, op == WSF_PING ? -1 : prefix, data, len) < len)
+                return -1;
+            stream_flush(s);
+        }
+        return 0;
+    }
     size_t plen = len + (prefix >= 0 ? 1 : 0);
     uint8_t *p = stream_tx_room(s, WSF_HEAD_MAX + plen);
     if (!p)
@@ -130,7 +88,7 @@ static int stream_queue(struct kube_stream *s, enum wsf_opcode op, int prefix, c
     return 0;
 }
 
-static void stream_end(struct kube_stream *s, const char *err)
+void stream_end(struct kube_stream *s, const char *err)
 {
     if (s->upstream_done)
         return;
@@ -147,8 +105,12 @@ static void stream_end(struct kube_stream *s, const char *err)
     stream_schedule(s);
 }
 
-static void stream_flush(struct kube_stream *s)
+void stream_flush(struct kube_stream *s)
 {
+    if (s->spdy && !s->upstream_done && kube_spdy_flush(s) < 0) {
+        stream_end(s, tls_sock_error(s->sock));
+        return;
+    }
     while (!s->upstream_done && s->tx_off < s->tx_len) {
         ssize_t n = tls_sock_write(s->sock, s->tx + s->tx_off, s->tx_len - s->tx_off);
         if (n == -EAGAIN)
@@ -161,17 +123,62 @@ static void stream_flush(struct kube_stream *s)
     }
     if (s->tx_off == s->tx_len) {
         s->tx_off = s->tx_len = 0;
-        if (s->writer_waiting) {
+        if (s->writer_waiting && !kube_spdy_pending(s)) {
             s->writer_waiting = false;
             s->kick_write = true;
             stream_schedule(s);
         }
     }
     if (!s->upstream_done && !s->stopped)
-        tls_sock_want(s->sock, !s->rx_full, s->tx_off < s->tx_len);
+        tls_sock_want(s->sock, !s->rx_full, s->tx_off < s->tx_len || kube_spdy_pending(s));
 }
 
 /* ---- upstream frames in ---- */
+
+/* Room for more output on channel ch (1 or 2), after compacting. */
+static size_t stream_out_room(struct kube_stream *s, int ch)
+{
+    if (s->out_off[ch] && s->out_len[ch] == KUBE_OUT_MAX) {
+        memmove(s->out[ch], s->out[ch] + s->out_off[ch], s->out_len[ch] - s->out_off[ch]);
+        s->out_len[ch] -= s->out_off[ch];
+        s->out_off[ch] = 0;
+    }
+    return KUBE_OUT_MAX - s->out_len[ch] + s->out_off[ch];
+}
+
+void stream_output(struct kube_stream *s, int ch, const uint8_t *data, size_t len)
+{
+    if (!len)
+        return;
+    if (!s->out[ch] && !(s->out[ch] = malloc(KUBE_OUT_MAX))) {
+        if (!s->upstream_err[0])
+            snprintf(s->upstream_err, sizeof(s->upstream_err), "%s", KUBE_OOM_MESSAGE);
+        stream_end(s, NULL); /* output lost: the exit says why */
+        return;
+    }
+    if (s->out_off[ch] && s->out_len[ch] + len > KUBE_OUT_MAX) {
+        memmove(s->out[ch], s->out[ch] + s->out_off[ch], s->out_len[ch] - s->out_off[ch]);
+        s->out_len[ch] -= s->out_off[ch];
+        s->out_off[ch] = 0;
+    }
+    memcpy(s->out[ch] + s->out_len[ch], data, len);
+    s->out_len[ch] += len;
+    if (s->want[ch]) {
+        s->kick_read[ch] = true;
+        stream_schedule(s);
+    }
+}
+
+void stream_status(struct kube_stream *s, const uint8_t *data, size_t len)
+{
+    if (!s->status && !(s->status = calloc(1, KUBE_STATUS_BUF_MAX)))
+        return; /* the exit then says the status was lost */
+    size_t n = KUBE_STATUS_BUF_MAX - 1 - s->status_len < len
+                   ? KUBE_STATUS_BUF_MAX - 1 - s->status_len
+                   : len;
+    memcpy(s->status + s->status_len, data, n);
+    s->status_len += n;
+}
 
 static size_t stream_on_data(struct kube_stream *s, const struct wsf_event *ev)
 {
@@ -186,33 +193,13 @@ static size_t stream_on_data(struct kube_stream *s, const struct wsf_event *ev)
     size_t len = ev->len - took;
     int ch = s->channel;
     if (ch == 1 || ch == 2) {
-        if (!s->out[ch] && len && !(s->out[ch] = malloc(KUBE_OUT_MAX)))
-            return took;
-        if (s->out_off[ch] && s->out_len[ch] + len > KUBE_OUT_MAX) {
-            memmove(s->out[ch], s->out[ch] + s->out_off[ch], s->out_len[ch] - s->out_off[ch]);
-            s->out_len[ch] -= s->out_off[ch];
-            s->out_off[ch] = 0;
-        }
-        size_t n = KUBE_OUT_MAX - s->out_len[ch] < len ? KUBE_OUT_MAX - s->out_len[ch] : len;
-        if (n) {
-            memcpy(s->out[ch] + s->out_len[ch], data, n);
-            s->out_len[ch] += n;
-            if (s->want[ch]) {
-                s->kick_read[ch] = true;
-                stream_schedule(s);
-            }
-        }
+        size_t n = stream_out_room(s, ch);
+        n = n < len ? n : len;
+        stream_output(s, ch, data, n);
         return took + n;
     }
-    if (ch == 3) {
-        if (!s->status && !(s->status = calloc(1, KUBE_STATUS_BUF_MAX)))
-            return ev->len; /* the exit then says the status was lost */
-        size_t n = KUBE_STATUS_BUF_MAX - 1 - s->status_len < len
-                       ? KUBE_STATUS_BUF_MAX - 1 - s->status_len
-                       : len;
-        memcpy(s->status + s->status_len, data, n);
-        s->status_len += n;
-    }
+    if (ch == 3)
+        stream_status(s, data, len);
     return ev->len; /* other channels: dropped (PROTOCOL.md 3.1) */
 }
 
@@ -235,6 +222,10 @@ static size_t stream_on_frame(void *user, const struct wsf_event *ev)
 
 static void stream_decode(struct kube_stream *s)
 {
+    if (s->spdy) {
+        kube_spdy_decode(s);
+        return;
+    }
     if (!s->rx_len || s->dec.closed)
         return;
     long n = wsf_decoder_feed(&s->dec, s->rx, s->rx_len, stream_on_frame, s);
@@ -258,7 +249,7 @@ static void stream_pump(struct kube_stream *s)
         if (s->upstream_done)
             return;
         s->rx_full = s->rx_len == KUBE_RX_MAX;
-        if (s->rx_full)
+        if (s->rx_full || s->rx_eof)
             break;
         if (!s->rx && !(s->rx = malloc(KUBE_RX_MAX))) {
             stream_end(s, KUBE_OOM_MESSAGE);
@@ -267,6 +258,13 @@ static void stream_pump(struct kube_stream *s)
         ssize_t n = tls_sock_read(s->sock, s->rx + s->rx_len, KUBE_RX_MAX - s->rx_len);
         if (n == -EAGAIN)
             break;
+        if (n == 0 && s->spdy) {
+            /* A SPDY server shuts its side after GOAWAY: what waits in rx
+             * (output the session has not taken yet, the streams' ends) is
+             * decoded first, and only a stream still open then was lost. */
+            s->rx_eof = true;
+            continue;
+        }
         if (n <= 0) {
             stream_end(s,
                        n == 0 ? "the API server closed the connection" : tls_sock_error(s->sock));
@@ -275,7 +273,8 @@ static void stream_pump(struct kube_stream *s)
         s->rx_len += (size_t)n;
         s->last_rx_ms = uv_now(s->kb->loop);
     }
-    tls_sock_want(s->sock, !s->rx_full, s->tx_off < s->tx_len);
+    tls_sock_want(s->sock, !s->rx_full && !s->rx_eof,
+                  s->tx_off < s->tx_len || kube_spdy_pending(s));
 }
 
 static void stream_on_sock(void *user, int events)
@@ -336,7 +335,7 @@ void kube_status_parse(enum kube_wire wire, const char *payload, size_t len, boo
 {
     memset(exit, 0, sizeof(*exit));
     exit->type = BACKEND_EXIT_CODE;
-    if (wire == KUBE_WIRE_CHANNEL) {
+    if (wire == KUBE_WIRE_CHANNEL || wire == KUBE_WIRE_SPDY_TEXT) {
         /* Pre-v4: failure text only; the kubelet's exit message ends "exit code N". */
         if (len == 0)
             return;
@@ -369,18 +368,23 @@ void kube_status_parse(enum kube_wire wire, const char *payload, size_t len, boo
     json_decref(root);
 }
 
+static bool stream_wire_text(enum kube_wire wire)
+{
+    return wire == KUBE_WIRE_CHANNEL || wire == KUBE_WIRE_SPDY_TEXT;
+}
+
 static void stream_exit(struct kube_stream *s)
 {
     struct backend_exit exit;
     if (s->status_len) {
         kube_status_parse(s->wire, s->status, s->status_len, s->desc.attach, &exit);
-    } else if (s->upstream_err[0] || (s->wire != KUBE_WIRE_CHANNEL && !s->got_close)) {
+    } else if (s->upstream_err[0] || (!stream_wire_text(s->wire) && !s->got_close)) {
         memset(&exit, 0, sizeof(exit));
         exit.type = BACKEND_EXIT_ERROR;
         snprintf(exit.message, sizeof(exit.message), "%.*s", (int)sizeof(exit.message) - 1,
                  s->upstream_err[0] ? s->upstream_err : KUBE_LOST);
         exit.reason = "upstream-lost";
-    } else if (s->wire != KUBE_WIRE_CHANNEL) {
+    } else if (!stream_wire_text(s->wire)) {
         memset(&exit, 0, sizeof(exit));
         exit.type = BACKEND_EXIT_ERROR;
         snprintf(exit.message, sizeof(exit.message),
@@ -425,7 +429,7 @@ static void stream_on_kick(uv_timer_t *t)
     }
 }
 
-static void stream_schedule(struct kube_stream *s)
+void stream_schedule(struct kube_stream *s)
 {
     if (s->cbs && !s->stopped)
         uv_timer_start(&s->kick, stream_on_kick, 0, 0);
@@ -535,6 +539,15 @@ static ssize_t kube_write(struct backend_stream *stream, const uint8_t *buf, siz
     struct kube_stream *s = (struct kube_stream *)stream;
     if (s->stdin_closed || s->upstream_done)
         return -EPIPE;
+    if (s->spdy) {
+        size_t n = kube_spdy_queue(s, 0, buf, len);
+        if (n == 0) {
+            s->writer_waiting = true;
+            return -EAGAIN;
+        }
+        stream_flush(s);
+        return (ssize_t)n;
+    }
     if (!stream_tx_room(s, 0))
         return -EPIPE; /* out of memory: the stream has ended */
     size_t used = s->tx_len - s->tx_off;
@@ -554,8 +567,9 @@ static void kube_close_stdin(struct backend_stream *stream)
     if (s->stdin_closed)
         return;
     s->stdin_closed = true;
-    /* Before v5 there is no way to end stdin short of closing (PROTOCOL.md 3.7). */
-    if (s->wire == KUBE_WIRE_V5 && !s->upstream_done)
+    /* Before v5 there is no way to end stdin short of closing (PROTOCOL.md 3.7);
+     * SPDY half-closes the stdin stream. */
+    if ((s->wire == KUBE_WIRE_V5 || s->spdy) && !s->upstream_done)
         stream_queue(s, WSF_BINARY, 255, (const uint8_t *)"\0", 1);
 }
 
@@ -577,6 +591,7 @@ static void stream_closed(uv_handle_t *h)
         free(s->tx);
         free(s->rx);
         free(s->status);
+        kube_spdy_free(s);
         for (size_t i = 0; s->desc.argv && s->desc.argv[i]; i++)
             free(s->desc.argv[i]);
         free(s->desc.argv);
@@ -665,6 +680,15 @@ struct backend_stream *kube_stream_new(struct backend *backend, struct tls_sock 
     desc->argv = NULL; /* ours now */
     s->channel = -1;
     wsf_decoder_init(&s->dec);
+    if ((wire == KUBE_WIRE_SPDY_V4 || wire == KUBE_WIRE_SPDY_TEXT) && kube_spdy_open(s) < 0) {
+        for (size_t i = 0; s->desc.argv && s->desc.argv[i]; i++)
+            free(s->desc.argv[i]);
+        free(s->desc.argv);
+        free(s->rx);
+        free(s);
+        tls_sock_close(sock);
+        return NULL;
+    }
     if (extra_len)
         memcpy(s->rx, extra, extra_len);
     s->rx_len = extra_len;

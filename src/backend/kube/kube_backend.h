@@ -24,6 +24,10 @@ enum kube_wire {
     KUBE_WIRE_V5,      /* v5.channel.k8s.io: Status JSON, close signal */
     KUBE_WIRE_V4,      /* v4.channel.k8s.io: Status JSON */
     KUBE_WIRE_CHANNEL, /* channel.k8s.io or "": status text on failure only */
+    /* SPDY/3.1, for an API server that refuses WebSocket upgrades (gateway.c
+     * falls back to it as kubectl does; kube_spdy.c): */
+    KUBE_WIRE_SPDY_V4,   /* v4.channel.k8s.io: Status JSON, stdin's half-close */
+    KUBE_WIRE_SPDY_TEXT, /* v3, v2, channel.k8s.io: status text on failure only */
 };
 
 /* The request as the client made it, for the session (flags decide the
