@@ -709,16 +709,23 @@ void session_sweep(uv_timer_t *timer)
             s->too_large = true;
         } else if (s->rx_paused && session_peer_hung_up(s)) {
             s->peer_gone = true;
-        } else if (s->wsi && session_keepalive(s, now)) {
+        } else if (session_keepalive(s, now)) {
             /* Nobody to send a Status or a Close to, and a socket it does
              * not read may never turn writeable again: shut the socket down
-             * under lws, which then sees the error, closes the wsi and frees
-             * the session, ending the process as any client's
-             * disappearance does. */
+             * under lws (or the SPDY connection), which then sees the error,
+             * closes and frees the session, ending the process as any
+             * client's disappearance does. */
             s->peer_gone = true;
             s->end_reason = "client-unresponsive";
-            session_keepalive_hang_up(s->wsi);
+            if (s->wsi)
+                session_keepalive_hang_up(s->wsi);
+            else
+                shutdown(session_spdy_fd(s->spdy), SHUT_RDWR);
         } else {
+            if (s->spdy && s->ka.ping_pending) { /* a SPDY PING, answered by any client */
+                s->ka.ping_pending = false;
+                session_spdy_ping(s->spdy);
+            }
             continue;
         }
         session_want_write(s);

@@ -145,6 +145,8 @@ void session_spdy_rx_pause(struct session_spdy *l, bool pause);
 /* The Status is out: the streams end, GOAWAY, then the connection closes. */
 void session_spdy_end(struct session_spdy *l);
 int session_spdy_fd(const struct session_spdy *l);
+/* The keepalive's ping (--ping-interval), as a SPDY PING. */
+void session_spdy_ping(struct session_spdy *l);
 
 /* session_revoke.c, for the sweep: the policy changed (--terminate-on-revoke):
  * sessions it no longer allows end. */

@@ -25,7 +25,8 @@ bool session_keepalive_check(struct session_keepalive *k, struct lws *wsi, uint6
     if (now - last >= interval && !k->ping_pending) {
         k->ping_ms = now;
         k->ping_pending = true;
-        lws_callback_on_writable(wsi);
+        if (wsi) /* a SPDY connection sends its own PING (session.c) */
+            lws_callback_on_writable(wsi);
     }
     return false;
 }

@@ -32,7 +32,9 @@
  *
  * Liveness: kubectl pings every 5 s and the codec answers; a client that
  * disappears is seen as the socket's end or error. The session's sweep
- * looks for a hang-up while input is paused, as for a WebSocket.
+ * looks for a hang-up while input is paused, and runs the WebSocket's
+ * keepalive rule (--ping-interval) with SPDY PINGs: a client silent for an
+ * interval after one is hung up on ("client-unresponsive").
  *
  * Ownership: the link owns the socket and, once made, the session (the
  * session is freed when the link closes, never the other way round). */
@@ -318,7 +320,9 @@ static void spdy_link_read(struct session_spdy *l)
             return;
         }
         if (l->state == SPDY_LINK_LINGER)
-            continue; /* our side is done: what comes now is dropped */
+            continue;   /* our side is done: what comes now is dropped */
+        if (l->session) /* any byte (a PING's answer, kubectl's own pings) is life */
+            l->session->ka.rx_ms = uv_now(l->server->loop);
         if (spdy_conn_feed(l->conn, buf, (size_t)n) < 0) {
             /* A protocol error: GOAWAY is queued; it goes out, then the
              * connection ends (and the session with it). */
@@ -415,6 +419,16 @@ void session_spdy_end(struct session_spdy *l)
             spdy_conn_send_data(l->conn, l->ids[ours[i]], NULL, 0, true);
     spdy_conn_goaway(l->conn, SPDY_GOAWAY_OK);
     l->state = SPDY_LINK_ENDING;
+    spdy_link_poll_update(l);
+}
+
+void session_spdy_ping(struct session_spdy *l)
+{
+    if (l->state != SPDY_LINK_RUNNING)
+        return;
+    spdy_conn_ping(l->conn);
+    if (spdy_link_flush(l) < 0)
+        return; /* the poll sees the error */
     spdy_link_poll_update(l);
 }
 

@@ -84,6 +84,7 @@ class Reader:
         self.rst = {}
         self.goaway = None
         self.replies = []
+        self.pings = []  # ids of the server's PINGs (never answered here)
         self.eof = False
 
     def _frames(self):
@@ -107,6 +108,8 @@ class Reader:
                     self.rst[sid & 0x7FFFFFFF] = status
                 elif ftype == GOAWAY:
                     self.goaway = struct.unpack(">II", payload[:8])
+                elif ftype == PING:
+                    self.pings.append(struct.unpack(">I", payload[:4])[0])
             else:
                 self.data[first] = self.data.get(first, b"") + payload
                 if flags & FLAG_FIN:

@@ -309,3 +309,51 @@ def test_spdy_refusals_are_statuses(kube):
     line, st = status_of(raw_upgrade(kube.srv.port, ["bogus"], exec_path(["true"], pod="nope")))
     assert (line, st["reason"], st["message"]) == (
         b"HTTP/1.1 404 Not Found", "NotFound", 'pods "nope" not found'), st
+
+
+# ---------------------------------------------------------------- keepalive
+
+def test_spdy_client_that_goes_silent_is_hung_up_on():
+    """--ping-interval over SPDY: podterm PINGs a quiet client and hangs up on
+    one that answers nothing for an interval after it (a dropped network
+    sends no reset); its process ends, and the log says why. A client that
+    answers (kubectl does, and pings itself) is left alone (test_spdy_* above
+    run with the default 20 s)."""
+    import socket
+    from podterm_client import exec_path
+    from spdy_client import Deflater, Reader, syn_stream, upgrade_request
+    srv = Podterm(["--ping-interval", "1s"], config=CLUSTER_CONFIG, name="spdy-keepalive")
+    try:
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(upgrade_request(srv.port, exec_path(["sleep", "60"], stdin=True)))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(4096)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        d = Deflater()
+        for i, t in enumerate(["error", "stdin", "stdout"]):
+            s.sendall(syn_stream(d, 2 * i + 1, t))
+        deadline = time.monotonic() + 10
+        while not srv.children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        kids = srv.children()
+        assert kids, "the exec never started"
+        t0 = time.monotonic()
+        r = Reader(s)
+        r.buf = head.split(b"\r\n\r\n", 1)[1]
+        r.pump(10, until=lambda x: x.eof)
+        took = time.monotonic() - t0
+        assert r.eof and r.pings and r.pings[0] % 2 == 0, (r.eof, r.pings)  # a server's ids are even
+        assert took < 5, took
+        deadline = time.monotonic() + 5
+        while any(os.path.exists(f"/proc/{k}") for k in kids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(os.path.exists(f"/proc/{k}") for k in kids), kids
+        deadline = time.monotonic() + 5
+        while "endReason=client-unresponsive" not in srv.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "endReason=client-unresponsive" in srv.output()
+        s.close()
+    finally:
+        problems = srv.stop()
+    assert not problems, srv.describe(problems)
