@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from kube_tools import RACE_FRACTION_MAX, RACE_RUNS_FREE, RACE_VERSIONS, WS_VERSIONS, Tmux, kbin
+from kube_tools import RACE_FRACTION_MAX, RACE_RUNS_FREE, RACE_VERSIONS, WS_VERSIONS, kbin, tmux_exec_it
 from podterm_client import (V5, exec_path, http_get_json, http_request, nonzero_status,
                             ws_exec, ws_open)
 from podterm_server import Podterm
@@ -91,21 +91,7 @@ def test_kubectl_get_and_exec(kube_env, v):
 
 @pytest.mark.parametrize("v", ["1.30", "1.33"])
 def test_kubectl_exec_it_resize(kube_env, tmp_path, v):
-    cmd = f"{kbin(v)} exec -it local -- sh; echo KUBECTL-EXIT=$?; sleep 60"
-    tm = Tmux(str(tmp_path), kube_env, cmd, width=120, height=40)
-    try:
-        tm.keys("echo READY-$((6*7))")
-        tm.wait_for("READY-42")
-        tm.keys("stty size")
-        tm.wait_for("\n40 120\n")
-        tm.run("resize-window", "-t", "t", "-x", "100", "-y", "30")
-        time.sleep(0.3)  # SIGWINCH -> kubectl -> gateway -> upstream -> TIOCSWINSZ
-        tm.keys("stty size")
-        tm.wait_for("\n30 100\n")
-        tm.keys("exit 3")
-        tm.wait_for("KUBECTL-EXIT=3")
-    finally:
-        tm.kill()
+    tmux_exec_it(kube_env, str(tmp_path), v)
 
 
 # ---------------------------------------------------------------- subprotocol translation

@@ -6,18 +6,16 @@ answer (GOAWAY or RST_STREAM with the right status, then the connection's
 end) and the check after the test (conftest.py `target`) holds: the front
 alive, an exact exec, and its fds, children and RSS back."""
 import json
-import os
 import struct
 import threading
 import time
 import zlib
 
-import pytest
-
 from podterm_client import exec_path, read_response_head
-from spdy_client import (DICT, GOAWAY_OK, GOAWAY_PROTOCOL_ERROR, RST_FLOW_CONTROL_ERROR,
-                         RST_PROTOCOL_ERROR, RST_REFUSED_STREAM, RST_STREAM_IN_USE, Deflater, Reader, control, data_frame, header_block,
-                         syn_stream, upgrade_request, window_update)
+from spdy_client import (GOAWAY_OK, GOAWAY_PROTOCOL_ERROR, RST_FLOW_CONTROL_ERROR,
+                         RST_PROTOCOL_ERROR, RST_REFUSED_STREAM, RST_STREAM_IN_USE, Deflater,
+                         Reader, control, data_frame, header_block, syn_stream, upgrade_request,
+                         window_update)
 
 ANSWER_S = 10  # a clean end comes well within this
 

@@ -72,6 +72,44 @@ class Tmux:
         subprocess.run(self.base + ["kill-server"], env=self.env, capture_output=True, timeout=10)
 
 
+def tmux_exec_it(env, tmp, version):
+    """kubectl VERSION exec -it in tmux (120x40): the terminal's size, a
+    resize to 100x30 (SIGWINCH -> kubectl -> the server -> TIOCSWINSZ,
+    asked again until it lands), exit 3 as kubectl's exit status."""
+    cmd = f"{kbin(version)} exec -it local -- sh; echo KUBECTL-EXIT=$?; sleep 60"
+    tm = Tmux(tmp, env, cmd)
+    try:
+        tm.keys("echo READY-$((6*7))")
+        tm.wait_for("READY-42")
+        tm.keys("stty size")
+        tm.wait_for("\n40 120\n")
+        tm.run("resize-window", "-t", "t", "-x", "100", "-y", "30")
+        deadline = time.monotonic() + 10
+        while "\n30 100\n" not in tm.screen() and time.monotonic() < deadline:
+            tm.keys("stty size")
+            time.sleep(0.3)
+        tm.wait_for("\n30 100\n")
+        tm.keys("exit 3")
+        tm.wait_for("KUBECTL-EXIT=3")
+    finally:
+        tm.kill()
+
+
+def tmux_attach_it(env, tmp, version):
+    """kubectl VERSION attach -it to team-a/web's main process in tmux
+    (90x25): keystrokes reach it and its terminal has kubectl's size."""
+    cmd = f"{kbin(version)} -n team-a attach -it web -c app; echo KUBECTL-EXIT=$?; sleep 60"
+    tm = Tmux(tmp, env, cmd, width=90, height=25)
+    try:
+        time.sleep(0.5)
+        tm.keys("echo ATTACHED-$((3*3))")
+        tm.wait_for("ATTACHED-9")
+        tm.keys("stty size")
+        tm.wait_for("\n25 90\n")
+    finally:
+        tm.kill()
+
+
 # client-go 1.30-1.33 has a known race (PROTOCOL.md 5.6) that logs "Unknown
 # stream id N, discarding message" for the empty first frame about once in 300
 # runs. Tolerated in at most this fraction of those versions' runs (or

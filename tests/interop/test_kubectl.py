@@ -10,7 +10,7 @@ import types
 import pytest
 
 from kube_tools import (RACE_FRACTION_MAX, RACE_RUNS_FREE, RACE_VERSIONS, WS_VERSIONS, Tmux, fresh_env,
-                        kbin)
+                        kbin, tmux_attach_it)
 from podterm_client import http_get_json
 from podterm_server import CLUSTER_CONFIG, Podterm
 from recorder import Recorder
@@ -256,18 +256,8 @@ def test_70s_silent_exec_survives_on_pongs(silent_exec):
 def test_attach_it_terminal(kube):
     """kubectl attach -it to a main process on a TTY: keystrokes reach it and
     the resize (kubectl sends W+1,H+1 then W,H) lands on its terminal."""
-    env = fresh_env(kube.tmp, kube.rec.port)
-    cmd = f"{kbin('1.33')} -n team-a attach -it web -c app; echo KUBECTL-EXIT=$?; sleep 60"
     kube.rec.clear()
-    tm = Tmux(kube.tmp, env, cmd, width=90, height=25)
-    try:
-        time.sleep(0.5)
-        tm.keys("echo ATTACHED-$((3*3))")
-        tm.wait_for("ATTACHED-9")
-        tm.keys("stty size")
-        tm.wait_for("\n25 90\n")
-    finally:
-        tm.kill()
+    tmux_attach_it(fresh_env(kube.tmp, kube.rec.port), kube.tmp, "1.33")
     reqs = exec_requests(kube)
     assert len(reqs) == 1 and reqs[0].path.split("?")[0].endswith("/attach"), reqs
     assert "tty=true" in reqs[0].path and "command=" not in reqs[0].path, reqs

@@ -15,7 +15,7 @@ import types
 
 import pytest
 
-from kube_tools import Tmux, fresh_env, kbin
+from kube_tools import fresh_env, kbin, tmux_attach_it, tmux_exec_it
 from podterm_server import CLUSTER_CONFIG, Podterm
 from recorder import Recorder
 
@@ -84,40 +84,8 @@ def case_cp_both_ways(kctl, v, ws, tmp):
         kctl(v, "exec", "local", "--", "rm", "-f", remote, env_extra=env_extra(ws))
 
 
-def case_exec_it(env, tmp, v):
-    """kubectl exec -it in tmux: the terminal's size, a resize, exit 3."""
-    cmd = f"{kbin(v)} exec -it local -- sh; echo KUBECTL-EXIT=$?; sleep 60"
-    tm = Tmux(tmp, env, cmd)
-    try:
-        tm.keys("echo READY-$((6*7))")
-        tm.wait_for("READY-42")
-        tm.keys("stty size")
-        tm.wait_for("\n40 120\n")
-        tm.run("resize-window", "-t", "t", "-x", "100", "-y", "30")
-        deadline = time.monotonic() + 10
-        while True:  # SIGWINCH -> kubectl -> the resize stream
-            tm.keys("stty size")
-            time.sleep(0.3)
-            if "\n30 100\n" in tm.screen() or time.monotonic() > deadline:
-                break
-        tm.wait_for("\n30 100\n")
-        tm.keys("exit 3")
-        tm.wait_for("KUBECTL-EXIT=3")
-    finally:
-        tm.kill()
-
-
-def case_attach_it(env, tmp, v):
-    cmd = f"{kbin(v)} -n team-a attach -it web -c app; echo KUBECTL-EXIT=$?; sleep 60"
-    tm = Tmux(tmp, env, cmd, width=90, height=25)
-    try:
-        time.sleep(0.5)
-        tm.keys("echo ATTACHED-$((3*3))")
-        tm.wait_for("ATTACHED-9")
-        tm.keys("stty size")
-        tm.wait_for("\n25 90\n")
-    finally:
-        tm.kill()
+case_exec_it = tmux_exec_it
+case_attach_it = tmux_attach_it
 
 
 # ---------------------------------------------------------------- local mode
