@@ -132,12 +132,25 @@ bool head_target_valid(const char *in, size_t head_len)
 /* Copy the request line, dropping every '&'-separated query segment that
  * holds a ';': the apiserver parses queries with Go's url.ParseQuery, which
  * (since Go 1.17) skips such a pair whole, while lws would split it at the
- * ';' and so run a different command than a real cluster would. */
-static void put_request_line(const char *in, const char *line_end, struct head_out *out)
+ * ';' and so read different values than a real cluster would (the pod
+ * list's selectors are read from lws).
+ *
+ * A WebSocket upgrade's query goes to lws not at all: what runs is what
+ * admission decoded (exec_request.c), and lws 4.1 decodes a %0A or %0D in
+ * the query into the request line itself, ends the line there, takes the
+ * request for HTTP/1.0 and drops the upgrade without a word (kubectl exec
+ * -- sh -c with a multi-line script failed with "unexpected EOF"). */
+static void put_request_line(const char *in, const char *line_end, struct head_out *out,
+                             bool upgrade)
 {
     const char *sp = memchr(in, ' ', (size_t)(line_end - in));
     const char *q = sp ? memchr(sp + 1, '?', (size_t)(line_end - sp - 1)) : NULL;
     const char *tend = q ? memchr(q, ' ', (size_t)(line_end - q)) : NULL;
+    if (tend && upgrade) {
+        out_put(out, in, (size_t)(q - in));
+        out_put(out, tend, (size_t)(line_end - tend));
+        return;
+    }
     if (!tend || !memchr(q, ';', (size_t)(tend - q))) {
         out_put(out, in, (size_t)(line_end - in));
         return;
@@ -185,7 +198,7 @@ size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size
     }
     struct head_out o = {.p = out, .cap = out_cap};
     const char *p = memchr(in, '\n', head_len);
-    put_request_line(in, p + 1, &o);
+    put_request_line(in, p + 1, &o, res->websocket);
     while ((size_t)(p + 1 - in) < head_len) {
         const char *start = p + 1;
         const char *nl = memchr(start, '\n', head_len - (size_t)(start - in));

@@ -125,6 +125,14 @@ def test_exec_stdout_stderr_exit_code(kube, v):
     assert_one_websocket_exec(kube)
 
 
+@pytest.mark.parametrize("v", ["1.30", "1.33", "1.28"])
+def test_exec_multiline_script(kube, v):
+    """A script with newlines (%0A in the query): the WebSocket upgrade
+    used to be dropped by lws, and kubectl said "unexpected EOF"."""
+    r = kubectl(kube, v, "exec", "local", "--", "sh", "-c", "echo a\necho b\n\techo c")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "a\nb\nc\n", ""), r
+
+
 def test_exit_42(kube):
     r = kubectl(kube, "1.33", "exec", "local", "--", "sh", "-c", "exit 42")
     assert r.returncode == 42, r.stderr

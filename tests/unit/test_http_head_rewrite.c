@@ -59,25 +59,31 @@ static void test_query_semicolon_pairs_dropped(void **state)
 }
 
 /* A WebSocket upgrade: only the query of the request line changes. */
-static void test_query_semicolon_websocket(void **state)
+/* A WebSocket upgrade reaches lws without its query: admission decoded it
+ * (what runs is what was admitted), and lws 4.1 decodes %0A into the request
+ * line, takes the request for HTTP/1.0 and drops the upgrade (kubectl exec
+ * -- sh -c with a multi-line script got "unexpected EOF"). */
+static void test_query_of_an_upgrade_is_not_lws_business(void **state)
 {
     struct head_rewrite res;
     const char *rest =
         " HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    char in[512], want[512];
-    snprintf(in, sizeof(in),
-             "GET /api/v1/namespaces/default/pods/local/exec?command=sh"
-             "&command=-c&command=echo+hi;exit+3&stdout=1%s",
-             rest);
-    snprintf(want, sizeof(want),
-             "GET /api/v1/namespaces/default/pods/local/exec?command=sh"
-             "&command=-c&stdout=1%s",
-             rest);
-    size_t n = rewrite(in, &res);
-    assert_true(res.websocket);
-    assert_int_equal(n, strlen(want));
-    assert_string_equal(out, want);
+    static const char *const queries[] = {
+        "?command=sh&command=-c&command=echo+hi;exit+3&stdout=1",
+        "?command=sh&command=-c&command=echo+a%0Aecho+b%0D%0A&stdout=1",
+        "?",
+    };
+    for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        char in[512], want[512];
+        snprintf(in, sizeof(in), "GET /api/v1/namespaces/default/pods/local/exec%s%s", queries[i],
+                 rest);
+        snprintf(want, sizeof(want), "GET /api/v1/namespaces/default/pods/local/exec%s", rest);
+        size_t n = rewrite(in, &res);
+        assert_true(res.websocket);
+        assert_int_equal(n, strlen(want));
+        assert_string_equal(out, want);
+    }
 }
 
 /* lws would keep the connection after a plain request and parse the next one
@@ -146,8 +152,12 @@ static void test_no_protocol_header(void **state)
     assert_int_equal(res.negotiation_rc, PROTO_OK);
     assert_false(res.neg.offered);
     assert_int_equal(res.neg.kind, PROTO_KIND_NONE);
-    assert_int_equal(n, strlen(in));
-    assert_memory_equal(out, in, n); /* untouched */
+    const char *want = "GET /api/v1/namespaces/default/pods/local/exec HTTP/1.1\r\n"
+                       "Host: 127.0.0.1:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\n\r\n";
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(out, want, n); /* untouched but for the query */
 }
 
 static void test_no_match(void **state)
@@ -311,7 +321,7 @@ int main(void)
         cmocka_unit_test(test_websocket_without_connection_upgrade),
         cmocka_unit_test(test_target_escapes),
         cmocka_unit_test(test_query_semicolon_pairs_dropped),
-        cmocka_unit_test(test_query_semicolon_websocket),
+        cmocka_unit_test(test_query_of_an_upgrade_is_not_lws_business),
         cmocka_unit_test(test_plain_request_closes),
         cmocka_unit_test(test_bare_lf_lines_bounded),
         cmocka_unit_test(test_spdy_upgrade_growth_bounded),
