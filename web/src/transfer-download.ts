@@ -63,7 +63,7 @@ export async function download(job: DownloadJob): Promise<UploadResult & { bytes
         return;
       }
       received += bytes.length;
-      queue.push(bytes.slice());
+      queue.push(bytes); // a view of the message's own buffer; the sink copies it once
       if (queue.length > QUEUE_MAX) exec.abort(); // the server ignored its window: stop rather than grow
       wake?.();
       wake = null;
@@ -101,10 +101,11 @@ export async function download(job: DownloadJob): Promise<UploadResult & { bytes
         await new Promise<void>((r) => (wake = r));
         continue;
       }
+      const n = chunk.length; // push may move the buffer away
       hasher?.update(chunk);
       await sink.push(chunk);
-      passed += chunk.length;
-      exec.ack(chunk.length);
+      passed += n;
+      exec.ack(n);
       job.sink.progress(passed, total ?? passed, `from ${path}`);
     }
     const end = await exec.done;

@@ -15,7 +15,7 @@ const SW_READY_MS = 10000;
 const KEEPALIVE_MS = 10000;
 
 export interface DownloadSink {
-  /** Hand over bytes; resolves once they are passed on (the caller acks the server then). */
+  /** Hand over bytes (their buffer may be moved away); resolves once they are passed on (the caller acks the server then). */
   push(chunk: Uint8Array): Promise<void>;
   /** All bytes were verified: let the browser finish the file. */
   end(): void;
@@ -59,16 +59,21 @@ async function workerSink(name: string, size: number | null): Promise<DownloadSi
   const ch = new MessageChannel();
   const port = ch.port1;
   let pulled: (() => void) | null = null;
-  let credit = 0; // pulls not yet answered
+  let credit = 0; // bytes the worker asked for and has not been sent
   let cancelled = false;
   const sink: DownloadSink = {
     onCancel: null,
     async push(chunk) {
-      while (credit === 0 && !cancelled) await new Promise<void>((r) => (pulled = r));
+      while (credit <= 0 && !cancelled) await new Promise<void>((r) => (pulled = r));
       if (cancelled) return;
-      credit--;
-      const copy = chunk.slice();
-      port.postMessage({ type: 'data', chunk: copy.buffer }, [copy.buffer]);
+      credit -= chunk.length;
+      // Moved, not cloned, to the worker: the WebSocket message's own buffer
+      // when the chunk is all of it but the channel byte (the caller is done
+      // with it), else a copy.
+      const whole = chunk.buffer instanceof ArrayBuffer && chunk.byteOffset + chunk.length === chunk.buffer.byteLength && chunk.byteOffset <= 1;
+      const buf = whole ? (chunk.buffer as ArrayBuffer) : chunk.slice().buffer;
+      const offset = whole ? chunk.byteOffset : 0;
+      port.postMessage({ type: 'data', chunk: buf, offset }, [buf]);
     },
     end() {
       port.postMessage({ type: 'end' });
@@ -90,7 +95,8 @@ async function workerSink(name: string, size: number | null): Promise<DownloadSi
         clearTimeout(t);
         reject(new Error('too many downloads are waiting to start'));
       } else if (type === 'pull') {
-        credit++;
+        const n = (ev.data as { bytes?: unknown }).bytes;
+        credit += typeof n === 'number' && n > 0 ? n : 0;
         pulled?.();
         pulled = null;
       } else if (type === 'cancel') {

@@ -5,9 +5,10 @@
 // The id is made by the page, used once and forgotten; no token or path of
 // the container is in the URL. Nothing here reaches the network.
 //
-// Backpressure: the stream pulls (asks the page for more) only while less
-// than STREAM_QUEUE_MAX bytes wait for the browser's download writer, and the
-// page acks the server's output only once it has passed it on here.
+// Backpressure: the stream asks the page for bytes only while less than
+// STREAM_QUEUE_MAX bytes wait for the browser's download writer (the page
+// sends no more than it was asked for), and the page acks the server's output
+// only once it has passed it on here.
 
 /** Bytes queued in the response stream before it stops asking the page for more. */
 const STREAM_QUEUE_MAX = 1024 * 1024;
@@ -74,21 +75,32 @@ sw.addEventListener('fetch', (ev) => {
   pending.delete(id); // one-time
   const port = p.port;
   let wake: (() => void) | null = null;
+  // Bytes asked of the page and not yet arrived: the page may send that much
+  // (plus the rest of one chunk), so the queue stays near STREAM_QUEUE_MAX
+  // while several chunks are on their way at once.
+  let asked = 0;
   const stream = new ReadableStream<Uint8Array>(
     {
       start(ctrl) {
         port.onmessage = (e: MessageEvent) => {
-          const d = e.data as { type?: string; chunk?: ArrayBuffer; message?: string };
-          if (d.type === 'data' && d.chunk instanceof ArrayBuffer) ctrl.enqueue(new Uint8Array(d.chunk));
-          else if (d.type === 'end') ctrl.close();
+          const d = e.data as { type?: string; chunk?: ArrayBuffer; offset?: number; message?: string };
+          if (d.type === 'data' && d.chunk instanceof ArrayBuffer) {
+            const bytes = new Uint8Array(d.chunk, Math.min(d.offset ?? 0, d.chunk.byteLength));
+            asked -= bytes.length; // below 0 by the rest of a chunk: the page counts alike
+            ctrl.enqueue(bytes);
+          } else if (d.type === 'end') ctrl.close();
           else if (d.type === 'error') ctrl.error(new Error(d.message || 'download failed'));
           else return;
           wake?.();
           wake = null;
         };
       },
-      pull() {
-        port.postMessage({ type: 'pull' });
+      pull(ctrl) {
+        const want = (ctrl.desiredSize ?? 0) - asked;
+        if (want > 0) {
+          asked += want;
+          port.postMessage({ type: 'pull', bytes: want });
+        }
         return new Promise<void>((r) => (wake = r));
       },
       cancel() {
