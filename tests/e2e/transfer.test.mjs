@@ -281,6 +281,8 @@ pods:
   test('the download dialog completes names from ls -p of the directory typed so far', async () => {
     mkdirSync(join(sub, 'nested'), { recursive: true });
     writeFileSync(join(sub, 'nested', 'alpha.txt'), 'a\n');
+    writeFileSync(join(sub, 'nested', 'app.log'), 'b\n');
+    mkdirSync(join(sub, 'nested', 'archive'), { recursive: true });
     const page = await shellIn(browser, server, 'local', sub);
     await page.click('#btn-download');
     await page.waitForSelector('#xfer-download-dialog[open]');
@@ -289,8 +291,13 @@ pods:
     await page.waitForFunction(() => [...document.querySelectorAll('#xfer-names option')].some((o) => o.value === 'nested/alpha.txt'), null, { timeout: 10000 });
     await page.fill('#xfer-path', '');
     await page.waitForFunction(() => [...document.querySelectorAll('#xfer-names option')].some((o) => o.value === 'nested/'), null, { timeout: 10000 });
-    await page.fill('#xfer-path', 'nested/al');
+    await page.fill('#xfer-path', 'nested/a');
+    await page.waitForFunction(() => [...document.querySelectorAll('#xfer-suggest button')].map((b) => b.textContent).sort().join() === 'alpha.txt,app.log,archive/', null, { timeout: 10000 });
     await screenshot(page, 'transfer-download-dialog');
+    await page.fill('#xfer-path', 'nested/al');
+    await page.waitForFunction(() => [...document.querySelectorAll('#xfer-suggest button')].map((b) => b.textContent).join() === 'alpha.txt', null, { timeout: 10000 });
+    await page.click('#xfer-suggest button');
+    assert.equal(await page.inputValue('#xfer-path'), 'nested/alpha.txt');
     await page.click('#xfer-download-dialog button[value=cancel]');
     assert.deepEqual(page.errors, []);
     await page.close();

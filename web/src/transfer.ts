@@ -69,8 +69,12 @@ function uploadDialog(): { dialog: HTMLDialogElement; dir: HTMLInputElement; fil
   return { dialog, dir, files, keep };
 }
 
-function downloadDialog(): { dialog: HTMLDialogElement; path: HTMLInputElement; list: HTMLDataListElement } {
+/** Matching names shown under the path field (all of them stay in the datalist). */
+const SUGGESTIONS_SHOWN = 8;
+
+function downloadDialog(): { dialog: HTMLDialogElement; path: HTMLInputElement; list: HTMLDataListElement; suggest: HTMLElement } {
   const list = h('datalist', { id: 'xfer-names' });
+  const suggest = h('ul', { id: 'xfer-suggest', class: 'xfer-suggest', 'aria-label': 'Names in this directory' });
   const path = h('input', { id: 'xfer-path', name: 'path', type: 'text', list: 'xfer-names', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'xfer-path-hint' });
   const dialog = h(
     'dialog',
@@ -82,11 +86,12 @@ function downloadDialog(): { dialog: HTMLDialogElement; path: HTMLInputElement; 
       h('label', { for: 'xfer-path' }, 'Path in the container'),
       path,
       list,
+      suggest,
       h('p', { id: 'xfer-path-hint', class: 'hint' }, "Relative to the shell's current directory; names complete as you type."),
       h('div', { class: 'form-actions' }, h('button', { class: 'primary', value: 'ok' }, 'Download'), h('button', { value: 'cancel', formnovalidate: true }, 'Cancel')),
     ),
   );
-  return { dialog, path, list };
+  return { dialog, path, list, suggest };
 }
 
 export class TransferUi {
@@ -151,7 +156,10 @@ export class TransferUi {
       this.up.files.value = '';
       if (files.length && dir) void this.runUpload(files, dir);
     });
-    this.down.path.addEventListener('input', () => this.scheduleList());
+    this.down.path.addEventListener('input', () => {
+      this.showSuggestions();
+      this.scheduleList();
+    });
     this.down.dialog.addEventListener('close', () => {
       clearTimeout(this.listTimer);
       if (this.down.dialog.returnValue !== 'ok') return;
@@ -258,6 +266,26 @@ export class TransferUi {
     if (this.listedDir !== dir || this.disposed) return; // typed on meanwhile
     const names = res.code === 0 ? res.stdout.split('\n').filter(Boolean).slice(0, COMPLETIONS_MAX) : [];
     this.down.list.replaceChildren(...names.map((n) => h('option', { value: typed + n })));
+    this.showSuggestions();
+  }
+
+  /** The first names that start with what is typed, as buttons that fill the field. */
+  private showSuggestions(): void {
+    const value = this.down.path.value;
+    const options = Array.from(this.down.list.options, (o) => o.value).filter((v) => v.startsWith(value) && v !== value);
+    this.down.suggest.replaceChildren(
+      ...options.slice(0, SUGGESTIONS_SHOWN).map((v) =>
+        h('li', {}, h('button', {
+          type: 'button',
+          onclick: () => {
+            this.down.path.value = v;
+            this.down.path.focus();
+            this.showSuggestions();
+            this.scheduleList();
+          },
+        }, v.slice(v.lastIndexOf('/', v.length - 2) + 1))),
+      ),
+    );
   }
 
   // ---- the work ----
