@@ -318,6 +318,15 @@ pods:
     assert.equal(readFileSync(join(sub, 'dropped-1.txt'), 'utf8'), 'first file\n');
     assert.deepEqual([...readFileSync(join(sub, 'dropped 2.bin'))], [0, 1, 2, 255]);
     assert.deepEqual(leftovers(sub), []);
+    // A name no directory should get (a control character): refused before any exec.
+    await page.click('#xfer-close');
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['x'], 'bad\nname'));
+      document.querySelector('.shell').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const bad = await waitFinished(page, 10000);
+    assert.deepEqual(bad, { state: 'failed', text: '"bad\nname" is not a file name that can be used.' });
     assert.deepEqual(page.errors, []);
     await page.close();
   });

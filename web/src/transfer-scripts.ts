@@ -189,9 +189,18 @@ if command -v ls >/dev/null 2>&1; then exec ls -p -A; fi
 for f in * .*; do case "$f" in .|..) continue ;; esac
   [ -e "$f" ] || continue; if [ -d "$f" ]; then echo "$f/"; else echo "$f"; fi; done`);
 
-/** A name a browser gives a File that is safe to place in a directory. */
+/**
+ * A name a browser gives a File that is safe to place in a directory. Control
+ * characters are refused too: a newline in an exec's command makes podterm
+ * drop the connection unanswered (seen at this commit), and no one means one.
+ */
 export function plainName(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && plainPath(name);
+}
+
+/** A path that can travel as an exec argument: no control characters. */
+export function plainPath(path: string): boolean {
+  return !/[\x00-\x1f\x7f]/.test(path);
 }
 
 /** "dir" + "name", with one slash between. */

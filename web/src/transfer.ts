@@ -12,7 +12,7 @@ import { h } from './dom';
 import { isMissingExecutable } from './protocol';
 import { download } from './transfer-download';
 import { runSmall, type TransferTarget } from './transfer-exec';
-import { guessCwd, joinPath, LIST, parseProbe, PROBE, type Probe } from './transfer-scripts';
+import { guessCwd, joinPath, LIST, parseProbe, plainPath, PROBE, type Probe } from './transfer-scripts';
 import { checkFiles, humanBytes, upload, type ProgressSink, type UploadResult } from './transfer-upload';
 
 /** A probe this young is reused (the dialog's probe, then the transfer). */
@@ -345,6 +345,10 @@ export class TransferUi {
     if (this.busy()) return;
     const p = given ?? (await this.probe('Looking at the container…'));
     if (!p || !this.target) return;
+    if (!plainPath(dir)) {
+      this.show('failed', 'A directory with control characters in its path cannot take uploads.');
+      return;
+    }
     const abort = new AbortController();
     this.abort = abort;
     const total = files.reduce((n, f) => n + f.size, 0);
@@ -373,6 +377,10 @@ export class TransferUi {
 
   private async runDownload(path: string): Promise<void> {
     if (this.busy()) return;
+    if (!plainPath(path)) {
+      this.show('failed', 'A path with control characters cannot be downloaded.');
+      return;
+    }
     const p = await this.probe('Looking at the container…');
     if (!p || !this.target) return;
     const abs = path.startsWith('/') ? path : joinPath(guessCwd(p.probe, this.shellOpened) || '.', path);
