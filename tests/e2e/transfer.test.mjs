@@ -189,9 +189,10 @@ describe('file transfer, local mode', () => {
     src = join(tmp.dir, 'src');
     out = join(tmp.dir, 'out');
     notar = join(tmp.dir, 'notar');
-    for (const d of [work, sub, src, out, notar, join(tmp.dir, 'bin'), join(tmp.dir, 'empty')]) mkdirSync(d, { recursive: true });
-    // A PATH of symlinks: the usual tools but tar.
-    for (const tool of ['bash', 'sh', 'cat', 'head', 'wc', 'sha256sum', 'ls', 'mkdir', 'mv', 'rm']) {
+    for (const d of [work, sub, src, out, notar, join(tmp.dir, 'bin'), join(tmp.dir, 'empty'), join(tmp.dir, 'shonly')]) mkdirSync(d, { recursive: true });
+    symlinkSync(execFileSync('sh', ['-c', 'command -v sh']).toString().trim(), join(tmp.dir, 'shonly', 'sh'));
+    // A PATH of symlinks: the usual tools but tar, and md5sum instead of sha256sum.
+    for (const tool of ['bash', 'sh', 'cat', 'head', 'wc', 'md5sum', 'ls', 'mkdir', 'mv', 'rm']) {
       const real = execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim();
       symlinkSync(real, join(tmp.dir, 'bin', tool));
     }
@@ -204,6 +205,9 @@ pods:
   - name: notar
     containers:
       - {name: shell, tty: true, stdin: true, workingDir: "${notar}", env: [{name: PATH, value: "${join(tmp.dir, 'bin')}"}]}
+  - name: shonly
+    containers:
+      - {name: shell, tty: true, stdin: true, workingDir: "${notar}", env: [{name: PATH, value: "${join(tmp.dir, 'shonly')}"}]}
   - name: bare
     containers:
       - {name: shell, tty: true, stdin: true, workingDir: "${notar}", env: [{name: PATH, value: "${join(tmp.dir, 'empty')}"}]}
@@ -364,17 +368,19 @@ pods:
     }
   });
 
-  test('a container without tar: upload and download over pipes (cat), checked', { timeout: BIG_TIMEOUT }, async () => {
+  test('a container without tar or sha256sum: upload and download over pipes (cat), md5 checked', { timeout: BIG_TIMEOUT }, async () => {
     const name = 'pipes.bin';
     const sum = await randomFile(join(src, name), 5 * MB);
     const page = await shellIn(browser, server, 'notar', '');
     const up = await uploadViaDialog(page, [join(src, name)], notar);
     assert.equal(up.state, 'done', up.text);
-    assert.match(up.text, /size and sha256 checked\.$/);
+    assert.match(up.text, /size and md5 checked\.$/);
     assert.equal(await sha256File(join(notar, name)), sum);
     assert.deepEqual(leftovers(notar), []);
     const down = await downloadViaDialog(page, name, join(out, 'pipes-back.bin'));
     assert.equal(down.state, 'done', down.text);
+    const md5 = createHash('md5').update(readFileSync(join(src, name))).digest('hex');
+    assert.equal(down.text, `Downloaded pipes-back.bin (4.8 MiB): size and md5 checked (${md5.slice(0, 16)}…).`.replace('pipes-back.bin', name));
     assert.equal(await sha256File(join(out, 'pipes-back.bin')), sum);
     assert.deepEqual(page.errors, []);
     await page.close();
@@ -391,6 +397,25 @@ pods:
     await screenshot(page, 'transfer-no-tools');
     assert.deepEqual(page.errors, []);
     await page.close();
+    // sh alone: the shell runs, but nothing can carry bytes.
+    const sh = await newPage(browser);
+    await sh.goto(`${server.url}#/default/shonly/shell`);
+    await waitForState(sh, 'connected');
+    await sh.click('#btn-upload');
+    await sh.waitForSelector('#xfer-upload-dialog[open]');
+    await sh.setInputFiles('#xfer-files', { name: 'x.txt', mimeType: 'text/plain', buffer: Buffer.from('x') });
+    await sh.click('#xfer-upload-dialog button[value=ok]');
+    const up = await waitFinished(sh, 30000);
+    assert.deepEqual(up, { state: 'failed', text: 'This container cannot take or give files: it has no tar, cat or head (with mkdir, mv and rm).' });
+    await sh.click('#xfer-close');
+    await sh.click('#btn-download');
+    await sh.waitForSelector('#xfer-download-dialog[open]');
+    await sh.fill('#xfer-path', '/etc/hostname');
+    await sh.click('#xfer-download-dialog button[value=ok]');
+    const down = await waitFinished(sh, 30000);
+    assert.deepEqual(down, { state: 'failed', text: 'This container cannot give files: it has neither cat nor head.' });
+    assert.deepEqual(sh.errors, []);
+    await sh.close();
   });
 });
 
