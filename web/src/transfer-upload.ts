@@ -10,10 +10,11 @@
 //   first keeps what came as NAME.part).
 //
 // Files are read a slice at a time (File.slice -> arrayBuffer), never whole;
-// the socket's bufferedAmount bounds what the page has in flight.
+// the socket's bufferedAmount bounds what the page has in flight
+// (IN_FLIGHT_MAX, transfer-exec.ts).
 
 import { newHasher, type Hasher } from './transfer-hash';
-import { IN_FLIGHT_MAX, runSmall, TransferExec, type TransferTarget } from './transfer-exec';
+import { runSmall, TransferExec, type TransferTarget } from './transfer-exec';
 import { CANCEL, checksumTool, FINISH, plainName, TMP_PREFIX, UPLOAD, uploadMethod, type Method, type Probe } from './transfer-scripts';
 import { TAR_END, tarHeader, tarLength, tarPadding } from './transfer-tar';
 
@@ -160,40 +161,46 @@ async function openUpload(job: UploadJob, args: string[], stderr: { text: string
   return exec;
 }
 
-/** Bytes the server has taken of what was written: written minus what still waits in the socket. */
+/**
+ * How many of the files' bytes the server has taken: all bytes written (tar
+ * headers and padding too) minus what still waits in the socket, counted in
+ * file bytes only, and never backwards.
+ */
 class Sent {
   private written = 0;
+  private fileBytes = 0;
   private reported = 0;
   constructor(private readonly exec: TransferExec, private readonly onSent: (n: number) => void) {}
-  wrote(n: number): void {
+  wrote(n: number, fileData: boolean): void {
     this.written += n;
+    if (fileData) this.fileBytes += n;
     this.tick();
   }
   tick(): void {
-    const now = Math.max(this.reported, this.written - this.exec.buffered);
-    if (now > this.reported) {
-      this.onSent(now - this.reported);
-      this.reported = now;
+    const taken = Math.min(this.fileBytes, Math.max(0, this.written - this.exec.buffered));
+    if (taken > this.reported) {
+      this.onSent(taken - this.reported);
+      this.reported = taken;
     }
   }
 }
 
-async function writeOrFail(exec: TransferExec, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+async function writeOrFail(exec: TransferExec, bytes: Uint8Array, signal: AbortSignal, sent: Sent, fileData: boolean): Promise<void> {
   if (signal.aborted) throw new UploadCancelled();
   if (!(await exec.write(bytes))) {
     if (signal.aborted) throw new UploadCancelled();
     throw new Error('the connection closed during the upload');
   }
+  sent.wrote(bytes.length, fileData);
 }
 
-/** Streams one file's bytes, hashing them; onData gets the file's own bytes (not tar's). */
-async function streamFile(file: File, exec: TransferExec, hasher: Hasher | null, signal: AbortSignal, onData: (n: number) => void): Promise<void> {
+/** Streams one file's bytes a slice at a time, hashing them. */
+async function streamFile(file: File, exec: TransferExec, hasher: Hasher | null, signal: AbortSignal, sent: Sent): Promise<void> {
   for (let off = 0; off < file.size; off += SLICE_BYTES) {
     if (signal.aborted) throw new UploadCancelled();
     const bytes = new Uint8Array(await file.slice(off, Math.min(file.size, off + SLICE_BYTES)).arrayBuffer());
     hasher?.update(bytes);
-    await writeOrFail(exec, bytes, signal);
-    onData(bytes.length);
+    await writeOrFail(exec, bytes, signal, sent, true);
   }
 }
 
@@ -220,39 +227,19 @@ async function sendTar(job: UploadJob, tmp: string, alg: 'sha256' | 'md5' | null
   const abort = () => exec.abort();
   signal.addEventListener('abort', abort, { once: true });
   try {
-    // Progress counts file bytes only; headers and padding are small.
-    let fileBytes = 0;
-    const sent = new Sent(exec, () => {});
-    let lastReported = 0;
-    const tick = () => {
-      sent.tick();
-      const taken = Math.min(fileBytes, Math.max(0, fileBytes - exec.buffered));
-      if (taken > lastReported) {
-        onSent(taken - lastReported);
-        lastReported = taken;
-      }
-    };
+    const sent = new Sent(exec, onSent);
     const hashes: string[] = [];
     for (let i = 0; i < files.length; i++) {
       const f = files[i];
-      await writeOrFail(exec, tarHeader(`f${i}`, f.size, Math.floor(f.lastModified / 1000)), signal);
+      await writeOrFail(exec, tarHeader(`f${i}`, f.size, Math.floor(f.lastModified / 1000)), signal, sent, false);
       const hasher = alg ? newHasher(alg) : null;
-      await streamFile(f, exec, hasher, signal, (n) => {
-        fileBytes += n;
-        tick();
-      });
+      await streamFile(f, exec, hasher, signal, sent);
       const pad = tarPadding(f.size);
-      if (pad) await writeOrFail(exec, new Uint8Array(pad), signal);
+      if (pad) await writeOrFail(exec, new Uint8Array(pad), signal, sent, false);
       hashes.push(hasher ? hasher.hex() : '-');
     }
-    await writeOrFail(exec, new Uint8Array(TAR_END), signal);
-    const poll = setInterval(tick, 100);
-    try {
-      await finishExec(exec, signal, stderr, sent);
-    } finally {
-      clearInterval(poll);
-    }
-    tick();
+    await writeOrFail(exec, new Uint8Array(TAR_END), signal, sent, false);
+    await finishExec(exec, signal, stderr, sent);
     return hashes;
   } finally {
     signal.removeEventListener('abort', abort);
@@ -268,13 +255,10 @@ async function sendPlain(job: UploadJob, tmp: string, index: number, method: Met
   try {
     const sent = new Sent(exec, onSent);
     const hasher = alg ? newHasher(alg) : null;
-    await streamFile(f, exec, hasher, job.signal, (n) => sent.wrote(n));
+    await streamFile(f, exec, hasher, job.signal, sent);
     await finishExec(exec, job.signal, stderr, sent);
     return hasher ? hasher.hex() : '-';
   } finally {
     job.signal.removeEventListener('abort', abort);
   }
 }
-
-/** For the bound's name in messages and tests. */
-export const UPLOAD_IN_FLIGHT_MAX = IN_FLIGHT_MAX;
