@@ -270,7 +270,7 @@ pods:
       assert.equal(end.state, 'done', end.text);
       assert.equal(end.failure, null);
       assert.equal(end.name, name);
-      assert.match(end.text, new RegExp(`^Downloaded ${name} .*: size and sha256 checked`));
+      assert.match(end.text, new RegExp(`^Downloaded ${name} \\(.*\\): size and sha256 checked \\(${sum.slice(0, 16)}…\\)\\.$`)); // streamed: no memory note
       assert.equal(await sha256File(join(out, name)), sum);
       notes.push(`download ${size} B: ${(size / MB / secs).toFixed(1)} MB/s (${secs.toFixed(1)} s); page heap max ${mib(max.heap)} MiB; ` +
         `renderer RSS ${mib(base.renderer)} -> max ${mib(max.renderer)} MiB; server RSS ${(base.server[0] / 1024).toFixed(1)} -> max ${(max.server[0] / 1024).toFixed(1)} MiB`);
@@ -281,6 +281,25 @@ pods:
       await page.close();
     });
   }
+
+  test('without a service worker a download is kept in page memory (bounded) and saved at the end', async () => {
+    const name = 'no-worker.bin';
+    const sum = await randomFile(join(sub, name), 1 * MB);
+    const context = await browser.newContext({ serviceWorkers: 'block', viewport: { width: 1100, height: 700 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}#/default/local/shell`);
+    await preparePrompt(page);
+    await run(page, `cd '${sub}'`);
+    const end = await downloadViaDialog(page, name, join(out, name));
+    assert.equal(end.state, 'done', end.text);
+    assert.match(end.text, /: size and sha256 checked \([0-9a-f]{16}…\)\. It was kept in page memory: this page cannot use a service worker\.$/);
+    assert.equal(end.name, name);
+    assert.equal(await sha256File(join(out, name)), sum);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 
   test('the download dialog completes names from ls -p of the directory typed so far', async () => {
     mkdirSync(join(sub, 'nested'), { recursive: true });

@@ -134,7 +134,8 @@ export async function download(job: DownloadJob): Promise<UploadResult & { bytes
       check = `size and ${alg} checked (${mine.slice(0, 16)}…)`;
     }
     sink.end();
-    return { ok: true, message: `Downloaded ${name} (${humanBytes(passed)}): ${check}.`, bytes: passed, streamed };
+    const via = streamed ? '' : ' It was kept in page memory: this page cannot use a service worker.';
+    return { ok: true, message: `Downloaded ${name} (${humanBytes(passed)}): ${check}.${via}`, bytes: passed, streamed };
   } catch (e) {
     exec.abort();
     sink?.fail('failed');
