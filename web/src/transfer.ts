@@ -25,6 +25,8 @@ const REDRAW_MS = 200;
 const COMPLETIONS_MAX = 500;
 /** Typing pauses this long before the directory is listed. */
 const LIST_DELAY_MS = 150;
+/** Longest wait for the probe or a listing (a stuck /proc or filesystem must not hang the dialog). */
+const SMALL_EXEC_TIMEOUT_MS = 20000;
 
 export interface TransferRoute {
   namespace: string;
@@ -262,7 +264,7 @@ export class TransferUi {
     this.listedDir = dir;
     const target = await this.resolveTarget();
     if (!target) return;
-    const res = await runSmall(target, ['sh', '-c', LIST, 'sh', dir || '/']);
+    const res = await runSmall(target, ['sh', '-c', LIST, 'sh', dir || '/'], AbortSignal.timeout(SMALL_EXEC_TIMEOUT_MS));
     if (this.listedDir !== dir || this.disposed) return; // typed on meanwhile
     const names = res.code === 0 ? res.stdout.split('\n').filter(Boolean).slice(0, COMPLETIONS_MAX) : [];
     this.down.list.replaceChildren(...names.map((n) => h('option', { value: typed + n })));
@@ -320,7 +322,7 @@ export class TransferUi {
     const target = await this.resolveTarget();
     if (!target) return null;
     this.show('probing', label);
-    const res = await runSmall(target, ['sh', '-c', PROBE]);
+    const res = await runSmall(target, ['sh', '-c', PROBE], AbortSignal.timeout(SMALL_EXEC_TIMEOUT_MS));
     if (res.end.kind === 'refused') {
       const err = await whyExecRefused({ ...target, command: ['sh', '-c', PROBE] }).catch(() => null);
       this.show('failed', `The server refused the transfer's exec${err ? `: ${err.message}` : '.'}`);
@@ -422,7 +424,12 @@ export class TransferUi {
 
   private progressSink(): ProgressSink {
     return {
-      progress: (done, total) => {
+      progress: (done, total, label) => {
+        if (label === 'checking') {
+          this.bar.value = this.bar.max;
+          this.detail.textContent = 'All sent; checking size and checksum in the container…';
+          return;
+        }
         const now = performance.now();
         this.samples.push({ t: now, done });
         while (this.samples.length > 2 && now - this.samples[0].t > RATE_WINDOW_MS) this.samples.shift();
