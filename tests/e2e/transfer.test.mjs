@@ -350,6 +350,23 @@ pods:
     });
     const bad = await waitFinished(page, 10000);
     assert.deepEqual(bad, { state: 'failed', text: '"bad\nname" is not a file name that can be used.' });
+    // The shell moves on: the next drop lands where it is now, not where it was
+    // when a dialog last looked (opened and cancelled just before).
+    await page.click('#xfer-close');
+    await page.click('#btn-download');
+    await page.waitForSelector('#xfer-download-dialog[open]');
+    await page.click('#xfer-download-dialog button[value=cancel]');
+    await page.click('.xterm');
+    await run(page, `mkdir -p then && cd then && echo now-$((6*7))`);
+    await waitForText(page, /^now-42$/);
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['later\n'], 'later.txt'));
+      document.querySelector('.shell').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const later = await waitFinished(page, 60000);
+    assert.equal(later.state, 'done', later.text);
+    assert.equal(readFileSync(join(sub, 'then', 'later.txt'), 'utf8'), 'later\n');
     assert.deepEqual(page.errors, []);
     await page.close();
   });

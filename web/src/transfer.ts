@@ -216,7 +216,7 @@ export class TransferUi {
       return;
     }
     if (this.busy()) return;
-    const p = await this.probe('Looking at the container…');
+    const p = await this.probe('Looking at the container…', true);
     if (!p) return;
     await this.runUpload(files, guessCwd(p.probe, this.shellOpened) || '.', p);
   }
@@ -225,7 +225,7 @@ export class TransferUi {
 
   private async openUpload(): Promise<void> {
     if (this.busy()) return;
-    const p = await this.probe('Looking at the container…');
+    const p = await this.probe('Looking at the container…', true);
     if (!p) return;
     this.panel.hidden = true;
     this.up.dir.value = guessCwd(p.probe, this.shellOpened) || '.';
@@ -236,7 +236,7 @@ export class TransferUi {
 
   private async openDownload(): Promise<void> {
     if (this.busy()) return;
-    const p = await this.probe('Looking at the container…');
+    const p = await this.probe('Looking at the container…', true);
     if (!p) return;
     this.panel.hidden = true;
     const cwd = guessCwd(p.probe, this.shellOpened) || '.';
@@ -316,9 +316,13 @@ export class TransferUi {
     return this.target;
   }
 
-  /** What the container has (reused for a little while). null: said why on the panel. */
-  private async probe(label: string): Promise<ProbeResult | null> {
-    if (this.probed && Date.now() - this.probed.at < PROBE_REUSE_MS) return this.probed;
+  /**
+   * What the container has. fresh: always ask (opening a dialog, a drop: the
+   * shell may have changed directory since); else one a little old will do
+   * (the dialog's, for the transfer it starts). null: said why on the panel.
+   */
+  private async probe(label: string, fresh = false): Promise<ProbeResult | null> {
+    if (!fresh && this.probed && Date.now() - this.probed.at < PROBE_REUSE_MS) return this.probed;
     const target = await this.resolveTarget();
     if (!target) return null;
     this.show('probing', label);
