@@ -7,7 +7,7 @@
 // both directions through a gateway podterm.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -246,6 +246,7 @@ pods:
       assert.match(end.text, new RegExp(`^Uploaded ${name} .* to ${sub}: size and sha256 checked\\.$`));
       assert.equal(await sha256File(join(sub, name)), sum);
       assert.deepEqual(leftovers(sub), []);
+      for (const f of [join(src, name), join(sub, name)]) rmSync(f); // 200 MB each: keep /tmp small
       notes.push(`upload ${size} B: ${(size / MB / secs).toFixed(1)} MB/s (${secs.toFixed(1)} s); page heap max ${mib(max.heap)} MiB; ` +
         `renderer RSS ${mib(base.renderer)} -> max ${mib(max.renderer)} MiB; server RSS ${(base.server[0] / 1024).toFixed(1)} -> max ${(max.server[0] / 1024).toFixed(1)} MiB`);
       assert.ok(max.heap < HEAP_MAX, `page heap ${max.heap}`);
@@ -272,6 +273,7 @@ pods:
       assert.equal(end.name, name);
       assert.match(end.text, new RegExp(`^Downloaded ${name} \\(.*\\): size and sha256 checked \\(${sum.slice(0, 16)}…\\)\\.$`)); // streamed: no memory note
       assert.equal(await sha256File(join(out, name)), sum);
+      for (const f of [join(sub, name), join(out, name)]) rmSync(f);
       notes.push(`download ${size} B: ${(size / MB / secs).toFixed(1)} MB/s (${secs.toFixed(1)} s); page heap max ${mib(max.heap)} MiB; ` +
         `renderer RSS ${mib(base.renderer)} -> max ${mib(max.renderer)} MiB; server RSS ${(base.server[0] / 1024).toFixed(1)} -> max ${(max.server[0] / 1024).toFixed(1)} MiB`);
       assert.ok(max.heap < HEAP_MAX, `page heap ${max.heap}`);
@@ -402,6 +404,7 @@ pods:
       assert.deepEqual(page.errors, []);
       await page.close();
     }
+    rmSync(join(src, name));
   });
 
   test('a container without tar or sha256sum: upload and download over pipes (cat), md5 checked', { timeout: BIG_TIMEOUT }, async () => {
