@@ -1,5 +1,5 @@
 // Bundles the web terminal: src/main.ts (and the CSS it imports) -> app.js,
-// app.css, plus index.html and static/*, into an output directory that is emptied first.
+// app.css, src/transfer-sw.ts -> transfer-sw.js, plus index.html and static/*, into an output directory that is emptied first.
 //
 //   node build.mjs [--outdir DIR] [--dev]     (default DIR: web/dist)
 //
@@ -27,7 +27,8 @@ for (let i = 0; i < args.length; i++) {
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
 await esbuild.build({
-  entryPoints: { app: join(here, 'src/main.ts') },
+  // transfer-sw: the download service worker (src/transfer-sw.ts), its own script.
+  entryPoints: { app: join(here, 'src/main.ts'), 'transfer-sw': join(here, 'src/transfer-sw.ts') },
   outdir,
   bundle: true,
   format: 'iife',

@@ -14,12 +14,14 @@ import { parseRoute, routeHash, joinCommand, type Route } from './route';
 import { ShellView, type ShellRoute, type ShellState } from './shell';
 import { plainText } from './text';
 import type { TermView, ThemeName } from './terminal';
+import { mountTransfer, type TransferUi } from './transfer';
 import { WatchView, type WatchMode } from './watch';
 
 const THEME_KEY = 'podterm.theme';
 
 class App {
   private view: ShellView | PickerView | SessionsView | ReplayView | WatchView | null = null;
+  private transfer: TransferUi | null = null; // file transfer of the shell on screen
   private theme: ThemeName = loadTheme();
   private screenReader = false;
   private firstRoute = true;
@@ -91,6 +93,8 @@ class App {
     this.ownRoute = '';
     this.view?.dispose();
     this.view = null;
+    this.transfer?.dispose();
+    this.transfer = null;
     this.confirmSeq++;
     cancelConfirm();
     this.setWatchers('');
@@ -215,6 +219,7 @@ class App {
     this.describe(r, r.command);
     this.main.replaceChildren(shell.element);
     shell.start();
+    this.transfer = mountTransfer({ route: r, dropTarget: shell.element, toolbar: byId('toolbar') });
     if (this.screenReader) shell.view.setScreenReader(true);
   }
 
