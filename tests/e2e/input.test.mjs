@@ -128,12 +128,12 @@ describe('clipboard, IME and touch input', () => {
     await preparePrompt(page);
     await run(page, 'stty -icanon -echo -isig; head -c 2 | od -An -tx1; stty sane');
     await page.waitForTimeout(300);
-    const ctrl = page.getByRole('button', { name: 'Control (sticky)' });
+    const ctrl = page.getByRole('button', { name: 'Ctrl (sticky)' });
     await ctrl.tap();
     assert.equal(await ctrl.getAttribute('aria-pressed'), 'true');
     await page.keyboard.type('c');
     assert.equal(await ctrl.getAttribute('aria-pressed'), 'false'); // one key, then released
-    await page.getByRole('button', { name: 'Escape' }).tap();
+    await page.getByRole('button', { name: 'Esc (Escape)' }).tap();
     await waitForText(page, /^ 03 1b$/);
     await promptBack(page);
 

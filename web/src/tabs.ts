@@ -328,6 +328,7 @@ export class Workspace {
     });
     tab.shell = shell;
     tab.pane.replaceChildren(shell.element);
+    this.paint(tab);
     shell.view.inputFilter = (d) => this.keybar.filter(d);
     shell.start();
     this.ctx.prepare(shell.view);
@@ -473,6 +474,7 @@ export class Workspace {
     this.tabs.splice(from, 1);
     this.tabs.splice(to, 0, tab);
     this.list.append(...this.tabs.map((t) => t.item));
+    for (const t of this.tabs) this.paint(t);
     this.say(`${tab.name}: tab ${to + 1} of ${this.tabs.length}`);
     this.save();
   }
@@ -529,7 +531,8 @@ export class Workspace {
     tab.select.title = `${tab.name}: ${state}. Double click or F2 to rename, Ctrl-Left/Right to move.`;
     tab.close.setAttribute('aria-label', `Close tab ${tab.name}`);
     tab.close.title = `Close tab ${tab.name}`;
-    tab.pane.setAttribute('aria-label', tab.name);
+    // Two shells side by side are two regions: each named after its tab.
+    tab.shell?.element.setAttribute('aria-label', `Shell ${this.tabs.indexOf(tab) + 1}: ${tab.name}`);
   }
 
   private say(text: string): void {

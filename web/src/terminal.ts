@@ -112,6 +112,9 @@ export class TermView {
       fontSize: DEFAULTS.fontSize,
       lineHeight: 1.2,
       scrollback: DEFAULTS.scrollback,
+      // WCAG AA for text: a program's colours (bright red on the light
+      // theme) are adjusted until they read against the background.
+      minimumContrastRatio: 4.5,
       theme: THEMES[theme],
       macOptionIsMeta: true,
       rightClickSelectsWord: false,

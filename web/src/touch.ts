@@ -9,7 +9,7 @@ import { FONT_SIZE_MAX, FONT_SIZE_MIN } from './settings';
 import type { TermView } from './terminal';
 
 const KEYS: [label: string, send: string, name: string][] = [
-  ['Esc', '\x1b', 'Escape'],
+  ['Esc', '\x1b', 'Esc (Escape)'],
   ['Tab', '\t', 'Tab'],
   ['←', '\x1b[D', 'Left arrow'],
   ['↑', '\x1b[A', 'Up arrow'],
@@ -59,7 +59,7 @@ export class KeyBar {
       b.addEventListener('click', onclick);
       return b;
     };
-    this.ctrlBtn = key('Ctrl', 'Control (sticky)', () => this.toggle('ctrl'), { 'aria-pressed': 'false' });
+    this.ctrlBtn = key('Ctrl', 'Ctrl (sticky)', () => this.toggle('ctrl'), { 'aria-pressed': 'false' });
     this.altBtn = key('Alt', 'Alt (sticky)', () => this.toggle('alt'), { 'aria-pressed': 'false' });
     const keys = KEYS.map(([label, send, name]) => key(label, name, () => this.send(send)));
     this.element = h('div', { class: 'keybar', role: 'toolbar', 'aria-label': 'Extra keys', hidden: !isTouchDevice() },
