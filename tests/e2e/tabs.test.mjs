@@ -244,7 +244,7 @@ for (const mode of ['local', 'gateway']) describe(`tabs, ${mode} mode`, () => {
     await page.close();
   });
 
-  test('dragging a tab moves it', async () => {
+  test('dragging a tab moves it; Alt-Shift-arrows and Alt-Shift-T from the terminal', async () => {
     const page = await newPage(browser);
     await page.goto(`${server.url}#/default/local/shell`);
     await waitTab(page, 0, 'connected');
@@ -252,6 +252,19 @@ for (const mode of ['local', 'gateway']) describe(`tabs, ${mode} mode`, () => {
     await waitTab(page, 1, 'connected');
     await page.locator('.tab').nth(1).dragTo(page.locator('.tab').nth(0));
     assert.deepEqual((await tabs(page)).map((t) => t.name), ['other/shell', 'local/shell']);
+
+    // From inside the terminal: Alt-Shift-Right/Left switch tabs, Alt-Shift-T opens a new one.
+    await page.click('.pane:not([hidden]) .term');
+    const active = async () => (await tabs(page)).findIndex((t) => t.active);
+    const was = await active();
+    await page.keyboard.press('Alt+Shift+ArrowRight');
+    assert.equal(await active(), 1 - was);
+    await page.keyboard.press('Alt+Shift+ArrowLeft');
+    assert.equal(await active(), was);
+    await page.keyboard.press('Alt+Shift+T');
+    await page.getByRole('heading', { name: 'Open a shell' }).waitFor();
+    assert.deepEqual((await tabs(page)).map((t) => [t.name, t.active]), [['other/shell', false], ['local/shell', false], ['New tab', true]]);
+    assert.deepEqual(page.errors, []);
     await page.close();
   });
 });
