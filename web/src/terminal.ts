@@ -196,6 +196,13 @@ export class TermView {
     t.onBinary((d) => this.handlers.binary(d));
     t.onResize(({ cols, rows }) => this.handlers.resize(cols, rows));
     t.attachCustomKeyEventHandler((ev) => this.key(ev));
+    // A click beside the terminal (a watched one smaller than its box) still
+    // gives it the keyboard, rather than the page.
+    this.screen.addEventListener('mousedown', (ev) => {
+      if (ev.target !== this.screen || ev.button !== 0) return;
+      ev.preventDefault();
+      t.focus();
+    });
     // Right-click pastes (through xterm, so bracketed paste is kept when the
     // program asked for it); Shift-right-click still gets the browser's menu.
     this.screen.addEventListener('contextmenu', (ev) => {
