@@ -94,7 +94,7 @@ class App {
       if (ev.ctrlKey && ev.shiftKey && ev.code === 'KeyF' && term) {
         ev.preventDefault();
         term.openSearch();
-      } else if (ev.key === '?' && !ev.ctrlKey && !ev.altKey && !ev.metaKey && !typing(ev.target)) {
+      } else if (ev.key === '?' && !ev.ctrlKey && !ev.altKey && !ev.metaKey && !typing(ev.target) && !anyDialogOpen()) {
         ev.preventDefault();
         this.openHelp(document.activeElement instanceof HTMLElement ? document.activeElement : null);
       }
