@@ -11,19 +11,21 @@ import { PickerView } from './picker';
 import { ReplayView } from './replay';
 import { SessionsView } from './sessions';
 import { parseRoute, routeHash, joinCommand, type Route } from './route';
-import { ShellView, type ShellRoute, type ShellState } from './shell';
+import { loadSettings, saveSettings, type Settings } from './settings';
+import { SettingsDialog } from './settingsview';
+import type { ShellRoute, ShellState } from './shell';
+import { savedHas, Workspace } from './tabs';
 import { plainText } from './text';
 import type { TermView, ThemeName } from './terminal';
 import { mountTransfer, type TransferUi } from './transfer';
 import { WatchView, type WatchMode } from './watch';
 
-const THEME_KEY = 'podterm.theme';
-
 class App {
-  private view: ShellView | PickerView | SessionsView | ReplayView | WatchView | null = null;
-  private transfer: TransferUi | null = null; // file transfer of the shell on screen
-  private theme: ThemeName = loadTheme();
-  private screenReader = false;
+  private view: Workspace | PickerView | SessionsView | ReplayView | WatchView | null = null;
+  private transfer: TransferUi | null = null; // file transfer of the tab on screen
+  private transferTarget: HTMLElement | null = null; // its drop target
+  private settings: Settings = loadSettings();
+  private readonly lightQuery = window.matchMedia('(prefers-color-scheme: light)');
   private firstRoute = true;
   private tokenPending: Promise<boolean> | null = null;
   // The shell route this page chose itself (picker, confirmation): its
@@ -44,27 +46,41 @@ class App {
   private readonly btnSessions = byId<HTMLButtonElement>('btn-sessions');
   private readonly btnTheme = byId<HTMLButtonElement>('btn-theme');
   private readonly btnSr = byId<HTMLButtonElement>('btn-sr');
+  private readonly btnSettings = byId<HTMLButtonElement>('btn-settings');
+  private readonly btnHelp = byId<HTMLButtonElement>('btn-help');
+  private readonly help = byId<HTMLDialogElement>('help-dialog');
+  private readonly settingsDialog = new SettingsDialog(
+    () => this.settings,
+    (s) => this.setSettings(s, true),
+  );
+  private helpReturn: HTMLElement | null = null;
+
+  /** The theme shown: the setting, or the system's when it follows the system. */
+  private get theme(): ThemeName {
+    const t = this.settings.theme;
+    return t === 'system' ? (this.lightQuery.matches ? 'light' : 'dark') : t;
+  }
 
   start(): void {
     this.state.replaceChildren(this.stateLabel, this.stateDetail);
     this.applyTheme();
+    this.btnSr.setAttribute('aria-pressed', String(this.settings.screenReader));
+    this.lightQuery.addEventListener('change', () => this.applyTheme());
     this.btnTheme.addEventListener('click', () => {
-      this.theme = this.theme === 'dark' ? 'light' : 'dark';
-      try {
-        localStorage.setItem(THEME_KEY, this.theme);
-      } catch {
-        // not kept: fine
-      }
-      this.applyTheme();
+      this.setSettings({ ...this.settings, theme: this.theme === 'dark' ? 'light' : 'dark' }, true);
     });
     this.btnSr.addEventListener('click', () => {
-      this.screenReader = !this.screenReader;
-      this.btnSr.setAttribute('aria-pressed', String(this.screenReader));
-      this.term()?.setScreenReader(this.screenReader);
+      this.setSettings({ ...this.settings, screenReader: !this.settings.screenReader }, true);
+    });
+    this.btnSettings.addEventListener('click', () => this.settingsDialog.open(this.btnSettings));
+    this.btnHelp.addEventListener('click', () => this.openHelp(this.btnHelp));
+    this.help.addEventListener('close', () => {
+      this.helpReturn?.focus();
+      this.helpReturn = null;
     });
     this.btnFind.addEventListener('click', () => this.term()?.openSearch());
     this.btnReconnect.addEventListener('click', () => {
-      if (this.view instanceof ShellView) this.view.connect();
+      if (this.view instanceof Workspace) this.view.shell?.connect();
     });
     this.btnPods.addEventListener('click', () => {
       const r = parseRoute(location.hash);
@@ -73,16 +89,44 @@ class App {
     this.btnSessions.addEventListener('click', () => {
       location.hash = routeHash({ view: 'sessions' });
     });
+    // Chords that work in the terminal too: caught before xterm sees them.
+    window.addEventListener('keydown', (ev) => this.chord(ev), true);
     document.addEventListener('keydown', (ev) => {
       // Outside the terminal (toolbar, banner): the same find shortcut.
       const term = this.term();
       if (ev.ctrlKey && ev.shiftKey && ev.code === 'KeyF' && term) {
         ev.preventDefault();
         term.openSearch();
+      } else if (ev.key === '?' && !ev.ctrlKey && !ev.altKey && !ev.metaKey && !typing(ev.target) && !anyDialogOpen()) {
+        ev.preventDefault();
+        this.openHelp(document.activeElement instanceof HTMLElement ? document.activeElement : null);
       }
     });
     window.addEventListener('hashchange', () => this.route());
     this.route();
+  }
+
+  private chord(ev: KeyboardEvent): void {
+    if (ev.type !== 'keydown' || ev.metaKey || anyDialogOpen()) return;
+    const back = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    let done = true;
+    if (ev.ctrlKey && ev.shiftKey && !ev.altKey && ev.code === 'Comma') this.settingsDialog.open(back);
+    else if (ev.ctrlKey && ev.shiftKey && !ev.altKey && ev.code === 'Slash') this.openHelp(back);
+    else if (ev.altKey && ev.shiftKey && !ev.ctrlKey && ev.code === 'KeyT' && this.view instanceof Workspace) this.view.newTab();
+    else if (ev.altKey && ev.shiftKey && !ev.ctrlKey && ev.code === 'ArrowLeft' && this.view instanceof Workspace) this.view.cycle(-1);
+    else if (ev.altKey && ev.shiftKey && !ev.ctrlKey && ev.code === 'ArrowRight' && this.view instanceof Workspace) this.view.cycle(1);
+    else done = false;
+    if (done) {
+      ev.preventDefault();
+      ev.stopPropagation();
+    }
+  }
+
+  private openHelp(returnFocus: HTMLElement | null): void {
+    if (this.help.open) return;
+    this.helpReturn = returnFocus;
+    this.help.showModal();
+    byId('help-close').focus();
   }
 
   private route(): void {
@@ -91,32 +135,47 @@ class App {
     this.firstRoute = false;
     const own = routeHash(r) === this.ownRoute;
     this.ownRoute = '';
-    this.view?.dispose();
-    this.view = null;
-    this.transfer?.dispose();
-    this.transfer = null;
     this.confirmSeq++;
     cancelConfirm();
+    if (r.view === 'shell') {
+      // A command from a link is asked about, unless it is one of this
+      // page's own tabs (open, or saved before a reload).
+      const tabs = this.view instanceof Workspace ? this.view : null;
+      if (r.command.length && !own && !tabs?.has(r) && !(tabs === null && savedHas(r))) this.confirmShell(r);
+      else this.showShell(r);
+      return;
+    }
+    this.view?.dispose();
+    this.view = null;
+    this.mountTransfer(null, null);
     this.setWatchers('');
     if (r.view === 'sessions') this.showSessions();
     else if (r.view === 'replay') this.showReplay(r.id);
     else if (r.view === 'watch') this.showWatch(r.id, r.mode, !own);
-    else if (r.view === 'shell' && r.command.length && !own) this.confirmShell(r);
-    else if (r.view === 'shell') this.showShell(r);
     else this.showPicker(r.namespace, autoOpen);
   }
 
-  /** A command from a URL: shown and run only when the person says so. */
+  /**
+   * A command from a URL: shown and run only when the person says so. Open
+   * tabs stay as they are meanwhile (a link must not be able to end them).
+   */
   private confirmShell(r: ShellRoute): void {
-    document.title = 'Run a command? — podterm';
-    this.where.replaceChildren();
-    this.setState('idle', '');
-    this.setShellButtons(false);
-    this.main.replaceChildren();
+    const tabs = this.view instanceof Workspace ? this.view : null;
+    if (!tabs) {
+      this.view?.dispose();
+      this.view = null;
+      this.setWatchers('');
+      document.title = 'Run a command? — podterm';
+      this.where.replaceChildren();
+      this.setState('idle', '');
+      this.setShellButtons(false);
+      this.main.replaceChildren();
+    }
     const seq = this.confirmSeq;
     void confirmCommand(r).then((ok) => {
       if (seq !== this.confirmSeq) return; // another route took over
       if (ok) this.showShell(r);
+      else if (tabs && this.view === tabs) tabs.reshow();
       else this.navigate({ view: 'picker', namespace: r.namespace }, true);
     });
   }
@@ -190,12 +249,19 @@ class App {
     this.view = view;
     this.main.replaceChildren(view.element);
     view.start();
-    if (this.screenReader) view.view.setScreenReader(true);
+    view.view.applySettings(this.settings);
   }
 
   /** The terminal on screen (a shell, or a watched session), if any. */
   private term(): TermView | null {
-    return this.view instanceof ShellView || this.view instanceof WatchView ? this.view.view : null;
+    if (this.view instanceof Workspace) return this.view.shell?.view ?? null;
+    return this.view instanceof WatchView ? this.view.view : null;
+  }
+
+  /** Every terminal of the page. */
+  private terms(): TermView[] {
+    if (this.view instanceof Workspace) return this.view.views();
+    return this.view instanceof WatchView ? [this.view.view] : [];
   }
 
   private setWatchers(text: string): void {
@@ -204,23 +270,45 @@ class App {
     this.watchers.hidden = text === '';
   }
 
+  /** File transfer follows the tab on screen: its pod, and its terminal as
+   * the drop target (none while a new tab's picker is shown). */
+  private mountTransfer(route: ShellRoute | null, target: HTMLElement | null): void {
+    if (target && target === this.transferTarget) return; // the same tab again
+    this.transfer?.dispose();
+    this.transferTarget = route && target ? target : null;
+    this.transfer = route && target ? mountTransfer({ route, dropTarget: target, toolbar: byId('toolbar') }) : null;
+  }
+
+  /** The tabs, with route's tab shown (a new one when it has none). */
   private showShell(r: ShellRoute): void {
     this.setShellButtons(true);
-    const shell = new ShellView(r, {
-      theme: () => this.theme,
-      setState: (s, label, detail) => this.setState(s, label, detail),
-      askToken: (m) => this.askToken(m),
-      backToPicker: (ns) => this.navigate({ view: 'picker', namespace: ns }, false),
-      focusToolbar: () => this.btnFind.focus(),
-      describe: (route, command) => this.describe(route, command),
-      setWatchers: (text) => this.setWatchers(text),
-    });
-    this.view = shell;
-    this.describe(r, r.command);
-    this.main.replaceChildren(shell.element);
-    shell.start();
-    this.transfer = mountTransfer({ route: r, dropTarget: shell.element, toolbar: byId('toolbar') });
-    if (this.screenReader) shell.view.setScreenReader(true);
+    if (!(this.view instanceof Workspace)) {
+      this.view?.dispose();
+      this.setWatchers('');
+      const tabs = new Workspace({
+        theme: () => this.theme,
+        askToken: (m) => this.askToken(m),
+        focusToolbar: () => this.btnFind.focus(),
+        setState: (s, label, detail) => this.setState(s, label, detail),
+        describe: (route, command) => this.describe(route, command),
+        setWatchers: (text) => this.setWatchers(text),
+        shown: (route) => {
+          if (route && this.view === tabs) history.replaceState(null, '', routeHash({ view: 'shell', ...route }));
+          this.mountTransfer(route, tabs.shownShellElement());
+        },
+        toPicker: (ns) => this.navigate({ view: 'picker', namespace: ns }, false),
+        prepare: (view) => {
+          view.applySettings(this.settings);
+          view.setTheme(this.theme);
+        },
+        fontSize: () => this.settings.fontSize,
+        setFontSize: (px, done) => this.setSettings({ ...this.settings, fontSize: px }, done),
+      });
+      this.view = tabs;
+      this.main.replaceChildren(tabs.element);
+      tabs.restore();
+    }
+    this.view.open(r);
   }
 
   private navigate(r: Route, replace: boolean): void {
@@ -236,9 +324,13 @@ class App {
     }
   }
 
-  private describe(r: ShellRoute, command: string[]): void {
-    const sep = () => h('span', { class: 'sep', 'aria-hidden': 'true' }, '/');
+  private describe(r: ShellRoute | null, command: string[]): void {
     this.where.replaceChildren();
+    if (!r) {
+      document.title = 'New tab — podterm';
+      return;
+    }
+    const sep = () => h('span', { class: 'sep', 'aria-hidden': 'true' }, '/');
     append(
       this.where,
       h('a', { href: routeHash({ view: 'picker', namespace: r.namespace }), title: `pods in namespace ${r.namespace}` }, r.namespace),
@@ -265,11 +357,20 @@ class App {
     this.btnPods.hidden = !on;
   }
 
+  /** New settings: applied to every terminal, kept when save (not during a pinch). */
+  private setSettings(s: Settings, save: boolean): void {
+    this.settings = s;
+    if (save) saveSettings(s);
+    this.btnSr.setAttribute('aria-pressed', String(s.screenReader));
+    for (const t of this.terms()) t.applySettings(s);
+    this.applyTheme();
+  }
+
   private applyTheme(): void {
-    document.documentElement.dataset.theme = this.theme;
-    const light = this.theme === 'light';
-    this.btnTheme.setAttribute('aria-pressed', String(light));
-    this.term()?.setTheme(this.theme);
+    const theme = this.theme;
+    document.documentElement.dataset.theme = theme;
+    this.btnTheme.setAttribute('aria-pressed', String(theme === 'light'));
+    for (const t of this.terms()) t.setTheme(theme);
   }
 
   /** The token prompt (one at a time). Resolves true when a token was entered. */
@@ -311,9 +412,9 @@ class App {
       lines: () => this.term()?.lines() ?? [],
       cellWidths: (text: string) => this.term()?.cellWidths(text) ?? null,
       cursorLine: () => this.term()?.cursorLine() ?? '',
-      stats: () => (this.view instanceof ShellView || this.view instanceof WatchView ? this.view.stats : null),
+      stats: () => this.session()?.stats ?? null,
       state: () => this.state.dataset.state ?? '',
-      protocol: () => (this.view instanceof ShellView || this.view instanceof WatchView ? this.view.protocol : ''),
+      protocol: () => this.session()?.protocol ?? '',
       renderer: () => this.term()?.renderer ?? '',
       size: () => {
         const t = this.term();
@@ -322,16 +423,25 @@ class App {
       watchers: () => (this.watchers.hidden ? '' : this.watchers.textContent ?? ''),
       replay: () => (this.view instanceof ReplayView ? { state: this.view.state, text: this.view.text() } : null),
       replayPlay: () => (this.view instanceof ReplayView ? this.view.play() : undefined),
+      tabs: () => (this.view instanceof Workspace ? this.view.describeTabs() : []),
+      linesOf: (i: number) => (this.view instanceof Workspace ? this.view.linesOf(i) : []),
+      settings: () => ({ ...this.settings }),
     };
+  }
+
+  private session(): { stats: unknown; protocol: string } | null {
+    if (this.view instanceof Workspace) return this.view.shell;
+    return this.view instanceof WatchView ? this.view : null;
   }
 }
 
-function loadTheme(): ThemeName {
-  try {
-    return localStorage.getItem(THEME_KEY) === 'light' ? 'light' : 'dark';
-  } catch {
-    return 'dark';
-  }
+/** Whether keys go to a text field (where ? is a character, not the help). */
+function typing(target: EventTarget | null): boolean {
+  return target instanceof Element && !!target.closest('input, textarea, select, [contenteditable], .xterm');
+}
+
+function anyDialogOpen(): boolean {
+  return document.querySelector('dialog[open]') !== null;
 }
 
 const app = new App();

@@ -82,7 +82,7 @@ export class PickerView {
       this.message,
       h('p', { class: 'keys' },
         'In the terminal: ', h('kbd', {}, 'Ctrl-Shift-F'), ' find, ', h('kbd', {}, 'Ctrl-Shift-C'), '/',
-        h('kbd', {}, 'Ctrl-Shift-V'), ' copy/paste, ', h('kbd', {}, 'Ctrl-Shift-E'), ' leave the terminal.'),
+        h('kbd', {}, 'Ctrl-Shift-V'), ' copy/paste, ', h('kbd', {}, 'Ctrl-Shift-E'), ' leave the terminal; ', h('kbd', {}, '?'), ' all shortcuts.'),
     );
 
     this.ns.addEventListener('change', () => this.setNamespace(this.ns.value));

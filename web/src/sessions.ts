@@ -66,10 +66,10 @@ export class SessionsView {
       h('h2', { id: 'sessions-title' }, 'Sessions'),
       this.message,
       h('h3', {}, 'Live'),
-      table('Live sessions', ['User', 'Pod', 'Command', 'Started', 'Watchers', ''], this.live),
+      table('Live sessions', ['User', 'Pod', 'Command', 'Started', 'Watchers', 'Actions'], this.live),
       this.liveEmpty,
       h('h3', {}, 'Past'),
-      table('Past sessions', ['User', 'Pod', 'Command', 'Started', 'Ended', 'Exit code', 'Reason', ''], this.past),
+      table('Past sessions', ['User', 'Pod', 'Command', 'Started', 'Ended', 'Exit code', 'Reason', 'Actions'], this.past),
       this.pastEmpty,
       h('div', { class: 'form-actions' }, h('button', { type: 'button', onclick: () => void this.load() }, 'Refresh')),
     );

@@ -52,6 +52,8 @@ export interface ShellContext {
   describe(route: ShellRoute, command: string[]): void;
   /** Who watches this session ("Watched by …"), '' for nobody. */
   setWatchers(text: string): void;
+  /** Whether a connecting shell may take the keyboard (not a tab in the background). */
+  mayFocus?(): boolean;
 }
 
 const BACKOFF_FIRST_MS = 500;
@@ -225,7 +227,7 @@ export class ShellView {
         this.endResume();
         this.hideBanner();
         this.ctx.setState('connected', 'Connected');
-        this.view.focus();
+        if (this.ctx.mayFocus?.() ?? true) this.view.focus();
       },
       output: (data, done) => {
         this.probeInput = null; // bash runs

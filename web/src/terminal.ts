@@ -1,6 +1,7 @@
 // xterm.js with its addons, the two themes, the search bar and the page's own
 // key bindings. The terminal fits its box and reports every size change.
 
+import { ClipboardAddon, type ClipboardSelectionType, type IClipboardProvider } from '@xterm/addon-clipboard';
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
@@ -8,6 +9,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal, type ITheme } from '@xterm/xterm';
 import { h } from './dom';
+import { DEFAULTS, type Settings } from './settings';
 import { plainText } from './text';
 
 export type ThemeName = 'dark' | 'light';
@@ -70,6 +72,9 @@ export interface TermHandlers {
   leave(): void;
 }
 
+/** The settings a terminal follows (the page's theme is set apart). */
+export type TermSettings = Pick<Settings, 'fontSize' | 'fontFamily' | 'cursorStyle' | 'scrollback' | 'screenReader' | 'clipboardRead'>;
+
 export interface TermOptions {
   /** Fit the terminal to its box (a shell); off when someone else's terminal decides the size (watch, join). */
   fit?: boolean;
@@ -90,6 +95,9 @@ export class TermView {
   private readonly screen: HTMLElement;
   private observer: ResizeObserver | null = null;
   private fitPending = 0;
+  private clipboardRead = DEFAULTS.clipboardRead;
+  /** Applied to every keystroke and paste before it is sent (the touch key bar's sticky Ctrl and Alt). */
+  inputFilter: ((data: string) => string) | null = null;
 
   private readonly fits: boolean;
 
@@ -99,11 +107,14 @@ export class TermView {
       disableStdin: opts.readOnly ?? false,
       allowProposedApi: true, // unicode11 widths and search decorations
       cursorBlink: true,
-      cursorStyle: 'underline',
-      fontFamily: "Menlo, Monaco, 'DejaVu Sans Mono', 'Liberation Mono', Consolas, 'Courier New', monospace",
-      fontSize: 13,
+      cursorStyle: DEFAULTS.cursorStyle,
+      fontFamily: DEFAULTS.fontFamily,
+      fontSize: DEFAULTS.fontSize,
       lineHeight: 1.2,
-      scrollback: 5000,
+      scrollback: DEFAULTS.scrollback,
+      // WCAG AA for text: a program's colours (bright red on the light
+      // theme) are adjusted until they read against the background.
+      minimumContrastRatio: 4.5,
       theme: THEMES[theme],
       macOptionIsMeta: true,
       rightClickSelectsWord: false,
@@ -164,16 +175,47 @@ export class TermView {
         window.open(uri, '_blank', 'noopener,noreferrer');
       }),
     );
+    // OSC 52 from programs in the pod (tmux, vim, `printf '\e]52;c;BASE64\a'`)
+    // sets the browser's clipboard. Reading it back the same way would hand
+    // whatever the person copied elsewhere to any program that asks: only
+    // when the setting allows; otherwise the answer is empty.
+    const provider: IClipboardProvider = {
+      readText: (sel: ClipboardSelectionType) =>
+        this.clipboardRead && String(sel) === 'c' && navigator.clipboard?.readText ? navigator.clipboard.readText().catch(() => '') : '',
+      writeText: (sel: ClipboardSelectionType, text: string) =>
+        String(sel) === 'c' && navigator.clipboard?.writeText ? navigator.clipboard.writeText(text).catch(() => legacyCopy(text)) : undefined,
+    };
+    t.loadAddon(new ClipboardAddon(undefined, provider));
     this.loadWebgl();
     this.search.onDidChangeResults((r) => {
       this.searchCount.textContent =
         r.resultCount === 0 ? 'no matches' : r.resultIndex >= 0 ? `${r.resultIndex + 1}/${r.resultCount}` : `${r.resultCount}+`;
     });
 
-    t.onData((d) => this.handlers.data(d));
+    t.onData((d) => this.handlers.data(this.inputFilter ? this.inputFilter(d) : d));
     t.onBinary((d) => this.handlers.binary(d));
     t.onResize(({ cols, rows }) => this.handlers.resize(cols, rows));
     t.attachCustomKeyEventHandler((ev) => this.key(ev));
+    // A click beside the terminal (a watched one smaller than its box) still
+    // gives it the keyboard, rather than the page.
+    this.screen.addEventListener('mousedown', (ev) => {
+      if (ev.target !== this.screen || ev.button !== 0) return;
+      ev.preventDefault();
+      t.focus();
+    });
+    // Right-click pastes (through xterm, so bracketed paste is kept when the
+    // program asked for it); Shift-right-click still gets the browser's menu.
+    this.screen.addEventListener('contextmenu', (ev) => {
+      if (ev.shiftKey || !navigator.clipboard?.readText || t.options.disableStdin) return;
+      ev.preventDefault();
+      navigator.clipboard.readText().then(
+        (text) => {
+          if (text) t.paste(text);
+          t.focus();
+        },
+        () => this.note('the browser did not allow reading the clipboard; paste with Ctrl-Shift-V'),
+      );
+    });
 
     if (!this.fits) return;
     this.observer = new ResizeObserver(() => this.scheduleFit());
@@ -224,6 +266,7 @@ export class TermView {
         ev.preventDefault();
         this.handlers.leave();
         return false;
+
       default:
         return true;
     }
@@ -283,6 +326,17 @@ export class TermView {
 
   setScreenReader(on: boolean): void {
     this.term.options.screenReaderMode = on;
+  }
+
+  applySettings(s: TermSettings): void {
+    const o = this.term.options;
+    if (o.fontSize !== s.fontSize) o.fontSize = s.fontSize;
+    if (o.fontFamily !== s.fontFamily) o.fontFamily = s.fontFamily;
+    if (o.cursorStyle !== s.cursorStyle) o.cursorStyle = s.cursorStyle;
+    if (o.scrollback !== s.scrollback) o.scrollback = s.scrollback;
+    if (o.screenReaderMode !== s.screenReader) o.screenReaderMode = s.screenReader;
+    this.clipboardRead = s.clipboardRead;
+    this.scheduleFit(); // a new font size changes the cell count
   }
 
   write(data: Uint8Array | string, done?: () => void): void {
