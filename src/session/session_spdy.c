@@ -87,8 +87,8 @@ struct session_spdy {
     enum spdy_link_state state;
     enum spdy_version version;
     uint32_t ids[SPDY_LINK_CHANNELS]; /* stream id by channel (PROTO_CH_*), 0: not open */
-    unsigned expected, opened;
-    char head[SPDY_LINK_HEAD_MAX]; /* the 101, until written */
+    bool wanted[SPDY_LINK_CHANNELS];  /* the streams the start waits for */
+    char head[SPDY_LINK_HEAD_MAX];    /* the 101, until written */
     size_t head_len, head_off;
     struct proto_decoder resize; /* the resize stream, as one endless channel-4 message */
     bool rx_paused, want_write, closing;
@@ -220,12 +220,17 @@ static int spdy_link_channel(const struct spdy_nv *t)
     return -1;
 }
 
-/* The kubelet's count: error always, then what the query asked for. */
-static unsigned spdy_link_expected(const struct exec_request *req, enum spdy_version v)
+/* The streams the session waits for, as the kubelet counts them: error
+ * always, then what the query asked for. */
+static void spdy_link_wanted(const struct exec_request *req, enum spdy_version v,
+                             bool wanted[SPDY_LINK_CHANNELS])
 {
     bool resize = v == SPDY_VERSION_V5 || v == SPDY_VERSION_V4 || v == SPDY_VERSION_V3;
-    return 1u + req->want_stdin + req->want_stdout + (req->want_stderr && !req->tty) +
-           (req->tty && resize);
+    wanted[PROTO_CH_ERROR] = true;
+    wanted[PROTO_CH_STDIN] = req->want_stdin;
+    wanted[PROTO_CH_STDOUT] = req->want_stdout;
+    wanted[PROTO_CH_STDERR] = req->want_stderr && !req->tty;
+    wanted[PROTO_CH_RESIZE] = req->tty && resize;
 }
 
 static void spdy_link_stream_open(struct session_spdy *l, const struct spdy_event *ev)
@@ -241,7 +246,12 @@ static void spdy_link_stream_open(struct session_spdy *l, const struct spdy_even
     if (spdy_conn_reply(l->conn, ev->stream_id, NULL, 0, false) < 0)
         return; /* the codec reports why (an error event) */
     l->ids[ch] = ev->stream_id;
-    if (++l->opened < l->expected || !l->session)
+    /* One the query did not ask for (a resize stream without a tty) is
+     * replied to and read, but the start waits for the ones it did. */
+    for (int c = 0; c < SPDY_LINK_CHANNELS; c++)
+        if (l->wanted[c] && !l->ids[c])
+            return;
+    if (!l->session)
         return;
     l->state = SPDY_LINK_RUNNING;
     uv_timer_stop(&l->timer);
@@ -533,7 +543,7 @@ void session_spdy_take(struct server *server, int fd, const char *head, size_t l
         l->poll.data = l;
         l->fd = -1; /* the socket is the caller's until the session is made */
         l->version = (enum spdy_version)v;
-        l->expected = spdy_link_expected(&req, l->version);
+        spdy_link_wanted(&req, l->version, l->wanted);
         /* v4 (and v5) end with a metav1.Status; older versions with text, on
          * failure only. */
         bool json = l->version == SPDY_VERSION_V5 || l->version == SPDY_VERSION_V4;

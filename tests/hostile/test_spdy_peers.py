@@ -99,17 +99,19 @@ def test_spdy_stream_id_reuse(target):
 
 def test_spdy_unknown_and_duplicate_streams(target):
     """A stream type the kubelet does not know, and a second of a kind, are
-    refused alone; the exec runs on with the rest."""
-    c, r, d = spdy_open(target, ["sh", "-c", "echo spdy-ok"], stdin=False)
+    refused alone; one the query did not ask for (resize without a tty) is
+    taken but not waited for: the exec starts once error, stdout and stderr
+    are open, and both outputs arrive."""
+    c, r, d = spdy_open(target, ["sh", "-c", "echo spdy-ok; echo spdy-err >&2"], stdin=False)
     try:
         c.sendall(syn_stream(d, 1, "error"))
         c.sendall(syn_stream(d, 3, "bogus"))
         c.sendall(syn_stream(d, 5, "error"))
-        ids = {"stdout": 7, "stderr": 9}
-        c.sendall(syn_stream(d, 7, "stdout") + syn_stream(d, 9, "stderr"))
-        assert r.pump(ANSWER_S, until=lambda x: {1, 7, 9} <= x.fin), (r.fin, r.rst, r.data)
-        assert r.rst == {3: RST_REFUSED_STREAM, 5: 1}, r.rst  # 1: PROTOCOL_ERROR
-        assert r.data.get(ids["stdout"]) == b"spdy-ok\n", r.data
+        c.sendall(syn_stream(d, 7, "resize"))
+        c.sendall(syn_stream(d, 9, "stdout") + syn_stream(d, 11, "stderr"))
+        assert r.pump(ANSWER_S, until=lambda x: {1, 9, 11} <= x.fin), (r.fin, r.rst, r.data)
+        assert r.rst == {3: RST_REFUSED_STREAM, 5: RST_PROTOCOL_ERROR}, r.rst
+        assert (r.data.get(9), r.data.get(11)) == (b"spdy-ok\n", b"spdy-err\n"), r.data
         status = json.loads(r.data[1])
         assert (status["status"], status["metadata"]) == ("Success", {}), status
     finally:
