@@ -467,7 +467,7 @@ void session_stdin_close(struct session *s)
 {
     if (s->stdin_closed)
         return;
-    if (s->in_len > s->in_off || !s->stream) {
+    if (s->in_len > s->in_off || !s->stream || !s->started_ms) {
         s->stdin_close_pending = true;
         return;
     }
@@ -478,6 +478,8 @@ void session_stdin_close(struct session *s)
 /* Write what waits in the input buffer; resume the socket when it is empty. */
 static void session_flush_stdin(struct session *s)
 {
+    if (!s->started_ms)
+        return; /* before the start (a SPDY client's early stdin): kept for it */
     while (s->stream && s->in_off < s->in_len) {
         ssize_t n = backend_stream_write(s->stream, s->in + s->in_off, s->in_len - s->in_off);
         if (n == -EAGAIN)
@@ -828,6 +830,8 @@ void session_start(struct session *s)
         snprintf(s->exit.message, sizeof(s->exit.message), "%s", err);
     } else {
         session_want_output(s, true);
+        if (s->in_len > s->in_off || s->stdin_close_pending)
+            session_flush_stdin(s); /* stdin that came before the start (SPDY) */
     }
     session_want_write(s);
 }

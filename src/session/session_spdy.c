@@ -150,7 +150,9 @@ static void spdy_link_poll_update(struct session_spdy *l)
     const uint8_t *out;
     bool pending = l->head_off < l->head_len || spdy_conn_out(l->conn, &out) > 0;
     int events = 0;
-    if (!l->rx_paused)
+    /* Until every stream is open the socket is read whatever stdin does:
+     * the streams it waits for come on it (spdy_link_data bounds stdin). */
+    if (!l->rx_paused || l->state == SPDY_LINK_STREAMS)
         events |= UV_READABLE;
     if (pending || (l->want_write && l->state == SPDY_LINK_RUNNING))
         events |= UV_WRITABLE;
@@ -256,6 +258,7 @@ static void spdy_link_stream_open(struct session_spdy *l, const struct spdy_even
     l->state = SPDY_LINK_RUNNING;
     uv_timer_stop(&l->timer);
     session_start(l->session);
+    spdy_link_poll_update(l); /* a pause early stdin asked for applies now */
 }
 
 static int spdy_link_channel_of(const struct session_spdy *l, uint32_t id)
@@ -278,9 +281,17 @@ static void spdy_link_data(struct session_spdy *l, const struct spdy_event *ev)
 {
     int ch = spdy_link_channel_of(l, ev->stream_id);
     struct session *s = l->session;
-    if (s && l->state == SPDY_LINK_RUNNING && ch == PROTO_CH_STDIN && ev->len)
+    /* Stdin before the last stream opened (client-go waits for every reply
+     * first; another client may not) waits in the session's buffer for the
+     * process, with the socket paused: never dropped. */
+    bool early = l->state == SPDY_LINK_STREAMS;
+    if (s && early && ch == PROTO_CH_STDIN && s->in_len - s->in_off + ev->len > SESSION_IN_MAX) {
+        /* More early stdin than the buffer holds: refused, not dropped. */
+        spdy_conn_reset(l->conn, ev->stream_id, SPDY_RST_FLOW_CONTROL_ERROR);
+        l->ids[PROTO_CH_STDIN] = 0;
+    } else if (s && (early || l->state == SPDY_LINK_RUNNING) && ch == PROTO_CH_STDIN && ev->len) {
         session_stdin_write(s, ev->data, ev->len);
-    else if (s && l->state == SPDY_LINK_RUNNING && ch == PROTO_CH_RESIZE && ev->len) {
+    } else if (s && l->state == SPDY_LINK_RUNNING && ch == PROTO_CH_RESIZE && ev->len) {
         /* client-go writes one JSON object per resize, each followed by a
          * newline; the decoder's channel-4 scanner reads them off one long
          * message, and a bad one ends resizing (the kubelet's rule too). */
@@ -319,7 +330,9 @@ static void spdy_link_event(void *user, const struct spdy_event *ev)
 static void spdy_link_read(struct session_spdy *l)
 {
     uint8_t buf[SPDY_LINK_READ];
-    for (int i = 0; i < SPDY_LINK_READS_PER_WAKE && !l->rx_paused && !l->closing; i++) {
+    for (int i = 0; i < SPDY_LINK_READS_PER_WAKE && !l->closing; i++) {
+        if (l->rx_paused && l->state != SPDY_LINK_STREAMS)
+            return; /* stdin waits for the process (see spdy_link_poll_update) */
         ssize_t n = recv(l->fd, buf, sizeof(buf), 0);
         if (n < 0 && errno == EINTR)
             continue;

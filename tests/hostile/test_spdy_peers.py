@@ -118,6 +118,23 @@ def test_spdy_unknown_and_duplicate_streams(target):
         c.close()
 
 
+def test_spdy_stdin_before_the_last_stream(target):
+    """Stdin (and its end) sent before the client opened its last stream is
+    kept for the process, not dropped (client-go waits for every reply first;
+    another client need not)."""
+    c, r, d = spdy_open(target, ["cat"])
+    try:
+        c.sendall(syn_stream(d, 1, "error") + syn_stream(d, 3, "stdin"))
+        c.sendall(data_frame(3, b"early bytes\n", fin=True))
+        time.sleep(0.2)
+        c.sendall(syn_stream(d, 5, "stdout") + syn_stream(d, 7, "stderr"))
+        assert r.pump(ANSWER_S, until=lambda x: {1, 5, 7} <= x.fin), (r.fin, r.rst, r.data)
+        assert r.data.get(5) == b"early bytes\n", r.data
+        assert json.loads(r.data[1])["status"] == "Success", r.data
+    finally:
+        c.close()
+
+
 def test_spdy_unknown_frame_types_are_ignored(target):
     c, r, d = spdy_open(target, ["cat"])
     try:
