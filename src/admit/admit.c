@@ -135,6 +135,11 @@ const struct oidc *admit_oidc(const struct admit *a)
     return a->opts.oidc;
 }
 
+struct signin *admit_signin(const struct admit *a)
+{
+    return a->opts.signin;
+}
+
 /* Is any token authenticator on (static tokens, a JWT key, OIDC)? */
 static bool admit_auth_on(const struct admit_opts *o)
 {
@@ -285,10 +290,79 @@ static time_t admit_now(void)
     return ts.tv_sec;
 }
 
+static bool admit_authenticated(struct admission *adm, const char *method)
+{
+    struct auth_identity *id = &adm->user;
+    adm->authenticated = true;
+    adm->auth_method = method;
+    if (id->groups_len < AUTH_GROUPS_MAX)
+        strcpy(id->groups[id->groups_len++], "system:authenticated");
+    return true;
+}
+
+static bool admit_unauthorized(struct admission *adm)
+{
+    memset(&adm->user, 0, sizeof(adm->user));
+    admit_refuse(adm, 401, "Unauthorized", "Unauthorized", "Unauthorized");
+    return false;
+}
+
+/* Browser sign-in's cookie, for a request without a token. A cookie goes
+ * with every request the browser makes to podterm, whoever's page asked:
+ * what changes state (any method but GET and HEAD, and every WebSocket,
+ * which is a shell) must also come from podterm's own page, shown by a
+ * same-origin Origin and the session's CSRF token (docs/security.md). */
+static bool admit_signin_cookie(struct admit *a, const struct admit_request *rq,
+                                struct admission *adm, bool *refused)
+{
+    char csrf[SIGNIN_CSRF_MAX + 1];
+    uint64_t sid = 0;
+    *refused = false;
+    enum signin_auth r =
+        signin_authenticate(a->opts.signin, rq->http, admit_now(), &adm->user, &sid, csrf);
+    if (r == SIGNIN_AUTH_NONE)
+        return false;
+    if (a->opts.metrics)
+        a->opts.metrics->auth_attempts[r == SIGNIN_AUTH_OK][METRICS_AUTH_SESSION]++;
+    if (r != SIGNIN_AUTH_OK) {
+        *refused = true;
+        admit_refuse(adm, 401, "Unauthorized", "Unauthorized",
+                     "Unauthorized: the sign-in session has ended (signed out, idle or too old): "
+                     "sign in again at " SIGNIN_PATH_PREFIX "sign_in");
+        return false;
+    }
+    const struct http_span *m = &rq->http->method;
+    bool safe = !rq->websocket && (http_span_is(m, "GET") || http_span_is(m, "HEAD"));
+    const struct http_span *h = &rq->http->h[HTTP_H_CSRF_TOKEN];
+    const char *sent = rq->websocket ? rq->subprotocol_csrf : h->p;
+    size_t sent_len = rq->websocket ? (sent ? strlen(sent) : 0) : h->n;
+    if (!safe && !signin_csrf_ok(a->opts.signin, rq->http, sent, sent_len, csrf)) {
+        explicit_bzero(csrf, sizeof(csrf));
+        memset(&adm->user, 0, sizeof(adm->user));
+        *refused = true;
+        admit_refuse(adm, 403, "Forbidden", "Forbidden",
+                     rq->websocket
+                         ? "cross-site WebSocket refused: a cookie-authenticated WebSocket must "
+                           "come from podterm's own page (same-origin Origin and the "
+                           "csrf.podterm.dev. subprotocol item)"
+                         : "cross-site request refused: a cookie-authenticated request that "
+                           "changes state must come from podterm's own page (same-origin Origin "
+                           "and the X-CSRF-Token header)");
+        return false;
+    }
+    explicit_bzero(csrf, sizeof(csrf));
+    adm->signin_sid = sid;
+    return admit_authenticated(adm, "oidc-session");
+}
+
 /* Who is asking. Without an authenticator everyone is system:anonymous
  * (main.c allows that on loopback only); failures say nothing about the
  * token. The groups get system:authenticated / system:unauthenticated, as
- * the apiserver adds them, so RBAC subjects and audit lines read the same. */
+ * the apiserver adds them, so RBAC subjects and audit lines read the same.
+ *
+ * The order (docs/security.md): a client certificate; then a bearer token
+ * (header, else the subprotocol item) to static tokens, the JWT key, OIDC;
+ * then, only when no token came, the sign-in cookie. */
 static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
                                struct admission *adm)
 {
@@ -302,17 +376,21 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
         *id = *rq->client_cert;
         if (a->opts.metrics)
             a->opts.metrics->auth_attempts[1][METRICS_AUTH_X509]++;
-        adm->authenticated = true;
-        if (id->groups_len < AUTH_GROUPS_MAX)
-            strcpy(id->groups[id->groups_len++], "system:authenticated");
-        return true;
+        return admit_authenticated(adm, "x509");
     }
     if (!admit_auth_on(&a->opts) || !need) {
         strcpy(id->user, "system:anonymous");
         strcpy(id->groups[0], "system:unauthenticated");
         id->groups_len = 1;
+        adm->auth_method = "anonymous";
         return true;
     }
+    bool has_token = rq->http->h[HTTP_H_AUTHORIZATION].p || rq->subprotocol_token;
+    bool refused = false;
+    if (!has_token && a->opts.signin && admit_signin_cookie(a, rq, adm, &refused))
+        return true;
+    if (refused)
+        return false;
     char token[AUTH_TOKEN_MAX + 1];
     enum metrics_auth_method method = rq->http->h[HTTP_H_AUTHORIZATION].p ? METRICS_AUTH_BEARER
                                       : rq->subprotocol_token             ? METRICS_AUTH_SUBPROTOCOL
@@ -321,23 +399,21 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
      * the JWT key, then OIDC. A token one of them refuses goes on to the
      * next; the first that accepts decides who is asking. */
     bool have = admit_token(rq, token, sizeof(token));
+    const char *how = NULL;
     bool ok = have && auth && auth_enabled(auth) &&
-              auth_token_check(auth, token, admit_now(), id) == AUTH_OK;
-    if (have && !ok && a->opts.oidc)
-        ok = oidc_token_check(a->opts.oidc, token, admit_now(), id) == AUTH_OK;
-    if (a->opts.metrics)
-        a->opts.metrics->auth_attempts[ok][method]++;
-    if (!ok) {
-        explicit_bzero(token, sizeof(token));
-        memset(id, 0, sizeof(*id));
-        admit_refuse(adm, 401, "Unauthorized", "Unauthorized", "Unauthorized");
-        return false;
+              auth_token_check_method(auth, token, admit_now(), id, &how) == AUTH_OK;
+    if (have && !ok && a->opts.oidc &&
+        oidc_token_check(a->opts.oidc, token, admit_now(), id) == AUTH_OK) {
+        ok = true;
+        how = "oidc";
+        method = METRICS_AUTH_OIDC;
     }
     explicit_bzero(token, sizeof(token));
-    adm->authenticated = true;
-    if (id->groups_len < AUTH_GROUPS_MAX)
-        strcpy(id->groups[id->groups_len++], "system:authenticated");
-    return true;
+    if (a->opts.metrics)
+        a->opts.metrics->auth_attempts[ok][method]++;
+    if (!ok)
+        return admit_unauthorized(adm);
+    return admit_authenticated(adm, how);
 }
 
 static enum admit_result admit_request_checks(struct admit *a, const struct admit_request *rq,
@@ -374,7 +450,8 @@ static bool admit_owner_may(const struct admit_attrs *x)
 
 unsigned admit_policy_generation(const struct admit *a)
 {
-    return a->authz_generation;
+    /* A sign-out is a revocation too: the sweep asks every session again. */
+    return a->authz_generation + (a->opts.signin ? signin_generation(a->opts.signin) : 0);
 }
 
 /* The RBAC attributes of an admission, as admit_authorize asks them. */
@@ -395,6 +472,12 @@ static struct authz_attrs admit_authz_attrs(const struct admit_attrs *x)
 bool admission_recheck(const struct admission *adm, char *message, size_t cap)
 {
     const struct admit *a = adm->admit;
+    if (a && adm->exec && adm->signin_sid && a->opts.signin &&
+        !signin_session_alive(a->opts.signin, adm->signin_sid, admit_now())) {
+        snprintf(message, cap, "the user %s signed out (their sign-in session has ended)",
+                 adm->user.user);
+        return false;
+    }
     if (!a || !a->authz || !adm->exec)
         return true;
     struct authz_attrs at = admit_authz_attrs(&adm->attrs);
