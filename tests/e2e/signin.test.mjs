@@ -15,11 +15,13 @@
 //  - sign-out: cookie gone, the provider's end-session reached, the old
 //    cookie refused, and (--terminate-on-revoke) a live shell ended with a
 //    Status that says why;
-//  - the idle timeout (a second podterm with --session-idle-timeout 2s).
+//  - the idle timeout (a second podterm with --session-idle-timeout 2s);
+//  - gateway mode, without TLS on loopback (the cookie without __Host- and
+//    Secure): a signed-in browser gets a shell of the upstream's pod.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createRequire } from 'node:module';
 import { createServer as netServer } from 'node:net';
@@ -76,7 +78,8 @@ async function freePort() {
 /** One HTTPS request to a loopback server: { status, headers, body }. */
 function fetchRaw(url, { method = 'GET', headers = {}, ca } = {}) {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method, headers, ca, timeout: TIMEOUT_MS }, (res) => {
+    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const req = send(url, { method, headers, ca, timeout: TIMEOUT_MS }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
@@ -119,14 +122,14 @@ function wsRest(ws) {
 }
 
 class IdP {
-  constructor(dir, port, podtermPorts) {
+  constructor(dir, port, podtermPorts, plainOrigins = []) {
     this.dir = dir;
     this.port = port;
     this.issuer = `https://127.0.0.1:${port}`;
     const config = join(dir, 'idp.json');
     writeFileSync(config, JSON.stringify({
-      redirectUris: podtermPorts.map((p) => `https://127.0.0.1:${p}/oauth2/callback`),
-      postLogoutRedirectUris: podtermPorts.map((p) => `https://127.0.0.1:${p}/`),
+      redirectUris: [...podtermPorts.map((p) => `https://127.0.0.1:${p}/oauth2/callback`), ...plainOrigins.map((o) => `${o}/oauth2/callback`)],
+      postLogoutRedirectUris: [...podtermPorts.map((p) => `https://127.0.0.1:${p}/`), ...plainOrigins.map((o) => `${o}/`)],
     }));
     this.out = '';
     this.proc = spawn('node', [join(here, 'signin_provider.mjs'), String(port), join(dir, 'server.crt'), join(dir, 'server.key'), config], {
@@ -158,6 +161,8 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
   let idp;
   let server; // sign-in with the default idle timeout, --terminate-on-revoke
   let idle; // --session-idle-timeout 2s
+  let upstream; // a local-mode podterm, the gateway's cluster
+  let gateway; // gateway mode, plain HTTP on loopback
   let browser;
   let ca;
   let crossSite; // another loopback origin
@@ -192,8 +197,8 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     pki(d);
     ca = readFileSync(join(d, 'ca.crt'));
     writeFileSync(join(d, 'rbac.yaml'), RBAC);
-    const [idpPort, port, idlePort] = [await freePort(), await freePort(), await freePort()];
-    idp = new IdP(d, idpPort, [port, idlePort]);
+    const [idpPort, port, idlePort, gwPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    idp = new IdP(d, idpPort, [port, idlePort], [`http://127.0.0.1:${gwPort}`]);
     await idp.ready();
     audit = join(d, 'audit.log');
     server = await startSignin(port, ['--terminate-on-revoke', '--audit-log-path', audit]);
@@ -201,6 +206,19 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     assert.equal(server.url, `https://127.0.0.1:${port}/`);
     await signinReady(server.url);
     await signinReady(idle.url);
+    writeFileSync(join(d, 'tokens.csv'), 'gateway-upstream-token,podterm-gateway,9001,\n');
+    upstream = await startPodterm({ extraArgs: ['--token-auth-file', join(d, 'tokens.csv')] });
+    writeFileSync(join(d, 'gw.kubeconfig'), ['apiVersion: v1', 'kind: Config', 'current-context: c',
+      'contexts:', '- name: c', '  context: {cluster: k, user: u, namespace: default}',
+      'clusters:', '- name: k', '  cluster:', `    server: ${upstream.url.replace(/\/$/, '')}`,
+      'users:', '- name: u', '  user:', '    token: gateway-upstream-token', ''].join('\n'));
+    gateway = await startPodterm({
+      listen: `127.0.0.1:${gwPort}`,
+      extraArgs: ['--kubeconfig', join(d, 'gw.kubeconfig'), '--oidc-issuer-url', idp.issuer, '--oidc-client-id', 'podterm',
+        '--oidc-ca-file', join(d, 'ca.crt'), '--oidc-username-prefix', '-', '--oidc-groups-claim', 'groups',
+        '--oidc-redirect-url', `http://127.0.0.1:${gwPort}/oauth2/callback`, '--audit-log-path', join(d, 'gw-audit.log')],
+    });
+    await signinReady(gateway.url);
     crossSite = createServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>elsewhere</title>');
     });
@@ -213,10 +231,14 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     crossSite?.close();
     const res = await server?.stop();
     const res2 = await idle?.stop();
+    const res3 = await gateway?.stop();
+    const res4 = await upstream?.stop();
     await idp?.stop();
     tmp?.cleanup();
     assert.deepEqual(res, { code: 0, signal: null }, server?.stderr());
     assert.deepEqual(res2, { code: 0, signal: null }, idle?.stderr());
+    assert.deepEqual(res3, { code: 0, signal: null }, gateway?.stderr());
+    assert.deepEqual(res4, { code: 0, signal: null }, upstream?.stderr());
   });
 
   async function newContext() {
@@ -502,5 +524,32 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     assert.match(again.value, TOKEN_RE);
     assert.notEqual(again.value, alice.session.value);
     await alice.page.context().close();
+  });
+
+  test('gateway mode without TLS: a signed-in browser execs through the gateway; the cookie has no __Host- and no Secure', async () => {
+    const page = await newContext();
+    const callbacks = [];
+    page.on('response', (r) => {
+      if (r.url().startsWith(`${gateway.url}oauth2/callback`)) callbacks.push(r);
+    });
+    await page.goto(gateway.url);
+    await providerLogin(page, 'alice');
+    await page.waitForFunction(() => !document.getElementById('user').hidden, null, { timeout: TIMEOUT_MS });
+    assert.equal(await page.textContent('#user'), 'alice');
+    await preparePrompt(page);
+    await run(page, 'echo gw$((40+2))');
+    await waitForText(page, /^gw42$/);
+    const setCookies = (await callbacks[0].headersArray()).filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value);
+    assert.match(setCookies[0], /^podterm-session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200$/);
+    assert.equal(setCookies[1], 'podterm-signin=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0');
+    // The gateway's audit: alice, by her sign-in cookie, impersonated upstream.
+    const started = readFileSync(join(tmp.dir, 'gw-audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      .filter((e) => e.objectRef?.subresource === 'exec' && e.stage === 'ResponseStarted');
+    assert.ok(started.length >= 1, 'no exec in the gateway\'s audit log');
+    assert.equal(started[0].user.username, 'alice');
+    assert.equal(started[0].impersonatedUser.username, 'alice');
+    assert.equal(started[0].annotations['podterm.dev/authentication-method'], 'oidc-session');
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
   });
 });
