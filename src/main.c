@@ -166,7 +166,9 @@ static void main_usage(FILE *out)
         "                              ClusterRoleBinding) and podterm ExecPolicy: a YAML/JSON "
         "file or a\n"
         "                              folder of them (repeatable; reloaded when they change)\n"
-        "  --terminate-on-revoke       end live sessions a reloaded policy no longer allows\n"
+        "  --terminate-on-revoke       end live sessions a reloaded policy, token file or JWT "
+        "key, or a\n"
+        "                              browser sign-out no longer allows\n"
         "  --audit-log-path FILE       audit.k8s.io/v1 Event lines to FILE (- for stdout)\n"
         "  --audit-log-maxsize MB      rotate the audit log at this size (default 0: never)\n"
         "  --audit-log-maxbackup N     rotated audit logs kept (default 0: all)\n"
@@ -901,6 +903,9 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     }
     struct admit_opts ao = {
         .auth = auth,
+        .jwt_key_file = f->jwt_key_file,
+        .token_auth_file = f->token_auth_file,
+        .keep_credentials = f->terminate_on_revoke,
         .oidc = oidc,
         .signin = signin,
         .allowed_hosts = f->hosts,

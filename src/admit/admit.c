@@ -73,6 +73,7 @@ void admit_free(struct admit *admit)
     if (!admit)
         return;
     authz_free(admit->authz);
+    auth_free(admit->auth);
     audit_policy_free(admit->audit_policy);
     free(admit);
 }
@@ -138,6 +139,11 @@ const struct oidc *admit_oidc(const struct admit *a)
 struct signin *admit_signin(const struct admit *a)
 {
     return a->opts.signin;
+}
+
+const struct auth *admit_auth(const struct admit *a)
+{
+    return a->auth ? a->auth : a->opts.auth;
 }
 
 /* Is any token authenticator on (static tokens, a JWT key, OIDC)? */
@@ -368,7 +374,7 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
 {
     struct auth_identity *id = &adm->user;
     memset(id, 0, sizeof(*id));
-    const struct auth *auth = a->opts.auth;
+    const struct auth *auth = admit_auth(a);
     bool need = rq->websocket || adm->api;
     if (need && rq->client_cert) {
         /* kube-apiserver's union tries the x509 authenticator first: a
@@ -408,6 +414,11 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
         how = "oidc";
         method = METRICS_AUTH_OIDC;
     }
+    /* --terminate-on-revoke: a session lives by the credentials in force,
+     * so the token is kept to be asked again when the files change. */
+    if (ok && a->opts.keep_credentials && adm->exec && strcmp(how, "oidc") != 0)
+        adm->credential = strdup(token);
+    adm->authn_generation = a->authn_generation;
     explicit_bzero(token, sizeof(token));
     if (a->opts.metrics)
         a->opts.metrics->auth_attempts[ok][method]++;
@@ -450,8 +461,10 @@ static bool admit_owner_may(const struct admit_attrs *x)
 
 unsigned admit_policy_generation(const struct admit *a)
 {
-    /* A sign-out is a revocation too: the sweep asks every session again. */
-    return a->authz_generation + (a->opts.signin ? signin_generation(a->opts.signin) : 0);
+    /* A sign-out and new token files are revocations too: the sweep asks
+     * every session again. */
+    return a->authz_generation + a->authn_generation +
+           (a->opts.signin ? signin_generation(a->opts.signin) : 0);
 }
 
 /* The RBAC attributes of an admission, as admit_authorize asks them. */
@@ -477,6 +490,21 @@ bool admission_recheck(const struct admission *adm, char *message, size_t cap)
         snprintf(message, cap, "the user %s signed out (their sign-in session has ended)",
                  adm->user.user);
         return false;
+    }
+    if (a && adm->exec && adm->credential && adm->authn_generation != a->authn_generation) {
+        /* Asked at the admission's own time: a token that merely expired
+         * since is not revoked by an unrelated reload. */
+        struct auth_identity now_id;
+        bool still = auth_token_check(admit_auth(a), adm->credential, (time_t)adm->received.tv_sec,
+                                      &now_id) == AUTH_OK &&
+                     strcmp(now_id.user, adm->user.user) == 0;
+        if (!still) {
+            snprintf(message, cap,
+                     "the token of %s no longer authenticates (--token-auth-file or "
+                     "--jwt-key-file changed)",
+                     adm->user.user);
+            return false;
+        }
     }
     if (!a || !a->authz || !adm->exec)
         return true;
@@ -689,5 +717,9 @@ void admission_finish(struct admission *adm, int code)
     http_query_free(&adm->query);
     free(adm->request_uri);
     free(adm->command_json);
+    if (adm->credential) {
+        explicit_bzero(adm->credential, strlen(adm->credential));
+        free(adm->credential);
+    }
     free(adm);
 }
