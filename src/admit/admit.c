@@ -564,7 +564,9 @@ static bool admit_authorize(struct admit *a, struct admission *adm)
 }
 
 /* The request as the audit shows it: the target as sent (bounded), the
- * client's User-Agent, its address. */
+ * client's User-Agent, its address. Browser sign-in's requests are shown
+ * by their path alone: the callback's query holds the authorization code
+ * and the state, which no log or audit line may hold. */
 static void admit_audit_begin(struct admission *adm, const struct admit_request *rq)
 {
     audit_id_new(adm->audit_id);
@@ -572,6 +574,9 @@ static void admit_audit_begin(struct admission *adm, const struct admit_request 
     clock_gettime(CLOCK_MONOTONIC, &adm->received_mono);
     const struct http_span *t = &rq->http->target;
     size_t n = t->n < AUDIT_URI_MAX ? t->n : AUDIT_URI_MAX;
+    const struct http_span *path = &rq->http->path;
+    if (path->p && signin_path(path->p, path->n) && path->n < n)
+        n = path->n;
     adm->request_uri = strndup(t->p ? t->p : "", n);
     const struct http_span *ua = &rq->http->h[HTTP_H_USER_AGENT];
     if (ua->p)

@@ -503,6 +503,12 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     assert.match(r.headers['set-cookie'][0], /^__Host-podterm-session=[A-Za-z0-9_-]{43}; /);
     r = await fetchRaw(caught, { ca, headers: { Cookie: vcookie } });
     assert.deepEqual({ status: r.status, body: JSON.parse(r.body) }, { status: 400, body: unknown });
+    // Neither the code nor the state reached podterm's log or its audit:
+    // the callback is logged as its path alone.
+    const code = stolen.searchParams.get('code');
+    const logs = server.stderr() + readFileSync(audit, 'utf8');
+    assert.ok(!logs.includes(code) && !logs.includes(stolen.searchParams.get('state')), 'the code or state was logged');
+    assert.ok(logs.includes('"requestURI":"/oauth2/callback"'), 'no callback in the audit');
   });
 
   test('idle timeout: a session unused for --session-idle-timeout is gone, and the page signs in again', async () => {
