@@ -486,7 +486,7 @@ bool admission_recheck(const struct admission *adm, char *message, size_t cap)
 {
     const struct admit *a = adm->admit;
     if (a && adm->exec && adm->signin_sid && a->opts.signin &&
-        !signin_session_alive(a->opts.signin, adm->signin_sid, admit_now())) {
+        signin_session_signed_out(a->opts.signin, adm->signin_sid)) {
         snprintf(message, cap, "the user %s signed out (their sign-in session has ended)",
                  adm->user.user);
         return false;

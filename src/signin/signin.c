@@ -155,9 +155,12 @@ enum signin_auth signin_authenticate(struct signin *s, const struct http_request
     return SIGNIN_AUTH_OK;
 }
 
-bool signin_session_alive(const struct signin *s, uint64_t sid, time_t now)
+bool signin_session_signed_out(const struct signin *s, uint64_t sid)
 {
-    return signin_session_by_id(&s->table, sid, now) != NULL;
+    for (size_t i = 0; i < SIGNIN_SIGNED_OUT_MAX; i++)
+        if (s->signed_out[i] == sid)
+            return true;
+    return false;
 }
 
 unsigned signin_generation(const struct signin *s)

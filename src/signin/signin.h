@@ -39,6 +39,7 @@
 #define SIGNIN_MAX_AGE_DEFAULT_S 43200 /* --session-max-age default: 12h */
 #define SIGNIN_CSRF_MAX 64             /* characters of a CSRF token as sent */
 #define SIGNIN_ERR_MAX 512
+#define SIGNIN_SIGNED_OUT_MAX 256 /* sign-outs remembered for the revocation sweep */
 
 #define SIGNIN_PATH_PREFIX "/oauth2/"
 
@@ -75,8 +76,10 @@ enum signin_auth signin_authenticate(struct signin *s, const struct http_request
  * the WebSocket's CSRF item; may be NULL) must be the session's token. */
 bool signin_csrf_ok(const struct signin *s, const struct http_request *rq, const char *sent,
                     size_t sent_len, const char *csrf);
-/* Is the sign-in session sid still there (not signed out, not expired)? */
-bool signin_session_alive(const struct signin *s, uint64_t sid, time_t now);
+/* Was the sign-in session sid ended by a sign-out (one of the last
+ * SIGNIN_SIGNED_OUT_MAX)? A session that merely timed out was not: a shell
+ * it opened goes on (the page's next request signs in again). */
+bool signin_session_signed_out(const struct signin *s, uint64_t sid);
 /* Changes each time a session is ended by sign-out. */
 unsigned signin_generation(const struct signin *s);
 

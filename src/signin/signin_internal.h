@@ -134,6 +134,10 @@ struct signin {
     bool tls;
     const char *session_cookie, *login_cookie; /* names (__Host- over TLS) */
     unsigned generation;
+    /* The sessions ended by sign-out, newest at signed_out_next - 1: the
+     * sweep (session_revoke.c) runs within seconds, so a ring is enough. */
+    uint64_t signed_out[SIGNIN_SIGNED_OUT_MAX];
+    size_t signed_out_next;
     struct signin_exchange *exchanges; /* list */
     size_t exchanges_len;
     bool closed;

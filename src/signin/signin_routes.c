@@ -244,6 +244,8 @@ static int signin_sign_out(struct signin *s, int fd, const struct http_request *
     }
     char url[SIGNIN_URL_MAX];
     signin_after_sign_out(s, ss, url, sizeof(url));
+    s->signed_out[s->signed_out_next] = ss->id;
+    s->signed_out_next = (s->signed_out_next + 1) % SIGNIN_SIGNED_OUT_MAX;
     signin_session_remove(&s->table, ss);
     s->generation++; /* --terminate-on-revoke: its live sessions end */
     json_t *o = json_pack("{s:s}", "location", url);

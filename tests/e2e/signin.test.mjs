@@ -202,7 +202,7 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     await idp.ready();
     audit = join(d, 'audit.log');
     server = await startSignin(port, ['--terminate-on-revoke', '--audit-log-path', audit]);
-    idle = await startSignin(idlePort, ['--session-idle-timeout', '2s']);
+    idle = await startSignin(idlePort, ['--session-idle-timeout', '2s', '--terminate-on-revoke']);
     assert.equal(server.url, `https://127.0.0.1:${port}/`);
     await signinReady(server.url);
     await signinReady(idle.url);
@@ -517,6 +517,10 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     assert.equal(ok.status, 200);
     assert.equal(JSON.parse(ok.body).idleTimeoutSeconds, 2);
     await alice.page.goto('about:blank');
+    const live = await wsExec(idle.url, { cookie: alice.cookie, origin: alice.origin, csrf: alice.csrf, ca });
+    assert.equal(live.status, 101);
+    let liveClosed = false;
+    live.ws.on('close', () => (liveClosed = true));
     await new Promise((r) => setTimeout(r, 3500));
     assert.deepEqual(await wsExec(idle.url, { cookie: alice.cookie, origin: alice.origin, csrf: alice.csrf, ca }),
       { status: 401, body: status(401, 'Unauthorized', 'Unauthorized: the sign-in session has ended (signed out, idle or too old): sign in again at /oauth2/sign_in') });
@@ -529,6 +533,13 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     const again = (await alice.page.context().cookies(idle.url)).find((c) => c.name === COOKIE);
     assert.match(again.value, TOKEN_RE);
     assert.notEqual(again.value, alice.session.value);
+    // A timed-out session is not a sign-out: the shell it opened goes on,
+    // even through the revocation sweep another sign-out starts.
+    await alice.page.click('#btn-signout');
+    await alice.page.waitForURL((u) => u.href.startsWith(`${idp.issuer}/session/end`), { timeout: TIMEOUT_MS });
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(liveClosed, false, 'the shell of the timed-out session was ended');
+    live.ws.close();
     await alice.page.context().close();
   });
 
