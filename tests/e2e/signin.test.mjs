@@ -19,7 +19,7 @@
 //  - gateway mode, without TLS on loopback (the cookie without __Host- and
 //    Secure): a signed-in browser gets a shell of the upstream's pod.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -28,7 +28,7 @@ import { createServer as netServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser, preparePrompt, root, run, screenshot, startPodterm, tempDir, waitForState, waitForText } from './harness.mjs';
+import { launchBrowser, podtermBin, preparePrompt, root, run, screenshot, startPodterm, tempDir, waitForState, waitForText } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WebSocket = createRequire(join(root, 'tests/package.json'))('ws');
@@ -568,5 +568,27 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     assert.equal(started[0].annotations['podterm.dev/authentication-method'], 'oidc-session');
     assert.deepEqual(page.errors, []);
     await page.context().close();
+  });
+
+  test('start-up refuses sign-in flags that cannot work, saying which', () => {
+    const issuer = ['--oidc-issuer-url', 'https://127.0.0.1:9', '--oidc-client-id', 'podterm'];
+    const cases = [
+      // flags that do not fit together: a usage error (2)
+      [['--oidc-redirect-url', 'http://127.0.0.1:1/oauth2/callback'], 'podterm: --oidc-redirect-url needs --oidc-issuer-url\n'],
+      [['--session-idle-timeout', '5m', ...issuer],
+        'podterm: --oidc-client-secret-file, --oidc-scopes, --session-idle-timeout and --session-max-age are browser sign-in\'s: they need --oidc-redirect-url\n'],
+      [['--listen', '0.0.0.0:0', ...issuer, '--oidc-redirect-url', 'http://podterm.example/oauth2/callback'],
+        'podterm: browser sign-in (--oidc-redirect-url) without TLS is for loopback only: its cookie is a credential; use --tls-cert-file\n'],
+      [[...issuer, '--oidc-redirect-url', 'http://127.0.0.1:1/oauth2/callback', '--session-max-age', '0s'],
+        'podterm: --session-max-age wants a duration of at least 1s such as 30m or 12h, got "0s"\n'],
+      // a redirect URL that cannot be podterm's callback: start-up fails (1)
+      [[...issuer, '--oidc-redirect-url', 'http://127.0.0.1:1/callback'], 'podterm: --oidc-redirect-url http://127.0.0.1:1/callback: its path must be /oauth2/callback\n', 1],
+      [[...issuer, '--oidc-redirect-url', 'https://127.0.0.1:1/oauth2/callback'],
+        'podterm: --oidc-redirect-url https://127.0.0.1:1/oauth2/callback: its scheme must be the one podterm serves (http, without TLS)\n', 1],
+    ];
+    for (const [args, want, code = 2] of cases) {
+      const r = spawnSync(podtermBin, ['--listen', '127.0.0.1:0', ...args], { encoding: 'utf8', timeout: TIMEOUT_MS });
+      assert.deepEqual({ args, code: r.status, stderr: r.stderr.replace(/^podterm: oidc: .*\n/gm, '') }, { args, code, stderr: want });
+    }
   });
 });
