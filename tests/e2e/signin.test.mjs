@@ -122,7 +122,7 @@ function wsRest(ws) {
 }
 
 class IdP {
-  constructor(dir, port, podtermPorts, plainOrigins = []) {
+  constructor(dir, port, podtermPorts, plainOrigins = [], confidential = null) {
     this.dir = dir;
     this.port = port;
     this.issuer = `https://127.0.0.1:${port}`;
@@ -130,6 +130,7 @@ class IdP {
     writeFileSync(config, JSON.stringify({
       redirectUris: [...podtermPorts.map((p) => `https://127.0.0.1:${p}/oauth2/callback`), ...plainOrigins.map((o) => `${o}/oauth2/callback`)],
       postLogoutRedirectUris: [...podtermPorts.map((p) => `https://127.0.0.1:${p}/`), ...plainOrigins.map((o) => `${o}/`)],
+      confidential,
     }));
     this.out = '';
     this.proc = spawn('node', [join(here, 'signin_provider.mjs'), String(port), join(dir, 'server.crt'), join(dir, 'server.key'), config], {
@@ -163,6 +164,8 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
   let idle; // --session-idle-timeout 2s
   let upstream; // a local-mode podterm, the gateway's cluster
   let gateway; // gateway mode, plain HTTP on loopback
+  let confidential; // a confidential client (--oidc-client-secret-file)
+  const SECRET = 'signin-test-client-secret-not-for-production';
   let browser;
   let ca;
   let crossSite; // another loopback origin
@@ -197,8 +200,9 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     pki(d);
     ca = readFileSync(join(d, 'ca.crt'));
     writeFileSync(join(d, 'rbac.yaml'), RBAC);
-    const [idpPort, port, idlePort, gwPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    idp = new IdP(d, idpPort, [port, idlePort], [`http://127.0.0.1:${gwPort}`]);
+    const [idpPort, port, idlePort, gwPort, confPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    idp = new IdP(d, idpPort, [port, idlePort], [`http://127.0.0.1:${gwPort}`],
+      { redirectUris: [`http://127.0.0.1:${confPort}/oauth2/callback`], secret: SECRET });
     await idp.ready();
     audit = join(d, 'audit.log');
     server = await startSignin(port, ['--terminate-on-revoke', '--audit-log-path', audit]);
@@ -219,6 +223,14 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
         '--oidc-redirect-url', `http://127.0.0.1:${gwPort}/oauth2/callback`, '--audit-log-path', join(d, 'gw-audit.log')],
     });
     await signinReady(gateway.url);
+    writeFileSync(join(d, 'client-secret'), `${SECRET}\n`);
+    confidential = await startPodterm({
+      listen: `127.0.0.1:${confPort}`,
+      extraArgs: ['--oidc-issuer-url', idp.issuer, '--oidc-client-id', 'podterm-confidential', '--oidc-ca-file', join(d, 'ca.crt'),
+        '--oidc-username-prefix', '-', '--oidc-redirect-url', `http://127.0.0.1:${confPort}/oauth2/callback`,
+        '--oidc-client-secret-file', join(d, 'client-secret')],
+    });
+    await signinReady(confidential.url);
     crossSite = createServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>elsewhere</title>');
     });
@@ -233,12 +245,14 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     const res2 = await idle?.stop();
     const res3 = await gateway?.stop();
     const res4 = await upstream?.stop();
+    const res5 = await confidential?.stop();
     await idp?.stop();
     tmp?.cleanup();
     assert.deepEqual(res, { code: 0, signal: null }, server?.stderr());
     assert.deepEqual(res2, { code: 0, signal: null }, idle?.stderr());
     assert.deepEqual(res3, { code: 0, signal: null }, gateway?.stderr());
     assert.deepEqual(res4, { code: 0, signal: null }, upstream?.stderr());
+    assert.deepEqual(res5, { code: 0, signal: null }, confidential?.stderr());
   });
 
   async function newContext() {
@@ -568,6 +582,18 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     assert.equal(started[0].annotations['podterm.dev/authentication-method'], 'oidc-session');
     assert.deepEqual(page.errors, []);
     await page.context().close();
+  });
+
+  test('a confidential client: the code exchanged with the client secret (HTTP Basic), the secret never logged', async () => {
+    const { caught, binding } = await codeOf(confidential.url, 'bob');
+    const r = await fetchRaw(caught, { headers: { Cookie: binding } });
+    assert.equal(r.status, 302, r.body);
+    const session = r.headers['set-cookie'][0].split(';')[0];
+    assert.match(session, /^podterm-session=[A-Za-z0-9_-]{43}$/);
+    const me = await fetchRaw(`${confidential.url}oauth2/userinfo`, { headers: { Cookie: session } });
+    assert.equal(me.status, 200);
+    assert.equal(JSON.parse(me.body).user, 'bob');
+    assert.ok(!confidential.stderr().includes(SECRET), 'the client secret was logged');
   });
 
   test('start-up refuses sign-in flags that cannot work, saying which', () => {

@@ -4,8 +4,10 @@
 //   node signin_provider.mjs PORT CERT KEY CONFIG_JSON
 //
 // CONFIG_JSON: { "redirectUris": [...], "postLogoutRedirectUris": [...],
-//   "secret": null | "..." }: client "podterm", public (PKCE, no secret)
-// unless a secret is given. Two users in two groups (alice: devs, bob: qa);
+//   "confidential": null | { "redirectUris": [...], "secret": "..." } }:
+// client "podterm", public (PKCE, no secret), and when asked a second
+// client "podterm-confidential" that authenticates with its secret
+// (client_secret_basic). Two users in two groups (alice: devs, bob: qa);
 // the login form takes any password. ID tokens carry the groups and email
 // claims (conformIdTokenClaims off: a code flow's ID token has them, as
 // most providers issue it). Prints "listening" once it serves.
@@ -28,11 +30,21 @@ const client = {
   redirect_uris: config.redirectUris,
   post_logout_redirect_uris: config.postLogoutRedirectUris,
 };
-if (config.secret) client.client_secret = config.secret;
-else client.token_endpoint_auth_method = 'none';
+client.token_endpoint_auth_method = 'none';
+const clients = [client];
+if (config.confidential) {
+  clients.push({
+    client_id: 'podterm-confidential',
+    client_secret: config.confidential.secret,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: config.confidential.redirectUris,
+  });
+}
 
 const provider = new Provider(issuer, {
-  clients: [client],
+  clients,
   claims: { openid: ['sub', 'groups'], email: ['email', 'email_verified'] },
   conformIdTokenClaims: false,
   features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
