@@ -26,6 +26,7 @@
 #include "auth/auth.h"
 #include "auth/jwt_mint.h"
 #include "oidc/oidc.h"
+#include "signin/signin.h"
 #include "backend/local/local.h"
 #include "config/config.h"
 #include "config/config_flags.h"
@@ -87,6 +88,9 @@ struct main_flags {
     uint64_t recording_max_bytes;
     bool screen_model_off; /* --screen-model off */
     struct oidc_opts oidc; /* --oidc-*: issuer_url NULL when off */
+    /* browser sign-in (signin.h): redirect_url NULL when off */
+    struct signin_opts signin;
+    uint64_t session_idle_ms, session_max_age_ms;
 };
 
 static void main_usage(FILE *out)
@@ -144,12 +148,27 @@ static void main_usage(FILE *out)
         "  --oidc-required-claim K=V   the token must hold claim K with value V (repeatable)\n"
         "  --oidc-ca-file FILE         PEM CA bundle for the issuer's TLS (default: the system's)\n"
         "  --oidc-signing-algs A,B     algorithms accepted (default RS256; RS*, PS*, ES*)\n"
+        "browser sign-in (OpenID Connect code flow with PKCE; needs --oidc-issuer-url):\n"
+        "  --oidc-redirect-url URL     turn it on: podterm's https://HOST[:PORT]/oauth2/callback "
+        "as registered\n"
+        "                              with the provider (http:// only without TLS, on "
+        "loopback)\n"
+        "  --oidc-client-secret-file F the client secret (client_secret_basic); default: a "
+        "public client\n"
+        "  --oidc-scopes \"S1 S2\"       scopes asked for (default \"openid email profile\"; "
+        "add groups\n"
+        "                              if the provider puts the groups claim behind one)\n"
+        "  --session-idle-timeout D    a sign-in session unused this long ends (default 1h)\n"
+        "  --session-max-age D         a sign-in session ends this long after sign-in "
+        "(default 12h)\n"
         "authorization and audit:\n"
         "  --authorization-rbac-file P Kubernetes RBAC objects (Role, ClusterRole, RoleBinding,\n"
         "                              ClusterRoleBinding) and podterm ExecPolicy: a YAML/JSON "
         "file or a\n"
         "                              folder of them (repeatable; reloaded when they change)\n"
-        "  --terminate-on-revoke       end live sessions a reloaded policy no longer allows\n"
+        "  --terminate-on-revoke       end live sessions a reloaded policy, token file or JWT "
+        "key, or a\n"
+        "                              browser sign-out no longer allows\n"
         "  --audit-log-path FILE       audit.k8s.io/v1 Event lines to FILE (- for stdout)\n"
         "  --audit-log-maxsize MB      rotate the audit log at this size (default 0: never)\n"
         "  --audit-log-maxbackup N     rotated audit logs kept (default 0: all)\n"
@@ -293,6 +312,11 @@ static bool main_gateway_mode(const struct main_flags *f)
     return f->kubeconfig || f->context || f->in_cluster;
 }
 
+static bool main_is_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0;
+}
+
 static int main_check_gateway_flags(const struct main_flags *f)
 {
     if (!f->tls_cert_file != !f->tls_key_file) {
@@ -337,6 +361,24 @@ static int main_check_gateway_flags(const struct main_flags *f)
         (o->client_id || o->username_claim || o->username_prefix || o->groups_claim ||
          o->groups_prefix || o->required_claims_len || o->ca_file || o->signing_algs)) {
         fprintf(stderr, "podterm: the --oidc-* flags need --oidc-issuer-url\n");
+        return -1;
+    }
+    const struct signin_opts *so = &f->signin;
+    if (!so->redirect_url &&
+        (so->client_secret_file || so->scopes || f->session_idle_ms || f->session_max_age_ms)) {
+        fprintf(stderr, "podterm: --oidc-client-secret-file, --oidc-scopes, "
+                        "--session-idle-timeout and --session-max-age are browser sign-in's: "
+                        "they need --oidc-redirect-url\n");
+        return -1;
+    }
+    if (so->redirect_url && !o->issuer_url) {
+        fprintf(stderr, "podterm: --oidc-redirect-url needs --oidc-issuer-url\n");
+        return -1;
+    }
+    /* The session cookie is a credential: over plain HTTP only on loopback. */
+    if (so->redirect_url && !f->tls_cert_file && !main_is_loopback(f->host)) {
+        fprintf(stderr, "podterm: browser sign-in (--oidc-redirect-url) without TLS is for "
+                        "loopback only: its cookie is a credential; use --tls-cert-file\n");
         return -1;
     }
     if (main_gateway_mode(f) && f->file_flags.has_pods) {
@@ -392,6 +434,11 @@ static const struct option main_options[] = {
     {"oidc-required-claim", required_argument, 0, 1016},
     {"oidc-ca-file", required_argument, 0, 1017},
     {"oidc-signing-algs", required_argument, 0, 1018},
+    {"oidc-redirect-url", required_argument, 0, 1019},
+    {"oidc-client-secret-file", required_argument, 0, 1020},
+    {"oidc-scopes", required_argument, 0, 1021},
+    {"session-idle-timeout", required_argument, 0, 1022},
+    {"session-max-age", required_argument, 0, 1023},
     {"version", no_argument, 0, 'V'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -699,6 +746,27 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
         case 1018:
             f->oidc.signing_algs = optarg;
             break;
+        case 1019:
+            f->signin.redirect_url = optarg;
+            break;
+        case 1020:
+            f->signin.client_secret_file = optarg;
+            break;
+        case 1021:
+            f->signin.scopes = optarg;
+            break;
+        case 1022:
+        case 1023:
+            if (main_parse_duration(optarg,
+                                    c == 1022 ? &f->session_idle_ms : &f->session_max_age_ms) < 0 ||
+                (c == 1022 ? f->session_idle_ms : f->session_max_age_ms) < 1000) {
+                fprintf(stderr,
+                        "podterm: --%s wants a duration of at least 1s such as 30m or 12h, got "
+                        "\"%s\"\n",
+                        c == 1022 ? "session-idle-timeout" : "session-max-age", optarg);
+                return -1;
+            }
+            break;
         case 'V':
             main_print_version();
             exit(0);
@@ -721,11 +789,6 @@ static int main_parse_args(int argc, char **argv, struct main_flags *f)
     return main_check_gateway_flags(f);
 }
 
-static bool main_is_loopback(const char *host)
-{
-    return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0;
-}
-
 /* 10 000 sessions need ~20 000 fds: take all the hard limit allows. */
 static void main_raise_fd_limit(void)
 {
@@ -741,7 +804,8 @@ struct main_state {
     struct backend *backend; /* local mode */
     struct gateway *gateway; /* gateway mode (owns its backend) */
     uv_signal_t sigterm, sigint;
-    struct oidc *oidc; /* NULL: no --oidc-issuer-url */
+    struct oidc *oidc;     /* NULL: no --oidc-issuer-url */
+    struct signin *signin; /* NULL: no --oidc-redirect-url */
     uint64_t shutdown_grace_ms;
     bool draining;
 };
@@ -750,6 +814,7 @@ static void main_shutdown(struct main_state *st)
 {
     uv_close((uv_handle_t *)&st->sigterm, NULL);
     uv_close((uv_handle_t *)&st->sigint, NULL);
+    signin_close(st->signin);         /* sign-ins waiting on the provider: 503 */
     oidc_close(st->oidc, NULL, NULL); /* no more key fetches */
     server_shutdown(st->server);
     /* Sessions are gone now: stop what they left (exec children get SIGHUP then
@@ -802,6 +867,21 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         uv_loop_close(&loop);
         return 1;
     }
+    struct signin *signin = NULL;
+    if (f->signin.redirect_url) {
+        struct signin_opts so = f->signin;
+        so.tls = f->tls_cert_file != NULL;
+        so.idle_timeout_s = (unsigned)(f->session_idle_ms / 1000);
+        so.max_age_s = (unsigned)(f->session_max_age_ms / 1000);
+        if (!(signin = signin_new(&loop, oidc, &so, err, sizeof(err)))) {
+            fprintf(stderr, "podterm: %s\n", err);
+            oidc_close(oidc, NULL, NULL);
+            uv_run(&loop, UV_RUN_DEFAULT);
+            oidc_free(oidc);
+            uv_loop_close(&loop);
+            return 1;
+        }
+    }
     if (main_gateway_mode(f)) {
         struct gateway_opts go = {
             .kubeconfig = f->kubeconfig,
@@ -815,6 +895,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
             fprintf(stderr, "podterm: %s\n", err);
             oidc_close(oidc, NULL, NULL);
             uv_run(&loop, UV_RUN_DEFAULT);
+            signin_free(signin);
             oidc_free(oidc);
             uv_loop_close(&loop);
             return 1;
@@ -822,7 +903,11 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     }
     struct admit_opts ao = {
         .auth = auth,
+        .jwt_key_file = f->jwt_key_file,
+        .token_auth_file = f->token_auth_file,
+        .keep_credentials = f->terminate_on_revoke,
         .oidc = oidc,
+        .signin = signin,
         .allowed_hosts = f->hosts,
         .allowed_hosts_len = f->hosts_len,
         .allowed_origins = f->origins,
@@ -850,6 +935,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
             gateway_free(gw);
         oidc_close(oidc, NULL, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
+        signin_free(signin);
         oidc_free(oidc);
         uv_loop_close(&loop);
         return 1;
@@ -895,6 +981,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
         oidc_close(oidc, NULL, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
         admit_free(admit);
+        signin_free(signin);
         oidc_free(oidc);
         uv_loop_close(&loop);
         return 1;
@@ -902,6 +989,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     st.backend = backend;
     st.gateway = gw;
     st.oidc = oidc;
+    st.signin = signin;
     st.shutdown_grace_ms = f->shutdown_grace_ms;
     uv_signal_init(&loop, &st.sigterm);
     uv_signal_init(&loop, &st.sigint);
@@ -918,6 +1006,7 @@ static int main_serve(const struct main_flags *f, struct config_cluster *cluster
     admit_close(admit, NULL, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     admit_free(admit);
+    signin_free(signin);
     oidc_free(oidc);
     int rc = uv_loop_close(&loop);
     if (rc != 0)

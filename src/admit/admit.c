@@ -73,6 +73,7 @@ void admit_free(struct admit *admit)
     if (!admit)
         return;
     authz_free(admit->authz);
+    auth_free(admit->auth);
     audit_policy_free(admit->audit_policy);
     free(admit);
 }
@@ -133,6 +134,16 @@ bool admit_rbac_enabled(const struct admit *a)
 const struct oidc *admit_oidc(const struct admit *a)
 {
     return a->opts.oidc;
+}
+
+struct signin *admit_signin(const struct admit *a)
+{
+    return a->opts.signin;
+}
+
+const struct auth *admit_auth(const struct admit *a)
+{
+    return a->auth ? a->auth : a->opts.auth;
 }
 
 /* Is any token authenticator on (static tokens, a JWT key, OIDC)? */
@@ -285,16 +296,85 @@ static time_t admit_now(void)
     return ts.tv_sec;
 }
 
+static bool admit_authenticated(struct admission *adm, const char *method)
+{
+    struct auth_identity *id = &adm->user;
+    adm->authenticated = true;
+    adm->auth_method = method;
+    if (id->groups_len < AUTH_GROUPS_MAX)
+        strcpy(id->groups[id->groups_len++], "system:authenticated");
+    return true;
+}
+
+static bool admit_unauthorized(struct admission *adm)
+{
+    memset(&adm->user, 0, sizeof(adm->user));
+    admit_refuse(adm, 401, "Unauthorized", "Unauthorized", "Unauthorized");
+    return false;
+}
+
+/* Browser sign-in's cookie, for a request without a token. A cookie goes
+ * with every request the browser makes to podterm, whoever's page asked:
+ * what changes state (any method but GET and HEAD, and every WebSocket,
+ * which is a shell) must also come from podterm's own page, shown by a
+ * same-origin Origin and the session's CSRF token (docs/security.md). */
+static bool admit_signin_cookie(struct admit *a, const struct admit_request *rq,
+                                struct admission *adm, bool *refused)
+{
+    char csrf[SIGNIN_CSRF_MAX + 1];
+    uint64_t sid = 0;
+    *refused = false;
+    enum signin_auth r =
+        signin_authenticate(a->opts.signin, rq->http, admit_now(), &adm->user, &sid, csrf);
+    if (r == SIGNIN_AUTH_NONE)
+        return false;
+    if (a->opts.metrics)
+        a->opts.metrics->auth_attempts[r == SIGNIN_AUTH_OK][METRICS_AUTH_SESSION]++;
+    if (r != SIGNIN_AUTH_OK) {
+        *refused = true;
+        admit_refuse(adm, 401, "Unauthorized", "Unauthorized",
+                     "Unauthorized: the sign-in session has ended (signed out, idle or too old): "
+                     "sign in again at " SIGNIN_PATH_PREFIX "sign_in");
+        return false;
+    }
+    const struct http_span *m = &rq->http->method;
+    bool safe = !rq->websocket && (http_span_is(m, "GET") || http_span_is(m, "HEAD"));
+    const struct http_span *h = &rq->http->h[HTTP_H_CSRF_TOKEN];
+    const char *sent = rq->websocket ? rq->subprotocol_csrf : h->p;
+    size_t sent_len = rq->websocket ? (sent ? strlen(sent) : 0) : h->n;
+    if (!safe && !signin_csrf_ok(a->opts.signin, rq->http, sent, sent_len, csrf)) {
+        explicit_bzero(csrf, sizeof(csrf));
+        memset(&adm->user, 0, sizeof(adm->user));
+        *refused = true;
+        admit_refuse(adm, 403, "Forbidden", "Forbidden",
+                     rq->websocket
+                         ? "cross-site WebSocket refused: a cookie-authenticated WebSocket must "
+                           "come from podterm's own page (same-origin Origin and the "
+                           "csrf.podterm.dev. subprotocol item)"
+                         : "cross-site request refused: a cookie-authenticated request that "
+                           "changes state must come from podterm's own page (same-origin Origin "
+                           "and the X-CSRF-Token header)");
+        return false;
+    }
+    explicit_bzero(csrf, sizeof(csrf));
+    adm->signin_sid = sid;
+    return admit_authenticated(adm, "oidc-session");
+}
+
 /* Who is asking. Without an authenticator everyone is system:anonymous
  * (main.c allows that on loopback only); failures say nothing about the
  * token. The groups get system:authenticated / system:unauthenticated, as
- * the apiserver adds them, so RBAC subjects and audit lines read the same. */
+ * the apiserver adds them, so RBAC subjects and audit lines read the same.
+ *
+ * The order (docs/security.md): a client certificate; then a bearer token
+ * (header, else the subprotocol item) to static tokens, the JWT key, OIDC;
+ * then, only when no token came, the sign-in cookie. */
 static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
                                struct admission *adm)
 {
     struct auth_identity *id = &adm->user;
     memset(id, 0, sizeof(*id));
-    const struct auth *auth = a->opts.auth;
+    const struct auth *auth = admit_auth(a);
     bool need = rq->websocket || adm->api;
     if (need && rq->client_cert) {
         /* kube-apiserver's union tries the x509 authenticator first: a
@@ -302,17 +382,21 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
         *id = *rq->client_cert;
         if (a->opts.metrics)
             a->opts.metrics->auth_attempts[1][METRICS_AUTH_X509]++;
-        adm->authenticated = true;
-        if (id->groups_len < AUTH_GROUPS_MAX)
-            strcpy(id->groups[id->groups_len++], "system:authenticated");
-        return true;
+        return admit_authenticated(adm, "x509");
     }
     if (!admit_auth_on(&a->opts) || !need) {
         strcpy(id->user, "system:anonymous");
         strcpy(id->groups[0], "system:unauthenticated");
         id->groups_len = 1;
+        adm->auth_method = "anonymous";
         return true;
     }
+    bool has_token = rq->http->h[HTTP_H_AUTHORIZATION].p || rq->subprotocol_token;
+    bool refused = false;
+    if (!has_token && a->opts.signin && admit_signin_cookie(a, rq, adm, &refused))
+        return true;
+    if (refused)
+        return false;
     char token[AUTH_TOKEN_MAX + 1];
     enum metrics_auth_method method = rq->http->h[HTTP_H_AUTHORIZATION].p ? METRICS_AUTH_BEARER
                                       : rq->subprotocol_token             ? METRICS_AUTH_SUBPROTOCOL
@@ -321,23 +405,26 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
      * the JWT key, then OIDC. A token one of them refuses goes on to the
      * next; the first that accepts decides who is asking. */
     bool have = admit_token(rq, token, sizeof(token));
+    const char *how = NULL;
     bool ok = have && auth && auth_enabled(auth) &&
-              auth_token_check(auth, token, admit_now(), id) == AUTH_OK;
-    if (have && !ok && a->opts.oidc)
-        ok = oidc_token_check(a->opts.oidc, token, admit_now(), id) == AUTH_OK;
+              auth_token_check_method(auth, token, admit_now(), id, &how) == AUTH_OK;
+    if (have && !ok && a->opts.oidc &&
+        oidc_token_check(a->opts.oidc, token, admit_now(), id) == AUTH_OK) {
+        ok = true;
+        how = "oidc";
+        method = METRICS_AUTH_OIDC;
+    }
+    /* --terminate-on-revoke: a session lives by the credentials in force,
+     * so the token is kept to be asked again when the files change. */
+    if (ok && a->opts.keep_credentials && adm->exec && strcmp(how, "oidc") != 0)
+        adm->credential = strdup(token);
+    adm->authn_generation = a->authn_generation;
+    explicit_bzero(token, sizeof(token));
     if (a->opts.metrics)
         a->opts.metrics->auth_attempts[ok][method]++;
-    if (!ok) {
-        explicit_bzero(token, sizeof(token));
-        memset(id, 0, sizeof(*id));
-        admit_refuse(adm, 401, "Unauthorized", "Unauthorized", "Unauthorized");
-        return false;
-    }
-    explicit_bzero(token, sizeof(token));
-    adm->authenticated = true;
-    if (id->groups_len < AUTH_GROUPS_MAX)
-        strcpy(id->groups[id->groups_len++], "system:authenticated");
-    return true;
+    if (!ok)
+        return admit_unauthorized(adm);
+    return admit_authenticated(adm, how);
 }
 
 static enum admit_result admit_request_checks(struct admit *a, const struct admit_request *rq,
@@ -374,7 +461,10 @@ static bool admit_owner_may(const struct admit_attrs *x)
 
 unsigned admit_policy_generation(const struct admit *a)
 {
-    return a->authz_generation;
+    /* A sign-out and new token files are revocations too: the sweep asks
+     * every session again. */
+    return a->authz_generation + a->authn_generation +
+           (a->opts.signin ? signin_generation(a->opts.signin) : 0);
 }
 
 /* The RBAC attributes of an admission, as admit_authorize asks them. */
@@ -395,6 +485,27 @@ static struct authz_attrs admit_authz_attrs(const struct admit_attrs *x)
 bool admission_recheck(const struct admission *adm, char *message, size_t cap)
 {
     const struct admit *a = adm->admit;
+    if (a && adm->exec && adm->signin_sid && a->opts.signin &&
+        signin_session_signed_out(a->opts.signin, adm->signin_sid)) {
+        snprintf(message, cap, "the user %s signed out (their sign-in session has ended)",
+                 adm->user.user);
+        return false;
+    }
+    if (a && adm->exec && adm->credential && adm->authn_generation != a->authn_generation) {
+        /* Asked at the admission's own time: a token that merely expired
+         * since is not revoked by an unrelated reload. */
+        struct auth_identity now_id;
+        bool still = auth_token_check(admit_auth(a), adm->credential, (time_t)adm->received.tv_sec,
+                                      &now_id) == AUTH_OK &&
+                     strcmp(now_id.user, adm->user.user) == 0;
+        if (!still) {
+            snprintf(message, cap,
+                     "the token of %s no longer authenticates (--token-auth-file or "
+                     "--jwt-key-file changed)",
+                     adm->user.user);
+            return false;
+        }
+    }
     if (!a || !a->authz || !adm->exec)
         return true;
     struct authz_attrs at = admit_authz_attrs(&adm->attrs);
@@ -453,7 +564,9 @@ static bool admit_authorize(struct admit *a, struct admission *adm)
 }
 
 /* The request as the audit shows it: the target as sent (bounded), the
- * client's User-Agent, its address. */
+ * client's User-Agent, its address. Browser sign-in's requests are shown
+ * by their path alone: the callback's query holds the authorization code
+ * and the state, which no log or audit line may hold. */
 static void admit_audit_begin(struct admission *adm, const struct admit_request *rq)
 {
     audit_id_new(adm->audit_id);
@@ -461,6 +574,9 @@ static void admit_audit_begin(struct admission *adm, const struct admit_request 
     clock_gettime(CLOCK_MONOTONIC, &adm->received_mono);
     const struct http_span *t = &rq->http->target;
     size_t n = t->n < AUDIT_URI_MAX ? t->n : AUDIT_URI_MAX;
+    const struct http_span *path = &rq->http->path;
+    if (path->p && signin_path(path->p, path->n) && path->n < n)
+        n = path->n;
     adm->request_uri = strndup(t->p ? t->p : "", n);
     const struct http_span *ua = &rq->http->h[HTTP_H_USER_AGENT];
     if (ua->p)
@@ -606,5 +722,9 @@ void admission_finish(struct admission *adm, int code)
     http_query_free(&adm->query);
     free(adm->request_uri);
     free(adm->command_json);
+    if (adm->credential) {
+        explicit_bzero(adm->credential, strlen(adm->credential));
+        free(adm->credential);
+    }
     free(adm);
 }

@@ -31,6 +31,7 @@
 #include "metrics/metrics.h"
 #include "oidc/oidc.h"
 #include "session/session_tap.h"
+#include "signin/signin.h"
 
 #define ADMIT_MESSAGE_MAX 1024    /* a refusal's Status message */
 #define ADMIT_PEER_MAX 48         /* the client's address as text */
@@ -44,9 +45,18 @@
 
 struct admit_opts {
     const struct auth *auth; /* NULL or not enabled: anonymous (unless oidc) */
+    /* The files auth was read from (NULL: none): read again when they change
+     * (admit_reload.c), the new auth replacing the old for new requests. */
+    const char *jwt_key_file, *token_auth_file;
+    /* --terminate-on-revoke: an exec admitted by a static token or a JWT keeps
+     * a copy of it (wiped at its end), to ask the reloaded files again. */
+    bool keep_credentials;
     /* --oidc-issuer-url: ID tokens, tried after auth (NULL: none; borrowed,
      * outlives the admit). Not const: an unknown key id starts a refresh. */
     struct oidc *oidc;
+    /* --oidc-redirect-url: browser sign-in's session cookie, tried when a
+     * request carries no token (NULL: none; borrowed, outlives the admit). */
+    struct signin *signin;
     const char *const *allowed_hosts;
     size_t allowed_hosts_len;
     const char *const *allowed_origins;
@@ -92,6 +102,7 @@ struct admit_request {
     bool websocket;                  /* a WebSocket upgrade (head_rewrite.h) */
     int negotiation_rc;              /* PROTO_OK or a proto_err (WebSocket only) */
     const char *subprotocol_token;   /* NULL or the token item */
+    const char *subprotocol_csrf;    /* NULL or the CSRF item (proto.h) */
     /* The user a verified client certificate names (--client-ca-file,
      * auth_x509.h), or NULL: tried before any token, as kube-apiserver does. */
     const struct auth_identity *client_cert;
@@ -104,6 +115,13 @@ struct admission {
     bool api; /* an API path: authenticated, authorized */
     bool authenticated;
     struct auth_identity user; /* groups include system:authenticated / unauthenticated */
+    /* Who said who it is: "x509", "token-file", "jwt", "oidc",
+     * "oidc-session", "anonymous" (the audit's
+     * podterm.dev/authentication-method); NULL before authentication. */
+    const char *auth_method;
+    uint64_t signin_sid;       /* the sign-in session ("oidc-session"), else 0 */
+    char *credential;          /* the token (admit_opts.keep_credentials), else NULL */
+    unsigned authn_generation; /* of the token file and JWT key it was checked against */
     struct admit_attrs attrs;  /* what is asked, in the apiserver's terms */
     struct http_query query;   /* the query, decoded once for all who read it */
     /* exec/attach: what ExecPolicy allowed, the session's limits (0: none). */
@@ -203,15 +221,20 @@ void admit_review_access(const struct admit *admit, const struct auth_identity *
 /* NULL without RBAC (the caller answers with a "*" rule set). */
 char *admit_review_rules(const struct admit *admit, const struct auth_identity *id, const char *ns);
 bool admit_rbac_enabled(const struct admit *admit);
-/* Changes each time the RBAC/ExecPolicy files reload with a new policy. */
+/* Changes each time the RBAC/ExecPolicy files reload with a new policy, the
+ * token file or JWT key are read again, or a browser signs out. */
 unsigned admit_policy_generation(const struct admit *admit);
 /* An exec/attach admitted earlier, asked again of the policy in force now
- * (--terminate-on-revoke): true while RBAC still allows it; false with
- * RBAC's Forbidden message in message. ExecPolicy's limits are not asked
+ * (--terminate-on-revoke): true while its credential still authenticates
+ * (a token against the files reloaded since; a sign-in session not ended)
+ * and RBAC still allows it; false with why in message (RBAC's Forbidden
+ * message, or which credential ended). ExecPolicy's limits are not asked
  * again. */
 bool admission_recheck(const struct admission *adm, char *message, size_t cap);
 /* The OIDC authenticator, or NULL (for /readyz's oidc check). */
 const struct oidc *admit_oidc(const struct admit *admit);
+/* Browser sign-in, or NULL (the front door hands it /oauth2/ requests). */
+struct signin *admit_signin(const struct admit *admit);
 
 /* The response began (an upgrade's 101): the audit's ResponseStarted. */
 void admission_started(struct admission *adm, int code);

@@ -85,6 +85,8 @@ void admit_audit_emit(struct admission *adm, enum audit_stage stage, int code)
         ev.status_message = adm->message;
         ev.status_reason = adm->reason;
     }
+    /* Which authenticator said who this is (admit.h lists the words). */
+    admit_annotate(&ev, "podterm.dev/authentication-method", adm->auth_method);
     if (adm->decision && stage != AUDIT_STAGE_REQUEST_RECEIVED) {
         /* Both, as the apiserver writes them (from the stage after
          * authorization on); a denial's reason is often "". */

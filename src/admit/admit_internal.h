@@ -17,6 +17,10 @@ struct admit {
     uint64_t authz_signature;  /* of the files' names, sizes and times at the last load */
     uint64_t authz_failed;     /* signature of the last broken edit (logged once) */
     unsigned authz_generation; /* policies loaded since start-up (admit_policy_generation) */
+    /* The token file and JWT key read again (NULL: opts.auth still holds). */
+    struct auth *auth;
+    uint64_t auth_signature, auth_failed; /* as authz_signature, authz_failed */
+    unsigned authn_generation;            /* reloads of them since start-up */
     uv_timer_t reload;
     bool reload_running;
     struct audit_policy *audit_policy;
@@ -40,6 +44,9 @@ void admit_audit_emit(struct admission *adm, enum audit_stage stage, int code);
 /* admit_log.c: the request's line (or a session's start or end) in the log. */
 enum admit_log_event { ADMIT_LOG_REQUEST, ADMIT_LOG_SESSION_START, ADMIT_LOG_SESSION_END };
 void admit_log_line(struct admission *adm, enum admit_log_event what, int code);
+
+/* admit.c: the token authenticator in force (the reloaded one, if any). */
+const struct auth *admit_auth(const struct admit *a);
 
 /* admit_reload.c: load the RBAC files now (start-up: errors are fatal) and
  * watch them for changes. */

@@ -1,7 +1,8 @@
 /* admit_reload.c - the RBAC and ExecPolicy files, loaded at start-up (a
  * broken file stops podterm with file, line and reason) and again whenever
- * they change on disk. A reload is all or nothing: a broken edit keeps the
- * policy in force and says why, once per edit.
+ * they change on disk; the same for the static token file and the JWT key
+ * (main read them at start-up). A reload is all or nothing: a broken edit
+ * keeps what is in force and says why, once per edit.
  *
  * Changes are found by polling (every ADMIT_RELOAD_MS): a signature of the
  * names, sizes, inodes and modification times of the files and folders
@@ -58,9 +59,51 @@ static uint64_t admit_signature(const struct admit *a)
     return h;
 }
 
+static uint64_t admit_auth_signature(const struct admit *a)
+{
+    uint64_t h = 14695981039346656037ull;
+    if (a->opts.token_auth_file)
+        h = admit_mix_stat(h, a->opts.token_auth_file);
+    if (a->opts.jwt_key_file)
+        h = admit_mix_stat(h, a->opts.jwt_key_file);
+    return h;
+}
+
+static bool admit_auth_files(const struct admit *a)
+{
+    return a->opts.token_auth_file || a->opts.jwt_key_file;
+}
+
+/* The token file and the JWT key, read again when either changed. */
+static void admit_reload_auth(struct admit *a)
+{
+    uint64_t sig = admit_auth_signature(a);
+    if (!admit_auth_files(a) || sig == a->auth_signature || sig == a->auth_failed)
+        return;
+    char err[AUTH_ERR_MAX];
+    struct auth *next = auth_new(a->opts.jwt_key_file, a->opts.token_auth_file, err, sizeof(err));
+    if (!next) {
+        a->auth_failed = sig;
+        fprintf(stderr,
+                "podterm: the token file or JWT key changed but does not load, the previous "
+                "ones stay in force: %s\n",
+                err);
+        return;
+    }
+    auth_free(a->auth);
+    a->auth = next;
+    a->auth_signature = sig;
+    a->auth_failed = 0;
+    a->authn_generation++;
+    fprintf(stderr, "podterm: token file and JWT key reloaded\n");
+}
+
 static void admit_reload_tick(uv_timer_t *t)
 {
     struct admit *a = t->data;
+    admit_reload_auth(a);
+    if (!a->authz)
+        return;
     uint64_t sig = admit_signature(a);
     if (sig == a->authz_signature || sig == a->authz_failed)
         return;
@@ -84,6 +127,7 @@ static void admit_reload_tick(uv_timer_t *t)
 
 int admit_reload_start(struct admit *a, char *err, size_t err_cap)
 {
+    a->auth_signature = admit_auth_signature(a);
     if (a->opts.rbac_files_len == 0)
         return 0;
     a->authz_signature = admit_signature(a);
@@ -93,7 +137,7 @@ int admit_reload_start(struct admit *a, char *err, size_t err_cap)
 
 void admit_reload_watch(struct admit *a)
 {
-    if (!a->authz)
+    if (!a->authz && !admit_auth_files(a))
         return;
     uv_timer_init(a->loop, &a->reload);
     a->reload.data = a;

@@ -63,6 +63,14 @@ bool auth_enabled(const struct auth *auth)
 int auth_token_check(const struct auth *auth, const char *token, time_t now,
                      struct auth_identity *id)
 {
+    const char *method;
+    return auth_token_check_method(auth, token, now, id, &method);
+}
+
+int auth_token_check_method(const struct auth *auth, const char *token, time_t now,
+                            struct auth_identity *id, const char **method)
+{
+    *method = NULL;
     struct auth_identity scratch;
     if (!id)
         id = &scratch;
@@ -74,11 +82,15 @@ int auth_token_check(const struct auth *auth, const char *token, time_t now,
         return AUTH_ERR_MALFORMED;
     if (!auth_enabled(auth))
         return AUTH_ERR_INVALID;
-    if (auth->has_static && auth_static_check(&auth->tokens, token, id) == AUTH_OK)
+    if (auth->has_static && auth_static_check(&auth->tokens, token, id) == AUTH_OK) {
+        *method = "token-file";
         return AUTH_OK;
+    }
     if (!auth->has_jwt)
         return AUTH_ERR_INVALID;
     int rc = auth_jwt_check(&auth->jwt_key, token, now, id);
+    if (rc == AUTH_OK)
+        *method = "jwt";
     /* With a token file too, a non-JWT is just an unknown static token. */
     return rc == AUTH_ERR_MALFORMED && auth->has_static ? AUTH_ERR_INVALID : rc;
 }

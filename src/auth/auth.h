@@ -44,6 +44,11 @@ bool auth_enabled(const struct auth *auth);
 int auth_token_check(const struct auth *auth, const char *token, time_t now,
                      struct auth_identity *id);
 
+/* The same, and on AUTH_OK which authenticator said yes: "token-file" or
+ * "jwt" (for the audit's podterm.dev/authentication-method). */
+int auth_token_check_method(const struct auth *auth, const char *token, time_t now,
+                            struct auth_identity *id, const char **method);
+
 /* Extract the token from an Authorization header value ("Bearer <token>", scheme
  * case-insensitive, one or more spaces after it, surrounding spaces ignored).
  * Returns a pointer into value and its length, or NULL if the header is not a

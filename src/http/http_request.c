@@ -23,6 +23,8 @@ static const char *const http_header_names[HTTP_H_COUNT] = {
     [HTTP_H_KUBECTL_SESSION] = "kubectl-session",
     [HTTP_H_CONTENT_LENGTH] = "content-length",
     [HTTP_H_CONTENT_TYPE] = "content-type",
+    [HTTP_H_COOKIE] = "cookie",
+    [HTTP_H_CSRF_TOKEN] = "x-csrf-token",
 };
 
 static void http_header_take(struct http_request *r, const char *line, size_t len)

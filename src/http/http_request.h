@@ -32,6 +32,8 @@ enum http_header {
     HTTP_H_KUBECTL_SESSION,
     HTTP_H_CONTENT_LENGTH,
     HTTP_H_CONTENT_TYPE,
+    HTTP_H_COOKIE,     /* the browser sign-in's session cookie (src/signin/) */
+    HTTP_H_CSRF_TOKEN, /* X-CSRF-Token: the page's per-session CSRF token */
     HTTP_H_COUNT,
 };
 

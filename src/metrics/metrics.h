@@ -61,6 +61,8 @@ enum metrics_auth_method {
     METRICS_AUTH_SUBPROTOCOL, /* the WebSocket subprotocol token item */
     METRICS_AUTH_NONE,        /* no credential presented */
     METRICS_AUTH_X509,        /* a client certificate (--client-ca-file) */
+    METRICS_AUTH_OIDC,        /* an OIDC ID token accepted (either carrier) */
+    METRICS_AUTH_SESSION,     /* the browser sign-in's session cookie */
     METRICS_AUTH_METHODS
 };
 

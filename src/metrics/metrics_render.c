@@ -104,10 +104,11 @@ static void render_http(struct out *o, const struct metrics *m)
               &m->http_duration);
     histogram(o, "podterm_websocket_upgrade_duration_seconds",
               "Time from admission to a session's 101 Switching Protocols.", &m->upgrade_duration);
-    static const char *const methods[METRICS_AUTH_METHODS] = {"bearer", "subprotocol", "none",
-                                                              "x509"};
+    static const char *const methods[METRICS_AUTH_METHODS] = {
+        "bearer", "subprotocol", "none", "x509", "oidc", "oidc-session"};
     family(o, "podterm_authentication_attempts_total", "counter",
-           "Credentials checked, by result and where the token came from.");
+           "Credentials checked, by result and where the token came from (oidc: an "
+           "OIDC ID token accepted; oidc-session: the browser sign-in's cookie).");
     for (int r = 1; r >= 0; r--)
         for (int a = 0; a < METRICS_AUTH_METHODS; a++)
             out_printf(

@@ -27,6 +27,8 @@ struct oidc {
     enum oidc_stage stage;
     struct oidc_fetch *fetch;
     char jwks_uri[OIDC_URL_MAX];
+    struct oidc_endpoints endpoints; /* browser sign-in's */
+    bool have_endpoints;
     uv_timer_t timer;
     uint64_t last_start_ms;
     bool started;
@@ -95,6 +97,15 @@ static void oidc_on_discovery(void *user, const char *body, size_t len, const ch
                              sizeof(perr)) < 0) {
         oidc_failed(o, perr);
         return;
+    }
+    /* Browser sign-in needs two more endpoints; a provider without them
+     * still serves bearer tokens (sign-in then answers 503 and says why). */
+    struct oidc_endpoints ep;
+    if (oidc_discovery_endpoints(body, len, &ep, perr, sizeof(perr)) == 0) {
+        o->endpoints = ep;
+        o->have_endpoints = true;
+    } else if (!o->have_endpoints) {
+        fprintf(stderr, "podterm: oidc: %s (browser sign-in is unavailable)\n", perr);
     }
     o->stage = OIDC_JWKS;
     if (!(o->fetch = oidc_fetch_start(o->loop, o->ctx, o->jwks_uri, oidc_on_jwks, o)))
@@ -220,4 +231,43 @@ int oidc_token_check(struct oidc *o, const char *token, time_t now, struct auth_
     default:
         return AUTH_ERR_INVALID;
     }
+}
+
+const struct oidc_endpoints *oidc_endpoints_get(const struct oidc *o)
+{
+    return o->have_endpoints && o->keys.len ? &o->endpoints : NULL;
+}
+
+const char *oidc_client_id(const struct oidc *o)
+{
+    return o->cfg.client_id;
+}
+
+struct oidc_fetch *oidc_token_request(struct oidc *o, const char *form, const char *authorization,
+                                      oidc_fetch_cb cb, void *user)
+{
+    if (!o->have_endpoints || o->close_cb)
+        return NULL;
+    return oidc_fetch_post(o->loop, o->ctx, o->endpoints.token, form, authorization, cb, user);
+}
+
+int oidc_id_token_check(struct oidc *o, const char *token, const char *nonce, time_t now,
+                        struct auth_identity *id, char *why, size_t cap)
+{
+    char kid[OIDC_KID_MAX];
+    int rc = oidc_verify(&o->cfg, &o->keys, token, now, id, kid);
+    if (rc == OIDC_OK && !oidc_claim_is(token, "nonce", nonce)) {
+        memset(id, 0, sizeof(*id));
+        if (why && cap)
+            snprintf(why, cap, "its nonce is not the one this sign-in sent");
+        return AUTH_ERR_INVALID;
+    }
+    if (why && cap)
+        snprintf(why, cap, "%s", oidc_verify_strerror(rc));
+    if (rc == OIDC_ERR_UNKNOWN_KID && o->stage == OIDC_IDLE &&
+        (!o->started || uv_now(o->loop) - o->last_start_ms >= OIDC_KID_REFRESH_MIN_MS))
+        oidc_refresh(o);
+    return rc == OIDC_OK                                      ? AUTH_OK
+           : rc == OIDC_ERR_EXPIRED || rc == OIDC_ERR_NOT_YET ? AUTH_ERR_EXPIRED
+                                                              : AUTH_ERR_INVALID;
 }

@@ -59,4 +59,37 @@ bool oidc_ready(const struct oidc *o, char *reason, size_t cap);
  * a refresh (rate-limited) and is refused: the refresh is asynchronous. */
 int oidc_token_check(struct oidc *o, const char *token, time_t now, struct auth_identity *id);
 
+/* ---- browser sign-in (src/signin/ uses these) ---- */
+#define OIDC_ENDPOINT_MAX 1024 /* an endpoint URL */
+#define OIDC_FORM_MAX 8192     /* a token request's form body */
+
+/* The issuer's endpoints, from its discovery document. */
+struct oidc_endpoints {
+    char authorization[OIDC_ENDPOINT_MAX];
+    char token[OIDC_ENDPOINT_MAX];
+    char end_session[OIDC_ENDPOINT_MAX]; /* "": the provider offers none */
+};
+/* NULL until the discovery document is in (and the keys with it). */
+const struct oidc_endpoints *oidc_endpoints_get(const struct oidc *o);
+const char *oidc_client_id(const struct oidc *o);
+
+struct oidc_fetch;
+/* Done: body (NULL on error) with its length, or err for a person (a URL and
+ * an HTTP status, never a secret). Called once, unless cancelled. The fetch
+ * frees itself after. */
+typedef void (*oidc_fetch_cb)(void *user, const char *body, size_t len, const char *err);
+/* POST form to the token endpoint, with the issuer's TLS settings
+ * (--oidc-ca-file); authorization: an Authorization header value or NULL. */
+struct oidc_fetch *oidc_token_request(struct oidc *o, const char *form, const char *authorization,
+                                      oidc_fetch_cb cb, void *user);
+/* No callback after this; the fetch ends on its own. NULL is ignored. */
+void oidc_fetch_cancel(struct oidc_fetch *f);
+
+/* An ID token from the token endpoint: checked as oidc_token_check checks
+ * a bearer token (same user and groups mapping), and its nonce claim must
+ * be nonce exactly (OpenID Connect Core 3.1.3.7). AUTH_OK, or an auth_err;
+ * why (may be NULL, cap bytes) says which check failed, for a person. */
+int oidc_id_token_check(struct oidc *o, const char *token, const char *nonce, time_t now,
+                        struct auth_identity *id, char *why, size_t cap);
+
 #endif

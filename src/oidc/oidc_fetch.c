@@ -1,5 +1,6 @@
 /* oidc_fetch.c - one HTTPS GET on the event loop, for the issuer's
- * discovery document and JWKS: resolve (uv_getaddrinfo, off the loop),
+ * discovery document and JWKS (or one form POST, for browser sign-in's
+ * token request): resolve (uv_getaddrinfo, off the loop),
  * non-blocking connect, TLS with the host name (or IP address) verified
  * against --oidc-ca-file or the system's trust store, the request, the
  * response read until oidc_http_response() says it is complete. The whole
@@ -21,7 +22,9 @@
 
 #include "net/tls_sock.h"
 
-#define OIDC_REQUEST_MAX (OIDC_URL_MAX + OIDC_HOST_MAX + 256)
+#define OIDC_AUTHORIZATION_MAX 1024 /* the token request's Authorization value */
+#define OIDC_REQUEST_MAX                                                                           \
+    (OIDC_URL_MAX + OIDC_HOST_MAX + OIDC_AUTHORIZATION_MAX + OIDC_FORM_MAX + 512)
 
 struct oidc_fetch {
     uv_loop_t *loop;
@@ -48,6 +51,11 @@ static void oidc_fetch_closed(uv_handle_t *h)
     struct oidc_fetch *f = h->data;
     if (--f->handles_open > 0)
         return;
+    /* A token request and its answer hold secrets (a code, the client's
+     * secret, tokens): no copy outlives the exchange. */
+    explicit_bzero(f->req, sizeof(f->req));
+    explicit_bzero(f->buf, f->len);
+    explicit_bzero(f->out, f->http.produced);
     free(f->buf);
     free(f->out);
     free(f);
@@ -206,9 +214,37 @@ static void oidc_fetch_on_timeout(uv_timer_t *t)
     oidc_fetch_finish(t->data, NULL, 0, "timed out");
 }
 
-struct oidc_fetch *oidc_fetch_start(uv_loop_t *loop, SSL_CTX *ctx, const char *url,
-                                    oidc_fetch_cb cb, void *user)
+/* The request's bytes into f->req: a GET, or a POST of form. 0 when they do
+ * not fit. */
+static size_t oidc_fetch_request(struct oidc_fetch *f, const char *form, const char *authorization)
 {
+    bool v6 = strchr(f->url.host, ':') != NULL;
+    int n;
+    if (!form)
+        n = snprintf(f->req, sizeof(f->req),
+                     "GET %s HTTP/1.1\r\nHost: %s%s%s:%d\r\nAccept: application/json\r\n"
+                     "User-Agent: podterm\r\nConnection: close\r\n\r\n",
+                     f->url.path, v6 ? "[" : "", f->url.host, v6 ? "]" : "", f->url.port);
+    else
+        n = snprintf(f->req, sizeof(f->req),
+                     "POST %s HTTP/1.1\r\nHost: %s%s%s:%d\r\nAccept: application/json\r\n"
+                     "User-Agent: podterm\r\nConnection: close\r\n"
+                     "Content-Type: application/x-www-form-urlencoded\r\n"
+                     "Content-Length: %zu\r\n%s%s%s\r\n%s",
+                     f->url.path, v6 ? "[" : "", f->url.host, v6 ? "]" : "", f->url.port,
+                     strlen(form), authorization ? "Authorization: " : "",
+                     authorization ? authorization : "", authorization ? "\r\n" : "", form);
+    return n > 0 && (size_t)n < sizeof(f->req) ? (size_t)n : 0;
+}
+
+static struct oidc_fetch *oidc_fetch_begin(uv_loop_t *loop, SSL_CTX *ctx, const char *url,
+                                           const char *form, const char *authorization,
+                                           oidc_fetch_cb cb, void *user)
+{
+    if ((form && strlen(form) > OIDC_FORM_MAX) ||
+        (authorization &&
+         (strlen(authorization) >= OIDC_AUTHORIZATION_MAX || strpbrk(authorization, "\r\n"))))
+        return NULL;
     struct oidc_fetch *f = calloc(1, sizeof(*f));
     if (!f)
         return NULL;
@@ -222,12 +258,7 @@ struct oidc_fetch *oidc_fetch_start(uv_loop_t *loop, SSL_CTX *ctx, const char *u
     }
     snprintf(f->target, sizeof(f->target), "%s", url);
     oidc_http_init(&f->http, f->out);
-    bool v6 = strchr(f->url.host, ':') != NULL;
-    int n = snprintf(f->req, sizeof(f->req),
-                     "GET %s HTTP/1.1\r\nHost: %s%s%s:%d\r\nAccept: application/json\r\n"
-                     "User-Agent: podterm\r\nConnection: close\r\n\r\n",
-                     f->url.path, v6 ? "[" : "", f->url.host, v6 ? "]" : "", f->url.port);
-    f->req_len = n > 0 && (size_t)n < sizeof(f->req) ? (size_t)n : 0;
+    f->req_len = oidc_fetch_request(f, form, authorization);
     f->loop = loop;
     f->ctx = ctx;
     f->cb = cb;
@@ -248,6 +279,18 @@ struct oidc_fetch *oidc_fetch_start(uv_loop_t *loop, SSL_CTX *ctx, const char *u
     }
     uv_timer_start(&f->timer, oidc_fetch_on_timeout, OIDC_FETCH_TIMEOUT_MS, 0);
     return f;
+}
+
+struct oidc_fetch *oidc_fetch_start(uv_loop_t *loop, SSL_CTX *ctx, const char *url,
+                                    oidc_fetch_cb cb, void *user)
+{
+    return oidc_fetch_begin(loop, ctx, url, NULL, NULL, cb, user);
+}
+
+struct oidc_fetch *oidc_fetch_post(uv_loop_t *loop, SSL_CTX *ctx, const char *url, const char *form,
+                                   const char *authorization, oidc_fetch_cb cb, void *user)
+{
+    return oidc_fetch_begin(loop, ctx, url, form, authorization, cb, user);
 }
 
 void oidc_fetch_cancel(struct oidc_fetch *f)

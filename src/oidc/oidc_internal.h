@@ -114,6 +114,12 @@ const char *oidc_http_strerror(int rc);
 int oidc_discovery_parse(const char *json, size_t len, const char *issuer, char *jwks_uri,
                          size_t cap, char *err, size_t err_cap);
 
+/* The endpoints browser sign-in needs (src/signin/): authorization and
+ * token are required, end_session optional (""). All https. -1 with a
+ * message; ep zeroed then. */
+int oidc_discovery_endpoints(const char *json, size_t len, struct oidc_endpoints *ep, char *err,
+                             size_t err_cap);
+
 struct oidc_key {
     char kid[OIDC_KID_MAX]; /* "" when the JWK has none */
     EVP_PKEY *pkey;
@@ -160,14 +166,18 @@ const char *oidc_verify_strerror(int rc);
 int oidc_verify(const struct oidc_config *c, const struct oidc_keyset *keys, const char *token,
                 time_t now, struct auth_identity *id, char *kid);
 
-/* ---- HTTPS GET (oidc_fetch.c), on the loop ---- */
-struct oidc_fetch;
-/* Done: body (NULL on error) with its length, or err for a person. Called
- * once, unless cancelled. The fetch frees itself after. */
-typedef void (*oidc_fetch_cb)(void *user, const char *body, size_t len, const char *err);
+/* Does the (already verified) token's payload hold claim name with the
+ * string value exactly? Sans-I/O. */
+bool oidc_claim_is(const char *token, const char *name, const char *value);
+
+/* ---- HTTPS GET and POST (oidc_fetch.c), on the loop ---- */
 struct oidc_fetch *oidc_fetch_start(uv_loop_t *loop, SSL_CTX *ctx, const char *url,
                                     oidc_fetch_cb cb, void *user);
-/* No callback after this; the fetch ends on its own. */
-void oidc_fetch_cancel(struct oidc_fetch *f);
+/* A POST of an application/x-www-form-urlencoded body (at most
+ * OIDC_FORM_MAX bytes) with an optional Authorization header value
+ * (NULL: none): the token request of browser sign-in. Same deadline and
+ * bounds as a GET. NULL when it cannot start (cb is not called then). */
+struct oidc_fetch *oidc_fetch_post(uv_loop_t *loop, SSL_CTX *ctx, const char *url, const char *form,
+                                   const char *authorization, oidc_fetch_cb cb, void *user);
 
 #endif

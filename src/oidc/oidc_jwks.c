@@ -59,6 +59,44 @@ int oidc_discovery_parse(const char *json, size_t len, const char *issuer, char 
     return rc;
 }
 
+/* One endpoint URL of the discovery document: https, bounded; optional
+ * ones may be absent (out ""), a present one must be valid. */
+static int oidc_endpoint(json_t *doc, const char *name, bool required, char *out, char *err,
+                         size_t err_cap)
+{
+    json_t *v = json_object_get(doc, name);
+    struct oidc_url u;
+    out[0] = '\0';
+    if (!v && !required)
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) >= OIDC_URL_MAX ||
+        strlen(json_string_value(v)) != json_string_length(v) ||
+        oidc_url_parse(json_string_value(v), &u) < 0) {
+        snprintf(err, err_cap, "the discovery document's %s is not an https:// URL", name);
+        return -1;
+    }
+    strcpy(out, json_string_value(v));
+    return 0;
+}
+
+int oidc_discovery_endpoints(const char *json, size_t len, struct oidc_endpoints *ep, char *err,
+                             size_t err_cap)
+{
+    memset(ep, 0, sizeof(*ep));
+    json_t *doc = oidc_json_object(json, len, "discovery document", err, err_cap);
+    if (!doc)
+        return -1;
+    int rc = oidc_endpoint(doc, "authorization_endpoint", true, ep->authorization, err, err_cap);
+    if (rc == 0)
+        rc = oidc_endpoint(doc, "token_endpoint", true, ep->token, err, err_cap);
+    if (rc == 0)
+        rc = oidc_endpoint(doc, "end_session_endpoint", false, ep->end_session, err, err_cap);
+    json_decref(doc);
+    if (rc < 0)
+        memset(ep, 0, sizeof(*ep));
+    return rc;
+}
+
 /* A base64url member into out: its byte count, or -1. */
 static int oidc_jwk_bytes(json_t *jwk, const char *name, unsigned char *out, size_t cap)
 {

@@ -324,3 +324,14 @@ int oidc_verify(const struct oidc_config *c, const struct oidc_keyset *keys, con
         memset(id, 0, sizeof(*id));
     return rc;
 }
+
+bool oidc_claim_is(const char *token, const char *name, const char *value)
+{
+    struct oidc_parts p;
+    if (!token || !value || oidc_split(token, &p) < 0)
+        return false;
+    json_t *claims = oidc_part_json(p.body, p.body_len);
+    bool is = claims && oidc_str_is(json_object_get(claims, name), value);
+    json_decref(claims);
+    return is;
+}

@@ -86,6 +86,12 @@ bool proto_kind_has_close_signal(enum proto_kind kind);
  * the bearer item, so that it is never in a URL. Tokens are base64url. */
 #define PROTO_RESUME_PREFIX "resume.podterm.dev."
 #define PROTO_RESUME_MAX 64 /* characters of a resume token (podterm issues 43) */
+/* The web page's CSRF item (docs/security.md, "Browser sign-in"): a browser
+ * cannot set headers on a WebSocket, so the per-session CSRF token of a
+ * cookie-authenticated upgrade travels as an item of its own, like the
+ * resume item: kept, never selected, never in a URL. Tokens are base64url. */
+#define PROTO_CSRF_PREFIX "csrf.podterm.dev."
+#define PROTO_CSRF_MAX 64 /* characters of a CSRF token (podterm issues 43) */
 
 struct proto_negotiation {
     enum proto_kind kind;
@@ -94,6 +100,8 @@ struct proto_negotiation {
     char token[PROTO_TOKEN_MAX + 1]; /* NUL-terminated decoded token when has_token */
     bool has_resume;                 /* a resume item was present */
     char resume[PROTO_RESUME_MAX + 1];
+    bool has_csrf; /* a CSRF item was present */
+    char csrf[PROTO_CSRF_MAX + 1];
 };
 
 /* Negotiate from the Sec-WebSocket-Protocol header lines as received (lines[0] is
@@ -111,6 +119,8 @@ struct proto_negotiation {
  *  - a resume item (PROTO_RESUME_PREFIX + 1..PROTO_RESUME_MAX base64url
  *    characters) is kept in out->resume and never selected; a second one
  *    -> TOKEN_TWICE, a malformed one -> TOKEN_ENCODING;
+ *  - a CSRF item (PROTO_CSRF_PREFIX + 1..PROTO_CSRF_MAX base64url characters)
+ *    likewise, in out->csrf;
  *  - without a token, only the first line is used for selection; with one, the
  *    remaining items of all lines joined in order (as the apiserver rewrites it);
  *  - v5.channel.k8s.io anywhere wins; otherwise the first supported item in the

@@ -55,19 +55,25 @@ static bool item_is_token(const struct item *it)
     return it->len >= plen && memcmp(it->s, PROTO_TOKEN_PREFIX, plen) == 0;
 }
 
-static bool item_is_resume(const struct item *it)
+static bool item_has_prefix(const struct item *it, const char *prefix)
 {
-    size_t plen = strlen(PROTO_RESUME_PREFIX);
-    return it->len >= plen && memcmp(it->s, PROTO_RESUME_PREFIX, plen) == 0;
+    size_t plen = strlen(prefix);
+    return it->len >= plen && memcmp(it->s, prefix, plen) == 0;
+}
+
+/* The resume and CSRF items: podterm's own, kept and never selected. */
+static bool item_is_podterm(const struct item *it)
+{
+    return item_has_prefix(it, PROTO_RESUME_PREFIX) || item_has_prefix(it, PROTO_CSRF_PREFIX);
 }
 
 /* Kept as sent: only compared, never decoded. */
-static int resume_take(const struct item *it, struct proto_negotiation *out)
+static int opaque_take(const struct item *it, const char *prefix, size_t max, bool *has, char *out)
 {
-    size_t plen = strlen(PROTO_RESUME_PREFIX), n = it->len - plen;
-    if (out->has_resume)
+    size_t plen = strlen(prefix), n = it->len - plen;
+    if (*has)
         return PROTO_ERR_TOKEN_TWICE;
-    if (n == 0 || n > PROTO_RESUME_MAX)
+    if (n == 0 || n > max)
         return PROTO_ERR_TOKEN_ENCODING;
     for (size_t i = 0; i < n; i++) {
         char c = it->s[plen + i];
@@ -75,10 +81,18 @@ static int resume_take(const struct item *it, struct proto_negotiation *out)
               c == '-' || c == '_'))
             return PROTO_ERR_TOKEN_ENCODING;
     }
-    memcpy(out->resume, it->s + plen, n);
-    out->resume[n] = '\0';
-    out->has_resume = true;
+    memcpy(out, it->s + plen, n);
+    out[n] = '\0';
+    *has = true;
     return PROTO_OK;
+}
+
+static int podterm_take(const struct item *it, struct proto_negotiation *out)
+{
+    if (item_has_prefix(it, PROTO_RESUME_PREFIX))
+        return opaque_take(it, PROTO_RESUME_PREFIX, PROTO_RESUME_MAX, &out->has_resume,
+                           out->resume);
+    return opaque_take(it, PROTO_CSRF_PREFIX, PROTO_CSRF_MAX, &out->has_csrf, out->csrf);
 }
 
 static int token_take(const struct item *it, struct proto_negotiation *out)
@@ -114,8 +128,8 @@ static int negotiate(const char *const *lines, size_t nlines, struct proto_negot
      * whether anything is left to answer with. */
     size_t token_at = n;
     for (size_t i = 0; i < n; i++) {
-        if (item_is_resume(&items[i])) {
-            if ((rc = resume_take(&items[i], out)) != PROTO_OK)
+        if (item_is_podterm(&items[i])) {
+            if ((rc = podterm_take(&items[i], out)) != PROTO_OK)
                 return rc;
             continue;
         }
@@ -134,7 +148,7 @@ static int negotiate(const char *const *lines, size_t nlines, struct proto_negot
      * rewrote the header to the remaining items of every line. */
     int first = -1;
     for (size_t i = 0; i < n; i++) {
-        if (i == token_at || (token_at == n && items[i].line != 0) || item_is_resume(&items[i]))
+        if (i == token_at || (token_at == n && items[i].line != 0) || item_is_podterm(&items[i]))
             continue;
         int k = proto_kind_from_name(items[i].s, items[i].len);
         if (k == PROTO_KIND_V5) {
@@ -157,7 +171,8 @@ int proto_negotiate(const char *const *lines, size_t nlines, struct proto_negoti
     if (rc != PROTO_OK) { /* a refused offer leaves no token behind */
         explicit_bzero(out->token, sizeof(out->token));
         explicit_bzero(out->resume, sizeof(out->resume));
-        out->has_token = out->has_resume = false;
+        explicit_bzero(out->csrf, sizeof(out->csrf));
+        out->has_token = out->has_resume = out->has_csrf = false;
     }
     return rc;
 }

@@ -249,6 +249,22 @@ static bool front_review(struct server *server, int fd, const char *head, size_t
     return true;
 }
 
+static void front_signin_done(void *user, int code)
+{
+    admission_finish(user, code);
+}
+
+/* Browser sign-in's /oauth2/ requests, in both modes (signin.h). */
+static bool front_signin(struct server *server, int fd, const struct http_request *rq,
+                         struct admission *adm)
+{
+    struct signin *s = admit_signin(server->opts.admit);
+    if (!s || !signin_path(rq->path.p, rq->path.n))
+        return false;
+    signin_serve(s, fd, rq, front_signin_done, adm);
+    return true;
+}
+
 /* Gateway mode: API requests go to the cluster; the gateway gives
  * exec/attach upgrades back through front_adopt once the upstream said yes. */
 static bool front_to_gateway(struct server *server, int fd, const char *head, size_t len,
@@ -317,6 +333,7 @@ void front_on_head(void *ctx, int fd, const char *head, size_t len, const char *
         .websocket = hr->websocket,
         .negotiation_rc = hr->negotiation_rc,
         .subprotocol_token = hr->neg.has_token ? hr->neg.token : NULL,
+        .subprotocol_csrf = hr->neg.has_csrf ? hr->neg.csrf : NULL,
     };
     struct admission *adm = NULL;
     switch (admit_request(server->opts.admit, &in, &adm)) {
@@ -330,6 +347,8 @@ void front_on_head(void *ctx, int fd, const char *head, size_t len, const char *
         break;
     case ADMIT_OK:
         if (front_review(server, fd, head, len, head_len, rq, adm))
+            break;
+        if (front_signin(server, fd, rq, adm))
             break;
         /* A recording is streamed off lws (api_stream.c says why). */
         if (api_recording_stream_take(server, fd, adm))

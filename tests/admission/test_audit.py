@@ -81,9 +81,13 @@ def test_allowed_exec_events(adm):
     assert a["podterm.dev/bytes-stdout"] == str(len(out)), a
     assert float(a["podterm.dev/duration-seconds"]) >= 0, a
     assert a["podterm.dev/end-reason"], a
+    # audit names the authenticator (alice's token is in --token-auth-file)
+    assert rr["annotations"]["podterm.dev/authentication-method"] == "token-file", rr
+    assert a["podterm.dev/authentication-method"] == "token-file", a
     assert set(a) <= {"authorization.k8s.io/decision", "authorization.k8s.io/reason"} | {
         f"podterm.dev/{k}" for k in ("container", "command", "tty", "exit-code", "bytes-stdin",
-                                     "bytes-stdout", "duration-seconds", "end-reason")}, a
+                                     "bytes-stdout", "duration-seconds", "end-reason",
+                                     "authentication-method")}, a
     # and the exit code the client saw
     st = json.loads(t.status())
     assert st["details"]["causes"][0]["message"] == "3", st
@@ -101,6 +105,7 @@ def test_tty_exec_bytes(adm):
             a["podterm.dev/bytes-stdin"]) == ("true", "0", str(len(out)), "0"), a
     assert rc["user"] == {"username": "carol", "uid": "3003",
                           "groups": ["sre", "system:authenticated"]}, rc
+    assert a["podterm.dev/authentication-method"] == "jwt", a  # carol's token is a JWT
     assert a["authorization.k8s.io/reason"] == (
         'RBAC: allowed by ClusterRoleBinding "carol-exec" of ClusterRole "exec-everywhere" '
         'to User "carol"'), a
@@ -125,7 +130,8 @@ def test_denied_exec_events(adm):
         assert st["reason"] == "Forbidden", st
     assert rc["annotations"]["authorization.k8s.io/decision"] == "forbid", rc
     assert "authorization.k8s.io/reason" in rc["annotations"], rc
-    assert not any(k.startswith("podterm.dev/") for k in rc["annotations"]), rc
+    assert not any(k.startswith("podterm.dev/") and k != "podterm.dev/authentication-method"
+                   for k in rc["annotations"]), rc
 
 
 def test_list_events(adm):

@@ -1,6 +1,6 @@
 /* fuzz_oidc_jwks.c - libFuzzer target for what an OpenID provider sends
  * podterm (issue 16): the input is tried as a JWKS (oidc_jwks_parse), a
- * discovery document (oidc_discovery_parse), an HTTP response
+ * discovery document (oidc_discovery_parse, oidc_discovery_endpoints), an HTTP response
  * (oidc_http_response, with and without the end of stream) and a URL
  * (oidc_url_parse).
  * Invariants: a JWKS that parses holds 1..OIDC_KEYS_MAX keys, each with an
@@ -47,6 +47,15 @@ static void check_discovery(const char *in, size_t len)
     struct oidc_url u;
     if (oidc_discovery_parse(in, len, FUZZ_ISSUER, uri, sizeof(uri), err, sizeof(err)) == 0 &&
         oidc_url_parse(uri, &u) != 0)
+        __builtin_trap();
+    /* browser sign-in's endpoints: https URLs that parse again, or none */
+    static struct oidc_endpoints ep;
+    int rc = oidc_discovery_endpoints(in, len, &ep, err, sizeof(err));
+    if (rc == 0 &&
+        (oidc_url_parse(ep.authorization, &u) != 0 || oidc_url_parse(ep.token, &u) != 0 ||
+         (ep.end_session[0] && oidc_url_parse(ep.end_session, &u) != 0)))
+        __builtin_trap();
+    if (rc != 0 && (ep.authorization[0] || ep.token[0] || ep.end_session[0]))
         __builtin_trap();
 }
 

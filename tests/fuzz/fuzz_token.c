@@ -1,7 +1,8 @@
 /* fuzz_token.c - libFuzzer target for every bearer token parser: the
  * Authorization header (auth_bearer_parse), the token subprotocol item
- * (proto_negotiate), the resume item beside it, unpadded base64url (util_base64url_decode) and JWTs
- * (auth_jwt_check against an HMAC key). The whole input is tried as each.
+ * (proto_negotiate), the resume and CSRF items beside it, unpadded base64url
+ * (util_base64url_decode) and JWTs (auth_jwt_check against an HMAC key). The whole input is tried
+ * as each.
  *
  * Differential: base64url against a reference decoder written below (strict
  * and lax), and the subprotocol token against that reference plus the rules
@@ -174,6 +175,32 @@ static void fuzz_resume(const char *s, size_t n)
         __builtin_trap(); /* a refused offer keeps nothing */
 }
 
+/* The CSRF item (proto.h): the same rules as the resume item, both at once
+ * in one offer; never selected, the bearer item beside it unaffected. */
+static void fuzz_csrf(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!token_item_char(s[i]))
+            return;
+    static char line[FUZZ_IN_MAX + 128];
+    snprintf(line, sizeof(line), "%s%.*s, %sYWJj, %sr1, v5.channel.k8s.io", PROTO_CSRF_PREFIX,
+             (int)n, s, PROTO_TOKEN_PREFIX, PROTO_RESUME_PREFIX);
+    const char *lines[1] = {line};
+    static struct proto_negotiation neg;
+    int rc = proto_negotiate(lines, 1, &neg);
+    bool want = n > 0 && n <= PROTO_CSRF_MAX && strlen(line) <= PROTO_OFFER_MAX;
+    for (size_t i = 0; i < n; i++)
+        want = want && (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_');
+    bool got = rc == PROTO_OK && neg.has_csrf;
+    if (got != want)
+        __builtin_trap();
+    if (got && (neg.kind != PROTO_KIND_V5 || strcmp(neg.csrf, s) != 0 || !neg.has_token ||
+                strcmp(neg.token, "abc") != 0 || !neg.has_resume || strcmp(neg.resume, "r1") != 0))
+        __builtin_trap();
+    if (!got && (neg.has_csrf || neg.csrf[0] || neg.has_token || neg.has_resume))
+        __builtin_trap(); /* a refused offer keeps nothing */
+}
+
 static void check_name(const char *s, bool allow_empty)
 {
     size_t n = strnlen(s, AUTH_NAME_MAX);
@@ -227,6 +254,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_bearer(z, n);
     fuzz_subprotocol(z, n);
     fuzz_resume(z, n);
+    fuzz_csrf(z, n);
     fuzz_jwt(z);
     if (size % 64 == 0) /* minting is slow: a sample is enough for a round trip */
         fuzz_mint(z, n);

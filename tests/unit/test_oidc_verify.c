@@ -355,6 +355,32 @@ static void test_malformed(void **state)
     assert_int_equal(oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_MALFORMED);
 }
 
+/* Browser sign-in's nonce check (oidc_claim_is): the exact string, in a
+ * token that verified; absent, another type, a prefix or a longer value
+ * are not it. */
+static void test_nonce_claim(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *extra;
+        bool is;
+    } cases[] = {
+        {",\"nonce\":\"n0nce\"", true},    {"", false},
+        {",\"nonce\":\"n0nc\"", false},    {",\"nonce\":\"n0nce2\"", false},
+        {",\"nonce\":[\"n0nce\"]", false}, {",\"nonce\":\"n0nce\\u0000x\"", false},
+        {",\"nonce\":null", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char header[] = "{\"alg\":\"RS256\",\"kid\":\"r1\",\"typ\":\"JWT\"}";
+        char payload[2048], token[FX_TOKEN_MAX];
+        claims(payload, sizeof(payload), cases[i].extra);
+        fx_sign(rsa, "RS256", header, payload, token);
+        assert_int_equal(oidc_claim_is(token, "nonce", "n0nce"), cases[i].is);
+    }
+    assert_false(oidc_claim_is("not.a.token", "nonce", "n0nce"));
+    assert_false(oidc_claim_is(NULL, "nonce", "n0nce"));
+}
+
 static void test_config(void **state)
 {
     struct oidc_config c;
@@ -401,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_claims_refused),     cmocka_unit_test(test_names),
         cmocka_unit_test(test_email_claim),        cmocka_unit_test(test_required_claims),
         cmocka_unit_test(test_malformed),          cmocka_unit_test(test_config),
+        cmocka_unit_test(test_nonce_claim),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

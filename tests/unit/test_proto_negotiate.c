@@ -200,6 +200,34 @@ static void test_negotiate_limits(void **state)
     assert_int_equal(proto_negotiate(lines, 1, &n), PROTO_OK);
 }
 
+/* The CSRF item: kept as sent beside the bearer and resume items, never
+ * selected, one only, base64url of 1..PROTO_CSRF_MAX characters. */
+static void test_negotiate_csrf(void **state)
+{
+    (void)state;
+    struct proto_negotiation n;
+    const char *ok[] = {PROTO_CSRF_PREFIX "a-b_C9, v5.channel.k8s.io"};
+    assert_int_equal(proto_negotiate(ok, 1, &n), PROTO_OK);
+    assert_true(n.has_csrf);
+    assert_string_equal(n.csrf, "a-b_C9");
+    assert_int_equal(n.kind, PROTO_KIND_V5);
+    const char *alone[] = {PROTO_CSRF_PREFIX "abc"};
+    assert_int_equal(proto_negotiate(alone, 1, &n), PROTO_ERR_NO_MATCH);
+    const char *twice[] = {PROTO_CSRF_PREFIX "a, " PROTO_CSRF_PREFIX "b, v5.channel.k8s.io"};
+    assert_int_equal(proto_negotiate(twice, 1, &n), PROTO_ERR_TOKEN_TWICE);
+    assert_false(n.has_csrf);
+    const char *bad[] = {PROTO_CSRF_PREFIX "a.b, v5.channel.k8s.io"};
+    assert_int_equal(proto_negotiate(bad, 1, &n), PROTO_ERR_TOKEN_ENCODING);
+    assert_int_equal(n.csrf[0], '\0');
+    const char *empty[] = {PROTO_CSRF_PREFIX ", v5.channel.k8s.io"};
+    assert_int_equal(proto_negotiate(empty, 1, &n), PROTO_ERR_TOKEN_ENCODING);
+    char line[PROTO_CSRF_MAX + 64];
+    snprintf(line, sizeof(line), "%s%0*d, v4.channel.k8s.io", PROTO_CSRF_PREFIX, PROTO_CSRF_MAX + 1,
+             0);
+    const char *long_[] = {line};
+    assert_int_equal(proto_negotiate(long_, 1, &n), PROTO_ERR_TOKEN_ENCODING);
+}
+
 static void test_kind_names(void **state)
 {
     for (int k = PROTO_KIND_CHANNEL; k < PROTO_KIND_COUNT; k++) {
@@ -248,7 +276,7 @@ int main(void)
         cmocka_unit_test(test_negotiate_table),     cmocka_unit_test(test_negotiate_absent),
         cmocka_unit_test(test_negotiate_token_max), cmocka_unit_test(test_negotiate_limits),
         cmocka_unit_test(test_kind_names),          cmocka_unit_test(test_kind_properties),
-        cmocka_unit_test(test_query_bool),
+        cmocka_unit_test(test_query_bool),          cmocka_unit_test(test_negotiate_csrf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

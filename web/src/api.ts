@@ -5,6 +5,7 @@
 
 import { parseRulesReview, type RulesReview } from './access';
 import { execPath, SESSIONS_PATH, type ExecTarget } from './protocol';
+import { csrfToken } from './signin';
 
 const TOKEN_KEY = 'podterm.token';
 
@@ -62,6 +63,8 @@ async function send(method: 'GET' | 'POST', path: string, body: unknown, signal?
   const headers: Record<string, string> = { Accept: 'application/json' };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
+  const csrf = csrfToken(); // browser sign-in: a cookie-authenticated POST needs it
+  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {

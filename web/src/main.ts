@@ -15,6 +15,8 @@ import { loadSettings, saveSettings, type Settings } from './settings';
 import { SettingsDialog } from './settingsview';
 import type { ShellRoute, ShellState } from './shell';
 import { savedHas, Workspace } from './tabs';
+import { setCsrfToken } from './protocol';
+import { csrfToken, loadSignin, signIn, signinEnabled, signOut } from './signin';
 import { plainText } from './text';
 import type { TermView, ThemeName } from './terminal';
 import { mountTransfer, type TransferUi } from './transfer';
@@ -103,7 +105,29 @@ class App {
       }
     });
     window.addEventListener('hashchange', () => this.route());
-    this.route();
+    // Browser sign-in first: with it on, nobody signed in goes to the
+    // identity provider, and every WebSocket needs the CSRF token.
+    void loadSignin().then((me) => {
+      if (!me && signinEnabled()) return signIn();
+      if (me) this.showUser(me.user, me.groups);
+      this.route();
+    });
+  }
+
+  /** Signed in through the browser: the user's name and groups, and a way out. */
+  private showUser(user: string, groups: string[]): void {
+    setCsrfToken(csrfToken());
+    const who = byId('user');
+    who.textContent = user;
+    who.title = groups.length ? `${user} (groups: ${groups.join(', ')})` : user;
+    who.dataset.groups = groups.join(',');
+    who.hidden = false;
+    const out = byId<HTMLButtonElement>('btn-signout');
+    out.hidden = false;
+    out.addEventListener('click', () => {
+      out.disabled = true;
+      void signOut().catch(() => (out.disabled = false));
+    });
   }
 
   private chord(ev: KeyboardEvent): void {
@@ -375,6 +399,11 @@ class App {
 
   /** The token prompt (one at a time). Resolves true when a token was entered. */
   askToken(message: string): Promise<boolean> {
+    if (signinEnabled()) {
+      // The sign-in session ended (signed out elsewhere, idle, too old): sign in again.
+      signIn();
+      return Promise.resolve(false);
+    }
     if (this.tokenPending) return this.tokenPending;
     const dialog = byId<HTMLDialogElement>('token-dialog');
     const input = byId<HTMLInputElement>('token-input');

@@ -25,6 +25,14 @@ export const CH_INFO = 7;
 
 /** The subprotocol item carrying a resume token (an item of its own, never in a URL). */
 export const RESUME_PROTOCOL_PREFIX = 'resume.podterm.dev.';
+/** The subprotocol item carrying the sign-in session's CSRF token (browser sign-in). */
+export const CSRF_PROTOCOL_PREFIX = 'csrf.podterm.dev.';
+let csrfItem: string | null = null;
+/** With browser sign-in, every WebSocket offers the CSRF item too. */
+export function setCsrfToken(token: string | null): void {
+  csrfItem = token && /^[A-Za-z0-9_-]{1,64}$/.test(token) ? CSRF_PROTOCOL_PREFIX + token : null;
+}
+
 /** podterm's sessions API (its own group, both modes). */
 export const SESSIONS_PATH = '/apis/podterm.dev/v1alpha1/sessions';
 
@@ -74,6 +82,7 @@ export function base64url(text: string): string {
 export function offeredProtocols(token: string | null): string[] {
   const list = [...CHANNEL_PROTOCOLS];
   if (token) list.unshift(TOKEN_PROTOCOL_PREFIX + base64url(token));
+  if (csrfItem) list.push(csrfItem);
   return list;
 }
 
@@ -86,6 +95,7 @@ export function resumeProtocols(token: string | null, resume: string): string[] 
   if (!isResumeToken(resume)) throw new Error('not a resume token');
   const list = [RESUME_PROTOCOL_PREFIX + resume, FLOW_PROTOCOL];
   if (token) list.unshift(TOKEN_PROTOCOL_PREFIX + base64url(token));
+  if (csrfItem) list.push(csrfItem);
   return list;
 }
 
