@@ -180,30 +180,6 @@ def test_stdin_after_v5_close_signal_is_dropped(server):
     assert t.close_code == 1000, t
 
 
-# ---------------------------------------------------------------- connections without a request
-
-@pytest.mark.xfail(strict=True, reason="reported: listener.c keeps no list of connections still "
-                   "sending their head, so listener_close cannot end them and SIGTERM waits for "
-                   "their 10 s head timeout")
-def test_sigterm_with_idle_connections_exits_promptly(podterm):
-    import signal
-    import socket
-    import subprocess
-    srv = podterm()
-    idle = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(3)]
-    try:
-        time.sleep(0.3)  # accepted
-        srv.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = srv.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            rc = None
-        assert rc == 0, "podterm did not exit within 5 s of SIGTERM"
-    finally:
-        for s in idle:
-            s.close()
-
-
 # ---------------------------------------------------------------- parsers' refusals
 
 @pytest.mark.parametrize("query,message", [
