@@ -74,12 +74,17 @@ static void head_scan(const char *in, size_t head_len, struct head_rewrite *res,
             /* Go's check: the Connection header contains "upgrade", any case. */
             for (size_t k = 0; k + 7 <= vlen && !res->connection_upgrade; k++)
                 res->connection_upgrade = strncasecmp(v + k, "upgrade", 7) == 0;
-        } else if (line_is(start, end, PROTOCOL_HEADER, &v, &vlen) &&
-                   *nlines < HEAD_REWRITE_LINES_MAX && used + vlen + 1 <= PROTO_OFFER_MAX) {
-            lines[(*nlines)++] = arena + used;
-            memcpy(arena + used, v, vlen);
-            used += vlen;
-            arena[used++] = '\0';
+        } else if (line_is(start, end, PROTOCOL_HEADER, &v, &vlen)) {
+            if (*nlines < HEAD_REWRITE_LINES_MAX && used + vlen + 1 <= PROTO_OFFER_MAX) {
+                lines[(*nlines)++] = arena + used;
+                memcpy(arena + used, v, vlen);
+                used += vlen;
+                arena[used++] = '\0';
+            } else {
+                /* Past the offer's bound: the whole header is refused (400),
+                 * never served with what was left of it. */
+                res->offer_too_long = true;
+            }
         }
         p = nl;
     }
@@ -194,7 +199,9 @@ size_t head_rewrite(const char *in, size_t len, size_t head_len, char *out, size
         bool any = false;
         for (size_t i = 0; i < nlines; i++)
             any = any || lines[i][0];
-        res->negotiation_rc = proto_negotiate(lines, any ? nlines : 0, &res->neg);
+        res->negotiation_rc = res->offer_too_long
+                                  ? PROTO_ERR_TOO_LONG
+                                  : proto_negotiate(lines, any ? nlines : 0, &res->neg);
     }
     struct head_out o = {.p = out, .cap = out_cap};
     const char *p = memchr(in, '\n', head_len);

@@ -38,6 +38,7 @@
 struct head_rewrite {
     bool websocket;          /* Upgrade: websocket and Connection: upgrade */
     bool spdy;               /* any other Upgrade header was renamed to the marker */
+    bool offer_too_long;     /* Sec-WebSocket-Protocol lines past PROTO_OFFER_MAX (or too many) */
     bool spdy31;             /* an Upgrade header names SPDY/3.1 (a SPDY exec with
                               * connection_upgrade) */
     bool connection_upgrade; /* Connection header names "upgrade" */
