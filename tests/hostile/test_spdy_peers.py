@@ -135,6 +135,27 @@ def test_spdy_stdin_before_the_last_stream(target):
         c.close()
 
 
+def test_spdy_frames_right_behind_the_head(target):
+    """A client that does not wait for the 101 (its SYN_STREAMs, stdin and
+    its FIN in the head's own packet) is served as one that did."""
+    c = target.conn()
+    try:
+        d = Deflater()
+        path = exec_path(["cat"], stdin=True, stdout=True, stderr=True)
+        frames = b"".join(syn_stream(d, 2 * i + 1, t)
+                          for i, t in enumerate(["error", "stdin", "stdout", "stderr"]))
+        c.sendall(upgrade_request(target.port, path) + frames +
+                  data_frame(3, b"eager\n", fin=True))
+        resp = read_response_head(c, time.monotonic() + ANSWER_S)
+        assert resp.status == 101, resp
+        r = Reader(c.sock)
+        r.buf, c.buf = c.buf, b""
+        assert r.pump(ANSWER_S, until=lambda x: {1, 5, 7} <= x.fin), (r.fin, r.rst, r.data)
+        assert r.data.get(5) == b"eager\n", r.data
+    finally:
+        c.close()
+
+
 def test_spdy_unknown_frame_types_are_ignored(target):
     c, r, d = spdy_open(target, ["cat"])
     try:

@@ -96,6 +96,10 @@ def test_drain_under_live_sessions(podterm, tmp_path):
     kubectls = [subprocess.Popen([kbin("1.33"), "exec", "local", "--", "sleep", "60"],
                                  env=fresh_env(str(tmp_path), srv.port), stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    # and one over SPDY (kubectl 1.28): the same Status, on its error stream
+    spdy = subprocess.Popen([kbin("1.28"), "exec", "local", "--", "sleep", "60"],
+                            env=fresh_env(str(tmp_path), srv.port), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     wscat = None
     if os.path.exists(WSCAT):
         url = (f"ws://127.0.0.1:{srv.port}/api/v1/namespaces/default/pods/local/exec?"
@@ -103,7 +107,7 @@ def test_drain_under_live_sessions(podterm, tmp_path):
         wscat = subprocess.Popen([WSCAT, "-c", url, "-s", "base64.channel.k8s.io"],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
-    want = len(sessions) + len(kubectls) + (1 if wscat else 0)
+    want = len(sessions) + len(kubectls) + 1 + (1 if wscat else 0)
     # every session's process runs (sleep 60 x7, sh, the attached main process)
     assert wait_until(lambda: len(srv.children()) >= want - 1, 20), srv.children()
     time.sleep(0.5)
@@ -148,6 +152,9 @@ def test_drain_under_live_sessions(podterm, tmp_path):
         # 1000 ends it with an error that drops what it held: kubectl reports
         # the going-away close instead of the Status (kubectl 1.33)
         assert p.returncode == 1 and "close 1001 (going away)" in err, (p.returncode, err)
+    out, err = spdy.communicate(timeout=20)
+    assert (spdy.returncode, err) == (1, "error: Internal error occurred: podterm is shutting "
+                                         "down\n"), (spdy.returncode, err)
     if wscat:
         out, err = wscat.communicate(timeout=20)
         status = [line for line in out.split(b"\n") if line.startswith(b"3")]
@@ -164,11 +171,15 @@ def test_drain_under_live_sessions(podterm, tmp_path):
     assert "sessions ended, shutting down" in srv.output()
 
 
-def test_second_signal_ends_at_once(podterm):
+def test_second_signal_ends_at_once(podterm, tmp_path):
     for second in (signal.SIGTERM, signal.SIGINT):
         srv = podterm(["--shutdown-grace", "60s"])
         ws = open_ws(srv, exec_path(["sleep", "60"]))
-        assert wait_until(lambda: srv.children(), 10)
+        # a SPDY session too (kubectl 1.28): its connection is not lws's to close
+        spdy = subprocess.Popen([kbin("1.28"), "exec", "local", "--", "sleep", "60"],
+                                env=fresh_env(str(tmp_path), srv.port), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert wait_until(lambda: len(srv.children()) >= 2, 20)
         kids = srv.children()
         t0 = time.monotonic()
         os.kill(srv.pid, signal.SIGTERM)
@@ -178,6 +189,9 @@ def test_second_signal_ends_at_once(podterm):
         srv.proc.wait(10)
         assert srv.proc.returncode == 0 and time.monotonic() - t0 < 5
         assert ws.wait_closed(5)
+        # cut, not told: client-go takes streams that end without a Status
+        # for success (rc 0); what matters is that it ended with the process
+        spdy.communicate(timeout=20)
         assert wait_until(lambda: not [p for p in kids if alive(p)], 5)
 
 

@@ -352,6 +352,18 @@ def test_directory_gone_required_refuses(podterm, tmp_path):
     assert r.status == 500 and b"[-]recording failed: reason withheld\n" in r.body, r.body
 
 
+def test_directory_gone_required_refuses_spdy_too(podterm, tmp_path):
+    """kubectl 1.28 (SPDY) gets the same refusal before its 101."""
+    from kube_tools import fresh_env, kbin
+    srv, rec = start(podterm, tmp_path, "--recording-required", "--recording-all")
+    os.rmdir(rec)
+    env = fresh_env(str(tmp_path), srv.port)
+    r = subprocess.run([kbin("1.28"), "exec", "local", "--", "true"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, r
+    assert r.stderr.endswith(f"Error from server (ServiceUnavailable): {REFUSED}\n"), r.stderr
+
+
 def test_non_tty_recorded_only_with_recording_all(podterm, tmp_path):
     srv, rec = start(podterm, tmp_path)
     _, t = ws_exec(srv.port, exec_path(["sh", "-c", "echo out; echo err >&2"], stderr=True))
