@@ -153,6 +153,10 @@ long http1_response_secure(const char *in, size_t head_len, char *out, size_t ou
 const char *http1_reason_phrase(int code)
 {
     switch (code) {
+    case 200:
+        return "OK";
+    case 302:
+        return "Found";
     case 400:
         return "Bad Request";
     case 401:

@@ -14,30 +14,6 @@
 
 #include "http/http1.h"
 
-static const char *signin_phrase(int code)
-{
-    switch (code) {
-    case 200:
-        return "OK";
-    case 302:
-        return "Found";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 502:
-        return "Bad Gateway";
-    default:
-        return "Service Unavailable";
-    }
-}
-
 static const char *signin_reason(int code)
 {
     switch (code) {
@@ -65,7 +41,7 @@ void signin_reply(int fd, int code, const char *extra, const char *type, const c
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nCache-Control: no-store\r\n" HTTP1_SECURITY_HEADERS
                      "%sContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                     code, signin_phrase(code), extra, type, body_len);
+                     code, http1_reason_phrase(code), extra, type, body_len);
     if (n > 0 && (size_t)n < sizeof(head) && write(fd, head, (size_t)n) == n && body_len &&
         write(fd, body, body_len) < 0)
         n = 0;                           /* best effort: the browser may be gone */
@@ -76,7 +52,7 @@ void signin_reply(int fd, int code, const char *extra, const char *type, const c
 void signin_reply_status(int fd, int code, const char *message)
 {
     char response[HTTP1_STATUS_RESPONSE_MAX];
-    long n = http1_status_response(code, signin_phrase(code), signin_reason(code), message,
+    long n = http1_status_response(code, http1_reason_phrase(code), signin_reason(code), message,
                                    response, sizeof(response));
     if (n > 0 && write(fd, response, (size_t)n) < 0)
         n = 0;

@@ -21,7 +21,9 @@ import {
   preparePrompt,
   run,
   screenshot,
+  startGatewayPair,
   startPodterm,
+  stopAll,
   tempDir,
   waitForState,
   waitForText,
@@ -443,13 +445,11 @@ async function pageAs(browser, user, viewport) {
   return page;
 }
 
-const UPSTREAM_TOKEN = 'e2e-upstream-gateway-token';
-
 /**
  * local: one podterm with the pods, the users and the RBAC file. gateway: the
  * same users and RBAC file on a gateway podterm, in front of an upstream
- * podterm (the "cluster", plain HTTP on 127.0.0.1) that has the pods and
- * knows only the gateway's own token.
+ * podterm (the "cluster") that has the pods and knows only the gateway's own
+ * token (harness.mjs startGatewayPair).
  */
 async function startRbac(mode, dir) {
   const tokens = join(dir, 'tokens.csv');
@@ -458,22 +458,7 @@ async function startRbac(mode, dir) {
   writeFileSync(rbac, RBAC);
   const auth = ['--token-auth-file', tokens, '--authorization-rbac-file', rbac];
   if (mode === 'local') return [await startPodterm({ config: TWO_PODS, extraArgs: auth })];
-  const upTokens = join(dir, 'upstream.csv');
-  writeFileSync(upTokens, `${UPSTREAM_TOKEN},podterm-gateway,9000,"gateways"\n`);
-  const upstream = await startPodterm({ config: TWO_PODS, extraArgs: ['--token-auth-file', upTokens] });
-  const kubeconfig = join(dir, 'gateway.kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', 'current-context: c',
-    'contexts:', '- name: c', '  context: {cluster: k, user: u, namespace: default}',
-    'clusters:', '- name: k', '  cluster:', `    server: http://127.0.0.1:${upstream.port}`,
-    'users:', '- name: u', '  user:', `    token: ${UPSTREAM_TOKEN}`, '',
-  ].join('\n'));
-  try {
-    return [await startPodterm({ extraArgs: ['--kubeconfig', kubeconfig, ...auth] }), upstream];
-  } catch (e) {
-    await upstream.stop();
-    throw e;
-  }
+  return startGatewayPair(dir, { upstreamOpts: { config: TWO_PODS }, gatewayOpts: { extraArgs: auth } });
 }
 
 for (const mode of ['local', 'gateway']) describe(`picker and shell under RBAC, ${mode} mode (token file, RBAC file)`, { skip: HAS_RBAC ? false : 'podterm has no --authorization-rbac-file' }, () => {
@@ -491,10 +476,7 @@ for (const mode of ['local', 'gateway']) describe(`picker and shell under RBAC, 
 
   after(async () => {
     await browser?.close();
-    for (const s of servers) {
-      const res = await s.stop();
-      assert.equal(res.code, 0, `podterm exited with ${JSON.stringify(res)}:\n${s.stderr()}`);
-    }
+    await stopAll(servers);
     tmp?.cleanup();
   });
 

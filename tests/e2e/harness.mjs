@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,4 +176,104 @@ export async function heapUsed(page) {
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
   await cdp.detach();
   return usedSize;
+}
+
+/**
+ * Gateway mode for a suite: an upstream podterm (the "cluster": plain HTTP on
+ * 127.0.0.1, knowing only the gateway's token, in group `upstreamGroup`) with
+ * upstreamOpts, and a gateway podterm in front of it with a kubeconfig that
+ * holds that token and gatewayArgs. Returns [gateway, upstream]; both are
+ * the caller's to stop (stopAll).
+ */
+export const GATEWAY_UPSTREAM_TOKEN = 'e2e-upstream-gateway-token';
+
+export async function startGatewayPair(dir, { upstreamOpts = {}, gatewayOpts = {}, upstreamGroup = 'gateways' } = {}) {
+  const upTokens = join(dir, 'upstream.csv');
+  writeFileSync(upTokens, `${GATEWAY_UPSTREAM_TOKEN},podterm-gateway,9000,"${upstreamGroup}"\n`);
+  const upstream = await startPodterm({
+    ...upstreamOpts,
+    extraArgs: ['--token-auth-file', upTokens, ...(upstreamOpts.extraArgs ?? [])],
+  });
+  const kubeconfig = join(dir, 'gateway.kubeconfig');
+  writeFileSync(kubeconfig, [
+    'apiVersion: v1', 'kind: Config', 'current-context: c',
+    'contexts:', '- name: c', '  context: {cluster: k, user: u, namespace: default}',
+    'clusters:', '- name: k', '  cluster:', `    server: ${upstream.url.replace(/\/$/, '')}`,
+    'users:', '- name: u', '  user:', `    token: ${GATEWAY_UPSTREAM_TOKEN}`, '',
+  ].join('\n'));
+  try {
+    const gateway = await startPodterm({
+      ...gatewayOpts,
+      extraArgs: ['--kubeconfig', kubeconfig, ...(gatewayOpts.extraArgs ?? [])],
+    });
+    return [gateway, upstream];
+  } catch (e) {
+    await upstream.stop();
+    throw e;
+  }
+}
+
+/** Stop every server; each must have exited 0 (a sanitizer report at exit fails). */
+export async function stopAll(servers) {
+  for (const s of servers) {
+    if (!s) continue;
+    const res = await s.stop();
+    if (res.code !== 0) throw new Error(`podterm exited with ${JSON.stringify(res)}:\n${s.stderr()}`);
+  }
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 to targetPort, for network drops. cut(): every
+ * open connection is reset both ways and new ones are reset at once until
+ * restore().
+ */
+export async function startCutProxy(targetPort) {
+  const pairs = new Set();
+  let up = true;
+  let refused = 0;
+  const server = createServer((client) => {
+    if (!up) {
+      refused++;
+      client.on('error', () => {});
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair = { client, upstream };
+    pairs.add(pair);
+    const drop = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop);
+    upstream.on('error', drop);
+    client.on('close', drop);
+    upstream.on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    get refused() {
+      return refused;
+    },
+    cut() {
+      up = false;
+      for (const { client, upstream } of pairs) {
+        client.resetAndDestroy();
+        upstream.resetAndDestroy();
+      }
+      pairs.clear();
+    },
+    restore() {
+      up = true;
+    },
+    close() {
+      this.cut();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

@@ -11,7 +11,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   launchBrowser,
@@ -24,62 +23,9 @@ import {
   startPodterm,
   waitForState,
   waitForText,
+  startCutProxy,
 } from './harness.mjs';
 
-/**
- * A TCP proxy on 127.0.0.1 to targetPort. cut(): every open connection is
- * reset both ways and new ones are reset at once until restore().
- */
-async function startProxy(targetPort) {
-  const pairs = new Set();
-  let up = true;
-  let refused = 0;
-  const server = createServer((client) => {
-    if (!up) {
-      refused++;
-      client.on('error', () => {});
-      client.resetAndDestroy();
-      return;
-    }
-    const upstream = connect(targetPort, '127.0.0.1');
-    const pair = { client, upstream };
-    pairs.add(pair);
-    const drop = () => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    client.on('close', drop);
-    upstream.on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    get refused() {
-      return refused;
-    },
-    cut() {
-      up = false;
-      for (const { client, upstream } of pairs) {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
-      }
-      pairs.clear();
-    },
-    restore() {
-      up = true;
-    },
-    close() {
-      this.cut();
-      return new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 /** Poll a condition in this process (not the page) until it holds. */
 async function waitUntil(what, fn, timeout = 10000) {
@@ -143,7 +89,7 @@ describe('resume after a network drop', () => {
   async function serverWithProxy(grace) {
     const server = await startPodterm({ extraArgs: ['--session-grace', String(grace)] });
     servers.push(server);
-    const proxy = await startProxy(server.port);
+    const proxy = await startCutProxy(server.port);
     proxies.push(proxy);
     return { server, proxy };
   }

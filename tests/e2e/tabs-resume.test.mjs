@@ -3,9 +3,8 @@
 // the proxy resets every connection; both tabs show they are reconnecting,
 // and once it is back each resumes its own shell (the same pid), not a new one.
 import assert from 'node:assert/strict';
-import { createServer, connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, newPage, PROMPT, startPodterm } from './harness.mjs';
+import { launchBrowser, newPage, PROMPT, startCutProxy, startPodterm } from './harness.mjs';
 
 const PODS = `
 namespaces: [default]
@@ -18,60 +17,6 @@ pods:
       - {name: shell, tty: true, stdin: true}
 `;
 
-/**
- * A TCP proxy on 127.0.0.1 to targetPort. cut(): every open connection is
- * reset both ways and new ones are reset at once until restore().
- */
-async function startProxy(targetPort) {
-  const pairs = new Set();
-  let up = true;
-  let refused = 0;
-  const server = createServer((client) => {
-    if (!up) {
-      refused++;
-      client.on('error', () => {});
-      client.resetAndDestroy();
-      return;
-    }
-    const upstream = connect(targetPort, '127.0.0.1');
-    const pair = { client, upstream };
-    pairs.add(pair);
-    const drop = () => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    client.on('close', drop);
-    upstream.on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    get refused() {
-      return refused;
-    },
-    cut() {
-      up = false;
-      for (const { client, upstream } of pairs) {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
-      }
-      pairs.clear();
-    },
-    restore() {
-      up = true;
-    },
-    close() {
-      this.cut();
-      return new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 async function waitTab(page, i, state, timeout = 15000) {
   await page.waitForFunction(([i, s]) => window.podterm.tabs()[i]?.state === s, [i, state], { timeout, polling: 50 });
@@ -97,7 +42,7 @@ describe('resume, per tab', () => {
 
   before(async () => {
     server = await startPodterm({ config: PODS, extraArgs: ['--session-grace', '60'] });
-    proxy = await startProxy(server.port);
+    proxy = await startCutProxy(server.port);
     browser = await launchBrowser();
   });
 

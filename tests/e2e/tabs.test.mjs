@@ -4,10 +4,8 @@
 // reload with their names; closing a tab whose shell runs asks first; two
 // tabs side by side, both live; a drag moves a tab.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, newPage, PROMPT, screenshot, startPodterm, tempDir } from './harness.mjs';
+import { launchBrowser, newPage, PROMPT, screenshot, startGatewayPair, startPodterm, stopAll, tempDir } from './harness.mjs';
 
 const PODS = `
 namespaces: [default]
@@ -23,27 +21,11 @@ pods:
       - {name: shell, tty: true, stdin: true}
 `;
 
-const UPSTREAM_TOKEN = 'e2e-tabs-upstream-token';
 
 /** local: one podterm with the pods. gateway: a podterm with a kubeconfig in front of one that has them. */
 async function startServers(mode, dir) {
   if (mode === 'local') return [await startPodterm({ config: PODS })];
-  const upTokens = join(dir, 'upstream.csv');
-  writeFileSync(upTokens, `${UPSTREAM_TOKEN},podterm-gateway,9000,"gateways"\n`);
-  const upstream = await startPodterm({ config: PODS, extraArgs: ['--token-auth-file', upTokens] });
-  const kubeconfig = join(dir, 'gateway.kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', 'current-context: c',
-    'contexts:', '- name: c', '  context: {cluster: k, user: u, namespace: default}',
-    'clusters:', '- name: k', '  cluster:', `    server: http://127.0.0.1:${upstream.port}`,
-    'users:', '- name: u', '  user:', `    token: ${UPSTREAM_TOKEN}`, '',
-  ].join('\n'));
-  try {
-    return [await startPodterm({ extraArgs: ['--kubeconfig', kubeconfig] }), upstream];
-  } catch (e) {
-    await upstream.stop();
-    throw e;
-  }
+  return startGatewayPair(dir, { upstreamOpts: { config: PODS } });
 }
 
 const tabs = (page) => page.evaluate(() => window.podterm.tabs());
@@ -86,10 +68,7 @@ for (const mode of ['local', 'gateway']) describe(`tabs, ${mode} mode`, () => {
 
   after(async () => {
     await browser?.close();
-    for (const s of servers) {
-      const res = await s.stop();
-      assert.equal(res.code, 0, `podterm exited with ${JSON.stringify(res)}:\n${s.stderr()}`);
-    }
+    await stopAll(servers);
     tmp?.cleanup();
   });
 

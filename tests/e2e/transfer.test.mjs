@@ -18,7 +18,9 @@ import {
   preparePrompt,
   run,
   screenshot,
+  startGatewayPair,
   startPodterm,
+  stopAll,
   tempDir,
   waitForState,
   waitForText,
@@ -458,8 +460,6 @@ pods:
   });
 });
 
-const UPSTREAM_TOKEN = 'e2e-transfer-upstream-token';
-
 describe('file transfer through a gateway podterm', () => {
   let upstream;
   let gateway;
@@ -469,29 +469,18 @@ describe('file transfer through a gateway podterm', () => {
   before(async () => {
     tmp = tempDir('podterm-e2e-transfer-gw-');
     mkdirSync(join(tmp.dir, 'work'));
-    const upTokens = join(tmp.dir, 'upstream.csv');
-    writeFileSync(upTokens, `${UPSTREAM_TOKEN},podterm-gateway,9000,"system:masters"\n`);
-    upstream = await startPodterm({
-      config: `pods:\n  - name: local\n    containers:\n      - {name: shell, tty: true, stdin: true, workingDir: "${join(tmp.dir, 'work')}"}\n`,
-      extraArgs: ['--token-auth-file', upTokens],
+    [gateway, upstream] = await startGatewayPair(tmp.dir, {
+      upstreamGroup: 'system:masters',
+      upstreamOpts: {
+        config: `pods:\n  - name: local\n    containers:\n      - {name: shell, tty: true, stdin: true, workingDir: "${join(tmp.dir, 'work')}"}\n`,
+      },
     });
-    const kubeconfig = join(tmp.dir, 'gateway.kubeconfig');
-    writeFileSync(kubeconfig, [
-      'apiVersion: v1', 'kind: Config', 'current-context: c',
-      'contexts:', '- name: c', '  context: {cluster: k, user: u, namespace: default}',
-      'clusters:', '- name: k', '  cluster:', `    server: http://127.0.0.1:${upstream.port}`,
-      'users:', '- name: u', '  user:', `    token: ${UPSTREAM_TOKEN}`, '',
-    ].join('\n'));
-    gateway = await startPodterm({ extraArgs: ['--kubeconfig', kubeconfig] });
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
-    for (const s of [gateway, upstream]) {
-      const res = await s?.stop();
-      if (res) assert.equal(res.code, 0, `podterm exited with ${JSON.stringify(res)}:\n${s.stderr()}`);
-    }
+    await stopAll([gateway, upstream]);
     tmp?.cleanup();
   });
 
