@@ -9,23 +9,17 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, preparePrompt, run, screenshot, startPodterm, tempDir, waitForText } from './harness.mjs';
+import {
+  DEVS_EXEC_RBAC,
+  launchBrowser,
+  preparePrompt,
+  run,
+  screenshot,
+  startPodterm,
+  tempDir,
+  waitForText,
+} from './harness.mjs';
 
-const RBAC = `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: exec}
-rules:
-- {apiGroups: [""], resources: ["pods", "namespaces"], verbs: ["get", "list"]}
-- {apiGroups: [""], resources: ["pods/exec"], verbs: ["create"]}
-- {apiGroups: ["podterm.dev"], resources: ["sessions"], verbs: ["get", "list"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: devs-exec}
-subjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]
-roleRef: {kind: ClusterRole, name: exec, apiGroup: rbac.authorization.k8s.io}
-`;
 
 function openssl(dir, ...args) {
   execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
@@ -54,7 +48,7 @@ describe('client certificates in the browser', () => {
       alice: signed(d, 'alice', '/CN=alice/O=devs', 'extendedKeyUsage=clientAuth'),
       bob: signed(d, 'bob', '/CN=bob/O=qa', 'extendedKeyUsage=clientAuth'),
     };
-    writeFileSync(join(d, 'rbac.yaml'), RBAC);
+    writeFileSync(join(d, 'rbac.yaml'), DEVS_EXEC_RBAC);
     server = await startPodterm({
       extraArgs: ['--tls-cert-file', join(d, 'server.crt'), '--tls-private-key-file', join(d, 'server.key'),
         '--client-ca-file', join(d, 'ca.crt'), '--authorization-rbac-file', join(d, 'rbac.yaml')],

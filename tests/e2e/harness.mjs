@@ -277,3 +277,21 @@ export async function startCutProxy(targetPort) {
     },
   };
 }
+
+/** RBAC that lets group devs list pods and sessions and exec (the sign-in
+ * and client-certificate suites' users). */
+export const DEVS_EXEC_RBAC = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: exec}
+rules:
+- {apiGroups: [""], resources: ["pods", "namespaces"], verbs: ["get", "list"]}
+- {apiGroups: [""], resources: ["pods/exec"], verbs: ["create"]}
+- {apiGroups: ["podterm.dev"], resources: ["sessions"], verbs: ["get", "list"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: devs-exec}
+subjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: ClusterRole, name: exec, apiGroup: rbac.authorization.k8s.io}
+`;

@@ -14,6 +14,7 @@ import {
   run,
   screenshot,
   startPodterm,
+  stopAll,
   waitForText,
 } from './harness.mjs';
 
@@ -44,8 +45,7 @@ describe('clipboard, IME and touch input', () => {
 
   after(async () => {
     await browser?.close();
-    const res = await server?.stop();
-    if (res) assert.equal(res.code, 0, `podterm exited with ${JSON.stringify(res)}:\n${server.stderr()}`);
+    await stopAll([server]); // exit 0: a sanitizer report at exit fails
   });
 
   test('OSC 52 from the shell copies to the clipboard; a read gets nothing unless allowed', async () => {

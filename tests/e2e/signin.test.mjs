@@ -28,7 +28,19 @@ import { createServer as netServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser, podtermBin, preparePrompt, root, run, screenshot, startPodterm, tempDir, waitForState, waitForText } from './harness.mjs';
+import {
+  DEVS_EXEC_RBAC,
+  launchBrowser,
+  podtermBin,
+  preparePrompt,
+  root,
+  run,
+  screenshot,
+  startPodterm,
+  tempDir,
+  waitForState,
+  waitForText,
+} from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WebSocket = createRequire(join(root, 'tests/package.json'))('ws');
@@ -37,21 +49,6 @@ const COOKIE = '__Host-podterm-session';
 const LOGIN_COOKIE = '__Host-podterm-signin';
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
-const RBAC = `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: exec}
-rules:
-- {apiGroups: [""], resources: ["pods", "namespaces"], verbs: ["get", "list"]}
-- {apiGroups: [""], resources: ["pods/exec"], verbs: ["create"]}
-- {apiGroups: ["podterm.dev"], resources: ["sessions"], verbs: ["get", "list"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: devs-exec}
-subjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]
-roleRef: {kind: ClusterRole, name: exec, apiGroup: rbac.authorization.k8s.io}
-`;
 
 const EXEC = '/api/v1/namespaces/default/pods/local/exec?command=sh&command=-c&command=echo+hi%3B+sleep+60&stdout=true';
 const FORBIDDEN_BOB = 'pods "local" is forbidden: User "bob" cannot create resource "pods/exec" in API group "" in the namespace "default"';
@@ -199,7 +196,7 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     const d = tmp.dir;
     pki(d);
     ca = readFileSync(join(d, 'ca.crt'));
-    writeFileSync(join(d, 'rbac.yaml'), RBAC);
+    writeFileSync(join(d, 'rbac.yaml'), DEVS_EXEC_RBAC);
     const [idpPort, port, idlePort, gwPort, confPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     idp = new IdP(d, idpPort, [port, idlePort], [`http://127.0.0.1:${gwPort}`],
       { redirectUris: [`http://127.0.0.1:${confPort}/oauth2/callback`], secret: SECRET });

@@ -4,7 +4,7 @@
 // and once it is back each resumes its own shell (the same pid), not a new one.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, newPage, PROMPT, startCutProxy, startPodterm } from './harness.mjs';
+import { launchBrowser, newPage, PROMPT, startCutProxy, startPodterm, stopAll } from './harness.mjs';
 
 const PODS = `
 namespaces: [default]
@@ -49,8 +49,7 @@ describe('resume, per tab', () => {
   after(async () => {
     await browser?.close();
     await proxy?.close();
-    const res = await server?.stop();
-    if (res) assert.equal(res.code, 0, `podterm exited with ${JSON.stringify(res)}:\n${server.stderr()}`);
+    await stopAll([server]); // exit 0: a sanitizer report at exit fails
   });
 
   test('a dropped network: both tabs of the split view resume their own shells', async () => {
