@@ -1,5 +1,6 @@
-/* session.c - one exec/attach: the bridge between a client WebSocket and a
- * backend stream.
+/* session.c - one exec/attach: the bridge between a client's connection (a
+ * WebSocket through lws, or SPDY/3.1 through session_spdy.c) and a backend
+ * stream.
  *
  * Bounded by design: output has one frame buffer (allocated while output
  * flows, freed when idle) and podterm reads the process only when that

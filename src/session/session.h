@@ -1,6 +1,6 @@
-/* session.h - one exec/attach: the client's WebSocket bridged to a backend
- * stream through the proto codec (session.c), and the upgrade decision
- * that creates it (upgrade.c). */
+/* session.h - one exec/attach: the client's WebSocket (or SPDY connection,
+ * session_spdy.c) bridged to a backend stream through the proto codec
+ * (session.c), and the upgrade decision that creates it (upgrade.c). */
 #ifndef PODTERM_SESSION_H
 #define PODTERM_SESSION_H
 
