@@ -263,6 +263,44 @@ def test_upstream_refusal_is_relayed(fake):
     assert resp.status == 403 and resp.body == body, resp
 
 
+def spdy_only(answer):
+    """An upstream behind a proxy that refuses WebSocket upgrades with a text
+    400, and answers the gateway's SPDY retry with answer(head)."""
+    def behave(conn, head):
+        if (header(head, "Upgrade") or "").lower() == "websocket":
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+                         b"Content-Length: 3\r\nConnection: close\r\n\r\nno\n")
+        else:
+            conn.sendall(answer(head))
+            time.sleep(0.5)
+    return behave
+
+
+def test_spdy_retry_with_a_101_that_is_not_spdy_is_502(fake):
+    gw, f = fake(spdy_only(lambda h: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                     b"Connection: Upgrade\r\n\r\n"))
+    st = assert_status(refused_upgrade(gw), 502, "InternalError")
+    assert "without a valid SPDY/3.1 upgrade" in st["message"], st
+    assert [h.split(" ", 1)[0] for h in f.heads] == ["GET", "POST"], f.heads
+    spdy = f.heads[1]
+    assert (header(spdy, "Upgrade"), header(spdy, "Connection")) == ("SPDY/3.1", "Upgrade"), spdy
+    offers = [line.split(":", 1)[1].strip() for line in spdy.split("\r\n")
+              if line.lower().startswith("x-stream-protocol-version:")]
+    assert offers == ["v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io",
+                      "channel.k8s.io"], offers
+
+
+def test_spdy_upstream_that_ends_without_its_streams(fake):
+    """A SPDY upstream (v2 chosen: text Status) that closes right after its 101:
+    the client's stream ends with a Failure Status, not a Success."""
+    gw, _ = fake(spdy_only(lambda h: b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                                     b"Upgrade: SPDY/3.1\r\n"
+                                     b"X-Stream-Protocol-Version: v2.channel.k8s.io\r\n\r\n"))
+    t = stream_end(gw)
+    st = assert_failed_stream(t)
+    assert "the connection to the API server was lost" in st["message"], st
+
+
 # ---------------------------------------------------------------- broken streams
 
 def stream_end(gw):

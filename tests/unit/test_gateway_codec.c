@@ -347,9 +347,62 @@ static void test_status_parse(void **state)
     assert_int_equal(e.type, BACKEND_EXIT_ERROR);
 }
 
+/* The reason phrases podterm writes, one table for every writer (the
+ * gateway, sign-in, SPDY refusals). */
+static void test_reason_phrases(void **state)
+{
+    (void)state;
+    static const struct {
+        int code;
+        const char *phrase;
+    } want[] = {
+        {200, "OK"},
+        {302, "Found"},
+        {400, "Bad Request"},
+        {401, "Unauthorized"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {414, "Request-URI Too Long"},
+        {429, "Too Many Requests"},
+        {500, "Internal Server Error"},
+        {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
+        {418, "Error"},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        assert_string_equal(http1_reason_phrase(want[i].code), want[i].phrase);
+}
+
+/* An upstream that spoke SPDY: v4 (and v5) end with a Status, older
+ * versions with text on failure only, as over WebSockets. */
+static void test_status_parse_spdy(void **state)
+{
+    (void)state;
+    struct backend_exit e;
+    const char *json = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                       "\"status\":\"Failure\",\"message\":\"command terminated with non-zero "
+                       "exit code: error executing command [sh -c exit 7], exit code 7\","
+                       "\"reason\":\"NonZeroExitCode\",\"details\":{\"causes\":[{\"reason\":"
+                       "\"ExitCode\",\"message\":\"7\"}]}}";
+    kube_status_parse(KUBE_WIRE_SPDY_V4, json, strlen(json), false, &e);
+    assert_int_equal(e.type, BACKEND_EXIT_CODE);
+    assert_int_equal(e.code, 7);
+    const char *txt = "command terminated with non-zero exit code: error executing command "
+                      "[sh -c exit 5], exit code 5";
+    kube_status_parse(KUBE_WIRE_SPDY_TEXT, txt, strlen(txt), false, &e);
+    assert_int_equal(e.type, BACKEND_EXIT_CODE);
+    assert_int_equal(e.code, 5);
+    kube_status_parse(KUBE_WIRE_SPDY_TEXT, "", 0, false, &e);
+    assert_int_equal(e.type, BACKEND_EXIT_CODE);
+    assert_int_equal(e.code, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reason_phrases),
+        cmocka_unit_test(test_status_parse_spdy),
         cmocka_unit_test(test_response_head),
         cmocka_unit_test(test_response_connection_upgrade),
         cmocka_unit_test(test_response_secure),
