@@ -322,6 +322,53 @@ static void test_headers_bad_pairs_keep_context(void **state)
     free(d);
 }
 
+/* Every refusal of spdy_headers_serialize and spdy_headers_parse, one at a
+ * time: a count over SPDY_HEADERS_MAX, a buffer too small for the count or a
+ * pair, names that are empty, uppercase or not visible ASCII, values with a
+ * NUL at an end or two in a row, a name twice, lengths past the block, bytes
+ * after the last pair; and a lookup of an absent name. */
+static void test_headers_each_refusal(void **state)
+{
+    (void)state;
+    uint8_t out[256];
+    struct spdy_nv many[SPDY_HEADERS_MAX + 1];
+    for (size_t i = 0; i < SPDY_HEADERS_MAX + 1; i++)
+        many[i] = (struct spdy_nv){"a", 1, "b", 1};
+    assert_int_equal(spdy_headers_serialize(many, SPDY_HEADERS_MAX + 1, out, sizeof(out)),
+                     SPDY_ERR_HEADERS);
+    struct spdy_nv ok = {"streamtype", 10, "stdin", 5};
+    assert_int_equal(spdy_headers_serialize(&ok, 1, out, 3), SPDY_ERR_SPACE);
+    assert_int_equal(spdy_headers_serialize(&ok, 1, out, 20), SPDY_ERR_SPACE);
+    assert_int_equal(spdy_headers_serialize(&ok, 1, out, 8), SPDY_ERR_SPACE);
+    static const struct spdy_nv bad[] = {
+        {"", 0, "v", 1},    {"Upper", 5, "v", 1}, {"sp ace", 6, "v", 1},
+        {"x", 1, "\0v", 2}, {"x", 1, "v\0", 2},   {"x", 1, "a\0\0b", 4},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(spdy_headers_serialize(&bad[i], 1, out, sizeof(out)), SPDY_ERR_HEADERS);
+    struct spdy_nv twice[2] = {{"x", 1, "a", 1}, {"x", 1, "b", 1}};
+    assert_int_equal(spdy_headers_serialize(twice, 2, out, sizeof(out)), SPDY_ERR_HEADERS);
+
+    struct spdy_headers h;
+    int n = spdy_headers_serialize(&ok, 1, out, sizeof(out));
+    assert_int_equal(n, 4 + 4 + 10 + 4 + 5);
+    assert_int_equal(spdy_headers_parse(out, (size_t)n, &h), SPDY_OK);
+    assert_non_null(spdy_headers_get(&h, "streamtype"));
+    assert_null(spdy_headers_get(&h, "streamtyp"));
+    assert_null(spdy_headers_get(&h, "other"));
+    assert_int_equal(spdy_headers_parse(out, 3, &h), SPDY_ERR_HEADERS);             /* no count */
+    assert_int_equal(spdy_headers_parse(out, (size_t)n - 1, &h), SPDY_ERR_HEADERS); /* cut */
+    out[n] = 0;
+    assert_int_equal(spdy_headers_parse(out, (size_t)n + 1, &h), SPDY_ERR_HEADERS); /* trailing */
+    static const uint8_t over[4] = {0, 0, 0, SPDY_HEADERS_MAX + 1};
+    assert_int_equal(spdy_headers_parse(over, sizeof(over), &h), SPDY_ERR_HEADERS);
+    int m = spdy_headers_serialize(twice, 1, out, sizeof(out));
+    assert_true(m > 0);
+    memcpy(out + m, out + 4, (size_t)m - 4); /* the same pair again */
+    out[3] = 2;
+    assert_int_equal(spdy_headers_parse(out, (size_t)(2 * m - 4), &h), SPDY_ERR_HEADERS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_headers_rules),
         cmocka_unit_test(test_headers_zip_bomb),
         cmocka_unit_test(test_headers_bad_pairs_keep_context),
+        cmocka_unit_test(test_headers_each_refusal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
