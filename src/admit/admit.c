@@ -296,21 +296,24 @@ static time_t admit_now(void)
     return ts.tv_sec;
 }
 
+static bool admit_unauthorized(struct admission *adm)
+{
+    auth_identity_clear(&adm->user);
+    admit_refuse(adm, 401, "Unauthorized", "Unauthorized", "Unauthorized");
+    return false;
+}
+
 static bool admit_authenticated(struct admission *adm, const char *method)
 {
     struct auth_identity *id = &adm->user;
+    /* Every authenticator leaves room for it (at most AUTH_GROUPS_MAX - 1
+     * groups of their own): failing here is out of memory. */
+    if (id->groups_len < AUTH_GROUPS_MAX &&
+        auth_identity_add_group(id, "system:authenticated", strlen("system:authenticated")) < 0)
+        return admit_unauthorized(adm);
     adm->authenticated = true;
     adm->auth_method = method;
-    if (id->groups_len < AUTH_GROUPS_MAX)
-        strcpy(id->groups[id->groups_len++], "system:authenticated");
     return true;
-}
-
-static bool admit_unauthorized(struct admission *adm)
-{
-    memset(&adm->user, 0, sizeof(adm->user));
-    admit_refuse(adm, 401, "Unauthorized", "Unauthorized", "Unauthorized");
-    return false;
 }
 
 /* Browser sign-in's cookie, for a request without a token. A cookie goes
@@ -344,7 +347,7 @@ static bool admit_signin_cookie(struct admit *a, const struct admit_request *rq,
     size_t sent_len = rq->websocket ? (sent ? strlen(sent) : 0) : h->n;
     if (!safe && !signin_csrf_ok(a->opts.signin, rq->http, sent, sent_len, csrf)) {
         explicit_bzero(csrf, sizeof(csrf));
-        memset(&adm->user, 0, sizeof(adm->user));
+        auth_identity_clear(&adm->user);
         *refused = true;
         admit_refuse(adm, 403, "Forbidden", "Forbidden",
                      rq->websocket
@@ -373,21 +376,23 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
                                struct admission *adm)
 {
     struct auth_identity *id = &adm->user;
-    memset(id, 0, sizeof(*id));
+    auth_identity_clear(id);
     const struct auth *auth = admit_auth(a);
     bool need = rq->websocket || adm->api;
     if (need && rq->client_cert) {
         /* kube-apiserver's union tries the x509 authenticator first: a
          * verified certificate is the user, whatever token comes with it. */
-        *id = *rq->client_cert;
+        if (auth_identity_copy(id, rq->client_cert) < 0)
+            return admit_unauthorized(adm);
         if (a->opts.metrics)
             a->opts.metrics->auth_attempts[1][METRICS_AUTH_X509]++;
         return admit_authenticated(adm, "x509");
     }
     if (!admit_auth_on(&a->opts) || !need) {
         strcpy(id->user, "system:anonymous");
-        strcpy(id->groups[0], "system:unauthenticated");
-        id->groups_len = 1;
+        if (auth_identity_add_group(id, "system:unauthenticated",
+                                    strlen("system:unauthenticated")) < 0)
+            return admit_unauthorized(adm);
         adm->auth_method = "anonymous";
         return true;
     }
@@ -498,6 +503,7 @@ bool admission_recheck(const struct admission *adm, char *message, size_t cap)
         bool still = auth_token_check(admit_auth(a), adm->credential, (time_t)adm->received.tv_sec,
                                       &now_id) == AUTH_OK &&
                      strcmp(now_id.user, adm->user.user) == 0;
+        auth_identity_clear(&now_id); /* zeroed by a refusal, so always clearable */
         if (!still) {
             snprintf(message, cap,
                      "the token of %s no longer authenticates (--token-auth-file or "
@@ -726,5 +732,6 @@ void admission_finish(struct admission *adm, int code)
         explicit_bzero(adm->credential, strlen(adm->credential));
         free(adm->credential);
     }
+    auth_identity_clear(&adm->user);
     free(adm);
 }

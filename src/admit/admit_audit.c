@@ -17,14 +17,16 @@ static void admit_annotate(struct audit_event *ev, const char *key, const char *
 }
 
 /* The user as podterm sent it upstream (gateway mode, podterm's own
- * credentials): the cluster adds system:authenticated itself. */
+ * credentials): the cluster adds system:authenticated itself. out borrows
+ * the admission's group strings: it is read, never cleared. */
 static void admit_impersonated(const struct admission *adm, struct auth_identity *out)
 {
-    *out = adm->user;
+    memcpy(out->user, adm->user.user, sizeof(out->user));
+    memcpy(out->uid, adm->user.uid, sizeof(out->uid));
     out->groups_len = 0;
     for (size_t i = 0; i < adm->user.groups_len; i++)
         if (strcmp(adm->user.groups[i], "system:authenticated") != 0)
-            memcpy(out->groups[out->groups_len++], adm->user.groups[i], AUTH_NAME_MAX);
+            out->groups[out->groups_len++] = adm->user.groups[i];
 }
 
 /* Level and omitted stages, decided once per request (the apiserver does

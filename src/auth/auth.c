@@ -67,13 +67,10 @@ int auth_token_check(const struct auth *auth, const char *token, time_t now,
     return auth_token_check_method(auth, token, now, id, &method);
 }
 
-int auth_token_check_method(const struct auth *auth, const char *token, time_t now,
-                            struct auth_identity *id, const char **method)
+static int auth_token_identify(const struct auth *auth, const char *token, time_t now,
+                               struct auth_identity *id, const char **method)
 {
     *method = NULL;
-    struct auth_identity scratch;
-    if (!id)
-        id = &scratch;
     memset(id, 0, sizeof(*id));
     if (!token || !*token)
         return AUTH_ERR_MISSING;
@@ -93,6 +90,17 @@ int auth_token_check_method(const struct auth *auth, const char *token, time_t n
         *method = "jwt";
     /* With a token file too, a non-JWT is just an unknown static token. */
     return rc == AUTH_ERR_MALFORMED && auth->has_static ? AUTH_ERR_INVALID : rc;
+}
+
+int auth_token_check_method(const struct auth *auth, const char *token, time_t now,
+                            struct auth_identity *id, const char **method)
+{
+    if (id)
+        return auth_token_identify(auth, token, now, id, method);
+    struct auth_identity scratch; /* only the verdict is wanted */
+    int rc = auth_token_identify(auth, token, now, &scratch, method);
+    auth_identity_clear(&scratch);
+    return rc;
 }
 
 static bool auth_is_space(char c)

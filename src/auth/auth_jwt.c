@@ -107,14 +107,25 @@ static int jwt_times_check(json_t *claims, time_t now)
     return AUTH_OK;
 }
 
-static bool jwt_name_copy(json_t *v, char *out)
+static bool jwt_name_valid(json_t *v)
 {
     const char *s = json_string_value(v);
     size_t len = s ? json_string_length(v) : 0;
-    if (!s || !auth_name_is_valid(s, len, false) || memchr(s, '\0', len))
+    return s && auth_name_is_valid(s, len, false) && !memchr(s, '\0', len);
+}
+
+static bool jwt_name_copy(json_t *v, char *out)
+{
+    if (!jwt_name_valid(v))
         return false;
-    memcpy(out, s, len + 1);
+    memcpy(out, json_string_value(v), json_string_length(v) + 1);
     return true;
+}
+
+static bool jwt_group_add(json_t *v, struct auth_identity *id)
+{
+    return jwt_name_valid(v) &&
+           auth_identity_add_group(id, json_string_value(v), json_string_length(v)) == 0;
 }
 
 static int jwt_identity_fill(json_t *claims, struct auth_identity *id)
@@ -125,14 +136,14 @@ static int jwt_identity_fill(json_t *claims, struct auth_identity *id)
         (uid && !jwt_name_copy(uid, id->uid)))
         return AUTH_ERR_INVALID;
     if (json_is_string(groups))
-        return jwt_name_copy(groups, id->groups[id->groups_len++]) ? AUTH_OK : AUTH_ERR_INVALID;
+        return jwt_group_add(groups, id) ? AUTH_OK : AUTH_ERR_INVALID;
     if (groups && (!json_is_array(groups) || json_array_size(groups) > AUTH_GROUPS_MAX))
         return AUTH_ERR_INVALID;
     size_t i;
     json_t *g;
     json_array_foreach(groups, i, g)
     {
-        if (!jwt_name_copy(g, id->groups[id->groups_len++]))
+        if (!jwt_group_add(g, id))
             return AUTH_ERR_INVALID;
     }
     return AUTH_OK;
@@ -141,6 +152,7 @@ static int jwt_identity_fill(json_t *claims, struct auth_identity *id)
 int auth_jwt_check(const struct auth_key *key, const char *token, time_t now,
                    struct auth_identity *id)
 {
+    memset(id, 0, sizeof(*id)); /* taken as uninitialized, as every authenticator does */
     struct jwt_parts p;
     if (jwt_split(token, &p) < 0)
         return AUTH_ERR_MALFORMED;
@@ -158,6 +170,6 @@ int auth_jwt_check(const struct auth_key *key, const char *token, time_t now,
         rc = jwt_identity_fill(claims, id);
     json_decref(claims);
     if (rc != AUTH_OK)
-        memset(id, 0, sizeof(*id));
+        auth_identity_clear(id);
     return rc;
 }

@@ -259,7 +259,9 @@ int auth_static_check(const struct auth_static *st, const char *token, struct au
     memcpy(id->user, e->user, strlen(e->user) + 1); /* lengths checked at load */
     memcpy(id->uid, e->uid, strlen(e->uid) + 1);
     for (size_t g = 0; g < e->groups_len; g++)
-        memcpy(id->groups[g], e->groups[g], strlen(e->groups[g]) + 1);
-    id->groups_len = e->groups_len;
+        if (auth_identity_add_group(id, e->groups[g], strlen(e->groups[g])) < 0) {
+            auth_identity_clear(id); /* out of memory: refused, never fewer groups */
+            return AUTH_ERR_INVALID;
+        }
     return AUTH_OK;
 }

@@ -33,14 +33,15 @@ int auth_x509_identity(X509 *cert, struct auth_identity *out)
         cn = i;
     if (cn < 0 || !x509_name_copy(X509_NAME_get_entry(subject, cn), out->user))
         goto invalid;
+    char group[AUTH_NAME_MAX];
     for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) >= 0;) {
         if (out->groups_len + 1 >= AUTH_GROUPS_MAX || /* room for system:authenticated */
-            !x509_name_copy(X509_NAME_get_entry(subject, i), out->groups[out->groups_len]))
+            !x509_name_copy(X509_NAME_get_entry(subject, i), group) ||
+            auth_identity_add_group(out, group, strlen(group)) < 0)
             goto invalid;
-        out->groups_len++;
     }
     return AUTH_OK;
 invalid:
-    memset(out, 0, sizeof(*out));
+    auth_identity_clear(out);
     return AUTH_ERR_INVALID;
 }

@@ -91,8 +91,9 @@ struct gw_req {
     char ws_key[32];
     struct admission *adm; /* who asks (admit.h); ended with the answer */
     int code;              /* the status answered, for the audit */
-    struct auth_identity id;
-    bool has_id;
+    /* adm's user when authenticated, else NULL: adm lives as long as the
+     * request (req_free finishes it, or it is handed on just before). */
+    const struct auth_identity *id;
     char peer[GATEWAY_PEER_MAX]; /* the client's address ("" unknown) */
     struct gw_client *cl;        /* once admitted */
     bool watch;
@@ -190,6 +191,7 @@ static void req_free(struct gw_req *r)
     r->cl = NULL;
     admission_finish(r->adm, r->code ? r->code : 499);
     r->adm = NULL;
+    r->id = NULL;
     uv_close((uv_handle_t *)&r->timer, req_timer_closed);
 }
 
@@ -472,6 +474,7 @@ static void req_take_stream(struct gw_req *r, size_t head_len, enum kube_wire wi
     r->fd = -1;
     struct admission *adm = r->adm;
     r->adm = NULL;
+    r->id = NULL;
     r->adopt(r->adopt_ctx, fd, r->buf, r->len, &req, adm);
     req_free(r);
 }
@@ -621,14 +624,14 @@ static void head_identity(const struct gw_req *r, struct kube_head *out)
     }
     if (r->token[0])
         kube_head_field2(out, "Authorization", "Bearer ", r->token, strlen(r->token));
-    if (!r->has_id)
+    if (!r->id)
         return; /* anonymous podterm (loopback): podterm's own identity */
-    kube_head_field(out, "Impersonate-User", r->id.user, strlen(r->id.user));
-    if (r->id.uid[0])
-        kube_head_field(out, "Impersonate-Uid", r->id.uid, strlen(r->id.uid));
-    for (size_t i = 0; i < r->id.groups_len; i++)
-        if (strcmp(r->id.groups[i], "system:authenticated") != 0) /* the cluster adds it */
-            kube_head_field(out, "Impersonate-Group", r->id.groups[i], strlen(r->id.groups[i]));
+    kube_head_field(out, "Impersonate-User", r->id->user, strlen(r->id->user));
+    if (r->id->uid[0])
+        kube_head_field(out, "Impersonate-Uid", r->id->uid, strlen(r->id->uid));
+    for (size_t i = 0; i < r->id->groups_len; i++)
+        if (strcmp(r->id->groups[i], "system:authenticated") != 0) /* the cluster adds it */
+            kube_head_field(out, "Impersonate-Group", r->id->groups[i], strlen(r->id->groups[i]));
 }
 
 /* The head to send upstream into r->out: 0, or a kube_head_err (nothing is
@@ -765,8 +768,8 @@ static void req_on_creds(struct kube_creds_req *cr, const char *token, const cha
  * the peer's address as the listener saw it (behind the TLS terminator too). */
 static void req_client_key(const struct gw_req *r, char *key, size_t cap)
 {
-    if (r->has_id)
-        snprintf(key, cap, "user:%s", r->id.user);
+    if (r->id)
+        snprintf(key, cap, "user:%s", r->id->user);
     else
         snprintf(key, cap, "addr:%s", r->peer[0] ? r->peer : "local");
 }
@@ -891,6 +894,7 @@ static void req_hand_back(struct gw_req *r)
     r->fd = -1;
     struct admission *adm = r->adm;
     r->adm = NULL;
+    r->id = NULL;
     r->adopt(r->adopt_ctx, fd, r->buf, r->len, NULL, adm);
     req_free(r);
 }
@@ -953,10 +957,8 @@ void gateway_take(struct gateway *gw, int fd, const char *buf, size_t len,
     r->adopt = adopt;
     r->adopt_ctx = ctx;
     r->adm = head->admission;
-    if (r->adm && r->adm->authenticated) {
-        r->id = r->adm->user;
-        r->has_id = true;
-    }
+    if (r->adm && r->adm->authenticated)
+        r->id = &r->adm->user;
     memcpy(r->peer, head->peer, sizeof(r->peer));
     memcpy(r->buf, buf, len);
     r->len = len;

@@ -257,7 +257,7 @@ int oidc_id_token_check(struct oidc *o, const char *token, const char *nonce, ti
     char kid[OIDC_KID_MAX];
     int rc = oidc_verify(&o->cfg, &o->keys, token, now, id, kid);
     if (rc == OIDC_OK && !oidc_claim_is(token, "nonce", nonce)) {
-        memset(id, 0, sizeof(*id));
+        auth_identity_clear(id);
         if (why && cap)
             snprintf(why, cap, "its nonce is not the one this sign-in sent");
         return AUTH_ERR_INVALID;

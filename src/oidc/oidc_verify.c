@@ -263,6 +263,13 @@ static bool oidc_name(const char *prefix, json_t *v, char *out)
     return auth_name_is_valid(out, pl + vl, false);
 }
 
+/* One group, prefixed, appended to id. */
+static bool oidc_group_add(const char *prefix, json_t *v, struct auth_identity *id)
+{
+    char name[AUTH_NAME_MAX];
+    return oidc_name(prefix, v, name) && auth_identity_add_group(id, name, strlen(name)) == 0;
+}
+
 static int oidc_identity(const struct oidc_config *c, json_t *claims, struct auth_identity *id)
 {
     if (!oidc_name(c->username_prefix, json_object_get(claims, c->username_claim), id->user))
@@ -276,8 +283,7 @@ static int oidc_identity(const struct oidc_config *c, json_t *claims, struct aut
     if (!groups)
         return OIDC_OK;
     if (json_is_string(groups))
-        return oidc_name(c->groups_prefix, groups, id->groups[id->groups_len++]) ? OIDC_OK
-                                                                                 : OIDC_ERR_GROUPS;
+        return oidc_group_add(c->groups_prefix, groups, id) ? OIDC_OK : OIDC_ERR_GROUPS;
     /* One group is left for system:authenticated. */
     if (!json_is_array(groups) || json_array_size(groups) > AUTH_GROUPS_MAX - 1)
         return OIDC_ERR_GROUPS;
@@ -285,7 +291,7 @@ static int oidc_identity(const struct oidc_config *c, json_t *claims, struct aut
     json_t *g;
     json_array_foreach(groups, i, g)
     {
-        if (!oidc_name(c->groups_prefix, g, id->groups[id->groups_len++]))
+        if (!oidc_group_add(c->groups_prefix, g, id))
             return OIDC_ERR_GROUPS;
     }
     return OIDC_OK;
@@ -321,7 +327,7 @@ int oidc_verify(const struct oidc_config *c, const struct oidc_keyset *keys, con
     rc = claims ? oidc_claims(c, claims, now, id) : OIDC_ERR_MALFORMED;
     json_decref(claims);
     if (rc != OIDC_OK)
-        memset(id, 0, sizeof(*id));
+        auth_identity_clear(id);
     return rc;
 }
 

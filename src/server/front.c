@@ -292,6 +292,8 @@ void front_on_head(void *ctx, int fd, const char *head, size_t len, const char *
         return;
     }
     size_t head_len = (size_t)(front_head_end(head, len) + 4 - head);
+    struct auth_identity cert_id; /* cleared at out: when has_cert */
+    bool has_cert = false;
     char *scratch = malloc(LISTENER_HEAD_MAX + HEAD_REWRITE_SLACK);
     struct head_rewrite *hr = malloc(sizeof(*hr));
     struct http_request *rq = malloc(sizeof(*rq));
@@ -321,9 +323,8 @@ void front_on_head(void *ctx, int fd, const char *head, size_t len, const char *
     /* A client certificate the TLS front verified is a user (kube's x509
      * authenticator): CN and Organizations. One that names no valid user is
      * as none (the apiserver's x509 authenticator passes on it too). */
-    struct auth_identity cert_id;
     X509 *cert = server->tls ? tls_front_peer_cert(server->tls, fd) : NULL;
-    bool has_cert = cert && auth_x509_identity(cert, &cert_id) == AUTH_OK;
+    has_cert = cert && auth_x509_identity(cert, &cert_id) == AUTH_OK;
     struct admit_request in = {
         .head = head,
         .head_len = head_len,
@@ -358,6 +359,8 @@ void front_on_head(void *ctx, int fd, const char *head, size_t len, const char *
         break;
     }
 out:
+    if (has_cert)
+        auth_identity_clear(&cert_id);
     free(scratch);
     free(hr);
     free(rq);

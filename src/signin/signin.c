@@ -149,7 +149,8 @@ enum signin_auth signin_authenticate(struct signin *s, const struct http_request
     struct signin_session *ss = signin_session_find(&s->table, v, n, now, &expired);
     if (!ss)
         return SIGNIN_AUTH_EXPIRED;
-    *id = ss->user;
+    if (auth_identity_copy(id, &ss->user) < 0)
+        return SIGNIN_AUTH_EXPIRED; /* out of memory: refused, never fewer groups */
     *sid = ss->id;
     snprintf(csrf, SIGNIN_CSRF_MAX + 1, "%s", ss->csrf);
     return SIGNIN_AUTH_OK;

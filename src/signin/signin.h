@@ -66,7 +66,8 @@ enum signin_auth {
     SIGNIN_AUTH_OK = 1,      /* id, sid and csrf filled */
     SIGNIN_AUTH_EXPIRED = 2, /* a cookie naming no live session */
 };
-/* Who the session cookie in rq names. */
+/* Who the session cookie in rq names: id (zeroed) gets a copy, for
+ * auth_identity_clear, on SIGNIN_AUTH_OK only. */
 enum signin_auth signin_authenticate(struct signin *s, const struct http_request *rq, time_t now,
                                      struct auth_identity *id, uint64_t *sid,
                                      char csrf[SIGNIN_CSRF_MAX + 1]);

@@ -57,7 +57,9 @@ static int signin_exchange_finish(struct signin_exchange *x, const char *body, s
                       : AUTH_ERR_MISSING;
     struct signin_session *ss =
         rc == AUTH_OK ? signin_session_add(&s->table, &id, id_token, time(NULL)) : NULL;
-    json_decref(doc); /* json_loadb copied the tokens; the fetch wipes the bytes */
+    if (rc == AUTH_OK)
+        auth_identity_clear(&id); /* the session holds its own copy */
+    json_decref(doc);             /* json_loadb copied the tokens; the fetch wipes the bytes */
     if (rc != AUTH_OK) {
         snprintf(msg, sizeof(msg),
                  "sign-in failed: the identity provider's ID token was refused (%s)", why);

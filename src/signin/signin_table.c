@@ -90,6 +90,7 @@ void signin_session_remove(struct signin_table *t, struct signin_session *s)
         OPENSSL_cleanse(s->id_token, strlen(s->id_token));
         free(s->id_token);
     }
+    auth_identity_clear(&s->user);
     OPENSSL_cleanse(s, sizeof(*s));
 }
 
@@ -113,7 +114,8 @@ struct signin_session *signin_session_add(struct signin_table *t, const struct a
     char *copy = id_token ? strdup(id_token) : NULL;
     if (id_token && !copy)
         return NULL;
-    if (!signin_token_new(slot->cookie) || !signin_token_new(slot->csrf)) {
+    if (!signin_token_new(slot->cookie) || !signin_token_new(slot->csrf) ||
+        auth_identity_copy(&slot->user, user) < 0) {
         free(copy);
         OPENSSL_cleanse(slot, sizeof(*slot));
         return NULL;
@@ -121,7 +123,6 @@ struct signin_session *signin_session_add(struct signin_table *t, const struct a
     slot->used = true;
     slot->id = t->next_id++;
     slot->created = slot->last_use = now;
-    slot->user = *user;
     slot->id_token = copy;
     return slot;
 }

@@ -47,10 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     while (nf < FUZZ_FIELDS)
         f[nf++] = "";
-    struct auth_identity id = {.groups_len = 2};
+    char group[AUTH_NAME_MAX] = ""; /* a group is shorter than AUTH_NAME_MAX */
+    strncpy(group, f[1], AUTH_NAME_MAX - 1);
+    struct auth_identity id = {.groups = {group, "system:authenticated"}, .groups_len = 2};
     strncpy(id.user, f[0], AUTH_NAME_MAX - 1);
-    strncpy(id.groups[0], f[1], AUTH_NAME_MAX - 1);
-    strncpy(id.groups[1], "system:authenticated", AUTH_NAME_MAX - 1);
     struct audit_event ev = {
         .audit_id = "00000000-0000-4000-8000-000000000000",
         .level = (enum audit_level)(size % 4),

@@ -98,13 +98,13 @@ static void exercise(const struct authz *a)
     struct auth_identity id;
     memset(&id, 0, sizeof(id));
     strcpy(id.user, "system:serviceaccount:default:x");
-    strcpy(id.groups[0], "system:authenticated");
+    id.groups[0] = "system:authenticated"; /* borrowed strings: never cleared */
     id.groups_len = 1;
     if (a->cluster_role_bindings_len && a->cluster_role_bindings[0].subjects_len) {
         const char *name = a->cluster_role_bindings[0].subjects[0].name;
         if (strlen(name) < AUTH_NAME_MAX) {
             strcpy(id.user, name);
-            strcpy(id.groups[1], name);
+            id.groups[1] = (char *)name;
             id.groups_len = 2;
         }
     }

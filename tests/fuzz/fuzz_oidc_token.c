@@ -141,6 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(token, data, size);
     token[size] = '\0';
     check_identity(oidc_verify(&cfg, &keys, token, FUZZ_NOW, &id, NULL), &id);
+    auth_identity_clear(&id);
 
     /* Round trip with the first line as the user (no JSON escapes in it). */
     size_t line = strcspn(token, "\n");
@@ -160,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(want, sizeof(want), "%s%s", cfg.username_prefix, sub);
     if (rc != OIDC_OK || strcmp(id.user, want) != 0)
         __builtin_trap();
+    auth_identity_clear(&id);
     /* Change one byte of the payload: never accepted. */
     char *body = strchr(signed_token, '.') + 1;
     body[data[0] % (strchr(body, '.') - body)] ^= 0x01;

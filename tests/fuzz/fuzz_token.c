@@ -222,6 +222,7 @@ static void fuzz_jwt(const char *z)
         __builtin_trap();
     for (size_t i = 0; i < id.groups_len; i++)
         check_name(id.groups[i], false);
+    auth_identity_clear(&id);
 }
 
 /* A token minted for a valid name verifies to that name. */
@@ -238,6 +239,7 @@ static void fuzz_mint(const char *z, size_t n)
     if (auth_jwt_check(&key, token, FUZZ_NOW, &id) != AUTH_OK || strcmp(id.user, z) != 0 ||
         id.groups_len != 1 || strcmp(id.groups[0], z) != 0)
         __builtin_trap();
+    auth_identity_clear(&id);
     if (auth_jwt_check(&key, token, FUZZ_NOW + 60, &id) != AUTH_ERR_EXPIRED)
         __builtin_trap();
 }

@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         strcmp(id.uid, "canary-uid") != 0 || id.groups_len != 2 ||
         strcmp(id.groups[0], "g1") != 0 || strcmp(id.groups[1], "g2") != 0)
         __builtin_trap();
+    auth_identity_clear(&id);
     if (auth_static_check(&st, CANARY_TOKEN "-not-loaded\x01", &id) == AUTH_OK)
         __builtin_trap();
     auth_static_clear(&st);

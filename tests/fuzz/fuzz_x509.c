@@ -35,6 +35,7 @@ static void check(X509 *x)
     } else if (rc != AUTH_ERR_INVALID || id.user[0] || id.groups_len) {
         __builtin_trap();
     }
+    auth_identity_clear(&id);
 }
 
 /* The input's first line as CN, its next lines (up to 4) as Organizations. */
@@ -69,6 +70,7 @@ static void round_trip(const uint8_t *data, size_t size)
         for (size_t i = 1; i < np; i++)
             if (strcmp(id.groups[i - 1], parts[i]) != 0)
                 __builtin_trap();
+        auth_identity_clear(&id);
     }
     X509_NAME_free(name);
     X509_free(x);

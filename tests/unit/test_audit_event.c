@@ -22,9 +22,10 @@ static const struct timespec T_STAGE = {1796020891, 7999};
 
 static struct auth_identity alice(void)
 {
-    struct auth_identity id = {.user = "alice", .uid = "uid-1", .groups_len = 2};
-    strcpy(id.groups[0], "dev");
-    strcpy(id.groups[1], "system:authenticated");
+    struct auth_identity id = {.user = "alice",
+                               .uid = "uid-1",
+                               .groups = {"dev", "system:authenticated"}, /* borrowed */
+                               .groups_len = 2};
     return id;
 }
 
@@ -169,8 +170,9 @@ static void test_event_failure_status(void **state)
 static void test_event_impersonated(void **state)
 {
     struct auth_identity id = alice();
-    struct auth_identity gw = {.user = "system:serviceaccount:podterm:gateway", .groups_len = 1};
-    strcpy(gw.groups[0], "system:serviceaccounts");
+    struct auth_identity gw = {.user = "system:serviceaccount:podterm:gateway",
+                               .groups = {"system:serviceaccounts"},
+                               .groups_len = 1};
     struct audit_event ev = exec_event(&gw);
     ev.impersonated = &id;
     json_t *o = line_parse(&ev);

@@ -22,16 +22,15 @@
 #define RC AUDIT_STAGE_RESPONSE_COMPLETE
 #define PANIC AUDIT_STAGE_PANIC
 
+/* The groups are borrowed strings: never cleared. */
 static struct auth_identity ident(const char *user, const char *group)
 {
     struct auth_identity id = {0};
     snprintf(id.user, sizeof(id.user), "%s", user);
-    if (group) {
-        snprintf(id.groups[0], sizeof(id.groups[0]), "%s", group);
-        id.groups_len = 1;
-    }
-    snprintf(id.groups[id.groups_len++], sizeof(id.groups[0]), "%s",
-             strcmp(user, "system:anonymous") ? "system:authenticated" : "system:unauthenticated");
+    if (group)
+        id.groups[id.groups_len++] = (char *)group;
+    id.groups[id.groups_len++] =
+        strcmp(user, "system:anonymous") ? "system:authenticated" : "system:unauthenticated";
     return id;
 }
 

@@ -13,6 +13,7 @@
 #include "auth/auth.h"
 #include "auth/jwt_mint.h"
 #include "fixtures/auth_fixtures.h"
+#include "unit_identity.h"
 
 static const time_t NOW = 1700000000;
 
@@ -49,22 +50,22 @@ static void test_csv_identities(void **state)
     struct auth *a = auth_csv(CSV);
     assert_true(auth_enabled(a));
     struct auth_identity id;
-    assert_int_equal(auth_token_check(a, "tok-alice", NOW, &id), AUTH_OK);
+    assert_int_equal(held_token_check(a, "tok-alice", NOW, &id), AUTH_OK);
     assert_string_equal(id.user, "alice");
     assert_string_equal(id.uid, "uid-1");
     assert_int_equal(id.groups_len, 2);
     assert_string_equal(id.groups[0], "dev");
     assert_string_equal(id.groups[1], "ops");
-    assert_int_equal(auth_token_check(a, "tok-bob", NOW, &id), AUTH_OK);
+    assert_int_equal(held_token_check(a, "tok-bob", NOW, &id), AUTH_OK);
     assert_string_equal(id.user, "bob");
     assert_string_equal(id.uid, "2");
     assert_int_equal(id.groups_len, 0);
-    assert_int_equal(auth_token_check(a, "tok,\"carol\"", NOW, &id), AUTH_OK);
+    assert_int_equal(held_token_check(a, "tok,\"carol\"", NOW, &id), AUTH_OK);
     assert_string_equal(id.user, "carol");
     assert_string_equal(id.uid, "");
     assert_int_equal(id.groups_len, 0);
     /* as kube-apiserver: leading spaces trimmed, trailing kept; empty groups dropped */
-    assert_int_equal(auth_token_check(a, "tok-dave", NOW, &id), AUTH_OK);
+    assert_int_equal(held_token_check(a, "tok-dave", NOW, &id), AUTH_OK);
     assert_string_equal(id.user, "dave");
     assert_string_equal(id.uid, "4 ");
     assert_int_equal(id.groups_len, 2);
@@ -79,14 +80,14 @@ static void test_csv_misses(void **state)
     struct auth_identity id;
     const char *wrong[] = {"tok-alic", "tok-alicee", "TOK-ALICE", "alice", "x.y.z"};
     for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
-        assert_int_equal(auth_token_check(a, wrong[i], NOW, &id), AUTH_ERR_INVALID);
+        assert_int_equal(held_token_check(a, wrong[i], NOW, &id), AUTH_ERR_INVALID);
         assert_string_equal(id.user, "");
     }
-    assert_int_equal(auth_token_check(a, "", NOW, &id), AUTH_ERR_MISSING);
+    assert_int_equal(held_token_check(a, "", NOW, &id), AUTH_ERR_MISSING);
     /* not visible ASCII: malformed before any table lookup */
     const char *bad[] = {"tok-alice ", "tok-alice\r\n", "tok-\x01alice", "tok-alic\xc3\xa9"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(auth_token_check(a, bad[i], NOW, &id), AUTH_ERR_MALFORMED);
+        assert_int_equal(held_token_check(a, bad[i], NOW, &id), AUTH_ERR_MALFORMED);
     auth_free(a);
 }
 
@@ -145,13 +146,13 @@ static void test_both_sources(void **state)
         auth_jwt_mint(key, "HS512", "jay", NULL, 0, 60, NOW, tok, sizeof(tok), err, sizeof(err)),
         0);
     struct auth_identity id;
-    assert_int_equal(auth_token_check(a, tok, NOW, &id), AUTH_OK);
+    assert_int_equal(held_token_check(a, tok, NOW, &id), AUTH_OK);
     assert_string_equal(id.user, "jay");
-    assert_int_equal(auth_token_check(a, "static-token", NOW, &id), AUTH_OK);
+    assert_int_equal(held_token_check(a, "static-token", NOW, &id), AUTH_OK);
     assert_string_equal(id.user, "sam");
     assert_string_equal(id.groups[0], "admins");
-    assert_int_equal(auth_token_check(a, "not-a-jwt", NOW, &id), AUTH_ERR_INVALID);
-    assert_int_equal(auth_token_check(a, tok, NOW + 60, &id), AUTH_ERR_EXPIRED);
+    assert_int_equal(held_token_check(a, "not-a-jwt", NOW, &id), AUTH_ERR_INVALID);
+    assert_int_equal(held_token_check(a, tok, NOW + 60, &id), AUTH_ERR_EXPIRED);
     auth_free(a);
     /* a bad second file fails the whole auth */
     assert_null(auth_new(key, fx_text_file("b.csv", "x\n"), err, sizeof(err)));
@@ -165,8 +166,8 @@ static void test_disabled(void **state)
     assert_false(auth_enabled(a));
     assert_false(auth_enabled(NULL));
     struct auth_identity id;
-    assert_int_equal(auth_token_check(a, "anything", NOW, &id), AUTH_ERR_INVALID);
-    assert_int_equal(auth_token_check(NULL, "anything", NOW, &id), AUTH_ERR_INVALID);
+    assert_int_equal(held_token_check(a, "anything", NOW, &id), AUTH_ERR_INVALID);
+    assert_int_equal(held_token_check(NULL, "anything", NOW, &id), AUTH_ERR_INVALID);
     auth_free(a);
     auth_free(NULL);
 }

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "auth/auth_x509.h"
+#include "unit_identity.h"
 
 /* A certificate with these subject attributes ("CN"/"O", value) in order. */
 static X509 *cert_with(const char *const (*attrs)[2], size_t n)
@@ -35,7 +36,7 @@ static void test_cn_and_organizations(void **state)
         {"O", "devs"}, {"CN", "alice"}, {"O", "ops"}, {"OU", "ignored"}};
     X509 *x = cert_with(a, 4);
     struct auth_identity id;
-    assert_int_equal(auth_x509_identity(x, &id), AUTH_OK);
+    assert_int_equal(held_x509_identity(x, &id), AUTH_OK);
     assert_string_equal(id.user, "alice");
     assert_string_equal(id.uid, "");
     assert_int_equal(id.groups_len, 2);
@@ -49,7 +50,7 @@ static void test_last_cn_wins_and_utf8_is_kept(void **state)
     static const char *const a[][2] = {{"CN", "first"}, {"CN", "j\xc3\xb6rg"}};
     X509 *x = cert_with(a, 2);
     struct auth_identity id;
-    assert_int_equal(auth_x509_identity(x, &id), AUTH_OK);
+    assert_int_equal(held_x509_identity(x, &id), AUTH_OK);
     assert_string_equal(id.user, "j\xc3\xb6rg");
     assert_int_equal(id.groups_len, 0);
     X509_free(x);
@@ -68,13 +69,13 @@ static void test_subjects_that_name_nobody(void **state)
         X509 *x = cert_with(cases[i].a, cases[i].n);
         struct auth_identity id;
         memset(&id, 'x', sizeof(id));
-        assert_int_equal(auth_x509_identity(x, &id), AUTH_ERR_INVALID);
+        assert_int_equal(held_x509_identity(x, &id), AUTH_ERR_INVALID);
         assert_string_equal(id.user, ""); /* nothing half-filled */
         assert_int_equal(id.groups_len, 0);
         X509_free(x);
     }
     struct auth_identity id;
-    assert_int_equal(auth_x509_identity(NULL, &id), AUTH_ERR_INVALID);
+    assert_int_equal(held_x509_identity(NULL, &id), AUTH_ERR_INVALID);
 }
 
 static void test_organizations_bounded(void **state)
@@ -91,12 +92,12 @@ static void test_organizations_bounded(void **state)
     }
     struct auth_identity id;
     X509 *x = cert_with((const char *const(*)[2])a, AUTH_GROUPS_MAX);
-    assert_int_equal(auth_x509_identity(x, &id), AUTH_OK);
+    assert_int_equal(held_x509_identity(x, &id), AUTH_OK);
     assert_int_equal(id.groups_len, AUTH_GROUPS_MAX - 1);
     assert_string_equal(id.groups[AUTH_GROUPS_MAX - 2], "g31");
     X509_free(x);
     x = cert_with((const char *const(*)[2])a, AUTH_GROUPS_MAX + 1);
-    assert_int_equal(auth_x509_identity(x, &id), AUTH_ERR_INVALID);
+    assert_int_equal(held_x509_identity(x, &id), AUTH_ERR_INVALID);
     X509_free(x);
 }
 

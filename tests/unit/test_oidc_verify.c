@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include "fixtures/oidc_fixtures.h"
+#include "unit_identity.h"
 
 #define ISS "https://idp.example.test"
 static const time_t NOW = 1700000000;
@@ -74,7 +75,7 @@ static int verify_with(const struct oidc_config *c, EVP_PKEY *k, const char *alg
     char header[256], token[FX_TOKEN_MAX];
     snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}", alg, kid);
     fx_sign(k, alg, header, payload, token);
-    return oidc_verify(c, &keys, token, NOW, id, NULL);
+    return held_oidc_verify(c, &keys, token, NOW, id, NULL);
 }
 
 static int verify_claims(const char *extra, struct auth_identity *id)
@@ -104,7 +105,7 @@ static void test_valid_tokens(void **state)
     /* No kid: any key of the right type may verify it. */
     char token[FX_TOKEN_MAX];
     fx_sign(ec, "ES256", "{\"alg\":\"ES256\"}", payload, token);
-    assert_int_equal(oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_OK);
+    assert_int_equal(held_oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_OK);
     /* One group as a string; the audience in an array. */
     claims(payload, sizeof(payload), ",\"groups\":\"devs\"");
     assert_int_equal(verify_with(&c, rsa, "RS256", "r1", payload, &id), OIDC_OK);
@@ -140,9 +141,9 @@ static void test_algorithms_refused(void **state)
     /* alg none, with and without a signature part. */
     size_t n = fx_signing_input("{\"alg\":\"none\",\"kid\":\"r1\"}", payload, token);
     strcpy(token + n, ".");
-    assert_int_equal(oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_MALFORMED);
+    assert_int_equal(held_oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_MALFORMED);
     strcpy(token + n, ".c2ln");
-    assert_int_equal(oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_ALG);
+    assert_int_equal(held_oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_ALG);
     /* HS256 keyed with the RSA public key (PEM and DER): the classic confusion. */
     BIO *bio = BIO_new(BIO_s_mem());
     PEM_write_bio_PUBKEY(bio, rsa);
@@ -151,7 +152,7 @@ static void test_algorithms_refused(void **state)
     fx_hmac_token("{\"alg\":\"HS256\",\"kid\":\"r1\"}", payload, pem, (size_t)pem_len, EVP_sha256(),
                   token);
     BIO_free(bio);
-    assert_int_equal(oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_ALG);
+    assert_int_equal(held_oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_ALG);
     assert_string_equal(oidc_verify_strerror(OIDC_ERR_ALG), "signing algorithm not allowed");
     /* ES256 and PS256 are not in the default list (RS256 only). */
     assert_int_equal(verify_with(&c, ec, "ES256", "e1", payload, &id), OIDC_ERR_ALG);
@@ -171,7 +172,7 @@ static void test_keys_and_signatures(void **state)
     char payload[1024], token[FX_TOKEN_MAX], kid[OIDC_KID_MAX];
     claims(payload, sizeof(payload), "");
     fx_sign(rsa2, "RS256", "{\"alg\":\"RS256\",\"kid\":\"rotated\"}", payload, token);
-    assert_int_equal(oidc_verify(&c, &keys, token, NOW, &id, kid), OIDC_ERR_UNKNOWN_KID);
+    assert_int_equal(held_oidc_verify(&c, &keys, token, NOW, &id, kid), OIDC_ERR_UNKNOWN_KID);
     assert_string_equal(kid, "rotated");
     assert_string_equal(oidc_verify_strerror(OIDC_ERR_UNKNOWN_KID), "unknown key id");
     /* Another key under a known kid; then a payload swapped under a good signature. */
@@ -184,12 +185,12 @@ static void test_keys_and_signatures(void **state)
              (long long)NOW + 300);
     size_t n = fx_signing_input("{\"alg\":\"RS256\",\"kid\":\"r1\"}", other, forged);
     strcpy(forged + n, strrchr(token, '.'));
-    assert_int_equal(oidc_verify(&c, &keys, forged, NOW, &id, NULL), OIDC_ERR_SIGNATURE);
+    assert_int_equal(held_oidc_verify(&c, &keys, forged, NOW, &id, NULL), OIDC_ERR_SIGNATURE);
     /* No keys loaded yet. */
     struct oidc_keyset none = {0};
-    assert_int_equal(oidc_verify(&c, &none, token, NOW, &id, NULL), OIDC_ERR_NO_KEYS);
+    assert_int_equal(held_oidc_verify(&c, &none, token, NOW, &id, NULL), OIDC_ERR_NO_KEYS);
     assert_string_equal(oidc_verify_strerror(OIDC_ERR_NO_KEYS), "the issuer's keys are not loaded");
-    assert_int_equal(oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_OK);
+    assert_int_equal(held_oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_OK);
 }
 
 static void test_claims_refused(void **state)
@@ -343,16 +344,16 @@ static void test_malformed(void **state)
     const char *bad[] = {"",   "a",        "a.b",         "a.b.c.d",
                          "..", "e30.e30.", "!!.e30.c2ln", "e30.e30.c2ln"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(oidc_verify(&c, &keys, bad[i], NOW, &id, NULL),
+        assert_int_equal(held_oidc_verify(&c, &keys, bad[i], NOW, &id, NULL),
                          i == 7 ? OIDC_ERR_ALG : OIDC_ERR_MALFORMED);
     char payload[512], token[FX_TOKEN_MAX];
     claims(payload, sizeof(payload), "");
     fx_sign(rsa, "RS256", "{\"alg\":\"RS256\",\"alg\":\"ES256\",\"kid\":\"r1\"}", payload, token);
-    assert_int_equal(oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_MALFORMED);
+    assert_int_equal(held_oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_MALFORMED);
     fx_sign(rsa, "RS256", "{\"alg\":\"RS256\",\"kid\":\"r1\",\"crit\":[\"x\"]}", payload, token);
-    assert_int_equal(oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_MALFORMED);
+    assert_int_equal(held_oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_MALFORMED);
     fx_sign(rsa, "RS256", "{\"alg\":\"RS256\",\"kid\":7}", payload, token);
-    assert_int_equal(oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_MALFORMED);
+    assert_int_equal(held_oidc_verify(&c, &keys, token, NOW, &id, NULL), OIDC_ERR_MALFORMED);
 }
 
 /* Browser sign-in's nonce check (oidc_claim_is): the exact string, in a
