@@ -3,6 +3,7 @@
  * modes. */
 #include "admit/admit.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,13 +180,40 @@ bool admit_path_is_api(const char *path, size_t len)
            (len >= 4 && memcmp(path, "/api", 4) == 0);
 }
 
+void admission_message_set(struct admission *adm, const char *fmt, ...)
+{
+    char text[ADMIT_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    free(adm->message);
+    adm->message = strdup(text);
+    adm->message_lost = !adm->message;
+}
+
+const char *admission_message(const struct admission *adm)
+{
+    return adm->message ? adm->message : adm->message_lost ? "out of memory" : "";
+}
+
+void admit_reason_set(struct admission *adm, const char *reason)
+{
+    size_t n = strnlen(reason, AUTHZ_REASON_MAX - 1);
+    free(adm->authz_reason);
+    if ((adm->authz_reason = malloc(n + 1))) {
+        memcpy(adm->authz_reason, reason, n);
+        adm->authz_reason[n] = '\0';
+    }
+}
+
 static enum admit_result admit_refuse(struct admission *adm, int code, const char *phrase,
                                       const char *reason, const char *message)
 {
     adm->code = code;
     adm->phrase = phrase;
     adm->reason = reason;
-    snprintf(adm->message, sizeof(adm->message), "%s", message);
+    admission_message_set(adm, "%s", message);
     return ADMIT_REFUSED;
 }
 
@@ -547,11 +575,13 @@ static bool admit_authorize(struct admit *a, struct admission *adm)
         get.verb = "get";
         authz_check(a->authz, &adm->user, &get, &d);
     }
-    snprintf(adm->authz_reason, sizeof(adm->authz_reason), "%s", d.reason);
+    admit_reason_set(adm, d.reason);
     adm->decision = d.allowed ? "allow" : "forbid";
     if (d.allowed)
         return true;
-    authz_forbidden_message(&adm->user, &at, "", adm->message, sizeof(adm->message));
+    char message[ADMIT_MESSAGE_MAX];
+    authz_forbidden_message(&adm->user, &at, "", message, sizeof(message));
+    admission_message_set(adm, "%s", message);
     if (x->resource_request) {
         snprintf(adm->details_name, sizeof(adm->details_name), "%s", x->name);
         adm->details_kind = x->resource;
@@ -559,8 +589,8 @@ static bool admit_authorize(struct admit *a, struct admission *adm)
     if (admit_owner_may(x)) {
         adm->owner_only = true;
         adm->decision = "allow";
-        snprintf(adm->authz_reason, sizeof(adm->authz_reason), "%s",
-                 "podterm: the requester's own sessions only (RBAC does not grant this)");
+        admit_reason_set(adm, "podterm: the requester's own sessions only (RBAC does not grant "
+                              "this)");
         return true;
     }
     adm->code = 403;
@@ -585,9 +615,8 @@ static void admit_audit_begin(struct admission *adm, const struct admit_request 
         n = path->n;
     adm->request_uri = strndup(t->p ? t->p : "", n);
     const struct http_span *ua = &rq->http->h[HTTP_H_USER_AGENT];
-    if (ua->p)
-        snprintf(adm->user_agent, sizeof(adm->user_agent), "%.*s",
-                 (int)(ua->n < AUDIT_UA_MAX ? ua->n : AUDIT_UA_MAX), ua->p);
+    if (ua->p) /* lost on out of memory: the audit line has no userAgent then */
+        adm->user_agent = strndup(ua->p, ua->n < AUDIT_UA_MAX ? ua->n : AUDIT_UA_MAX);
     snprintf(adm->peer, sizeof(adm->peer), "%s", rq->peer ? rq->peer : "");
     adm->exit_code = -1;
 }
@@ -728,6 +757,11 @@ void admission_finish(struct admission *adm, int code)
     http_query_free(&adm->query);
     free(adm->request_uri);
     free(adm->command_json);
+    free(adm->user_agent);
+    free(adm->max_duration_policy);
+    free(adm->idle_timeout_policy);
+    free(adm->authz_reason);
+    free(adm->message);
     if (adm->credential) {
         explicit_bzero(adm->credential, strlen(adm->credential));
         free(adm->credential);

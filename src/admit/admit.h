@@ -127,8 +127,9 @@ struct admission {
     /* exec/attach: what ExecPolicy allowed, the session's limits (0: none). */
     bool exec;
     unsigned max_duration_s, idle_timeout_s;
-    char max_duration_policy[AUTHZ_REASON_MAX / 2];
-    char idle_timeout_policy[AUTHZ_REASON_MAX / 2];
+    /* The rules that set them, when set (NULL: none, or out of memory: the
+     * limit holds all the same); each below AUTHZ_REASON_MAX / 2 bytes. */
+    char *max_duration_policy, *idle_timeout_policy;
     /* The audit: kept from admission to the last stage. */
     char audit_id[AUDIT_ID_LEN + 1];
     enum audit_level level;
@@ -137,11 +138,15 @@ struct admission {
     struct timespec received_mono; /* for the metrics' durations */
     bool session_counted;          /* in podterm_sessions_active until finished */
     char *request_uri;
-    char user_agent[AUDIT_UA_MAX + 1];
+    /* Strings of their own (NULL: none), not fixed buffers: an admission
+     * lives as long as its session, and most of them never need the room
+     * a long one would (1 KiB of message, 512 bytes each of reason and
+     * User-Agent). */
+    char *user_agent; /* at most AUDIT_UA_MAX bytes */
     char peer[ADMIT_PEER_MAX];
     const char *decision; /* "allow" / "forbid" / NULL (no authorization ran) */
-    char authz_reason[AUTHZ_REASON_MAX];
-    bool exec_described; /* container, command and tty below were read (ExecPolicy's step) */
+    char *authz_reason;   /* below AUTHZ_REASON_MAX bytes; NULL when no decision */
+    bool exec_described;  /* container, command and tty below were read (ExecPolicy's step) */
     char container[CONFIG_NAME_MAX + 1];
     char *command_json; /* argv as a JSON array, for the audit */
     bool tty;
@@ -165,7 +170,8 @@ struct admission {
     int code;
     const char *phrase; /* HTTP reason phrase */
     const char *reason; /* metav1 StatusReason */
-    char message[ADMIT_MESSAGE_MAX];
+    char *message;      /* below ADMIT_MESSAGE_MAX bytes: admission_message() reads it */
+    bool message_lost;  /* out of memory while setting it */
     char details_name[CONFIG_NAME_MAX + 1]; /* "" for no details */
     const char *details_kind;               /* NULL for no details */
 };
@@ -240,6 +246,13 @@ struct signin *admit_signin(const struct admit *admit);
 void admission_started(struct admission *adm, int code);
 /* The response is complete with this HTTP status: the audit's
  * ResponseComplete; frees adm. NULL is ignored. */
+/* A refusal's Status message (admission_message: "" when none; "out of
+ * memory" when it could not be kept), set like printf, bounded by
+ * ADMIT_MESSAGE_MAX. */
+void admission_message_set(struct admission *adm, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *admission_message(const struct admission *adm);
+
 void admission_finish(struct admission *adm, int code);
 
 /* Is this path one of the API's (authenticated, authorized), not the web UI's? */

@@ -84,7 +84,7 @@ void admit_audit_emit(struct admission *adm, enum audit_stage stage, int code)
         ev.impersonated = &imp;
     }
     if (stage == AUDIT_STAGE_RESPONSE_COMPLETE && adm->code == code && code >= 400) {
-        ev.status_message = adm->message;
+        ev.status_message = admission_message(adm);
         ev.status_reason = adm->reason;
     }
     /* Which authenticator said who this is (admit.h lists the words). */
@@ -93,7 +93,8 @@ void admit_audit_emit(struct admission *adm, enum audit_stage stage, int code)
         /* Both, as the apiserver writes them (from the stage after
          * authorization on); a denial's reason is often "". */
         admit_annotate(&ev, "authorization.k8s.io/decision", adm->decision);
-        admit_annotate(&ev, "authorization.k8s.io/reason", adm->authz_reason);
+        admit_annotate(&ev, "authorization.k8s.io/reason",
+                       adm->authz_reason ? adm->authz_reason : "");
     }
     char in[ADMIT_NUMBER_MAX], out[ADMIT_NUMBER_MAX], exit_code[ADMIT_NUMBER_MAX],
         duration[ADMIT_NUMBER_MAX];

@@ -101,7 +101,7 @@ bool admit_exec_check(struct admit *a, struct admission *adm)
         adm->code = 503;
         adm->phrase = "Service Unavailable";
         adm->reason = "ServiceUnavailable";
-        snprintf(adm->message, sizeof(adm->message), "out of memory");
+        admission_message_set(adm, "out of memory");
         return false;
     }
     adm->tty = admit_query_bool(q, "tty");
@@ -136,14 +136,14 @@ bool admit_exec_check(struct admit *a, struct admission *adm)
         authz_exec_check(a->authz, &adm->user, &ex, &d);
         adm->max_duration_s = d.max_duration_s;
         adm->idle_timeout_s = d.idle_timeout_s;
-        snprintf(adm->max_duration_policy, sizeof(adm->max_duration_policy), "%s",
-                 d.max_duration_policy);
-        snprintf(adm->idle_timeout_policy, sizeof(adm->idle_timeout_policy), "%s",
-                 d.idle_timeout_policy);
+        free(adm->max_duration_policy);
+        free(adm->idle_timeout_policy);
+        adm->max_duration_policy = d.max_duration_s ? strdup(d.max_duration_policy) : NULL;
+        adm->idle_timeout_policy = d.idle_timeout_s ? strdup(d.idle_timeout_policy) : NULL;
         if (!d.allowed) {
             ok = false;
             adm->decision = "forbid";
-            snprintf(adm->authz_reason, sizeof(adm->authz_reason), "%s", d.reason);
+            admit_reason_set(adm, d.reason);
             struct authz_attrs at = {
                 .verb = "create",
                 .resource_request = true,
@@ -154,7 +154,9 @@ bool admit_exec_check(struct admit *a, struct admission *adm)
                 .name = adm->attrs.name,
                 .path = adm->attrs.path,
             };
-            authz_forbidden_message(&adm->user, &at, d.reason, adm->message, sizeof(adm->message));
+            char message[ADMIT_MESSAGE_MAX];
+            authz_forbidden_message(&adm->user, &at, d.reason, message, sizeof(message));
+            admission_message_set(adm, "%s", message);
             adm->code = 403;
             adm->phrase = "Forbidden";
             adm->reason = "Forbidden";

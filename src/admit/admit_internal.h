@@ -36,6 +36,9 @@ struct admit {
  * kind label of an exec/attach admission. */
 double admission_seconds(const struct timespec *from, const struct timespec *to);
 enum metrics_kind admission_metrics_kind(const struct admission *adm);
+/* The reason of an authorization decision, for the audit; NULL (an empty
+ * reason in the audit) when it cannot be kept. */
+void admit_reason_set(struct admission *adm, const char *reason);
 
 /* admit_audit.c: one event of adm at a stage (no-op when the audit is off,
  * the level is None or the stage omitted). */

@@ -95,7 +95,7 @@ int api_session_not_found(struct lws *wsi, const char *id)
 
 int api_session_forbidden(struct lws *wsi, const struct admission *adm)
 {
-    return api_session_status(wsi, 403, "Forbidden", adm->message,
+    return api_session_status(wsi, 403, "Forbidden", admission_message(adm),
                               adm->details_name[0] ? adm->details_name : NULL);
 }
 

@@ -46,7 +46,7 @@ int api_sessions_handle(struct server *server, struct lws *wsi, const char *path
  * (session_watch.c): a Status about one session, whose details name the
  * group as the apiserver's do for a resource outside the core group (id
  * NULL: no name); its NotFound; and the Forbidden RBAC gave an "owner
- * only" request (adm->message, word for word). 1 answered, -1 to close. */
+ * only" request (admission_message(adm), word for word). 1 answered, -1 to close. */
 struct admission;
 int api_session_status(struct lws *wsi, int code, const char *reason, const char *message,
                        const char *id);

@@ -131,9 +131,10 @@ void front_adopt(void *ctx, int fd, const char *buf, size_t len, struct exec_req
 static void front_refuse(int fd, struct admission *adm)
 {
     char response[HTTP1_STATUS_RESPONSE_MAX];
-    long n = http1_status_response_details(adm->code, adm->phrase, adm->reason, adm->message,
-                                           adm->details_name[0] ? adm->details_name : NULL,
-                                           adm->details_kind, response, sizeof(response));
+    long n =
+        http1_status_response_details(adm->code, adm->phrase, adm->reason, admission_message(adm),
+                                      adm->details_name[0] ? adm->details_name : NULL,
+                                      adm->details_kind, response, sizeof(response));
     if (n > 0 && write(fd, response, (size_t)n) < 0)
         n = 0; /* best effort: the peer may be gone */
     admission_finish(adm, adm->code);
@@ -222,9 +223,9 @@ static bool front_review(struct server *server, int fd, const char *head, size_t
         adm->code = 413;
         adm->phrase = "Request Entity Too Large";
         adm->reason = "RequestEntityTooLarge";
-        snprintf(adm->message, sizeof(adm->message),
-                 "the request body must have a Content-Length of at most %d bytes",
-                 NET_EXCHANGE_BODY_MAX);
+        admission_message_set(adm,
+                              "the request body must have a Content-Length of at most %d bytes",
+                              NET_EXCHANGE_BODY_MAX);
         front_refuse(fd, adm);
         return true;
     }

@@ -119,9 +119,16 @@ void session_limits_set(struct session *s, unsigned max_duration_s, const char *
 {
     s->max_duration_s = max_duration_s;
     s->idle_timeout_s = idle_timeout_s;
-    /* Kept as two message prefixes' sources: the limit that fires names its rule. */
-    snprintf(s->limit_message, sizeof(s->limit_message), "%s\n%s", max_policy ? max_policy : "",
+    free(s->limit_message);
+    s->limit_message = NULL;
+    if (!max_duration_s && !idle_timeout_s)
+        return; /* most sessions: no room kept for rules that never fire */
+    /* Kept as two message prefixes' sources: the limit that fires names its
+     * rule (out of memory: it fires all the same, naming no rule). */
+    char text[SESSION_LIMIT_MESSAGE_MAX];
+    snprintf(text, sizeof(text), "%s\n%s", max_policy ? max_policy : "",
              idle_policy ? idle_policy : "");
+    s->limit_message = strdup(text);
 }
 
 static void session_want_channel(struct session *s, int ch, bool on)
@@ -626,7 +633,7 @@ static void session_check_limits(struct session *s, uint64_t now)
     if (s->exited || s->failed || (!s->max_duration_s && !s->idle_timeout_s))
         return;
     char max_policy[SESSION_LIMIT_MESSAGE_MAX], *idle_policy = "";
-    snprintf(max_policy, sizeof(max_policy), "%s", s->limit_message);
+    snprintf(max_policy, sizeof(max_policy), "%s", s->limit_message ? s->limit_message : "");
     char *nl = strchr(max_policy, '\n');
     if (nl) {
         *nl = '\0';
@@ -868,6 +875,7 @@ void session_free(struct session *s)
     session_resume_forget(s);
     exec_request_clear(&s->req);
     free(s->owner);
+    free(s->limit_message);
     free(s->repaint);
     free(s->out);
     free(s->in);

@@ -59,7 +59,7 @@ struct session {
     /* Limits (ExecPolicy): 0 none; checked by the sweep. */
     uint64_t started_ms, active_ms;
     unsigned max_duration_s, idle_timeout_s;
-    char limit_message[SESSION_LIMIT_MESSAGE_MAX];
+    char *limit_message; /* NULL without limits; below SESSION_LIMIT_MESSAGE_MAX bytes */
     const char *end_reason;
 
     /* output: one message at a time, its payload growing while it waits */
