@@ -158,10 +158,19 @@ static void test_modes_region_set(void **state)
         const char *seq;
         bool set;
     } cases[] = {
-        {"\x1b[r", false},     {"\x1b[0r", false},    {"\x1b[0;0r", false},
-        {"\x1b[;0r", false},   {"\x1b[2r", true},     {"\x1b[;5r", true},
-        {"\x1b[0;5r", true},   {"\x1b[1;24r", true},  {"\x1b[3;7r\x1b" "c", false},
-        {"\x1b[30;40r", true}, {"\x1b[?3;7r", false},
+        {"\x1b[r", false},
+        {"\x1b[0r", false},
+        {"\x1b[0;0r", false},
+        {"\x1b[;0r", false},
+        {"\x1b[2r", true},
+        {"\x1b[;5r", true},
+        {"\x1b[0;5r", true},
+        {"\x1b[1;24r", true},
+        {"\x1b[3;7r\x1b"
+         "c",
+         false},
+        {"\x1b[30;40r", true},
+        {"\x1b[?3;7r", false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct screen *s = screen_new(80, 24);

@@ -53,10 +53,10 @@ static uint32_t next(uint32_t *x)
  * and lines that wrap. */
 static size_t coloured_lines(uint8_t *buf, size_t cap, uint32_t x, unsigned width)
 {
-    static const char *sgr[] = {"\x1b[m",      "\x1b[0m",     "\x1b[;1m",       "\x1b[0;4m",
-                                "\x1b[01m",    "\x1b[31m",    "\x1b[1;32;44m",  "\x1b[K",
-                                "\x1b[2K",     "\x1b[7m",     "\x1b[38;5;200m", "\x1b[48;2;1;2;3m",
-                                "\x1b[0;31m", "\x1b[22;39m", "\x1b[4:3m",       "\x1b[1K"};
+    static const char *sgr[] = {"\x1b[m",     "\x1b[0m",     "\x1b[;1m",       "\x1b[0;4m",
+                                "\x1b[01m",   "\x1b[31m",    "\x1b[1;32;44m",  "\x1b[K",
+                                "\x1b[2K",    "\x1b[7m",     "\x1b[38;5;200m", "\x1b[48;2;1;2;3m",
+                                "\x1b[0;31m", "\x1b[22;39m", "\x1b[4:3m",      "\x1b[1K"};
     size_t n = 0;
     while (n + 400 < cap) {
         uint32_t r = next(&x);
