@@ -13,9 +13,10 @@ import time
 
 import pytest
 
-from podterm_client import OP_BINARY, V5, assert_status_response, exec_path, ws_open
+from podterm_client import (OP_BINARY, V5, assert_status_response, exec_path, http_request,
+                            ws_open)
 from podterm_server import Podterm
-from resume_tools import FLOW, ack_all, drop, offer, open_shell, read_until, resume_path
+from resume_tools import BASE, FLOW, ack_all, drop, offer, open_shell, read_until, resume_path
 
 TOKENS = "alice-token-1,alice,1001\nbob-token-2,bob,1002\n"
 
@@ -209,3 +210,29 @@ def test_drain_ends_detached_sessions_at_once(tmp_path):
         assert ends[0]["annotations"]["podterm.dev/end-reason"] == "shutdown", ends
     finally:
         s.stop()
+
+
+def test_resume_of_an_api_clients_session_is_a_conflict(srv):
+    """An API client's session (v5, tty) has an id (the sessions API lists it)
+    but no grace: a resume of it, by its owner with a well-formed token, is
+    409 Conflict, and the session goes on untouched."""
+    resp, ws = ws_open(srv.port, exec_path(["sh"], stdin=True, tty=True),
+                       offer("alice-token-1", kind=V5))
+    assert resp.status == 101, resp
+    ws.send_channel(0, b"echo UP-$((1+1))\n")
+    deadline = time.monotonic() + 10
+    out = b""
+    while b"UP-2" not in out:
+        op, payload = ws.recv_message(deadline)
+        out += payload[1:]
+    r = http_request(srv.port, "GET", BASE, [("Authorization", "Bearer alice-token-1")])
+    assert r.status == 200, r
+    [item] = [i for i in r.json()["items"] if i["status"]["phase"] == "Running"]
+    sid = item["metadata"]["name"]
+    resp, none = ws_open(srv.port, resume_path(sid), offer("alice-token-1", "0" * 64))
+    assert none is None
+    assert_status_response(resp, 409, "Conflict", "the session cannot be resumed (not a web "
+                           "terminal's tty session, or resume is off)")
+    ws.send_channel(0, b"exit 4\n")
+    t = ws.collect(10)
+    assert json.loads(t.status())["details"]["causes"][0]["message"] == "4", t.status()
