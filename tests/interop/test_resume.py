@@ -236,3 +236,40 @@ def test_resume_of_an_api_clients_session_is_a_conflict(srv):
     ws.send_channel(0, b"exit 4\n")
     t = ws.collect(10)
     assert json.loads(t.status())["details"]["causes"][0]["message"] == "4", t.status()
+
+
+def test_access_revoked_while_detached_ends_the_session(tmp_path):
+    """--terminate-on-revoke with a detached session (waiting for its page):
+    nobody is connected to be told, so when the reloaded policy refuses its
+    user the process ends at once (not at the grace's end), and the audit
+    says "revoked"."""
+    from kube_tools import exec_role
+    rbac = exec_role("users")
+    s = Podterm(["--token-auth-file", "{dir}/tokens.csv", "--authorization-rbac-file",
+                 "{dir}/rbac.yaml", "--terminate-on-revoke", "--session-grace", "60s",
+                 "--audit-log-path", "{dir}/audit.log"],
+                files={"tokens.csv": 'alice-token-1,alice,1001,"users"\n', "rbac.yaml": rbac},
+                name="resume-revoke")
+    try:
+        ws, info, pid = open_shell(s.port)
+        drop(ws)
+        time.sleep(0.3)
+        assert os.path.exists(f"/proc/{pid}"), "detached, still running"
+        path = os.path.join(s.dir, "rbac.yaml")
+        with open(path + ".tmp", "w") as f:
+            f.write(exec_role("others"))
+        os.rename(path + ".tmp", path)
+        deadline = time.monotonic() + 15
+        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not os.path.exists(f"/proc/{pid}"), "a revoked detached session ends"
+        ends = []
+        deadline = time.monotonic() + 5
+        while not ends and time.monotonic() < deadline:
+            ends = [e for e in audit_events(s) if e["auditID"] == info["id"] and
+                    e["stage"] == "ResponseComplete"]
+            time.sleep(0.05)
+        assert ends and ends[0]["annotations"]["podterm.dev/end-reason"] == "revoked", ends
+    finally:
+        problems = s.stop()
+    assert problems == [], problems
