@@ -273,3 +273,42 @@ def test_access_revoked_while_detached_ends_the_session(tmp_path):
     finally:
         problems = s.stop()
     assert problems == [], problems
+
+
+def test_resume_during_the_drain_is_a_conflict():
+    """SIGTERM drains: a connection accepted before it may still ask to
+    resume the page's session, which is connected and, with the server
+    going away, not detachable: 409 "ending", and the owner's connection is
+    left alone (its exit still reaches it)."""
+    import signal
+    from podterm_client import (Conn, build_request, read_response_body, read_response_head,
+                                upgrade_headers, ws_key)
+    s = Podterm(["--token-auth-file", "{dir}/tokens.csv", "--session-grace", "60s",
+                 "--shutdown-grace", "10s"], files={"tokens.csv": TOKENS}, name="resume-drain-409")
+    try:
+        ws, info, pid = open_shell(s.port)
+        conn = Conn(s.port)  # accepted before the drain
+        time.sleep(0.2)
+        s.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while "draining" not in s.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "draining" in s.output(), s.output()
+        headers = upgrade_headers(offer("alice-token-1", info["resume"]), [], ws_key(), "13",
+                                  "Upgrade")
+        conn.sendall(build_request("GET", resume_path(info["id"]), headers,
+                                   host=f"127.0.0.1:{s.port}"))
+        deadline = time.monotonic() + 10
+        resp = read_response_head(conn, deadline)
+        resp.body = read_response_body(conn, resp, deadline)
+        conn.close()
+        assert_status_response(resp, 409, "Conflict",
+                               "the session is ending and cannot be resumed")
+        ws.send_channel(0, b"exit 5\n")
+        t = ws.collect(10)
+        assert json.loads(t.status())["details"]["causes"][0]["message"] == "5", t.status()
+        # the last session over, the drain ends and the server exits 0 on its own
+        assert s.proc.wait(10) == 0
+    finally:
+        problems = s.stop()
+    assert problems == [], problems
