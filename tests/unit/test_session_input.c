@@ -93,6 +93,7 @@ static struct {
     bool want_read[3];
     bool stopped;
     bool stdin_full;        /* write returns -EAGAIN */
+    bool stdin_gone;        /* write returns -EPIPE: the process closed its stdin */
     uint8_t in[256 * 1024]; /* what the process got on stdin */
     size_t in_len;
     size_t stdin_closed_at; /* in_len + 1 when stdin was closed; 0: not yet */
@@ -124,6 +125,8 @@ static ssize_t fake_write(struct backend_stream *st, const uint8_t *buf, size_t 
 {
     if (fake_stream.stdin_full)
         return -EAGAIN;
+    if (fake_stream.stdin_gone)
+        return -EPIPE;
     memcpy(fake_stream.in + fake_stream.in_len, buf, len);
     fake_stream.in_len += len;
     return (ssize_t)len;
@@ -228,6 +231,24 @@ static void test_stdin_waits_and_close_follows_it(void **state)
     session_finish(s);
 }
 
+/* A process that closed its stdin: what the client sends is dropped (not
+ * kept, the socket not paused); a second close signal changes nothing. */
+static void test_stdin_to_a_closed_pipe_is_dropped(void **state)
+{
+    struct session *s = session_start(true, false);
+    fake_stream.stdin_gone = true;
+    receive(s, "\x00lost", 5);
+    assert_int_equal(rx_flow, -1); /* never paused */
+    fake_stream.stdin_gone = false;
+    receive(s, "\x00kept", 5);
+    assert_int_equal(fake_stream.in_len, 4);
+    assert_memory_equal(fake_stream.in, "kept", 4);
+    receive(s, "\xff\x00", 2);
+    receive(s, "\xff\x00", 2);
+    assert_int_equal(fake_stream.stdin_closed_at, 5);
+    session_finish(s);
+}
+
 static void test_resize_reaches_a_tty_only(void **state)
 {
     static const char resize[] = "\x04{\"Width\":100,\"Height\":30}";
@@ -254,6 +275,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stdin_waits_and_close_follows_it),
+        cmocka_unit_test(test_stdin_to_a_closed_pipe_is_dropped),
         cmocka_unit_test(test_resize_reaches_a_tty_only),
         cmocka_unit_test(test_short_write_ends_the_connection),
     };
