@@ -227,3 +227,69 @@ def test_spdy_clients_that_leave_mid_handshake(target):
         finally:
             c.close()
     time.sleep(0.5)
+
+
+def test_spdy_streams_after_the_start_and_half_closed_outputs(target):
+    """A stream opened once the exec started (a resize stream the query did
+    not ask for) is reset PROTOCOL_ERROR, and the client's half-close of its
+    own stdout stream means nothing: the exec goes on, stdin still reaches
+    the process."""
+    c, r, d = spdy_open(target, ["cat"])
+    try:
+        ids = open_streams(c, d, ["error", "stdin", "stdout", "stderr"])
+        assert r.pump(ANSWER_S, until=lambda x: len(x.replies) == 4), r.replies
+        c.sendall(syn_stream(d, 9, "resize"))
+        assert r.pump(ANSWER_S, until=lambda x: 9 in x.rst), r.rst
+        assert r.rst == {9: RST_PROTOCOL_ERROR}, r.rst
+        c.sendall(data_frame(ids["stdout"], b"", fin=True))
+        c.sendall(data_frame(ids["stdin"], b"after-extra\n", fin=True))
+        assert r.pump(ANSWER_S, until=lambda x: {1, 5, 7} <= x.fin), (r.fin, r.rst, r.data)
+        assert r.data.get(ids["stdout"]) == b"after-extra\n", r.data
+        assert json.loads(r.data[1])["status"] == "Success", r.data
+    finally:
+        c.close()
+
+
+def test_spdy_early_stdin_past_the_buffer_is_refused(target):
+    """Stdin sent before the last stream opened is kept up to the session's
+    stdin buffer (64 KiB); one frame more than that is refused with
+    RST_STREAM FLOW_CONTROL_ERROR on stdin, never dropped in silence; a new
+    stdin stream is then taken and the exec runs."""
+    c, r, d = spdy_open(target, ["sh", "-c", "cat >/dev/null; echo stdin-done"])
+    try:
+        c.sendall(syn_stream(d, 1, "error") + syn_stream(d, 3, "stdin"))
+        c.sendall(data_frame(3, b"x" * (64 * 1024 + 1)))
+        assert r.pump(ANSWER_S, until=lambda x: 3 in x.rst), r.rst
+        assert r.rst == {3: RST_FLOW_CONTROL_ERROR}, r.rst
+        c.sendall(syn_stream(d, 5, "stdin") + syn_stream(d, 7, "stdout") +
+                  syn_stream(d, 9, "stderr"))
+        c.sendall(data_frame(5, b"more\n", fin=True))
+        assert r.pump(ANSWER_S, until=lambda x: {1, 7, 9} <= x.fin), (r.fin, r.rst, r.data)
+        assert r.data.get(7) == b"stdin-done\n", r.data
+        assert json.loads(r.data[1])["status"] == "Success", r.data
+    finally:
+        c.close()
+
+
+def test_spdy_v2_tty_waits_for_no_resize_or_stderr_stream(target):
+    """v2.channel.k8s.io has no resize stream and a tty no stderr: the exec
+    starts once error and stdout are open (stderr=true in the query too),
+    and a success says nothing on the error stream (v1-v3)."""
+    c = target.conn()
+    try:
+        path = exec_path(["sh", "-c", "echo tty-ok"], stdin=False, stdout=True, stderr=True,
+                         tty=True)
+        c.sendall(upgrade_request(target.port, path, offers=("v2.channel.k8s.io",)))
+        resp = read_response_head(c, time.monotonic() + ANSWER_S)
+        assert resp.status == 101, resp
+        assert resp.header("X-Stream-Protocol-Version") == "v2.channel.k8s.io", resp
+        r = Reader(c.sock)
+        r.buf, c.buf = c.buf, b""
+        d = Deflater()
+        c.sendall(syn_stream(d, 1, "error") + syn_stream(d, 3, "stdout"))
+        assert r.pump(ANSWER_S, until=lambda x: {1, 3} <= x.fin), (r.fin, r.rst, r.data)
+        assert r.data.get(3) == b"tty-ok\r\n", r.data
+        assert r.data.get(1, b"") == b"", r.data
+        assert r.rst == {}, r.rst
+    finally:
+        c.close()

@@ -13,9 +13,10 @@ import time
 
 import pytest
 
-from podterm_client import OP_BINARY, V5, assert_status_response, exec_path, ws_open
+from podterm_client import (OP_BINARY, V5, assert_status_response, exec_path, http_request,
+                            ws_open)
 from podterm_server import Podterm
-from resume_tools import FLOW, ack_all, drop, offer, open_shell, read_until, resume_path
+from resume_tools import BASE, FLOW, ack_all, drop, offer, open_shell, read_until, resume_path
 
 TOKENS = "alice-token-1,alice,1001\nbob-token-2,bob,1002\n"
 
@@ -209,3 +210,105 @@ def test_drain_ends_detached_sessions_at_once(tmp_path):
         assert ends[0]["annotations"]["podterm.dev/end-reason"] == "shutdown", ends
     finally:
         s.stop()
+
+
+def test_resume_of_an_api_clients_session_is_a_conflict(srv):
+    """An API client's session (v5, tty) has an id (the sessions API lists it)
+    but no grace: a resume of it, by its owner with a well-formed token, is
+    409 Conflict, and the session goes on untouched."""
+    resp, ws = ws_open(srv.port, exec_path(["sh"], stdin=True, tty=True),
+                       offer("alice-token-1", kind=V5))
+    assert resp.status == 101, resp
+    ws.send_channel(0, b"echo UP-$((1+1))\n")
+    deadline = time.monotonic() + 10
+    out = b""
+    while b"UP-2" not in out:
+        op, payload = ws.recv_message(deadline)
+        out += payload[1:]
+    r = http_request(srv.port, "GET", BASE, [("Authorization", "Bearer alice-token-1")])
+    assert r.status == 200, r
+    [item] = [i for i in r.json()["items"] if i["status"]["phase"] == "Running"]
+    sid = item["metadata"]["name"]
+    resp, none = ws_open(srv.port, resume_path(sid), offer("alice-token-1", "0" * 64))
+    assert none is None
+    assert_status_response(resp, 409, "Conflict", "the session cannot be resumed (not a web "
+                           "terminal's tty session, or resume is off)")
+    ws.send_channel(0, b"exit 4\n")
+    t = ws.collect(10)
+    assert json.loads(t.status())["details"]["causes"][0]["message"] == "4", t.status()
+
+
+def test_access_revoked_while_detached_ends_the_session(tmp_path):
+    """--terminate-on-revoke with a detached session (waiting for its page):
+    nobody is connected to be told, so when the reloaded policy refuses its
+    user the process ends at once (not at the grace's end), and the audit
+    says "revoked"."""
+    from kube_tools import exec_role
+    rbac = exec_role("users")
+    s = Podterm(["--token-auth-file", "{dir}/tokens.csv", "--authorization-rbac-file",
+                 "{dir}/rbac.yaml", "--terminate-on-revoke", "--session-grace", "60s",
+                 "--audit-log-path", "{dir}/audit.log"],
+                files={"tokens.csv": 'alice-token-1,alice,1001,"users"\n', "rbac.yaml": rbac},
+                name="resume-revoke")
+    try:
+        ws, info, pid = open_shell(s.port)
+        drop(ws)
+        time.sleep(0.3)
+        assert os.path.exists(f"/proc/{pid}"), "detached, still running"
+        path = os.path.join(s.dir, "rbac.yaml")
+        with open(path + ".tmp", "w") as f:
+            f.write(exec_role("others"))
+        os.rename(path + ".tmp", path)
+        deadline = time.monotonic() + 15
+        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not os.path.exists(f"/proc/{pid}"), "a revoked detached session ends"
+        ends = []
+        deadline = time.monotonic() + 5
+        while not ends and time.monotonic() < deadline:
+            ends = [e for e in audit_events(s) if e["auditID"] == info["id"] and
+                    e["stage"] == "ResponseComplete"]
+            time.sleep(0.05)
+        assert ends and ends[0]["annotations"]["podterm.dev/end-reason"] == "revoked", ends
+    finally:
+        problems = s.stop()
+    assert problems == [], problems
+
+
+def test_resume_during_the_drain_is_a_conflict():
+    """SIGTERM drains: a connection accepted before it may still ask to
+    resume the page's session, which is connected and, with the server
+    going away, not detachable: 409 "ending", and the owner's connection is
+    left alone (its exit still reaches it)."""
+    import signal
+    from podterm_client import (Conn, build_request, read_response_body, read_response_head,
+                                upgrade_headers, ws_key)
+    s = Podterm(["--token-auth-file", "{dir}/tokens.csv", "--session-grace", "60s",
+                 "--shutdown-grace", "10s"], files={"tokens.csv": TOKENS}, name="resume-drain-409")
+    try:
+        ws, info, pid = open_shell(s.port)
+        conn = Conn(s.port)  # accepted before the drain
+        time.sleep(0.2)
+        s.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while "draining" not in s.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "draining" in s.output(), s.output()
+        headers = upgrade_headers(offer("alice-token-1", info["resume"]), [], ws_key(), "13",
+                                  "Upgrade")
+        conn.sendall(build_request("GET", resume_path(info["id"]), headers,
+                                   host=f"127.0.0.1:{s.port}"))
+        deadline = time.monotonic() + 10
+        resp = read_response_head(conn, deadline)
+        resp.body = read_response_body(conn, resp, deadline)
+        conn.close()
+        assert_status_response(resp, 409, "Conflict",
+                               "the session is ending and cannot be resumed")
+        ws.send_channel(0, b"exit 5\n")
+        t = ws.collect(10)
+        assert json.loads(t.status())["details"]["causes"][0]["message"] == "5", t.status()
+        # the last session over, the drain ends and the server exits 0 on its own
+        assert s.proc.wait(10) == 0
+    finally:
+        problems = s.stop()
+    assert problems == [], problems

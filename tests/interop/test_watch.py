@@ -627,3 +627,24 @@ def test_owner_resize_sends_size_and_repaint(srv):
     assert [m for m in w.msgs[first + 2:] if m[0] == 7 or m[1].startswith(REPAINT_START)] == []
     owner.ws.send_channel(0, b"exit\n")
     assert w.ws.collect(15).close_code == 1000
+
+
+def test_api_clients_session_is_watched_without_channel_7_to_it(srv):
+    """A v5 client's tty session can be watched; its owner, which has no
+    channel 7, is never sent the watchers list (a v5 client would take it
+    for a protocol error), and the watcher still gets repaint and output."""
+    owner = open_owner(srv.port, kind=V5)
+    r = http_request(srv.port, "GET", BASE)
+    [item] = [i for i in r.json()["items"] if i["status"]["phase"] == "Running"]
+    sid = item["metadata"]["name"]
+    w = open_watcher(srv.port, sid)
+    w.until(lambda p: b"READY-42" in p.out, what="the repaint")
+    wait_for(lambda: session_item(srv.port, sid)["status"]["watchers"] == 1, what="1 watcher")
+    owner.ws.send_channel(0, b"echo WATCHED-$((5+5))\n")
+    owner.until_out(b"WATCHED-10\r\n$ ")
+    w.until_out(b"WATCHED-10\r\n$ ")
+    assert [m for m in owner.msgs if m[0] == 7] == [], owner.msgs
+    owner.ws.send_channel(0, b"exit\n")
+    t = w.ws.collect(15)
+    assert t.close_code == 1000, t
+    assert [m for m in owner.ws.collect(15).messages if m[1][:1] == b"\x07"] == []
