@@ -149,10 +149,11 @@ static void test_plugin_args_env_and_info(void **state)
 static void test_plugin_bare_name_through_path(void **state)
 {
     (void)state;
-    const char *args[] = {"-c",
-                          "case \"$KUBERNETES_EXEC_INFO\" in *client.authentication.k8s.io/v1\\\"*) "
-                          "echo '" CRED("from-path") "';; *) exit 4;; esac",
-                          NULL};
+    const char *args[] = {
+        "-c",
+        "case \"$KUBERNETES_EXEC_INFO\" in *client.authentication.k8s.io/v1\\\"*) "
+        "echo '" CRED("from-path") "';; *) exit 4;; esac",
+        NULL};
     struct kube_target *t = exec_target("sh", args);
     struct kube_creds *c = creds_for(t);
     struct waiter w;
@@ -383,7 +384,7 @@ static int parse(const char *json, char *token, size_t cap, time_t *exp, char *e
 }
 
 #define WITH_EXP(stamp)                                                                            \
-    "{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\",\"expirationTimestamp\":\"" stamp  \
+    "{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\",\"expirationTimestamp\":\"" stamp    \
     "\"}}"
 
 static void test_expiry_offsets(void **state)
@@ -408,8 +409,8 @@ static void test_expiry_offsets(void **state)
     for (size_t i = 0; i < 5; i++) {
         char want[KUBE_ERR_MAX];
         assert_int_equal(parse(bad[i], token, sizeof(token), &exp, err), -1);
-        snprintf(want, sizeof(want),
-                 "the exec plugin's expirationTimestamp \"%s\" is not RFC 3339", stamp[i]);
+        snprintf(want, sizeof(want), "the exec plugin's expirationTimestamp \"%s\" is not RFC 3339",
+                 stamp[i]);
         assert_string_equal(err, want);
     }
 }
@@ -430,8 +431,8 @@ static void test_credential_refusals(void **state)
                              "certificates from plugins are not supported)");
     assert_int_equal(parse("{\"status\":{\"token\":\"1234567\"}}", token, sizeof(token), &exp, err),
                      0);
-    assert_int_equal(parse("{\"status\":{\"token\":\"12345678\"}}", token, sizeof(token), &exp, err),
-                     -1);
+    assert_int_equal(
+        parse("{\"status\":{\"token\":\"12345678\"}}", token, sizeof(token), &exp, err), -1);
     assert_string_equal(err, "the exec plugin's token is longer than 7 bytes");
 }
 

@@ -28,7 +28,7 @@ static void assert_error(const char *json, bool attach, const char *message)
 }
 
 #define NONZERO(cause)                                                                             \
-    "{\"status\":\"Failure\",\"reason\":\"NonZeroExitCode\",\"message\":\"command "             \
+    "{\"status\":\"Failure\",\"reason\":\"NonZeroExitCode\",\"message\":\"command "                \
     "terminated with non-zero exit code\",\"details\":{\"causes\":[" cause "]}}"
 
 static void test_success_is_exit_zero(void **state)

@@ -73,8 +73,8 @@ static void test_server_url_refusals(void **state)
     prefix[0] = '/';
     prefix[KUBE_PREFIX_MAX] = '\0';
     snprintf(text, sizeof(text), CTX_A CLUSTER("server: 'https://h%s'") OK_USER, prefix);
-    snprintf(reason, sizeof(reason), "server \"https://h%s\" is not a valid https://HOST[:PORT] URL",
-             prefix);
+    snprintf(reason, sizeof(reason),
+             "server \"https://h%s\" is not a valid https://HOST[:PORT] URL", prefix);
     refused(text, reason);
 }
 
@@ -156,8 +156,8 @@ static void test_file_refusals(void **state)
     snprintf(text, sizeof(text),
              CTX_A OK_CLUSTER USER("client-certificate: cert.pem, client-key: nokey.pem"));
     unit_tmpdir_write("cert.pem", "C");
-    snprintf(reason, sizeof(reason), "client-key: cannot read %s/nokey.pem: No such file or directory",
-             unit_dir);
+    snprintf(reason, sizeof(reason),
+             "client-key: cannot read %s/nokey.pem: No such file or directory", unit_dir);
     refused(text, reason);
     refused(CTX_A OK_CLUSTER USER("tokenFile: /nonexistent/tok"),
             "tokenFile: cannot read /nonexistent/tok: No such file or directory");
@@ -216,8 +216,7 @@ static void test_exec_refusals(void **state)
             "exec plugin: env entries need name and value");
     /* no apiVersion, args and env that are not lists, an arg that is not a
      * scalar: read as kubectl would, leniently */
-    struct kube_target *t =
-        loaded(CTX_A OK_CLUSTER EXEC_USER(", args: {a: b}, env: {N: v}"));
+    struct kube_target *t = loaded(CTX_A OK_CLUSTER EXEC_USER(", args: {a: b}, env: {N: v}"));
     assert_non_null(t->exec);
     assert_null(t->exec->api_version);
     assert_int_equal(t->exec->args_len, 0);
@@ -297,8 +296,9 @@ static void test_in_cluster_refusals(void **state)
                         "server \"https://[fd00::1]:http\" is not a valid https://HOST[:PORT] URL");
     setenv("KUBERNETES_SERVICE_PORT", "", 1);
     assert_null(kube_target_load_in_cluster(dir, err, sizeof(err)));
-    assert_string_equal(err, "--in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are "
-                             "not set (not running in a pod?)");
+    assert_string_equal(err,
+                        "--in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are "
+                        "not set (not running in a pod?)");
     unsetenv("KUBERNETES_SERVICE_PORT");
     assert_null(kube_target_load_in_cluster(dir, err, sizeof(err)));
     /* the default directory: not inside a pod here */
@@ -317,16 +317,11 @@ static void test_in_cluster_refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_server_url_refusals),
-        cmocka_unit_test(test_server_url_forms),
-        cmocka_unit_test(test_insecure_spellings),
-        cmocka_unit_test(test_base64_refusals),
-        cmocka_unit_test(test_file_refusals),
-        cmocka_unit_test(test_user_refusals),
-        cmocka_unit_test(test_context_refusals),
-        cmocka_unit_test(test_exec_refusals),
-        cmocka_unit_test(test_default_path),
-        cmocka_unit_test(test_in_cluster_refusals),
+        cmocka_unit_test(test_server_url_refusals), cmocka_unit_test(test_server_url_forms),
+        cmocka_unit_test(test_insecure_spellings),  cmocka_unit_test(test_base64_refusals),
+        cmocka_unit_test(test_file_refusals),       cmocka_unit_test(test_user_refusals),
+        cmocka_unit_test(test_context_refusals),    cmocka_unit_test(test_exec_refusals),
+        cmocka_unit_test(test_default_path),        cmocka_unit_test(test_in_cluster_refusals),
     };
     return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

@@ -22,7 +22,6 @@
 
 #include "backend/local/local.h"
 
-
 #define T_WAIT_MS 5000     /* longest wait for anything in these tests */
 #define T_READ_CHUNK 65536 /* what the session reads at a time */
 
@@ -265,8 +264,8 @@ static void test_exec_without_command(void **state)
     struct t_env *e = *state;
     struct t_sess s = {0};
     char err[BACKEND_ERR_MAX];
-    struct backend_exec_request req = {.ns = "default", .pod = "local", .container = "shell",
-                                       .want_stdout = true};
+    struct backend_exec_request req = {
+        .ns = "default", .pod = "local", .container = "shell", .want_stdout = true};
     assert_int_equal(backend_stream_start(e->b, &req, &t_cbs, &s, &s.st, err, sizeof(err)),
                      -EINVAL);
     assert_string_equal(err, "no command to run");
@@ -395,9 +394,8 @@ static void test_tty_zero_resize_and_closed_stdin(void **state)
     struct t_env *e = *state;
     struct t_sess s = {0};
     const char *argv[] = {"sh", "-c", "read x; stty size", NULL};
-    assert_int_equal(t_start(e, &s, &(struct t_req){.in = true, .out = true, .tty = true}, argv,
-                             NULL),
-                     0);
+    assert_int_equal(
+        t_start(e, &s, &(struct t_req){.in = true, .out = true, .tty = true}, argv, NULL), 0);
     backend_stream_resize(s.st, 0, 50);
     backend_stream_resize(s.st, 90, 0);
     backend_stream_resize(s.st, 91, 33);
@@ -432,8 +430,12 @@ static void test_unsorted_cluster(void **state)
         struct t_sess s = {0};
         char err[BACKEND_ERR_MAX];
         const char *argv[] = {"echo", names[i], NULL};
-        struct backend_exec_request req = {.ns = "default", .pod = names[i], .container = "c",
-                                           .argv = argv, .argc = 2, .want_stdout = true};
+        struct backend_exec_request req = {.ns = "default",
+                                           .pod = names[i],
+                                           .container = "c",
+                                           .argv = argv,
+                                           .argc = 2,
+                                           .want_stdout = true};
         assert_int_equal(backend_stream_start(b, &req, &t_cbs, &s, &s.st, err, sizeof(err)), 0);
         backend_stream_want_read(s.st, 1, true);
         assert_true(t_wait(e, &s.exited, T_WAIT_MS));
@@ -450,9 +452,9 @@ static void test_unsorted_cluster(void **state)
 
 static int t_attach(struct t_env *e, struct t_sess *s, const char *ctr, bool in, char *err)
 {
-    return t_start(e, s, &(struct t_req){.container = ctr, .attach = true, .in = in, .out = true,
-                                         .err = true},
-                   NULL, err);
+    return t_start(
+        e, s, &(struct t_req){.container = ctr, .attach = true, .in = in, .out = true, .err = true},
+        NULL, err);
 }
 
 /* A main process that cannot start: the attach fails with the runtime's words. */
@@ -558,8 +560,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exec_without_path, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_tty_container_term, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_exec_absent_channels_and_stdin, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_tty_zero_resize_and_closed_stdin, t_setup,
-                                        t_teardown),
+        cmocka_unit_test_setup_teardown(test_tty_zero_resize_and_closed_stdin, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_unsorted_cluster, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_attach_main_cannot_start, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_attach_stdin_backpressure, t_setup, t_teardown),
