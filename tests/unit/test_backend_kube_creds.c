@@ -302,6 +302,52 @@ static void test_free_while_plugin_runs(void **state)
     kube_target_free(t);
 }
 
+/* A relative command with no kubeconfig directory (a target built without
+ * one) runs relative to the working directory, as the plugin path says. */
+static void test_plugin_relative_without_dir(void **state)
+{
+    (void)state;
+    plugin("p-rel.sh", "echo '" CRED("rel") "'");
+    char cwd[UNIT_TMPDIR_PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(unit_dir), 0);
+    struct kube_target *t = exec_target("./p-rel.sh", NULL);
+    free(t->exec->dir);
+    t->exec->dir = strdup("");
+    struct kube_creds *c = creds_for(t);
+    struct waiter w;
+    get_async(&loop, c, &w);
+    assert_int_equal(chdir(cwd), 0);
+    assert_string_equal(w.err, "");
+    assert_string_equal(w.token, "rel");
+    creds_done(c, t);
+}
+
+/* Cancelling a request that is not (or no longer) waiting changes nothing;
+ * cancelling one behind another leaves the other waiting. */
+static void test_cancel_is_precise(void **state)
+{
+    (void)state;
+    const char *p = plugin("p-cancel.sh", "sleep 0.2; echo '" CRED("ok") "'");
+    char path[UNIT_TMPDIR_PATH_MAX];
+    snprintf(path, sizeof(path), "%s", p);
+    struct kube_target *t = exec_target(path, NULL);
+    struct kube_creds *c = creds_for(t);
+    struct waiter first = {.req.done = waiter_done}, second = {.req.done = waiter_done},
+                  stranger = {.req.done = waiter_done};
+    char out[KUBE_TOKEN_MAX + 1];
+    assert_int_equal(kube_creds_get(c, &first.req, out, sizeof(out)), 1);
+    assert_int_equal(kube_creds_get(c, &second.req, out, sizeof(out)), 1);
+    kube_creds_cancel(c, &stranger.req); /* never asked */
+    kube_creds_cancel(c, &first.req);    /* the older one, behind the newer */
+    run_until(&loop, &second.done);
+    assert_false(first.done);
+    assert_false(stranger.done);
+    assert_string_equal(second.token, "ok");
+    kube_creds_cancel(c, &second.req); /* answered already */
+    creds_done(c, t);
+}
+
 /* ---- token files ---- */
 
 static struct kube_target *file_target(const char *name)
@@ -328,6 +374,15 @@ static void test_token_file_trim_and_refusals(void **state)
     struct kube_creds *c = creds_for(t);
     assert_int_equal(file_get(c, out), 0);
     assert_string_equal(out, "abc");
+    /* whitespace only: no token at all */
+    unit_tmpdir_write("blank", " \r\n\t\n");
+    struct kube_target *bt = file_target("blank");
+    struct kube_creds *bc = creds_for(bt);
+    assert_int_equal(file_get(bc, out), -1);
+    snprintf(want, sizeof(want),
+             "token file %s/blank: a bearer token is visible ASCII (0x21-0x7E) only", unit_dir);
+    assert_string_equal(out, want);
+    creds_done(bc, bt);
     /* the same file again: served from the cache, even if read would differ */
     assert_int_equal(file_get(c, out), 0);
     assert_string_equal(out, "abc");
@@ -446,6 +501,8 @@ int main(void)
         cmocka_unit_test(test_plugin_waiters_cache_and_expiry),
         cmocka_unit_test(test_plugin_cache_until_invalidated),
         cmocka_unit_test(test_free_while_plugin_runs),
+        cmocka_unit_test(test_plugin_relative_without_dir),
+        cmocka_unit_test(test_cancel_is_precise),
         cmocka_unit_test(test_token_file_trim_and_refusals),
         cmocka_unit_test(test_no_token_source),
         cmocka_unit_test(test_expiry_offsets),
