@@ -315,6 +315,7 @@ static void test_connect_cancel(void **state)
     kube_client_free(c);
     t = target("127.0.0.1", port);
     t->insecure = true;
+    t->tls_server_name = strdup("::1"); /* an address: no SNI */
     c = kube_client_new(&loop, t, true, err, sizeof(err));
     kc = kube_client_connect(c, never, NULL);
     /* run until the address is resolved and the socket exists */

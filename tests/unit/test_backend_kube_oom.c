@@ -157,7 +157,8 @@ static void test_client_out_of_memory(void **state)
     getsockname(lfd, (struct sockaddr *)&a, &al);
     oc.port = ntohs(a.sin_port);
     const char *p = unit_tmpdir_write(
-        "plugin.sh", "#!/bin/sh\necho '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok-'$A'\"}}'\n");
+        "plugin.sh",
+        "#!/bin/sh\necho '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok-'$A'\"}}'\n");
     assert_int_equal(chmod(p, 0755), 0);
     snprintf(oc.plugin, sizeof(oc.plugin), "%s", p);
     long allocations = unit_oom_sweep(kube_step, &oc);
@@ -166,10 +167,41 @@ static void test_client_out_of_memory(void **state)
     assert_int_equal(uv_loop_close(&oc.loop), 0);
 }
 
+/* A TLS client: its context is OpenSSL's (not counted), the client and its
+ * token source are ours. */
+static void tls_step(void *ctx)
+{
+    (void)ctx;
+    uv_loop_t *loop = uv_default_loop();
+    struct kube_target *t = __real_calloc(1, sizeof(*t));
+    snprintf(t->host, sizeof(t->host), "127.0.0.1");
+    t->port = 6443;
+    t->insecure = true;
+    t->source = real_dup("src");
+    char err[KUBE_ERR_MAX] = "";
+    struct kube_client *c = kube_client_new(loop, t, true, err, sizeof(err));
+    if (unit_oom_hit()) {
+        assert_null(c);
+        assert_string_equal(err, "out of memory");
+        return;
+    }
+    assert_non_null(c);
+    assert_non_null(c->ssl_ctx);
+    assert_string_equal(c->scheme, "https://");
+    kube_client_free(c);
+}
+
+static void test_tls_client_out_of_memory(void **state)
+{
+    (void)state;
+    assert_int_equal(unit_oom_sweep(tls_step, NULL), 2); /* the client, its token source */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_out_of_memory),
+        cmocka_unit_test(test_tls_client_out_of_memory),
     };
     return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

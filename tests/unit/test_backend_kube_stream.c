@@ -122,8 +122,8 @@ static struct backend_stream *stream_open(struct fixture *f, enum kube_wire wire
     struct tls_sock *sock = tls_sock_new(&loop, sv[0], NULL, sock_ready, &ready);
     assert_non_null(sock);
     run_until(&ready);
-    struct kube_stream_desc desc = {.want_stdin = true, .want_stdout = true,
-                                    .want_stderr = !tty, .tty = tty};
+    struct kube_stream_desc desc = {
+        .want_stdin = true, .want_stdout = true, .want_stderr = !tty, .tty = tty};
     snprintf(desc.ns, sizeof(desc.ns), "default");
     snprintf(desc.pod, sizeof(desc.pod), "p");
     desc.argv = calloc(2, sizeof(char *));
@@ -132,7 +132,7 @@ static struct backend_stream *stream_open(struct fixture *f, enum kube_wire wire
     struct backend_stream *st = kube_stream_new(f->kb, sock, wire, &desc, extra, extra_len);
     if (st) {
         assert_null(desc.argv); /* taken */
-    } else { /* refused early: the caller still owns the description */
+    } else {                    /* refused early: the caller still owns the description */
         free(desc.argv[0]);
         free(desc.argv);
     }
@@ -146,11 +146,10 @@ static void fixture_start(struct fixture *f, enum kube_wire wire, bool tty, cons
     struct backend_stream *st = stream_open(f, wire, tty, extra, extra_len);
     assert_non_null(st);
     assert_string_equal(kube_stream_desc(st)->argv[0], "sh");
-    struct backend_exec_request req = {.prepared = st, .want_stdin = true, .want_stdout = true,
-                                       .want_stderr = !tty, .tty = tty};
+    struct backend_exec_request req = {
+        .prepared = st, .want_stdin = true, .want_stdout = true, .want_stderr = !tty, .tty = tty};
     char err[BACKEND_ERR_MAX];
-    assert_int_equal(backend_stream_start(f->kb, &req, &cbs, &f->s, &f->s.st, err, sizeof(err)),
-                     0);
+    assert_int_equal(backend_stream_start(f->kb, &req, &cbs, &f->s, &f->s.st, err, sizeof(err)), 0);
     backend_stream_want_read(f->s.st, 1, true);
     if (!tty)
         backend_stream_want_read(f->s.st, 2, true);
@@ -507,7 +506,7 @@ static void test_ping_timeout(void **state)
     struct backend *kb = f->kb;
     f->kb = kube_backend_new(&loop, 100);
     fixture_start(f, KUBE_WIRE_V5, false, NULL, 0);
-    expect_frame(f, 9, "", 0); /* the first ping */
+    expect_frame(f, 9, "", 0);    /* the first ping */
     srv_send(f, 10, -1, NULL, 0); /* its pong */
     expect_frame(f, 9, "", 0);    /* the next ping, unanswered */
     run_until(&f->s.exited);
@@ -527,8 +526,7 @@ static void test_start_without_prepared_stream(void **state)
     struct sess s = {0};
     struct backend_exec_request req = {.want_stdout = true};
     char err[BACKEND_ERR_MAX];
-    assert_int_equal(backend_stream_start(f->kb, &req, &cbs, &s, &s.st, err, sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(backend_stream_start(f->kb, &req, &cbs, &s, &s.st, err, sizeof(err)), -EINVAL);
     assert_string_equal(err, "gateway: no upstream stream was prepared for this request");
     assert_int_equal(kube_backend_stream_count(f->kb), 0);
 }

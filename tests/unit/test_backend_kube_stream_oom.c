@@ -36,8 +36,8 @@ static void on_readable(void *user, int ch)
 {
     struct sess *s = user;
     for (;;) {
-        ssize_t n = backend_stream_read(s->st, ch, (uint8_t *)s->out + s->len,
-                                        sizeof(s->out) - 1 - s->len);
+        ssize_t n =
+            backend_stream_read(s->st, ch, (uint8_t *)s->out + s->len, sizeof(s->out) - 1 - s->len);
         if (n <= 0)
             return;
         s->len += (size_t)n;

@@ -30,6 +30,7 @@
 static char *t_slowcat_cmd[] = {"/bin/sh", "-c", "sleep 0.3; exec cat", NULL};
 static char *t_sleep_cmd[] = {"/bin/sleep", "30", NULL};
 static char *t_nocmd_cmd[] = {"/no/such/podterm-main", NULL};
+static char *t_brief_cmd[] = {"/bin/sh", "-c", "sleep 0.2; echo brief", NULL};
 static struct config_kv t_relpath_env[] = {{"PATH", ":bin"}};
 static struct config_kv t_term_env[] = {{"TERM", "vt100"}};
 static struct config_container t_ctrs[] = {
@@ -40,6 +41,7 @@ static struct config_container t_ctrs[] = {
     {.name = "slowcat", .command = t_slowcat_cmd, .command_len = 3, .stdin_open = true},
     {.name = "sleeper", .command = t_sleep_cmd, .command_len = 2, .stdin_open = true},
     {.name = "nocmd", .command = t_nocmd_cmd, .command_len = 1},
+    {.name = "brief", .command = t_brief_cmd, .command_len = 3},
 };
 static struct config_pod t_pods[] = {{.ns = "default",
                                       .name = "local",
@@ -297,6 +299,15 @@ static void test_exec_without_command(void **state)
     assert_int_equal(backend_stream_start(e->b, &req, &t_cbs, &s, &s.st, err, sizeof(err)),
                      -ENOENT);
     assert_string_equal(err, "container not found (\"shell\")");
+    req.ns = "default";
+    req.pod = NULL;
+    assert_int_equal(backend_stream_start(e->b, &req, &t_cbs, &s, &s.st, err, sizeof(err)),
+                     -ENOENT);
+    assert_string_equal(err, "container not found (\"shell\")");
+    /* no room for a message: still refused */
+    req.pod = "local";
+    req.container = "nope";
+    assert_int_equal(backend_stream_start(e->b, &req, &t_cbs, &s, &s.st, err, 0), -ENOENT);
     req.ns = "other";
     assert_int_equal(backend_stream_start(e->b, &req, &t_cbs, &s, &s.st, err, sizeof(err)),
                      -ENOENT);
@@ -384,6 +395,25 @@ static void test_exec_absent_channels_and_stdin(void **state)
     assert_true(t_wait(e, &s.exited, T_WAIT_MS));
     assert_int_equal(s.exit.code, 0);
     assert_string_equal(s.out[1], "done\n");
+    backend_stream_stop(s.st);
+    t_sess_free(&s);
+}
+
+/* After the process ended: its outputs read as ended, stdin is gone
+ * (-EPIPE) and closing it does nothing. */
+static void test_exec_after_the_end(void **state)
+{
+    struct t_env *e = *state;
+    struct t_sess s = {0};
+    const char *argv[] = {"echo", "x", NULL};
+    assert_int_equal(t_start(e, &s, &(struct t_req){.in = true, .out = true}, argv, NULL), 0);
+    assert_true(t_wait(e, &s.exited, T_WAIT_MS));
+    assert_int_equal(s.exit.code, 0);
+    assert_string_equal(s.out[1], "x\n");
+    uint8_t buf[8];
+    assert_int_equal(backend_stream_read(s.st, 1, buf, sizeof(buf)), 0);
+    assert_int_equal(backend_stream_write(s.st, (const uint8_t *)"y", 1), -EPIPE);
+    backend_stream_close_stdin(s.st);
     backend_stream_stop(s.st);
     t_sess_free(&s);
 }
@@ -525,6 +555,40 @@ static void test_attach_two_main_processes(void **state)
     assert_int_equal(local_backend_child_count(e->b), 2);
 }
 
+/* A main process that ends: a stream still attached sees its output and
+ * the end; one that detached before is not needed for the run to go; a new
+ * attach after the end starts the main process again, while another
+ * container's keeps running. */
+static void test_attach_main_process_ends(void **state)
+{
+    struct t_env *e = *state;
+    struct t_sess keep = {0}, a = {0}, gone = {0}, again = {0};
+    assert_int_equal(t_attach(e, &keep, "sleeper", false, NULL), 0);
+    assert_int_equal(t_attach(e, &gone, "brief", false, NULL), 0);
+    backend_stream_stop(gone.st); /* detached before the end */
+    t_sess_free(&gone);
+    uv_update_time(&e->loop);
+    uint64_t deadline = uv_now(&e->loop) + T_WAIT_MS;
+    while (local_backend_child_count(e->b) != 1 && uv_now(&e->loop) < deadline)
+        uv_run(&e->loop, UV_RUN_ONCE);
+    assert_int_equal(local_backend_child_count(e->b), 1); /* brief ended, nobody attached */
+    assert_int_equal(t_attach(e, &a, "brief", false, NULL), 0);
+    assert_true(t_wait(e, &a.exited, T_WAIT_MS));
+    assert_int_equal(a.exit.type, BACKEND_EXIT_CODE);
+    assert_string_equal(a.out[1], "brief\n");
+    /* a is still attached to the ended run: a new attach starts another */
+    assert_int_equal(t_attach(e, &again, "brief", false, NULL), 0);
+    assert_int_equal(local_backend_child_count(e->b), 2);
+    assert_true(t_wait(e, &again.exited, T_WAIT_MS));
+    assert_string_equal(again.out[1], "brief\n");
+    backend_stream_stop(again.st);
+    backend_stream_stop(a.st);
+    backend_stream_stop(keep.st);
+    t_sess_free(&a);
+    t_sess_free(&again);
+    t_sess_free(&keep);
+}
+
 /* The server stops its sessions before freeing the backend; if one is left
  * attached anyway, backend free takes it with the process (LeakSanitizer and
  * the teardown's fd and child checks see the rest). */
@@ -565,6 +629,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_attach_main_cannot_start, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_attach_stdin_backpressure, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_attach_two_main_processes, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_exec_after_the_end, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_attach_main_process_ends, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_backend_free_with_attached_stream, t_setup,
                                         t_teardown),
     };

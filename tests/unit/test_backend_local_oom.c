@@ -46,8 +46,8 @@ static void t_readable(void *user, int ch)
 {
     struct t_sess *s = user;
     for (;;) {
-        ssize_t n = backend_stream_read(s->st, ch, (uint8_t *)s->out + s->len,
-                                        sizeof(s->out) - 1 - s->len);
+        ssize_t n =
+            backend_stream_read(s->st, ch, (uint8_t *)s->out + s->len, sizeof(s->out) - 1 - s->len);
         if (n <= 0) {
             if (n == 0)
                 backend_stream_want_read(s->st, ch, false);
@@ -122,8 +122,13 @@ static void local_step(void *ctx)
     char err[BACKEND_ERR_MAX] = "";
     struct t_sess ex = {0};
     const char *argv[] = {"/bin/sh", "-c", "echo $PODTERM_T $TERM", NULL};
-    struct backend_exec_request req = {.ns = "default", .pod = "local", .container = "envy",
-                                       .argv = argv, .argc = 3, .want_stdout = true, .tty = true};
+    struct backend_exec_request req = {.ns = "default",
+                                       .pod = "local",
+                                       .container = "envy",
+                                       .argv = argv,
+                                       .argc = 3,
+                                       .want_stdout = true,
+                                       .tty = true};
     int rc = backend_stream_start(b, &req, &t_cbs, &ex, &ex.st, err, sizeof(err));
     if (rc < 0) {
         t_refused(b, rc, err, "exec: \"/bin/sh\": cannot allocate memory");
@@ -137,8 +142,12 @@ static void local_step(void *ctx)
     backend_stream_stop(ex.st);
 
     struct t_sess at = {0};
-    struct backend_exec_request areq = {.ns = "default", .pod = "local", .container = "cat",
-                                        .attach = true, .want_stdin = true, .want_stdout = true,
+    struct backend_exec_request areq = {.ns = "default",
+                                        .pod = "local",
+                                        .container = "cat",
+                                        .attach = true,
+                                        .want_stdin = true,
+                                        .want_stdout = true,
                                         .want_stderr = true};
     rc = backend_stream_start(b, &areq, &t_cbs, &at, &at.st, err, sizeof(err));
     if (rc < 0) {
