@@ -368,7 +368,7 @@ static int file_get(struct kube_creds *c, char *out)
 static void test_token_file_trim_and_refusals(void **state)
 {
     (void)state;
-    char out[KUBE_TOKEN_MAX + 1], want[KUBE_ERR_MAX];
+    char out[KUBE_TOKEN_MAX + 1], want[KUBE_ERR_MAX + UNIT_TMPDIR_PATH_MAX];
     unit_tmpdir_write("tf", "abc \t\r\n");
     struct kube_target *t = file_target("tf");
     struct kube_creds *c = creds_for(t);

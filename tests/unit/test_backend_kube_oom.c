@@ -132,7 +132,7 @@ static void kube_step(void *ctx)
     int rc = kube_creds_get(c->creds, &w.req, out, sizeof(out));
     if (rc < 0) {
         assert_true(unit_oom_hit());
-        char want[KUBE_ERR_MAX];
+        char want[KUBE_ERR_MAX + UNIT_TMPDIR_PATH_MAX];
         snprintf(want, sizeof(want),
                  "cannot run the exec credential plugin %s: Cannot allocate memory", oc->plugin);
         assert_string_equal(out, want);

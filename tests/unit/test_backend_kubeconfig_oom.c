@@ -33,7 +33,7 @@ static void load_step(void *ctx)
     struct kube_target *t = kube_target_load_kubeconfig(lc->path, NULL, err, sizeof(err));
     if (unit_oom_hit()) {
         lc->runs_failed++;
-        char want[KUBE_ERR_MAX];
+        char want[KUBE_ERR_MAX + UNIT_TMPDIR_PATH_MAX];
         snprintf(want, sizeof(want), "kubeconfig %s: out of memory", lc->path);
         if (t) /* say which field came out wrong before failing */
             fail_msg("loaded out of memory: token %s, file %s, args %zu, dir %s, source %s",
