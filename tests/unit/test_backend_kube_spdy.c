@@ -35,7 +35,7 @@ struct server {
     int fd;
     uint32_t id[CH_N];
     int opened;
-    char order[64];   /* streamtypes in the order opened */
+    char order[64];     /* streamtypes in the order opened */
     char in[CH_N][256]; /* data received per stream */
     size_t in_len[CH_N];
     bool fin[CH_N];
@@ -154,11 +154,10 @@ static void fx_start(struct fixture *f, enum kube_wire wire, bool tty, uint64_t 
         .want_stdin = true, .want_stdout = true, .want_stderr = !tty, .tty = tty};
     struct backend_stream *st = kube_stream_new(f->kb, sock, wire, &desc, NULL, 0);
     assert_non_null(st);
-    struct backend_exec_request req = {.prepared = st, .want_stdin = true, .want_stdout = true,
-                                       .want_stderr = !tty, .tty = tty};
+    struct backend_exec_request req = {
+        .prepared = st, .want_stdin = true, .want_stdout = true, .want_stderr = !tty, .tty = tty};
     char err[BACKEND_ERR_MAX];
-    assert_int_equal(backend_stream_start(f->kb, &req, &cbs, &f->s, &f->s.st, err, sizeof(err)),
-                     0);
+    assert_int_equal(backend_stream_start(f->kb, &req, &cbs, &f->s, &f->s.st, err, sizeof(err)), 0);
     backend_stream_want_read(f->s.st, 1, true);
     backend_stream_want_read(f->s.st, 2, true);
     pump(&f->sv);
@@ -301,10 +300,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exchange_and_status),
-        cmocka_unit_test(test_tty_resize_and_ping),
-        cmocka_unit_test(test_text_wire),
-        cmocka_unit_test(test_server_breaks_protocol),
+        cmocka_unit_test(test_exchange_and_status), cmocka_unit_test(test_tty_resize_and_ping),
+        cmocka_unit_test(test_text_wire),           cmocka_unit_test(test_server_breaks_protocol),
         cmocka_unit_test(test_server_hangs_up),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

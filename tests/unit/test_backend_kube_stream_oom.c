@@ -179,10 +179,64 @@ static void test_stream_out_of_memory(void **state)
     assert_true(allocations >= 7); /* backend, socket, stream, rx, tx, output, Status */
 }
 
+/* A SPDY stream opens its codec and one stream per channel at once: any
+ * refusal there is a NULL stream, its description's argv freed with it. */
+static void spdy_step(void *ctx)
+{
+    (void)ctx;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+    struct backend *kb = kube_backend_new(&loop, 0);
+    struct tls_sock *sock = NULL;
+    if (kb) {
+        bool ready = false;
+        sock = tls_sock_new(&loop, sv[0], NULL, sock_ready, &ready);
+        if (sock)
+            run_until(&loop, &ready);
+    } else {
+        close(sv[0]);
+    }
+    if (!kb || !sock) {
+        assert_true(unit_oom_hit());
+        goto out;
+    }
+    struct kube_stream_desc desc = {
+        .want_stdin = true, .want_stdout = true, .want_stderr = true, .argc = 1};
+    desc.argv = __real_calloc(2, sizeof(char *));
+    desc.argv[0] = __real_strdup("sh");
+    struct backend_stream *st = kube_stream_new(kb, sock, KUBE_WIRE_SPDY_V4, &desc, NULL, 0);
+    if (!st) {
+        assert_true(unit_oom_hit());
+        if (desc.argv) { /* refused before taking it */
+            free(desc.argv[0]);
+            free(desc.argv);
+        }
+        goto out;
+    }
+    assert_null(desc.argv);
+    assert_string_equal(kube_stream_desc(st)->argv[0], "sh");
+    backend_stream_stop(st);
+out:
+    close(sv[1]);
+    if (kb)
+        backend_free(kb);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void test_spdy_stream_out_of_memory(void **state)
+{
+    (void)state;
+    assert_true(unit_oom_sweep(spdy_step, NULL) >= 4); /* backend, socket, stream, codec */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_out_of_memory),
+        cmocka_unit_test(test_spdy_stream_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
