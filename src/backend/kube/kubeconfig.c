@@ -27,6 +27,10 @@ struct kc_load {
     char dir[KUBE_PATH_MAX];
     char *err;
     size_t err_cap;
+    /* An allocation failed: the load fails with "out of memory" whatever
+     * else it found, since a field that could not be copied would otherwise
+     * read as absent (a target without its token or exec args). */
+    bool oom;
 };
 
 static int kc_fail(struct kc_load *l, const char *fmt, ...)
@@ -49,26 +53,36 @@ static struct fy_node *kc_get(struct fy_node *map, const char *key)
     return fy_node_mapping_lookup_by_string(map, key, FY_NT);
 }
 
-/* A scalar value as a new string; NULL when absent (or not a scalar). */
-static char *kc_str(struct fy_node *map, const char *key)
+/* A copy of s, or NULL with l->oom set. */
+static char *kc_dup(struct kc_load *l, const char *s, size_t len)
+{
+    char *d = strndup(s, len);
+    if (!d)
+        l->oom = true;
+    return d;
+}
+
+/* A scalar value as a new string; NULL when absent (or not a scalar), or
+ * with l->oom set when it cannot be copied. */
+static char *kc_str(struct kc_load *l, struct fy_node *map, const char *key)
 {
     struct fy_node *n = kc_get(map, key);
     size_t len;
     const char *s = n && fy_node_is_scalar(n) ? fy_node_get_scalar(n, &len) : NULL;
-    return s ? strndup(s, len) : NULL;
+    return s ? kc_dup(l, s, len) : NULL;
 }
 
-static bool kc_bool(struct fy_node *map, const char *key)
+static bool kc_bool(struct kc_load *l, struct fy_node *map, const char *key)
 {
-    char *s = kc_str(map, key);
+    char *s = kc_str(l, map, key);
     bool v = s && (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0);
     free(s);
     return v;
 }
 
 /* The "key" mapping of the sequence entry whose name is name (clusters[].cluster, ...). */
-static struct fy_node *kc_named(struct fy_node *root, const char *list, const char *name,
-                                const char *key)
+static struct fy_node *kc_named(struct kc_load *l, struct fy_node *root, const char *list,
+                                const char *name, const char *key)
 {
     struct fy_node *seq = kc_get(root, list);
     if (!seq || !fy_node_is_sequence(seq))
@@ -76,7 +90,7 @@ static struct fy_node *kc_named(struct fy_node *root, const char *list, const ch
     void *it = NULL;
     struct fy_node *item;
     while ((item = fy_node_sequence_iterate(seq, &it))) {
-        char *n = kc_str(item, "name");
+        char *n = kc_str(l, item, "name");
         bool match = n && strcmp(n, name) == 0;
         free(n);
         if (match)
@@ -105,7 +119,7 @@ static void kc_resolve(const struct kc_load *l, const char *path, char *out, siz
     memcpy(out + dlen, path, plen + 1);
 }
 
-static char *kc_base64(const char *in, size_t *out_len)
+static char *kc_base64(struct kc_load *l, const char *in, size_t *out_len)
 {
     size_t len = strlen(in), pad = 0;
     while (pad < len && in[len - 1 - pad] == '=')
@@ -115,7 +129,11 @@ static char *kc_base64(const char *in, size_t *out_len)
     if (len % 4 != 0 || pad > 2 || memchr(in, '=', len - pad))
         return NULL;
     unsigned char *out = malloc(len / 4 * 3 + 4);
-    int n = out ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)len) : -1;
+    if (!out) {
+        l->oom = true;
+        return NULL;
+    }
+    int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
     if (n < (int)pad) {
         free(out);
         return NULL;
@@ -134,13 +152,13 @@ static int kc_pem(struct kc_load *l, struct fy_node *map, const char *name, char
 {
     char key[64];
     snprintf(key, sizeof(key), "%s-data", name);
-    char *data = kc_str(map, key);
+    char *data = kc_str(l, map, key);
     if (data) {
-        *out = kc_base64(data, out_len);
+        *out = kc_base64(l, data, out_len);
         free(data);
-        return *out ? 1 : kc_fail(l, "%s is not valid base64", key);
+        return *out || l->oom ? (*out ? 1 : -1) : kc_fail(l, "%s is not valid base64", key);
     }
-    char *file = kc_str(map, name);
+    char *file = kc_str(l, map, name);
     if (!file)
         return 0;
     char path[KUBE_PATH_MAX];
@@ -203,13 +221,13 @@ bad:
 
 static int kc_cluster(struct kc_load *l, struct fy_node *cluster, struct kube_target *t)
 {
-    char *proxy = kc_str(cluster, "proxy-url");
+    char *proxy = kc_str(l, cluster, "proxy-url");
     if (proxy) {
         free(proxy);
         return kc_fail(l, "proxy-url is not supported by podterm; reach the API server directly "
                           "(or run podterm where it can)");
     }
-    char *server = kc_str(cluster, "server");
+    char *server = kc_str(l, cluster, "server");
     if (!server)
         return kc_fail(l, "the cluster has no server");
     char msg[KUBE_ERR_MAX];
@@ -217,8 +235,8 @@ static int kc_cluster(struct kc_load *l, struct fy_node *cluster, struct kube_ta
     free(server);
     if (rc < 0)
         return kc_fail(l, "%s", msg);
-    t->insecure = kc_bool(cluster, "insecure-skip-tls-verify");
-    t->tls_server_name = kc_str(cluster, "tls-server-name");
+    t->insecure = kc_bool(l, cluster, "insecure-skip-tls-verify");
+    t->tls_server_name = kc_str(l, cluster, "tls-server-name");
     return kc_pem(l, cluster, "certificate-authority", &t->ca_pem, &t->ca_pem_len) < 0 ? -1 : 0;
 }
 
@@ -228,9 +246,9 @@ static int kc_exec(struct kc_load *l, struct fy_node *exec, struct kube_target *
     if (!e)
         return kc_fail(l, "out of memory");
     t->exec = e;
-    e->command = kc_str(exec, "command");
-    e->api_version = kc_str(exec, "apiVersion");
-    e->dir = strdup(l->dir);
+    e->command = kc_str(l, exec, "command");
+    e->api_version = kc_str(l, exec, "apiVersion");
+    e->dir = kc_dup(l, l->dir, strlen(l->dir));
     if (!e->command)
         return kc_fail(l, "exec plugin without command");
     struct fy_node *args = kc_get(exec, "args"), *item;
@@ -240,7 +258,7 @@ static int kc_exec(struct kc_load *l, struct fy_node *exec, struct kube_target *
             return kc_fail(l, "exec plugin: more than %d args", KUBE_EXEC_ARGS_MAX);
         size_t len;
         const char *s = fy_node_get_scalar(item, &len);
-        e->args[e->args_len++] = strndup(s ? s : "", s ? len : 0);
+        e->args[e->args_len++] = kc_dup(l, s ? s : "", s ? len : 0);
     }
     struct fy_node *env = kc_get(exec, "env");
     it = NULL;
@@ -248,8 +266,8 @@ static int kc_exec(struct kc_load *l, struct fy_node *exec, struct kube_target *
         if (e->env_len == KUBE_EXEC_ENV_MAX)
             return kc_fail(l, "exec plugin: more than %d env entries", KUBE_EXEC_ENV_MAX);
         struct kube_exec_env *kv = &e->env[e->env_len++];
-        kv->name = kc_str(item, "name");
-        kv->value = kc_str(item, "value");
+        kv->name = kc_str(l, item, "name");
+        kv->value = kc_str(l, item, "value");
         if (!kv->name || !kv->value)
             return kc_fail(l, "exec plugin: env entries need name and value");
     }
@@ -278,15 +296,15 @@ static int kc_user(struct kc_load *l, struct fy_node *user, struct kube_target *
         return -1;
     if (!t->cert_pem != !t->key_pem)
         return kc_fail(l, "client-certificate and client-key must be given together");
-    t->token = kc_str(user, "token");
+    t->token = kc_str(l, user, "token");
     if (t->token && !util_token_is_valid(t->token, strlen(t->token)))
         return kc_fail(l, "token: a bearer token is visible ASCII (0x21-0x7E) only");
-    char *tf = kc_str(user, "tokenFile");
+    char *tf = kc_str(l, user, "tokenFile");
     if (tf) {
         char path[KUBE_PATH_MAX];
         kc_resolve(l, tf, path, sizeof(path));
         free(tf);
-        t->token_file = strdup(path);
+        t->token_file = kc_dup(l, path, strlen(path));
         if (access(path, R_OK) != 0)
             return kc_fail(l, "tokenFile: cannot read %s: %s", path, strerror(errno));
     }
@@ -297,26 +315,26 @@ static int kc_user(struct kc_load *l, struct fy_node *user, struct kube_target *
 static int kc_context(struct kc_load *l, struct fy_node *root, const char *want,
                       struct kube_target *t)
 {
-    char *current = want ? strdup(want) : kc_str(root, "current-context");
+    char *current = want ? kc_dup(l, want, strlen(want)) : kc_str(l, root, "current-context");
     if (!current || !current[0]) {
         free(current);
         return kc_fail(l, "no current-context: pass --context NAME");
     }
     char source[KUBE_PATH_MAX + 300];
     snprintf(source, sizeof(source), "kubeconfig %s, context %s", l->file, current);
-    t->source = strdup(source);
-    struct fy_node *ctx = kc_named(root, "contexts", current, "context");
+    t->source = kc_dup(l, source, strlen(source));
+    struct fy_node *ctx = kc_named(l, root, "contexts", current, "context");
     if (!ctx) {
         kc_fail(l, "context \"%s\" not found", current);
         free(current);
         return -1;
     }
     free(current);
-    char *cluster_name = kc_str(ctx, "cluster");
-    char *user_name = kc_str(ctx, "user");
+    char *cluster_name = kc_str(l, ctx, "cluster");
+    char *user_name = kc_str(l, ctx, "user");
     struct fy_node *cluster =
-        cluster_name ? kc_named(root, "clusters", cluster_name, "cluster") : NULL;
-    struct fy_node *user = user_name ? kc_named(root, "users", user_name, "user") : NULL;
+        cluster_name ? kc_named(l, root, "clusters", cluster_name, "cluster") : NULL;
+    struct fy_node *user = user_name ? kc_named(l, root, "users", user_name, "user") : NULL;
     int rc = 0;
     if (!cluster)
         rc = kc_fail(l, "cluster \"%s\" not found", cluster_name ? cluster_name : "");
@@ -383,6 +401,10 @@ struct kube_target *kube_target_load_kubeconfig(const char *path, const char *co
         kc_fail(&l, "not a YAML mapping (syntax error?)");
     else
         rc = kc_context(&l, fy_document_root(doc), context, t);
+    if (l.oom) {
+        kc_fail(&l, "out of memory");
+        rc = -1;
+    }
     fy_document_destroy(doc);
     if (diag)
         fy_diag_destroy(diag);
@@ -406,11 +428,11 @@ struct kube_target *kube_target_load_in_cluster(const char *sa_dir, char *err, s
         return NULL;
     }
     struct kube_target *t = calloc(1, sizeof(*t));
-    if (!t) {
-        snprintf(err, err_cap, "out of memory");
+    if (!t || !(t->source = strdup("in-cluster service account"))) {
+        snprintf(err, err_cap, "--in-cluster: out of memory");
+        kube_target_free(t);
         return NULL;
     }
-    t->source = strdup("in-cluster service account");
     char url[KUBE_HOST_MAX + 32], path[KUBE_PATH_MAX];
     snprintf(url, sizeof(url), strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host, port);
     if (kube_target_set_server(t, url, err, err_cap) < 0)
@@ -427,6 +449,10 @@ struct kube_target *kube_target_load_in_cluster(const char *sa_dir, char *err, s
         goto fail;
     }
     t->token_file = strdup(path);
+    if (!t->token_file) {
+        snprintf(err, err_cap, "--in-cluster: out of memory");
+        goto fail;
+    }
     return t;
 fail:
     kube_target_free(t);
