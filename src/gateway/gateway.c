@@ -895,6 +895,29 @@ static void req_hand_back(struct gw_req *r)
     req_free(r);
 }
 
+/* The stream description, or the request answered: out of memory, or over
+ * the limits local mode refuses too (exec_request.c), with its messages. */
+static bool req_exec_desc(struct gw_req *r, bool attach)
+{
+    char msg[GW_NAME_MAX * 2 + 64];
+    switch (gw_exec_desc(&r->adm->query, attach, &r->desc)) {
+    case 0:
+        return true;
+    case GW_EXEC_DESC_ARGV_MAX:
+        snprintf(msg, sizeof(msg), "too many command arguments (limit %d)", GW_ARGV_MAX);
+        req_fail(r, 400, "BadRequest", msg);
+        return false;
+    case GW_EXEC_DESC_CONTAINER_LONG:
+        snprintf(msg, sizeof(msg), "container %s is not valid for pod %s", r->desc.container,
+                 r->desc.pod);
+        req_fail(r, 400, "BadRequest", msg);
+        return false;
+    default:
+        req_fail(r, 503, "ServiceUnavailable", "out of memory");
+        return false;
+    }
+}
+
 static void req_route(struct gw_req *r, const struct gateway_head *h)
 {
     char ns[GW_NAME_MAX + 1], pod[GW_NAME_MAX + 1];
@@ -910,10 +933,8 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
         }
         snprintf(r->desc.ns, sizeof(r->desc.ns), "%s", ns);
         snprintf(r->desc.pod, sizeof(r->desc.pod), "%s", pod);
-        if (gw_exec_desc(&r->adm->query, attach, &r->desc) < 0) {
-            req_fail(r, 503, "ServiceUnavailable", "out of memory");
+        if (!req_exec_desc(r, attach))
             return;
-        }
         if (req_admit(r))
             req_start_upstream(r);
         return;
