@@ -177,6 +177,12 @@ static void test_health_request_out_of_memory(void **state)
     sweep_request(*state, "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "HTTP/1.1 200 OK\r\n");
 }
 
+/* The page: a body larger than a Status, so its response buffer is allocated. */
+static void test_page_out_of_memory(void **state)
+{
+    sweep_request(*state, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "HTTP/1.1 200 OK\r\n");
+}
+
 static void test_review_out_of_memory(void **state)
 {
     sweep_request(*state,
@@ -234,6 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_out_of_memory),
         cmocka_unit_test(test_health_request_out_of_memory),
+        cmocka_unit_test(test_page_out_of_memory),
         cmocka_unit_test(test_review_out_of_memory),
         cmocka_unit_test(test_refused_request_out_of_memory),
     };
