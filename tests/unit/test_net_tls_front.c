@@ -93,7 +93,7 @@ static void test_start_refusals(void **state)
     int busy = ntohs(a.sin_port);
     assert_null(
         tls_front_new(&loop, "127.0.0.1", busy, &files, on_plain, &p, &port, err, sizeof(err)));
-    char want[ERR_CAP];
+    char want[ERR_CAP + UNIT_TMPDIR_PATH_MAX];
     snprintf(want, sizeof(want), "cannot listen on 127.0.0.1:%d: Address already in use", busy);
     assert_string_equal(err, want);
     close(taken);
