@@ -633,11 +633,14 @@ static void head_identity(const struct gw_req *r, struct kube_head *out)
 
 /* The head to send upstream into r->out: 0, or a kube_head_err (nothing is
  * sent then). */
+/* req_build_head: its buffer could not be allocated (the kube_head codes are its others). */
+#define GW_HEAD_ERR_NOMEM (-100)
+
 static int req_build_head(struct gw_req *r)
 {
     char *buf = malloc(KUBE_HEAD_MAX);
     if (!buf)
-        return KUBE_HEAD_ERR_TOO_LONG;
+        return GW_HEAD_ERR_NOMEM;
     struct kube_head out;
     kube_head_init(&out, buf, KUBE_HEAD_MAX);
     const struct kube_target *t = r->gw->client->target;
@@ -731,6 +734,10 @@ static void req_on_connected(void *user, struct tls_sock *sock, const char *err)
         /* Never echo the value: it may be a token. */
         req_fail(r, 400, "BadRequest",
                  "a header value or the request target has a control character");
+        return;
+    }
+    if (rc == GW_HEAD_ERR_NOMEM) { /* not the client's fault: no 400 */
+        req_fail(r, 503, "ServiceUnavailable", GW_OOM_MESSAGE);
         return;
     }
     if (rc < 0) {
