@@ -283,6 +283,25 @@ static void test_exec_upgrade_out_of_memory(void **state)
           "HTTP/1.1 101 Switching Protocols\r\n", NULL);
 }
 
+/* kubectl before 1.30: SPDY/3.1 from the client, a WebSocket upstream. */
+static void test_spdy_exec_out_of_memory(void **state)
+{
+    (void)state;
+    sweep(&g_st,
+          "POST /api/v1/namespaces/default/pods/p/exec?command=sh&stdout=1 HTTP/1.1\r\n"
+          "Host: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
+          "X-Stream-Protocol-Version: v4.channel.k8s.io\r\nContent-Length: 0\r\n\r\n",
+          "HTTP/1.1 101 Switching Protocols\r\n", NULL);
+}
+
+/* A watch: relayed for as long as the upstream streams (this one ends). */
+static void test_watch_out_of_memory(void **state)
+{
+    (void)state;
+    sweep(&g_st, "GET /api/v1/namespaces/default/pods?watch=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+          "HTTP/1.1 200 OK\r\n", PODS);
+}
+
 static int group_setup(void **state)
 {
     if (unit_tmpdir_setup(state) != 0)
@@ -327,6 +346,8 @@ int main(void)
         cmocka_unit_test(test_relayed_get_out_of_memory),
         cmocka_unit_test(test_path_outside_the_allowlist_out_of_memory),
         cmocka_unit_test(test_exec_upgrade_out_of_memory),
+        cmocka_unit_test(test_spdy_exec_out_of_memory),
+        cmocka_unit_test(test_watch_out_of_memory),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
