@@ -90,3 +90,21 @@ def test_client_leaving_mid_body_is_audited_499(adm):
     evs = adm.audit.request(agent)
     assert evs[-1]["stage"] == "ResponseComplete", evs
     assert evs[-1]["responseStatus"]["code"] == 499, evs[-1]
+
+
+def test_overlong_content_type_keeps_its_media_type(adm):
+    # Parameters past the front door's 255 bytes: the media type still decides.
+    params = ";charset=utf-8" + ";x=" + "y" * 300
+    line, body = split(exchange(adm.port, [head(adm.port, len(BODY), "text/plain" + params) + BODY]))
+    assert line == "HTTP/1.1 415 Unsupported Media Type"
+    assert json.loads(body)["reason"] == "UnsupportedMediaType"
+    line, body = split(exchange(adm.port, [head(adm.port, len(BODY), "application/json" + params)
+                                           + BODY]))
+    assert line == "HTTP/1.1 201 Created"
+    assert json.loads(body)["status"]["allowed"] is True
+
+
+def test_content_length_that_is_not_a_number_is_refused(adm):
+    line, body = split(exchange(adm.port, [head(adm.port, "12x") + BODY]))
+    assert line == "HTTP/1.1 413 Request Entity Too Large", line
+    assert json.loads(body)["reason"] == "RequestEntityTooLarge"
