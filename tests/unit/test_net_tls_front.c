@@ -6,6 +6,7 @@
  * with a connection open, and the reload of a rotated key file (while
  * another front whose certificate file vanished keeps what it has). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -237,6 +239,102 @@ static void test_bytes_cross_and_close_ends_open_connections(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+#define BURST 65       /* one more than the front accepts per wakeup */
+#define FD_HEADROOM 16 /* descriptors above the highest open one, filled up */
+
+static int highest_fd(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int high = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (atoi(e->d_name) > high)
+            high = atoi(e->d_name);
+    closedir(d);
+    return high;
+}
+
+static int tcp_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+struct counted {
+    int calls;
+    int fds[BURST];
+};
+
+static void on_plain_counted(void *ctx, int fd, const struct sockaddr *peer)
+{
+    (void)peer;
+    struct counted *c = ctx;
+    assert_true(c->calls < BURST);
+    c->fds[c->calls++] = fd;
+}
+
+static void test_accept_burst_and_out_of_descriptors(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    static struct counted cn;
+    memset(&cn, 0, sizeof(cn));
+    char err[ERR_CAP] = "";
+    int port = 0;
+    struct tls_front_files files = {.cert = cert_path, .key = key_path};
+    struct tls_front *f = tls_front_new(&loop, "127.0.0.1", 0, &files, on_plain_counted, &cn, &port,
+                                        err, sizeof(err));
+    assert_non_null(f);
+    /* A burst waiting in the backlog: all taken, over more than one wakeup. */
+    int clients[BURST];
+    for (int i = 0; i < BURST; i++)
+        clients[i] = tcp_connect(port);
+    for (int i = 0; i < 200 && cn.calls < BURST; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    assert_int_equal(cn.calls, BURST);
+    assert_int_equal(tls_front_conns(f), BURST);
+    assert_null(tls_front_peer_cert(f, -1)); /* not a descriptor at all */
+
+    /* One descriptor left: the connection is accepted, its socketpair cannot
+     * be made, and the client is hung up on (never left waiting). */
+    int late = tcp_connect(port);
+    struct rlimit old, low = {(rlim_t)highest_fd() + FD_HEADROOM, 0};
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low.rlim_max = old.rlim_max;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    static int fillers[FD_HEADROOM + BURST * 4];
+    int nfill = 0, fd;
+    while (nfill < (int)(sizeof(fillers) / sizeof(fillers[0])) &&
+           (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        fillers[nfill++] = fd;
+    assert_int_equal(errno, EMFILE);
+    assert_true(nfill > 0);
+    close(fillers[--nfill]);
+    for (int i = 0; i < 50; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    for (int i = 0; i < nfill; i++)
+        close(fillers[i]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(cn.calls, BURST);
+    assert_int_equal(tls_front_conns(f), BURST);
+    char c;
+    assert_int_equal(recv(late, &c, 1, 0), 0);
+    close(late);
+
+    tls_front_close(f);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    for (int i = 0; i < BURST; i++) {
+        close(clients[i]);
+        close(cn.fds[i]);
+    }
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 struct reload_case {
     struct tls_front *rotated, *vanished;
     uv_timer_t done;
@@ -296,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_start_refusals),
         cmocka_unit_test(test_bytes_cross_and_close_ends_open_connections),
         cmocka_unit_test(test_rotated_key_is_reloaded_vanished_cert_kept),
+        cmocka_unit_test(test_accept_burst_and_out_of_descriptors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
