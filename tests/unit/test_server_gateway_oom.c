@@ -52,7 +52,20 @@ struct upstream {
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_KEY_LEN 24
 
-static void upstream_switch(int c, const char *key)
+/* The subprotocol an API server picks: v5, unless the command asks the
+ * fake for an older one (command=proto-v4, proto-base) or none (proto-none). */
+static const char *upstream_protocol(const char *head)
+{
+    if (strstr(head, "command=proto-v4"))
+        return "Sec-WebSocket-Protocol: v4.channel.k8s.io\r\n";
+    if (strstr(head, "command=proto-base"))
+        return "Sec-WebSocket-Protocol: channel.k8s.io\r\n";
+    if (strstr(head, "command=proto-none"))
+        return "";
+    return "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n";
+}
+
+static void upstream_switch(int c, const char *key, const char *protocol)
 {
     char in[WS_KEY_LEN + sizeof(WS_GUID)];
     snprintf(in, sizeof(in), "%.*s%s", WS_KEY_LEN, key, WS_GUID);
@@ -63,9 +76,8 @@ static void upstream_switch(int c, const char *key)
     char resp[512];
     int rl = snprintf(resp, sizeof(resp),
                       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
-                      "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n",
-                      accept);
+                      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
+                      accept, protocol);
     (void)!write(c, resp, (size_t)rl);
 }
 
@@ -88,7 +100,7 @@ static void *upstream_run(void *arg)
         __atomic_add_fetch(&u->requests, 1, __ATOMIC_SEQ_CST);
         const char *key = strcasestr(head, "\r\nSec-WebSocket-Key: ");
         if (key) { /* an exec: switch, then hold the stream until podterm ends it */
-            upstream_switch(c, key + strlen("\r\nSec-WebSocket-Key: "));
+            upstream_switch(c, key + strlen("\r\nSec-WebSocket-Key: "), upstream_protocol(head));
             char sink[4096];
             while (read(c, sink, sizeof(sink)) > 0)
                 ;
@@ -302,6 +314,27 @@ static void test_watch_out_of_memory(void **state)
           "HTTP/1.1 200 OK\r\n", PODS);
 }
 
+/* Whichever subprotocol the API server picks, the client gets the v5 it asked for. */
+static void test_exec_with_each_upstream_subprotocol(void **state)
+{
+    (void)state;
+    static const char *const commands[] = {"proto-v4", "proto-base", "proto-none"};
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        char req[1024];
+        snprintf(req, sizeof(req),
+                 "GET /api/v1/namespaces/default/pods/p/exec?command=%s&stdout=1 HTTP/1.1\r\n"
+                 "Host: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n",
+                 commands[i]);
+        g_st.send = req;
+        g_st.status = "HTTP/1.1 101 Switching Protocols\r\n";
+        g_st.body = NULL;
+        unit_oom_arm(-1);
+        gateway_step(&g_st); /* asserts the clean answer */
+    }
+}
+
 static int group_setup(void **state)
 {
     if (unit_tmpdir_setup(state) != 0)
@@ -347,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_path_outside_the_allowlist_out_of_memory),
         cmocka_unit_test(test_exec_upgrade_out_of_memory),
         cmocka_unit_test(test_spdy_exec_out_of_memory),
+        cmocka_unit_test(test_exec_with_each_upstream_subprotocol),
         cmocka_unit_test(test_watch_out_of_memory),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
