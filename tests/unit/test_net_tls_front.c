@@ -336,9 +336,9 @@ static void test_accept_burst_and_out_of_descriptors(void **state)
 }
 
 struct reload_case {
-    struct tls_front *rotated, *vanished;
+    struct tls_front *rotated, *vanished, *rewritten;
     uv_timer_t done;
-    unsigned rotated_reloads, vanished_reloads;
+    unsigned rotated_reloads, vanished_reloads, rewritten_reloads;
 };
 
 static void reload_done(uv_timer_t *t)
@@ -346,6 +346,8 @@ static void reload_done(uv_timer_t *t)
     struct reload_case *rc = t->data;
     rc->rotated_reloads = tls_front_reloads(rc->rotated);
     rc->vanished_reloads = tls_front_reloads(rc->vanished);
+    rc->rewritten_reloads = tls_front_reloads(rc->rewritten);
+    tls_front_close(rc->rewritten);
     tls_front_close(rc->rotated);
     tls_front_close(rc->vanished);
     uv_close((uv_handle_t *)t, NULL);
@@ -372,8 +374,18 @@ static void test_rotated_key_is_reloaded_vanished_cert_kept(void **state)
     rc.vanished = tls_front_new(&loop, "127.0.0.1", 0,
                                 &(struct tls_front_files){.cert = cert2, .key = key_path}, on_plain,
                                 &p, &port, err, sizeof(err));
+    char cert3[UNIT_TMPDIR_PATH_MAX];
+    snprintf(cert3, sizeof(cert3), "%s/cert3.pem", unit_dir);
+    net_tls_id_write(cert3, id.cert, NULL);
+    rc.rewritten = tls_front_new(&loop, "127.0.0.1", 0,
+                                 &(struct tls_front_files){.cert = cert3, .key = key_path},
+                                 on_plain, &p, &port, err, sizeof(err));
     assert_non_null(rc.rotated);
     assert_non_null(rc.vanished);
+    assert_non_null(rc.rewritten);
+    /* The same bytes written again in place: same inode and size, a new mtime. */
+    usleep(20000);
+    net_tls_id_write(cert3, id.cert, NULL);
     /* cert-manager's way: the same key, a new file renamed over the old one. */
     net_tls_id_write(tmp, NULL, id.key);
     assert_int_equal(rename(tmp, key2), 0);
@@ -384,6 +396,7 @@ static void test_rotated_key_is_reloaded_vanished_cert_kept(void **state)
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(rc.rotated_reloads, 1);  /* the new key file, taken */
     assert_int_equal(rc.vanished_reloads, 0); /* nothing to load: the old one serves on */
+    assert_int_equal(rc.rewritten_reloads, 1);
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
