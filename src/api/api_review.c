@@ -25,12 +25,16 @@ bool api_review_path(const char *path)
 /* A metav1.Status body for a refused review. */
 static char *api_review_status(int code, const char *reason, const char *message, int *out_code)
 {
-    char *body = malloc(PROTO_STATUS_MAX);
+    /* A string like the review's JSON: proto_http_status does not end it. */
+    char *body = malloc(PROTO_STATUS_MAX + 1);
     *out_code = code;
-    if (body && proto_http_status(code, reason, message, NULL, NULL, body, PROTO_STATUS_MAX) < 0) {
+    int n =
+        body ? proto_http_status(code, reason, message, NULL, NULL, body, PROTO_STATUS_MAX) : -1;
+    if (n < 0) {
         free(body);
-        body = NULL;
+        return NULL;
     }
+    body[n] = '\0';
     return body;
 }
 

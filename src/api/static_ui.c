@@ -92,8 +92,10 @@ int static_ui_handle(struct lws *wsi, const char *path)
         return 1;
     }
     unsigned char *raw = static_inflate(a);
-    if (!raw)
-        return 0;
+    if (!raw) { /* the asset exists: out of memory is not a 404 */
+        http_reply_status(wsi, 500, "InternalError", "out of memory", NULL, NULL);
+        return 1;
+    }
     http_reply(wsi, 200, a->content_type, headers, raw, a->raw_len);
     free(raw);
     return 1;

@@ -636,11 +636,14 @@ static void head_identity(const struct gw_req *r, struct kube_head *out)
 
 /* The head to send upstream into r->out: 0, or a kube_head_err (nothing is
  * sent then). */
+/* req_build_head: its buffer could not be allocated (the kube_head codes are its others). */
+#define GW_HEAD_ERR_NOMEM (-100)
+
 static int req_build_head(struct gw_req *r)
 {
     char *buf = malloc(KUBE_HEAD_MAX);
     if (!buf)
-        return KUBE_HEAD_ERR_TOO_LONG;
+        return GW_HEAD_ERR_NOMEM;
     struct kube_head out;
     kube_head_init(&out, buf, KUBE_HEAD_MAX);
     const struct kube_target *t = r->gw->client->target;
@@ -734,6 +737,10 @@ static void req_on_connected(void *user, struct tls_sock *sock, const char *err)
         /* Never echo the value: it may be a token. */
         req_fail(r, 400, "BadRequest",
                  "a header value or the request target has a control character");
+        return;
+    }
+    if (rc == GW_HEAD_ERR_NOMEM) { /* not the client's fault: no 400 */
+        req_fail(r, 503, "ServiceUnavailable", GW_OOM_MESSAGE);
         return;
     }
     if (rc < 0) {
@@ -899,6 +906,29 @@ static void req_hand_back(struct gw_req *r)
     req_free(r);
 }
 
+/* The stream description, or the request answered: out of memory, or over
+ * the limits local mode refuses too (exec_request.c), with its messages. */
+static bool req_exec_desc(struct gw_req *r, bool attach)
+{
+    char msg[GW_NAME_MAX * 2 + 64];
+    switch (gw_exec_desc(&r->adm->query, attach, &r->desc)) {
+    case 0:
+        return true;
+    case GW_EXEC_DESC_ARGV_MAX:
+        snprintf(msg, sizeof(msg), "too many command arguments (limit %d)", GW_ARGV_MAX);
+        req_fail(r, 400, "BadRequest", msg);
+        return false;
+    case GW_EXEC_DESC_CONTAINER_LONG:
+        snprintf(msg, sizeof(msg), "container %s is not valid for pod %s", r->desc.container,
+                 r->desc.pod);
+        req_fail(r, 400, "BadRequest", msg);
+        return false;
+    default:
+        req_fail(r, 503, "ServiceUnavailable", "out of memory");
+        return false;
+    }
+}
+
 static void req_route(struct gw_req *r, const struct gateway_head *h)
 {
     char ns[GW_NAME_MAX + 1], pod[GW_NAME_MAX + 1];
@@ -914,10 +944,8 @@ static void req_route(struct gw_req *r, const struct gateway_head *h)
         }
         snprintf(r->desc.ns, sizeof(r->desc.ns), "%s", ns);
         snprintf(r->desc.pod, sizeof(r->desc.pod), "%s", pod);
-        if (gw_exec_desc(&r->adm->query, attach, &r->desc) < 0) {
-            req_fail(r, 503, "ServiceUnavailable", "out of memory");
+        if (!req_exec_desc(r, attach))
             return;
-        }
         if (req_admit(r))
             req_start_upstream(r);
         return;

@@ -9,8 +9,6 @@
 #include "http/http_request.h"
 #include "proto/proto.h"
 
-#define GW_ARGV_MAX 1024 /* command= values */
-
 /* podterm's own API group (the sessions API, src/api/api_sessions.h): served
  * by podterm in gateway mode too, never relayed (the cluster has no such
  * group, and the sessions are this replica's). */
@@ -123,7 +121,7 @@ int gw_exec_desc(const struct http_query *q, bool attach, struct kube_stream_des
     d->argc = 0;
     d->argv = attach ? NULL : calloc(GW_ARGV_MAX + 1, sizeof(char *));
     if (!attach && !d->argv)
-        return -1;
+        return GW_EXEC_DESC_NOMEM;
     bool container_seen = false;
     for (size_t i = 0; i < q->len; i++) {
         const struct http_query_item *it = &q->items[i];
@@ -136,12 +134,18 @@ int gw_exec_desc(const struct http_query *q, bool attach, struct kube_stream_des
             }
         if (gw_item_is(it, "container") && !container_seen) {
             container_seen = true;
-            if (vlen < sizeof(d->container))
-                memcpy(d->container, val, vlen + 1);
+            if (vlen >= sizeof(d->container)) { /* its start, for the refusal's message */
+                memcpy(d->container, val, sizeof(d->container) - 1);
+                d->container[sizeof(d->container) - 1] = '\0';
+                return GW_EXEC_DESC_CONTAINER_LONG;
+            }
+            memcpy(d->container, val, vlen + 1);
         }
-        if (gw_item_is(it, "command") && d->argv && d->argc < GW_ARGV_MAX) {
+        if (gw_item_is(it, "command") && d->argv) {
+            if (d->argc == GW_ARGV_MAX)
+                return GW_EXEC_DESC_ARGV_MAX;
             if (!(d->argv[d->argc] = strndup(val, vlen)))
-                return -1;
+                return GW_EXEC_DESC_NOMEM;
             d->argc++;
         }
     }

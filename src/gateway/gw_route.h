@@ -32,9 +32,18 @@ enum gw_admit {
 enum gw_admit gw_admit(size_t client_in_flight, size_t client_max, size_t watches,
                        size_t watches_max, bool watch);
 
+#define GW_ARGV_MAX 1024 /* command= values of one exec (EXEC_ARGV_MAX in local mode) */
+enum {
+    GW_EXEC_DESC_NOMEM = -1,
+    GW_EXEC_DESC_ARGV_MAX = -2,      /* more than GW_ARGV_MAX command= values */
+    GW_EXEC_DESC_CONTAINER_LONG = -3 /* a container name over GW_NAME_MAX bytes (its start in d) */
+};
 /* Fill the stream description from the decoded exec/attach query (PROTOCOL.md 1.1
  * rules: first occurrence of a boolean counts, "0"/"false" false, anything
- * else true; command values in order). -1 on out of memory or over limits. */
+ * else true; command values in order). 0, or a GW_EXEC_DESC_ code: a request
+ * over the limits is refused, never cut to fit (admission decided on all of
+ * it; the upstream must run exactly that). d->argv is the caller's to free
+ * either way. */
 struct http_query;
 int gw_exec_desc(const struct http_query *q, bool attach, struct kube_stream_desc *d);
 

@@ -300,6 +300,8 @@ struct tls_front *tls_front_new(uv_loop_t *loop, const char *host, int port,
     if (!sctx)
         return NULL;
     struct tls_front *f = calloc(1, sizeof(*f));
+    if (!f)
+        snprintf(err, err_cap, "out of memory");
     int fd = f ? front_listen(host, port, bound_port, err, err_cap) : -1;
     if (fd < 0) {
         SSL_CTX_free(sctx);
@@ -314,6 +316,17 @@ struct tls_front *tls_front_new(uv_loop_t *loop, const char *host, int port,
     f->cert_file = strdup(cert_file);
     f->key_file = strdup(key_file);
     f->client_ca_file = files->client_ca ? strdup(files->client_ca) : NULL;
+    if (!f->cert_file || !f->key_file || (files->client_ca && !f->client_ca_file)) {
+        /* Without its paths the front could never reload a rotated certificate. */
+        snprintf(err, err_cap, "out of memory");
+        free(f->cert_file);
+        free(f->key_file);
+        free(f->client_ca_file);
+        close(fd);
+        SSL_CTX_free(sctx);
+        free(f);
+        return NULL;
+    }
     stat(cert_file, &f->cert_st);
     stat(key_file, &f->key_st);
     if (f->client_ca_file)

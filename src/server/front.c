@@ -235,9 +235,12 @@ static bool front_review(struct server *server, int fd, const char *head, size_t
         fr->server = server;
         fr->adm = adm;
         const struct http_span *ct = &rq->h[HTTP_H_CONTENT_TYPE];
+        /* Cut, never dropped: "" reads as JSON, but the media type comes
+         * first and decides (a long text/plain is still no JSON). */
         if (ct->p)
             snprintf(fr->content_type, sizeof(fr->content_type), "%.*s",
-                     (int)(ct->n < sizeof(fr->content_type) ? ct->n : 0), ct->p);
+                     (int)(ct->n < sizeof(fr->content_type) ? ct->n : sizeof(fr->content_type) - 1),
+                     ct->p);
     }
     if (!fr || net_exchange_start(server->loop, fd, head + head_len, have, body_len,
                                   front_review_answer, front_review_done, fr) < 0) {

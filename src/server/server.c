@@ -263,6 +263,8 @@ struct server *server_new(uv_loop_t *loop, const struct server_opts *opts, char 
     server->listener = tls ? listener_new_unbound(loop, front_on_head, server)
                            : listener_new(loop, opts->listen_host, opts->listen_port, front_on_head,
                                           server, &port, err, err_cap);
+    if (!server->listener && tls) /* listener_new says why itself; the unbound one cannot */
+        snprintf(err, err_cap, "out of memory");
     if (server->listener && tls)
         server->tls = tls_front_new(loop, opts->listen_host, opts->listen_port,
                                     &(struct tls_front_files){.cert = opts->tls_cert_file,
