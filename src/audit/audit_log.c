@@ -81,11 +81,16 @@ int audit_log_write(struct audit_log *log, const char *line, size_t len)
         return 0;
     size_t need = len + (line[len - 1] != '\n'); /* every entry ends a line */
     size_t queued = audit_queued_bytes(log);     /* may pass the bound by a lead '\n' */
-    if (queued > AUDIT_QUEUE_MAX || need > AUDIT_QUEUE_MAX - queued ||
-        audit_buf_reserve(&log->pending, log->pending.len + need) < 0) {
+    if (queued > AUDIT_QUEUE_MAX || need > AUDIT_QUEUE_MAX - queued) {
         log->stats.lines_dropped++;
         audit_log_fail(log, "queue full: %zu bytes wait for the disk, a %zu byte line was dropped",
                        queued, need);
+        return -1;
+    }
+    /* Out of memory is not a slow disk: the operator's remedy differs. */
+    if (audit_buf_reserve(&log->pending, log->pending.len + need) < 0) {
+        log->stats.lines_dropped++;
+        audit_log_fail(log, "out of memory: a %zu byte line was dropped", need);
         return -1;
     }
     memcpy(log->pending.data + log->pending.len, line, len);
