@@ -269,6 +269,10 @@ void audit_log_open_failed(struct audit_log *log, int uv_err)
     audit_log_fail(log, "cannot open the audit log %s: %s", log->path, uv_strerror(uv_err));
     log->stats.lines_dropped += log->pending.lines;
     log->pending.len = log->pending.lines = 0;
+    /* The file that size counted is closed (and renamed, or gone): the one
+     * the next open finds starts the count again, as after a rotation. Else
+     * a reopened empty file was rotated at once into an empty backup. */
+    log->size = 0;
 }
 
 static void audit_reopen_start(struct audit_log *log)
