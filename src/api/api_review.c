@@ -22,15 +22,19 @@ bool api_review_path(const char *path)
            strcmp(path, API_REVIEW_PREFIX "selfsubjectrulesreviews") == 0;
 }
 
-/* A metav1.Status body for a refused review. */
+/* A metav1.Status body for a refused review, NUL-terminated (proto_http_status
+ * does not terminate it; the front door measures the answer with strlen). */
 static char *api_review_status(int code, const char *reason, const char *message, int *out_code)
 {
-    char *body = malloc(PROTO_STATUS_MAX);
+    char *body = malloc(PROTO_STATUS_MAX + 1);
     *out_code = code;
-    if (body && proto_http_status(code, reason, message, NULL, NULL, body, PROTO_STATUS_MAX) < 0) {
+    int n =
+        body ? proto_http_status(code, reason, message, NULL, NULL, body, PROTO_STATUS_MAX) : -1;
+    if (n < 0) {
         free(body);
-        body = NULL;
+        return NULL;
     }
+    body[n] = '\0';
     return body;
 }
 
