@@ -20,6 +20,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -406,6 +408,48 @@ static void test_close_during_write(void **state)
     assert_string_equal(slurp(path), "first\nsecond\n");
 }
 
+#define FSIZE_LIMIT 100
+
+/* A line cut by the file-size limit, then a next write that fails before
+ * even its leading '\n' (which would end the cut line): each line counts
+ * once as dropped, the '\n' is no line of its own. */
+static void test_cut_line_then_failed_lead(void **state)
+{
+    const char *dir = test_dir("cut");
+    char path[TEST_PATH_MAX];
+    snprintf(path, sizeof(path), "%s/audit.log", dir);
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = {FSIZE_LIMIT, old.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct audit_log *log = log_open(&loop, path, 0, 0);
+    char line[FSIZE_LIMIT + 50];
+    memset(line, 'a', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\n';
+    assert_int_equal(audit_log_write(log, line, sizeof(line)), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(log->mid_line);
+    assert_int_equal(audit_log_write(log, "second\n", 7), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    struct audit_log_stats st;
+    audit_log_stats_get(log, &st);
+    assert_int_equal(st.lines_dropped, 2);
+    assert_int_equal(st.lines_written, 0);
+    assert_int_equal(st.bytes_written, FSIZE_LIMIT);
+    const char *why = NULL;
+    assert_false(audit_log_healthy(log, &why));
+    char want[AUDIT_WHY_MAX + TEST_PATH_MAX];
+    snprintf(want, sizeof(want), "cannot write the audit log %s: file too large", path);
+    assert_string_equal(why, want);
+    log_close(&loop, log);
+    assert_int_equal(strlen(slurp(path)), FSIZE_LIMIT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_backup_stamps_refused),
         cmocka_unit_test(test_writer_refusals),
         cmocka_unit_test(test_close_during_write),
+        cmocka_unit_test(test_cut_line_then_failed_lead),
     };
     return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

@@ -97,8 +97,8 @@ static void test_groups_dns_subdomain(void **state)
     for (size_t i = 0; i < 254; i++)
         long254[i] = i % 50 == 49 ? '.' : 'b';
     long254[254] = '\0';
-    const char *const bad[] = {".apps", "apps.", "a..b", "a-.b",  "-a",
-                               "a-",    "Apps",  "a_b",  label64, long254};
+    const char *const bad[] = {".apps", "apps.", "a..b", "a-.b",  "-a",   "a-",
+                               "Apps",  "a_b",   "a~b",  label64, long254};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(text, sizeof(text), HEAD "- level: None\n  resources: [{group: \"%s\"}]\n",
                  bad[i]);
@@ -125,6 +125,17 @@ static void test_managed_fields_and_metadata(void **state)
     assert_refused("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: None}]\n"
                    "omitStages: {a: b}\n",
                    "4: omitStages entry must be a list");
+    /* null lists: no rules at all; a rule's null resources are none */
+    assert_refused("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n",
+                   "1: the policy has no rules");
+    p = assert_loads(HEAD "- level: None\n  resources:\n");
+    assert_int_equal(p->rules[0].resources_len, 0);
+    audit_policy_free(p);
+    /* nonResourceURLs with resources (not only namespaces) in one rule */
+    assert_refused(HEAD
+                   "- level: None\n  nonResourceURLs: [/healthz]\n  resources: [{group: \"\"}]\n",
+                   "4: a rule cannot apply to both resources (resources, namespaces) and "
+                   "nonResourceURLs");
 }
 
 /* Matching at its edges: a group rule and nobody known; "pods" with any subresource against
