@@ -173,3 +173,11 @@ def test_refused_reviews_are_exact_statuses(server):
     assert_status_response(r, 415, "UnsupportedMediaType",
                            'unsupported media type "text/plain": accepted media types include '
                            "application/json, application/vnd.kubernetes.protobuf")
+
+
+def test_paths_near_the_sessions_api(server):
+    """Paths that only start like the sessions API's are no resource."""
+    nf = "the server could not find the requested resource"
+    for path in ("/apis/podterm.devx", f"{BASE}x", f"{SESSIONS}/{SID}/recording/x",
+                 f"{SESSIONS}/{SID}/recordingx"):
+        assert_status_response(http_request(server.port, "GET", path), 404, "NotFound", nf)
