@@ -305,18 +305,21 @@ static void test_input_first(void **state)
 }
 
 /* The size cap: a "recording stopped" marker, the admission told, nothing
- * more recorded (output, resize, the exit marker), the file within the cap. */
+ * more recorded (output, resize, input, the exit marker), the file within
+ * the cap. */
 static void test_size_cap(void **state)
 {
     struct world w;
     world_init(&w, "cap");
     w.opts.max_bytes = RECORD_MAX_BYTES_MIN;
+    w.opts.input = true;
     world_open(&w);
     static char chunk[1001];
     memset(chunk, 'a', 1000);
     for (int i = 0; i < 10; i++)
         out(chunk);
     fake.ops->resize(fake.user, 10, 10);
+    fake.ops->input(fake.user, (const uint8_t *)"late", 4);
     world_end(&w, 0, "exit");
     struct stat st;
     assert_int_equal(stat(w.path, &st), 0);
