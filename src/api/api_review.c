@@ -22,10 +22,10 @@ bool api_review_path(const char *path)
            strcmp(path, API_REVIEW_PREFIX "selfsubjectrulesreviews") == 0;
 }
 
-/* A metav1.Status body for a refused review. */
+/* A metav1.Status body for a refused review, NUL-terminated (proto_http_status
+ * does not terminate it; the front door measures the answer with strlen). */
 static char *api_review_status(int code, const char *reason, const char *message, int *out_code)
 {
-    /* A string like the review's JSON: proto_http_status does not end it. */
     char *body = malloc(PROTO_STATUS_MAX + 1);
     *out_code = code;
     int n =
@@ -38,9 +38,20 @@ static char *api_review_status(int code, const char *reason, const char *message
     return body;
 }
 
+/* Measured, then dumped into a buffer of that size: json_dumps() leaves out
+ * a piece it cannot allocate and returns the rest, a 201 with a member
+ * missing (api_local.c's api_json_text says the same). */
 static char *api_review_reply(json_t *review, int *code)
 {
-    char *text = review ? json_dumps(review, JSON_COMPACT) : NULL;
+    size_t flags = JSON_COMPACT;
+    size_t n = review ? json_dumpb(review, NULL, 0, flags) : 0;
+    char *text = n ? malloc(n + 1) : NULL;
+    if (text && json_dumpb(review, text, n, flags) == n) {
+        text[n] = '\0';
+    } else {
+        free(text);
+        text = NULL;
+    }
     json_decref(review);
     *code = 201;
     return text;
@@ -91,9 +102,16 @@ static char *api_review_access(const struct admit *admit, const struct auth_iden
     }
     json_t *review = api_review_object(rv);
     json_t *status = json_pack("{s:b}", "allowed", d.allowed);
-    if (status && d.reason[0])
-        json_object_set_new(status, "reason", json_string(d.reason));
-    json_object_set_new(review, "status", status);
+    /* Every member or no answer: a review without its status (or its
+     * reason) would be a different answer, not a shorter one. */
+    if (status && d.reason[0] && json_object_set_new(status, "reason", json_string(d.reason))) {
+        json_decref(status);
+        status = NULL;
+    }
+    if (!status || json_object_set_new(review, "status", status)) { /* status taken either way */
+        json_decref(review);
+        return NULL;
+    }
     return api_review_reply(review, code);
 }
 
@@ -113,11 +131,10 @@ static char *api_review_rules(const struct admit *admit, const struct auth_ident
     } else {
         status = NULL;
     }
-    if (!status) {
+    if (!status || json_object_set_new(review, "status", status)) {
         json_decref(review);
         return NULL;
     }
-    json_object_set_new(review, "status", status);
     return api_review_reply(review, code);
 }
 

@@ -5,8 +5,9 @@
  * cuts a slow reader after a few seconds; so the front door (front.c) gives
  * a GET of a recording the requester may read to this streamer instead: one
  * uv_poll on the socket, non-blocking sends from one API_STREAM_CHUNK
- * buffer refilled from the file, an idle timer restarted on every progress
- * (a reader that takes nothing for API_STREAM_IDLE_MS is dropped). What the
+ * buffer refilled from the file, and a timer that drops a reader who takes
+ * nothing for API_STREAM_IDLE_MS, and every stream once the server shuts
+ * down (nothing else wakes a stream waiting on a reader). What the
  * file held when it was opened is sent (a live session's recording grows
  * meanwhile: its reader gets the part so far). Errors before the first byte
  * (absent, forbidden, malformed) are not taken here: lws answers them with
@@ -29,12 +30,14 @@
 
 #define API_STREAM_CHUNK (64 * 1024) /* file bytes buffered per stream */
 #define API_STREAM_IDLE_MS 10000     /* no byte taken by the reader for this long: drop it */
+#define API_STREAM_TICK_MS 200       /* how often a stream checks idleness and shutdown */
 #define API_STREAM_HEAD_MAX 768      /* the response head */
 #define API_STREAM_CLIENT_GONE 499   /* the audit's code for a reader that left (nginx's) */
 
 struct api_stream {
     uv_poll_t poll;
-    uv_timer_t idle;
+    uv_timer_t idle;      /* ticks every API_STREAM_TICK_MS */
+    uint64_t progress_ms; /* uv_now of the last byte the reader took */
     int handles_open;
     int sock, file;
     struct server *server;
@@ -71,9 +74,13 @@ static void api_stream_end(struct api_stream *st, int code)
     uv_close((uv_handle_t *)&st->idle, api_stream_closed);
 }
 
-static void api_stream_on_idle(uv_timer_t *t)
+/* A stream waiting for its reader would hold up the server's shutdown for
+ * up to API_STREAM_IDLE_MS: the tick ends it then, as it ends an idle one. */
+static void api_stream_on_tick(uv_timer_t *t)
 {
-    api_stream_end(t->data, API_STREAM_CLIENT_GONE);
+    struct api_stream *st = t->data;
+    if (st->server->shutting_down || uv_now(t->loop) - st->progress_ms >= API_STREAM_IDLE_MS)
+        api_stream_end(st, API_STREAM_CLIENT_GONE);
 }
 
 /* Send from p (len bytes) what the socket takes: the count, 0 when it takes
@@ -84,7 +91,7 @@ static long api_stream_send(struct api_stream *st, const char *p, size_t len)
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
     if (n > 0)
-        uv_timer_again(&st->idle);
+        st->progress_ms = uv_now(st->server->loop);
     return (long)n;
 }
 
@@ -213,7 +220,8 @@ bool api_recording_stream_take(struct server *server, int fd, struct admission *
     st->poll.data = st;
     uv_timer_init(server->loop, &st->idle);
     st->idle.data = st;
-    uv_timer_start(&st->idle, api_stream_on_idle, API_STREAM_IDLE_MS, API_STREAM_IDLE_MS);
+    st->progress_ms = uv_now(server->loop);
+    uv_timer_start(&st->idle, api_stream_on_tick, API_STREAM_TICK_MS, API_STREAM_TICK_MS);
     api_stream_pump(st);
     return true;
 }

@@ -81,11 +81,16 @@ int audit_log_write(struct audit_log *log, const char *line, size_t len)
         return 0;
     size_t need = len + (line[len - 1] != '\n'); /* every entry ends a line */
     size_t queued = audit_queued_bytes(log);     /* may pass the bound by a lead '\n' */
-    if (queued > AUDIT_QUEUE_MAX || need > AUDIT_QUEUE_MAX - queued ||
-        audit_buf_reserve(&log->pending, log->pending.len + need) < 0) {
+    if (queued > AUDIT_QUEUE_MAX || need > AUDIT_QUEUE_MAX - queued) {
         log->stats.lines_dropped++;
         audit_log_fail(log, "queue full: %zu bytes wait for the disk, a %zu byte line was dropped",
                        queued, need);
+        return -1;
+    }
+    /* Out of memory is not a slow disk: the operator's remedy differs. */
+    if (audit_buf_reserve(&log->pending, log->pending.len + need) < 0) {
+        log->stats.lines_dropped++;
+        audit_log_fail(log, "out of memory: a %zu byte line was dropped", need);
         return -1;
     }
     memcpy(log->pending.data + log->pending.len, line, len);
@@ -264,6 +269,10 @@ void audit_log_open_failed(struct audit_log *log, int uv_err)
     audit_log_fail(log, "cannot open the audit log %s: %s", log->path, uv_strerror(uv_err));
     log->stats.lines_dropped += log->pending.lines;
     log->pending.len = log->pending.lines = 0;
+    /* The file that size counted is closed (and renamed, or gone): the one
+     * the next open finds starts the count again, as after a rotation. Else
+     * a reopened empty file was rotated at once into an empty backup. */
+    log->size = 0;
 }
 
 static void audit_reopen_start(struct audit_log *log)

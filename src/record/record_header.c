@@ -146,17 +146,19 @@ char *record_enc_header(const struct record_header *h, size_t *len)
     json_t *o = record_header_object(h);
     if (!o)
         return NULL;
-    /* Not compact: ", " and ": " as asciinema itself writes headers. */
-    char *text = json_dumps(o, JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (!text)
-        return NULL;
-    size_t n = strlen(text);
-    char *line = realloc(text, n + 2);
-    if (!line) {
-        free(text);
+    /* Not compact: ", " and ": " as asciinema itself writes headers.
+     * Measured first, then dumped into a buffer of that size: json_dumps()
+     * drops a piece it cannot allocate and returns the rest (a header
+     * without "width", which no reader takes), as audit_event_line says. */
+    size_t flags = JSON_PRESERVE_ORDER;
+    size_t n = json_dumpb(o, NULL, 0, flags);
+    char *line = n ? malloc(n + 2) : NULL;
+    if (!line || json_dumpb(o, line, n, flags) != n) {
+        json_decref(o);
+        free(line);
         return NULL;
     }
+    json_decref(o);
     line[n] = '\n';
     line[n + 1] = '\0';
     *len = n + 1;

@@ -529,3 +529,12 @@ def test_a_recorded_session_is_listed_and_replayed_from_its_own_file(podterm, tm
     with open(os.path.join(rec, f"{sid}.cast"), "rb") as f:
         assert r.body == f.read()
     assert r.body.rstrip(b"\n").rsplit(b"\n", 1)[1].endswith(b', "m", "exit 4: exit"]'), r.body
+
+
+def test_owner_only_malformed_id_is_the_rbac_forbidden(rbac_server):
+    """Without a grant, a name that is no session id gets RBAC's Forbidden
+    word for word (as any other name would), not a 400 that tells an
+    unauthorized user which names are well-formed."""
+    for sub in ("", "/recording"):
+        got = kjson(rbac_server, f"{SESSIONS}/xyz{sub}", "bob", 403)
+        assert got == status(403, "Forbidden", forbidden("bob", "xyz", sub), "xyz"), got
