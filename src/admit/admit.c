@@ -331,6 +331,15 @@ static bool admit_unauthorized(struct admission *adm)
     return false;
 }
 
+/* Who it is could not be kept: refused as the server's failure, never as
+ * the client's (a 401 would say the credentials were wrong). */
+static bool admit_out_of_memory(struct admission *adm)
+{
+    auth_identity_clear(&adm->user);
+    admit_refuse(adm, 503, "Service Unavailable", "ServiceUnavailable", "out of memory");
+    return false;
+}
+
 static bool admit_authenticated(struct admission *adm, const char *method)
 {
     struct auth_identity *id = &adm->user;
@@ -338,7 +347,7 @@ static bool admit_authenticated(struct admission *adm, const char *method)
      * groups of their own): failing here is out of memory. */
     if (id->groups_len < AUTH_GROUPS_MAX &&
         auth_identity_add_group(id, "system:authenticated", strlen("system:authenticated")) < 0)
-        return admit_unauthorized(adm);
+        return admit_out_of_memory(adm);
     adm->authenticated = true;
     adm->auth_method = method;
     return true;
@@ -411,7 +420,7 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
         /* kube-apiserver's union tries the x509 authenticator first: a
          * verified certificate is the user, whatever token comes with it. */
         if (auth_identity_copy(id, rq->client_cert) < 0)
-            return admit_unauthorized(adm);
+            return admit_out_of_memory(adm);
         if (a->opts.metrics)
             a->opts.metrics->auth_attempts[1][METRICS_AUTH_X509]++;
         return admit_authenticated(adm, "x509");
@@ -420,7 +429,7 @@ static bool admit_authenticate(struct admit *a, const struct admit_request *rq,
         strcpy(id->user, "system:anonymous");
         if (auth_identity_add_group(id, "system:unauthenticated",
                                     strlen("system:unauthenticated")) < 0)
-            return admit_unauthorized(adm);
+            return admit_out_of_memory(adm);
         adm->auth_method = "anonymous";
         return true;
     }

@@ -85,8 +85,11 @@ static void test_event_reason_only_is_failure(void **state)
 static void test_event_groups_clamped(void **state)
 {
     static struct auth_identity id = {.user = "u"};
-    for (size_t i = 0; i < AUTH_GROUPS_MAX; i++)
-        snprintf(id.groups[i], sizeof(id.groups[i]), "g%zu", i);
+    static char names[AUTH_GROUPS_MAX][16]; /* the identity borrows them */
+    for (size_t i = 0; i < AUTH_GROUPS_MAX; i++) {
+        snprintf(names[i], sizeof(names[i]), "g%zu", i);
+        id.groups[i] = names[i];
+    }
     id.groups_len = AUTH_GROUPS_MAX + 5;
     struct audit_event ev = bare_event();
     ev.user = &id;

@@ -54,11 +54,13 @@ static void event_step(void *ctx)
 static void test_event_line_out_of_memory(void **state)
 {
     (void)state;
-    struct auth_identity alice = {.user = "alice", .uid = "uid-1", .groups_len = 2};
-    strcpy(alice.groups[0], "dev\xff");
-    strcpy(alice.groups[1], "system:authenticated");
-    struct auth_identity gw = {.user = "gateway", .groups_len = 1};
-    strcpy(gw.groups[0], "system:serviceaccounts");
+    /* Borrowed group strings: these identities are never cleared. */
+    struct auth_identity alice = {.user = "alice",
+                                  .uid = "uid-1",
+                                  .groups = {"dev\xff", "system:authenticated"},
+                                  .groups_len = 2};
+    struct auth_identity gw = {
+        .user = "gateway", .groups = {"system:serviceaccounts"}, .groups_len = 1};
     struct audit_event ev = {
         .audit_id = "0b5d6f4c-1c7e-4a9b-8f3e-2d1c0b9a8e7f",
         .level = AUDIT_LEVEL_METADATA,
