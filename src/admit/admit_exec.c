@@ -11,6 +11,7 @@
 #include "admit/admit_internal.h"
 #include "proto/proto.h"
 #include "util/util_utf8.h"
+#include "util/util_json.h"
 
 static bool admit_item_is(const struct http_query_item *it, const char *key)
 {
@@ -62,8 +63,11 @@ static char *admit_command_json(const char *const *argv, size_t argc)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < argc; i++)
-        json_array_append_new(arr, admit_json_string(argv[i]));
-    char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+        if (json_array_append_new(arr, admit_json_string(argv[i])) < 0) {
+            json_decref(arr); /* never an audit line with an argument left out */
+            return NULL;
+        }
+    char *s = util_json_text(arr, JSON_COMPACT, false, NULL);
     json_decref(arr);
     return s;
 }

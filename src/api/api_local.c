@@ -17,6 +17,7 @@
 #include "api/api_json.h"
 #include "api/api_select.h"
 #include "api/api_table.h"
+#include "util/util_json.h"
 
 #define API_VERSION_MINOR "33" /* the Kubernetes API level podterm follows */
 #define API_ACCEPT_MAX 1024
@@ -120,23 +121,11 @@ static json_t *api_namespace_json(const struct config_cluster *c, const char *ns
     return o;
 }
 
-/* json serialized into a new buffer (NUL-terminated), or NULL. json_dumps() is not
- * used: when one of its internal appends fails it leaves the piece out and returns
- * the rest (a key vanishes mid-object), so an allocation failure would go out as
- * corrupt JSON with a 200. Measuring first and dumping into a buffer of that size
- * allocates nothing in between. */
+/* json serialized into a new buffer (NUL-terminated), or NULL: all of it
+ * or none (util_json.h), never corrupt JSON with a 200. */
 static char *api_json_text(const json_t *json, size_t *len)
 {
-    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
-    size_t n = json ? json_dumpb(json, NULL, 0, flags) : 0;
-    char *text = n ? malloc(n + 1) : NULL;
-    if (!text || json_dumpb(json, text, n, flags) != n) {
-        free(text);
-        return NULL;
-    }
-    text[n] = '\0';
-    *len = n;
-    return text;
+    return util_json_text(json, JSON_COMPACT | JSON_PRESERVE_ORDER, false, len);
 }
 
 /* api.h: answer with json (consumed); one that could not be built (NULL) or

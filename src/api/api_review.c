@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "proto/proto.h"
 #include "proto/proto_review.h"
+#include "util/util_json.h"
 
 #define API_REVIEW_PREFIX "/apis/authorization.k8s.io/v1/"
 
@@ -38,20 +39,10 @@ static char *api_review_status(int code, const char *reason, const char *message
     return body;
 }
 
-/* Measured, then dumped into a buffer of that size: json_dumps() leaves out
- * a piece it cannot allocate and returns the rest, a 201 with a member
- * missing (api_local.c's api_json_text says the same). */
+/* All of it or none (util_json.h): never a 201 with a member missing. */
 static char *api_review_reply(json_t *review, int *code)
 {
-    size_t flags = JSON_COMPACT;
-    size_t n = review ? json_dumpb(review, NULL, 0, flags) : 0;
-    char *text = n ? malloc(n + 1) : NULL;
-    if (text && json_dumpb(review, text, n, flags) == n) {
-        text[n] = '\0';
-    } else {
-        free(text);
-        text = NULL;
-    }
+    char *text = util_json_text(review, JSON_COMPACT, false, NULL);
     json_decref(review);
     *code = 201;
     return text;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "util/util_utf8.h"
+#include "util/util_json.h"
 
 #define AUDIT_TIME_LEN 27      /* 2026-11-30T06:41:30.123456Z */
 #define AUDIT_STRING_MAX 65536 /* any other string in an event (names are shorter) */
@@ -210,9 +211,7 @@ static int audit_event_fill(json_t *o, const struct audit_event *ev)
     return rc ? -1 : 0;
 }
 
-/* Measured first, then dumped into a buffer of that size: json_dumps() drops
- * a piece it cannot allocate and returns the rest, which would put a corrupt
- * line in the audit log instead of reporting out of memory. */
+/* All of the line or none (util_json.h): never a corrupt audit line. */
 char *audit_event_line(const struct audit_event *ev, size_t *len)
 {
     json_t *o = json_object();
@@ -220,18 +219,7 @@ char *audit_event_line(const struct audit_event *ev, size_t *len)
         json_decref(o);
         return NULL;
     }
-    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
-    size_t n = json_dumpb(o, NULL, 0, flags);
-    char *line = n ? malloc(n + 2) : NULL;
-    if (!line || json_dumpb(o, line, n, flags) != n) {
-        json_decref(o);
-        free(line);
-        return NULL;
-    }
+    char *line = util_json_text(o, JSON_COMPACT | JSON_PRESERVE_ORDER, true, len);
     json_decref(o);
-    line[n] = '\n';
-    line[n + 1] = '\0';
-    if (len)
-        *len = n + 1;
     return line;
 }

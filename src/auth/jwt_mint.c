@@ -3,6 +3,7 @@
  * is one auth_token_check accepts with the matching public key or secret. */
 #include "auth/jwt_mint.h"
 #include "auth/auth_internal.h"
+#include "util/util_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,7 @@ static int mint_claims_add(jwt_t *jwt, const char *sub, const char *const *group
     json_object_set_new(obj, "groups", arr);
     for (size_t i = 0; i < ngroups; i++)
         json_array_append_new(arr, json_string(groups[i]));
-    char *text = json_dumps(obj, JSON_COMPACT);
+    char *text = util_json_text(obj, JSON_COMPACT, false, NULL);
     int rc = text && json_array_size(arr) == ngroups ? jwt_add_grants_json(jwt, text) : -1;
     free(text);
     json_decref(obj);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/util_utf8.h"
+#include "util/util_json.h"
 
 #define CMD_SHOWN_MAX 200 /* bytes of a refused command echoed in the reason */
 #define ARG_SHOWN_MAX 64  /* bytes of one argument echoed before "..." */
@@ -100,7 +101,7 @@ static char *exec_arg_json(const char *arg)
         off += 3;
     }
     json_t *s = json_stringn(clean, off);
-    char *out = s ? json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *out = util_json_text(s, JSON_COMPACT | JSON_ENCODE_ANY, false, NULL);
     json_decref(s);
     return out;
 }

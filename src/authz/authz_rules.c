@@ -5,6 +5,7 @@
  * walk's order, not merged. Bindings to missing roles make the apiserver's
  * evaluationError; incomplete stays false, as RBAC reports it. */
 #include "authz/authz_internal.h"
+#include "util/util_json.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -106,7 +107,7 @@ char *authz_rules_json(const struct authz *authz, const struct auth_identity *id
     if (v.resource_rules && v.non_resource_rules) {
         authz_visit(authz, id, ns ? ns : "", &v.base);
         json_t *st = v.oom ? NULL : rules_status(&v);
-        out = st ? json_dumps(st, JSON_COMPACT) : NULL;
+        out = util_json_text(st, JSON_COMPACT, false, NULL);
         json_decref(st);
     }
     json_decref(v.resource_rules);

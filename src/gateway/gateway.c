@@ -34,6 +34,7 @@
 #include "proto/proto.h"
 #include "spdy/spdy_upgrade.h"
 #include "util/util_token.h"
+#include "util/util_json.h"
 
 #define GW_BUF_MAX (16 * 1024 + 256) /* a client head as the listener read it */
 #define GW_DESCRIBE_MAX 8192
@@ -208,20 +209,31 @@ static void req_reply_status(struct gw_req *r, int code, const char *reason, con
     json_t *st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion",
                            "v1", "metadata", "status", "Failure", "message", message, "reason",
                            reason, "code", code);
-    if (st && retry_after_s > 0)
-        json_object_set_new(st, "details", json_pack("{s:i}", "retryAfterSeconds", retry_after_s));
-    char *body = st ? json_dumps(st, JSON_COMPACT) : NULL;
+    if (st && retry_after_s > 0 &&
+        json_object_set_new(st, "details", json_pack("{s:i}", "retryAfterSeconds", retry_after_s)) <
+            0) {
+        json_decref(st); /* all of the Status or none */
+        st = NULL;
+    }
+    char *body = util_json_text(st, JSON_COMPACT, false, NULL);
     json_decref(st);
-    char head[512], retry[64] = "";
+    char head[HTTP1_STATUS_RESPONSE_MAX], retry[64] = "";
     if (retry_after_s > 0)
         snprintf(retry, sizeof(retry), "Retry-After: %d\r\n", retry_after_s);
     size_t blen = body ? strlen(body) + 1 : 0;
-    int hlen = snprintf(head, sizeof(head),
+    long hlen;
+    if (body)
+        hlen = snprintf(head, sizeof(head),
                         "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: "
                         "no-store\r\n" HTTP1_SECURITY_HEADERS
                         "%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
                         code, http1_reason_phrase(code), retry, blen);
-    char *all = malloc((size_t)hlen + blen);
+    else { /* the Status could not be built: one made on the stack says why */
+        r->code = 503;
+        hlen = http1_status_response(503, "Service Unavailable", "ServiceUnavailable",
+                                     GW_OOM_MESSAGE, head, sizeof(head));
+    }
+    char *all = hlen > 0 ? malloc((size_t)hlen + blen) : NULL;
     if (all) {
         memcpy(all, head, (size_t)hlen);
         if (body) {

@@ -2,6 +2,7 @@
  * session's facts in the contract's key order, strings made UTF-8, and the
  * command as a person would type it (Python's shlex.join). */
 #include "record/record_enc.h"
+#include "util/util_json.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -146,21 +147,9 @@ char *record_enc_header(const struct record_header *h, size_t *len)
     json_t *o = record_header_object(h);
     if (!o)
         return NULL;
-    /* Not compact: ", " and ": " as asciinema itself writes headers.
-     * Measured first, then dumped into a buffer of that size: json_dumps()
-     * drops a piece it cannot allocate and returns the rest (a header
-     * without "width", which no reader takes), as audit_event_line says. */
-    size_t flags = JSON_PRESERVE_ORDER;
-    size_t n = json_dumpb(o, NULL, 0, flags);
-    char *line = n ? malloc(n + 2) : NULL;
-    if (!line || json_dumpb(o, line, n, flags) != n) {
-        json_decref(o);
-        free(line);
-        return NULL;
-    }
+    /* Not compact: ", " and ": " as asciinema itself writes headers. All
+     * of it or none (util_json.h): never a header without "width". */
+    char *line = util_json_text(o, JSON_PRESERVE_ORDER, true, len);
     json_decref(o);
-    line[n] = '\n';
-    line[n + 1] = '\0';
-    *len = n + 1;
     return line;
 }

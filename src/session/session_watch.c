@@ -18,6 +18,7 @@
 #include "admit/admit.h"
 #include "api/api_sessions.h"
 #include "screen/screen_tap.h"
+#include "util/util_json.h"
 
 #define WATCH_NO_SCREEN                                                                            \
     "the session has no screen to watch (not a tty session, or --screen-model is off)"
@@ -117,7 +118,7 @@ static char *watch_owner_json(const struct session *s)
         }
     }
     json_t *msg = list ? json_pack("{s:s, s:o}", "type", "watchers", "watchers", list) : NULL;
-    char *text = msg ? json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *text = util_json_text(msg, JSON_COMPACT | JSON_PRESERVE_ORDER, false, NULL);
     json_decref(msg);
     return text;
 }

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "http/http1.h"
+#include "util/util_json.h"
 
 static const char *signin_reason(int code)
 {
@@ -163,12 +164,15 @@ static int signin_userinfo(struct signin *s, int fd, const struct http_request *
         return 401;
     }
     json_t *groups = json_array();
-    for (size_t i = 0; i < ss->user.groups_len; i++)
-        json_array_append_new(groups, json_string(ss->user.groups[i]));
+    for (size_t i = 0; groups && i < ss->user.groups_len; i++)
+        if (json_array_append_new(groups, json_string(ss->user.groups[i])) < 0) {
+            json_decref(groups); /* never fewer groups than the user has: a 503 below */
+            groups = NULL;
+        }
     json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:I}", "user", ss->user.user, "groups", groups,
                           "csrfToken", ss->csrf, "signOut", SIGNIN_PATH_PREFIX "sign_out",
                           "idleTimeoutSeconds", (json_int_t)s->table.idle_s);
-    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *body = util_json_text(o, JSON_COMPACT, false, NULL);
     json_decref(o);
     if (!body) {
         signin_reply_status(fd, 503, "out of memory");
@@ -225,7 +229,7 @@ static int signin_sign_out(struct signin *s, int fd, const struct http_request *
     signin_session_remove(&s->table, ss);
     s->generation++; /* --terminate-on-revoke: its live sessions end */
     json_t *o = json_pack("{s:s}", "location", url);
-    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *body = util_json_text(o, JSON_COMPACT, false, NULL);
     json_decref(o);
     char cookie[256];
     signin_set_cookie(s, s->session_cookie, NULL, 0, cookie, sizeof(cookie));

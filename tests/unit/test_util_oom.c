@@ -1,7 +1,8 @@
-/* test_util_oom.c - util_file_read out of memory: every refused allocation
- * (the first buffer, each doubling) is -ENOMEM with *out NULL and its message,
- * never a short read passed off as the file; the sweep also proves the
- * allocation hook of unit_oom.h itself (a clean run ends the sweep). */
+/* test_util_oom.c - out of memory in util: util_file_read's every refused
+ * allocation (the first buffer, each doubling) is -ENOMEM with *out NULL and
+ * its message, never a short read passed off as the file; util_json_text is
+ * the whole text or NULL. The first sweep also proves unit_oom.h's hook (a
+ * clean run ends the sweep). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include "unit_oom.h"
 #include "unit_tmpdir.h"
 #include "util/util_file.h"
+#include "util/util_json.h"
 
 /* Larger than the first buffer, so the read grows it several times. */
 #define FILE_BYTES (300 * 1024)
@@ -67,10 +69,44 @@ static void test_read_out_of_memory(void **state)
     assert_int_equal(rc.runs_failed, allocations);
 }
 
+/* util_json_text: the whole text or NULL, with its newline when asked. */
+static void json_step(void *ctx)
+{
+    const json_t *o = ctx;
+    size_t len = 0;
+    char *line = util_json_text(o, JSON_COMPACT | JSON_PRESERVE_ORDER, true, &len);
+    if (unit_oom_hit()) {
+        assert_null(line);
+        return;
+    }
+    static const char want[] = "{\"kind\":\"Status\",\"code\":503,\"message\":\"out of memory\"}\n";
+    assert_non_null(line);
+    assert_int_equal(len, strlen(want));
+    assert_string_equal(line, want);
+    free(line);
+}
+
+static void test_json_text_whole_or_nothing(void **state)
+{
+    (void)state;
+    json_t *o =
+        json_pack("{s:s, s:i, s:s}", "kind", "Status", "code", 503, "message", "out of memory");
+    assert_non_null(o);
+    assert_int_equal(unit_oom_sweep(json_step, o), 1); /* one buffer, measured first */
+    size_t len = 7;
+    char *text = util_json_text(o, JSON_COMPACT | JSON_PRESERVE_ORDER, false, &len);
+    assert_string_equal(text, "{\"kind\":\"Status\",\"code\":503,\"message\":\"out of memory\"}");
+    assert_int_equal(len, strlen(text));
+    free(text);
+    json_decref(o);
+    assert_null(util_json_text(NULL, JSON_COMPACT, false, &len)); /* nothing to say */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_out_of_memory),
+        cmocka_unit_test(test_json_text_whole_or_nothing),
     };
     return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }
