@@ -63,7 +63,8 @@ static int group_teardown(void **state)
 static void discovery(const char *issuer, const char *extra)
 {
     char doc[2048];
-    snprintf(doc, sizeof(doc), "{\"issuer\":\"%s\",\"jwks_uri\":\"%s/jwks\"%s}", issuer, iss, extra);
+    snprintf(doc, sizeof(doc), "{\"issuer\":\"%s\",\"jwks_uri\":\"%s/jwks\"%s}", issuer, iss,
+             extra);
     fake_idp_route(&idp, DISCOVERY, 200, doc);
 }
 
@@ -461,8 +462,8 @@ static void test_new_refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_new_refusals),       cmocka_unit_test(test_discovery_refusals),
-        cmocka_unit_test(test_response_too_large), cmocka_unit_test(test_jwks_refusals),
+        cmocka_unit_test(test_new_refusals),        cmocka_unit_test(test_discovery_refusals),
+        cmocka_unit_test(test_response_too_large),  cmocka_unit_test(test_jwks_refusals),
         cmocka_unit_test(test_connection_refusals), cmocka_unit_test(test_retry_then_keys),
         cmocka_unit_test(test_signin_pieces),
     };
