@@ -268,6 +268,14 @@ static void test_flags_refused(void **state)
     snprintf(want, sizeof(want),
              "--oidc-client-secret-file %s: one line of visible ASCII characters", empty);
     expect_new_refused(&so, oidc, want);
+    const char *ctl[] = {"\x01secret\n", "secret\x7f"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *f = fx_text_file(i ? "del" : "ctl", ctl[i]);
+        so.client_secret_file = f;
+        snprintf(want, sizeof(want),
+                 "--oidc-client-secret-file %s: one line of visible ASCII characters", f);
+        expect_new_refused(&so, oidc, want);
+    }
     char missing[FX_PATH_MAX];
     snprintf(missing, sizeof(missing), "%s/missing", fx_dir);
     so.client_secret_file = missing;
@@ -315,7 +323,8 @@ static void begin(struct signin *s, const char *cookie, struct login *l)
 {
     char head[512];
     struct answer a;
-    snprintf(head, sizeof(head), "GET /oauth2/sign_in?rd=/pods/web HTTP/1.1\r\nHost: podterm.test%s",
+    snprintf(head, sizeof(head),
+             "GET /oauth2/sign_in?rd=/pods/web HTTP/1.1\r\nHost: podterm.test%s",
              cookie ? cookie : "");
     serve(s, head, &a);
     assert_int_equal(a.code, 302);
@@ -334,8 +343,9 @@ static void begin(struct signin *s, const char *cookie, struct login *l)
     url_param(a.location, "nonce", l->nonce, sizeof(l->nonce));
     assert_int_equal(strlen(l->state), SIGNIN_TOKEN_LEN);
     assert_int_equal(strlen(l->nonce), SIGNIN_TOKEN_LEN);
-    assert_int_equal(sscanf(a.cookies, "podterm-signin=%43[A-Za-z0-9_-]; Path=/; HttpOnly; "
-                                       "SameSite=Lax; Max-Age=600",
+    assert_int_equal(sscanf(a.cookies,
+                            "podterm-signin=%43[A-Za-z0-9_-]; Path=/; HttpOnly; "
+                            "SameSite=Lax; Max-Age=600",
                             l->binding),
                      1);
 }
@@ -361,10 +371,9 @@ static void token_answer(int status, const char *id_tok)
     fake_idp_route(&idp, "/token", status, body);
 }
 
-static void callback(struct signin *s, const struct login *l, const char *query,
-                     struct answer *a)
+static void callback(struct signin *s, const struct login *l, const char *query, struct answer *a)
 {
-    char head[1024];
+    char head[SIGNIN_CODE_MAX + 1024];
     snprintf(head, sizeof(head),
              "GET /oauth2/callback?state=%s%s HTTP/1.1\r\nHost: podterm.test\r\nCookie: "
              "podterm-signin=%s",
@@ -404,6 +413,19 @@ static void test_callback_refusals(void **state)
     callback(s, &l, "", &a);
     assert_int_equal(a.code, 400);
     assert_string_equal(a.status, "sign-in refused: the callback has no valid code");
+    begin(s, NULL, &l);
+    callback(s, &l, "&code=", &a);
+    assert_string_equal(a.status, "sign-in refused: the callback has no valid code");
+    begin(s, NULL, &l);
+    char long_code[SIGNIN_CODE_MAX + 16];
+    snprintf(long_code, sizeof(long_code), "&code=%0*d", SIGNIN_CODE_MAX + 1, 0);
+    callback(s, &l, long_code, &a);
+    assert_int_equal(a.code, 400);
+    assert_string_equal(a.status, "sign-in refused: the callback has no valid code");
+    /* A login cookie that is no token: a new one is made. */
+    struct login l3;
+    begin(s, "\r\nCookie: podterm-signin=short", &l3);
+    assert_string_not_equal(l3.binding, "short");
     expect_status(s, "GET /oauth2/callback?code=c HTTP/1.1\r\nHost: x", 400,
                   "sign-in refused: its state is unknown, expired or was used already: sign in "
                   "again");
@@ -428,8 +450,8 @@ static void test_callback_refusals(void **state)
     begin(s, NULL, &l);
     callback(s, &l, "&code=abc", &a);
     assert_int_equal(a.code, 502);
-    snprintf(want, sizeof(want), "sign-in failed: the token endpoint: POST %s/token: HTTP status 500",
-             iss);
+    snprintf(want, sizeof(want),
+             "sign-in failed: the token endpoint: POST %s/token: HTTP status 500", iss);
     assert_string_equal(a.status, want);
     token_answer(200, NULL);
     begin(s, NULL, &l);
@@ -446,28 +468,40 @@ static void test_callback_refusals(void **state)
     assert_string_equal(a.status, "sign-in failed: the identity provider's ID token was refused "
                                   "(its nonce is not the one this sign-in sent)");
 
-    /* Shutting down with an exchange in flight: 503, then no more. */
+    /* At most SIGNIN_EXCHANGES_MAX callbacks wait on the token endpoint;
+     * shutting down answers each of them 503, and refuses callbacks. */
+    static struct answer waiting[SIGNIN_EXCHANGES_MAX];
+    static char heads[SIGNIN_EXCHANGES_MAX][512];
+    int fds[SIGNIN_EXCHANGES_MAX];
+    for (int i = 0; i < SIGNIN_EXCHANGES_MAX; i++) {
+        begin(s, NULL, &l);
+        snprintf(heads[i], sizeof(heads[i]),
+                 "GET /oauth2/callback?state=%s&code=abc HTTP/1.1\r\nHost: x\r\nCookie: "
+                 "podterm-signin=%s\r\n\r\n",
+                 l.state, l.binding);
+        struct http_request r;
+        assert_int_equal(http_request_parse(heads[i], strlen(heads[i]), &r), 0);
+        int p[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p), 0);
+        memset(&waiting[i], 0, sizeof(waiting[i]));
+        signin_serve(s, p[0], &r, on_done, &waiting[i]);
+        assert_false(waiting[i].done);
+        fds[i] = p[1];
+    }
     begin(s, NULL, &l);
-    char chead[1024];
-    snprintf(chead, sizeof(chead),
-             "GET /oauth2/callback?state=%s&code=abc HTTP/1.1\r\nHost: x\r\nCookie: "
-             "podterm-signin=%s\r\n\r\n",
-             l.state, l.binding);
-    struct http_request rq;
-    assert_int_equal(http_request_parse(chead, strlen(chead), &rq), 0);
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    memset(&a, 0, sizeof(a));
-    signin_serve(s, sv[0], &rq, on_done, &a);
-    assert_false(a.done);
-    signin_close(s);
-    assert_true(a.done);
+    callback(s, &l, "&code=abc", &a);
     assert_int_equal(a.code, 503);
-    ssize_t n = read(sv[1], a.resp, sizeof(a.resp) - 1);
-    assert_true(n > 0);
-    a.resp[n] = '\0';
-    assert_non_null(strstr(a.resp, "podterm is shutting down: sign in again"));
-    close(sv[1]);
+    assert_string_equal(a.status, "sign-in: too many sign-ins at once, try again");
+    signin_close(s);
+    for (int i = 0; i < SIGNIN_EXCHANGES_MAX; i++) {
+        assert_true(waiting[i].done);
+        assert_int_equal(waiting[i].code, 503);
+        ssize_t n = read(fds[i], a.resp, sizeof(a.resp) - 1);
+        assert_true(n > 0);
+        a.resp[n] = '\0';
+        assert_non_null(strstr(a.resp, "podterm is shutting down: sign in again"));
+        close(fds[i]);
+    }
     begin(s, NULL, &l);
     callback(s, &l, "&code=abc", &a);
     assert_int_equal(a.code, 503);
@@ -494,8 +528,9 @@ static void test_session_and_sign_out(void **state)
     assert_int_equal(a.code, 302);
     assert_string_equal(a.location, "/pods/web");
     char sess[64];
-    assert_int_equal(sscanf(a.cookies, "podterm-session=%43[A-Za-z0-9_-]; Path=/; HttpOnly; "
-                                       "SameSite=Lax; Max-Age=43200\n",
+    assert_int_equal(sscanf(a.cookies,
+                            "podterm-session=%43[A-Za-z0-9_-]; Path=/; HttpOnly; "
+                            "SameSite=Lax; Max-Age=43200\n",
                             sess),
                      1);
     assert_non_null(strstr(a.cookies, "\npodterm-signin=; Path=/; HttpOnly; SameSite=Lax; "
@@ -519,8 +554,7 @@ static void test_session_and_sign_out(void **state)
     assert_int_equal(a.code, 200);
     json_t *j = json_loads(strstr(a.resp, "\r\n\r\n") + 4, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(j, "user")), "alice");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "groups"), 0)),
-                        "devs");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "groups"), 0)), "devs");
     char csrf[64];
     snprintf(csrf, sizeof(csrf), "%s", json_string_value(json_object_get(j, "csrfToken")));
     assert_int_equal(json_integer_value(json_object_get(j, "idleTimeoutSeconds")), 3600);
@@ -536,9 +570,16 @@ static void test_session_and_sign_out(void **state)
     assert_string_equal(c2, csrf);
     assert_false(signin_session_signed_out(s, sid));
     unsigned gen = signin_generation(s);
+    static char nobuf[] = "GET / HTTP/1.1\r\nHost: podterm.test\r\n\r\n";
+    struct http_request norq;
+    assert_int_equal(http_request_parse(nobuf, strlen(nobuf), &norq), 0);
+    assert_int_equal(signin_authenticate(s, &norq, time(NULL), &id, &sid, c2), SIGNIN_AUTH_NONE);
 
     /* Sign-out: another origin, no token, a wrong token: 403. */
     const char *bad[] = {"\r\nOrigin: http://evil.test\r\nX-CSRF-Token: %s",
+                         "\r\nOrigin: http://podterm.tesT\r\nX-CSRF-Token: x%.0s",
+                         "\r\nOrigin: http://podterm.tes\r\nX-CSRF-Token: %s",
+                         "\r\nOrigin: http://podterm.tost\r\nX-CSRF-Token: %s",
                          "\r\nOrigin: https://podterm.test\r\nX-CSRF-Token: %s",
                          "\r\nOrigin: http://podterm.test%.0s",
                          "\r\nOrigin: http://podterm.test\r\nX-CSRF-Token: x%.0s"};
@@ -559,8 +600,7 @@ static void test_session_and_sign_out(void **state)
              sess, csrf);
     serve(s, head, &a);
     assert_int_equal(a.code, 200);
-    assert_string_equal(a.cookies,
-                        "podterm-session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0\n");
+    assert_string_equal(a.cookies, "podterm-session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0\n");
     j = json_loads(strstr(a.resp, "\r\n\r\n") + 4, 0, NULL);
     const char *loc = json_string_value(json_object_get(j, "location"));
     char want[256];
