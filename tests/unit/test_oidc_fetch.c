@@ -283,6 +283,43 @@ static void test_connection_refusals(void **state)
     stop(o);
 }
 
+/* Runs a fresh oidc of issuer until it gives up its first fetch; the
+ * reason must start with want_prefix. */
+static void expect_reason_prefix(const char *issuer, const char *want_prefix)
+{
+    struct oidc_opts opts = {.issuer_url = issuer, .client_id = "podterm", .ca_file = ca_path};
+    char err[OIDC_ERR_MAX], reason[OIDC_REASON_MAX], fetching[OIDC_REASON_MAX];
+    struct oidc *o = oidc_new(&loop, &opts, err, sizeof(err));
+    assert_non_null(o);
+    snprintf(fetching, sizeof(fetching), "fetching the keys of %s", issuer);
+    uint64_t end = now_ms() + WAIT_MS;
+    do {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        assert_false(oidc_ready(o, reason, sizeof(reason)));
+        usleep(1000);
+    } while (strcmp(reason, fetching) == 0 && now_ms() < end);
+    if (strncmp(reason, want_prefix, strlen(want_prefix)) != 0)
+        fail_msg("reason \"%s\" does not start with \"%s\"", reason, want_prefix);
+    assert_true(strlen(reason) > strlen(want_prefix));
+    stop(o);
+}
+
+/* An IPv6 issuer (the Host header in brackets; no server there, or no
+ * IPv6 at all) and an issuer by name: the provider's certificate names
+ * 127.0.0.1 only, so a name is refused by the host check (or, where
+ * localhost is ::1, by the closed port). Either way a reason, no keys. */
+static void test_hosts(void **state)
+{
+    discovery_full();
+    char issuer[96], want[OIDC_REASON_MAX];
+    snprintf(issuer, sizeof(issuer), "https://[::1]:%d", idp.port);
+    snprintf(want, sizeof(want), "GET %s" DISCOVERY ": ", issuer);
+    expect_reason_prefix(issuer, want);
+    snprintf(issuer, sizeof(issuer), "https://localhost:%d", idp.port);
+    snprintf(want, sizeof(want), "GET %s" DISCOVERY ": ", issuer);
+    expect_reason_prefix(issuer, want);
+}
+
 /* A failed fetch is retried (after OIDC_RETRY_MIN_MS), and the keys come
  * in then; a token naming a key we do not hold is refused. */
 static void test_retry_then_keys(void **state)
@@ -465,7 +502,7 @@ int main(void)
         cmocka_unit_test(test_new_refusals),        cmocka_unit_test(test_discovery_refusals),
         cmocka_unit_test(test_response_too_large),  cmocka_unit_test(test_jwks_refusals),
         cmocka_unit_test(test_connection_refusals), cmocka_unit_test(test_retry_then_keys),
-        cmocka_unit_test(test_signin_pieces),
+        cmocka_unit_test(test_signin_pieces),       cmocka_unit_test(test_hosts),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

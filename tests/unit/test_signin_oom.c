@@ -249,6 +249,18 @@ static void flow_step(void *ctx)
     serve(s, head, &a);
     assert_int_equal(a.code, 200);
     assert_non_null(strstr(a.resp, "{\"user\":\"alice\",\"groups\":[],\"csrfToken\":\""));
+    /* Sign-out: this provider has no end-session endpoint, so the page
+     * goes back to podterm's own. */
+    char csrf[64];
+    param(a.resp, "\"csrfToken\":\"", csrf, sizeof(csrf));
+    csrf[strcspn(csrf, "\"")] = '\0';
+    snprintf(head, sizeof(head),
+             "POST /oauth2/sign_out HTTP/1.1\r\nHost: podterm.test\r\nOrigin: "
+             "http://podterm.test\r\nX-CSRF-Token: %s\r\nCookie: podterm-session=%s",
+             csrf, sess);
+    serve(s, head, &a);
+    assert_int_equal(a.code, 200);
+    assert_non_null(strstr(a.resp, "\r\n\r\n{\"location\":\"/\"}"));
     assert_false(unit_oom_hit());
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 #include <jansson.h>
 
 #include "fixtures/oidc_fixtures.h"
@@ -619,6 +620,29 @@ static void test_session_and_sign_out(void **state)
     signin_free(s);
 }
 
+/* A browser that left before its answer: the write fails, the socket is
+ * closed all the same, and the route's code is reported. */
+static void test_peer_gone(void **state)
+{
+    struct signin *s = new_signin(NULL);
+    const char *heads[] = {"GET /oauth2/sign_in HTTP/1.1\r\nHost: podterm.test\r\n\r\n",
+                           "GET /oauth2/nope HTTP/1.1\r\nHost: podterm.test\r\n\r\n"};
+    const int codes[] = {302, 404};
+    for (size_t i = 0; i < 2; i++) {
+        struct http_request rq;
+        assert_int_equal(http_request_parse(heads[i], strlen(heads[i]), &rq), 0);
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        close(sv[1]);
+        struct answer a = {0};
+        signin_serve(s, sv[0], &rq, on_done, &a);
+        assert_true(a.done);
+        assert_int_equal(a.code, codes[i]);
+        assert_int_equal(fcntl(sv[0], F_GETFD), -1); /* closed */
+    }
+    signin_free(s);
+}
+
 /* Before the provider's documents are in, sign-in says why. */
 static void test_not_ready(void **state)
 {
@@ -642,11 +666,9 @@ static void test_not_ready(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flags_refused),
-        cmocka_unit_test(test_routes),
-        cmocka_unit_test(test_not_ready),
-        cmocka_unit_test(test_callback_refusals),
-        cmocka_unit_test(test_session_and_sign_out),
+        cmocka_unit_test(test_flags_refused),     cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_not_ready),         cmocka_unit_test(test_peer_gone),
+        cmocka_unit_test(test_callback_refusals), cmocka_unit_test(test_session_and_sign_out),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
