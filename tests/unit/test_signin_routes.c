@@ -643,6 +643,53 @@ static void test_peer_gone(void **state)
     signin_free(s);
 }
 
+/* An ID token near AUTH_TOKEN_MAX leaves no room in the end-session URL
+ * for its id_token_hint: sign-out still ends the session, and sends the
+ * page to podterm's own "/" rather than a cut URL. */
+static void test_sign_out_long_id_token(void **state)
+{
+    struct signin *s = new_signin(NULL);
+    struct login l;
+    struct answer a;
+    begin(s, NULL, &l);
+    static char payload[AUTH_TOKEN_MAX], tok[FX_TOKEN_MAX], pad[AUTH_TOKEN_MAX];
+    size_t n = 5600;
+    for (;; n += 16) {
+        memset(pad, 'p', n);
+        pad[n] = '\0';
+        snprintf(payload, sizeof(payload),
+                 "{\"iss\":\"%s\",\"aud\":\"podterm\",\"sub\":\"eve\",\"exp\":%lld,"
+                 "\"nonce\":\"%s\",\"pad\":\"%s\"}",
+                 iss, (long long)time(NULL) + 300, l.nonce, pad);
+        fx_sign(rsa, "RS256", "{\"alg\":\"RS256\",\"kid\":\"r1\"}", payload, tok);
+        if (strlen(tok) > AUTH_TOKEN_MAX - 64)
+            break;
+    }
+    assert_true(strlen(tok) <= AUTH_TOKEN_MAX);
+    token_answer(200, tok);
+    callback(s, &l, "&code=abc", &a);
+    assert_int_equal(a.code, 302);
+    char sess[64], head[512];
+    assert_int_equal(sscanf(a.cookies, "podterm-session=%43[A-Za-z0-9_-];", sess), 1);
+    snprintf(head, sizeof(head),
+             "GET /oauth2/userinfo HTTP/1.1\r\nHost: podterm.test\r\nCookie: podterm-session=%s",
+             sess);
+    serve(s, head, &a);
+    assert_int_equal(a.code, 200);
+    char csrf[64];
+    const char *c = strstr(a.resp, "\"csrfToken\":\"");
+    assert_non_null(c);
+    snprintf(csrf, sizeof(csrf), "%.*s", SIGNIN_TOKEN_LEN, c + 13);
+    snprintf(head, sizeof(head),
+             "POST /oauth2/sign_out HTTP/1.1\r\nHost: podterm.test\r\nCookie: "
+             "podterm-session=%s\r\nOrigin: http://podterm.test\r\nX-CSRF-Token: %s",
+             sess, csrf);
+    serve(s, head, &a);
+    assert_int_equal(a.code, 200);
+    assert_non_null(strstr(a.resp, "\r\n\r\n{\"location\":\"/\"}"));
+    signin_free(s);
+}
+
 /* Before the provider's documents are in, sign-in says why. */
 static void test_not_ready(void **state)
 {
@@ -666,9 +713,13 @@ static void test_not_ready(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flags_refused),     cmocka_unit_test(test_routes),
-        cmocka_unit_test(test_not_ready),         cmocka_unit_test(test_peer_gone),
-        cmocka_unit_test(test_callback_refusals), cmocka_unit_test(test_session_and_sign_out),
+        cmocka_unit_test(test_flags_refused),
+        cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_not_ready),
+        cmocka_unit_test(test_peer_gone),
+        cmocka_unit_test(test_sign_out_long_id_token),
+        cmocka_unit_test(test_callback_refusals),
+        cmocka_unit_test(test_session_and_sign_out),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
