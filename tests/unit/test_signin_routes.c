@@ -652,7 +652,7 @@ static void test_sign_out_long_id_token(void **state)
     struct login l;
     struct answer a;
     begin(s, NULL, &l);
-    static char payload[AUTH_TOKEN_MAX], tok[FX_TOKEN_MAX], pad[AUTH_TOKEN_MAX];
+    static char payload[2 * AUTH_TOKEN_MAX], tok[FX_TOKEN_MAX], pad[AUTH_TOKEN_MAX];
     size_t n = 5600;
     for (;; n += 16) {
         memset(pad, 'p', n);
