@@ -143,6 +143,9 @@ static void expect_reason(const char *want)
     char reason[OIDC_REASON_MAX];
     assert_false(run_until_outcome(o, NULL, reason, sizeof(reason)));
     assert_string_equal(reason, want);
+    reason[0] = 'x';
+    assert_false(oidc_ready(o, reason, 0)); /* no room: nothing written */
+    assert_int_equal(reason[0], 'x');
     assert_null(oidc_endpoints_get(o));
     struct auth_identity id;
     assert_int_equal(oidc_token_check(o, "a.b.c", time(NULL), &id), AUTH_ERR_MALFORMED);
@@ -480,7 +483,28 @@ static void test_signin_pieces(void **state)
     assert_int_equal(oidc_id_token_check(o, token, "n1", now, &id, why, sizeof(why)),
                      AUTH_ERR_INVALID);
     assert_string_equal(why, oidc_verify_strerror(OIDC_ERR_UNKNOWN_KID));
-    stop(o);
+    /* A nonce mismatch with no room for the reason: still refused. */
+    fx_sign(rsa, "RS256", "{\"alg\":\"RS256\",\"kid\":\"r1\"}", payload, token);
+    why[0] = 'x';
+    assert_int_equal(oidc_id_token_check(o, token, "n2", now, &id, why, 0), AUTH_ERR_INVALID);
+    assert_int_equal(why[0], 'x');
+
+    /* Closing: no token request starts any more, a second close is a no-op,
+     * and close_cb runs once. */
+    bool done = false;
+    oidc_close(o, closed, &done);
+    oidc_close(o, NULL, NULL);
+    assert_null(oidc_token_request(o, "code=abc", NULL, on_answer, &a));
+    uint64_t end = now_ms() + WAIT_MS;
+    while (!done && now_ms() < end) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    assert_true(done);
+    oidc_free(o);
+    while (uv_run(&loop, UV_RUN_NOWAIT) && now_ms() < end)
+        usleep(1000);
+    assert_int_equal(uv_loop_alive(&loop), 0);
 }
 
 /* Flags refused by oidc_new, before any fetch. */
