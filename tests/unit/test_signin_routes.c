@@ -221,6 +221,8 @@ static void test_flags_refused(void **state)
 {
     struct signin_opts so = {.redirect_url = REDIRECT};
     expect_new_refused(&so, NULL, "--oidc-redirect-url needs --oidc-issuer-url");
+    so.redirect_url = NULL;
+    expect_new_refused(&so, oidc, "--oidc-redirect-url needs --oidc-issuer-url");
     const char *bad[] = {"http://podterm.test", "ftp://podterm.test/oauth2/callback",
                          "http:///oauth2/callback", "http://podterm.test/oauth2/callback?x=1",
                          "http://u@podterm.test/oauth2/callback"};
@@ -277,6 +279,11 @@ static void test_flags_refused(void **state)
                  "--oidc-client-secret-file %s: one line of visible ASCII characters", f);
         expect_new_refused(&so, oidc, want);
     }
+    const char *nul = fx_file("nul", "ab\0cd\n", 6);
+    so.client_secret_file = nul;
+    snprintf(want, sizeof(want),
+             "--oidc-client-secret-file %s: one line of visible ASCII characters", nul);
+    expect_new_refused(&so, oidc, want);
     char missing[FX_PATH_MAX];
     snprintf(missing, sizeof(missing), "%s/missing", fx_dir);
     so.client_secret_file = missing;
@@ -581,6 +588,7 @@ static void test_session_and_sign_out(void **state)
                          "\r\nOrigin: http://podterm.tesT\r\nX-CSRF-Token: x%.0s",
                          "\r\nOrigin: http://podterm.tes\r\nX-CSRF-Token: %s",
                          "\r\nOrigin: http://podterm.tost\r\nX-CSRF-Token: %s",
+                         "\r\nOrigin: https://podterm.tes\r\nX-CSRF-Token: %s",
                          "\r\nOrigin: https://podterm.test\r\nX-CSRF-Token: %s",
                          "\r\nOrigin: http://podterm.test%.0s",
                          "\r\nOrigin: http://podterm.test\r\nX-CSRF-Token: x%.0s"};
@@ -690,6 +698,91 @@ static void test_sign_out_long_id_token(void **state)
     signin_free(s);
 }
 
+/* The session's lifetimes come from the flags: the cookie's Max-Age and
+ * userinfo's idle timeout. A sign-out without a Host to compare the Origin
+ * with is refused. */
+static void test_lifetimes_and_no_host(void **state)
+{
+    struct signin_opts so = {.redirect_url = REDIRECT, .idle_timeout_s = 120, .max_age_s = 600};
+    char err[SIGNIN_ERR_MAX];
+    struct signin *s = signin_new(&loop, oidc, &so, err, sizeof(err));
+    assert_non_null(s);
+    struct login l;
+    struct answer a;
+    begin(s, NULL, &l);
+    char tok[FX_TOKEN_MAX];
+    id_token(l.nonce, "alice", tok);
+    token_answer(200, tok);
+    callback(s, &l, "&code=abc", &a);
+    assert_int_equal(a.code, 302);
+    char sess[64], head[512];
+    assert_int_equal(sscanf(a.cookies,
+                            "podterm-session=%43[A-Za-z0-9_-]; Path=/; HttpOnly; "
+                            "SameSite=Lax; Max-Age=600\n",
+                            sess),
+                     1);
+    snprintf(head, sizeof(head),
+             "GET /oauth2/userinfo HTTP/1.1\r\nHost: podterm.test\r\nCookie: podterm-session=%s",
+             sess);
+    serve(s, head, &a);
+    assert_non_null(strstr(a.resp, "\"idleTimeoutSeconds\":120}"));
+    char csrf[64];
+    const char *c = strstr(a.resp, "\"csrfToken\":\"");
+    assert_non_null(c);
+    snprintf(csrf, sizeof(csrf), "%.*s", SIGNIN_TOKEN_LEN, c + 13);
+    snprintf(head, sizeof(head),
+             "POST /oauth2/sign_out HTTP/1.0\r\nCookie: podterm-session=%s\r\nOrigin: "
+             "http://podterm.test\r\nX-CSRF-Token: %s",
+             sess, csrf);
+    expect_status(s, head, 403,
+                  "cross-site request refused: signing out takes podterm's own page (a "
+                  "same-origin Origin and the X-CSRF-Token header)");
+    signin_free(s);
+}
+
+/* A confidential client whose id and secret, form-encoded, do not fit
+ * the Authorization header's bound: the callback is refused with 503
+ * rather than sending cut credentials. */
+static void test_credentials_too_long(void **state)
+{
+    char client_id[AUTH_NAME_MAX], secret[SIGNIN_SECRET_MAX + 1];
+    memset(client_id, '!', AUTH_NAME_MAX - 1);
+    client_id[AUTH_NAME_MAX - 1] = '\0';
+    memset(secret, '!', SIGNIN_SECRET_MAX - 1);
+    secret[SIGNIN_SECRET_MAX - 1] = '\n';
+    secret[SIGNIN_SECRET_MAX] = '\0';
+    const char *secret_file = fx_text_file("long-secret", secret);
+    struct oidc_opts o = {.issuer_url = iss, .client_id = client_id, .ca_file = ca_path};
+    char err[OIDC_ERR_MAX];
+    struct oidc *wide = oidc_new(&loop, &o, err, sizeof(err));
+    assert_non_null(wide);
+    uint64_t end = now_ms() + WAIT_MS;
+    while (!oidc_ready(wide, NULL, 0) && now_ms() < end) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    assert_true(oidc_ready(wide, NULL, 0));
+    struct signin_opts so = {.redirect_url = REDIRECT, .client_secret_file = secret_file};
+    struct signin *s = signin_new(&loop, wide, &so, err, sizeof(err));
+    assert_non_null(s);
+    struct answer a;
+    serve(s, "GET /oauth2/sign_in HTTP/1.1\r\nHost: podterm.test", &a);
+    assert_int_equal(a.code, 302);
+    struct login l;
+    url_param(a.location, "state", l.state, sizeof(l.state));
+    assert_int_equal(sscanf(a.cookies, "podterm-signin=%43[A-Za-z0-9_-];", l.binding), 1);
+    int hits = fake_idp_hits(&idp);
+    callback(s, &l, "&code=abc", &a);
+    assert_int_equal(a.code, 503);
+    assert_string_equal(a.status, "sign-in: cannot reach the token endpoint");
+    assert_int_equal(fake_idp_hits(&idp), hits); /* nothing was sent */
+    signin_free(s);
+    bool done = false;
+    oidc_close(wide, set_true, &done);
+    spin(&done);
+    oidc_free(wide);
+}
+
 /* Before the provider's documents are in, sign-in says why. */
 static void test_not_ready(void **state)
 {
@@ -718,6 +811,8 @@ int main(void)
         cmocka_unit_test(test_not_ready),
         cmocka_unit_test(test_peer_gone),
         cmocka_unit_test(test_sign_out_long_id_token),
+        cmocka_unit_test(test_lifetimes_and_no_host),
+        cmocka_unit_test(test_credentials_too_long),
         cmocka_unit_test(test_callback_refusals),
         cmocka_unit_test(test_session_and_sign_out),
     };
