@@ -195,6 +195,22 @@ static void test_discovery_refusals(void **state)
     fake_idp_route_raw(&idp, DISCOVERY, NULL, 0);
     expect_reason(want);
 
+    /* The connection reset in the middle of the body. */
+    const char *half = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"issuer\"";
+    fake_idp_route_reset(&idp, DISCOVERY, half, strlen(half));
+    {
+        struct oidc *o = start(ca_path);
+        char reason[OIDC_REASON_MAX];
+        assert_false(run_until_outcome(o, NULL, reason, sizeof(reason)));
+        /* "TLS read: Connection reset by peer" where the read sees it. */
+        snprintf(want, sizeof(want), "GET %s" DISCOVERY ": ", iss);
+        assert_memory_equal(reason, want, strlen(want));
+        const char *tail = "Connection reset by peer";
+        assert_true(strlen(reason) > strlen(tail));
+        assert_string_equal(reason + strlen(reason) - strlen(tail), tail);
+        stop(o);
+    }
+
     /* A declared body larger than a document may be. */
     char big[128];
     snprintf(big, sizeof(big), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n{", OIDC_DOC_MAX + 1);
