@@ -32,9 +32,12 @@ static int oidc_copy(char *out, size_t cap, const char *in, const char *flag, ch
                      size_t err_cap)
 {
     size_t n = strlen(in);
+    /* auth_name_is_valid bounds every value to a name's length too: the
+     * message names the tighter bound (the issuer's buffer is larger). */
+    size_t bound = cap < AUTH_NAME_MAX ? cap : AUTH_NAME_MAX;
     if (n >= cap || !auth_name_is_valid(in, n, true)) {
         snprintf(err, err_cap, "%s: longer than %zu bytes or has control characters", flag,
-                 cap - 1);
+                 bound - 1);
         return -1;
     }
     memcpy(out, in, n + 1);

@@ -38,6 +38,7 @@ struct oidc_fetch {
     struct tls_sock *sock;
     int handles_open; /* the timer, and the getaddrinfo while it runs */
     bool finished;
+    const char *method; /* "GET" or "POST", for messages */
     char req[OIDC_REQUEST_MAX];
     size_t req_len, req_off;
     char *buf; /* the response so far (OIDC_RESPONSE_MAX) */
@@ -71,7 +72,7 @@ static void oidc_fetch_finish(struct oidc_fetch *f, const char *body, size_t len
     if (f->cb) {
         char msg[OIDC_ERR_MAX + OIDC_URL_MAX + TLS_SOCK_ERR_MAX];
         if (err)
-            snprintf(msg, sizeof(msg), "GET %s: %s", f->target, err);
+            snprintf(msg, sizeof(msg), "%s %s: %s", f->method, f->target, err);
         f->cb(f->user, body, len, err ? msg : NULL);
     }
     if (f->sock)
@@ -257,6 +258,7 @@ static struct oidc_fetch *oidc_fetch_begin(uv_loop_t *loop, SSL_CTX *ctx, const 
         return NULL;
     }
     snprintf(f->target, sizeof(f->target), "%s", url);
+    f->method = form ? "POST" : "GET";
     oidc_http_init(&f->http, f->out);
     f->req_len = oidc_fetch_request(f, form, authorization);
     f->loop = loop;
