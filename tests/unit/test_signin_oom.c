@@ -247,6 +247,11 @@ static void flow_step(void *ctx)
              "GET /oauth2/userinfo HTTP/1.1\r\nHost: podterm.test\r\nCookie: podterm-session=%s",
              sess);
     serve(s, head, &a);
+    if (unit_oom_hit()) { /* the answer's text: a 503, never a part of it */
+        expect_refusal(&a, 503, "out of memory");
+        (*refusals)++;
+        return;
+    }
     assert_int_equal(a.code, 200);
     assert_non_null(strstr(a.resp, "{\"user\":\"alice\",\"groups\":[],\"csrfToken\":\""));
     /* Sign-out: this provider has no end-session endpoint, so the page
@@ -259,9 +264,13 @@ static void flow_step(void *ctx)
              "http://podterm.test\r\nX-CSRF-Token: %s\r\nCookie: podterm-session=%s",
              csrf, sess);
     serve(s, head, &a);
+    if (unit_oom_hit()) { /* signed out all the same; where to go could not be said */
+        expect_refusal(&a, 503, "out of memory");
+        (*refusals)++;
+        return;
+    }
     assert_int_equal(a.code, 200);
     assert_non_null(strstr(a.resp, "\r\n\r\n{\"location\":\"/\"}"));
-    assert_false(unit_oom_hit());
 }
 
 static void test_sign_in_out_of_memory(void **state)

@@ -576,6 +576,7 @@ static void test_session_and_sign_out(void **state)
     char c2[SIGNIN_CSRF_MAX + 1];
     assert_int_equal(signin_authenticate(s, &rq, time(NULL), &id, &sid, c2), SIGNIN_AUTH_OK);
     assert_string_equal(c2, csrf);
+    auth_identity_clear(&id);
     assert_false(signin_session_signed_out(s, sid));
     unsigned gen = signin_generation(s);
     static char nobuf[] = "GET / HTTP/1.1\r\nHost: podterm.test\r\n\r\n";
