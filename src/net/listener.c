@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -212,6 +213,19 @@ static void pending_timeout(uv_timer_t *t)
 
 static bool listener_peer_same(const struct listener_peer *a, const struct listener_peer *b);
 
+/* Bytes of q's head wait in its socket, unread: the loop was busy (an accept
+ * burst that spawns a process per head can take over a second per turn),
+ * not the client slow, so q is not stale. (In one turn the listening socket
+ * may be served before q's own read; a slowloris's one waiting byte buys
+ * it a turn at most.) */
+static bool pending_has_input(const struct pending *q)
+{
+    uv_os_fd_t fd;
+    char c;
+    return uv_fileno((const uv_handle_t *)&q->tcp, &fd) == 0 &&
+           recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 /* p has waited LISTENER_PEER_STALE_MS for its head: its peer's stale pending
  * connections beyond LISTENER_PENDING_PER_PEER go now, oldest first (a burst
  * that arrived fresh is held to the bound from here on). Then p keeps
@@ -230,6 +244,8 @@ static void pending_stale(uv_timer_t *t)
             continue;
         if (now - q->since_ms < LISTENER_PEER_STALE_MS)
             break; /* the rest are fresher still */
+        if (pending_has_input(q))
+            continue;
         pending_drop(q);
         same--;
     }
@@ -273,7 +289,8 @@ static void listener_pending_evict(struct listener *l, const struct pending *p)
             peer_oldest = q;
     }
     if (same >= LISTENER_PENDING_PER_PEER &&
-        p->since_ms - peer_oldest->since_ms >= LISTENER_PEER_STALE_MS)
+        p->since_ms - peer_oldest->since_ms >= LISTENER_PEER_STALE_MS &&
+        !pending_has_input(peer_oldest))
         pending_drop(peer_oldest);
     else if (l->live >= LISTENER_PENDING_MAX)
         pending_drop(l->oldest);
