@@ -23,10 +23,10 @@
 
 #include "admit/admit.h"
 #include "server/server.h"
+#include "fixtures/loop_client.h"
 
 #define ERR_CAP 512
 #define ANSWER_MAX 4096
-#define SPIN_MAX 4000
 
 static int drained_calls;
 
@@ -40,31 +40,13 @@ static void on_drained(void *user)
 static void request(uv_loop_t *loop, const struct server *server, const char *path, char *line,
                     size_t cap)
 {
-    int port = atoi(strrchr(server_url(server), ':') + 1);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int fd = fx_connect_url(server_url(server));
     char req[256];
     int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
     assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
     char answer[ANSWER_MAX];
-    size_t len = 0;
-    for (int i = 0; i < SPIN_MAX; i++) {
-        uv_run(loop, UV_RUN_NOWAIT);
-        ssize_t r = recv(fd, answer + len, sizeof(answer) - 1 - len, 0);
-        if (r > 0) {
-            len += (size_t)r;
-            continue;
-        }
-        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-            break;
-        usleep(500);
-    }
+    size_t len = fx_read_answer(loop, fd, answer, sizeof(answer));
     close(fd);
-    answer[len] = '\0';
     char *eol = strstr(answer, "\r\n");
     snprintf(line, cap, "%.*s", eol ? (int)(eol - answer) : (int)len, answer);
 }

@@ -29,10 +29,10 @@
 #include "net_tls_fixture.h"
 #include "unit_oom.h"
 #include "unit_tmpdir.h"
+#include "fixtures/loop_client.h"
 
 #define ERR_CAP 512
 #define ANSWER_MAX 4096
-#define SPIN_MAX 4000
 #define REVIEW                                                                                     \
     "{\"kind\":\"SelfSubjectAccessReview\",\"apiVersion\":\"authorization.k8s.io/v1\",\"spec\":"   \
     "{\"resourceAttributes\":{\"namespace\":\"default\",\"verb\":\"get\",\"resource\":\"pods\"}}}"
@@ -48,41 +48,6 @@ struct sstep {
     long runs_failed;
     int answered, refused, closed;
 };
-
-static int connect_to(const char *url)
-{
-    const char *colon = strrchr(url, ':');
-    assert_non_null(colon);
-    int port = atoi(colon + 1);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return fd;
-}
-
-/* The whole answer (until the server hangs up), turning the loop meanwhile. */
-static size_t read_answer(uv_loop_t *loop, int fd, char *out, size_t cap)
-{
-    size_t len = 0;
-    for (int i = 0; i < SPIN_MAX; i++) {
-        uv_run(loop, UV_RUN_NOWAIT);
-        ssize_t n = recv(fd, out + len, cap - 1 - len, 0);
-        if (n > 0) {
-            len += (size_t)n;
-            continue;
-        }
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-            break;
-        usleep(500);
-        if (i == SPIN_MAX - 1)
-            fail_msg("neither an answer nor an end");
-    }
-    out[len] = '\0';
-    return len;
-}
 
 static void server_step(void *ctx)
 {
@@ -104,10 +69,10 @@ static void server_step(void *ctx)
     }
     char answer[ANSWER_MAX] = "";
     if (st->request) {
-        int fd = connect_to(server_url(server));
+        int fd = fx_connect_url(server_url(server));
         assert_int_equal(send(fd, st->send, strlen(st->send), MSG_NOSIGNAL),
                          (ssize_t)strlen(st->send));
-        read_answer(st->loop, fd, answer, sizeof(answer));
+        fx_read_answer(st->loop, fd, answer, sizeof(answer));
         close(fd);
     }
     server_shutdown(server);
