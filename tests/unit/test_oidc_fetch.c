@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "fixtures/oidc_fixtures.h"
+#include "fixtures/oidc_loop.h"
 #include "fixtures/oidc_provider_fake.h"
 
 #define DISCOVERY "/.well-known/openid-configuration"
@@ -86,21 +87,14 @@ static struct oidc *start(const char *ca)
     return oidc;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Runs the loop until the keys are in or the reason is no longer the
  * initial one (or a different one than before); reason gets it. */
 static bool run_until_outcome(struct oidc *o, const char *unlike, char *reason, size_t cap)
 {
-    uint64_t end = now_ms() + WAIT_MS;
+    uint64_t end = fx_now_ms() + WAIT_MS;
     char fetching[OIDC_REASON_MAX];
     snprintf(fetching, sizeof(fetching), "fetching the keys of %s", iss);
-    while (now_ms() < end) {
+    while (fx_now_ms() < end) {
         uv_run(&loop, UV_RUN_NOWAIT);
         reason[0] = '\0';
         if (oidc_ready(o, reason, cap))
@@ -113,27 +107,10 @@ static bool run_until_outcome(struct oidc *o, const char *unlike, char *reason, 
     return false;
 }
 
-static void closed(void *user)
-{
-    *(bool *)user = true;
-}
-
 static void stop(struct oidc *o)
 {
-    bool done = false;
-    oidc_close(o, closed, &done);
-    uint64_t end = now_ms() + WAIT_MS;
-    while (!done && now_ms() < end) {
-        uv_run(&loop, UV_RUN_NOWAIT);
-        usleep(1000);
-    }
-    assert_true(done);
-    oidc_free(o);
-    /* Every handle of every fetch is closed: the loop has nothing left. */
-    end = now_ms() + WAIT_MS;
-    while (uv_run(&loop, UV_RUN_NOWAIT) && now_ms() < end)
-        usleep(1000);
-    assert_int_equal(uv_loop_alive(&loop), 0);
+    fx_oidc_stop(&loop, o);
+    assert_int_equal(uv_loop_alive(&loop), 0); /* every fetch's handles are closed */
 }
 
 /* One refusal: the provider is scripted, podterm's reason is exact. */
@@ -286,14 +263,14 @@ static void test_connection_refusals(void **state)
     char err[OIDC_ERR_MAX];
     o = oidc_new(&loop, &opts, err, sizeof(err));
     assert_non_null(o);
-    uint64_t end = now_ms() + WAIT_MS;
+    uint64_t end = fx_now_ms() + WAIT_MS;
     char fetching[OIDC_REASON_MAX];
     snprintf(fetching, sizeof(fetching), "fetching the keys of %s", closed_iss);
     do {
         uv_run(&loop, UV_RUN_NOWAIT);
         assert_false(oidc_ready(o, reason, sizeof(reason)));
         usleep(1000);
-    } while (strcmp(reason, fetching) == 0 && now_ms() < end);
+    } while (strcmp(reason, fetching) == 0 && fx_now_ms() < end);
     close(fd);
     /* The issuer's trailing slash is not doubled in the discovery URL. */
     snprintf(want, sizeof(want), "GET https://127.0.0.1:%d" DISCOVERY ": ", ntohs(a.sin_port));
@@ -311,12 +288,12 @@ static void expect_reason_prefix(const char *issuer, const char *want_prefix)
     struct oidc *o = oidc_new(&loop, &opts, err, sizeof(err));
     assert_non_null(o);
     snprintf(fetching, sizeof(fetching), "fetching the keys of %s", issuer);
-    uint64_t end = now_ms() + WAIT_MS;
+    uint64_t end = fx_now_ms() + WAIT_MS;
     do {
         uv_run(&loop, UV_RUN_NOWAIT);
         assert_false(oidc_ready(o, reason, sizeof(reason)));
         usleep(1000);
-    } while (strcmp(reason, fetching) == 0 && now_ms() < end);
+    } while (strcmp(reason, fetching) == 0 && fx_now_ms() < end);
     if (strncmp(reason, want_prefix, strlen(want_prefix)) != 0)
         fail_msg("reason \"%s\" does not start with \"%s\"", reason, want_prefix);
     assert_true(strlen(reason) > strlen(want_prefix));
@@ -393,8 +370,8 @@ static void on_answer(void *user, const char *body, size_t len, const char *err)
 
 static void wait_answer(struct answer *a)
 {
-    uint64_t end = now_ms() + WAIT_MS;
-    while (!a->done && now_ms() < end) {
+    uint64_t end = fx_now_ms() + WAIT_MS;
+    while (!a->done && fx_now_ms() < end) {
         uv_run(&loop, UV_RUN_NOWAIT);
         usleep(1000);
     }
@@ -508,17 +485,17 @@ static void test_signin_pieces(void **state)
     /* Closing: no token request starts any more, a second close is a no-op,
      * and close_cb runs once. */
     bool done = false;
-    oidc_close(o, closed, &done);
+    oidc_close(o, fx_flag_set, &done);
     oidc_close(o, NULL, NULL);
     assert_null(oidc_token_request(o, "code=abc", NULL, on_answer, &a));
-    uint64_t end = now_ms() + WAIT_MS;
-    while (!done && now_ms() < end) {
+    uint64_t end = fx_now_ms() + WAIT_MS;
+    while (!done && fx_now_ms() < end) {
         uv_run(&loop, UV_RUN_NOWAIT);
         usleep(1000);
     }
     assert_true(done);
     oidc_free(o);
-    while (uv_run(&loop, UV_RUN_NOWAIT) && now_ms() < end)
+    while (uv_run(&loop, UV_RUN_NOWAIT) && fx_now_ms() < end)
         usleep(1000);
     assert_int_equal(uv_loop_alive(&loop), 0);
 }

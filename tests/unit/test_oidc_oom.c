@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "fixtures/oidc_fixtures.h"
+#include "fixtures/oidc_loop.h"
 #include "fixtures/oidc_provider_fake.h"
 #include "unit_oom.h"
 
@@ -28,13 +29,6 @@ static char iss[64], ca_path[FX_PATH_MAX];
 static EVP_PKEY *rsa;
 static uv_loop_t loop;
 static char token[FX_TOKEN_MAX];
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int group_setup(void **state)
 {
@@ -72,26 +66,10 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static void closed(void *user)
-{
-    *(bool *)user = true;
-}
-
 static void stop(struct oidc *o)
 {
-    bool done = false;
-    oidc_close(o, closed, &done);
-    uint64_t end = now_ms() + WAIT_MS;
-    while (!done && now_ms() < end) {
-        uv_run(&loop, UV_RUN_NOWAIT);
-        usleep(500);
-    }
-    assert_true(done);
-    oidc_free(o);
-    end = now_ms() + WAIT_MS;
-    while (uv_run(&loop, UV_RUN_NOWAIT) && now_ms() < end)
-        usleep(500);
-    assert_int_equal(uv_loop_alive(&loop), 0);
+    fx_oidc_stop(&loop, o);
+    assert_int_equal(uv_loop_alive(&loop), 0); /* every fetch's handles are closed */
 }
 
 struct answer {
@@ -120,9 +98,9 @@ static void oidc_step(void *ctx)
         return;
     }
     snprintf(fetching, sizeof(fetching), "fetching the keys of %s", iss);
-    uint64_t end = now_ms() + WAIT_MS;
+    uint64_t end = fx_now_ms() + WAIT_MS;
     bool ready = false;
-    while (now_ms() < end) {
+    while (fx_now_ms() < end) {
         uv_run(&loop, UV_RUN_NOWAIT);
         if ((ready = oidc_ready(o, reason, sizeof(reason))) || strcmp(reason, fetching) != 0)
             break;
@@ -163,8 +141,8 @@ static void oidc_step(void *ctx)
         stop(o);
         return;
     }
-    end = now_ms() + WAIT_MS;
-    while (!a.done && now_ms() < end) {
+    end = fx_now_ms() + WAIT_MS;
+    while (!a.done && fx_now_ms() < end) {
         uv_run(&loop, UV_RUN_NOWAIT);
         usleep(500);
     }

@@ -17,12 +17,12 @@
 #include <cmocka.h>
 
 #include "fixtures/oidc_fixtures.h"
+#include "fixtures/oidc_loop.h"
 #include "fixtures/oidc_provider_fake.h"
 #include "signin/signin_internal.h"
 #include "unit_oom.h"
 
 #define DISCOVERY "/.well-known/openid-configuration"
-#define WAIT_MS 8000
 #define RESP_MAX 16384
 
 static struct fake_idp idp;
@@ -30,28 +30,6 @@ static char iss[64], ca_path[FX_PATH_MAX], secret_path[FX_PATH_MAX];
 static EVP_PKEY *rsa;
 static uv_loop_t loop;
 static struct oidc *oidc;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void spin(bool *until)
-{
-    uint64_t end = now_ms() + WAIT_MS;
-    while (!*until && now_ms() < end) {
-        uv_run(&loop, UV_RUN_NOWAIT);
-        usleep(500);
-    }
-    assert_true(*until);
-}
-
-static void set_true(void *user)
-{
-    *(bool *)user = true;
-}
 
 static int group_setup(void **state)
 {
@@ -77,24 +55,13 @@ static int group_setup(void **state)
     char err[OIDC_ERR_MAX];
     oidc = oidc_new(&loop, &o, err, sizeof(err));
     assert_non_null(oidc);
-    uint64_t end = now_ms() + WAIT_MS;
-    while (!oidc_ready(oidc, NULL, 0) && now_ms() < end) {
-        uv_run(&loop, UV_RUN_NOWAIT);
-        usleep(1000);
-    }
-    assert_true(oidc_ready(oidc, NULL, 0));
+    fx_oidc_wait_ready(&loop, oidc);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
-    bool done = false;
-    oidc_close(oidc, set_true, &done);
-    spin(&done);
-    oidc_free(oidc);
-    uint64_t end = now_ms() + WAIT_MS;
-    while (uv_run(&loop, UV_RUN_NOWAIT) && now_ms() < end)
-        usleep(1000);
+    fx_oidc_stop(&loop, oidc);
     uv_loop_close(&loop);
     fake_idp_stop(&idp);
     EVP_PKEY_free(rsa);
@@ -156,7 +123,7 @@ static void serve(struct signin *s, const char *head, struct answer *a)
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     signin_serve(s, sv[0], &rq, on_done, a);
-    spin(&a->done);
+    fx_loop_until(&loop, &a->done);
     size_t len = 0;
     ssize_t n;
     while ((n = read(sv[1], a->resp + len, sizeof(a->resp) - 1 - len)) > 0)
