@@ -171,7 +171,7 @@ unsigned signin_generation(const struct signin *s)
 
 /* The Origin a browser sends from podterm's own page: the scheme podterm
  * serves, and the Host the request was sent to. */
-static bool signin_origin_same(const struct signin *s, const struct http_request *rq)
+bool signin_origin_same(const struct signin *s, const struct http_request *rq)
 {
     const struct http_span *o = &rq->h[HTTP_H_ORIGIN], *host = &rq->h[HTTP_H_HOST];
     const char *scheme = s->tls ? "https://" : "http://";

@@ -150,6 +150,8 @@ bool signin_cookie_get(const struct http_request *rq, const char *name, const ch
 void signin_reply(int fd, int code, const char *extra, const char *type, const char *body,
                   size_t body_len);
 void signin_reply_status(int fd, int code, const char *message);
+/* Whether the request's Origin is podterm's own page (scheme and Host). */
+bool signin_origin_same(const struct signin *s, const struct http_request *rq);
 /* signin_callback.c: GET /oauth2/callback. */
 void signin_callback(struct signin *s, int fd, const struct http_request *rq,
                      const struct http_query *q, signin_done_fn done, void *user);

@@ -185,10 +185,9 @@ static int signin_userinfo(struct signin *s, int fd, const struct http_request *
 }
 
 /* Where the browser goes after signing out: the provider's end-session
- * endpoint when it has one (RP-Initiated Logout: id_token_hint, the page
- * to come back to), else podterm's page. */
-static void signin_after_sign_out(struct signin *s, const struct signin_session *ss, char *url,
-                                  size_t cap)
+ * endpoint when it has one (RP-Initiated Logout: id_token_hint when the
+ * session is still known, the page to come back to), else podterm's page. */
+static void signin_after_sign_out(struct signin *s, const char *id_token, char *url, size_t cap)
 {
     const struct oidc_endpoints *ep = oidc_endpoints_get(s->oidc);
     if (!ep || !ep->end_session[0]) {
@@ -196,7 +195,7 @@ static void signin_after_sign_out(struct signin *s, const struct signin_session 
         return;
     }
     size_t len = (size_t)snprintf(url, cap, "%s", ep->end_session), mark = len;
-    bool ok = (!ss->id_token || signin_form_add(url, cap, &len, "id_token_hint", ss->id_token)) &&
+    bool ok = (!id_token || signin_form_add(url, cap, &len, "id_token_hint", id_token)) &&
               signin_form_add(url, cap, &len, "post_logout_redirect_uri", s->home_url) &&
               signin_form_add(url, cap, &len, "client_id", oidc_client_id(s->oidc));
     if (!ok) {
@@ -206,28 +205,11 @@ static void signin_after_sign_out(struct signin *s, const struct signin_session 
     url[mark] = strchr(ep->end_session, '?') ? '&' : '?';
 }
 
-/* POST /oauth2/sign_out: from podterm's own page only (Origin and the CSRF
- * token), as any cookie-authenticated change. */
-static int signin_sign_out(struct signin *s, int fd, const struct http_request *rq)
+/* The sign-out's answer: where to go next, and the session cookie gone. */
+static int signin_sign_out_reply(struct signin *s, int fd, const char *id_token)
 {
-    struct signin_session *ss = signin_current(s, rq);
-    if (!ss) {
-        signin_reply_status(fd, 401, SIGNIN_NOT_SIGNED_IN);
-        return 401;
-    }
-    const struct http_span *t = &rq->h[HTTP_H_CSRF_TOKEN];
-    if (!signin_csrf_ok(s, rq, t->p, t->n, ss->csrf)) {
-        signin_reply_status(fd, 403,
-                            "cross-site request refused: signing out takes podterm's own page "
-                            "(a same-origin Origin and the X-CSRF-Token header)");
-        return 403;
-    }
     char url[SIGNIN_URL_MAX];
-    signin_after_sign_out(s, ss, url, sizeof(url));
-    s->signed_out[s->signed_out_next] = ss->id;
-    s->signed_out_next = (s->signed_out_next + 1) % SIGNIN_SIGNED_OUT_MAX;
-    signin_session_remove(&s->table, ss);
-    s->generation++; /* --terminate-on-revoke: its live sessions end */
+    signin_after_sign_out(s, id_token, url, sizeof(url));
     json_t *o = json_pack("{s:s}", "location", url);
     char *body = util_json_text(o, JSON_COMPACT, false, NULL);
     json_decref(o);
@@ -242,6 +224,36 @@ static int signin_sign_out(struct signin *s, int fd, const struct http_request *
     free(body);
     OPENSSL_cleanse(url, sizeof(url));
     return body ? 200 : 503;
+}
+
+/* POST /oauth2/sign_out: from podterm's own page only (Origin and the CSRF
+ * token), as any cookie-authenticated change. A page whose session already
+ * ended (idle, too old, signed out in another tab) still signs out of the
+ * provider: otherwise the button would do nothing, and the provider would
+ * sign the user straight back in. With no session there is nothing a
+ * forged request could end here, so its own Origin is enough. */
+static int signin_sign_out(struct signin *s, int fd, const struct http_request *rq)
+{
+    struct signin_session *ss = signin_current(s, rq);
+    if (!ss && signin_origin_same(s, rq))
+        return signin_sign_out_reply(s, fd, NULL);
+    if (!ss) {
+        signin_reply_status(fd, 401, SIGNIN_NOT_SIGNED_IN);
+        return 401;
+    }
+    const struct http_span *t = &rq->h[HTTP_H_CSRF_TOKEN];
+    if (!signin_csrf_ok(s, rq, t->p, t->n, ss->csrf)) {
+        signin_reply_status(fd, 403,
+                            "cross-site request refused: signing out takes podterm's own page "
+                            "(a same-origin Origin and the X-CSRF-Token header)");
+        return 403;
+    }
+    s->signed_out[s->signed_out_next] = ss->id;
+    s->signed_out_next = (s->signed_out_next + 1) % SIGNIN_SIGNED_OUT_MAX;
+    s->generation++; /* --terminate-on-revoke: its live sessions end */
+    int code = signin_sign_out_reply(s, fd, ss->id_token);
+    signin_session_remove(&s->table, ss);
+    return code;
 }
 
 static bool signin_route_is(const struct http_request *rq, const char *name)

@@ -15,7 +15,7 @@
 //  - sign-out: cookie gone, the provider's end-session reached, the old
 //    cookie refused, and (--terminate-on-revoke) a live shell ended with a
 //    Status that says why;
-//  - the idle timeout (a second podterm with --session-idle-timeout 2s);
+//  - the idle timeout (a second podterm with --session-idle-timeout 3s);
 //  - gateway mode, without TLS on loopback (the cookie without __Host- and
 //    Secure): a signed-in browser gets a shell of the upstream's pod.
 import assert from 'node:assert/strict';
@@ -158,7 +158,7 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
   let tmp;
   let idp;
   let server; // sign-in with the default idle timeout, --terminate-on-revoke
-  let idle; // --session-idle-timeout 2s
+  let idle; // --session-idle-timeout 3s
   let upstream; // a local-mode podterm, the gateway's cluster
   let gateway; // gateway mode, plain HTTP on loopback
   let confidential; // a confidential client (--oidc-client-secret-file)
@@ -203,7 +203,7 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     await idp.ready();
     audit = join(d, 'audit.log');
     server = await startSignin(port, ['--terminate-on-revoke', '--audit-log-path', audit]);
-    idle = await startSignin(idlePort, ['--session-idle-timeout', '2s', '--terminate-on-revoke']);
+    idle = await startSignin(idlePort, ['--session-idle-timeout', '3s', '--terminate-on-revoke']);
     assert.equal(server.url, `https://127.0.0.1:${port}/`);
     await signinReady(server.url);
     await signinReady(idle.url);
@@ -526,13 +526,13 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     const alice = await signIn(idle.url, 'alice');
     const ok = await fetchRaw(`${idle.url}oauth2/userinfo`, { ca, headers: { Cookie: alice.cookie } });
     assert.equal(ok.status, 200);
-    assert.equal(JSON.parse(ok.body).idleTimeoutSeconds, 2);
+    assert.equal(JSON.parse(ok.body).idleTimeoutSeconds, 3);
     await alice.page.goto('about:blank');
     const live = await wsExec(idle.url, { cookie: alice.cookie, origin: alice.origin, csrf: alice.csrf, ca });
     assert.equal(live.status, 101);
     let liveClosed = false;
     live.ws.on('close', () => (liveClosed = true));
-    await new Promise((r) => setTimeout(r, 3500));
+    await new Promise((r) => setTimeout(r, 4500));
     assert.deepEqual(await wsExec(idle.url, { cookie: alice.cookie, origin: alice.origin, csrf: alice.csrf, ca }),
       { status: 401, body: status(401, 'Unauthorized', 'Unauthorized: the sign-in session has ended (signed out, idle or too old): sign in again at /oauth2/sign_in') });
     const gone = await fetchRaw(`${idle.url}oauth2/userinfo`, { ca, headers: { Cookie: alice.cookie } });
@@ -545,11 +545,34 @@ describe('browser sign-in (OpenID Connect code flow)', () => {
     assert.match(again.value, TOKEN_RE);
     assert.notEqual(again.value, alice.session.value);
     // A timed-out session is not a sign-out: the shell it opened goes on,
-    // even through the revocation sweep another sign-out starts.
-    await alice.page.click('#btn-signout');
-    await alice.page.waitForURL((u) => u.href.startsWith(`${idp.issuer}/session/end`), { timeout: TIMEOUT_MS });
+    // even through the revocation sweep another sign-out starts (the new
+    // session's, by request, while it is fresh).
+    const info = await fetchRaw(`${idle.url}oauth2/userinfo`, { ca, headers: { Cookie: `${COOKIE}=${again.value}` } });
+    assert.equal(info.status, 200, info.body);
+    const out = await fetchRaw(`${idle.url}oauth2/sign_out`, {
+      method: 'POST', ca,
+      headers: { Cookie: `${COOKIE}=${again.value}`, Origin: alice.origin, 'X-CSRF-Token': JSON.parse(info.body).csrfToken },
+    });
+    assert.equal(out.status, 200, out.body);
+    assert.match(JSON.parse(out.body).location, /\/session\/end\?id_token_hint=/);
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(liveClosed, false, 'the shell of the timed-out session was ended');
+    // That sign-out ended the page's own shell (--terminate-on-revoke), and
+    // the page signed in anew. Left idle, that session ends too: the page's
+    // Sign out button still signs out of the provider (no id_token_hint).
+    let third = null;
+    for (const end = Date.now() + TIMEOUT_MS; !third && Date.now() < end;) {
+      const c = (await alice.page.context().cookies(idle.url)).find((k) => k.name === COOKIE);
+      if (c && c.value !== again.value) third = c;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(third?.value ?? '', TOKEN_RE);
+    await alice.page.waitForFunction(() => !document.getElementById('user').hidden, null, { timeout: TIMEOUT_MS });
+    await new Promise((r) => setTimeout(r, 4500));
+    await alice.page.click('#btn-signout');
+    let endUrl = null;
+    await alice.page.waitForURL((u) => u.href.startsWith(`${idp.issuer}/session/end`) && (endUrl = u), { timeout: TIMEOUT_MS });
+    assert.deepEqual([endUrl.searchParams.get('id_token_hint'), endUrl.searchParams.get('client_id')], [null, 'podterm']);
     live.ws.close();
     await alice.page.context().close();
   });

@@ -594,6 +594,28 @@ static void test_session_and_sign_out(void **state)
              "GET /oauth2/userinfo HTTP/1.1\r\nHost: podterm.test\r\nCookie: podterm-session=%s",
              sess);
     expect_status(s, head, 401, "not signed in: sign in at /oauth2/sign_in");
+
+    /* A page whose session already ended (here: signed out; idle or too old
+     * alike) still signs out of the provider, without an id_token_hint;
+     * from another origin or none, there is nothing to sign out of. */
+    snprintf(head, sizeof(head),
+             "POST /oauth2/sign_out HTTP/1.1\r\nHost: podterm.test\r\nCookie: "
+             "podterm-session=%s\r\nOrigin: http://podterm.test\r\nX-CSRF-Token: %s",
+             sess, csrf);
+    serve(s, head, &a);
+    assert_int_equal(a.code, 200);
+    assert_string_equal(a.cookies, "podterm-session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0\n");
+    snprintf(want, sizeof(want),
+             "{\"location\":\"%s/logout?post_logout_redirect_uri=http%%3A%%2F%%2Fpodterm.test%%2F&"
+             "client_id=podterm\"}",
+             iss);
+    assert_string_equal(strstr(a.resp, "\r\n\r\n") + 4, want);
+    assert_int_equal(signin_generation(s), gen + 1);
+    snprintf(head, sizeof(head),
+             "POST /oauth2/sign_out HTTP/1.1\r\nHost: podterm.test\r\nCookie: "
+             "podterm-session=%s\r\nOrigin: http://evil.test",
+             sess);
+    expect_status(s, head, 401, "not signed in: sign in at /oauth2/sign_in");
     signin_free(s);
 }
 
