@@ -302,13 +302,12 @@ static void tls_sock_closed(uv_handle_t *h)
     }
 }
 
-void tls_sock_trim(struct tls_sock *s)
+bool tls_sock_trim(struct tls_sock *s)
 {
     /* Fails, harmlessly, while a record is half read or half written. Not
      * SSL_MODE_RELEASE_BUFFERS: that frees them after every record, and a
      * busy stream would allocate them again for the next one. */
-    if (s && s->ssl && s->state == TS_OPEN)
-        (void)!SSL_free_buffers(s->ssl);
+    return s && s->ssl && s->state == TS_OPEN && SSL_free_buffers(s->ssl) == 1;
 }
 
 void tls_sock_close(struct tls_sock *s)

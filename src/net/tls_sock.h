@@ -15,6 +15,9 @@
 #include <uv.h>
 
 #define TLS_SOCK_ERR_MAX 512
+/* OpenSSL's read and write record buffers, each a record of 16 KiB and its
+ * overhead: what tls_sock_trim gives back. */
+#define TLS_SOCK_BUFFERS_BYTES (2 * (16 * 1024 + 512))
 
 enum tls_sock_event {
     TLS_SOCK_READY = 1,    /* connected and the TLS handshake is done */
@@ -43,13 +46,15 @@ const char *tls_sock_error(const struct tls_sock *s);
 /* Hand the socket to another owner. */
 void tls_sock_set_cb(struct tls_sock *s, tls_sock_cb cb, void *user);
 SSL *tls_sock_ssl(struct tls_sock *s);
-/* Close the socket; no callback fires after this. Freed once uv is done. */
-/* Give OpenSSL's record buffers (about 2 x 17 KiB) back while the connection
- * is idle; they come back by themselves at the next read or write. */
-void tls_sock_trim(struct tls_sock *s);
+/* Give OpenSSL's record buffers (about TLS_SOCK_BUFFERS_BYTES) back while
+ * the connection is idle; they come back by themselves at the next read or
+ * write. Whether they were given back (false: plain, or a record is half
+ * read or written). */
+bool tls_sock_trim(struct tls_sock *s);
 /* Close with a reset (SO_LINGER 0): for a peer that is not reading, which
  * a FIN queued behind unread bytes would never reach. */
 void tls_sock_abort(struct tls_sock *s);
+/* Close the socket; no callback fires after this. Freed once uv is done. */
 void tls_sock_close(struct tls_sock *s);
 
 #endif

@@ -3,9 +3,9 @@
  * per channel, the v4/v5 Status and close, pre-v4 text statuses, stdin,
  * the v5 close signal and resize frames, pings both ways, an upstream that
  * hangs up, breaks the protocol or stops answering pings, bytes that came
- * with the 101, stdin backpressure, output compaction, and the backend freed
- * before its last stream. Frames are built and read byte by byte here, so
- * every frame the gateway writes is checked exactly. */
+ * with the 101, stdin backpressure, output compaction, buffers given back by
+ * a quiet stream, and the backend freed before its last stream. Frames are built and read byte by
+ * byte here, so every frame the gateway writes is checked exactly. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -520,6 +520,37 @@ static void test_ping_timeout(void **state)
     f->kb = kb;
 }
 
+/* Buffers are there while bytes flow, and given back once the stream has
+ * been quiet for KUBE_QUIET_MS: not each time they drain (a busy stream
+ * would free and allocate them per read), and again after the next burst. */
+static void test_quiet_stream_gives_buffers_back(void **state)
+{
+    struct fixture *f = *state;
+    fixture_start(f, KUBE_WIRE_V5, false, NULL, 0);
+    for (int i = 0; i < 4; i++) { /* a byte in and out every 300 ms */
+        srv_send(f, 2, 1, "o", 1);
+        while (f->s.len[1] < (size_t)i + 1)
+            run_ms(1);
+        assert_int_equal(backend_stream_write(f->s.st, (const uint8_t *)"i", 1), 1);
+        expect_frame(f, 2, "\0i", 2);
+        run_ms(300);
+        assert_int_equal(kube_stream_buffered(f->s.st), KUBE_RX_MAX + KUBE_TX_MAX);
+    }
+    run_ms(KUBE_QUIET_MS);
+    assert_int_equal(kube_stream_buffered(f->s.st), 0);
+    /* the next burst takes them again, both ways, and gives them back */
+    srv_send(f, 2, 1, "p", 1);
+    while (f->s.len[1] < 5)
+        run_ms(1);
+    assert_int_equal(backend_stream_write(f->s.st, (const uint8_t *)"j", 1), 1);
+    expect_frame(f, 2, "\0j", 2);
+    assert_int_equal(kube_stream_buffered(f->s.st), KUBE_RX_MAX + KUBE_TX_MAX);
+    run_ms(KUBE_QUIET_MS + 300);
+    assert_int_equal(kube_stream_buffered(f->s.st), 0);
+    assert_memory_equal(f->s.out[1], "oooop", 5);
+    fixture_end(f);
+}
+
 static void test_start_without_prepared_stream(void **state)
 {
     struct fixture *f = *state;
@@ -572,6 +603,7 @@ int main(void)
         cmocka_unit_test_setup(test_slow_reader_gets_everything, reset_rx),
         cmocka_unit_test_setup(test_stdin_backpressure, reset_rx),
         cmocka_unit_test_setup(test_ping_timeout, reset_rx),
+        cmocka_unit_test_setup(test_quiet_stream_gives_buffers_back, reset_rx),
         cmocka_unit_test_setup(test_start_without_prepared_stream, reset_rx),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

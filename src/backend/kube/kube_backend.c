@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #define KUBE_OOM_MESSAGE "podterm: out of memory"
 
 static void stream_pump(struct kube_stream *s);
+static void stream_io(struct kube_stream *s);
 
 /* ---- upstream frames out ---- */
 
@@ -96,6 +98,7 @@ void stream_end(struct kube_stream *s, const char *err)
     if (err && !s->upstream_err[0])
         snprintf(s->upstream_err, sizeof(s->upstream_err), KUBE_LOST ": %s", err);
     uv_timer_stop(&s->ping);
+    uv_timer_stop(&s->quiet);
     /* Release the upstream fd now; the session may take a while to drain. */
     tls_sock_close(s->sock);
     s->sock = NULL;
@@ -111,6 +114,7 @@ void stream_flush(struct kube_stream *s)
         stream_end(s, tls_sock_error(s->sock));
         return;
     }
+    bool wrote = false;
     while (!s->upstream_done && s->tx_off < s->tx_len) {
         ssize_t n = tls_sock_write(s->sock, s->tx + s->tx_off, s->tx_len - s->tx_off);
         if (n == -EAGAIN)
@@ -120,7 +124,10 @@ void stream_flush(struct kube_stream *s)
             return;
         }
         s->tx_off += (size_t)n;
+        wrote = true;
     }
+    if (wrote)
+        stream_io(s);
     if (s->tx_off == s->tx_len) {
         s->tx_off = s->tx_len = 0;
         if (s->writer_waiting && !kube_spdy_pending(s)) {
@@ -272,6 +279,7 @@ static void stream_pump(struct kube_stream *s)
         }
         s->rx_len += (size_t)n;
         s->last_rx_ms = uv_now(s->kb->loop);
+        stream_io(s);
     }
     tls_sock_want(s->sock, !s->rx_full && !s->rx_eof,
                   s->tx_off < s->tx_len || kube_spdy_pending(s));
@@ -435,22 +443,56 @@ void stream_schedule(struct kube_stream *s)
         uv_timer_start(&s->kick, stream_on_kick, 0, 0);
 }
 
-/* An idle stream holds no receive or send buffer (16 + 64 KiB): given back
- * once per ping interval (after the ping went out) when empty, rather than
- * each time they drain, which while data flows would free and allocate them
- * per read. */
+/* ---- buffers given back by a quiet stream ---- */
+
+/* A quiet stream holds no receive or send buffer (16 + 64 KiB, and
+ * OpenSSL's ~33 KiB of record buffers): given back once it has seen no I/O
+ * for KUBE_QUIET_MS, not each time they drain, which while data flows would
+ * free and allocate them per read. glibc keeps freed chunks that sit
+ * between live ones, so the process's RSS would not shrink: once quiet
+ * streams have given back KUBE_HEAP_TRIM_BYTES, the heap's free pages go
+ * back to the kernel (at most that much stays held). */
 static void stream_buffers_trim(struct kube_stream *s)
 {
-    if (!s->rx_len) {
+    struct kube_backend *kb = s->kb;
+    if (!s->rx_len && s->rx) {
         free(s->rx);
         s->rx = NULL;
+        kb->heap_freed += KUBE_RX_MAX;
     }
-    if (s->tx_off == s->tx_len) {
+    if (s->tx_off == s->tx_len && s->tx) {
         free(s->tx);
         s->tx = NULL;
         s->tx_off = s->tx_len = 0;
-        tls_sock_trim(s->sock);
+        kb->heap_freed += KUBE_TX_MAX;
     }
+    if (s->tx_off == s->tx_len && tls_sock_trim(s->sock))
+        kb->heap_freed += TLS_SOCK_BUFFERS_BYTES;
+    if (kb->heap_freed >= KUBE_HEAP_TRIM_BYTES) {
+        kb->heap_freed = 0;
+#ifdef __GLIBC__
+        (void)malloc_trim(0);
+#endif
+    }
+}
+
+static void stream_on_quiet(uv_timer_t *t)
+{
+    struct kube_stream *s = t->data;
+    uint64_t quiet = uv_now(s->kb->loop) - s->last_io_ms;
+    if (quiet < KUBE_QUIET_MS)
+        uv_timer_start(&s->quiet, stream_on_quiet, KUBE_QUIET_MS - quiet, 0);
+    else
+        stream_buffers_trim(s);
+}
+
+/* Bytes moved upstream: the buffers are in use; the quiet check is armed
+ * (one timer per KUBE_QUIET_MS while data flows, none once trimmed). */
+static void stream_io(struct kube_stream *s)
+{
+    s->last_io_ms = uv_now(s->kb->loop);
+    if (!uv_is_active((uv_handle_t *)&s->quiet))
+        uv_timer_start(&s->quiet, stream_on_quiet, KUBE_QUIET_MS, 0);
 }
 
 static void stream_on_ping(uv_timer_t *t)
@@ -470,7 +512,6 @@ static void stream_on_ping(uv_timer_t *t)
     }
     s->ping_ms = now;
     stream_queue(s, WSF_PING, -1, NULL, 0); /* written at once unless TCP pushes back */
-    stream_buffers_trim(s);
 }
 
 /* ---- backend ops ---- */
@@ -620,6 +661,7 @@ static void kube_stop(struct backend_stream *stream)
     s->sock = NULL;
     uv_close((uv_handle_t *)&s->kick, stream_closed);
     uv_close((uv_handle_t *)&s->ping, stream_closed);
+    uv_close((uv_handle_t *)&s->quiet, stream_closed);
 }
 
 static void kube_backend_free(struct backend *backend)
@@ -695,18 +737,27 @@ struct backend_stream *kube_stream_new(struct backend *backend, struct tls_sock 
     s->last_rx_ms = uv_now(kb->loop);
     uv_timer_init(kb->loop, &s->kick);
     uv_timer_init(kb->loop, &s->ping);
-    s->kick.data = s->ping.data = s;
-    s->handles_open = 2;
+    uv_timer_init(kb->loop, &s->quiet);
+    s->kick.data = s->ping.data = s->quiet.data = s;
+    s->handles_open = 3;
     kb->streams++;
     tls_sock_set_cb(sock, stream_on_sock, s);
     /* Nothing is read until the session binds (kube_start): output waits in TCP. */
     tls_sock_want(sock, false, false);
     if (kb->ping_interval_ms)
         uv_timer_start(&s->ping, stream_on_ping, kb->ping_interval_ms, kb->ping_interval_ms);
+    stream_io(s); /* the handshake's buffers, given back if nothing follows */
     return &s->base;
 }
 
 const struct kube_stream_desc *kube_stream_desc(const struct backend_stream *stream)
 {
     return &((const struct kube_stream *)stream)->desc;
+}
+
+size_t kube_stream_buffered(const struct backend_stream *stream)
+{
+    const struct kube_stream *s = (const struct kube_stream *)stream;
+    return (s->rx ? KUBE_RX_MAX : 0) + (s->tx ? KUBE_TX_MAX : 0) + (s->out[1] ? KUBE_OUT_MAX : 0) +
+           (s->out[2] ? KUBE_OUT_MAX : 0);
 }

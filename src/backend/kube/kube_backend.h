@@ -14,10 +14,12 @@
 #include "backend/backend.h"
 #include "net/tls_sock.h"
 
-#define KUBE_OUT_MAX (32 * 1024)        /* upstream output waiting per channel (1, 2) */
-#define KUBE_TX_MAX (64 * 1024)         /* frames waiting to go upstream */
-#define KUBE_RX_MAX (16 * 1024)         /* upstream bytes read but not yet decoded */
-#define KUBE_STATUS_BUF_MAX (16 * 1024) /* the channel 3 Status */
+#define KUBE_OUT_MAX (32 * 1024) /* upstream output waiting per channel (1, 2) */
+#define KUBE_TX_MAX (64 * 1024)  /* frames waiting to go upstream */
+#define KUBE_RX_MAX (16 * 1024)  /* upstream bytes read but not yet decoded */
+#define KUBE_QUIET_MS 1000       /* a stream this long without I/O gives its buffers back */
+#define KUBE_HEAP_TRIM_BYTES (1024 * 1024) /* given back by quiet streams: the heap is trimmed */
+#define KUBE_STATUS_BUF_MAX (16 * 1024)    /* the channel 3 Status */
 
 /* What the upstream API server picked (PROTOCOL.md 2.2). */
 enum kube_wire {
@@ -54,6 +56,9 @@ struct backend_stream *kube_stream_new(struct backend *backend, struct tls_sock 
                                        enum kube_wire wire, struct kube_stream_desc *desc,
                                        const uint8_t *extra, size_t extra_len);
 const struct kube_stream_desc *kube_stream_desc(const struct backend_stream *stream);
+/* The bytes of receive, send and output buffers the stream holds now (0 once
+ * it has been quiet for KUBE_QUIET_MS and everything was delivered). */
+size_t kube_stream_buffered(const struct backend_stream *stream);
 
 /* Parse an upstream channel-3 payload into an exit (pure; for tests). */
 void kube_status_parse(enum kube_wire wire, const char *payload, size_t len, bool attach,

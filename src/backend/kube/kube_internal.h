@@ -15,7 +15,8 @@ struct kube_backend {
     uv_loop_t *loop;
     uint64_t ping_interval_ms; /* 0: no pings, no stall verdict */
     size_t streams;
-    bool freed; /* backend_free came while streams were still closing */
+    bool freed;        /* backend_free came while streams were still closing */
+    size_t heap_freed; /* bytes quiet streams gave back since the heap was last trimmed */
 };
 
 struct kube_stream {
@@ -56,9 +57,10 @@ struct kube_stream {
     char upstream_err[TLS_SOCK_ERR_MAX + 64];
     bool exited_sent, stopped;
     uint64_t last_rx_ms;
-    uint64_t ping_ms; /* when the last ping was queued (0: none yet) */
+    uint64_t ping_ms;    /* when the last ping was queued (0: none yet) */
+    uint64_t last_io_ms; /* the last byte read or written upstream (stream_on_quiet) */
 
-    uv_timer_t kick, ping;
+    uv_timer_t kick, ping, quiet;
     int handles_open;
     bool kick_read[3], kick_write, kick_exit, kick_pump;
 };
