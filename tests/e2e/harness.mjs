@@ -111,6 +111,18 @@ export const chromiumArgs = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // The browser's own omnibox popup is a WebUI page it keeps rendering in a
+  // renderer of its own, headless or not: as much CPU as the pages under
+  // test (the e2e suite took a third longer). Chromium keeps only the last
+  // --disable-features, so this one repeats playwright-core's own (1.65,
+  // chromiumSwitches: no start-up requests to any other host, among others).
+  '--disable-features=' + [
+    'AvoidUnnecessaryBeforeUnloadCheckSync', 'DestroyProfileOnBrowserClose', 'HttpsUpgrades',
+    'HttpsFirstBalancedModeAutoEnable', 'LensOverlay', 'MediaRouter', 'PaintHolding',
+    'ThirdPartyStoragePartitioning', 'AvoidCorsURLLoaderRestartOnRedirect', 'OptimizationHints',
+    'NetworkTimeServiceQuerying', 'AimEnabled', 'PreconnectToSearch',
+    'WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmniboxFullPopup',
+  ].join(','),
 ];
 
 /** Debian's Chromium, headless; playwright gives it a fresh profile directory. */

@@ -87,7 +87,11 @@ describe('watch and join', () => {
     await waitForText(b, /^after-4$/);
     for (const l of [...(await lines(a)), ...(await lines(b))]) assert.ok(!l.includes('from-watcher'), l);
 
-    // A's size changes: B follows, and never sends its own
+    // A's size changes: B follows, and never sends its own. A's window is
+    // brought to the front first, as the window a user resizes is: B's,
+    // opened later, may cover it, and a covered page may paint no frame
+    // (its terminal fits on the next animation frame).
+    await a.bringToFront();
     await a.setViewportSize({ width: 700, height: 420 });
     const aSize = await a.waitForFunction(
       (old) => {
