@@ -3,7 +3,7 @@
 # (N counting suites); exits non-zero if any suite failed.
 #
 # Usage: scripts/test.sh [unit|fuzz|interop|gateway|admission|hostile|e2e|bench_smoke|faults|
-#                        deploy|coverage ...]   (default: all, the socket suites two at a time)
+#                        deploy|coverage ...]   (default: all; the socket suites and e2e side by side)
 #
 # Every suite runs against the ASan+UBSan build, so memory errors found by real
 # clients fail the run. PODTERM_BIN overrides the binary the interop and e2e
@@ -163,9 +163,10 @@ suite_coverage() {
 
 # Suites side by side (a full run only): each of the socket suites keeps a
 # core busy for about two thirds of its time (it waits on timers, lws's
-# close handshakes and its clients), so two of them share the machine's
-# cores and take little longer than the longer one alone (interop, the
-# longest, beside the three others). Each writes to
+# close handshakes and its clients), and the browser suite a little more
+# than one (Chromium), so the three groups share a 2-core machine and take
+# little longer than the longest alone (e2e; interop beside the three other
+# socket suites). Each writes to
 # its own log; both are printed, one after the other, when both are done,
 # and each counts as a suite of its own. Arguments: groups of suites, the
 # suites of one group one after the other ("gateway hostile").
@@ -209,8 +210,8 @@ if [ "$failed" -eq 0 ] && [ $# -eq 0 ]; then
     # deploy/ checks (tests/deploy/) included, then the coverage step.
     run_suite unit suite_unit
     run_suite fuzz suite_fuzz
-    run_side_by_side "interop" "gateway hostile admission"
-    for s in e2e bench_smoke faults deploy; do
+    run_side_by_side "interop" "gateway hostile admission" "e2e"
+    for s in bench_smoke faults deploy; do
         run_suite "$s" "suite_$s"
     done
     [ "$coverage" = ON ] && run_suite coverage suite_coverage
