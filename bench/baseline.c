@@ -5,7 +5,8 @@
  *   pty [--crc] -- CMD...    run CMD on a fresh PTY (like podterm: setsid, slave
  *                            as fds 0-2, 80x24, kernel default termios) and read
  *                            the master as fast as possible, 64 KiB at a time;
- *                            --crc also checksums what it reads (not for ceilings)
+ *                            --crc also checksums what it reads (not for ceilings);
+ *                            cpu_s_per_gb is the reader's own CPU (not CMD's)
  *   pipe [--crc] -- CMD...   the same with stdout on a pipe
  *   echo N -- CMD...         N one-byte round trips through CMD on a PTY; CMD
  *                            must print "R" once ready (e.g. stty raw -echo)
@@ -20,6 +21,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
 
@@ -130,10 +132,17 @@ static int cmd_read(char **cmd, bool tty, bool with_crc)
     double secs = now_sec() - t0;
     int code = wait_code(pid);
     close(fd);
+    /* What reading alone costs (the kernel's side of every read included):
+     * the floor under a server's CPU per GB of the same stream. */
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     if (with_crc)
         printf("crc=%08lx\n", crc);
-    printf("bytes=%llu\nsecs=%.4f\nmbps=%.2f\nexit=%d\n", (unsigned long long)bytes, secs,
-           (double)bytes / secs / 1e6, code);
+    printf("bytes=%llu\nsecs=%.4f\nmbps=%.2f\nexit=%d\ncpu_s_per_gb=%.2f\n",
+           (unsigned long long)bytes, secs, (double)bytes / secs / 1e6, code,
+           bytes ? cpu / ((double)bytes / 1e9) : 0.0);
     free(buf);
     return code == 0 ? 0 : 1;
 }

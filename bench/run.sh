@@ -408,7 +408,7 @@ row "tty exec output, channel.k8s.io (MB/s)" "$(g tty.mbps)" "$(g pty.mbps) raw 
 if [ "$have_node" = 1 ]; then
     r=$(ratio nodetty.mbps pty.mbps)
     row "tty exec output read by Node ws (MB/s; $(g nodetty.avg_message) B/message)" "$(g nodetty.mbps)" "$(g pty.mbps) raw PTY" "$r" ">= 0.8" "$(check "$r >= 0.8 && !${R[nodetty.failed]:-0}")"
-    row "  server CPU per GB of that output (s; client $(g nodetty.client_cpu) of a core)" "$(g nodetty.server_cpu_s_per_gb)" "-" "-" "<= 4" "$(check "$(g nodetty.server_cpu_s_per_gb) <= 4")"
+    row "  server CPU per GB of that output (s; client $(g nodetty.client_cpu) of a core)" "$(g nodetty.server_cpu_s_per_gb)" "$(g pty.cpu_s_per_gb) raw PTY reader" "$(ratio nodetty.server_cpu_s_per_gb pty.cpu_s_per_gb)" "<= 4" "$(check "$(g nodetty.server_cpu_s_per_gb) <= 4")"
 fi
 row "tty exec output, --screen-model off (MB/s)" "$(g ttyoff.mbps)" "$(g pty.mbps) raw PTY" "$(ratio ttyoff.mbps pty.mbps)" "report" "-"
 r=$(ratio tty.mbps ttyoff.mbps)
