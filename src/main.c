@@ -814,6 +814,13 @@ static void main_shutdown(struct main_state *st)
 {
     uv_close((uv_handle_t *)&st->sigterm, NULL);
     uv_close((uv_handle_t *)&st->sigint, NULL);
+    /* Closing them gave both signals their default action back, which would
+     * kill the process in the middle of what remains (the audit log's last
+     * lines, the children's end) if Ctrl-C is pressed again or a supervisor
+     * repeats SIGTERM: from here on they are ignored. Nothing is spawned
+     * after this, so no child inherits that. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     signin_close(st->signin);         /* sign-ins waiting on the provider: 503 */
     oidc_close(st->oidc, NULL, NULL); /* no more key fetches */
     server_shutdown(st->server);

@@ -203,6 +203,27 @@ def test_no_sessions_ends_at_once(podterm):
     assert srv.proc.returncode == 0 and time.monotonic() - t0 < 3
 
 
+def test_signals_during_the_final_shutdown_are_ignored(podterm, tmp_path):
+    """Once shutting down, podterm flushes its audit log and exits 0. A
+    signal that came then (Ctrl-C pressed again, a supervisor repeating
+    SIGTERM) used to meet the default action, libuv's handler being gone:
+    killed by the signal, the audit's last lines unwritten."""
+    audit = tmp_path / "audit.log"
+    srv = podterm(["--shutdown-grace", "60s", "--audit-log-path", str(audit)])
+    ws = open_ws(srv, exec_path(["true"], stdin=False))
+    ws.collect(10)
+    deadline = time.monotonic() + 10
+    while srv.alive() and time.monotonic() < deadline:
+        try:
+            os.kill(srv.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            break
+        time.sleep(0.002)
+    srv.proc.wait(10)
+    assert srv.proc.returncode == 0
+    assert [json.loads(l)["stage"] for l in audit.read_text().splitlines()][-1] == "ResponseComplete"
+
+
 def test_connection_without_a_head_does_not_hold_the_exit(podterm):
     """A connection that has sent no (or half a) request head is dropped at
     shutdown: it used to keep podterm for the listener's 10 s head timeout
