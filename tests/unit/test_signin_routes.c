@@ -490,6 +490,20 @@ static void test_callback_refusals(void **state)
     }
 }
 
+/* A sign-out from podterm's own page: 200, and the session cookie cleared. */
+static void sign_out(struct signin *s, const char *sess, const char *csrf, struct answer *a)
+{
+    char head[512];
+    snprintf(head, sizeof(head),
+             "POST /oauth2/sign_out HTTP/1.1\r\nHost: podterm.test\r\nCookie: "
+             "podterm-session=%s\r\nOrigin: http://podterm.test\r\nX-CSRF-Token: %s",
+             sess, csrf);
+    serve(s, head, a);
+    assert_int_equal(a->code, 200);
+    assert_string_equal(a->cookies,
+                        "podterm-session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0\n");
+}
+
 static void test_session_and_sign_out(void **state)
 {
     const char *secret = fx_text_file("secret", "s3cr=t\r\n");
@@ -572,13 +586,7 @@ static void test_session_and_sign_out(void **state)
                       "cross-site request refused: signing out takes podterm's own page (a "
                       "same-origin Origin and the X-CSRF-Token header)");
     }
-    snprintf(head, sizeof(head),
-             "POST /oauth2/sign_out HTTP/1.1\r\nHost: podterm.test\r\nCookie: "
-             "podterm-session=%s\r\nOrigin: http://podterm.test\r\nX-CSRF-Token: %s",
-             sess, csrf);
-    serve(s, head, &a);
-    assert_int_equal(a.code, 200);
-    assert_string_equal(a.cookies, "podterm-session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0\n");
+    sign_out(s, sess, csrf, &a);
     j = json_loads(strstr(a.resp, "\r\n\r\n") + 4, 0, NULL);
     const char *loc = json_string_value(json_object_get(j, "location"));
     char want[256];
@@ -598,13 +606,7 @@ static void test_session_and_sign_out(void **state)
     /* A page whose session already ended (here: signed out; idle or too old
      * alike) still signs out of the provider, without an id_token_hint;
      * from another origin or none, there is nothing to sign out of. */
-    snprintf(head, sizeof(head),
-             "POST /oauth2/sign_out HTTP/1.1\r\nHost: podterm.test\r\nCookie: "
-             "podterm-session=%s\r\nOrigin: http://podterm.test\r\nX-CSRF-Token: %s",
-             sess, csrf);
-    serve(s, head, &a);
-    assert_int_equal(a.code, 200);
-    assert_string_equal(a.cookies, "podterm-session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0\n");
+    sign_out(s, sess, csrf, &a);
     snprintf(want, sizeof(want),
              "{\"location\":\"%s/logout?post_logout_redirect_uri=http%%3A%%2F%%2Fpodterm.test%%2F&"
              "client_id=podterm\"}",
