@@ -1,7 +1,10 @@
 /* baseline.c - podterm-baseline: the ceilings podterm is measured against in
  * the same run, and the output generator the sessions run.
  *
- *   gen BYTES [SEED [EXIT]]  write BYTES of pattern(SEED) to stdout, then exit EXIT
+ *   gen BYTES [SEED [EXIT [DELAY_MS]]]
+ *                            write BYTES of pattern(SEED) to stdout (after DELAY_MS:
+ *                            sessions that all wait until the others are open),
+ *                            then exit EXIT
  *   pty [--crc] -- CMD...    run CMD on a fresh PTY (like podterm: setsid, slave
  *                            as fds 0-2, 80x24, kernel default termios) and read
  *                            the master as fast as possible, 64 KiB at a time;
@@ -38,6 +41,12 @@ static int cmd_gen(int argc, char **argv)
     uint64_t left = parse_size(argv[0]);
     uint32_t seed = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 0;
     int code = argc > 2 ? atoi(argv[2]) : 0;
+    long delay_ms = argc > 3 ? atol(argv[3]) : 0;
+    if (delay_ms > 0) {
+        struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
     uint8_t *buf = malloc(PATTERN_BUF);
     if (!buf)
         return 1;
@@ -245,7 +254,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "spawn") == 0 && argc > 3)
         return cmd_spawn(atol(argv[2]), atol(argv[3]) > 0 ? atol(argv[3]) : 1);
 usage:
-    fprintf(stderr, "usage: podterm-baseline gen BYTES [SEED [EXIT]] | pty [--crc] -- CMD... | "
-                    "pipe [--crc] -- CMD... | echo N -- CMD... | spawn N P\n");
+    fprintf(stderr,
+            "usage: podterm-baseline gen BYTES [SEED [EXIT [DELAY_MS]]] | pty [--crc] -- CMD... | "
+            "pipe [--crc] -- CMD... | echo N -- CMD... | spawn N P\n");
     return 2;
 }

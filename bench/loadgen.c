@@ -35,6 +35,7 @@ struct opts {
     bool tty, want_stdin, want_stdout, want_stderr;
     bool attach; /* attach to the container's main process instead of exec CMD */
     long sessions, parallel, samples;
+    long connect_parallel; /* run: at most this many not yet open (0: no bound of its own) */
     double idle_secs, pause_secs, timeout;
     long long expect_bytes; /* -1: not checked */
     const char *expect_crc;
@@ -182,13 +183,20 @@ static int mode_run(struct run *r)
     if (o->server_pid)
         proc_read(o->server_pid, &s0);
     double c0 = cpu_self(), t0 = now_sec();
+    size_t max_open = 0;
     while (lg->ndone < lg->nconns && now_sec() < deadline) {
-        while (r->started < lg->nconns && r->started - lg->ndone < (size_t)o->parallel) {
+        /* --connect-parallel bounds the sessions still connecting (a
+         * gateway's per-client bound on requests in flight counts those),
+         * --parallel all that have not ended. */
+        while (r->started < lg->nconns && r->started - lg->ndone < (size_t)o->parallel &&
+               (!o->connect_parallel ||
+                r->started - lg->ndone - lg->nopen < (size_t)o->connect_parallel)) {
             size_t i = r->started++;
             if (start_conn(r, i) < 0 && lg->conns[i].state != LG_DONE)
                 lg_conn_closed(&lg->conns[i], 1006);
         }
         lg->eng->service(lg, LG_SERVICE_MS);
+        max_open = lg->nopen > max_open ? lg->nopen : max_open;
     }
     double t1 = now_sec(), c1 = cpu_self();
     if (o->server_pid)
@@ -218,6 +226,7 @@ static int mode_run(struct run *r)
     if (o->server_pid && s0.cpu_ticks >= 0 && s1.cpu_ticks >= 0)
         print_kv(o, "server_cpu", "%.2f",
                  (double)(s1.cpu_ticks - s0.cpu_ticks) / (double)sysconf(_SC_CLK_TCK) / secs);
+    print_kv(o, "max_open", "%zu", max_open);
     print_kv(o, "errors", "%ld", r->errors);
     /* A whole exec's time, connect to the Close after the Status (issue 13:
      * the set-up rows give its p50 and p99, not only a rate). */
@@ -474,7 +483,8 @@ static void usage(void)
             "usage: podterm-loadgen --port N [--host H] [--engine raw|lws [--tls]]\n"
             "  [--proto NAME|--no-proto]\n"
             "  [--target NS/POD/CONTAINER] [--attach] [--tty] [--stdin] [--no-stdout] [--stderr]\n"
-            "  [--sessions N] [--parallel P] [--samples N] [--idle-secs S] [--pause-secs S]\n"
+            "  [--sessions N] [--parallel P] [--connect-parallel C] [--samples N]\n"
+            "  [--idle-secs S] [--pause-secs S]\n"
             "  [--expect-bytes N] [--expect-crc HEX] [--expect-gen BYTES] [--expect-exit N]\n"
             "  [--server-pid PID] [--timeout S] [--label L] run|latency|idle|slow -- CMD...\n");
 }
@@ -522,6 +532,7 @@ int main(int argc, char **argv)
         O_STDERR,
         O_SESSIONS,
         O_PARALLEL,
+        O_CONNECT_PARALLEL,
         O_SAMPLES,
         O_IDLE,
         O_PAUSE,
@@ -548,6 +559,7 @@ int main(int argc, char **argv)
         {"stderr", 0, 0, O_STDERR},
         {"sessions", 1, 0, O_SESSIONS},
         {"parallel", 1, 0, O_PARALLEL},
+        {"connect-parallel", 1, 0, O_CONNECT_PARALLEL},
         {"samples", 1, 0, O_SAMPLES},
         {"idle-secs", 1, 0, O_IDLE},
         {"pause-secs", 1, 0, O_PAUSE},
@@ -607,6 +619,9 @@ int main(int argc, char **argv)
             break;
         case O_PARALLEL:
             o.parallel = atol(optarg);
+            break;
+        case O_CONNECT_PARALLEL:
+            o.connect_parallel = atol(optarg);
             break;
         case O_SAMPLES:
             o.samples = atol(optarg);

@@ -320,6 +320,8 @@ stop_server
 # ---- 8. gateway: memory per idle proxied session (fresh TLS upstream + gateway) ----
 
 gw_n=$idle_n
+gw_flood_bytes=64K
+gw_flood_delay_ms=$((gw_n * 20)) # 50 set-ups a second open them all in time
 up_pid=
 if command -v openssl >/dev/null &&
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
@@ -348,6 +350,14 @@ if command -v openssl >/dev/null &&
     "$lg" --port "$port" --label warm run -- true >/dev/null
     collect gwidle. loadgen --label gwidle --tty --stdin --sessions "$gw_n" --parallel 32 \
         --idle-secs "$idle_secs" idle -- cat
+    # All of them open at once, each with its own output: bytes, CRC and
+    # exit checked per session through both hops (issue 13: 1 000 proxied
+    # sessions). 32 connect at a time (the gateway refuses a client's 65th
+    # request in flight with 429), and each process waits before writing so
+    # that the last ones are open before the first end.
+    collect gwflood. loadgen --label gwflood --sessions "$gw_n" --parallel "$gw_n" \
+        --connect-parallel 32 --timeout 120 --expect-gen "$gw_flood_bytes" \
+        run -- "$gen" gen "$gw_flood_bytes" %i 0 "$gw_flood_delay_ms"
     # Throughput and echo through the gateway, against the direct figures of
     # rows 1 and 2 (the same upstream build, local mode).
     best gwtty. mbps "$repeat" loadgen --label gwtty --proto channel.k8s.io --tty \
@@ -463,6 +473,7 @@ if [ -n "${gw_ran:-}" ]; then
     row "gateway: keystroke echo p99 (us; p50 $(g gwlat.p50_us))" "$(g gwlat.p99_us)" "$(g lat.p99_us) direct" "+$d us" "< +300 us" "$(check "$d < 300 && !${R[gwlat.failed]:-0}")"
 fi
 [ -n "${gw_ran:-}" ] && row "$gw_n idle proxied tty sessions (gateway, TLS upstream): RSS per session (KiB)" "$(g gwidle.rss_per_session_kib)" "$(g idle.rss_per_session_kib) local mode" "-" "report (16: issue 13)" "-"
+[ -n "${gw_ran:-}" ] && row "$gw_n proxied sessions x$gw_flood_bytes ($(g gwflood.max_open) open at once), bytes+crc+exit (MB/s)" "$(g gwflood.mbps)" "errors $(g gwflood.errors)" "-" "0 errors" "$(check "${R[gwflood.errors]:-1} == 0 && !${R[gwflood.failed]:-0}")"
 row "slow consumer ${pause_secs} s: server RSS growth (KiB)" "$(g slow.rss_growth_kib)" "$(g slow.rss0_kib) KiB at start" "-" "< 256" "$(check "$(g slow.rss_growth_kib) < 256 && !${R[slow.failed]:-0}")"
 row "slow consumer: Ctrl-C to child gone (ms)" "$(g slow.stop_ms)" "-" "-" "< 1000" "$(check "$(g slow.stop_ms) >= 0 && $(g slow.stop_ms) < 1000")"
 row "flood ${flood_n}x$flood_bytes pipes, bytes+crc+exit (MB/s aggregate)" "$(g flood.mbps)" "errors $(g flood.errors)" "-" "0 errors" "$(check "${R[flood.errors]:-1} == 0 && !${R[flood.failed]:-0}")"
