@@ -247,6 +247,12 @@ fi
 collect echo. "$base" echo "$lat_samples" -- "${echo_cmd[@]}"
 collect lat. loadgen --label lat --proto v4.channel.k8s.io --tty --stdin \
     --samples "$lat_samples" latency -- "${echo_cmd[@]}"
+# The same keystrokes from Node's ws (issue 13), against the same Node
+# process holding a PTY itself (bench/node_echo_pty.py opens it for Node).
+if [ "$have_node" = 1 ]; then
+    collect nodeecho. /usr/bin/python3 "$root/bench/node_echo_pty.py" "$lat_samples" -- "${echo_cmd[@]}"
+    collect nodelat. node "$root/bench/node_echo.mjs" ws "$port" "$lat_samples" -- "${echo_cmd[@]}"
+fi
 
 # ---- 3. session set-up rate: exec true to exit status ----
 
@@ -432,6 +438,10 @@ r=$(ratio out64.mbps out.mbps)
 row "non-tty exec output, base64.channel.k8s.io (MB/s)" "$(g out64.mbps)" "$(g out.mbps) binary" "$r" "report" "-"
 d=$(calc "$(g lat.p99_us) - $(g echo.p99_us)")
 row "keystroke echo p99 (us; p50 $(g lat.p50_us) vs $(g echo.p50_us))" "$(g lat.p99_us)" "$(g echo.p99_us) direct PTY" "+$d us" "< +300 us" "$(check "$d < 300 && !${R[lat.failed]:-0}")"
+if [ "$have_node" = 1 ]; then
+    d=$(calc "$(g nodelat.p99_us) - $(g nodeecho.p99_us)")
+    row "keystroke echo p99 from Node ws (us; p50 $(g nodelat.p50_us) vs $(g nodeecho.p50_us))" "$(g nodelat.p99_us)" "$(g nodeecho.p99_us) Node, own PTY" "+$d us" "< +300 us" "$(check "$d < 300 && !${R[nodelat.failed]:-0} && !${R[nodeecho.failed]:-0}")"
+fi
 r=$(ratio setup1.rate spawn1.rate)
 row "set-up, exec true to status, sequential (/s; one exec p50 $(ms setup1.p50_us) / p99 $(ms setup1.p99_us) ms)" "$(g setup1.rate)" "$(g spawn1.rate) spawn+wait" "$r" ">= 1000/s" "$(check "$(g setup1.rate) >= 1000 && !${R[setup1.failed]:-0}")"
 r=$(ratio setup8.rate spawn8.rate)
