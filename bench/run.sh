@@ -169,7 +169,7 @@ if [ "$smoke" = 1 ]; then
     tty_bytes=2M pipe_bytes=8M lat_samples=50 setup_n=40 idle_n=20 idle_secs=0.5
     pause_secs=1 flood_n=20 flood_bytes=256K big_n=0
 else
-    tty_bytes=200M pipe_bytes=1G lat_samples=2000 setup_n=2000 idle_n=1000 idle_secs=3
+    tty_bytes=200M pipe_bytes=1G lat_samples=2000 setup_n=2000 idle_n=1000 idle_secs=3 web_bytes=100000000
     pause_secs=10 flood_n=100 flood_bytes=4M big_n=10000
 fi
 echo_cmd=(sh -c 'stty raw -echo && printf R && exec cat')
@@ -214,6 +214,17 @@ if [ "$have_node" = 1 ]; then
         "$(bytes_of "$tty_bytes")" tty -- "$gen" gen "$tty_bytes"
 else
     log "no node or tests/node_modules/ws (scripts/deps.sh test): the Node client rows are skipped"
+fi
+# The same kind of flood rendered by the web terminal in Chromium (issue 13):
+# time until it is all on the screen, and the page's longest stall meanwhile.
+# Not in the smoke run: the e2e suite checks the page's floods, whole and in order.
+have_web=0
+[ "$smoke" = 0 ] && [ "$have_node" = 1 ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
+    [ -d "$root/tests/node_modules/playwright-core" ] && have_web=1
+if [ "$have_web" = 1 ]; then
+    collect web. node "$root/bench/web_client.mjs" "$port" "$web_bytes"
+else
+    log "no chromium or tests/node_modules/playwright-core: the web terminal row is skipped"
 fi
 # The same pipe stream read by kubectl and by python3-kubernetes (issue 13:
 # podterm must never be the reason a client is slow: compare the server's CPU
@@ -426,6 +437,10 @@ if [ "$have_node" = 1 ]; then
     r=$(ratio nodetty.mbps pty.mbps)
     row "tty exec output read by Node ws (MB/s; $(g nodetty.avg_message) B/message)" "$(g nodetty.mbps)" "$(g pty.mbps) raw PTY" "$r" ">= 0.8" "$(check "$r >= 0.8 && !${R[nodetty.failed]:-0}")"
     row "  server CPU per GB of that output (s; client $(g nodetty.client_cpu) of a core)" "$(g nodetty.server_cpu_s_per_gb)" "$(g pty.cpu_s_per_gb) raw PTY reader" "$(ratio nodetty.server_cpu_s_per_gb pty.cpu_s_per_gb)" "<= 4" "$(check "$(g nodetty.server_cpu_s_per_gb) <= 4")"
+fi
+if [ "$have_web" = 1 ]; then
+    r=$(ratio web.mbps pty.mbps)
+    row "tty output rendered by the web terminal in Chromium (MB/s; $((web_bytes / 1000000)) MB; page's longest stall $(g web.max_stall_ms) ms, p99 $(g web.p99_stall_ms) ms)" "$(g web.mbps)" "$(g pty.mbps) raw PTY" "$r" "stall < 1000 ms" "$(check "$(g web.max_stall_ms) < 1000 && !${R[web.failed]:-0}")"
 fi
 row "tty exec output, --screen-model off (MB/s)" "$(g ttyoff.mbps)" "$(g pty.mbps) raw PTY" "$(ratio ttyoff.mbps pty.mbps)" "report" "-"
 r=$(ratio tty.mbps ttyoff.mbps)
