@@ -222,7 +222,7 @@ have_web=0
 [ "$smoke" = 0 ] && [ "$have_node" = 1 ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
     [ -d "$root/tests/node_modules/playwright-core" ] && have_web=1
 if [ "$have_web" = 1 ]; then
-    collect web. node "$root/bench/web_client.mjs" "$port" "$web_bytes"
+    collect web. node "$root/bench/web_client.mjs" "$port" "$server_pid" "$web_bytes"
 else
     log "no chromium or tests/node_modules/playwright-core: the web terminal row is skipped"
 fi
@@ -441,6 +441,7 @@ fi
 if [ "$have_web" = 1 ]; then
     r=$(ratio web.mbps pty.mbps)
     row "tty output rendered by the web terminal in Chromium (MB/s; $((web_bytes / 1000000)) MB; page's longest stall $(g web.max_stall_ms) ms, p99 $(g web.p99_stall_ms) ms)" "$(g web.mbps)" "$(g pty.mbps) raw PTY" "$r" "stall < 1000 ms" "$(check "$(g web.max_stall_ms) < 1000 && !${R[web.failed]:-0}")"
+    row "  CPU per GB of that output (s): server / Chromium" "$(g web.server_cpu_s_per_gb) / $(g web.browser_cpu_s_per_gb)" "-" "-" "report" "-"
 fi
 row "tty exec output, --screen-model off (MB/s)" "$(g ttyoff.mbps)" "$(g pty.mbps) raw PTY" "$(ratio ttyoff.mbps pty.mbps)" "report" "-"
 r=$(ratio tty.mbps ttyoff.mbps)

@@ -2,21 +2,45 @@
 // (bench/README.md; issue 13): the time until BYTES of `cat`-like output have
 // been rendered by xterm, and whether the page stayed responsive meanwhile.
 //
-//   node bench/web_client.mjs PORT BYTES
+//   node bench/web_client.mjs PORT SERVER_PID BYTES
 //
 // Opens podterm's page on the local pod's shell in Debian's Chromium (headless,
 // the e2e suite's flags), runs `head -c BYTES /dev/zero | tr '\0' a` and waits
 // until that many more bytes were rendered (window.podterm.stats()). A 16 ms
 // interval in the page records the longest gap between its ticks (the page's
 // longest stall) while the output flows. Prints web.mbps, web.secs,
-// web.max_stall_ms, web.p99_stall_ms; exits 1 on a failure.
+// web.max_stall_ms, web.p99_stall_ms, and the CPU seconds per GB of the
+// server (web.server_cpu_s_per_gb) and of Chromium's processes
+// (web.browser_cpu_s_per_gb), to show which side is the bottleneck; exits 1
+// on a failure.
+import { readdirSync, readFileSync } from 'node:fs';
+
 import { chromiumArgs, chromiumPath, loadPlaywright } from '../tests/e2e/harness.mjs';
 
-const [port, bytesArg] = process.argv.slice(2);
+const [port, serverPid, bytesArg] = process.argv.slice(2);
 const bytes = Number(bytesArg);
-if (!(Number(port) > 0) || !(bytes > 0)) {
-  console.error('usage: node web_client.mjs PORT BYTES');
+if (!(Number(port) > 0) || !(Number(serverPid) > 0) || !(bytes > 0)) {
+  console.error('usage: node web_client.mjs PORT SERVER_PID BYTES');
   process.exit(2);
+}
+const CLK_TCK = 100; // Linux's USER_HZ, what /proc/PID/stat counts in
+
+/** utime + stime of one process, or of every process whose name starts with prefix. */
+function cpuSeconds(pid, prefix) {
+  let ticks = 0;
+  for (const p of pid ? [pid] : readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d))) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (prefix && !name.startsWith(prefix)) continue;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / CLK_TCK;
 }
 const TIMEOUT_MS = 600000;
 
@@ -40,6 +64,7 @@ try {
     }, 16);
     return window.podterm.stats().rendered;
   });
+  const server0 = cpuSeconds(serverPid), browser0 = cpuSeconds(0, 'chrom');
   const t0 = Date.now();
   await page.keyboard.type(`head -c ${bytes} /dev/zero | tr '\\0' a; echo\n`);
   await page.waitForFunction((n) => window.podterm.stats().rendered >= n, before + bytes, {
@@ -47,6 +72,7 @@ try {
     polling: 100,
   });
   const secs = (Date.now() - t0) / 1000;
+  const serverCpu = cpuSeconds(serverPid) - server0, browserCpu = cpuSeconds(0, 'chrom') - browser0;
   const gaps = await page.evaluate(() => {
     clearInterval(window.benchTimer);
     return window.benchGaps.sort((a, b) => a - b);
@@ -58,6 +84,8 @@ try {
   console.log(`web.mbps=${(bytes / 1e6 / secs).toFixed(2)}`);
   console.log(`web.max_stall_ms=${gaps[gaps.length - 1].toFixed(1)}`);
   console.log(`web.p99_stall_ms=${gaps[Math.floor(gaps.length * 0.99)].toFixed(1)}`);
+  console.log(`web.server_cpu_s_per_gb=${(serverCpu / (bytes / 1e9)).toFixed(1)}`);
+  console.log(`web.browser_cpu_s_per_gb=${(browserCpu / (bytes / 1e9)).toFixed(1)}`);
 } catch (err) {
   console.error(`web client: ${err.message}`);
   process.exitCode = 1;
