@@ -54,7 +54,7 @@ try {
   await page.keyboard.type(`PS1='[bench]$ '\n`);
   await page.waitForFunction(() => window.podterm.cursorLine() === '[bench]$ ', null, { timeout: 10000, polling: 50 });
   const before = await page.evaluate(() => {
-    // The page's stalls: gaps between 16 ms ticks, longer than 16 ms.
+    // The page's stalls: the gaps between the ticks of a 16 ms interval.
     window.benchGaps = [];
     let last = performance.now();
     window.benchTimer = setInterval(() => {
@@ -77,7 +77,7 @@ try {
     clearInterval(window.benchTimer);
     return window.benchGaps.sort((a, b) => a - b);
   });
-  // Still responsive at the end: the prompt comes back and a command runs.
+  // Still responsive at the end: the shell's prompt comes back on the screen.
   await page.waitForFunction(() => window.podterm.cursorLine() === '[bench]$ ', null, { timeout: 30000, polling: 50 });
   console.log(`web.bytes=${bytes}`);
   console.log(`web.secs=${secs.toFixed(3)}`);
