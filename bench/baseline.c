@@ -24,7 +24,6 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
 
@@ -143,10 +142,7 @@ static int cmd_read(char **cmd, bool tty, bool with_crc)
     close(fd);
     /* What reading alone costs (the kernel's side of every read included):
      * the floor under a server's CPU per GB of the same stream. */
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    double cpu = cpu_self();
     if (with_crc)
         printf("crc=%08lx\n", crc);
     printf("bytes=%llu\nsecs=%.4f\nmbps=%.2f\nexit=%d\ncpu_s_per_gb=%.2f\n",

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -61,6 +62,15 @@ static inline double now_sec(void)
 }
 
 /* "200M", "4K", "1G", plain numbers. */
+/* This process's own CPU seconds, user and system (not its children's). */
+static inline double cpu_self(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static inline uint64_t parse_size(const char *s)
 {
     char *end;

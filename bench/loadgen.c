@@ -21,7 +21,6 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <signal.h>
-#include <sys/resource.h>
 
 #define LG_ARGV_MAX 64
 #define LG_SERVICE_MS 50
@@ -114,14 +113,6 @@ static int start_conn(struct run *r, size_t idx)
     if (build_path(&r->lg, r->o, idx) < 0)
         return -1;
     return r->lg.eng->connect(c);
-}
-
-static double cpu_self(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static void print_kv(const struct opts *o, const char *key, const char *fmt, ...)

@@ -9,8 +9,9 @@
 // lines: node.mbps, node.bytes, node.messages, node.avg_message, node.client_cpu
 // (fraction of a core), node.server_cpu_s_per_gb (the server's CPU seconds,
 // from /proc, per GB moved). Exits 1 when a check fails.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+
+import { cpuSeconds } from './proc_cpu.mjs';
 
 const require = createRequire(new URL('../tests/', import.meta.url));
 const WebSocket = require('ws');
@@ -21,19 +22,12 @@ if (dashes !== '--' || !argv.length || !['tty', 'pipe'].includes(mode)) {
   process.exit(2);
 }
 const expected = Number(bytesArg);
-const CLK_TCK = 100; // Linux's USER_HZ, what /proc/PID/stat counts in
-
-function serverCpuSeconds() {
-  const stat = readFileSync(`/proc/${serverPid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
-}
 
 const query = argv.map((a) => 'command=' + encodeURIComponent(a)).join('&');
 const url = `ws://127.0.0.1:${port}/api/v1/namespaces/default/pods/local/exec?${query}` +
   `&stdout=true${mode === 'tty' ? '&tty=true' : ''}`;
 const cpu0 = process.cpuUsage();
-const server0 = serverCpuSeconds();
+const server0 = cpuSeconds(serverPid);
 const t0 = process.hrtime.bigint();
 let got = 0;
 let messages = 0;
@@ -52,7 +46,7 @@ ws.on('error', (err) => {
 ws.on('close', () => {
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
-  const server = serverCpuSeconds() - server0;
+  const server = cpuSeconds(serverPid) - server0;
   console.log(`node.mbps=${(got / 1e6 / secs).toFixed(1)}`);
   console.log(`node.bytes=${got}`);
   console.log(`node.messages=${messages}`);

@@ -13,34 +13,14 @@
 // server (web.server_cpu_s_per_gb) and of Chromium's processes
 // (web.browser_cpu_s_per_gb), to show which side is the bottleneck; exits 1
 // on a failure.
-import { readdirSync, readFileSync } from 'node:fs';
-
 import { chromiumArgs, chromiumPath, loadPlaywright } from '../tests/e2e/harness.mjs';
+import { cpuSeconds, cpuSecondsOf } from './proc_cpu.mjs';
 
 const [port, serverPid, bytesArg] = process.argv.slice(2);
 const bytes = Number(bytesArg);
 if (!(Number(port) > 0) || !(Number(serverPid) > 0) || !(bytes > 0)) {
   console.error('usage: node web_client.mjs PORT SERVER_PID BYTES');
   process.exit(2);
-}
-const CLK_TCK = 100; // Linux's USER_HZ, what /proc/PID/stat counts in
-
-/** utime + stime of one process, or of every process whose name starts with prefix. */
-function cpuSeconds(pid, prefix) {
-  let ticks = 0;
-  for (const p of pid ? [pid] : readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d))) {
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    if (prefix && !name.startsWith(prefix)) continue;
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks / CLK_TCK;
 }
 const TIMEOUT_MS = 600000;
 
@@ -64,7 +44,7 @@ try {
     }, 16);
     return window.podterm.stats().rendered;
   });
-  const server0 = cpuSeconds(serverPid), browser0 = cpuSeconds(0, 'chrom');
+  const server0 = cpuSeconds(serverPid), browser0 = cpuSecondsOf('chrom');
   const t0 = Date.now();
   await page.keyboard.type(`head -c ${bytes} /dev/zero | tr '\\0' a; echo\n`);
   await page.waitForFunction((n) => window.podterm.stats().rendered >= n, before + bytes, {
@@ -72,7 +52,7 @@ try {
     polling: 100,
   });
   const secs = (Date.now() - t0) / 1000;
-  const serverCpu = cpuSeconds(serverPid) - server0, browserCpu = cpuSeconds(0, 'chrom') - browser0;
+  const serverCpu = cpuSeconds(serverPid) - server0, browserCpu = cpuSecondsOf('chrom') - browser0;
   const gaps = await page.evaluate(() => {
     clearInterval(window.benchTimer);
     return window.benchGaps.sort((a, b) => a - b);
