@@ -460,14 +460,16 @@ static void stream_buffers_trim(struct kube_stream *s)
         s->rx = NULL;
         kb->heap_freed += KUBE_RX_MAX;
     }
-    if (s->tx_off == s->tx_len && s->tx) {
-        free(s->tx);
-        s->tx = NULL;
-        s->tx_off = s->tx_len = 0;
-        kb->heap_freed += KUBE_TX_MAX;
+    if (s->tx_off == s->tx_len) { /* nothing waits to go upstream */
+        if (s->tx) {
+            free(s->tx);
+            s->tx = NULL;
+            s->tx_off = s->tx_len = 0;
+            kb->heap_freed += KUBE_TX_MAX;
+        }
+        if (tls_sock_trim(s->sock))
+            kb->heap_freed += TLS_SOCK_BUFFERS_BYTES;
     }
-    if (s->tx_off == s->tx_len && tls_sock_trim(s->sock))
-        kb->heap_freed += TLS_SOCK_BUFFERS_BYTES;
     if (kb->heap_freed >= KUBE_HEAP_TRIM_BYTES) {
         kb->heap_freed = 0;
 #ifdef __GLIBC__
