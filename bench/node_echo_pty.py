@@ -16,9 +16,7 @@ def main():
         return 2
     samples, cmd = sys.argv[1], sys.argv[3:]
     master, slave = os.openpty()
-    os.set_inheritable(master, True)
-    child = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                             pass_fds=())
+    child = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
     os.close(slave)
     here = os.path.dirname(os.path.abspath(__file__))
     try:
