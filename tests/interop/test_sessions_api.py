@@ -473,8 +473,12 @@ def test_reader_that_stops_reading_is_dropped(podterm, tmp_path):
         while srv.fd_count() > baseline and time.monotonic() < deadline:
             time.sleep(0.2)
         assert srv.fd_count() <= baseline, srv.fds()
-        assert "code=499" in srv.output().split(f"{ID_EXITED}/recording")[-1].split("\n")[0], (
-            srv.output()[-2000:])
+
+        def access_line():
+            return srv.output().split(f"{ID_EXITED}/recording")[-1].split("\n")[0]
+        while "code=" not in access_line() and time.monotonic() < deadline:
+            time.sleep(0.1)  # the line is written as the stream ends, not before
+        assert "code=499" in access_line(), srv.output()[-2000:]
     finally:
         c.close()
     # and the server serves on
