@@ -494,23 +494,37 @@ def test_stalled_watcher_never_slows_the_owner_and_gets_a_repaint():
         owner = open_owner(srv.port)
         sid = sid_of(owner)
         flood(owner)  # warm-up: the process, the model and the allocator at their working size
-        # Alone and watched in turns, the best of each: the machine's load
-        # changes over seconds, and turns see the same load on both sides.
+        # Alone and watched in turns, the best of each. What a watcher costs
+        # the owner is measured as the server's CPU per flood: the wall time
+        # of a turn follows the machine's load (the suites run side by side;
+        # a CI run once saw 1.7x between two turns with nothing changed),
+        # the server's work for the same bytes does not. A watcher that held
+        # the owner back would show in the wall time all the same: a stalled
+        # one never lets a flood end, so a loose bound is enough there.
         alone, watched = [], []
+
+        def measured_flood():
+            cpu0 = srv.cpu_seconds()
+            secs = flood(owner)
+            return srv.cpu_seconds() - cpu0, secs
+
         rss_before = rss_kb(srv.pid)
         for _ in range(3):
-            alone.append(flood(owner))
+            alone.append(measured_flood())
             stalled = [stalled_watcher(srv.port, sid), stalled_watcher(srv.port, sid, V5)]
-            watched.append(flood(owner))
+            watched.append(measured_flood())
             for w in stalled:
                 w.ws.close()
         w, w5 = stalled_watcher(srv.port, sid), stalled_watcher(srv.port, sid, V5)
-        watched.append(flood(owner))
+        watched.append(measured_flood())
         rss_after = rss_kb(srv.pid)
-        alone, watched = min(alone), min(watched)
-        print(f"owner: {FLOOD / alone / 1e6:.1f} MB/s alone, {FLOOD / watched / 1e6:.1f} MB/s "
-              f"with a stalled watcher; server RSS {rss_before} -> {rss_after} kB")
-        assert watched <= alone / 0.7, (alone, watched)
+        cpu_alone, cpu_watched = min(c for c, _ in alone), min(c for c, _ in watched)
+        wall_alone, wall_watched = min(t for _, t in alone), min(t for _, t in watched)
+        print(f"owner: {FLOOD / wall_alone / 1e6:.1f} MB/s alone, "
+              f"{FLOOD / wall_watched / 1e6:.1f} MB/s with a stalled watcher; server CPU "
+              f"{cpu_alone:.2f} -> {cpu_watched:.2f} s; RSS {rss_before} -> {rss_after} kB")
+        assert cpu_watched <= cpu_alone / 0.7, (alone, watched)
+        assert wall_watched <= 3 * wall_alone, (alone, watched)
         assert rss_after - rss_before < 20_000, (rss_before, rss_after)
         # the watcher reads again: a size and a fresh repaint, not the bytes it missed
         owner.ws.send_channel(0, b"clear; echo AFTER-$((8*8))\n")
