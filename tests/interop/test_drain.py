@@ -119,14 +119,15 @@ def test_drain_under_live_sessions(podterm, tmp_path):
         t0 = time.monotonic()
         os.kill(srv.pid, signal.SIGTERM)
         # readiness is false at once: probes that were on their way see 500
-        # (the very first may be read in the loop turn before the signal's)
+        # (the very first may be read in the loop turn before the signal's;
+        # counted in probes, not milliseconds, which a loaded machine stretches)
         seen = []
         while probes[2:] and not (seen and seen[-1][0].status == 500):
             seen.append((ask(probes.pop(0), "/readyz?verbose"), time.monotonic() - t0))
             time.sleep(0.01)
         resp, took = seen[-1]
         assert resp.status == 500 and resp.body == READYZ_DRAINING, seen
-        assert took < 0.1, f"readyz 500 only {took * 1000:.0f} ms after SIGTERM: {seen}"
+        assert len(seen) <= 2, f"readyz 500 only at probe {len(seen)} ({took * 1000:.0f} ms): {seen}"
         assert ask(probes.pop(0), "/readyz").body == READYZ_DRAINING
         assert ask(probes.pop(0), "/livez").body == b"ok"  # alive, just not ready
         for c in probes:
