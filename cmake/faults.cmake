@@ -6,5 +6,6 @@ if(PODTERM_TESTS)
                                 ${CMAKE_SOURCE_DIR}/tests/faults/fault_alloc.c)
   target_link_libraries(podterm-faults PRIVATE podterm_server)
   target_link_options(podterm-faults PRIVATE
-    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=asprintf)
+    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=asprintf
+    -Wl,--wrap=vterm_new_with_allocator)
 endif()
