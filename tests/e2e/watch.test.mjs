@@ -91,16 +91,31 @@ describe('watch and join', () => {
     // brought to the front first, as the window a user resizes is: B's,
     // opened later, may cover it, and a covered page may paint no frame
     // (its terminal fits on the next animation frame).
-    await a.bringToFront();
-    await a.setViewportSize({ width: 700, height: 420 });
-    const aSize = await a.waitForFunction(
+    // In two full runs out of about ten (never alone) A's page still did
+    // not fit within 10 s, with the browser's renderer starved by the
+    // suites beside it; a user who sees no change drags again, and so does
+    // the test, once, saying so in the log.
+    const before = await b.evaluate(() => window.podterm.size());
+    const aResized = (timeout) => a.waitForFunction(
       (old) => {
         const s = window.podterm.size();
         return s.cols !== old.cols && s;
       },
-      await b.evaluate(() => window.podterm.size()),
-      { timeout: 10000, polling: 50 },
+      before,
+      { timeout, polling: 50 },
     ).then((h) => h.jsonValue());
+    await a.bringToFront();
+    await a.setViewportSize({ width: 700, height: 420 });
+    let aSize;
+    try {
+      aSize = await aResized(8000);
+    } catch {
+      console.log('# A did not fit its new size within 8 s: resized again');
+      await a.bringToFront();
+      await a.setViewportSize({ width: 720, height: 430 });
+      await a.setViewportSize({ width: 700, height: 420 });
+      aSize = await aResized(10000);
+    }
     await b.waitForFunction((s) => {
       const t = window.podterm.size();
       return t.cols === s.cols && t.rows === s.rows;
