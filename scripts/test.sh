@@ -79,12 +79,13 @@ suite_unit() {
 
 suite_fuzz() {
     # Every libFuzzer target briefly, from its committed seeds (FUZZ_SECONDS
-    # each, default 2, one target per core); a crash, leak or timeout
-    # fails the suite. `make fuzz` runs the long campaign.
+    # each, default 1: every seed, then mutation for what is left of the
+    # second; one target per core); a crash, leak or timeout fails the
+    # suite. `make fuzz` runs the long campaign.
     cmake -S . -B "$fuzz" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
         -DPODTERM_SANITIZE=ON -DPODTERM_FUZZ=ON -DPODTERM_TESTS=OFF >/dev/null &&
         cmake --build "$fuzz" -j "$jobs" || return 1
-    FUZZ_BUILD=$fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-2} FUZZ_KEEP=0 FUZZ_JOBS=$jobs tests/fuzz/run.sh
+    FUZZ_BUILD=$fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-1} FUZZ_KEEP=0 FUZZ_JOBS=$jobs tests/fuzz/run.sh
 }
 
 suite_interop() {
