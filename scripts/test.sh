@@ -184,9 +184,9 @@ suite_coverage() {
 # core busy for about two thirds of its time (it waits on timers, lws's
 # close handshakes and its clients), and the browser suite a little more
 # than one (Chromium), so the three groups share a 2-core machine. They are
-# balanced to end together (on 2 cores, about 450 s for interop, 460 for
-# gateway, hostile and admission, 500 for the browser tests): what runs after
-# the first group ends runs on a machine with a core to spare. Each writes
+# balanced to end together (each about 560 s in a fresh-clone run on 2
+# cores): whatever runs after the others have ended runs on a machine with
+# a core to spare. Each writes
 # to its own log; all are printed, one after the other, when all are done,
 # and each counts as a suite of its own. Arguments: groups of suites, the
 # suites of one group one after the other ("gateway hostile").
