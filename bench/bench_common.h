@@ -61,7 +61,6 @@ static inline double now_sec(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* "200M", "4K", "1G", plain numbers. */
 /* This process's own CPU seconds, user and system (not its children's). */
 static inline double cpu_self(void)
 {
@@ -71,6 +70,7 @@ static inline double cpu_self(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* "200M", "4K", "1G", plain numbers. */
 static inline uint64_t parse_size(const char *s)
 {
     char *end;

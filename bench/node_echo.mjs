@@ -5,8 +5,8 @@
 //
 //   node bench/node_echo.mjs ws PORT SAMPLES -- ARGV...   exec ARGV (tty, stdin) in default/local
 //   node bench/node_echo.mjs pty FD SAMPLES               FD: a PTY master whose slave runs
-//                                                          the echo command (bench/std_clients.py
-//                                                          nodepty starts both)
+//                                                          the echo command (bench/node_echo_pty.py
+//                                                          starts both)
 //
 // ARGV must print "R" once ready and then echo raw bytes (stty raw -echo; cat).
 // Prints nodelat.p50_us, nodelat.p99_us, nodelat.max_us (nearest rank, as the
@@ -24,8 +24,9 @@ if (!['ws', 'pty'].includes(mode) || !(samples > 0) || (mode === 'ws' && (dashes
   process.exit(2);
 }
 
-/** The transport: send(byte) and a callback for what comes back. */
-function openWs(port, onData, onReady) {
+/** The transport: send(byte) and a callback for what comes back (the
+ *  command's "R" says it is ready, so neither waits for an open of its own). */
+function openWs(port, onData) {
   const WebSocket = require('ws');
   const query = argv.map((a) => 'command=' + encodeURIComponent(a)).join('&');
   const url = `ws://127.0.0.1:${port}/api/v1/namespaces/default/pods/local/exec?${query}&stdin=true&stdout=true&tty=true`;
@@ -34,15 +35,13 @@ function openWs(port, onData, onReady) {
   ws.on('message', (data) => {
     if (data[0] === 1) onData(data.subarray(1));
   });
-  ws.on('open', onReady);
   ws.on('error', (err) => fail(`ws: ${err.message}`));
   return { send: (b) => ws.send(Buffer.from([0, b])), close: () => ws.terminate() };
 }
 
-function openPty(fd, onData, onReady) {
+function openPty(fd, onData) {
   const rs = new tty.ReadStream(fd);
   rs.on('data', onData);
-  setImmediate(onReady);
   return { send: (b) => writeSync(fd, Buffer.from([b])), close: () => rs.destroy() };
 }
 
@@ -71,7 +70,7 @@ const conn = (mode === 'ws' ? openWs : openPty)(Number(where), (buf) => {
     if (times.length === samples) return done();
     setImmediate(next);
   }
-}, () => {});
+});
 
 function next() {
   want = 0x61 + (times.length % 26); // a-z, never "R"
